@@ -1,0 +1,392 @@
+//! The two dataset formats of `docs/formats.md`, as Arrow schemas and in-memory tables.
+//!
+//! * **image dataset**: `label: int32`, `image: fixed_size_binary[H·W·C]`
+//!   (uint8, row-major HWC), optional `path: utf8`; schema metadata `height`,
+//!   `width`, `channels`, `classes` (JSON list, index = label), `source`.
+//! * **feature dataset**: `label: int32`, `features: fixed_size_list<float32>[D]`;
+//!   schema metadata `dim`, `classes`, `source`, and `features` (JSON object
+//!   describing how the features were made, e.g. `{"method":"hog",...}`).
+//!
+//! Both carry `kind` = `image` / `features` in the metadata so a reader can
+//! tell them apart without guessing from columns.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use arrow::array::{
+    Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int32Array,
+    RecordBatch, StringArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+/// Column names, fixed by the format.
+pub const LABEL: &str = "label";
+pub const IMAGE: &str = "image";
+pub const PATH: &str = "path";
+pub const FEATURES: &str = "features";
+
+/// Metadata keys, fixed by the format.
+pub const KIND_KEY: &str = "kind";
+pub const HEIGHT_KEY: &str = "height";
+pub const WIDTH_KEY: &str = "width";
+pub const CHANNELS_KEY: &str = "channels";
+pub const CLASSES_KEY: &str = "classes";
+pub const SOURCE_KEY: &str = "source";
+pub const DIM_KEY: &str = "dim";
+pub const FEATURES_KEY: &str = "features";
+
+/// Which of the two formats a dataset is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatasetKind {
+    Image,
+    Features,
+}
+
+/// Schema metadata of an image dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageMeta {
+    pub height: usize,
+    pub width: usize,
+    pub channels: usize,
+    /// Class names; `classes[label]` names the class of a row.
+    pub classes: Vec<String>,
+    /// Free text: where the images came from (files, generator, licence note).
+    pub source: String,
+}
+
+impl ImageMeta {
+    /// Bytes per image: H·W·C.
+    pub fn image_len(&self) -> usize {
+        self.height * self.width * self.channels
+    }
+
+    pub fn to_metadata(&self) -> HashMap<String, String> {
+        HashMap::from([
+            (KIND_KEY.into(), "image".into()),
+            (HEIGHT_KEY.into(), self.height.to_string()),
+            (WIDTH_KEY.into(), self.width.to_string()),
+            (CHANNELS_KEY.into(), self.channels.to_string()),
+            (CLASSES_KEY.into(), serde_json::to_string(&self.classes).unwrap()),
+            (SOURCE_KEY.into(), self.source.clone()),
+        ])
+    }
+
+    /// Reads the metadata of an image dataset's schema; `what` names the dataset in errors.
+    pub fn from_schema(schema: &Schema, what: &str) -> Result<Self> {
+        let md = schema.metadata();
+        let height = parse_usize(md, HEIGHT_KEY, what)?;
+        let width = parse_usize(md, WIDTH_KEY, what)?;
+        let channels = parse_usize(md, CHANNELS_KEY, what)?;
+        let classes = parse_classes(md, what)?;
+        let source = md.get(SOURCE_KEY).cloned().unwrap_or_default();
+        let meta = Self { height, width, channels, classes, source };
+        let field = schema.field_with_name(IMAGE).map_err(|_| {
+            anyhow::anyhow!("{what} has no `{IMAGE}` column (columns: {})", column_list(schema))
+        })?;
+        match field.data_type() {
+            DataType::FixedSizeBinary(n) if *n as usize == meta.image_len() => {}
+            other => bail!(
+                "{what}: column `{IMAGE}` is {other}, expected fixed_size_binary[{}] for {}x{}x{} images",
+                meta.image_len(),
+                meta.height,
+                meta.width,
+                meta.channels
+            ),
+        }
+        check_label_field(schema, what)?;
+        Ok(meta)
+    }
+}
+
+/// Schema metadata of a feature dataset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureMeta {
+    pub dim: usize,
+    pub classes: Vec<String>,
+    pub source: String,
+    /// How the features were made, e.g. `{"method":"hog","orientations":8,...}`.
+    pub params: serde_json::Value,
+}
+
+impl FeatureMeta {
+    pub fn to_metadata(&self) -> HashMap<String, String> {
+        HashMap::from([
+            (KIND_KEY.into(), "features".into()),
+            (DIM_KEY.into(), self.dim.to_string()),
+            (CLASSES_KEY.into(), serde_json::to_string(&self.classes).unwrap()),
+            (SOURCE_KEY.into(), self.source.clone()),
+            (FEATURES_KEY.into(), self.params.to_string()),
+        ])
+    }
+
+    pub fn from_schema(schema: &Schema, what: &str) -> Result<Self> {
+        let md = schema.metadata();
+        let field = schema.field_with_name(FEATURES).map_err(|_| {
+            anyhow::anyhow!("{what} has no `{FEATURES}` column (columns: {})", column_list(schema))
+        })?;
+        let dim = match field.data_type() {
+            DataType::FixedSizeList(item, n) if item.data_type() == &DataType::Float32 => *n as usize,
+            other => bail!("{what}: column `{FEATURES}` is {other}, expected fixed_size_list<float32>[D]"),
+        };
+        if let Some(d) = md.get(DIM_KEY) {
+            if d.parse::<usize>().ok() != Some(dim) {
+                bail!("{what}: metadata says dim = {d} but column `{FEATURES}` holds {dim} values per row");
+            }
+        }
+        check_label_field(schema, what)?;
+        let classes = parse_classes(md, what)?;
+        let source = md.get(SOURCE_KEY).cloned().unwrap_or_default();
+        let params = match md.get(FEATURES_KEY) {
+            Some(s) => serde_json::from_str(s)
+                .with_context(|| format!("{what}: metadata `{FEATURES_KEY}` is not JSON"))?,
+            None => serde_json::Value::Null,
+        };
+        Ok(Self { dim, classes, source, params })
+    }
+}
+
+fn column_list(schema: &Schema) -> String {
+    schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn check_label_field(schema: &Schema, what: &str) -> Result<()> {
+    let field = schema.field_with_name(LABEL).map_err(|_| {
+        anyhow::anyhow!("{what} has no `{LABEL}` column (columns: {})", column_list(schema))
+    })?;
+    if !field.data_type().is_integer() {
+        bail!("{what}: column `{LABEL}` is {}, expected an integer type", field.data_type());
+    }
+    Ok(())
+}
+
+fn parse_usize(md: &HashMap<String, String>, key: &str, what: &str) -> Result<usize> {
+    let v = md
+        .get(key)
+        .with_context(|| format!("{what} has no `{key}` in its schema metadata; is it an image dataset?"))?;
+    v.parse().with_context(|| format!("{what}: metadata `{key}` = {v:?} is not a whole number"))
+}
+
+fn parse_classes(md: &HashMap<String, String>, what: &str) -> Result<Vec<String>> {
+    match md.get(CLASSES_KEY) {
+        Some(s) => serde_json::from_str(s)
+            .with_context(|| format!("{what}: metadata `{CLASSES_KEY}` is not a JSON list of names")),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Tells an image dataset from a feature dataset by its columns.
+pub fn kind_of(schema: &Schema, what: &str) -> Result<DatasetKind> {
+    if schema.field_with_name(IMAGE).is_ok() {
+        Ok(DatasetKind::Image)
+    } else if schema.field_with_name(FEATURES).is_ok() {
+        Ok(DatasetKind::Features)
+    } else {
+        bail!(
+            "{what} is neither an image dataset (no `{IMAGE}` column) nor a feature dataset (no `{FEATURES}` column); columns: {}",
+            column_list(schema)
+        )
+    }
+}
+
+/// The Arrow schema of an image dataset.
+pub fn image_schema(meta: &ImageMeta, with_path: bool) -> SchemaRef {
+    let mut fields = vec![
+        Field::new(LABEL, DataType::Int32, false),
+        Field::new(IMAGE, DataType::FixedSizeBinary(meta.image_len() as i32), false),
+    ];
+    if with_path {
+        fields.push(Field::new(PATH, DataType::Utf8, false));
+    }
+    Arc::new(Schema::new_with_metadata(fields, meta.to_metadata()))
+}
+
+/// The Arrow schema of a feature dataset.
+pub fn feature_schema(meta: &FeatureMeta) -> SchemaRef {
+    let fields = vec![
+        Field::new(LABEL, DataType::Int32, false),
+        Field::new(FEATURES, features_type(meta.dim), false),
+    ];
+    Arc::new(Schema::new_with_metadata(fields, meta.to_metadata()))
+}
+
+fn item_field() -> Arc<Field> {
+    Arc::new(Field::new("item", DataType::Float32, false))
+}
+
+fn features_type(dim: usize) -> DataType {
+    DataType::FixedSizeList(item_field(), dim as i32)
+}
+
+/// Labels of a batch as i32, whatever integer type the file used.
+pub fn batch_labels(batch: &RecordBatch, what: &str) -> Result<Vec<i32>> {
+    let col = batch
+        .column_by_name(LABEL)
+        .with_context(|| format!("{what} has no `{LABEL}` column"))?;
+    if col.null_count() > 0 {
+        bail!("{what}: column `{LABEL}` has {} missing values", col.null_count());
+    }
+    let cast = arrow::compute::cast(col, &DataType::Int32)
+        .with_context(|| format!("{what}: column `{LABEL}` does not fit in int32"))?;
+    let arr = cast.as_any().downcast_ref::<Int32Array>().unwrap();
+    Ok(arr.values().to_vec())
+}
+
+/// The image bytes of a batch, concatenated (row-major, H·W·C per row).
+pub fn batch_images<'a>(batch: &'a RecordBatch, what: &str) -> Result<&'a [u8]> {
+    let col = batch
+        .column_by_name(IMAGE)
+        .with_context(|| format!("{what} has no `{IMAGE}` column"))?;
+    let arr = col
+        .as_any()
+        .downcast_ref::<FixedSizeBinaryArray>()
+        .with_context(|| format!("{what}: column `{IMAGE}` is not fixed_size_binary"))?;
+    if arr.null_count() > 0 {
+        bail!("{what}: column `{IMAGE}` has {} missing images", arr.null_count());
+    }
+    let width = arr.value_length() as usize;
+    let start = arr.offset() * width;
+    Ok(&arr.value_data()[start..start + arr.len() * width])
+}
+
+/// The feature values of a batch, concatenated (D per row).
+pub fn batch_features<'a>(batch: &'a RecordBatch, what: &str) -> Result<&'a [f32]> {
+    let col = batch
+        .column_by_name(FEATURES)
+        .with_context(|| format!("{what} has no `{FEATURES}` column"))?;
+    let arr = col
+        .as_any()
+        .downcast_ref::<FixedSizeListArray>()
+        .with_context(|| format!("{what}: column `{FEATURES}` is not a fixed_size_list"))?;
+    if arr.null_count() > 0 {
+        bail!("{what}: column `{FEATURES}` has {} missing rows", arr.null_count());
+    }
+    let dim = arr.value_length() as usize;
+    let values = arr
+        .values()
+        .as_any()
+        .downcast_ref::<Float32Array>()
+        .with_context(|| format!("{what}: column `{FEATURES}` does not hold float32"))?;
+    let start = arr.offset() * dim;
+    Ok(&values.values()[start..start + arr.len() * dim])
+}
+
+/// A whole image dataset in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageDataset {
+    pub meta: ImageMeta,
+    pub labels: Vec<i32>,
+    /// `len() * meta.image_len()` bytes, row-major HWC per image.
+    pub images: Vec<u8>,
+    /// Source file of each row, when the dataset records it.
+    pub paths: Option<Vec<String>>,
+}
+
+impl ImageDataset {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The bytes of image `i`.
+    pub fn image(&self, i: usize) -> &[u8] {
+        let n = self.meta.image_len();
+        &self.images[i * n..(i + 1) * n]
+    }
+
+    /// Rows `start..end` as a record batch of [`image_schema`].
+    pub fn to_batch(&self, start: usize, end: usize) -> Result<RecordBatch> {
+        let n = self.meta.image_len();
+        let schema = image_schema(&self.meta, self.paths.is_some());
+        let labels: ArrayRef = Arc::new(Int32Array::from(self.labels[start..end].to_vec()));
+        let images: ArrayRef = Arc::new(FixedSizeBinaryArray::try_new(
+            n as i32,
+            self.images[start * n..end * n].to_vec().into(),
+            None,
+        )?);
+        let mut columns = vec![labels, images];
+        if let Some(paths) = &self.paths {
+            columns.push(Arc::new(StringArray::from_iter_values(&paths[start..end])));
+        }
+        Ok(RecordBatch::try_new(schema, columns)?)
+    }
+}
+
+/// A whole feature dataset in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureDataset {
+    pub meta: FeatureMeta,
+    pub labels: Vec<i32>,
+    /// `len() * meta.dim` values, row-major.
+    pub features: Vec<f32>,
+}
+
+impl FeatureDataset {
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn row(&self, i: usize) -> &[f32] {
+        &self.features[i * self.meta.dim..(i + 1) * self.meta.dim]
+    }
+
+    /// Rows `start..end` as a record batch of [`feature_schema`].
+    pub fn to_batch(&self, start: usize, end: usize) -> Result<RecordBatch> {
+        feature_batch(&self.meta, &self.labels[start..end], &self.features[start * self.meta.dim..end * self.meta.dim])
+    }
+}
+
+/// Builds one record batch of a feature dataset from labels and row-major values.
+pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Result<RecordBatch> {
+    if values.len() != labels.len() * meta.dim {
+        bail!("{} values for {} rows of dimension {}", values.len(), labels.len(), meta.dim);
+    }
+    let list = FixedSizeListArray::try_new(
+        item_field(),
+        meta.dim as i32,
+        Arc::new(Float32Array::from(values.to_vec())),
+        None,
+    )?;
+    Ok(RecordBatch::try_new(
+        feature_schema(meta),
+        vec![Arc::new(Int32Array::from(labels.to_vec())), Arc::new(list)],
+    )?)
+}
+
+/// Either kind of dataset, for stages that take both (`train`, `evaluate`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum AnyDataset {
+    Image(ImageDataset),
+    Features(FeatureDataset),
+}
+
+impl AnyDataset {
+    pub fn labels(&self) -> &[i32] {
+        match self {
+            AnyDataset::Image(d) => &d.labels,
+            AnyDataset::Features(d) => &d.labels,
+        }
+    }
+
+    pub fn classes(&self) -> &[String] {
+        match self {
+            AnyDataset::Image(d) => &d.meta.classes,
+            AnyDataset::Features(d) => &d.meta.classes,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels().is_empty()
+    }
+}

@@ -1,0 +1,450 @@
+//! Parquet reading and writing for both dataset formats.
+//!
+//! A dataset path is one Parquet file, or a directory of `*.parquet` part files
+//! sharing one schema, read in file-name order (how `ingest --rows-per-file`,
+//! a sharded run or a distributed engine writes it). Reading streams record
+//! batches, so a stage never needs two full copies of a large dataset.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use arrow::array::RecordBatch;
+use arrow::datatypes::SchemaRef;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::atomic::AtomicPath;
+use crate::dataset::{
+    batch_features, batch_images, batch_labels, kind_of, AnyDataset, DatasetKind, FeatureDataset,
+    FeatureMeta, ImageDataset, ImageMeta, PATH,
+};
+
+/// Rows per record batch when reading.
+pub const READ_BATCH_ROWS: usize = 8192;
+
+/// The Parquet files that make up the dataset at `path`, in reading order.
+pub fn list_parts(path: &Path) -> Result<Vec<PathBuf>> {
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read dataset {}", path.display()))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("cannot list dataset directory {}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "parquet"))
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
+    parts.sort();
+    if parts.is_empty() {
+        bail!("dataset directory {} holds no .parquet files", path.display());
+    }
+    Ok(parts)
+}
+
+/// Streams the record batches of a dataset (file or directory of parts).
+pub struct DatasetReader {
+    path: PathBuf,
+    parts: Vec<PathBuf>,
+    schema: SchemaRef,
+    rows: usize,
+    next_part: usize,
+    current: Option<ParquetRecordBatchReader>,
+    batch_rows: usize,
+}
+
+impl DatasetReader {
+    /// Opens a dataset and checks that every part has the same schema.
+    pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with_batch_rows(path, READ_BATCH_ROWS)
+    }
+
+    pub fn open_with_batch_rows(path: &Path, batch_rows: usize) -> Result<Self> {
+        let parts = list_parts(path)?;
+        let mut schema: Option<SchemaRef> = None;
+        let mut rows = 0;
+        for part in &parts {
+            let builder = open_part(part)?;
+            rows += builder.metadata().file_metadata().num_rows() as usize;
+            let s = builder.schema().clone();
+            match &schema {
+                None => schema = Some(s),
+                Some(first) if first.fields() != s.fields() => bail!(
+                    "dataset {}: part {} has a different schema from {}",
+                    path.display(),
+                    part.display(),
+                    parts[0].display()
+                ),
+                Some(_) => {}
+            }
+        }
+        Ok(Self {
+            path: path.to_path_buf(),
+            parts,
+            schema: schema.unwrap(),
+            rows,
+            next_part: 0,
+            current: None,
+            batch_rows,
+        })
+    }
+
+    /// The schema, with the format's metadata.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Total rows over all parts (from the Parquet footers).
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// `dataset PATH`, for error messages.
+    pub fn describe(&self) -> String {
+        format!("dataset {}", self.path.display())
+    }
+
+    pub fn kind(&self) -> Result<DatasetKind> {
+        kind_of(&self.schema, &self.describe())
+    }
+
+    pub fn image_meta(&self) -> Result<ImageMeta> {
+        ImageMeta::from_schema(&self.schema, &self.describe())
+    }
+
+    pub fn feature_meta(&self) -> Result<FeatureMeta> {
+        FeatureMeta::from_schema(&self.schema, &self.describe())
+    }
+}
+
+impl Iterator for DatasetReader {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(reader) = &mut self.current {
+                match reader.next() {
+                    Some(Ok(batch)) => return Some(Ok(batch)),
+                    Some(Err(e)) => {
+                        let part = &self.parts[self.next_part - 1];
+                        return Some(Err(anyhow::Error::new(e)
+                            .context(format!("cannot read {}", part.display()))));
+                    }
+                    None => self.current = None,
+                }
+            }
+            if self.next_part == self.parts.len() {
+                return None;
+            }
+            let part = &self.parts[self.next_part];
+            self.next_part += 1;
+            let reader = open_part(part).and_then(|b| {
+                b.with_batch_size(self.batch_rows)
+                    .build()
+                    .with_context(|| format!("cannot read {}", part.display()))
+            });
+            match reader {
+                Ok(r) => self.current = Some(r),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+fn open_part(part: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let file = File::open(part).with_context(|| format!("cannot open {}", part.display()))?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a readable Parquet file", part.display()))
+}
+
+/// Loads a whole image dataset into memory.
+pub fn read_image_dataset(path: &Path) -> Result<ImageDataset> {
+    let reader = DatasetReader::open(path)?;
+    let meta = reader.image_meta()?;
+    let what = reader.describe();
+    let with_path = reader.schema().field_with_name(PATH).is_ok();
+    let mut labels = Vec::with_capacity(reader.rows());
+    let mut images = Vec::with_capacity(reader.rows() * meta.image_len());
+    let mut paths = with_path.then(|| Vec::with_capacity(reader.rows()));
+    for batch in reader {
+        let batch = batch?;
+        labels.extend(batch_labels(&batch, &what)?);
+        images.extend_from_slice(batch_images(&batch, &what)?);
+        if let Some(paths) = &mut paths {
+            let col = arrow::compute::cast(batch.column_by_name(PATH).unwrap(), &arrow::datatypes::DataType::Utf8)?;
+            let col = col.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
+            paths.extend(col.iter().map(|s| s.unwrap_or_default().to_string()));
+        }
+    }
+    Ok(ImageDataset { meta, labels, images, paths })
+}
+
+/// Loads a whole feature dataset into memory.
+pub fn read_feature_dataset(path: &Path) -> Result<FeatureDataset> {
+    let reader = DatasetReader::open(path)?;
+    let meta = reader.feature_meta()?;
+    let what = reader.describe();
+    let mut labels = Vec::with_capacity(reader.rows());
+    let mut features = Vec::with_capacity(reader.rows() * meta.dim);
+    for batch in reader {
+        let batch = batch?;
+        labels.extend(batch_labels(&batch, &what)?);
+        features.extend_from_slice(batch_features(&batch, &what)?);
+    }
+    Ok(FeatureDataset { meta, labels, features })
+}
+
+/// Loads a dataset of either kind.
+pub fn read_any_dataset(path: &Path) -> Result<AnyDataset> {
+    let kind = DatasetReader::open(path)?.kind()?;
+    Ok(match kind {
+        DatasetKind::Image => AnyDataset::Image(read_image_dataset(path)?),
+        DatasetKind::Features => AnyDataset::Features(read_feature_dataset(path)?),
+    })
+}
+
+/// What a finished [`DatasetWriter`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteSummary {
+    pub rows: usize,
+    pub files: usize,
+}
+
+/// Writes a dataset atomically: one Parquet file, or with `rows_per_file` a
+/// directory of `part-NNNNN.parquet` files. Nothing appears under the target
+/// name until [`DatasetWriter::finish`] succeeds.
+pub struct DatasetWriter {
+    out: AtomicPath,
+    schema: SchemaRef,
+    rows_per_file: Option<usize>,
+    props: WriterProperties,
+    writer: Option<ArrowWriter<File>>,
+    rows_in_file: usize,
+    rows: usize,
+    files: usize,
+}
+
+impl DatasetWriter {
+    /// Starts a dataset at `target` with `schema` (whose metadata is the format's).
+    pub fn create(target: &Path, schema: SchemaRef, rows_per_file: Option<usize>) -> Result<Self> {
+        if rows_per_file == Some(0) {
+            bail!("--rows-per-file must be at least 1");
+        }
+        let out = AtomicPath::new(target)?;
+        if rows_per_file.is_some() {
+            std::fs::create_dir_all(out.temp())
+                .with_context(|| format!("cannot create {}", out.temp().display()))?;
+        }
+        // Keep row groups around 64 MB whatever the row size, so readers can stream.
+        let row_bytes = schema
+            .fields()
+            .iter()
+            .map(|f| f.data_type().primitive_width().unwrap_or(match f.data_type() {
+                arrow::datatypes::DataType::FixedSizeBinary(n) => *n as usize,
+                arrow::datatypes::DataType::FixedSizeList(_, n) => 4 * *n as usize,
+                _ => 32,
+            }))
+            .sum::<usize>()
+            .max(1);
+        let group_rows = (64 << 20) / row_bytes;
+        let kv = schema
+            .metadata()
+            .iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+            .collect::<Vec<_>>();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .set_max_row_group_size(group_rows.clamp(64, 1 << 20))
+            .set_key_value_metadata(Some(kv))
+            .build();
+        Ok(Self { out, schema, rows_per_file, props, writer: None, rows_in_file: 0, rows: 0, files: 0 })
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Appends a batch (its schema must be the writer's, metadata aside).
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if batch.schema().fields() != self.schema.fields() {
+            bail!("internal error: batch schema differs from the dataset schema");
+        }
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let room = match self.rows_per_file {
+                Some(n) => n - self.rows_in_file,
+                None => usize::MAX,
+            };
+            let take = room.min(batch.num_rows() - start);
+            let slice = batch.slice(start, take);
+            let slice = RecordBatch::try_new(self.schema.clone(), slice.columns().to_vec())?;
+            self.current_writer()?.write(&slice).with_context(|| self.describe_error())?;
+            self.rows_in_file += take;
+            self.rows += take;
+            start += take;
+            if self.rows_per_file.is_some_and(|n| self.rows_in_file == n) {
+                self.close_file()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn describe_error(&self) -> String {
+        format!("cannot write {}", self.out.target().display())
+    }
+
+    fn current_writer(&mut self) -> Result<&mut ArrowWriter<File>> {
+        if self.writer.is_none() {
+            let path = match self.rows_per_file {
+                Some(_) => self.out.temp().join(format!("part-{:05}.parquet", self.files)),
+                None => self.out.temp().to_path_buf(),
+            };
+            let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+            let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))?;
+            self.writer = Some(writer);
+            self.rows_in_file = 0;
+        }
+        Ok(self.writer.as_mut().unwrap())
+    }
+
+    fn close_file(&mut self) -> Result<()> {
+        if let Some(w) = self.writer.take() {
+            w.close().with_context(|| self.describe_error())?;
+            self.files += 1;
+        }
+        Ok(())
+    }
+
+    /// Closes the last file and moves the dataset into place.
+    pub fn finish(mut self) -> Result<WriteSummary> {
+        if self.rows == 0 || self.writer.is_some() || self.rows_per_file.is_none() {
+            // An empty dataset is still one valid file with the schema.
+            self.current_writer()?;
+        }
+        self.close_file()?;
+        let summary = WriteSummary { rows: self.rows, files: self.files };
+        self.out.commit()?;
+        Ok(summary)
+    }
+}
+
+/// Writes whole record batches as one dataset.
+pub fn write_batches(target: &Path, schema: SchemaRef, batches: &[RecordBatch], rows_per_file: Option<usize>) -> Result<WriteSummary> {
+    let mut w = DatasetWriter::create(target, schema, rows_per_file)?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.finish()
+}
+
+impl ImageDataset {
+    /// Writes the dataset to `target` (file, or directory of parts).
+    pub fn write(&self, target: &Path, rows_per_file: Option<usize>) -> Result<WriteSummary> {
+        let schema = crate::dataset::image_schema(&self.meta, self.paths.is_some());
+        let mut w = DatasetWriter::create(target, schema, rows_per_file)?;
+        for start in (0..self.len()).step_by(READ_BATCH_ROWS) {
+            w.write(&self.to_batch(start, (start + READ_BATCH_ROWS).min(self.len()))?)?;
+        }
+        w.finish()
+    }
+}
+
+impl FeatureDataset {
+    /// Writes the dataset to `target` (file, or directory of parts).
+    pub fn write(&self, target: &Path, rows_per_file: Option<usize>) -> Result<WriteSummary> {
+        let schema = crate::dataset::feature_schema(&self.meta);
+        let mut w = DatasetWriter::create(target, schema, rows_per_file)?;
+        for start in (0..self.len()).step_by(READ_BATCH_ROWS) {
+            w.write(&self.to_batch(start, (start + READ_BATCH_ROWS).min(self.len()))?)?;
+        }
+        w.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::*;
+
+    fn sample_images(n: usize) -> ImageDataset {
+        let meta = ImageMeta {
+            height: 3,
+            width: 2,
+            channels: 1,
+            classes: vec!["a".into(), "b".into()],
+            source: "test".into(),
+        };
+        ImageDataset {
+            labels: (0..n as i32).map(|i| i % 2).collect(),
+            images: (0..n * 6).map(|i| (i * 7 % 256) as u8).collect(),
+            paths: Some((0..n).map(|i| format!("img{i}.png")).collect()),
+            meta,
+        }
+    }
+
+    #[test]
+    fn image_dataset_round_trips_as_file_and_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let ds = sample_images(25);
+        let file = dir.path().join("one.parquet");
+        assert_eq!(ds.write(&file, None).unwrap(), WriteSummary { rows: 25, files: 1 });
+        assert_eq!(read_image_dataset(&file).unwrap(), ds);
+
+        let parts = dir.path().join("parts");
+        assert_eq!(ds.write(&parts, Some(10)).unwrap(), WriteSummary { rows: 25, files: 3 });
+        assert_eq!(list_parts(&parts).unwrap().len(), 3);
+        assert_eq!(read_image_dataset(&parts).unwrap(), ds);
+        assert!(matches!(read_any_dataset(&parts).unwrap(), AnyDataset::Image(_)));
+        // Only the two targets: no temporary leftovers.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn feature_dataset_round_trips_with_metadata() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = FeatureMeta {
+            dim: 4,
+            classes: vec!["x".into(), "y".into(), "z".into()],
+            source: "unit".into(),
+            params: serde_json::json!({"method": "hog", "orientations": 8}),
+        };
+        let ds = FeatureDataset {
+            labels: vec![0, 2, 1],
+            features: (0..12).map(|i| i as f32 * 0.5).collect(),
+            meta,
+        };
+        let file = dir.path().join("f.parquet");
+        ds.write(&file, None).unwrap();
+        let back = read_feature_dataset(&file).unwrap();
+        assert_eq!(back, ds);
+        assert_eq!(back.row(1), &[2.0, 2.5, 3.0, 3.5]);
+        let err = read_image_dataset(&file).unwrap_err().to_string();
+        assert!(err.contains("f.parquet") && err.contains("height"), "{err}");
+    }
+
+    #[test]
+    fn missing_dataset_and_empty_directory_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", read_image_dataset(&dir.path().join("nope.parquet")).unwrap_err());
+        assert!(err.contains("nope.parquet"), "{err}");
+        let err = format!("{:#}", read_image_dataset(dir.path()).unwrap_err());
+        assert!(err.contains("holds no .parquet files"), "{err}");
+        std::fs::write(dir.path().join("bad.parquet"), b"not parquet").unwrap();
+        let err = format!("{:#}", read_image_dataset(dir.path()).unwrap_err());
+        assert!(err.contains("bad.parquet") && err.contains("not a readable Parquet file"), "{err}");
+    }
+
+    #[test]
+    fn empty_dataset_is_a_valid_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ds = sample_images(0);
+        ds.paths = None;
+        let file = dir.path().join("empty.parquet");
+        assert_eq!(ds.write(&file, None).unwrap().rows, 0);
+        assert_eq!(read_image_dataset(&file).unwrap(), ds);
+    }
+}

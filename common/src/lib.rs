@@ -1,0 +1,24 @@
+//! What every pipeline stage shares: the on-disk dataset formats
+//! (`docs/formats.md`), Parquet reading and writing over a file or a directory
+//! of part files, atomic outputs, progress bars, and locating ONNX Runtime.
+//!
+//! Stages never re-implement each other's I/O: `ingest` writes image datasets
+//! with [`DatasetWriter`], `features` reads them with [`DatasetReader`] and
+//! writes feature datasets, `train` and `evaluate` load either with
+//! [`read_image_dataset`] / [`read_feature_dataset`] or [`read_any_dataset`].
+
+pub mod atomic;
+pub mod dataset;
+pub mod io;
+pub mod progress;
+pub mod runtime;
+
+pub use atomic::AtomicPath;
+pub use dataset::{
+    feature_schema, image_schema, AnyDataset, DatasetKind, FeatureDataset, FeatureMeta,
+    ImageDataset, ImageMeta,
+};
+pub use io::{
+    list_parts, read_any_dataset, read_feature_dataset, read_image_dataset, DatasetReader,
+    DatasetWriter, WriteSummary,
+};

@@ -1,0 +1,109 @@
+//! Finding and loading ONNX Runtime (`libonnxruntime.so`) for `ort`'s `load-dynamic`.
+//!
+//! Looked for, in order:
+//! 1. `ORT_DYLIB_PATH` (a file);
+//! 2. the project's own install, `.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so*`
+//!    (made by `scripts/setup.sh`, i.e. `pip install onnxruntime==1.31.1`), searched upwards
+//!    from the running executable, from the current directory, and in the workspace
+//!    this binary was built from.
+//!
+//! A missing or too old library is one sentence saying what was looked for and how to
+//! install it; `ort` itself is only initialised after its version was checked, so it
+//! never panics on a mismatch.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use anyhow::{anyhow, Result};
+
+/// The ONNX Runtime version the project installs and tests against.
+pub const ORT_VERSION: &str = "1.31.1";
+/// The oldest minor version `ort` 2.0.0-rc.15 (API 31) accepts.
+pub const ORT_MIN_MINOR: u32 = 31;
+
+const INSTALL_HINT: &str = "run `scripts/setup.sh` (it does `pip install onnxruntime==1.31.1` into .venv) or set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.31 or newer";
+
+/// Candidate library paths, best first, and a description of where we looked.
+pub fn candidates() -> (Vec<PathBuf>, String) {
+    let mut found = Vec::new();
+    let mut looked = Vec::new();
+    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
+        looked.push(format!("ORT_DYLIB_PATH={}", Path::new(&p).display()));
+        found.push(PathBuf::from(p));
+    }
+    let mut roots: Vec<PathBuf> = Vec::new();
+    if let Ok(exe) = std::env::current_exe() {
+        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
+    }
+    if let Ok(cwd) = std::env::current_dir() {
+        roots.extend(cwd.ancestors().map(Path::to_path_buf));
+    }
+    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
+    for root in roots {
+        let venv = root.join(".venv");
+        if let Some(lib) = venv_library(&venv) {
+            if !found.contains(&lib) {
+                found.push(lib);
+            }
+        }
+    }
+    looked.push(".venv/lib/python3*/site-packages/onnxruntime/capi/ above the executable and the current directory".into());
+    (found, looked.join(" and "))
+}
+
+fn venv_library(venv: &Path) -> Option<PathBuf> {
+    let lib = std::fs::read_dir(venv.join("lib")).ok()?;
+    for py in lib.flatten() {
+        let capi = py.path().join("site-packages/onnxruntime/capi");
+        let Ok(entries) = std::fs::read_dir(&capi) else { continue };
+        let mut libs: Vec<PathBuf> = entries
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
+            })
+            .collect();
+        libs.sort();
+        if let Some(l) = libs.pop() {
+            return Some(l);
+        }
+    }
+    None
+}
+
+static ENVIRONMENT: OnceLock<std::result::Result<(ort::environment::Environment, PathBuf), String>> =
+    OnceLock::new();
+
+/// The process-wide ONNX Runtime environment, loading the library on first use.
+pub fn environment() -> Result<ort::environment::Environment> {
+    Ok(loaded()?.0)
+}
+
+/// Where the loaded library came from.
+pub fn library_path() -> Result<PathBuf> {
+    Ok(loaded()?.1)
+}
+
+fn loaded() -> Result<(ort::environment::Environment, PathBuf)> {
+    ENVIRONMENT.get_or_init(load).clone().map_err(|e| anyhow!(e))
+}
+
+fn load() -> std::result::Result<(ort::environment::Environment, PathBuf), String> {
+    let (candidates, looked) = candidates();
+    let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
+        return Err(format!("ONNX Runtime was not found (looked in {looked}); {INSTALL_HINT}"));
+    };
+    let builder = ort::init_from(&path).map_err(|e| match e {
+        ort::LoadDynamicError::BadVersion { version_str, .. } => format!(
+            "ONNX Runtime at {} is version {version_str}, older than the 1.{ORT_MIN_MINOR} this build needs; {INSTALL_HINT}",
+            path.display()
+        ),
+        other => format!("cannot load ONNX Runtime from {}: {other}; {INSTALL_HINT}", path.display()),
+    })?;
+    let env = builder
+        .with_name("lab-pipeline")
+        .build()
+        .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", path.display()))?;
+    Ok((env, path))
+}

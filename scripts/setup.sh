@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, once (idempotent):
+#  - .venv with onnxruntime==1.31.1 (its libonnxruntime.so is what `ort` loads),
+#    onnx (model checker) and pyarrow (format round-trip tests);
+#  - Fashion-MNIST (apt package dataset-fashion-mnist) for full-scale tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+stamp=.venv/.setup-ok
+want="onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: creating .venv with $want"
+  "$PY" -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check $want
+  echo "$want" > "$stamp"
+fi
+if [ ! -d /usr/share/datasets/fashion-mnist ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing dataset-fashion-mnist"
+    (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist) >/dev/null
+  else
+    echo "setup: Fashion-MNIST missing; run 'sudo apt-get install dataset-fashion-mnist' for the full-scale tests" >&2
+  fi
+fi
