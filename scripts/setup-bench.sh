@@ -9,6 +9,8 @@ stamp=.venv-bench/.setup-ok
 want=""
 # evaluate: fixture generator (scikit-learn → skl2onnx) and the Keras comparison.
 want="$want onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow scikit-learn skl2onnx tensorflow-cpu"
+# features: scikit-image baseline of scripts/bench-hog.sh (HOG parity and speed).
+want="$want scikit-image==0.26.0"
 want="${want# }"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup-bench: creating .venv-bench with $want"
