@@ -11,6 +11,8 @@ want=""
 want="$want onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow scikit-learn skl2onnx tensorflow-cpu"
 # features: scikit-image baseline of scripts/bench-hog.sh (HOG parity and speed).
 want="$want scikit-image==0.26.0"
+# ingest: Keras image_dataset_from_directory and PIL baselines of scripts/bench-ingest.sh.
+want="$want tensorflow-cpu pillow"
 want="${want# }"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup-bench: creating .venv-bench with $want"
