@@ -258,7 +258,7 @@ impl DatasetWriter {
             .collect::<Vec<_>>();
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_size(group_rows.clamp(64, 1 << 20))
+            .set_max_row_group_row_count(Some(group_rows.clamp(64, 1 << 20)))
             .set_key_value_metadata(Some(kv))
             .build();
         Ok(Self { out, schema, rows_per_file, props, writer: None, rows_in_file: 0, rows: 0, files: 0 })
