@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Benchmark of `evaluate` against Keras `model.predict` on the seed CNN and the
+# 10,000 Fashion-MNIST test images (see scripts/bench-evaluate.py). Prints JSON with
+# rows/s of both and their ratio (goal: evaluate ≥ 5× Keras).
+# Needs: .venv-bench (scripts/setup-bench.sh), .venv (scripts/setup.sh, ONNX Runtime),
+# Fashion-MNIST at /usr/share/datasets/fashion-mnist (scripts/setup.sh installs it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+bash scripts/setup-bench.sh
+cargo build --release -p evaluate
+work=${WORK:-out/bench-evaluate}
+mkdir -p "$work"
+.venv-bench/bin/python scripts/bench-evaluate.py --evaluate target/release/evaluate --work "$work" "$@"
