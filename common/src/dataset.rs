@@ -160,14 +160,14 @@ fn check_label_field(schema: &Schema, what: &str) -> Result<()> {
     Ok(())
 }
 
-fn parse_usize(md: &HashMap<String, String>, key: &str, what: &str) -> Result<usize> {
+fn parse_usize(md: &arrow::datatypes::Metadata, key: &str, what: &str) -> Result<usize> {
     let v = md
         .get(key)
         .with_context(|| format!("{what} has no `{key}` in its schema metadata; is it an image dataset?"))?;
     v.parse().with_context(|| format!("{what}: metadata `{key}` = {v:?} is not a whole number"))
 }
 
-fn parse_classes(md: &HashMap<String, String>, what: &str) -> Result<Vec<String>> {
+fn parse_classes(md: &arrow::datatypes::Metadata, what: &str) -> Result<Vec<String>> {
     match md.get(CLASSES_KEY) {
         Some(s) => serde_json::from_str(s)
             .with_context(|| format!("{what}: metadata `{CLASSES_KEY}` is not a JSON list of names")),
