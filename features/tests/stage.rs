@@ -1,0 +1,220 @@
+//! The `features` stage end to end: datasets in and out, metadata, pictures,
+//! `pixels`, and every bad input (one clear error, no output file).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{read_feature_dataset, FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
+use features::{run_hog, run_pixels, Hog, HogOptions, HogParams, Size2};
+
+/// A small image dataset with deterministic, varied pixels.
+fn images(n: usize, h: usize, w: usize, c: usize) -> ImageDataset {
+    let mut state = 12345u32;
+    let mut next = move || {
+        state = state.wrapping_mul(1664525).wrapping_add(1013904223);
+        (state >> 24) as u8
+    };
+    ImageDataset {
+        meta: ImageMeta {
+            height: h,
+            width: w,
+            channels: c,
+            classes: vec!["a".into(), "b".into(), "c".into()],
+            source: "unit test".into(),
+        },
+        labels: (0..n as i32).map(|i| i % 3).collect(),
+        images: (0..n * h * w * c).map(|_| next()).collect(),
+        paths: None,
+    }
+}
+
+fn seed_params() -> HogParams {
+    HogParams { orientations: 8, pixels_per_cell: Size2::new(4, 4), cells_per_block: Size2::new(1, 1), ..Default::default() }
+}
+
+/// Files in `dir`, hidden temporaries included.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn hog_writes_features_labels_and_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("images");
+    let ds = images(9000, 28, 28, 1); // more than one 8192-row read batch
+    ds.write(&input, Some(4000)).unwrap(); // a directory of 3 parts
+    let out = dir.path().join("hog.parquet");
+    let summary = run_hog(&input, &out, &HogOptions { params: seed_params(), ..Default::default() }).unwrap();
+    assert_eq!((summary.rows, summary.dim), (9000, 392));
+    let back = read_feature_dataset(&out).unwrap();
+    assert_eq!(back.labels, ds.labels);
+    assert_eq!(back.meta.dim, 392);
+    assert_eq!(back.meta.classes, ds.meta.classes);
+    assert_eq!(back.meta.source, "unit test");
+    let p = &back.meta.params;
+    assert_eq!(p["method"], "hog");
+    assert_eq!(p["orientations"], 8);
+    assert_eq!(p["pixels_per_cell"], serde_json::json!([4, 4]));
+    assert_eq!(p["cells_per_block"], serde_json::json!([1, 1]));
+    assert_eq!(p["block_norm"], "L2-Hys");
+    assert_eq!(p["transform_sqrt"], false);
+    assert_eq!((p["height"].as_u64(), p["width"].as_u64(), p["channels"].as_u64(), p["dim"].as_u64()), (Some(28), Some(28), Some(1), Some(392)));
+    // Row by row equal to the extractor itself (streaming and ordering intact).
+    let hog = Hog::new(seed_params(), 28, 28, 1).unwrap();
+    let mut s = hog.scratch();
+    let mut v = vec![0.0; 392];
+    for i in [0, 4321, 8191, 8192, 8999] {
+        hog.compute(&ds.images[i * 784..(i + 1) * 784], &mut s, &mut v);
+        assert_eq!(back.row(i), &v[..], "row {i}");
+    }
+    assert_eq!(listing(dir.path()), ["hog.parquet", "images"]);
+}
+
+#[test]
+fn hog_handles_color_and_uneven_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("rgb.parquet");
+    images(10, 30, 22, 3).write(&input, None).unwrap();
+    let params = HogParams { orientations: 6, pixels_per_cell: Size2::new(5, 4), cells_per_block: Size2::new(2, 2), ..Default::default() };
+    let out = dir.path().join("f.parquet");
+    let s = run_hog(&input, &out, &HogOptions { params, ..Default::default() }).unwrap();
+    // 30x22 → 6x5 cells → 5x4 blocks of 2x2 cells × 6 bins.
+    assert_eq!(s.dim, 5 * 4 * 2 * 2 * 6);
+    assert_eq!(read_feature_dataset(&out).unwrap().meta.params["channels"], 3);
+}
+
+#[test]
+fn pictures_are_pngs_of_image_and_glyphs() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.parquet");
+    images(5, 28, 28, 1).write(&input, None).unwrap();
+    let pics = dir.path().join("pics");
+    let opts = HogOptions { params: seed_params(), visualize: 3, visualize_out: Some(pics.clone()) };
+    let s = run_hog(&input, &dir.path().join("f.parquet"), &opts).unwrap();
+    assert_eq!(s.pictures.len(), 3);
+    assert_eq!(listing(&pics), ["hog-00000.png", "hog-00001.png", "hog-00002.png"]);
+    let img = image::open(pics.join("hog-00000.png")).unwrap().to_rgb8();
+    // 28 px × 9 on each side, 4 px apart.
+    assert_eq!(img.dimensions(), (28 * 9 * 2 + 4, 28 * 9));
+    let glyph_pixels = (0..img.height())
+        .flat_map(|y| (28 * 9 + 4..img.width()).map(move |x| (x, y)))
+        .filter(|&(x, y)| img.get_pixel(x, y)[0] > 0)
+        .count();
+    assert!(glyph_pixels > 500, "the glyph half is nearly empty: {glyph_pixels} lit pixels");
+    // Asking for more pictures than images writes one per image.
+    let opts = HogOptions { params: seed_params(), visualize: 50, visualize_out: Some(dir.path().join("all")) };
+    assert_eq!(run_hog(&input, &dir.path().join("g.parquet"), &opts).unwrap().pictures.len(), 5);
+}
+
+#[test]
+fn pixels_are_scaled_to_unit_float32() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.parquet");
+    let ds = images(7, 4, 3, 2);
+    ds.write(&input, None).unwrap();
+    let out = dir.path().join("px.parquet");
+    let s = run_pixels(&input, &out).unwrap();
+    assert_eq!((s.rows, s.dim), (7, 24));
+    let back = read_feature_dataset(&out).unwrap();
+    assert_eq!(back.labels, ds.labels);
+    let expected: Vec<f32> = ds.images.iter().map(|&v| v as f32 / 255.0).collect();
+    assert_eq!(back.features, expected);
+    assert_eq!(back.meta.params["method"], "pixels");
+    assert_eq!(back.meta.params["scale"], "1/255");
+    assert!(back.features.iter().all(|&v| (0.0..=1.0).contains(&v)));
+}
+
+// ---- bad input: one clear error, non-zero exit, no output ----
+
+fn features_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_features"))
+}
+
+/// Runs the binary; returns (exit code, stderr).
+fn run_cli(args: &[&str]) -> (i32, String) {
+    let o = Command::new(features_bin()).args(args).output().unwrap();
+    (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn assert_fails_cleanly(args: &[&str], out: &Path, expected: &str) {
+    let (code, err) = run_cli(args);
+    assert_eq!(code, 1, "exit code; stderr: {err}");
+    assert!(err.starts_with("error: ") && err.contains(expected), "stderr: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line of error: {err}");
+    assert!(!out.exists(), "{} was written", out.display());
+    let parent = out.parent().unwrap();
+    if parent.exists() {
+        assert!(listing(parent).iter().all(|f| !f.contains(".tmp-")), "temporary left: {:?}", listing(parent));
+    }
+}
+
+#[test]
+fn dataset_without_image_column_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("features.parquet");
+    FeatureDataset {
+        meta: FeatureMeta { dim: 2, classes: vec![], source: String::new(), params: serde_json::Value::Null },
+        labels: vec![0, 1],
+        features: vec![0.0; 4],
+    }
+    .write(&input, None)
+    .unwrap();
+    let out = dir.path().join("o/hog.parquet");
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    assert_fails_cleanly(&["hog", "--in", i, "--out", o], &out, "has no `image` column (columns: label, features)");
+    assert_fails_cleanly(&["pixels", "--in", i, "--out", o], &out, "has no `image` column");
+    let e = run_hog(&input, &out, &HogOptions::default()).unwrap_err().to_string();
+    assert!(e.contains("features.parquet"), "{e}");
+}
+
+#[test]
+fn cell_larger_than_image_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.parquet");
+    images(3, 28, 28, 1).write(&input, None).unwrap();
+    let out = dir.path().join("hog.parquet");
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    assert_fails_cleanly(
+        &["hog", "--in", i, "--out", o, "--pixels-per-cell", "8x32"],
+        &out,
+        "a cell of 8x32 pixels is larger than the 28x28 images",
+    );
+    // Default 3x3 blocks of 10-pixel cells do not fit 28 pixels either (scikit-image refuses too).
+    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--pixels-per-cell", "10"], &out, "block of 3x3 cells is larger");
+}
+
+#[test]
+fn zero_orientations_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.parquet");
+    images(3, 28, 28, 1).write(&input, None).unwrap();
+    let out = dir.path().join("hog.parquet");
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--orientations", "0"], &out, "orientations must be at least 1");
+}
+
+#[test]
+fn unknown_block_norm_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.parquet");
+    images(3, 28, 28, 1).write(&input, None).unwrap();
+    let out = dir.path().join("hog.parquet");
+    let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
+    assert_fails_cleanly(
+        &["hog", "--in", i, "--out", o, "--block-norm", "L3"],
+        &out,
+        "unknown block norm \"L3\": expected L1, L1-sqrt, L2 or L2-Hys",
+    );
+    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--pixels-per-cell", "4xq"], &out, "--pixels-per-cell \"4xq\" is not valid");
+    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--visualize", "2"], &out, "--visualize 2 needs --visualize-out DIR");
+}
+
+#[test]
+fn missing_input_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hog.parquet");
+    let missing = dir.path().join("nope.parquet");
+    assert_fails_cleanly(&["hog", "--in", missing.to_str().unwrap(), "--out", out.to_str().unwrap()], &out, "nope.parquet");
+}
