@@ -1,11 +1,17 @@
 # Entry points. The pipeline's own rules (one per stage output) are generated from
-# pipeline.toml; see README.md.
+# pipeline.toml by `pipeline make` into build/pipeline.mk; see README.md and
+# docs/pipeline.md.
 CARGO ?= cargo
 BIN := target/release
+MANIFEST ?= pipeline.toml
+FRAGMENT := build/pipeline.mk
+# The ONNX Runtime library that train and evaluate load (made by scripts/setup.sh).
+PIPELINE_RUNTIME := .venv/.setup-ok
 
 .PHONY: all setup build test demo bench clean
 
-all: demo
+# `make` runs the pipeline (whatever is out of date), ending with the report.
+all: pipeline
 
 setup:
 	@bash scripts/setup.sh
@@ -17,9 +23,29 @@ build:
 test: setup
 	$(CARGO) test --release --workspace
 
+# The whole default pipeline from a fresh clone, timed, ending with the report's path.
 demo: setup build
-	$(BIN)/ingest idx --images data/mnist-10k/train-images-idx3-ubyte.gz --labels data/mnist-10k/train-labels-idx1-ubyte.gz --out out/data/mnist-train.parquet
-	$(BIN)/ingest idx --images data/mnist-10k/t10k-images-idx3-ubyte.gz --labels data/mnist-10k/t10k-labels-idx1-ubyte.gz --out out/data/mnist-test.parquet
+	@start=$$(date +%s); \
+	$(MAKE) --no-print-directory pipeline && \
+	echo "demo: pipeline done in $$(( $$(date +%s) - start )) s; report: $(CURDIR)/report/index.html (and index.md)"
 
 clean:
-	rm -rf out report
+	rm -rf out report $(FRAGMENT)
+
+$(PIPELINE_RUNTIME):
+	@bash scripts/setup.sh
+
+# A stage binary that is missing is built; a rebuilt one does not re-run stages.
+$(BIN)/ingest $(BIN)/features $(BIN)/train $(BIN)/evaluate $(BIN)/pipeline:
+	$(CARGO) build --release -p $(notdir $@)
+
+# The fragment: regenerated (with the changed parameter files) when the manifest
+# or the pipeline binary changes.
+$(FRAGMENT): $(MANIFEST) $(BIN)/pipeline
+	$(BIN)/pipeline make --manifest $(MANIFEST) --out $@
+
+# Goals that need no pipeline rules do not build the pipeline binary to read them.
+NO_FRAGMENT_GOALS := setup build test demo bench clean
+ifneq ($(filter-out $(NO_FRAGMENT_GOALS),$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
+include $(FRAGMENT)
+endif

@@ -10,6 +10,7 @@
 pub mod atomic;
 pub mod dataset;
 pub mod io;
+pub mod manifest;
 pub mod progress;
 pub mod runtime;
 

@@ -1,0 +1,164 @@
+//! The manifest: errors name the key and the line; variants expand into named runs.
+
+use std::path::Path;
+
+use common::manifest::{DatasetSource, FeatureMethod, FolderRoot, Manifest, RunInput, Trainer};
+
+fn parse(text: &str) -> anyhow::Result<Manifest> {
+    Manifest::parse(text, Path::new("pipeline.toml"))
+}
+
+fn err(text: &str) -> String {
+    format!("{:#}", parse(text).expect_err("the manifest should be refused"))
+}
+
+const BASE: &str = r#"
+[datasets.mnist]
+kind = "idx"
+train_images = "a.gz"
+train_labels = "b.gz"
+test_images = "c.gz"
+test_labels = "d.gz"
+val_fraction = 0.1
+
+[features.hog]
+method = "hog"
+from = "mnist"
+orientations = 8
+pixels_per_cell = [4, 4]
+
+[models.m]
+features = "hog"
+loss = "categorical_crossentropy"
+optimizer = { name = "rmsprop" }
+layers = [
+  { type = "dense", units = 100, activation = "relu" },
+  { type = "dense", units = 10, activation = "softmax" },
+]
+"#;
+
+#[test]
+fn base_manifest_parses() {
+    let m = parse(BASE).unwrap();
+    assert_eq!(m.runs.len(), 1);
+    assert_eq!(m.runs[0].name, "m");
+    assert_eq!(m.dataset("mnist").unwrap().splits(), vec!["train", "val", "test"]);
+}
+
+#[test]
+fn unknown_key_names_key_and_line() {
+    // Line 22 is the last layer.
+    let text = BASE.replace(r#"{ type = "dense", units = 10, activation = "softmax" },"#, r#"{ type = "dense", unit = 10, activation = "softmax" },"#);
+    let e = err(&text);
+    assert!(e.contains("pipeline.toml line 22"), "{e}");
+    assert!(e.contains("models.m.layers.1.unit"), "{e}");
+    assert!(e.contains("unknown key `unit`"), "{e}");
+}
+
+#[test]
+fn unknown_top_level_and_section_keys() {
+    let e = err(&format!("{BASE}\n[modles.x]\nloss = 1\n"));
+    assert!(e.contains("line 25") && e.contains("unknown key `modles`"), "{e}");
+    let e = err(&BASE.replace("val_fraction = 0.1", "val_fraction = 0.1\nval_out = \"x\""));
+    assert!(e.contains("line 9") && e.contains("datasets.mnist.val_out"), "{e}");
+    let e = err(&BASE.replace(r#"optimizer = { name = "rmsprop" }"#, r#"optimizer = { name = "rmsprop", beta_1 = 0.9 }"#));
+    assert!(e.contains("line 19") && e.contains("models.m.optimizer.beta_1"), "{e}");
+}
+
+#[test]
+fn dangling_references_are_errors() {
+    let e = err(&BASE.replace(r#"features = "hog""#, r#"features = "hgo""#));
+    assert!(e.contains("line 17") && e.contains("models.m.features") && e.contains("no feature set named `hgo`") && e.contains("declared: hog"), "{e}");
+    let e = err(&BASE.replace(r#"from = "mnist""#, r#"from = "minst""#));
+    assert!(e.contains("line 12") && e.contains("features.hog.from") && e.contains("no dataset named `minst`"), "{e}");
+    let e = err(&format!("{BASE}\n[datasets.x]\nkind = \"folders\"\nfrom = \"nope\"\nsize = 64\n"));
+    assert!(e.contains("line 27") && e.contains("datasets.x.from") && e.contains("no dataset named `nope`"), "{e}");
+    let e = err(&format!("{BASE}\n[baselines.b]\nmethod = \"logistic\"\ndata = \"pixels\"\n"));
+    assert!(e.contains("line 27") && e.contains("baselines.b.data") && e.contains("no dataset named `pixels`"), "{e}");
+}
+
+#[test]
+fn bad_values_and_variants_are_errors() {
+    let e = err(&BASE.replace(r#"loss = "categorical_crossentropy""#, r#"loss = "mse""#));
+    assert!(e.contains("line 18") && e.contains("unknown loss `mse`"), "{e}");
+    // A variant that changes a key the spec does not have.
+    let e = err(&format!("{BASE}\n[models.m.variants.fast]\nepoch = 3\n"));
+    assert!(e.contains("line 26") && e.contains("models.m.variants.fast.epoch") && e.contains("unknown key `epoch`"), "{e}");
+    // Index past the end of the layers.
+    let e = err(&format!("{BASE}\n[models.m.sweep]\n\"layers.5.units\" = [20]\n"));
+    assert!(e.contains("line 26") && e.contains("past the end"), "{e}");
+    // A sweep entry that is not a list.
+    let e = err(&format!("{BASE}\n[models.m.sweep]\nepochs = 40\n"));
+    assert!(e.contains("line 26") && e.contains("list of values"), "{e}");
+    // Two variants with the same run name.
+    let e = err(&format!("{BASE}\n[models.m.variants.epochs40]\nepochs = 40\n[models.m.sweep]\nepochs = [40]\n"));
+    assert!(e.contains("name `m-epochs40` is already used"), "{e}");
+    // A reserved make target.
+    let e = err(&BASE.replace("[models.m]", "[models.report]"));
+    assert!(e.contains("line 16") && e.contains("reserved"), "{e}");
+    // Invalid TOML says where.
+    let e = err("[datasets.x\nkind = 1\n");
+    assert!(e.contains("invalid TOML") && e.contains("line 1"), "{e}");
+}
+
+#[test]
+fn default_manifest_expands_the_lab() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
+    let m = Manifest::load(&path).unwrap();
+    let names: Vec<&str> = m.runs.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "mlp", "mlp-hidden3", "mlp-epochs40",
+            "hog-mlp", "hog-mlp-orientations4", "hog-mlp-units300", "hog-mlp-ppc7",
+            "cnn", "cnn-units20", "cnn-units100", "cnn-units300",
+            "pneumonia", "pneumonia-balanced",
+            "logistic-pixels", "logistic-hog",
+        ]
+    );
+    let exps: Vec<&str> = m.experiments.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(exps, ["mlp", "hog-mlp", "cnn", "pneumonia", "logistic-pixels", "logistic-hog"]);
+
+    let spec = |run: &str| match &m.run(run).unwrap().trainer {
+        Trainer::Network { spec } => spec.clone(),
+        _ => panic!("{run} is not a network"),
+    };
+    assert_eq!(spec("mlp-epochs40")["epochs"].as_integer(), Some(40));
+    assert_eq!(spec("mlp")["epochs"].as_integer(), Some(10));
+    assert_eq!(spec("mlp-hidden3")["layers"].as_array().unwrap().len(), 5);
+    assert_eq!(spec("cnn-units300")["layers"][7]["units"].as_integer(), Some(300));
+    assert_eq!(spec("cnn")["layers"][7]["units"].as_integer(), Some(10));
+    assert_eq!(spec("hog-mlp-units300")["layers"][0]["units"].as_integer(), Some(300));
+    assert_eq!(spec("pneumonia-balanced")["class_weight"].as_str(), Some("balanced"));
+    assert!(spec("pneumonia").get("class_weight").is_none());
+    // Pipeline-only keys do not reach train's spec.
+    for k in ["title", "data", "features", "evaluation", "variants", "sweep"] {
+        assert!(spec("pneumonia").get(k).is_none(), "{k}");
+    }
+
+    // Feature variants derive their own feature sets; the model reads them.
+    assert_eq!(m.run("hog-mlp-orientations4").unwrap().input, RunInput::Features("hog-orientations4".into()));
+    assert_eq!(m.run("hog-mlp-units300").unwrap().input, RunInput::Features("hog".into()));
+    let fs = m.feature_set("hog-ppc7").unwrap();
+    assert_eq!(fs.derived_from.as_deref(), Some("hog"));
+    assert_eq!(
+        fs.method,
+        FeatureMethod::Hog { orientations: Some(8), pixels_per_cell: Some((7, 7)), cells_per_block: Some((1, 1)), block_norm: None, transform_sqrt: false }
+    );
+    assert_eq!(fs.method.args(), ["--orientations", "8", "--pixels-per-cell", "7x7", "--cells-per-block", "1x1"]);
+
+    // The X-rays are synthetic, through the folders dataset; MNIST is not.
+    assert!(m.run("pneumonia").unwrap().synthetic && m.run("pneumonia-balanced").unwrap().synthetic);
+    assert!(!m.run("cnn").unwrap().synthetic);
+    assert!(matches!(&m.dataset("xray").unwrap().source, DatasetSource::Folders { root: FolderRoot::Synthetic(s), .. } if s == "xray-synth"));
+    assert_eq!(m.run("pneumonia").unwrap().evaluation.min_recall, Some(0.95));
+    assert_eq!(m.run("mlp").unwrap().evaluation.split, "test");
+}
+
+#[test]
+fn pointing_root_at_real_data_drops_synthetic() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
+    let text = std::fs::read_to_string(path).unwrap().replace("from = \"xray-synth\"", "root = \"/data/chest_xray\"");
+    let m = parse(&text).unwrap();
+    assert!(!m.run("pneumonia").unwrap().synthetic);
+}

@@ -1,0 +1,271 @@
+//! The report, from fixture stage outputs written here.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::array::{Float64Array, Int32Array};
+use arrow::datatypes::{DataType, Field, Schema};
+use arrow::record_batch::RecordBatch;
+use common::manifest::Manifest;
+use parquet::arrow::ArrowWriter;
+use pipeline::report;
+
+fn manifest(dir: &Path) -> Manifest {
+    let d = dir.display();
+    let text = format!(
+        r#"
+[settings]
+out = "{d}/out"
+report = "{d}/report"
+
+[datasets.mnist]
+kind = "idx"
+train_images = "a.gz"
+train_labels = "b.gz"
+test_images = "c.gz"
+test_labels = "d.gz"
+val_fraction = 0.1
+
+[datasets.xs]
+kind = "synth-xray"
+
+[datasets.xray]
+kind = "folders"
+from = "xs"
+size = 64
+
+[models.mlp]
+title = "Raw-pixel MLP"
+data = "mnist"
+loss = "categorical_crossentropy"
+optimizer = {{ name = "rmsprop" }}
+layers = [ {{ type = "flatten" }}, {{ type = "dense", units = 10, activation = "softmax" }} ]
+[models.mlp.sweep]
+epochs = [40]
+
+[models.pn]
+title = "Pneumonia"
+data = "xray"
+loss = "binary_crossentropy"
+optimizer = {{ name = "adam" }}
+layers = [ {{ type = "flatten" }}, {{ type = "dense", units = 1, activation = "sigmoid" }} ]
+"#
+    );
+    Manifest::parse(&text, Path::new("pipeline.toml")).unwrap()
+}
+
+fn write_history(path: &Path, loss: &[f64], val_loss: &[f64]) {
+    let n = loss.len();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("epoch", DataType::Int32, false),
+        Field::new("loss", DataType::Float64, false),
+        Field::new("accuracy", DataType::Float64, false),
+        Field::new("val_loss", DataType::Float64, true),
+        Field::new("val_accuracy", DataType::Float64, true),
+        Field::new("seconds", DataType::Float64, false),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int32Array::from_iter_values(1..=n as i32)),
+            Arc::new(Float64Array::from(loss.to_vec())),
+            Arc::new(Float64Array::from(vec![0.9; n])),
+            Arc::new(Float64Array::from(val_loss.to_vec())),
+            Arc::new(Float64Array::from(vec![0.8; n])),
+            Arc::new(Float64Array::from(vec![1.0; n])),
+        ],
+    )
+    .unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const MLP_SUMMARY: &str = r#"{
+  "name": "mlp", "input": {"kind": "image", "shape": [28, 28, 1]},
+  "classes": ["0","1","2","3","4","5","6","7","8","9"],
+  "layers": [
+    {"name": "flatten_1", "type": "Flatten", "output_shape": [null, 784], "params": 0, "formula": "no weights"},
+    {"name": "dense_1", "type": "Dense", "output_shape": [null, 30], "params": 23550, "formula": "784 inputs × 30 units + 30 biases = 23,550", "activation": "relu"},
+    {"name": "dense_2", "type": "Dense", "output_shape": [null, 30], "params": 930, "formula": "30 inputs × 30 units + 30 biases = 930", "activation": "relu"},
+    {"name": "dense_3", "type": "Dense", "output_shape": [null, 10], "params": 310, "formula": "30 inputs × 10 units + 10 biases = 310", "activation": "softmax"}
+  ],
+  "total_params": 24790,
+  "optimizer": {"name": "RMSprop", "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": false},
+  "loss": {"name": "categorical_crossentropy", "equation": "L = −(1/N) Σᵢ Σₖ yᵢₖ log pᵢₖ"},
+  "epochs": 5, "batch_size": 32, "seed": 42, "best_epoch": 3, "seconds": 12.3
+}"#;
+
+fn metrics(accuracy: f64, log_loss: f64) -> String {
+    // 10 classes; 4→9 is the most confused pair (12 of 200 true 4s), then 5→3 (7), then 7→2 (5).
+    let mut confusion = vec![vec![0u32; 10]; 10];
+    for (i, row) in confusion.iter_mut().enumerate() {
+        row[i] = 180;
+    }
+    confusion[4][4] = 188;
+    confusion[4][9] = 12;
+    confusion[5][3] = 7;
+    confusion[7][2] = 5;
+    serde_json::json!({
+        "rows": 2000, "classes": ["0","1","2","3","4","5","6","7","8","9"],
+        "accuracy": accuracy, "log_loss": log_loss,
+        "per_class": (0..10).map(|c| serde_json::json!({"class": c.to_string(), "precision": 0.91, "recall": 0.92, "f1": 0.915, "support": 200})).collect::<Vec<_>>(),
+        "macro": {"precision": 0.9, "recall": 0.9, "f1": 0.9012},
+        "weighted": {"precision": 0.9, "recall": 0.9, "f1": 0.9},
+        "confusion": confusion,
+        "top_confused": [{"true": "4", "predicted": "9", "count": 12}, {"true": "5", "predicted": "3", "count": 7}, {"true": "7", "predicted": "2", "count": 5}, {"true": "1", "predicted": "2", "count": 1}],
+        "binary": null
+    })
+    .to_string()
+}
+
+#[test]
+fn curves_reading_finds_best_epoch_and_overfitting() {
+    let h = report::History {
+        epoch: vec![1, 2, 3, 4, 5],
+        loss: vec![0.9, 0.5, 0.3, 0.2, 0.1],
+        accuracy: vec![0.0; 5],
+        val_loss: vec![Some(0.8), Some(0.5), Some(0.4), Some(0.45), Some(0.6)],
+        val_accuracy: vec![None; 5],
+    };
+    let c = report::read_curves(&h).unwrap();
+    assert_eq!((c.best_epoch, c.overfitting_from, c.last_epoch), (3, Some(4), 5));
+    assert_eq!((c.best_val_loss, c.last_val_loss, c.train_loss_at_best, c.last_train_loss), (0.4, 0.6, 0.3, 0.1));
+    // Still falling at the end: no overfitting.
+    let h2 = report::History { val_loss: vec![Some(0.8), Some(0.7), Some(0.6), Some(0.5), Some(0.4)], ..h.clone() };
+    let c = report::read_curves(&h2).unwrap();
+    assert_eq!((c.best_epoch, c.overfitting_from), (5, None));
+    // No validation: no reading.
+    let h3 = report::History { val_loss: vec![None; 5], ..h };
+    assert!(report::read_curves(&h3).is_none());
+}
+
+#[test]
+fn thousands_separators() {
+    assert_eq!(report::thousands(24790), "24,790");
+    assert_eq!(report::thousands(4940), "4,940");
+    assert_eq!(report::thousands(40310), "40,310");
+    assert_eq!(report::thousands(999), "999");
+    assert_eq!(report::thousands(1000000), "1,000,000");
+}
+
+#[test]
+fn confused_pairs_from_the_matrix_when_the_list_is_absent() {
+    let mut v: serde_json::Value = serde_json::from_str(&metrics(0.9, 0.3)).unwrap();
+    v.as_object_mut().unwrap().remove("top_confused");
+    let pairs = report::confused_pairs_in_words(&v);
+    assert_eq!(
+        pairs,
+        [
+            "true 4 predicted as 9: 12 times (6.0% of the 200 true 4)",
+            "true 5 predicted as 3: 7 times (3.7% of the 187 true 5)",
+            "true 7 predicted as 2: 5 times (2.7% of the 185 true 7)",
+        ]
+    );
+}
+
+#[test]
+fn report_from_fixture_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = manifest(dir);
+    let out = dir.join("out/runs");
+    // mlp: full outputs with pictures; val loss bottoms out at epoch 3.
+    write(&out.join("mlp/model/summary.json"), MLP_SUMMARY);
+    write_history(&out.join("mlp/model/history.parquet"), &[0.9, 0.5, 0.3, 0.2, 0.1], &[0.8, 0.5, 0.4, 0.45, 0.6]);
+    write(&out.join("mlp/eval/metrics.json"), &metrics(0.9412, 0.2171));
+    write(&out.join("mlp/eval/confusion.png"), "PNG-confusion");
+    write(&out.join("mlp/eval/curves.png"), "PNG-curves");
+    // mlp-epochs40: better accuracy, other weight count, no pictures.
+    write(&out.join("mlp-epochs40/model/summary.json"), &MLP_SUMMARY.replace("\"total_params\": 24790", "\"total_params\": 24791"));
+    write_history(&out.join("mlp-epochs40/model/history.parquet"), &[0.9, 0.5], &[0.8, 0.5]);
+    write(&out.join("mlp-epochs40/eval/metrics.json"), &metrics(0.9655, 0.1234));
+    // pn: binary metrics, SYNTHETIC; no summary (missing on purpose).
+    let mut pn: serde_json::Value = serde_json::from_str(&metrics(0.75, 0.55)).unwrap();
+    pn["classes"] = serde_json::json!(["NORMAL", "PNEUMONIA"]);
+    pn["confusion"] = serde_json::json!([[20, 10], [3, 27]]);
+    pn["top_confused"] = serde_json::json!([{"true": 0, "predicted": 1, "count": 10}, {"true": 1, "predicted": 0, "count": 3}]);
+    pn["binary"] = serde_json::json!({"positive_class": "PNEUMONIA", "roc_auc": 0.8123, "threshold": 0.5, "precision": 0.73, "recall": 0.9, "f1": 0.806,
+        "best_f1_threshold": 0.42, "best_f1": 0.81, "min_recall": 0.95, "threshold_for_min_recall": 0.31});
+    write(&out.join("pn/eval/metrics.json"), &pn.to_string());
+    write(&out.join("pn/eval/roc.png"), "PNG-roc");
+
+    let report_dir = dir.join("report");
+    let line = report::write_report(&m, &report_dir).unwrap();
+    assert!(line.contains("3 of 3 runs evaluated"), "{line}");
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    let html = std::fs::read_to_string(report_dir.join("index.html")).unwrap();
+
+    // Leaderboard: best accuracy first, synthetic marked.
+    let board = md.split("## Leaderboard").nth(1).unwrap().split("\n## ").next().unwrap();
+    let order: Vec<&str> = board.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")).map(|l| l.split(" | ").nth(1).unwrap()).collect();
+    assert_eq!(order, ["mlp-epochs40", "mlp", "pn"]);
+    assert!(board.contains("| 1 | mlp-epochs40 | mlp | 24,791 | 0.9655 | 0.1234 | 0.9012 |  |"), "{board}");
+    assert!(board.contains("| 3 | pn | pn | – | 0.7500 | 0.5500 | 0.9012 | SYNTHETIC |"), "{board}");
+
+    // Experiment 1: optimizer with all parameters, loss with equation, topology, weights.
+    assert!(md.contains("## 1. Raw-pixel MLP\n"), "{md}");
+    assert!(md.contains("- Optimizer: RMSprop (learning_rate = 0.001, centered = false, epsilon = 1e-7, momentum = 0.0, rho = 0.9)"), "{md}");
+    assert!(md.contains("- Loss: categorical_crossentropy: L = −(1/N) Σᵢ Σₖ yᵢₖ log pᵢₖ"), "{md}");
+    assert!(md.contains("Topology: input image [28, 28, 1] → Flatten [N, 784] → Dense [N, 30] → Dense [N, 30] → Dense [N, 10] → output: 10 classes"), "{md}");
+    assert!(md.contains("| dense_1 | Dense | [N, 30] | relu | 23,550 | 784 inputs × 30 units + 30 biases = 23,550 |"), "{md}");
+    assert!(md.contains("| total |  |  |  | 24,790 |  |"), "{md}");
+    // Variants table: change, weights, epochs, best epoch, overfitting, test loss/accuracy.
+    assert!(md.contains("| mlp | (base) | 24,790 | 5 | 3 | from epoch 4 | 0.2171 | 0.9412 |"), "{md}");
+    assert!(md.contains("| mlp-epochs40 | epochs = 40 | 24,791 | 2 | 2 | – | 0.1234 | 0.9655 |"), "{md}");
+    assert!(md.contains("#### Weights of `mlp-epochs40`"), "{md}");
+    // Curves reading, pictures, confused pairs, P/R/F1.
+    assert!(md.contains("Best epoch 3 (lowest validation loss, 0.4000)."), "{md}");
+    assert!(md.contains("Overfitting: validation loss starts rising at epoch 4 and ends at 0.6000 at epoch 5 (minimum 0.4000 at epoch 3), while training loss keeps falling from 0.3000 to 0.1000."), "{md}");
+    assert!(md.contains("![mlp: training curves](img/mlp-curves.png)"));
+    assert!(md.contains("![mlp: confusion matrix](img/mlp-confusion.png)"));
+    assert_eq!(std::fs::read(report_dir.join("img/mlp-confusion.png")).unwrap(), b"PNG-confusion");
+    assert!(md.contains("- true 4 predicted as 9: 12 times (6.0% of the 200 true 4)"), "{md}");
+    assert!(md.contains("| 4 | 0.9100 | 0.9200 | 0.9150 | 200 |"), "{md}");
+    assert!(md.contains("| macro average | 0.9000 | 0.9000 | 0.9012 |  |"), "{md}");
+
+    // Experiment 2: SYNTHETIC, binary metrics, ROC, confused pairs by index, missing summary said.
+    assert!(md.contains("## 2. Pneumonia — SYNTHETIC data"), "{md}");
+    assert!(md.contains("- true NORMAL predicted as PNEUMONIA: 10 times (33.3% of the 30 true NORMAL)"), "{md}");
+    assert!(md.contains("- ROC AUC: 0.8123"), "{md}");
+    assert!(md.contains("- At the chosen threshold 0.5000: precision 0.7300, recall 0.9000, F1 0.8060"), "{md}");
+    assert!(md.contains("- Threshold keeping recall ≥ 0.9500: 0.3100"), "{md}");
+    assert!(md.contains("![pn: ROC curve](img/pn-roc.png)"));
+    assert!(md.contains("Not available: ") && md.contains("pn/model/summary.json is missing (run `make pn`)"), "{md}");
+
+    // HTML: the same content, offline.
+    assert!(html.contains("<img src=\"img/mlp-confusion.png\""));
+    assert!(html.contains("<td>24,790</td>"));
+    assert!(html.contains("SYNTHETIC"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+}
+
+#[test]
+fn report_says_what_is_missing_and_replaces_the_old_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manifest(tmp.path());
+    let report_dir = tmp.path().join("report");
+    std::fs::create_dir_all(&report_dir).unwrap();
+    std::fs::write(report_dir.join("stale.txt"), "old").unwrap();
+    let line = report::write_report(&m, &report_dir).unwrap();
+    assert!(line.contains("0 of 3 runs evaluated"), "{line}");
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    assert!(md.contains("0 of 3 runs have an evaluation"));
+    assert!(md.contains("mlp/eval/metrics.json is missing (run `make mlp`)"), "{md}");
+    assert!(!report_dir.join("stale.txt").exists());
+}
+
+#[test]
+fn unreadable_history_is_an_error_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("history.parquet");
+    std::fs::write(&p, b"not parquet").unwrap();
+    let e = format!("{:#}", report::read_history(&p).unwrap_err());
+    assert!(e.contains("history.parquet") && e.contains("not a readable Parquet file"), "{e}");
+}
