@@ -1,0 +1,104 @@
+//! Training data in memory: images stay uint8 (scaled to [0,1] per batch, as the
+//! exported graph does), features stay float32.
+
+use anyhow::{bail, Result};
+use common::AnyDataset;
+
+use crate::model::InputKind;
+use crate::tensor::{batch_shape, Tensor};
+
+enum Values {
+    Bytes(Vec<u8>),
+    Floats(Vec<f32>),
+}
+
+pub struct Samples {
+    pub kind: InputKind,
+    /// One sample's shape: `[H, W, C]` or `[D]`.
+    pub shape: Vec<usize>,
+    pub classes: Vec<String>,
+    pub labels: Vec<usize>,
+    values: Values,
+}
+
+impl Samples {
+    /// Takes a dataset read by `common`; `what` names it in errors (labels out of range).
+    pub fn from_dataset(data: AnyDataset, what: &str) -> Result<Self> {
+        let (kind, shape, classes, labels, values) = match data {
+            AnyDataset::Image(d) => (
+                InputKind::Image,
+                vec![d.meta.height, d.meta.width, d.meta.channels],
+                d.meta.classes,
+                d.labels,
+                Values::Bytes(d.images),
+            ),
+            AnyDataset::Features(d) => (InputKind::Features, vec![d.meta.dim], d.meta.classes, d.labels, Values::Floats(d.features)),
+        };
+        if labels.is_empty() {
+            bail!("{what} has no rows");
+        }
+        let n_classes = if classes.is_empty() { labels.iter().copied().max().unwrap_or(0).max(0) as usize + 1 } else { classes.len() };
+        if let Some((row, bad)) = labels.iter().enumerate().find(|(_, l)| **l < 0 || **l as usize >= n_classes) {
+            bail!("{what}: row {row} has label {bad}, outside the {n_classes} classes 0..{}", n_classes - 1);
+        }
+        let classes = if classes.is_empty() { (0..n_classes).map(|c| c.to_string()).collect() } else { classes };
+        let labels = labels.into_iter().map(|l| l as usize).collect();
+        Ok(Samples { kind, shape, classes, labels, values })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn sample_len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// The rows `idx` as a float tensor (images divided by 255, exactly as the ONNX graph does).
+    pub fn batch(&self, idx: &[usize]) -> Tensor {
+        let len = self.sample_len();
+        let mut data = Vec::with_capacity(idx.len() * len);
+        match &self.values {
+            Values::Bytes(b) => {
+                for &i in idx {
+                    data.extend(b[i * len..(i + 1) * len].iter().map(|v| *v as f32 / 255.0));
+                }
+            }
+            Values::Floats(f) => {
+                for &i in idx {
+                    data.extend_from_slice(&f[i * len..(i + 1) * len]);
+                }
+            }
+        }
+        Tensor::new(batch_shape(idx.len(), &self.shape), data)
+    }
+
+    /// The raw bytes of rows `idx` (image datasets), as fed to the ONNX model.
+    pub fn raw_bytes(&self, idx: &[usize]) -> Option<Vec<u8>> {
+        let len = self.sample_len();
+        match &self.values {
+            Values::Bytes(b) => Some(idx.iter().flat_map(|&i| b[i * len..(i + 1) * len].iter().copied()).collect()),
+            Values::Floats(_) => None,
+        }
+    }
+
+    /// A new set made of rows `idx`.
+    pub fn subset(&self, idx: &[usize]) -> Samples {
+        let len = self.sample_len();
+        let values = match &self.values {
+            Values::Bytes(b) => Values::Bytes(idx.iter().flat_map(|&i| b[i * len..(i + 1) * len].iter().copied()).collect()),
+            Values::Floats(f) => Values::Floats(idx.iter().flat_map(|&i| f[i * len..(i + 1) * len].iter().copied()).collect()),
+        };
+        Samples {
+            kind: self.kind,
+            shape: self.shape.clone(),
+            classes: self.classes.clone(),
+            labels: idx.iter().map(|&i| self.labels[i]).collect(),
+            values,
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! The training loop, as Keras's `fit`: shuffle every epoch, mini-batches, the
+//! optimizer step per batch, epoch loss/accuracy averaged over the epoch's batches
+//! (each batch's loss weighted by its size, i.e. Σᵢ wᵢℓᵢ / N over the epoch, computed
+//! on the fly with dropout active, like Keras's running metrics), then a validation
+//! pass and early stopping.
+
+use std::time::Instant;
+
+use anyhow::Result;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Samples;
+use crate::layers::Ctx;
+use crate::loss::Loss;
+use crate::model::Model;
+use crate::optim::{Optimizer, OptimizerSpec};
+use crate::spec::EarlyStopping;
+
+/// One row of `history.parquet`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub loss: f64,
+    pub accuracy: f64,
+    pub val_loss: Option<f64>,
+    pub val_accuracy: Option<f64>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    pub epochs: Vec<EpochRecord>,
+    /// 1-based epoch with the best monitored value (early stopping only).
+    pub best_epoch: Option<usize>,
+    /// The epoch after which training stopped early.
+    pub stopped_epoch: Option<usize>,
+    /// Whether the best epoch's weights were put back.
+    pub restored_best: bool,
+}
+
+pub struct FitOptions {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+    pub loss: Loss,
+    pub optimizer: OptimizerSpec,
+    /// Weight per class index (1.0 without class weights).
+    pub class_weights: Vec<f32>,
+    pub early_stopping: Option<EarlyStopping>,
+    /// Print a progress bar and one line per epoch on stderr, like Keras's `verbose=1`.
+    pub verbose: bool,
+}
+
+/// Stream seeds derived from the run seed, one per use, so e.g. adding dropout
+/// does not change the shuffling order.
+const SHUFFLE_STREAM: u64 = 0x5348_5546;
+const DROPOUT_STREAM: u64 = 0x4452_4f50;
+
+/// Mean loss (unweighted) and accuracy of `model` on `data`, by batches.
+pub fn evaluate(model: &mut Model, data: &Samples, loss: Loss, batch_size: usize) -> (f64, f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let (mut sum, mut correct) = (0.0f64, 0usize);
+    let idx: Vec<usize> = (0..data.len()).collect();
+    for chunk in idx.chunks(batch_size) {
+        let logits = model.forward(data.batch(chunk), &mut Ctx { training: false, rng: &mut rng }, false);
+        let labels: Vec<usize> = chunk.iter().map(|&i| data.labels[i]).collect();
+        let b = loss.evaluate(&logits.data, logits.last_dim(), &labels, &vec![1.0; chunk.len()]);
+        sum += b.weighted_sum;
+        correct += b.correct;
+    }
+    (sum / data.len() as f64, correct as f64 / data.len() as f64)
+}
+
+/// Trains `model` in place and returns its history.
+pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &FitOptions) -> Result<History> {
+    let mut optimizer = Optimizer::new(opts.optimizer.clone());
+    let mut shuffle_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ SHUFFLE_STREAM);
+    let mut dropout_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ DROPOUT_STREAM);
+    let mut history = History::default();
+    let mut order: Vec<usize> = (0..train.len()).collect();
+    let mut stopper = opts.early_stopping.as_ref().map(Stopper::new);
+    for epoch in 1..=opts.epochs {
+        let start = Instant::now();
+        order.shuffle(&mut shuffle_rng);
+        let bar = if opts.verbose { common::progress::bar(train.len() as u64, "samples") } else { indicatif::ProgressBar::hidden() };
+        bar.set_prefix(format!("Epoch {epoch}/{}", opts.epochs));
+        let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
+        for chunk in order.chunks(opts.batch_size) {
+            let x = train.batch(chunk);
+            let labels: Vec<usize> = chunk.iter().map(|&i| train.labels[i]).collect();
+            let weights: Vec<f32> = labels.iter().map(|&l| opts.class_weights[l]).collect();
+            let logits = model.forward(x, &mut Ctx { training: true, rng: &mut dropout_rng }, false);
+            let b = opts.loss.evaluate(&logits.data, logits.last_dim(), &labels, &weights);
+            model.backward(crate::tensor::Tensor::new(logits.shape, b.grad));
+            optimizer.apply(model.params_and_grads());
+            loss_sum += b.weighted_sum;
+            correct += b.correct;
+            seen += chunk.len();
+            bar.inc(chunk.len() as u64);
+            bar.set_message(format!("loss: {:.4} - accuracy: {:.4}", loss_sum / seen as f64, correct as f64 / seen as f64));
+        }
+        let (val_loss, val_accuracy) = match val {
+            Some(v) => {
+                let (l, a) = evaluate(model, v, opts.loss, opts.batch_size);
+                (Some(l), Some(a))
+            }
+            None => (None, None),
+        };
+        bar.finish_and_clear();
+        let record = EpochRecord {
+            epoch,
+            loss: loss_sum / seen as f64,
+            accuracy: correct as f64 / seen as f64,
+            val_loss,
+            val_accuracy,
+            seconds: start.elapsed().as_secs_f64(),
+        };
+        if opts.verbose {
+            let mut line = format!(
+                "Epoch {epoch}/{} - {:.2}s - loss: {:.4} - accuracy: {:.4}",
+                opts.epochs, record.seconds, record.loss, record.accuracy
+            );
+            if let (Some(l), Some(a)) = (val_loss, val_accuracy) {
+                line += &format!(" - val_loss: {l:.4} - val_accuracy: {a:.4}");
+            }
+            eprintln!("{line}");
+        }
+        history.epochs.push(record.clone());
+        if let Some(s) = &mut stopper {
+            let stop = s.update(&record, model, epoch);
+            history.best_epoch = s.best_epoch;
+            if stop {
+                history.stopped_epoch = Some(epoch);
+                if opts.verbose {
+                    eprintln!("Epoch {epoch}: early stopping");
+                }
+                break;
+            }
+        }
+    }
+    // Keras 3 (`EarlyStopping.on_train_end`) restores the best weights at the end of
+    // training whether or not it stopped early.
+    if let Some(s) = &stopper {
+        if let (true, Some(w)) = (s.spec.restore_best_weights, &s.best_weights) {
+            model.set_weights(w);
+            history.restored_best = true;
+            if opts.verbose {
+                eprintln!("Restoring model weights from the end of the best epoch: {}.", s.best_epoch.unwrap_or(0));
+            }
+        }
+    }
+    Ok(history)
+}
+
+/// Keras's `EarlyStopping` callback (mode `auto`: maximise accuracies, minimise losses).
+struct Stopper {
+    spec: EarlyStopping,
+    best: f64,
+    best_epoch: Option<usize>,
+    best_weights: Option<Vec<Vec<f32>>>,
+    wait: usize,
+}
+
+impl Stopper {
+    fn new(spec: &EarlyStopping) -> Self {
+        let maximise = spec.monitor.contains("acc");
+        Stopper {
+            spec: spec.clone(),
+            best: if maximise { f64::NEG_INFINITY } else { f64::INFINITY },
+            best_epoch: None,
+            best_weights: None,
+            wait: 0,
+        }
+    }
+
+    /// Returns true when training should stop after this epoch.
+    fn update(&mut self, r: &EpochRecord, model: &Model, epoch: usize) -> bool {
+        let current = match self.spec.monitor.as_str() {
+            "loss" => Some(r.loss),
+            "accuracy" => Some(r.accuracy),
+            "val_loss" => r.val_loss,
+            _ => r.val_accuracy,
+        };
+        let Some(current) = current else { return false };
+        let maximise = self.spec.monitor.contains("acc");
+        if self.spec.restore_best_weights && self.best_weights.is_none() {
+            // As Keras: until something improves, the first epoch's weights are the best.
+            self.best_weights = Some(model.weights());
+            self.best_epoch = Some(epoch);
+        }
+        self.wait += 1;
+        let better = if maximise {
+            current - self.spec.min_delta > self.best
+        } else {
+            current + self.spec.min_delta < self.best
+        };
+        if better {
+            self.best = current;
+            self.best_epoch = Some(epoch);
+            if self.spec.restore_best_weights {
+                self.best_weights = Some(model.weights());
+            }
+            self.wait = 0;
+            return false;
+        }
+        self.wait >= self.spec.patience && epoch > 1
+    }
+}

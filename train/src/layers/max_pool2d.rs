@@ -1,0 +1,171 @@
+//! `MaxPooling2D`, Keras `layers.MaxPooling2D(pool_size, strides, padding)`.
+//!
+//! Shapes: input `[N, H, W, C]` → output `[N, Ho, Wo, C]`; no weights.
+//! `valid` (Keras default): Ho = ⌊(H − ph)/sh⌋ + 1 — the floor rule, so 7 pooled by 2 gives 3
+//! and the last row/column is dropped; `same`: Ho = ⌈H/sh⌉, padding as in `Conv2D`
+//! (padded cells never win). Strides default to the pool size.
+//!
+//! Forward: each output is the maximum of its window, per channel; the position of
+//! the maximum (first one on ties, scanning rows then columns) is remembered.
+//!
+//! Backward: each output gradient goes to the input position that won its window
+//! (added, in case windows overlap); every other input gets 0.
+
+use rayon::prelude::*;
+
+use super::{output_len, Ctx, ExportOp, Layer, Padding};
+use crate::tensor::Tensor;
+
+pub struct MaxPool2d {
+    pub in_shape: [usize; 3],
+    pub pool: (usize, usize),
+    pub strides: (usize, usize),
+    pub padding: Padding,
+    out_hw: (usize, usize),
+    pad_top_left: (usize, usize),
+    /// For each output value of the last training batch: the index of the winning input in its sample.
+    argmax: Vec<u32>,
+}
+
+impl MaxPool2d {
+    /// `None` when a `valid` window is larger than the input.
+    pub fn new(in_shape: [usize; 3], pool: (usize, usize), strides: (usize, usize), padding: Padding) -> Option<Self> {
+        let (ho, pt) = output_len(in_shape[0], pool.0, strides.0, padding)?;
+        let (wo, pl) = output_len(in_shape[1], pool.1, strides.1, padding)?;
+        Some(MaxPool2d { in_shape, pool, strides, padding, out_hw: (ho, wo), pad_top_left: (pt, pl), argmax: Vec::new() })
+    }
+
+    fn pool_sample(&self, image: &[f32], out: &mut [f32], argmax: &mut [u32]) {
+        let [h, w, c] = self.in_shape;
+        let (ho, wo) = self.out_hw;
+        let (pt, pl) = self.pad_top_left;
+        for oy in 0..ho {
+            let y0 = (oy * self.strides.0) as isize - pt as isize;
+            let ys = y0.max(0) as usize..((y0 + self.pool.0 as isize).min(h as isize)) as usize;
+            for ox in 0..wo {
+                let x0 = (ox * self.strides.1) as isize - pl as isize;
+                let xs = x0.max(0) as usize..((x0 + self.pool.1 as isize).min(w as isize)) as usize;
+                let o = (oy * wo + ox) * c;
+                out[o..o + c].fill(f32::NEG_INFINITY);
+                for iy in ys.clone() {
+                    for ix in xs.clone() {
+                        let i = (iy * w + ix) * c;
+                        for ch in 0..c {
+                            if image[i + ch] > out[o + ch] {
+                                out[o + ch] = image[i + ch];
+                                argmax[o + ch] = (i + ch) as u32;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Layer for MaxPool2d {
+    fn type_name(&self) -> &'static str {
+        "MaxPooling2D"
+    }
+    fn name_prefix(&self) -> &'static str {
+        "max_pooling2d"
+    }
+    fn output_shape(&self) -> Vec<usize> {
+        vec![self.out_hw.0, self.out_hw.1, self.in_shape[2]]
+    }
+
+    fn forward(&mut self, x: Tensor, _ctx: &mut Ctx, _apply_activation: bool) -> Tensor {
+        let n = x.batch();
+        let in_len: usize = self.in_shape.iter().product();
+        let out_len = self.out_hw.0 * self.out_hw.1 * self.in_shape[2];
+        let mut out = vec![0.0f32; n * out_len];
+        let mut argmax = std::mem::take(&mut self.argmax);
+        argmax.resize(n * out_len, 0);
+        out.par_chunks_mut(out_len)
+            .zip(argmax.par_chunks_mut(out_len))
+            .zip(x.data.par_chunks(in_len))
+            .for_each(|((out, argmax), image)| self.pool_sample(image, out, argmax));
+        self.argmax = argmax;
+        Tensor::new(vec![n, self.out_hw.0, self.out_hw.1, self.in_shape[2]], out)
+    }
+
+    fn backward(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
+        if !need_input_grad {
+            return None;
+        }
+        let n = grad.batch();
+        let in_len: usize = self.in_shape.iter().product();
+        let out_len = grad.sample_len();
+        let mut dx = vec![0.0f32; n * in_len];
+        dx.par_chunks_mut(in_len)
+            .zip(grad.data.par_chunks(out_len))
+            .zip(self.argmax.par_chunks(out_len))
+            .for_each(|((dx, g), argmax)| {
+                for (g, &i) in g.iter().zip(argmax) {
+                    dx[i as usize] += g;
+                }
+            });
+        let mut shape = vec![n];
+        shape.extend_from_slice(&self.in_shape);
+        Some(Tensor::new(shape, dx))
+    }
+
+    fn config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "pool_size": [self.pool.0, self.pool.1],
+            "strides": [self.strides.0, self.strides.1],
+            "padding": self.padding,
+        })
+    }
+
+    fn export(&self) -> Vec<ExportOp<'_>> {
+        vec![ExportOp::MaxPool2d { pool: self.pool, strides: self.strides, padding: self.padding }]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::gradcheck::check;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    #[test]
+    fn floor_rule_seven_pooled_by_two_is_three() {
+        let p = MaxPool2d::new([7, 7, 10], (2, 2), (2, 2), Padding::Valid).unwrap();
+        assert_eq!(p.output_shape(), [3, 3, 10]);
+        let p = MaxPool2d::new([28, 28, 10], (2, 2), (2, 2), Padding::Valid).unwrap();
+        assert_eq!(p.output_shape(), [14, 14, 10]);
+        let p = MaxPool2d::new([7, 7, 1], (2, 2), (2, 2), Padding::Same).unwrap();
+        assert_eq!(p.output_shape(), [4, 4, 1]);
+        assert!(MaxPool2d::new([1, 1, 1], (2, 2), (2, 2), Padding::Valid).is_none());
+    }
+
+    #[test]
+    fn forward_picks_window_maxima() {
+        let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Valid).unwrap();
+        let x: Vec<f32> = vec![1.0, 5.0, 9.0, 3.0, 2.0, 9.0, 9.0, 9.0, 9.0];
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let y = p.forward(Tensor::new(vec![1, 3, 3, 1], x), &mut Ctx { training: true, rng: &mut rng }, true);
+        assert_eq!(y.data, [5.0]);
+        let dx = p.backward(Tensor::new(vec![1, 1, 1, 1], vec![2.0]), true).unwrap();
+        assert_eq!(dx.data, [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        // same padding: the padded border never wins, even over negative values.
+        let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Same).unwrap();
+        let y = p.forward(Tensor::new(vec![1, 3, 3, 1], vec![-1.0; 9]), &mut Ctx { training: true, rng: &mut rng }, true);
+        assert_eq!(y.data, [-1.0; 4]);
+    }
+
+    #[test]
+    fn gradient_check() {
+        // Distinct values at least 0.05 apart, so a 0.01 step never changes a window's winner.
+        let n = 2 * 5 * 5 * 2;
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let mut x: Vec<f32> = (0..n).map(|i| i as f32 * 0.05 - 2.0).collect();
+        rand::seq::SliceRandom::shuffle(&mut x[..], &mut rng);
+        for (pool, strides, padding) in [((2, 2), (2, 2), Padding::Valid), ((3, 3), (2, 2), Padding::Same), ((2, 2), (1, 1), Padding::Valid)] {
+            let mut p = MaxPool2d::new([5, 5, 2], pool, strides, padding).unwrap();
+            check(&mut p, Tensor::new(vec![2, 5, 5, 2], x.clone()), true);
+        }
+    }
+}

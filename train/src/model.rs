@@ -1,0 +1,215 @@
+//! A sequential model built from the spec's layer list.
+
+use anyhow::{bail, Result};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::layers::{Activation, ActivationLayer, Conv2d, Ctx, Dense, Dropout, Flatten, Layer, MaxPool2d};
+use crate::loss::Loss;
+use crate::spec::LayerSpec;
+use crate::tensor::Tensor;
+
+/// What the model reads: uint8 images (scaled to [0,1] inside) or float features.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    Image,
+    Features,
+}
+
+pub struct Model {
+    pub input_kind: InputKind,
+    /// One sample: `[H, W, C]` or `[D]`.
+    pub input_shape: Vec<usize>,
+    pub layers: Vec<Box<dyn Layer>>,
+}
+
+fn shape_str(s: &[usize]) -> String {
+    format!("[{}]", s.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+}
+
+impl Model {
+    /// Builds the layers in order, each from the previous one's output shape;
+    /// kernels are Glorot-uniform from a stream seeded with `seed`.
+    pub fn build(specs: &[LayerSpec], input_kind: InputKind, input_shape: &[usize], seed: u64) -> Result<Model> {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut shape = input_shape.to_vec();
+        let mut layers: Vec<Box<dyn Layer>> = Vec::new();
+        for (i, spec) in specs.iter().enumerate() {
+            let what = format!("layer {} ({})", i + 1, spec.type_str());
+            let image = |shape: &[usize]| -> Result<[usize; 3]> {
+                match shape {
+                    [h, w, c] => Ok([*h, *w, *c]),
+                    _ => bail!("{what} needs an image input [H, W, C]; it gets {}", shape_str(shape)),
+                }
+            };
+            let layer: Box<dyn Layer> = match spec {
+                LayerSpec::Flatten {} => Box::new(Flatten::new(&shape)),
+                LayerSpec::Dense { units, activation } => {
+                    if shape.len() != 1 {
+                        bail!("{what} needs a flat input; it gets {} — add a `flatten` layer before it", shape_str(&shape));
+                    }
+                    Box::new(Dense::new(shape[0], *units, *activation, &mut rng))
+                }
+                LayerSpec::Conv2d { filters, kernel_size, strides, padding, activation } => {
+                    let input = image(&shape)?;
+                    let (k, s) = (kernel_size.pair(), strides.pair());
+                    match Conv2d::new(input, *filters, k, s, *padding, *activation, &mut rng) {
+                        Some(c) => Box::new(c),
+                        None => bail!("{what}: a {}×{} kernel does not fit the {}×{} input with padding \"valid\"", k.0, k.1, input[0], input[1]),
+                    }
+                }
+                LayerSpec::MaxPool2d { pool_size, strides, padding } => {
+                    let input = image(&shape)?;
+                    let p = pool_size.pair();
+                    let s = strides.unwrap_or(*pool_size).pair();
+                    match MaxPool2d::new(input, p, s, *padding) {
+                        Some(m) => Box::new(m),
+                        None => bail!("{what}: a {}×{} pool does not fit the {}×{} input with padding \"valid\"", p.0, p.1, input[0], input[1]),
+                    }
+                }
+                LayerSpec::Dropout { rate } => Box::new(Dropout::new(*rate as f32, &shape)),
+                LayerSpec::Activation { activation } => Box::new(ActivationLayer::new(*activation, &shape)),
+            };
+            shape = layer.output_shape();
+            layers.push(layer);
+        }
+        Ok(Model { input_kind, input_shape: input_shape.to_vec(), layers })
+    }
+
+    /// One sample's output shape.
+    pub fn output_shape(&self) -> Vec<usize> {
+        self.layers.last().map(|l| l.output_shape()).unwrap_or_else(|| self.input_shape.clone())
+    }
+
+    /// The activation the model ends with (that of its last layer that has one,
+    /// looking past dropout/flatten/pooling).
+    pub fn final_activation(&self) -> Option<Activation> {
+        self.layers.iter().rev().find_map(|l| l.activation())
+    }
+
+    /// Checks that the output fits the loss and the number of classes.
+    pub fn check_output(&self, loss: Loss, classes: usize) -> Result<()> {
+        let out = self.output_shape();
+        let last = self.layers.last().unwrap();
+        let want = loss.output_activation();
+        if last.activation() != Some(want) {
+            bail!(
+                "loss {} needs the last layer to end with activation \"{}\", but layer {} ({}) has {}",
+                loss.name(),
+                want.name(),
+                self.layers.len(),
+                last.type_name(),
+                last.activation().map(|a| format!("\"{}\"", a.name())).unwrap_or_else(|| "none".into())
+            );
+        }
+        match loss {
+            Loss::CategoricalCrossentropy if out != [classes] => bail!(
+                "the model outputs {} but the data has {classes} classes; the last layer needs units = {classes}",
+                shape_str(&out)
+            ),
+            Loss::BinaryCrossentropy if out != [1] || classes != 2 => bail!(
+                "binary_crossentropy needs 2 classes and a last layer with units = 1; the data has {classes} classes and the model outputs {}",
+                shape_str(&out)
+            ),
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs every layer; with `final_activation = false` the last layer returns its logits.
+    pub fn forward(&mut self, mut x: Tensor, ctx: &mut Ctx, final_activation: bool) -> Tensor {
+        let last = self.layers.len() - 1;
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            x = layer.forward(x, ctx, final_activation || i != last);
+        }
+        x
+    }
+
+    /// Backpropagates dL/d(output of the last forward); fills every layer's gradients.
+    pub fn backward(&mut self, mut grad: Tensor) {
+        for i in (0..self.layers.len()).rev() {
+            match self.layers[i].backward(grad, i > 0) {
+                Some(g) => grad = g,
+                None => break,
+            }
+        }
+    }
+
+    /// Probabilities for a batch (inference: no dropout).
+    pub fn predict(&mut self, x: Tensor) -> Tensor {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        self.forward(x, &mut Ctx { training: false, rng: &mut rng }, true)
+    }
+
+    pub fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
+        self.layers.iter_mut().flat_map(|l| l.params_and_grads()).collect()
+    }
+
+    pub fn param_count(&self) -> usize {
+        self.layers.iter().map(|l| l.param_count()).sum()
+    }
+
+    /// A copy of every parameter tensor (for restore-best-weights).
+    pub fn weights(&self) -> Vec<Vec<f32>> {
+        self.layers.iter().flat_map(|l| l.params()).map(|p| p.to_vec()).collect()
+    }
+
+    pub fn set_weights(&mut self, weights: &[Vec<f32>]) {
+        for ((p, _), w) in self.params_and_grads().into_iter().zip(weights) {
+            p.copy_from_slice(w);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::ModelSpec;
+
+    fn example(name: &str) -> ModelSpec {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(format!("{name}.toml"));
+        ModelSpec::from_file(&path).unwrap()
+    }
+
+    fn weights(name: &str, kind: InputKind, shape: &[usize]) -> (usize, Vec<usize>) {
+        let spec = example(name);
+        let model = Model::build(&spec.layers, kind, shape, spec.seed).unwrap();
+        (model.param_count(), model.layers.iter().map(|l| l.param_count()).collect())
+    }
+
+    #[test]
+    fn weight_counts_equal_keras() {
+        assert_eq!(weights("mlp", InputKind::Image, &[28, 28, 1]), (24_790, vec![0, 23_550, 930, 310]));
+        assert_eq!(weights("hog_mlp", InputKind::Features, &[392]), (40_310, vec![39_300, 1_010]));
+        assert_eq!(weights("cnn", InputKind::Image, &[28, 28, 1]), (4_940, vec![500, 0, 2_510, 0, 910, 0, 0, 910, 110]));
+        let (total, per) = weights("pneumonia_cnn", InputKind::Image, &[128, 128, 1]);
+        // 80+1168+4640+18496+73856 conv; 4·4·128 = 2048 → 32: 65,568; 528; 17
+        assert_eq!(per.iter().filter(|p| **p > 0).copied().collect::<Vec<_>>(), [80, 1_168, 4_640, 18_496, 73_856, 65_568, 528, 17]);
+        assert_eq!(total, 164_353);
+    }
+
+    #[test]
+    fn cnn_shapes_follow_the_floor_rule() {
+        let spec = example("cnn");
+        let model = Model::build(&spec.layers, InputKind::Image, &[28, 28, 1], 1).unwrap();
+        let shapes: Vec<Vec<usize>> = model.layers.iter().map(|l| l.output_shape()).collect();
+        assert_eq!(shapes[5], [3, 3, 10], "7 pooled by 2 → 3");
+        assert_eq!(shapes[6], [90]);
+        model.check_output(Loss::CategoricalCrossentropy, 10).unwrap();
+        let e = model.check_output(Loss::CategoricalCrossentropy, 2).unwrap_err().to_string();
+        assert!(e.contains("units = 2"), "{e}");
+        let e = model.check_output(Loss::BinaryCrossentropy, 2).unwrap_err().to_string();
+        assert!(e.contains("\"sigmoid\""), "{e}");
+    }
+
+    #[test]
+    fn shape_mismatches_are_explained() {
+        let spec = example("mlp");
+        let e = Model::build(&spec.layers[1..], InputKind::Image, &[28, 28, 1], 1).err().unwrap().to_string();
+        assert!(e.contains("layer 1 (dense) needs a flat input; it gets [28, 28, 1]"), "{e}");
+        let spec = example("cnn");
+        let e = Model::build(&spec.layers, InputKind::Features, &[392], 1).err().unwrap().to_string();
+        assert!(e.contains("layer 1 (conv2d) needs an image input [H, W, C]; it gets [392]"), "{e}");
+        let e = Model::build(&spec.layers, InputKind::Image, &[4, 4, 1], 1).err().unwrap().to_string();
+        assert!(e.contains("pool does not fit"), "{e}");
+    }
+}

@@ -1,0 +1,252 @@
+//! Optimizers with Keras 3's update rules and defaults (per parameter, g = gradient,
+//! t = 1-based step, η = learning rate):
+//!
+//! * **RMSprop** (η 0.001, ρ 0.9, momentum 0, ε 1e-7, centered false):
+//!   v ← ρv + (1−ρ)g²; (centered: m ← ρm + (1−ρ)g, d = v − m²; else d = v);
+//!   Δ = η g / √(d + ε); with momentum μ > 0: s ← μs + Δ, w ← w − s, else w ← w − Δ.
+//!   Keras 3 adds ε *inside* the square root (`keras/src/optimizers/rmsprop.py`:
+//!   `ops.sqrt(velocity + epsilon)`), and so do we.
+//! * **Adam** (η 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7): m ← m + (g − m)(1−β₁);
+//!   v ← v + (g² − v)(1−β₂); α = η √(1−β₂ᵗ)/(1−β₁ᵗ); w ← w − α m/(√v + ε) (ε outside).
+//! * **SGD** (η 0.01, momentum 0, nesterov false): with μ > 0: s ← μs − ηg and
+//!   w ← w + s (nesterov: w ← w + μs − ηg); else w ← w − ηg.
+//!
+//! Arithmetic is f32 like Keras's float32 variables.
+
+use serde::{Deserialize, Serialize};
+
+/// The `[optimizer]` table of the spec; omitted parameters take Keras's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
+pub enum OptimizerSpec {
+    Rmsprop {
+        #[serde(default = "lr_001")]
+        learning_rate: f64,
+        #[serde(default = "rho_default")]
+        rho: f64,
+        #[serde(default)]
+        momentum: f64,
+        #[serde(default = "eps_default")]
+        epsilon: f64,
+        #[serde(default)]
+        centered: bool,
+    },
+    Adam {
+        #[serde(default = "lr_001")]
+        learning_rate: f64,
+        #[serde(default = "beta1_default")]
+        beta_1: f64,
+        #[serde(default = "beta2_default")]
+        beta_2: f64,
+        #[serde(default = "eps_default")]
+        epsilon: f64,
+    },
+    Sgd {
+        #[serde(default = "lr_01")]
+        learning_rate: f64,
+        #[serde(default)]
+        momentum: f64,
+        #[serde(default)]
+        nesterov: bool,
+    },
+}
+
+fn lr_001() -> f64 {
+    0.001
+}
+fn lr_01() -> f64 {
+    0.01
+}
+fn rho_default() -> f64 {
+    0.9
+}
+fn eps_default() -> f64 {
+    1e-7
+}
+fn beta1_default() -> f64 {
+    0.9
+}
+fn beta2_default() -> f64 {
+    0.999
+}
+
+impl Default for OptimizerSpec {
+    /// Keras `compile`'s default optimizer: `"rmsprop"`.
+    fn default() -> Self {
+        OptimizerSpec::Rmsprop { learning_rate: 0.001, rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false }
+    }
+}
+
+impl OptimizerSpec {
+    /// The optimizer with every parameter spelled out, for `summary.json`.
+    pub fn describe(&self) -> serde_json::Value {
+        use serde_json::json;
+        match *self {
+            OptimizerSpec::Rmsprop { learning_rate, rho, momentum, epsilon, centered } => json!({
+                "name": "RMSprop", "learning_rate": learning_rate, "rho": rho, "momentum": momentum,
+                "epsilon": epsilon, "centered": centered,
+                "update": if centered { "v ← ρv + (1−ρ)g²; m ← ρm + (1−ρ)g; w ← w − η·g/√(v − m² + ε)" }
+                          else { "v ← ρv + (1−ρ)g²; w ← w − η·g/√(v + ε)" },
+            }),
+            OptimizerSpec::Adam { learning_rate, beta_1, beta_2, epsilon } => json!({
+                "name": "Adam", "learning_rate": learning_rate, "beta_1": beta_1, "beta_2": beta_2,
+                "epsilon": epsilon, "amsgrad": false,
+                "update": "m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; w ← w − η·√(1−β₂ᵗ)/(1−β₁ᵗ)·m/(√v + ε)",
+            }),
+            OptimizerSpec::Sgd { learning_rate, momentum, nesterov } => json!({
+                "name": "SGD", "learning_rate": learning_rate, "momentum": momentum, "nesterov": nesterov,
+                "update": if momentum == 0.0 { "w ← w − η·g" } else if nesterov { "s ← μs − η·g; w ← w + μs − η·g" } else { "s ← μs − η·g; w ← w + s" },
+            }),
+        }
+    }
+
+    /// Rejects values Keras would reject or that cannot train.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let check = |name: &str, v: f64, ok: bool| {
+            if ok {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!("optimizer {name} = {v} is out of range"))
+            }
+        };
+        match *self {
+            OptimizerSpec::Rmsprop { learning_rate, rho, momentum, epsilon, centered } => {
+                if centered && momentum > 0.0 {
+                    anyhow::bail!("optimizer: centered RMSprop with momentum > 0 is not supported");
+                }
+                check("learning_rate", learning_rate, learning_rate > 0.0)?;
+                check("rho", rho, (0.0..1.0).contains(&rho))?;
+                check("momentum", momentum, (0.0..1.0).contains(&momentum))?;
+                check("epsilon", epsilon, epsilon >= 0.0)
+            }
+            OptimizerSpec::Adam { learning_rate, beta_1, beta_2, epsilon } => {
+                check("learning_rate", learning_rate, learning_rate > 0.0)?;
+                check("beta_1", beta_1, (0.0..1.0).contains(&beta_1))?;
+                check("beta_2", beta_2, (0.0..1.0).contains(&beta_2))?;
+                check("epsilon", epsilon, epsilon >= 0.0)
+            }
+            OptimizerSpec::Sgd { learning_rate, momentum, .. } => {
+                check("learning_rate", learning_rate, learning_rate > 0.0)?;
+                check("momentum", momentum, (0.0..1.0).contains(&momentum))
+            }
+        }
+    }
+}
+
+/// An optimizer with its per-parameter state (one slot list per parameter tensor,
+/// in the order the model lists them).
+pub struct Optimizer {
+    spec: OptimizerSpec,
+    step: u64,
+    slots: Vec<[Vec<f32>; 2]>,
+}
+
+impl Optimizer {
+    pub fn new(spec: OptimizerSpec) -> Self {
+        Optimizer { spec, step: 0, slots: Vec::new() }
+    }
+
+    /// Applies one update to every (parameter, gradient) pair.
+    pub fn apply(&mut self, params: Vec<(&mut [f32], &[f32])>) {
+        self.step += 1;
+        if self.slots.len() < params.len() {
+            self.slots = params.iter().map(|(p, _)| [vec![0.0; p.len()], vec![0.0; p.len()]]).collect();
+        }
+        let t = self.step as f64;
+        for ((w, g), [s0, s1]) in params.into_iter().zip(self.slots.iter_mut()) {
+            match self.spec {
+                OptimizerSpec::Rmsprop { learning_rate, rho, momentum, epsilon, centered } => {
+                    let (lr, rho, mu, eps) = (learning_rate as f32, rho as f32, momentum as f32, epsilon as f32);
+                    // s0 = velocity (mean square), s1 = average gradient (centered) or momentum.
+                    for i in 0..w.len() {
+                        let gi = g[i];
+                        s0[i] = rho * s0[i] + (1.0 - rho) * gi * gi;
+                        let denom = if centered {
+                            // Centered and momentum together would need a third slot; validated out.
+                            s1[i] = rho * s1[i] + (1.0 - rho) * gi;
+                            s0[i] - s1[i] * s1[i] + eps
+                        } else {
+                            s0[i] + eps
+                        };
+                        let inc = lr * gi / denom.sqrt();
+                        if mu > 0.0 && !centered {
+                            s1[i] = mu * s1[i] + inc;
+                            w[i] -= s1[i];
+                        } else {
+                            w[i] -= inc;
+                        }
+                    }
+                }
+                OptimizerSpec::Adam { learning_rate, beta_1, beta_2, epsilon } => {
+                    let alpha = (learning_rate * (1.0 - beta_2.powf(t)).sqrt() / (1.0 - beta_1.powf(t))) as f32;
+                    let (b1, b2, eps) = (beta_1 as f32, beta_2 as f32, epsilon as f32);
+                    for i in 0..w.len() {
+                        let gi = g[i];
+                        s0[i] += (gi - s0[i]) * (1.0 - b1);
+                        s1[i] += (gi * gi - s1[i]) * (1.0 - b2);
+                        w[i] -= alpha * s0[i] / (s1[i].sqrt() + eps);
+                    }
+                }
+                OptimizerSpec::Sgd { learning_rate, momentum, nesterov } => {
+                    let (lr, mu) = (learning_rate as f32, momentum as f32);
+                    for i in 0..w.len() {
+                        if mu > 0.0 {
+                            s0[i] = mu * s0[i] - lr * g[i];
+                            w[i] += if nesterov { mu * s0[i] - lr * g[i] } else { s0[i] };
+                        } else {
+                            w[i] -= lr * g[i];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(spec: OptimizerSpec, grads: &[f32]) -> f32 {
+        let mut opt = Optimizer::new(spec);
+        let mut w = vec![1.0f32];
+        for g in grads {
+            opt.apply(vec![(&mut w[..], &[*g][..])]);
+        }
+        w[0]
+    }
+
+    #[test]
+    fn rmsprop_first_steps_match_hand_computation() {
+        // step 1: v = 0.1·0.25 = 0.025, Δ = 0.001·0.5/√(0.025+1e-7)
+        let w = run(OptimizerSpec::default(), &[0.5]);
+        let want = 1.0 - 0.001 * 0.5 / (0.025f64 + 1e-7).sqrt();
+        assert!((w as f64 - want).abs() < 1e-7, "{w} vs {want}");
+        let v2 = 0.9 * 0.025 + 0.1 * 0.04;
+        let want2 = want - 0.001 * (-0.2) / (v2 + 1e-7f64).sqrt();
+        let w = run(OptimizerSpec::default(), &[0.5, -0.2]);
+        assert!((w as f64 - want2).abs() < 1e-6);
+    }
+
+    #[test]
+    fn adam_first_step_is_lr_times_sign() {
+        let spec = OptimizerSpec::Adam { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 };
+        // t=1: m = 0.1g, v = 0.001g², α = 0.001·√0.001/0.1 → Δ = 0.001·g/(|g| + ε/√0.001) ≈ 0.001
+        let w = run(spec.clone(), &[3.0]);
+        assert!((w - (1.0 - 0.001)).abs() < 1e-6, "{w}");
+        let w = run(spec, &[3.0, 3.0]);
+        assert!((w - (1.0 - 0.002)).abs() < 1e-6, "{w}");
+    }
+
+    #[test]
+    fn sgd_plain_momentum_and_nesterov() {
+        let plain = OptimizerSpec::Sgd { learning_rate: 0.1, momentum: 0.0, nesterov: false };
+        assert!((run(plain, &[1.0, 1.0]) - 0.8).abs() < 1e-6);
+        let mom = OptimizerSpec::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: false };
+        // s1 = −0.1, w = 0.9; s2 = −0.09 − 0.1 = −0.19, w = 0.71
+        assert!((run(mom, &[1.0, 1.0]) - 0.71).abs() < 1e-6);
+        let nest = OptimizerSpec::Sgd { learning_rate: 0.1, momentum: 0.9, nesterov: true };
+        // s1 = −0.1, w = 1 + 0.9·(−0.1) − 0.1 = 0.81
+        assert!((run(nest, &[1.0]) - 0.81).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,157 @@
+//! `train --spec S --train P [--val P] --out DIR`: everything is read and checked
+//! before training starts, and the outputs are written only once training is done
+//! (each atomically), so bad input never leaves partial output.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Samples;
+use crate::fit::{fit, FitOptions, History};
+use crate::model::{InputKind, Model};
+use crate::spec::{ClassWeight, ModelSpec};
+
+/// Seed stream of `validation_split` (independent of the weight and shuffle streams).
+const SPLIT_STREAM: u64 = 0x5350_4c54;
+
+/// A finished run: the model (for tests and tools), its history and summary.
+pub struct Trained {
+    pub model: Model,
+    pub history: History,
+    pub summary: serde_json::Value,
+    pub classes: Vec<String>,
+}
+
+fn load(path: &Path, what: &str) -> Result<Samples> {
+    let data = common::read_any_dataset(path).with_context(|| format!("cannot read the {what} data {}", path.display()))?;
+    Samples::from_dataset(data, &format!("{what} data {}", path.display()))
+}
+
+/// Per-class weights: 1 without `class_weight`; `balanced` = n / (k · count_c) over the
+/// training rows (scikit-learn's rule); a table by class name, unnamed classes 1.
+pub fn class_weights(spec: Option<&ClassWeight>, train: &Samples) -> Result<Vec<f32>> {
+    let k = train.classes.len();
+    Ok(match spec {
+        None => vec![1.0; k],
+        Some(ClassWeight::Mode(_)) => {
+            let mut counts = vec![0usize; k];
+            train.labels.iter().for_each(|&l| counts[l] += 1);
+            counts
+                .iter()
+                .map(|&c| if c == 0 { 1.0 } else { (train.len() as f64 / (k as f64 * c as f64)) as f32 })
+                .collect()
+        }
+        Some(ClassWeight::Table(t)) => {
+            let mut w = vec![1.0; k];
+            for (name, v) in t {
+                let Some(i) = train.classes.iter().position(|c| c == name) else {
+                    bail!("class_weight names class {name:?}, which the training data does not have (classes: {})", train.classes.join(", "));
+                };
+                w[i] = *v as f32;
+            }
+            w
+        }
+    })
+}
+
+/// Trains the model of `spec_path` and writes `model.onnx`, `history.parquet`,
+/// `summary.json` and `summary.txt` into `out_dir`.
+pub fn run(spec_path: &Path, train_path: &Path, val_path: Option<&Path>, out_dir: &Path, verbose: bool) -> Result<Trained> {
+    let spec = ModelSpec::from_file(spec_path)?;
+    train_with_spec(&spec, train_path, val_path, out_dir, verbose)
+}
+
+/// [`run`] for a spec already parsed (e.g. a model table of `pipeline.toml`).
+pub fn train_with_spec(spec: &ModelSpec, train_path: &Path, val_path: Option<&Path>, out_dir: &Path, verbose: bool) -> Result<Trained> {
+    let started = Instant::now();
+    let mut train = load(train_path, "training")?;
+    let val = match val_path {
+        Some(p) => {
+            let v = load(p, "validation")?;
+            if v.kind != train.kind || v.shape != train.shape {
+                bail!(
+                    "validation data {} holds {:?} {:?} but the training data holds {:?} {:?}",
+                    p.display(),
+                    v.kind,
+                    v.shape,
+                    train.kind,
+                    train.shape
+                );
+            }
+            if v.classes != train.classes {
+                bail!(
+                    "validation data {} has classes [{}] but the training data has [{}]",
+                    p.display(),
+                    v.classes.join(", "),
+                    train.classes.join(", ")
+                );
+            }
+            Some(v)
+        }
+        None => match spec.validation_split {
+            Some(fraction) => {
+                // Keras keeps n − ⌊n(1−f)⌋ rows for validation; we pick them at random (seeded)
+                // rather than the last rows, because datasets are often sorted by class.
+                let n = train.len();
+                let n_train = (n as f64 * (1.0 - fraction)).floor() as usize;
+                if n_train == 0 || n_train == n {
+                    bail!("validation_split = {fraction} leaves no training or no validation rows out of {n}");
+                }
+                let mut idx: Vec<usize> = (0..n).collect();
+                idx.shuffle(&mut ChaCha8Rng::seed_from_u64(spec.seed ^ SPLIT_STREAM));
+                let v = train.subset(&idx[n_train..]);
+                let mut keep = idx[..n_train].to_vec();
+                keep.sort_unstable();
+                train = train.subset(&keep);
+                Some(v)
+            }
+            None => None,
+        },
+    };
+    if let Some(want) = &spec.input_shape {
+        if *want != train.shape {
+            bail!(
+                "the spec says input_shape = {want:?} but the training data {} has samples of shape {:?}",
+                train_path.display(),
+                train.shape
+            );
+        }
+    }
+    if let Some(es) = &spec.early_stopping {
+        if es.monitor.starts_with("val_") && val.is_none() {
+            bail!("early_stopping monitors {} but there is no validation data (give --val or validation_split)", es.monitor);
+        }
+    }
+    let mut model = Model::build(&spec.layers, train.kind, &train.shape, spec.seed)?;
+    model.check_output(spec.loss, train.classes.len())?;
+    let opts = FitOptions {
+        epochs: spec.epochs,
+        batch_size: spec.batch_size,
+        seed: spec.seed,
+        loss: spec.loss,
+        optimizer: spec.optimizer.clone(),
+        class_weights: class_weights(spec.class_weight.as_ref(), &train)?,
+        early_stopping: spec.early_stopping.clone(),
+        verbose,
+    };
+    let history = fit(&mut model, &train, val.as_ref(), &opts)?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let summary = crate::output::summary_json(spec, &model, &train.classes, &history, seconds);
+    let extra = vec![
+        ("spec".to_string(), serde_json::to_string(spec)?),
+        ("name".to_string(), spec.name.clone().unwrap_or_else(|| "model".into())),
+        ("input_kind".to_string(), match model.input_kind { InputKind::Image => "image", InputKind::Features => "features" }.to_string()),
+    ];
+    let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
+    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    common::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
+    crate::output::write_history(&out_dir.join("history.parquet"), &history)?;
+    common::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    common::atomic::write_bytes(&out_dir.join("summary.txt"), crate::output::summary_text(&summary).as_bytes())?;
+    Ok(Trained { model, history, summary, classes: train.classes })
+}
