@@ -1,1 +1,197 @@
-fn main() {}
+//! `ingest`: raw data → image datasets (Parquet). See docs/ingest.md.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::builder::TypedValueParser;
+use clap::{Parser, Subcommand};
+use ingest::{parse_size, FolderOptions, IdxOptions, SynthOptions};
+
+/// Turns raw data into image datasets (Parquet, see docs/formats.md).
+#[derive(Parser)]
+#[command(name = "ingest", version, about, long_about = None)]
+struct Cli {
+    /// Hide the progress bar (it is drawn only on a terminal anyway).
+    #[arg(long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// MNIST-style IDX image + label files (gzip or raw, told by content) → image dataset.
+    Idx {
+        /// IDX images file (magic 0x00000803: N × rows × cols unsigned bytes), gzip or raw.
+        #[arg(long)]
+        images: PathBuf,
+        /// IDX labels file (magic 0x00000801: N unsigned bytes), gzip or raw.
+        #[arg(long)]
+        labels: PathBuf,
+        /// Output dataset: a .parquet file, or a directory of part files with --rows-per-file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Move this fraction of each class (stratified, rounded per class) to --val-out.
+        #[arg(long, requires = "val_out")]
+        val_fraction: Option<f64>,
+        /// Where the validation rows go (needs --val-fraction).
+        #[arg(long, requires = "val_fraction")]
+        val_out: Option<PathBuf>,
+        /// Seed of the validation split's shuffle.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Write a directory of part-NNNNN.parquet files of at most N rows each.
+        #[arg(long, value_name = "N")]
+        rows_per_file: Option<usize>,
+        /// Class names, comma-separated, index = label [default: 0,1,…,9].
+        #[arg(long, value_delimiter = ',')]
+        classes: Option<Vec<String>>,
+    },
+    /// Class-per-folder JPEG/PNG tree (ROOT/CLASS/*.jpeg, the Kaggle chest X-ray layout) → image dataset.
+    Folders {
+        /// Root of one split: one subfolder per class (sorted names = labels 0, 1, …).
+        #[arg(long)]
+        root: PathBuf,
+        /// Output dataset: a .parquet file, or a directory of part files with --rows-per-file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Target size HxW, e.g. 128x128: area-averaged when shrinking, bilinear when enlarging
+        /// (aspect ratio is not kept, as Keras image_dataset_from_directory).
+        #[arg(long, value_parser = parse_size, value_name = "HxW")]
+        size: (usize, usize),
+        /// 1 = grayscale (ITU-R BT.601 luma, as PIL convert("L")), 3 = RGB.
+        #[arg(long, default_value_t = 1, value_parser = clap::builder::PossibleValuesParser::new(["1", "3"]).map(|s| s.parse::<u8>().unwrap()))]
+        channels: u8,
+        /// Skip files that cannot be decoded (they are listed on stderr) instead of failing.
+        #[arg(long)]
+        skip_bad: bool,
+        /// Write a directory of part-NNNNN.parquet files of at most N rows each.
+        #[arg(long, value_name = "N")]
+        rows_per_file: Option<usize>,
+    },
+    /// Generate SYNTHETIC chest-X-ray-like JPEGs in the Kaggle layout
+    /// (OUT/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg + OUT/README.txt). Not real X-rays.
+    SynthXray {
+        /// Output directory (replaced only if empty or an earlier synth-xray tree).
+        #[arg(long)]
+        out: PathBuf,
+        /// Training images per class (0 = no train split).
+        #[arg(long, default_value_t = 300)]
+        train: usize,
+        /// Validation images per class (0 = no val split).
+        #[arg(long, default_value_t = 50)]
+        val: usize,
+        /// Test images per class (0 = no test split).
+        #[arg(long, default_value_t = 100)]
+        test: usize,
+        /// Seed: the same seed gives the same files.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Smallest image side in pixels.
+        #[arg(long, default_value_t = 300)]
+        min_size: usize,
+        /// Largest image side in pixels.
+        #[arg(long, default_value_t = 1500)]
+        max_size: usize,
+        /// JPEG quality 1..=100.
+        #[arg(long, default_value_t = 85)]
+        quality: u8,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let progress = !cli.quiet;
+    match cli.command {
+        Command::Idx { images, labels, out, val_fraction, val_out, seed, rows_per_file, classes } => {
+            let opts = IdxOptions {
+                images,
+                labels,
+                out: out.clone(),
+                val_fraction,
+                val_out: val_out.clone(),
+                seed,
+                rows_per_file,
+                classes,
+                progress,
+            };
+            let s = ingest::run_idx(&opts)?;
+            let val = match &val_out {
+                Some(v) => format!(" + {} validation rows → {}", s.val_rows, v.display()),
+                None => String::new(),
+            };
+            println!(
+                "ingest idx: {} rows of {}x{}, {} classes, {:.2} s → {}{val}",
+                s.rows,
+                s.height,
+                s.width,
+                s.classes.len(),
+                s.seconds,
+                out.display()
+            );
+        }
+        Command::Folders { root, out, size, channels, skip_bad, rows_per_file } => {
+            let opts = FolderOptions {
+                root,
+                out: out.clone(),
+                height: size.0,
+                width: size.1,
+                channels: channels as usize,
+                skip_bad,
+                rows_per_file,
+                progress,
+            };
+            let s = ingest::run_folders(&opts)?;
+            for (path, reason) in &s.skipped {
+                eprintln!("skipped {}: {reason}", path.display());
+            }
+            let mut notes = Vec::new();
+            if !s.skipped.is_empty() {
+                notes.push(format!("{} bad files skipped (listed above)", s.skipped.len()));
+            }
+            if s.hidden_ignored > 0 {
+                notes.push(format!("{} hidden entries ignored", s.hidden_ignored));
+            }
+            if s.synthetic {
+                notes.push("SYNTHETIC source".to_string());
+            }
+            let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
+            println!(
+                "ingest folders: {} rows of {}x{}x{}, {} classes [{}], {:.2} s ({:.0} images/s) → {}{notes}",
+                s.rows,
+                size.0,
+                size.1,
+                channels,
+                s.classes.len(),
+                s.classes.join(", "),
+                s.seconds,
+                (s.rows + s.skipped.len()) as f64 / s.seconds.max(1e-9),
+                out.display()
+            );
+        }
+        Command::SynthXray { out, train, val, test, seed, min_size, max_size, quality } => {
+            let opts = SynthOptions { out: out.clone(), train, val, test, seed, min_size, max_size, quality, progress };
+            let s = ingest::run_synth(&opts)?;
+            println!(
+                "ingest synth-xray: {} SYNTHETIC JPEGs ({} RGB, {} progressive, {:.1} MB), 2 classes, {:.2} s → {}",
+                s.files,
+                s.rgb,
+                s.progressive,
+                s.bytes as f64 / 1e6,
+                s.seconds,
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
