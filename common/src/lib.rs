@@ -11,6 +11,7 @@ pub mod atomic;
 pub mod dataset;
 pub mod io;
 pub mod manifest;
+pub mod onnx;
 pub mod progress;
 pub mod runtime;
 

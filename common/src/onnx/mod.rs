@@ -1,0 +1,543 @@
+//! Building ONNX models of the lab's layers (Keras semantics) without `protoc` or Python.
+//!
+//! [`GraphBuilder`] is fed layers in Keras order and layout (NHWC images, kernels
+//! `[kh, kw, c_in, c_out]`, dense kernels `[in, out]`) and writes a `ModelProto`
+//! (IR version 8, opset 17) whose graph reproduces Keras's arithmetic:
+//!
+//! * image input `input: uint8 [N,H,W,C]` → `Cast(float)` → `Div(255)`;
+//!   feature input `input: float32 [N,D]`;
+//! * Conv2D / MaxPooling2D run in ONNX's NCHW layout: the builder inserts a
+//!   `Transpose` to NCHW before the first of them and back to NHWC before a
+//!   `Flatten` (so the flattened order is Keras's h, w, c and Dense weights line up),
+//!   before a Dense on a 4-D tensor, and at the output;
+//! * Keras `same` padding becomes explicit `pads` (`pad_total = max((ceil(in/s)−1)·s + k − in, 0)`,
+//!   the odd pixel on the bottom/right, as TensorFlow does — also for even kernels);
+//!   `valid` is no padding with the floor rule `out = ⌊(in − k)/s⌋ + 1`;
+//! * Dense is `Gemm` on `[N,D]` (MatMul + Add on a 4-D tensor), activations are
+//!   `Relu`, `Sigmoid`, `Tanh`, `Softmax` (last axis), linear is no node.
+//!
+//! The last tensor is named `probabilities`; `metadata_props` hold `classes` (JSON
+//! list), `producer` and the caller's extra pairs. `docs/onnx.md` shows the graph
+//! each layer becomes.
+//!
+//! Misuse (a kernel of the wrong length, a Conv2D on features, a window larger than
+//! its input for `valid`) is recorded at the first faulty call and returned by
+//! [`GraphBuilder::finish`], so callers keep a plain builder style.
+
+pub mod proto;
+
+use anyhow::{anyhow, bail, Context, Result};
+use prost::Message;
+
+use proto::{
+    attribute_type, data_type, AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto,
+    NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto,
+    TypeProto, TypeProtoTensor, ValueInfoProto,
+};
+
+/// ONNX IR version written (ONNX Runtime 1.31 reads up to 13; 8 is ONNX 1.10+).
+pub const IR_VERSION: i64 = 8;
+/// Default-domain opset written.
+pub const OPSET_VERSION: i64 = 17;
+/// `producer_name` of the model and start of the `producer` metadata value.
+pub const PRODUCER: &str = "lab-pipeline";
+/// Name of the graph input.
+pub const INPUT_NAME: &str = "input";
+/// Name of the graph output.
+pub const OUTPUT_NAME: &str = "probabilities";
+/// Symbolic name of the dynamic batch dimension.
+pub const BATCH_DIM: &str = "N";
+
+/// Keras padding modes of Conv2D and MaxPooling2D.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Padding {
+    /// Output `ceil(in/s)`; `pad_total = max((out−1)·s + k − in, 0)`, the extra pixel on the bottom/right.
+    Same,
+    /// No padding; output `⌊(in − k)/s⌋ + 1`.
+    Valid,
+}
+
+/// Keras activations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activation {
+    Linear,
+    Relu,
+    Sigmoid,
+    Tanh,
+    /// Over the last (Keras) axis.
+    Softmax,
+}
+
+/// Output size and (begin, end) padding of one spatial axis under Keras's rules.
+/// `None` when a `valid` window does not fit.
+pub fn window_output(input: usize, kernel: usize, stride: usize, padding: Padding) -> Option<(usize, usize, usize)> {
+    match padding {
+        Padding::Valid => (input >= kernel).then(|| ((input - kernel) / stride + 1, 0, 0)),
+        Padding::Same => {
+            let out = input.div_ceil(stride);
+            let total = ((out - 1) * stride + kernel).saturating_sub(input);
+            Some((out, total / 2, total - total / 2))
+        }
+    }
+}
+
+/// Shape of the current tensor, batch dimension left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    /// `[N, D]`.
+    Flat(usize),
+    /// `[N, H, W, C]` (Keras).
+    Nhwc { h: usize, w: usize, c: usize },
+    /// `[N, C, H, W]` (ONNX Conv / MaxPool).
+    Nchw { h: usize, w: usize, c: usize },
+}
+
+/// Builds the ONNX graph of a Keras-style sequential model; see the module docs.
+#[derive(Debug, Clone)]
+pub struct GraphBuilder {
+    input: ValueInfoProto,
+    nodes: Vec<NodeProto>,
+    initializers: Vec<TensorProto>,
+    /// Name of the tensor the next layer reads.
+    current: String,
+    layout: Layout,
+    /// Per layer kind, how many were added (Keras-style names `dense_1`, `conv2d_2`, …).
+    counts: Vec<(String, usize)>,
+    /// First misuse, reported by `finish`.
+    error: Option<String>,
+}
+
+impl GraphBuilder {
+    /// Input `input`: uint8 `[N,H,W,C]`; the graph casts to float and divides by 255. Tensor layout NHWC.
+    pub fn image_input(height: usize, width: usize, channels: usize) -> Self {
+        let mut b = Self::new(
+            value_info(INPUT_NAME, data_type::UINT8, &[height, width, channels]),
+            Layout::Nhwc { h: height, w: width, c: channels },
+        );
+        if height == 0 || width == 0 || channels == 0 {
+            b.fail(format!("image input {height}×{width}×{channels} has an empty dimension"));
+        }
+        let cast = b.tensor_name("scale", "cast");
+        b.node("Cast", "scale/Cast", &[INPUT_NAME], &cast, vec![attr_int("to", data_type::FLOAT as i64)]);
+        let divisor = b.initializer("scale", "divisor", &[], &[255.0]);
+        let out = b.tensor_name("scale", "output");
+        b.node("Div", "scale/Div", &[&cast, &divisor], &out, vec![]);
+        b.current = out;
+        b
+    }
+
+    /// Input `input`: float32 `[N,D]`.
+    pub fn feature_input(dim: usize) -> Self {
+        let mut b = Self::new(value_info(INPUT_NAME, data_type::FLOAT, &[dim]), Layout::Flat(dim));
+        if dim == 0 {
+            b.fail("feature input of dimension 0".into());
+        }
+        b
+    }
+
+    fn new(input: ValueInfoProto, layout: Layout) -> Self {
+        Self {
+            input,
+            nodes: Vec::new(),
+            initializers: Vec::new(),
+            current: INPUT_NAME.to_string(),
+            layout,
+            counts: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// y = x·W + b, kernel row-major `[in_dim, out_dim]` (Keras layout), bias `[out_dim]`.
+    /// On `[N,D]` this is one `Gemm`; on an image tensor it applies to the channel axis
+    /// (as Keras's Dense does) with `MatMul` + `Add`.
+    pub fn dense(&mut self, kernel: &[f32], bias: &[f32], in_dim: usize, out_dim: usize) {
+        if self.error.is_some() {
+            return;
+        }
+        let layer = self.layer_name("dense");
+        if kernel.len() != in_dim * out_dim || bias.len() != out_dim {
+            return self.fail(format!(
+                "{layer}: kernel has {} values and bias {} for {in_dim} inputs × {out_dim} units (expected {} and {out_dim})",
+                kernel.len(),
+                bias.len(),
+                in_dim * out_dim
+            ));
+        }
+        let width = match self.layout {
+            Layout::Flat(d) => d,
+            Layout::Nhwc { c, .. } | Layout::Nchw { c, .. } => c,
+        };
+        if width != in_dim {
+            return self.fail(format!("{layer}: declared {in_dim} inputs but the previous layer gives {width}"));
+        }
+        let w = self.initializer(&layer, "kernel", &[in_dim, out_dim], kernel);
+        let b = self.initializer(&layer, "bias", &[out_dim], bias);
+        let out = self.tensor_name(&layer, "output");
+        match self.layout {
+            Layout::Flat(_) => {
+                self.node("Gemm", &format!("{layer}/Gemm"), &[&self.current.clone(), &w, &b], &out, vec![]);
+                self.layout = Layout::Flat(out_dim);
+            }
+            _ => {
+                self.to_nhwc();
+                let product = self.tensor_name(&layer, "matmul");
+                self.node("MatMul", &format!("{layer}/MatMul"), &[&self.current.clone(), &w], &product, vec![]);
+                self.node("Add", &format!("{layer}/Add"), &[&product, &b], &out, vec![]);
+                let Layout::Nhwc { h, w, .. } = self.layout else { unreachable!() };
+                self.layout = Layout::Nhwc { h, w, c: out_dim };
+            }
+        }
+        self.current = out;
+    }
+
+    /// Keras Conv2D; kernel row-major `[kh, kw, c_in, c_out]` (Keras layout), bias `[c_out]`; input NHWC.
+    #[allow(clippy::too_many_arguments)]
+    pub fn conv2d(
+        &mut self,
+        kernel: &[f32],
+        bias: &[f32],
+        kh: usize,
+        kw: usize,
+        c_in: usize,
+        c_out: usize,
+        strides: (usize, usize),
+        padding: Padding,
+    ) {
+        if self.error.is_some() {
+            return;
+        }
+        let layer = self.layer_name("conv2d");
+        let Some((h, w, c)) = self.image_dims(&layer) else { return };
+        if kh == 0 || kw == 0 || c_out == 0 || strides.0 == 0 || strides.1 == 0 {
+            return self.fail(format!("{layer}: kernel {kh}×{kw}, {c_out} filters and strides {strides:?} must all be at least 1"));
+        }
+        if c != c_in {
+            return self.fail(format!("{layer}: declared {c_in} input channels but the previous layer gives {c}"));
+        }
+        if kernel.len() != kh * kw * c_in * c_out || bias.len() != c_out {
+            return self.fail(format!(
+                "{layer}: kernel has {} values and bias {} for {kh}×{kw}×{c_in}×{c_out} (expected {} and {c_out})",
+                kernel.len(),
+                bias.len(),
+                kh * kw * c_in * c_out
+            ));
+        }
+        let (Some((oh, top, bottom)), Some((ow, left, right))) =
+            (window_output(h, kh, strides.0, padding), window_output(w, kw, strides.1, padding))
+        else {
+            return self.fail(format!("{layer}: a {kh}×{kw} kernel with valid padding does not fit a {h}×{w} input"));
+        };
+        // Keras [kh, kw, c_in, c_out] → ONNX OIHW [c_out, c_in, kh, kw].
+        let mut oihw = vec![0f32; kernel.len()];
+        for y in 0..kh {
+            for x in 0..kw {
+                for i in 0..c_in {
+                    for o in 0..c_out {
+                        oihw[((o * c_in + i) * kh + y) * kw + x] = kernel[((y * kw + x) * c_in + i) * c_out + o];
+                    }
+                }
+            }
+        }
+        self.to_nchw();
+        let wt = self.initializer(&layer, "kernel", &[c_out, c_in, kh, kw], &oihw);
+        let b = self.initializer(&layer, "bias", &[c_out], bias);
+        let out = self.tensor_name(&layer, "output");
+        let attrs = vec![
+            attr_ints("kernel_shape", &[kh, kw]),
+            attr_ints("strides", &[strides.0, strides.1]),
+            attr_ints("pads", &[top, left, bottom, right]),
+            attr_ints("dilations", &[1, 1]),
+            attr_int("group", 1),
+        ];
+        self.node("Conv", &format!("{layer}/Conv"), &[&self.current.clone(), &wt, &b], &out, attrs);
+        self.current = out;
+        self.layout = Layout::Nchw { h: oh, w: ow, c: c_out };
+    }
+
+    /// Keras MaxPooling2D (floor rule for Valid; for Same the padded cells never win).
+    pub fn max_pool2d(&mut self, pool: (usize, usize), strides: (usize, usize), padding: Padding) {
+        if self.error.is_some() {
+            return;
+        }
+        let layer = self.layer_name("max_pooling2d");
+        let Some((h, w, c)) = self.image_dims(&layer) else { return };
+        if pool.0 == 0 || pool.1 == 0 || strides.0 == 0 || strides.1 == 0 {
+            return self.fail(format!("{layer}: pool {pool:?} and strides {strides:?} must be at least 1"));
+        }
+        let (Some((oh, top, bottom)), Some((ow, left, right))) =
+            (window_output(h, pool.0, strides.0, padding), window_output(w, pool.1, strides.1, padding))
+        else {
+            return self.fail(format!("{layer}: a {}×{} pool with valid padding does not fit a {h}×{w} input", pool.0, pool.1));
+        };
+        self.to_nchw();
+        let out = self.tensor_name(&layer, "output");
+        let attrs = vec![
+            attr_ints("kernel_shape", &[pool.0, pool.1]),
+            attr_ints("strides", &[strides.0, strides.1]),
+            attr_ints("pads", &[top, left, bottom, right]),
+        ];
+        self.node("MaxPool", &format!("{layer}/MaxPool"), &[&self.current.clone()], &out, attrs);
+        self.current = out;
+        self.layout = Layout::Nchw { h: oh, w: ow, c };
+    }
+
+    /// Keras Flatten of an NHWC tensor: element order h, w, c (channels last) — matches Keras
+    /// so Dense weights line up. On an `[N,D]` tensor it is the identity (no node).
+    pub fn flatten(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        let (h, w, c) = match self.layout {
+            Layout::Flat(_) => return,
+            Layout::Nhwc { h, w, c } | Layout::Nchw { h, w, c } => (h, w, c),
+        };
+        let layer = self.layer_name("flatten");
+        self.to_nhwc();
+        let out = self.tensor_name(&layer, "output");
+        self.node("Flatten", &format!("{layer}/Flatten"), &[&self.current.clone()], &out, vec![attr_int("axis", 1)]);
+        self.current = out;
+        self.layout = Layout::Flat(h * w * c);
+    }
+
+    /// Applies an activation to the current tensor (`Linear` adds nothing).
+    pub fn activation(&mut self, a: Activation) {
+        if self.error.is_some() {
+            return;
+        }
+        let (op, attrs) = match a {
+            Activation::Linear => return,
+            Activation::Relu => ("Relu", vec![]),
+            Activation::Sigmoid => ("Sigmoid", vec![]),
+            Activation::Tanh => ("Tanh", vec![]),
+            // Keras's softmax runs over the last axis, which is channels in NCHW.
+            Activation::Softmax => {
+                let axis = if matches!(self.layout, Layout::Nchw { .. }) { 1 } else { -1 };
+                ("Softmax", vec![attr_int("axis", axis)])
+            }
+        };
+        let layer = self.layer_name(&op.to_lowercase());
+        let out = self.tensor_name(&layer, "output");
+        self.node(op, &format!("{layer}/{op}"), &[&self.current.clone()], &out, attrs);
+        self.current = out;
+    }
+
+    /// Names the current tensor `probabilities`; `metadata_props` get `classes` (JSON list),
+    /// `producer` (unless given) and the `extra` pairs. IR version 8, opset 17, dynamic batch
+    /// dimension "N", producer "lab-pipeline". Returns the serialized `ModelProto`.
+    ///
+    /// A 2-D output must have one column per class, or one column for two classes (sigmoid).
+    pub fn finish(mut self, classes: &[String], extra_metadata: &[(String, String)]) -> Result<Vec<u8>> {
+        if let Some(e) = self.error.take() {
+            bail!("cannot build the ONNX graph: {e}");
+        }
+        self.to_nhwc();
+        if let Layout::Flat(width) = self.layout {
+            if !(width == classes.len() || (width == 1 && classes.len() == 2)) {
+                bail!(
+                    "cannot build the ONNX graph: the model outputs {width} value(s) per row but there are {} classes",
+                    classes.len()
+                );
+            }
+        }
+        // The output is the last node's output, renamed; a graph without nodes gets an Identity.
+        match self.nodes.last_mut() {
+            Some(last) if last.output.first() == Some(&self.current) => last.output[0] = OUTPUT_NAME.to_string(),
+            _ => self.node("Identity", "output/Identity", &[&self.current.clone()], OUTPUT_NAME, vec![]),
+        }
+        let out_dims: Vec<usize> = match self.layout {
+            Layout::Flat(d) => vec![d],
+            Layout::Nhwc { h, w, c } | Layout::Nchw { h, w, c } => vec![h, w, c],
+        };
+
+        let mut metadata = vec![
+            ("classes".to_string(), serde_json::to_string(classes)?),
+        ];
+        metadata.extend(extra_metadata.iter().cloned());
+        if !metadata.iter().any(|(k, _)| k == "producer") {
+            metadata.push(("producer".into(), format!("{PRODUCER} {}", env!("CARGO_PKG_VERSION"))));
+        }
+        for (i, (key, _)) in metadata.iter().enumerate() {
+            if metadata[..i].iter().any(|(k, _)| k == key) {
+                bail!("cannot build the ONNX graph: metadata key `{key}` is given twice");
+            }
+        }
+
+        let model = ModelProto {
+            ir_version: Some(IR_VERSION),
+            opset_import: vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(OPSET_VERSION) }],
+            producer_name: Some(PRODUCER.into()),
+            producer_version: Some(env!("CARGO_PKG_VERSION").into()),
+            domain: None,
+            model_version: Some(1),
+            doc_string: None,
+            graph: Some(GraphProto {
+                node: self.nodes,
+                name: Some("model".into()),
+                initializer: self.initializers,
+                doc_string: None,
+                input: vec![self.input],
+                output: vec![value_info(OUTPUT_NAME, data_type::FLOAT, &out_dims)],
+                value_info: vec![],
+            }),
+            metadata_props: metadata
+                .into_iter()
+                .map(|(k, v)| StringStringEntryProto { key: Some(k), value: Some(v) })
+                .collect(),
+        };
+        Ok(model.encode_to_vec())
+    }
+
+    // ---- internals ----
+
+    fn fail(&mut self, message: String) {
+        if self.error.is_none() {
+            self.error = Some(message);
+        }
+    }
+
+    /// `(h, w, c)` of an image tensor, or records that `layer` needs one.
+    fn image_dims(&mut self, layer: &str) -> Option<(usize, usize, usize)> {
+        match self.layout {
+            Layout::Nhwc { h, w, c } | Layout::Nchw { h, w, c } => Some((h, w, c)),
+            Layout::Flat(d) => {
+                self.fail(format!("{layer} needs an image tensor [N,H,W,C] but the previous layer gives [N,{d}]"));
+                None
+            }
+        }
+    }
+
+    fn layer_name(&mut self, kind: &str) -> String {
+        let n = match self.counts.iter_mut().find(|(k, _)| k == kind) {
+            Some((_, n)) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.counts.push((kind.to_string(), 1));
+                1
+            }
+        };
+        format!("{kind}_{n}")
+    }
+
+    fn tensor_name(&self, layer: &str, what: &str) -> String {
+        format!("{layer}/{what}")
+    }
+
+    fn to_nchw(&mut self) {
+        if let Layout::Nhwc { h, w, c } = self.layout {
+            self.transpose(&[0, 3, 1, 2], "to_nchw");
+            self.layout = Layout::Nchw { h, w, c };
+        }
+    }
+
+    fn to_nhwc(&mut self) {
+        if let Layout::Nchw { h, w, c } = self.layout {
+            self.transpose(&[0, 2, 3, 1], "to_nhwc");
+            self.layout = Layout::Nhwc { h, w, c };
+        }
+    }
+
+    fn transpose(&mut self, perm: &[usize], kind: &str) {
+        let layer = self.layer_name(kind);
+        let out = self.tensor_name(&layer, "output");
+        self.node("Transpose", &format!("{layer}/Transpose"), &[&self.current.clone()], &out, vec![attr_ints("perm", perm)]);
+        self.current = out;
+    }
+
+    fn node(&mut self, op: &str, name: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) {
+        self.nodes.push(NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.to_string()],
+            name: Some(name.to_string()),
+            op_type: Some(op.to_string()),
+            domain: None,
+            attribute,
+            doc_string: None,
+        });
+    }
+
+    fn initializer(&mut self, layer: &str, what: &str, dims: &[usize], values: &[f32]) -> String {
+        let name = self.tensor_name(layer, what);
+        self.initializers.push(TensorProto {
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: Some(data_type::FLOAT),
+            name: Some(name.clone()),
+            raw_data: Some(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
+            ..Default::default()
+        });
+        name
+    }
+}
+
+fn value_info(name: &str, elem_type: i32, dims: &[usize]) -> ValueInfoProto {
+    let batch = Dimension { value: Some(DimensionValue::DimParam(BATCH_DIM.into())), denotation: None };
+    let dim = std::iter::once(batch)
+        .chain(dims.iter().map(|&d| Dimension { value: Some(DimensionValue::DimValue(d as i64)), denotation: None }))
+        .collect();
+    ValueInfoProto {
+        name: Some(name.into()),
+        r#type: Some(TypeProto {
+            tensor_type: Some(TypeProtoTensor { elem_type: Some(elem_type), shape: Some(TensorShapeProto { dim }) }),
+            denotation: None,
+        }),
+        doc_string: None,
+    }
+}
+
+fn attr_int(name: &str, value: i64) -> AttributeProto {
+    AttributeProto { name: Some(name.into()), r#type: Some(attribute_type::INT), i: Some(value), ..Default::default() }
+}
+
+fn attr_ints(name: &str, values: &[usize]) -> AttributeProto {
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::INTS),
+        ints: values.iter().map(|&v| v as i64).collect(),
+        ..Default::default()
+    }
+}
+
+/// The `metadata_props` of a serialized `ModelProto`, in file order.
+pub fn read_metadata(bytes: &[u8]) -> Result<Vec<(String, String)>> {
+    let model = ModelProto::decode(bytes).context("not an ONNX model (the protobuf does not decode)")?;
+    Ok(model
+        .metadata_props
+        .into_iter()
+        .map(|e| (e.key.unwrap_or_default(), e.value.unwrap_or_default()))
+        .collect())
+}
+
+/// One input tensor for [`run_model`]: its shape (batch first) and values.
+#[derive(Debug, Clone, Copy)]
+pub enum InputTensor<'a> {
+    U8 { shape: &'a [usize], data: &'a [u8] },
+    F32 { shape: &'a [usize], data: &'a [f32] },
+}
+
+/// Runs a serialized model once through ONNX Runtime (one intra-op thread) and returns
+/// the shape and values of its output `probabilities`. For tests and tools; `evaluate`
+/// keeps its own session for batches.
+pub fn run_model(model: &[u8], input: InputTensor<'_>) -> Result<(Vec<usize>, Vec<f32>)> {
+    use ort::session::Session;
+    use ort::value::Tensor;
+    let env = crate::runtime::environment()?;
+    let mut session = Session::builder(&env)
+        .map_err(|e| anyhow!("cannot create an ONNX Runtime session: {e}"))?
+        .with_intra_threads(1)
+        .map_err(|e| anyhow!("cannot configure the ONNX Runtime session: {e}"))?
+        .commit_from_memory(model)
+        .map_err(|e| anyhow!("ONNX Runtime rejects the model: {e}"))?;
+    let value = match input {
+        InputTensor::U8 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec()))?.into_dyn(),
+        InputTensor::F32 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec()))?.into_dyn(),
+    };
+    let outputs = session
+        .run(ort::inputs![INPUT_NAME => value])
+        .map_err(|e| anyhow!("ONNX Runtime failed to run the model: {e}"))?;
+    let output = outputs
+        .get(OUTPUT_NAME)
+        .ok_or_else(|| anyhow!("the model has no output named `{OUTPUT_NAME}`"))?;
+    let (shape, values) = output.try_extract_tensor::<f32>()?;
+    Ok((shape.iter().map(|&d| d as usize).collect(), values.to_vec()))
+}
