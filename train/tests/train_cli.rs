@@ -175,7 +175,8 @@ fn cnn_trains_exports_and_matches_onnx_runtime() {
     // History file: 4 rows, the agreed columns.
     let batches = read_history(&out.join("history.parquet"));
     let b = &batches[0];
-    let names: Vec<&str> = b.schema().fields().iter().map(|f| f.name().as_str()).collect();
+    let schema = b.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(names, ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds"]);
     let epochs = b.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
     assert_eq!(epochs.values().to_vec(), [1, 2, 3, 4]);

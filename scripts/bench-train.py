@@ -1,0 +1,78 @@
+"""Keras side of scripts/bench-train.sh: the same model, data, batch size and epochs.
+
+Reads the image or feature datasets the Rust side trains on (Parquet, docs/formats.md),
+builds the lab's model in Keras 3 (tensorflow-cpu), fits it with the validation pass
+every epoch, and prints one JSON line:
+{"model", "epoch_seconds": [...], "val_accuracy", "val_loss", "keras"}.
+"""
+import argparse, json, os, time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
+import pyarrow.parquet as pq
+
+ap = argparse.ArgumentParser()
+ap.add_argument("model", choices=["mlp", "hog_mlp", "cnn"])
+ap.add_argument("--train", required=True)
+ap.add_argument("--val", required=True)
+ap.add_argument("--epochs", type=int, default=10)
+ap.add_argument("--batch-size", type=int, default=128)
+ap.add_argument("--seed", type=int, default=42)
+a = ap.parse_args()
+
+
+def load(path):
+    t = pq.read_table(path)
+    md = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
+    y = t.column("label").to_numpy().astype("int64")
+    if "image" in t.column_names:
+        h, w, c = int(md["height"]), int(md["width"]), int(md["channels"])
+        raw = b"".join(v.as_py() for v in t.column("image").combine_chunks())
+        x = np.frombuffer(raw, np.uint8).reshape(-1, h, w, c).astype("float32") / 255.0
+    else:
+        x = np.stack(t.column("features").to_numpy(zero_copy_only=False)).astype("float32")
+    return x, y
+
+
+import keras
+from keras import layers
+
+keras.utils.set_random_seed(a.seed)
+xt, yt = load(a.train)
+xv, yv = load(a.val)
+k = int(max(yt.max(), yv.max()) + 1)
+yt1, yv1 = keras.utils.to_categorical(yt, k), keras.utils.to_categorical(yv, k)
+
+if a.model == "mlp":
+    m = keras.Sequential([keras.Input(xt.shape[1:]), layers.Flatten(),
+                          layers.Dense(30, activation="relu"), layers.Dense(30, activation="relu"),
+                          layers.Dense(k, activation="softmax")])
+elif a.model == "hog_mlp":
+    m = keras.Sequential([keras.Input(xt.shape[1:]), layers.Dense(100, activation="relu"),
+                          layers.Dense(k, activation="softmax")])
+else:
+    m = keras.Sequential([keras.Input(xt.shape[1:]),
+                          layers.Conv2D(10, 7, padding="same", activation="relu"), layers.MaxPooling2D(2),
+                          layers.Conv2D(10, 5, padding="same", activation="relu"), layers.MaxPooling2D(2),
+                          layers.Conv2D(10, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
+                          layers.Flatten(), layers.Dense(10, activation="relu"),
+                          layers.Dense(k, activation="softmax")])
+m.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+
+
+class Timer(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.t = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        times.append(time.perf_counter() - self.t)
+
+
+times = []
+h = m.fit(xt, yt1, batch_size=a.batch_size, epochs=a.epochs, validation_data=(xv, yv1),
+          verbose=0, callbacks=[Timer()])
+print(json.dumps({
+    "model": a.model, "params": m.count_params(), "epoch_seconds": times,
+    "val_accuracy": h.history["val_accuracy"][-1], "val_loss": h.history["val_loss"][-1],
+    "keras": keras.__version__,
+}))

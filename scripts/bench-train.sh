@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Training speed and accuracy: our `train` vs Keras 3 (tensorflow-cpu), same data,
+# architecture, optimizer (RMSprop defaults), batch size and epochs, with the
+# validation pass every epoch, in one run on this machine.
+#
+# Data: MNIST-10k (data/mnist-10k: 8,000 train / 2,000 test images, used as the
+# validation set), ingested to Parquet with `ingest idx`; HOG features (orientations 8,
+# 4x4 cells, 1x1 blocks → 392) with `features hog` when that binary builds, else the
+# HOG-MLP row is skipped.
+# Models: MLP 784-30-30-10, HOG-MLP 392-100-10, the seed CNN (train/examples/*.toml,
+# with epochs and batch_size replaced).
+# Env: EPOCHS (default 10), BATCH (default 128), MODELS (default "mlp hog_mlp cnn").
+# Seconds/epoch = mean over epochs 2..E (the first epoch of both includes warm-up:
+# graph tracing for Keras); accuracy = validation accuracy after the last epoch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EPOCHS=${EPOCHS:-10}
+BATCH=${BATCH:-128}
+MODELS=${MODELS:-"mlp hog_mlp cnn"}
+if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup-bench.sh; fi
+WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+
+cargo build --release -q -p ingest -p train
+HAVE_FEATURES=0
+if cargo build --release -q -p features 2>/dev/null && [ -x target/release/features ]; then HAVE_FEATURES=1; fi
+
+D=data/mnist-10k
+target/release/ingest idx --images $D/train-images-idx3-ubyte.gz --labels $D/train-labels-idx1-ubyte.gz --out "$WORK/train.parquet" 2>/dev/null
+target/release/ingest idx --images $D/t10k-images-idx3-ubyte.gz --labels $D/t10k-labels-idx1-ubyte.gz --out "$WORK/val.parquet" 2>/dev/null
+if [ $HAVE_FEATURES = 1 ]; then
+  for s in train val; do
+    target/release/features hog --in "$WORK/$s.parquet" --out "$WORK/hog_$s.parquet" \
+      --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 2>/dev/null
+  done
+fi
+
+RESULTS="$WORK/results.jsonl"
+for m in $MODELS; do
+  tr=$WORK/train.parquet; va=$WORK/val.parquet
+  if [ "$m" = hog_mlp ]; then
+    if [ $HAVE_FEATURES = 0 ]; then echo "bench-train: no features binary, skipping hog_mlp" >&2; continue; fi
+    tr=$WORK/hog_train.parquet; va=$WORK/hog_val.parquet
+  fi
+  sed -e "s/^epochs = .*/epochs = $EPOCHS/" -e "s/^batch_size = .*/batch_size = $BATCH/" \
+    train/examples/$m.toml > "$WORK/$m.toml"
+  echo "bench-train: $m, ours…" >&2
+  target/release/train --spec "$WORK/$m.toml" --train "$tr" --val "$va" --out "$WORK/out_$m" --quiet
+  OURS=$(.venv-bench/bin/python - "$WORK/out_$m/history.parquet" <<'PY'
+import json, sys, pyarrow.parquet as pq
+h = pq.read_table(sys.argv[1]).to_pydict()
+print(json.dumps({"epoch_seconds": h["seconds"], "val_accuracy": h["val_accuracy"][-1], "val_loss": h["val_loss"][-1]}))
+PY
+)
+  echo "bench-train: $m, Keras…" >&2
+  KERAS=$(.venv-bench/bin/python scripts/bench-train.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$BATCH" | tail -1)
+  echo "{\"model\": \"$m\", \"ours\": $OURS, \"keras\": $KERAS}" >> "$RESULTS"
+done
+
+python3 - "$RESULTS" "$EPOCHS" "$BATCH" "$(nproc)" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+def per_epoch(s):
+    s = s[1:] if len(s) > 1 else s
+    return sum(s) / len(s)
+print(f"MNIST-10k (8,000 train / 2,000 val), batch {sys.argv[3]}, {sys.argv[2]} epochs, {sys.argv[4]} cores; s/epoch = mean of epochs 2..{sys.argv[2]}")
+print(f"{'model':<9} {'ours s/ep':>10} {'keras s/ep':>11} {'speed-up':>9} {'ours acc':>9} {'keras acc':>10} {'Δ acc (pt)':>11}")
+for r in rows:
+    o, k = r["ours"], r["keras"]
+    so, sk = per_epoch(o["epoch_seconds"]), per_epoch(k["epoch_seconds"])
+    print(f"{r['model']:<9} {so:>10.3f} {sk:>11.3f} {sk/so:>8.2f}x {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {100*(o['val_accuracy']-k['val_accuracy']):>+11.2f}")
+PY
