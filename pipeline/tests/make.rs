@@ -139,7 +139,10 @@ fn manifest_in(dir: &Path, orientations: u32) -> PathBuf {
     let d = dir.display();
     std::fs::create_dir_all(dir.join("data")).unwrap();
     for f in ["train-images.gz", "train-labels.gz", "test-images.gz", "test-labels.gz"] {
-        std::fs::write(dir.join("data").join(f), b"idx").unwrap();
+        // Written once: rewriting them would (rightly) re-run ingest.
+        if !dir.join("data").join(f).exists() {
+            std::fs::write(dir.join("data").join(f), b"idx").unwrap();
+        }
     }
     let text = format!(
         "[settings]\nout = \"{d}/out\"\nreport = \"{d}/report\"\n{}",
