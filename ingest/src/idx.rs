@@ -52,41 +52,151 @@ fn dtype_name(code: u8) -> &'static str {
     }
 }
 
-/// Reads an IDX file of unsigned bytes with exactly `expected_dims` dimensions.
-/// `what` ("images", "labels") is used in error messages.
-pub fn read_idx(path: &Path, expected_dims: u8, what: &str) -> Result<IdxArray> {
-    let file = File::open(path).with_context(|| format!("cannot open {what} file {}", path.display()))?;
-    let file_len = file
-        .metadata()
-        .with_context(|| format!("cannot stat {}", path.display()))?
-        .len();
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut first = [0u8; 2];
-    let got = read_up_to(&mut reader, &mut first)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let first = &first[..got];
-    let gz = is_gzip(first);
-    // Put the sniffed bytes back in front of the stream.
-    let chained = first.chain(reader);
-    if gz {
-        let mut decoder = flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, chained));
-        read_idx_stream(&mut decoder, path, expected_dims, what, None, file_len)
-            .map_err(|e| annotate_gzip(e, path))
-    } else {
-        let mut chained = chained;
-        read_idx_stream(&mut chained, path, expected_dims, what, Some(file_len), file_len)
+/// An open IDX file whose header has been checked; the reader is at the payload.
+pub struct IdxStream {
+    pub path: PathBuf,
+    pub dims: Vec<usize>,
+    /// Payload bytes the header announces (∏dims, overflow-checked).
+    pub claimed: u64,
+    gzip: bool,
+    reader: Box<dyn Read + Send>,
+}
+
+impl IdxStream {
+    /// Opens `path` (gzip or raw, told by content) and checks magic, dtype and
+    /// dimensions; for a raw file also that the payload length matches the header.
+    pub fn open(path: &Path, expected_dims: u8, what: &str) -> Result<Self> {
+        let file = File::open(path).with_context(|| format!("cannot open {what} file {}", path.display()))?;
+        let file_len = file
+            .metadata()
+            .with_context(|| format!("cannot stat {}", path.display()))?
+            .len();
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut first = [0u8; 2];
+        let got = read_up_to(&mut reader, &mut first)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let gzip = is_gzip(&first[..got]);
+        // Put the sniffed bytes back in front of the stream.
+        let chained = std::io::Cursor::new(first[..got].to_vec()).chain(reader);
+        let reader: Box<dyn Read + Send> = if gzip {
+            Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, chained)))
+        } else {
+            Box::new(chained)
+        };
+        let mut stream = IdxStream { path: path.to_path_buf(), dims: Vec::new(), claimed: 0, gzip, reader };
+        stream.read_header(expected_dims, what, (!gzip).then_some(file_len))?;
+        Ok(stream)
+    }
+
+    /// Turns a read error into a sentence naming the file.
+    fn io_error(&self, e: std::io::Error) -> anyhow::Error {
+        if self.gzip {
+            anyhow::anyhow!("{} is a truncated or corrupt gzip file ({e})", self.path.display())
+        } else {
+            anyhow::anyhow!("cannot read {}: {e}", self.path.display())
+        }
+    }
+
+    fn read_header(&mut self, expected_dims: u8, what: &str, raw_len: Option<u64>) -> Result<()> {
+        let name = self.path.display().to_string();
+        let mut magic = [0u8; 4];
+        let got = read_up_to(&mut self.reader, &mut magic).map_err(|e| self.io_error(e))?;
+        if got < 4 {
+            bail!("{name} is too short to be an IDX {what} file ({got} bytes, the header alone needs 4)");
+        }
+        let expected_magic = 0x0800u32 | expected_dims as u32;
+        let magic_value = u32::from_be_bytes(magic);
+        if magic[0] != 0 || magic[1] != 0 {
+            bail!(
+                "{name} is not an IDX file: wrong magic number 0x{magic_value:08X} (IDX {what} start with 0x{expected_magic:08X})"
+            );
+        }
+        if magic[2] != DTYPE_U8 {
+            bail!(
+                "{name}: IDX dtype byte is 0x{:02X} ({}), only 0x08 (unsigned byte) is supported",
+                magic[2],
+                dtype_name(magic[2])
+            );
+        }
+        if magic[3] != expected_dims {
+            bail!(
+                "{name}: wrong magic number 0x{magic_value:08X}: {} dimensions, but IDX {what} have {expected_dims} (magic 0x{expected_magic:08X})",
+                magic[3]
+            );
+        }
+        let mut dim_bytes = vec![0u8; 4 * expected_dims as usize];
+        let got = read_up_to(&mut self.reader, &mut dim_bytes).map_err(|e| self.io_error(e))?;
+        if got < dim_bytes.len() {
+            bail!("{name}: header is truncated ({} of {} dimension bytes present)", got, dim_bytes.len());
+        }
+        let dims: Vec<usize> = dim_bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
+            .collect();
+        let header_len = 4 + dim_bytes.len() as u64;
+        let claimed = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+            .with_context(|| format!("{name}: header dimensions {dims:?} overflow a 64-bit size"))?;
+        if let Some(raw_len) = raw_len {
+            // Raw file: the exact size is known, so check before reading anything.
+            let present = raw_len - header_len;
+            if present != claimed {
+                bail!(
+                    "{name}: header {dims:?} claims {claimed} payload bytes but the file holds {present} ({})",
+                    if present < claimed { "truncated payload" } else { "extra bytes after the payload" }
+                );
+            }
+        }
+        self.dims = dims;
+        self.claimed = claimed;
+        Ok(())
+    }
+
+    /// Reads the next `len` payload bytes (`consumed` already read), into a buffer
+    /// that grows with the data actually present: a gzip header announcing more
+    /// than the stream holds fails when the data runs out, not by allocating.
+    pub fn read_chunk(&mut self, len: u64, consumed: u64) -> Result<Vec<u8>> {
+        let mut data = Vec::with_capacity(len.min(8 << 20) as usize);
+        let read = (&mut self.reader).take(len).read_to_end(&mut data);
+        read.map_err(|e| self.io_error(e))?;
+        if (data.len() as u64) < len {
+            bail!(
+                "{}: header {:?} claims {} payload bytes but only {} are present (truncated payload)",
+                self.path.display(),
+                self.dims,
+                self.claimed,
+                consumed + data.len() as u64
+            );
+        }
+        Ok(data)
+    }
+
+    /// After the payload: the stream must end here (for gzip this also checks the
+    /// CRC and length trailer).
+    pub fn finish(mut self) -> Result<()> {
+        let mut extra = [0u8; 1];
+        let got = read_up_to(&mut self.reader, &mut extra).map_err(|e| self.io_error(e))?;
+        if got > 0 {
+            bail!(
+                "{}: extra bytes after the {}-byte payload that the header {:?} announces",
+                self.path.display(),
+                self.claimed,
+                self.dims
+            );
+        }
+        Ok(())
     }
 }
 
-/// Turns low-level decompression errors into "truncated or corrupt gzip" sentences.
-fn annotate_gzip(e: anyhow::Error, path: &Path) -> anyhow::Error {
-    if let Some(io) = e.downcast_ref::<std::io::Error>() {
-        return anyhow::anyhow!(
-            "{} is a truncated or corrupt gzip file ({io})",
-            path.display()
-        );
-    }
-    e
+/// Reads a whole IDX file of unsigned bytes with exactly `expected_dims` dimensions.
+/// `what` ("images", "labels") is used in error messages.
+pub fn read_idx(path: &Path, expected_dims: u8, what: &str) -> Result<IdxArray> {
+    let mut stream = IdxStream::open(path, expected_dims, what)?;
+    let data = stream.read_chunk(stream.claimed, 0)?;
+    let dims = stream.dims.clone();
+    stream.finish()?;
+    Ok(IdxArray { dims, data })
 }
 
 /// Fills `buf` as far as the stream allows; returns how many bytes were read.
@@ -101,85 +211,6 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
         }
     }
     Ok(filled)
-}
-
-/// `raw_len` is the exact byte length of the (uncompressed) stream when known.
-fn read_idx_stream(
-    reader: &mut impl Read,
-    path: &Path,
-    expected_dims: u8,
-    what: &str,
-    raw_len: Option<u64>,
-    file_len: u64,
-) -> Result<IdxArray> {
-    let name = path.display();
-    let mut magic = [0u8; 4];
-    let got = read_up_to(reader, &mut magic)?;
-    if got < 4 {
-        bail!("{name} is too short to be an IDX {what} file ({got} bytes, the header alone needs 4)");
-    }
-    let expected_magic = 0x0800u32 | expected_dims as u32;
-    let magic_value = u32::from_be_bytes(magic);
-    if magic[0] != 0 || magic[1] != 0 {
-        bail!(
-            "{name} is not an IDX file: wrong magic number 0x{magic_value:08X} (IDX {what} start with 0x{expected_magic:08X})"
-        );
-    }
-    if magic[2] != DTYPE_U8 {
-        bail!(
-            "{name}: IDX dtype byte is 0x{:02X} ({}), only 0x08 (unsigned byte) is supported",
-            magic[2],
-            dtype_name(magic[2])
-        );
-    }
-    if magic[3] != expected_dims {
-        bail!(
-            "{name}: wrong magic number 0x{magic_value:08X}: {} dimensions, but IDX {what} have {expected_dims} (magic 0x{expected_magic:08X})",
-            magic[3]
-        );
-    }
-    let mut dim_bytes = vec![0u8; 4 * expected_dims as usize];
-    let got = read_up_to(reader, &mut dim_bytes)?;
-    if got < dim_bytes.len() {
-        bail!("{name}: header is truncated ({} of {} dimension bytes present)", got, dim_bytes.len());
-    }
-    let dims: Vec<usize> = dim_bytes
-        .chunks_exact(4)
-        .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
-        .collect();
-    let header_len = 4 + dim_bytes.len() as u64;
-    let claimed = dims
-        .iter()
-        .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
-        .with_context(|| format!("{name}: header dimensions {dims:?} overflow a 64-bit size"))?;
-    if let Some(raw_len) = raw_len {
-        // Raw file: the exact size is known, so check before allocating anything.
-        let present = raw_len - header_len;
-        if present != claimed {
-            bail!(
-                "{name}: header {dims:?} claims {claimed} payload bytes but the file holds {present} ({})",
-                if present < claimed { "truncated payload" } else { "extra bytes after the payload" }
-            );
-        }
-    }
-    // Gzip: the decompressed size is unknown; read at most claimed+1 bytes, growing
-    // the buffer with the data actually present (the initial capacity is bounded
-    // by a generous multiple of the compressed size, never by the header's claim).
-    let capacity = claimed.min(file_len.saturating_mul(8)).min(1 << 30) as usize;
-    let mut data = Vec::with_capacity(capacity);
-    reader
-        .take(claimed.saturating_add(1))
-        .read_to_end(&mut data)?;
-    let present = data.len() as u64;
-    if present < claimed {
-        bail!(
-            "{name}: header {dims:?} claims {claimed} payload bytes but only {present} are present (truncated payload)"
-        );
-    }
-    if present > claimed {
-        bail!("{name}: extra bytes after the {claimed}-byte payload that the header {dims:?} announces");
-    }
-    Ok(IdxArray { dims, data })
 }
 
 /// Options of `ingest idx`.
@@ -209,37 +240,8 @@ pub struct IdxSummary {
     pub seconds: f64,
 }
 
-/// A loaded pair of IDX files, checked against each other.
-#[derive(Debug, Clone)]
-pub struct IdxDataset {
-    pub height: usize,
-    pub width: usize,
-    pub labels: Vec<u8>,
-    pub images: Vec<u8>,
-}
-
-/// Reads and cross-checks an images file and a labels file (decompressed in parallel).
-pub fn load_idx_pair(images: &Path, labels: &Path) -> Result<IdxDataset> {
-    let (img, lab) = rayon::join(|| read_idx(images, 3, "images"), || read_idx(labels, 1, "labels"));
-    let img = img?;
-    let lab = lab?;
-    let (n, height, width) = (img.dims[0], img.dims[1], img.dims[2]);
-    if n != lab.dims[0] {
-        bail!(
-            "count mismatch: {} holds {n} images but {} holds {} labels",
-            images.display(),
-            labels.display(),
-            lab.dims[0]
-        );
-    }
-    if n > 0 && (height == 0 || width == 0) {
-        bail!("{}: images of {height}x{width} pixels are empty", images.display());
-    }
-    Ok(IdxDataset { height, width, labels: lab.data, images: img.data })
-}
-
 /// Indices of the validation rows: `round(fraction · n_c)` of each class, chosen by
-/// a seeded shuffle; returned sorted so both outputs keep the source order.
+/// a seeded shuffle; `result[i]` says whether row `i` goes to validation.
 pub fn stratified_split(labels: &[u8], fraction: f64, seed: u64) -> Vec<bool> {
     let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); 256];
     for (i, &l) in labels.iter().enumerate() {
@@ -258,6 +260,11 @@ pub fn stratified_split(labels: &[u8], fraction: f64, seed: u64) -> Vec<bool> {
 }
 
 /// `ingest idx`: IDX pair → image dataset (and optionally a stratified validation split).
+///
+/// The labels (small) are read first; the images are then streamed in chunks of
+/// [`BATCH_ROWS`] rows: one thread decompresses while the caller's thread encodes
+/// and writes Parquet, so the run takes about max(inflate, write), not the sum,
+/// and memory stays at a few chunks.
 pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     let start = Instant::now();
     match (&opts.val_fraction, &opts.val_out) {
@@ -266,8 +273,27 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
         (None, Some(_)) => bail!("--val-out needs --val-fraction"),
         _ => {}
     }
-    let ds = load_idx_pair(&opts.images, &opts.labels)?;
-    let max_label = ds.labels.iter().copied().max().unwrap_or(0) as usize;
+    let (images, labels) = rayon::join(
+        || IdxStream::open(&opts.images, 3, "images"),
+        || read_idx(&opts.labels, 1, "labels"),
+    );
+    let (images, labels) = (images?, labels?.data);
+    let (n, height, width) = (images.dims[0], images.dims[1], images.dims[2]);
+    if n != labels.len() {
+        bail!(
+            "count mismatch: {} holds {n} images but {} holds {} labels",
+            opts.images.display(),
+            opts.labels.display(),
+            labels.len()
+        );
+    }
+    if n > 0 && (height == 0 || width == 0) {
+        bail!("{}: images of {height}x{width} pixels are empty", opts.images.display());
+    }
+    if height.saturating_mul(width) > i32::MAX as usize {
+        bail!("{}: images of {height}x{width} pixels are too large for one Parquet value", opts.images.display());
+    }
+    let max_label = labels.iter().copied().max().unwrap_or(0) as usize;
     let classes = match &opts.classes {
         Some(c) => {
             if c.is_empty() {
@@ -285,77 +311,107 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
         None => (0..=max_label.max(9)).map(|i| i.to_string()).collect(),
     };
     let meta = ImageMeta {
-        height: ds.height,
-        width: ds.width,
+        height,
+        width,
         channels: 1,
         classes: classes.clone(),
-        source: format!(
-            "IDX images {} + labels {}",
-            opts.images.display(),
-            opts.labels.display()
-        ),
+        source: format!("IDX images {} + labels {}", opts.images.display(), opts.labels.display()),
     };
-    let split = opts.val_fraction.map(|f| stratified_split(&ds.labels, f, opts.seed));
-    let rows_of = |want_val: bool| -> Vec<usize> {
-        match &split {
-            None => (0..ds.labels.len()).collect(),
-            Some(is_val) => (0..ds.labels.len()).filter(|&i| is_val[i] == want_val).collect(),
+    let is_val = opts.val_fraction.map(|f| stratified_split(&labels, f, opts.seed));
+    let val_rows = is_val.as_ref().map_or(0, |v| v.iter().filter(|&&b| b).count());
+    let schema = image_schema(&meta, false);
+    let mut train_writer = DatasetWriter::create(&opts.out, schema.clone(), opts.rows_per_file)?;
+    let mut val_writer = match &opts.val_out {
+        Some(p) => Some(DatasetWriter::create(p, schema.clone(), opts.rows_per_file)?),
+        None => None,
+    };
+    let bar = opts.progress.then(|| common::progress::bar(n as u64, "images"));
+    let image_len = height * width;
+    // Chunks of ~8 MB, at least one image.
+    let chunk_rows = (BATCH_ROWS.min((8 << 20) / image_len.max(1))).max(1);
+
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    let write_result = std::thread::scope(|scope| -> Result<()> {
+        let reader = scope.spawn(move || -> Result<()> {
+            let mut images = images;
+            let mut consumed = 0u64;
+            for first in (0..n).step_by(chunk_rows) {
+                let rows = chunk_rows.min(n - first);
+                let chunk = images.read_chunk((rows * image_len) as u64, consumed)?;
+                consumed += chunk.len() as u64;
+                if tx.send(chunk).is_err() {
+                    return Ok(()); // the writer failed; its error is reported
+                }
+            }
+            drop(tx);
+            images.finish()
+        });
+        let mut first = 0;
+        let mut write_error = None;
+        for chunk in rx.iter() {
+            let rows = chunk.len() / image_len.max(1);
+            let res = write_chunk(&schema, &labels[first..first + rows], chunk, image_len, is_val.as_ref().map(|v| &v[first..first + rows]), &mut train_writer, val_writer.as_mut());
+            if let Err(e) = res {
+                write_error = Some(e);
+                break;
+            }
+            first += rows;
+            if let Some(bar) = &bar {
+                bar.inc(rows as u64);
+            }
         }
-    };
-    let bar = opts.progress.then(|| common::progress::bar(ds.labels.len() as u64, "images"));
-    let train_rows = rows_of(false);
-    write_rows(&opts.out, &meta, &ds, &train_rows, opts.rows_per_file, bar.as_ref())?;
-    let mut val_rows = 0;
-    if let Some(val_out) = &opts.val_out {
-        let rows = rows_of(true);
-        val_rows = rows.len();
-        write_rows(val_out, &meta, &ds, &rows, opts.rows_per_file, bar.as_ref())?;
-    }
+        drop(rx);
+        // A read error (truncated data) is the cause to report before any write error.
+        reader.join().expect("IDX reader thread panicked")?;
+        if let Some(e) = write_error {
+            return Err(e);
+        }
+        Ok(())
+    });
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(IdxSummary {
-        rows: train_rows.len(),
-        val_rows,
-        classes,
-        height: ds.height,
-        width: ds.width,
-        seconds: start.elapsed().as_secs_f64(),
-    })
+    write_result?;
+    let train_rows = train_writer.finish()?.rows;
+    if let Some(w) = val_writer {
+        w.finish()?;
+    }
+    Ok(IdxSummary { rows: train_rows, val_rows, classes, height, width, seconds: start.elapsed().as_secs_f64() })
 }
 
-/// Writes the given rows of `ds` as an image dataset at `out`.
-fn write_rows(
-    out: &Path,
-    meta: &ImageMeta,
-    ds: &IdxDataset,
-    rows: &[usize],
-    rows_per_file: Option<usize>,
-    bar: Option<&indicatif::ProgressBar>,
+/// Writes one chunk of rows, each to the training or the validation writer.
+fn write_chunk(
+    schema: &arrow::datatypes::SchemaRef,
+    labels: &[u8],
+    pixels: Vec<u8>,
+    image_len: usize,
+    is_val: Option<&[bool]>,
+    train: &mut DatasetWriter,
+    val: Option<&mut DatasetWriter>,
 ) -> Result<()> {
-    let schema = image_schema(meta, false);
-    let mut writer = DatasetWriter::create(out, schema.clone(), rows_per_file)?;
-    let n = meta.image_len();
-    let contiguous = rows.len() == ds.labels.len();
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let labels: Vec<i32> = chunk.iter().map(|&i| ds.labels[i] as i32).collect();
-        let pixels: Vec<u8> = if contiguous {
-            ds.images[chunk[0] * n..(chunk[chunk.len() - 1] + 1) * n].to_vec()
-        } else {
-            let mut v = Vec::with_capacity(chunk.len() * n);
-            for &i in chunk {
-                v.extend_from_slice(&ds.images[i * n..(i + 1) * n]);
-            }
-            v
-        };
-        let images = FixedSizeBinaryArray::try_new(n as i32, Buffer::from_vec(pixels), None)?;
+    let batch = |labels: Vec<i32>, pixels: Vec<u8>| -> Result<RecordBatch> {
+        let images = FixedSizeBinaryArray::try_new(image_len as i32, Buffer::from_vec(pixels), None)?;
         let columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(labels)), Arc::new(images)];
-        writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
-        if let Some(bar) = bar {
-            bar.inc(chunk.len() as u64);
+        Ok(RecordBatch::try_new(schema.clone(), columns)?)
+    };
+    match (is_val, val) {
+        (Some(is_val), Some(val)) => {
+            let mut parts = [(Vec::new(), Vec::new()), (Vec::new(), Vec::new())];
+            for (i, &l) in labels.iter().enumerate() {
+                let part = &mut parts[is_val[i] as usize];
+                part.0.push(l as i32);
+                part.1.extend_from_slice(&pixels[i * image_len..(i + 1) * image_len]);
+            }
+            let [(tl, tp), (vl, vp)] = parts;
+            if !tl.is_empty() {
+                train.write(&batch(tl, tp)?)?;
+            }
+            if !vl.is_empty() {
+                val.write(&batch(vl, vp)?)?;
+            }
         }
+        _ => train.write(&batch(labels.iter().map(|&l| l as i32).collect(), pixels)?)?,
     }
-    writer.finish()?;
     Ok(())
 }
 
