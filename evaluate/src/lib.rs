@@ -1,1 +1,433 @@
-//! `evaluate` stage library.
+//! `evaluate`: runs any ONNX classifier over a dataset through ONNX Runtime and
+//! writes the lab's metrics, tables and pictures (`docs/evaluate.md`).
+//!
+//! [`evaluate`] does all the work that can fail (loading the runtime, matching the
+//! model to the dataset, inference, metrics, reading the history) before
+//! [`write_outputs`] writes anything, so bad input leaves no partial output.
+
+pub mod compare;
+pub mod metrics;
+pub mod model;
+pub mod plots;
+pub mod tables;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use arrow::array::{FixedSizeListArray, Float32Array, Int32Array, Int64Array, RecordBatch};
+use arrow::datatypes::{DataType, Field, Schema};
+use common::{DatasetKind, DatasetReader};
+use serde::{Deserialize, Serialize};
+
+use metrics::{Average, BinaryMetrics, ClassMetrics, Confused};
+use model::{Classifier, ModelOptions, RowShape};
+
+/// Rows per inference batch unless `--batch-size` says otherwise: large enough
+/// that per-call overhead vanishes, small enough to stay in cache-friendly memory.
+pub const DEFAULT_BATCH_SIZE: usize = 512;
+
+/// What to evaluate and how (the CLI's flags).
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    pub model: PathBuf,
+    pub data: PathBuf,
+    /// A `history.parquet` for the curves; default: the one beside the model, if any.
+    pub history: Option<PathBuf>,
+    /// Binary case: predict the positive class when P(positive) ≥ threshold.
+    pub threshold: f64,
+    /// Binary case: report the largest threshold whose recall reaches this.
+    pub min_recall: Option<f64>,
+    pub batch_size: usize,
+    pub model_options: ModelOptions,
+    /// Map the dataset's labels onto the model's `classes` by name.
+    pub labels_from_model: bool,
+}
+
+impl EvalOptions {
+    pub fn new(model: &Path, data: &Path) -> Self {
+        Self {
+            model: model.to_path_buf(),
+            data: data.to_path_buf(),
+            history: None,
+            threshold: 0.5,
+            min_recall: None,
+            batch_size: DEFAULT_BATCH_SIZE,
+            model_options: ModelOptions::default(),
+            labels_from_model: false,
+        }
+    }
+}
+
+/// `metrics.json` (docs/formats.md), plus a few fields describing the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub rows: usize,
+    pub classes: Vec<String>,
+    pub accuracy: f64,
+    pub log_loss: f64,
+    pub per_class: Vec<ClassMetrics>,
+    #[serde(rename = "macro")]
+    pub macro_avg: Average,
+    pub weighted: Average,
+    /// Rows = true class, columns = predicted class.
+    pub confusion: Vec<Vec<u64>>,
+    pub top_confused: Vec<Confused>,
+    pub binary: Option<BinaryMetrics>,
+    pub model: String,
+    pub data: String,
+    pub history: Option<String>,
+    /// How the dataset fed the model and which output was read.
+    pub input: String,
+    pub output: String,
+    /// `none`, or `softmax` / `sigmoid` when the output held raw scores (logits).
+    pub score_transform: String,
+    pub batch_size: usize,
+    pub threads: usize,
+    /// Inference time (ONNX Runtime calls plus feeding), and rows per second.
+    pub seconds: f64,
+    pub rows_per_second: f64,
+}
+
+/// One evaluated run: the metrics and what the files are made from.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    pub metrics: Metrics,
+    pub labels: Vec<i32>,
+    pub predicted: Vec<i32>,
+    /// Row-major probabilities, `metrics.classes.len()` per row.
+    pub scores: Vec<f32>,
+    pub history: Option<tables::History>,
+}
+
+/// Runs the model over the dataset and computes every figure; writes nothing.
+pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
+    if opts.batch_size == 0 {
+        bail!("--batch-size must be at least 1");
+    }
+    if !(0.0..=1.0).contains(&opts.threshold) {
+        bail!("--threshold {} is not a probability between 0 and 1", opts.threshold);
+    }
+    if let Some(r) = opts.min_recall {
+        if !(0.0..=1.0).contains(&r) {
+            bail!("--min-recall {r} is not a fraction between 0 and 1");
+        }
+    }
+    let reader = DatasetReader::open_with_batch_rows(&opts.data, opts.batch_size)?;
+    let dataset = opts.data.display().to_string();
+    let (rows, dataset_classes) = match reader.kind()? {
+        DatasetKind::Image => {
+            let m = reader.image_meta()?;
+            (RowShape::Image { height: m.height, width: m.width, channels: m.channels }, m.classes)
+        }
+        DatasetKind::Features => {
+            let m = reader.feature_meta()?;
+            (RowShape::Features { dim: m.dim }, m.classes)
+        }
+    };
+    let history_path = match &opts.history {
+        Some(h) => {
+            if !h.is_file() {
+                bail!("history {} does not exist (--history)", h.display());
+            }
+            Some(h.clone())
+        }
+        None => opts.model.parent().map(|d| d.join("history.parquet")).filter(|h| h.is_file()),
+    };
+    let history = history_path.as_deref().map(tables::read_history).transpose()?;
+
+    let mut classifier = Classifier::open(&opts.model, &rows, &dataset, &opts.model_options)?;
+    let mut out = classifier.predict(reader)?;
+    let c = out.classes;
+    let model = opts.model.display().to_string();
+
+    let (names, relabel) = class_names(&dataset_classes, classifier.model_classes.as_deref(), c, opts.labels_from_model, &model, &dataset, &classifier.describe_output())?;
+    let labels: Vec<i32> = match &relabel {
+        Some(map) => out.labels.iter().map(|&l| map.get(l as usize).copied().unwrap_or(i32::MAX)).collect(),
+        None => out.labels.clone(),
+    };
+    if let Some(row) = labels.iter().position(|&l| l < 0 || l as usize >= c) {
+        bail!(
+            "dataset {dataset} row {row} has label {} but model {model} scores {c} classes ({})",
+            out.labels[row],
+            names.join(", ")
+        );
+    }
+    let score_transform = to_probabilities(&mut out.scores, c, out.sigmoid);
+
+    let predicted: Vec<i32> = if c == 2 {
+        // Binary: the threshold on P(positive) decides, not the argmax.
+        out.scores.chunks_exact(2).map(|r| (r[1] as f64 >= opts.threshold) as i32).collect()
+    } else {
+        metrics::argmax_rows(&out.scores, c)
+    };
+    let confusion = metrics::confusion_matrix(&labels, &predicted, c);
+    let per_class = metrics::per_class(&confusion, &names);
+    let binary = (c == 2).then(|| {
+        let positive: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
+        let p: Vec<f64> = out.scores.chunks_exact(2).map(|r| r[1] as f64).collect();
+        metrics::binary_metrics(&positive, &p, opts.threshold, opts.min_recall, &names[1])
+    });
+    let n = labels.len();
+    let metrics = Metrics {
+        rows: n,
+        classes: names.clone(),
+        accuracy: metrics::accuracy(&confusion),
+        log_loss: metrics::log_loss(&labels, &out.scores, c),
+        macro_avg: metrics::macro_average(&per_class),
+        weighted: metrics::weighted_average(&per_class),
+        per_class,
+        top_confused: metrics::top_confused(&confusion, &names, metrics::TOP_CONFUSED),
+        confusion,
+        binary,
+        model,
+        data: dataset,
+        history: history_path.map(|h| h.display().to_string()),
+        input: classifier.describe_input(),
+        output: classifier.describe_output(),
+        score_transform: score_transform.to_string(),
+        batch_size: opts.batch_size,
+        threads: classifier.threads,
+        seconds: out.seconds,
+        rows_per_second: if out.seconds > 0.0 { n as f64 / out.seconds } else { 0.0 },
+    };
+    Ok(Evaluation { metrics, labels, predicted, scores: out.scores, history })
+}
+
+/// Class names, and (with `--labels-from-model`) the map dataset label → model index.
+fn class_names(
+    dataset_classes: &[String],
+    model_classes: Option<&[String]>,
+    c: usize,
+    labels_from_model: bool,
+    model: &str,
+    dataset: &str,
+    output: &str,
+) -> Result<(Vec<String>, Option<Vec<i32>>)> {
+    if labels_from_model {
+        let Some(mc) = model_classes else {
+            bail!("--labels-from-model: model {model} has no `classes` in its metadata to match dataset {dataset}'s labels against");
+        };
+        if mc.len() != c {
+            bail!("model {model} names {} classes in its metadata but its output {output} scores {c}", mc.len());
+        }
+        if dataset_classes.is_empty() {
+            bail!("--labels-from-model: dataset {dataset} has no `classes` metadata to match by name");
+        }
+        let map = dataset_classes
+            .iter()
+            .map(|name| {
+                mc.iter().position(|m| m == name).map(|i| i as i32).with_context(|| {
+                    format!("dataset {dataset} class `{name}` is not among model {model}'s classes ({})", mc.join(", "))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        return Ok((mc.to_vec(), Some(map)));
+    }
+    if !dataset_classes.is_empty() {
+        if dataset_classes.len() != c {
+            bail!(
+                "model {model} output {output} scores {c} classes but dataset {dataset} names {} ({})",
+                dataset_classes.len(),
+                dataset_classes.join(", ")
+            );
+        }
+        if let Some(mc) = model_classes {
+            if mc != dataset_classes {
+                eprintln!(
+                    "warning: model {model} names its classes {} but dataset {dataset} names them {}; labels are matched by index (use --labels-from-model to match by name)",
+                    mc.join(", "),
+                    dataset_classes.join(", ")
+                );
+            }
+        }
+        return Ok((dataset_classes.to_vec(), None));
+    }
+    if let Some(mc) = model_classes.filter(|mc| mc.len() == c) {
+        return Ok((mc.to_vec(), None));
+    }
+    Ok(((0..c).map(|k| k.to_string()).collect(), None))
+}
+
+/// Makes the scores probabilities: rows already in [0,1] summing to 1 (or a
+/// sigmoid column in [0,1]) are kept; raw scores get softmax / sigmoid.
+/// Returns which transform was applied.
+pub fn to_probabilities(scores: &mut [f32], classes: usize, sigmoid: bool) -> &'static str {
+    let in_unit = scores.iter().all(|&v| (0.0..=1.0).contains(&v));
+    if sigmoid {
+        if in_unit {
+            return "none";
+        }
+        for row in scores.chunks_exact_mut(2) {
+            let p = 1.0 / (1.0 + (-row[1]).exp());
+            row[0] = 1.0 - p;
+            row[1] = p;
+        }
+        return "sigmoid";
+    }
+    let sums_to_one = scores.chunks_exact(classes).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-3);
+    if in_unit && sums_to_one {
+        return "none";
+    }
+    for row in scores.chunks_exact_mut(classes) {
+        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut total = 0.0;
+        for v in row.iter_mut() {
+            *v = (*v - max).exp();
+            total += *v;
+        }
+        for v in row.iter_mut() {
+            *v /= total;
+        }
+    }
+    "softmax"
+}
+
+/// A directory beside the outputs where files are written first; [`Staging::commit`]
+/// renames each into `out/`, so a failed run leaves no partial file there.
+pub struct Staging {
+    dir: PathBuf,
+    out: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    pub fn new(out: &Path) -> Result<Self> {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+        let dir = out.join(format!(".evaluate.tmp-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok(Self { dir, out: out.to_path_buf(), committed: false })
+    }
+
+    /// Where to write `name` now.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    /// Moves every staged file into the output directory; returns their final paths.
+    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.dir)?.flatten().map(|e| e.file_name()).collect();
+        names.sort();
+        let mut done = Vec::new();
+        for name in names {
+            let target = self.out.join(&name);
+            std::fs::rename(self.dir.join(&name), &target)
+                .with_context(|| format!("cannot move {} into place", target.display()))?;
+            done.push(target);
+        }
+        let _ = std::fs::remove_dir(&self.dir);
+        self.committed = true;
+        Ok(done)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// Writes metrics.json, predictions.parquet, per_class.parquet, confusion.parquet,
+/// confusion.png, curves.png (with a history) and roc.png (binary) into `out`.
+pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
+    let stage = Staging::new(out)?;
+    let m = &ev.metrics;
+    let json = serde_json::to_string_pretty(m)? + "\n";
+    std::fs::write(stage.path("metrics.json"), json).context("cannot write metrics.json")?;
+    write_predictions(ev, &stage.path("predictions.parquet"))?;
+    tables::write_parquet(&mut tables::per_class_frame(m)?, &stage.path("per_class.parquet"))?;
+    tables::write_parquet(&mut tables::confusion_frame(m)?, &stage.path("confusion.parquet"))?;
+    plots::confusion_png(m, &stage.path("confusion.png"))?;
+    if let Some(h) = &ev.history {
+        plots::curves_png(h, &stage.path("curves.png"))?;
+    }
+    if let Some(b) = &m.binary {
+        plots::roc_png(b, &stage.path("roc.png"))?;
+    }
+    stage.commit()
+}
+
+/// `predictions.parquet`: `row: int64, label: int32, predicted: int32,
+/// scores: fixed_size_list<float32>[C]`; schema metadata `classes`.
+fn write_predictions(ev: &Evaluation, path: &Path) -> Result<()> {
+    let c = ev.metrics.classes.len();
+    let item = Arc::new(Field::new("item", DataType::Float32, false));
+    let schema = Arc::new(Schema::new_with_metadata(
+        vec![
+            Field::new("row", DataType::Int64, false),
+            Field::new("label", DataType::Int32, false),
+            Field::new("predicted", DataType::Int32, false),
+            Field::new("scores", DataType::FixedSizeList(item.clone(), c as i32), false),
+        ],
+        std::collections::HashMap::from([("classes".to_string(), serde_json::to_string(&ev.metrics.classes)?)]),
+    ));
+    let n = ev.labels.len();
+    let scores = FixedSizeListArray::try_new(item, c as i32, Arc::new(Float32Array::from(ev.scores.clone())), None)?;
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            Arc::new(Int64Array::from_iter_values(0..n as i64)),
+            Arc::new(Int32Array::from(ev.labels.clone())),
+            Arc::new(Int32Array::from(ev.predicted.clone())),
+            Arc::new(scores),
+        ],
+    )?;
+    common::io::write_batches(path, schema, &[batch], None)?;
+    Ok(())
+}
+
+/// The one-screen summary printed on stdout.
+pub fn summary(m: &Metrics) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "model {} on {}: {} rows, {} classes", m.model, m.data, m.rows, m.classes.len());
+    let _ = writeln!(s, "  input {} ; output {}{}", m.input, m.output, match m.score_transform.as_str() {
+        "none" => String::new(),
+        t => format!(" (raw scores, {t} applied)"),
+    });
+    let _ = writeln!(
+        s,
+        "  accuracy {:.4}   log-loss {:.4}   macro F1 {:.4}   weighted F1 {:.4}",
+        m.accuracy, m.log_loss, m.macro_avg.f1, m.weighted.f1
+    );
+    let _ = writeln!(
+        s,
+        "  speed: {:.3} s of inference, {:.0} rows/s (batch {}, {} threads)",
+        m.seconds, m.rows_per_second, m.batch_size, m.threads
+    );
+    let width = m.classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).clamp(5, 24);
+    let _ = writeln!(s, "\n  {:<width$}  precision  recall      f1  support", "class");
+    for c in &m.per_class {
+        let _ = writeln!(s, "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", c.class, c.precision, c.recall, c.f1, c.support);
+    }
+    let _ = writeln!(s, "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", "macro", m.macro_avg.precision, m.macro_avg.recall, m.macro_avg.f1, m.rows);
+    let _ = writeln!(s, "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", "weighted", m.weighted.precision, m.weighted.recall, m.weighted.f1, m.rows);
+    if !m.top_confused.is_empty() {
+        let _ = writeln!(s, "\n  most confused:");
+        for c in m.top_confused.iter().take(5) {
+            let _ = writeln!(s, "    {}", c.sentence());
+        }
+    }
+    if let Some(b) = &m.binary {
+        let _ = writeln!(
+            s,
+            "\n  binary (positive = {}): ROC-AUC {:.4}; at threshold {:.3}: precision {:.4}, recall {:.4}, F1 {:.4}",
+            b.positive_class, b.roc_auc, b.threshold, b.precision, b.recall, b.f1
+        );
+        let _ = writeln!(s, "  best F1 {:.4} at threshold {:.4}", b.best_f1, b.best_f1_threshold);
+        if let Some(r) = b.min_recall {
+            match (b.threshold_for_min_recall, b.precision_at_min_recall) {
+                (Some(t), Some(p)) => {
+                    let _ = writeln!(s, "  recall ≥ {r}: threshold {t:.4} (precision {p:.4})");
+                }
+                _ => {
+                    let _ = writeln!(s, "  recall ≥ {r}: not reachable");
+                }
+            }
+        }
+    }
+    s
+}

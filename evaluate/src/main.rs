@@ -1,1 +1,114 @@
-fn main() {}
+//! `evaluate --model M.onnx --data D.parquet --out DIR` and `evaluate compare DIR... --out DIR`.
+//! See docs/evaluate.md.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+use evaluate::model::ModelOptions;
+use evaluate::{EvalOptions, DEFAULT_BATCH_SIZE};
+
+/// Evaluates an ONNX classifier on a dataset: metrics, tables and pictures.
+#[derive(Parser, Debug)]
+#[command(name = "evaluate", version, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    eval: EvalArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Stacks several evaluation directories (and their training histories) into a leaderboard.
+    Compare {
+        /// Evaluation directories (each with a metrics.json).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where leaderboard.parquet (and histories.parquet) go.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// The ONNX model (any classifier: one input, float32 [N, C] class scores).
+    #[arg(long, required = true)]
+    model: Option<PathBuf>,
+    /// The dataset (image or feature Parquet, file or directory of parts) with labels.
+    #[arg(long, required = true)]
+    data: Option<PathBuf>,
+    /// Output directory for metrics.json, predictions.parquet, tables and PNGs.
+    #[arg(long, required = true)]
+    out: Option<PathBuf>,
+    /// Training history for curves.png [default: history.parquet beside the model, if present].
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// Binary models: predict the positive class (index 1) when its probability ≥ T.
+    #[arg(long, default_value_t = 0.5)]
+    threshold: f64,
+    /// Binary models: also report the largest threshold whose recall reaches R.
+    #[arg(long)]
+    min_recall: Option<f64>,
+    /// Rows per ONNX Runtime call.
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
+    batch_size: usize,
+    /// Multiplier for image bytes fed to a float32 model input [default: 1/255].
+    #[arg(long)]
+    scale: Option<f32>,
+    /// The model output holding class scores [default: `probabilities`, else the first float32 [N, C] output].
+    #[arg(long)]
+    output: Option<String>,
+    /// ONNX Runtime threads [default: all cores].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print metrics.json on stdout instead of the summary.
+    #[arg(long)]
+    json: bool,
+    /// Use the model's `classes` metadata as class names and match the dataset's labels to them by name.
+    #[arg(long)]
+    labels_from_model: bool,
+}
+
+fn run(cli: Cli) -> Result<()> {
+    if let Some(Command::Compare { dirs, out }) = cli.command {
+        let (board, written) = evaluate::compare::compare(&dirs, &out)?;
+        println!("{}", evaluate::compare::format_table(&board));
+        for w in written {
+            println!("wrote {}", w.display());
+        }
+        return Ok(());
+    }
+    let a = cli.eval;
+    let (model, data, out) = (a.model.unwrap(), a.data.unwrap(), a.out.unwrap());
+    let mut opts = EvalOptions::new(&model, &data);
+    opts.history = a.history;
+    opts.threshold = a.threshold;
+    opts.min_recall = a.min_recall;
+    opts.batch_size = a.batch_size;
+    opts.labels_from_model = a.labels_from_model;
+    opts.model_options = ModelOptions { scale: a.scale, output: a.output, threads: a.threads };
+    let ev = evaluate::evaluate(&opts)?;
+    let written = evaluate::write_outputs(&ev, &out)?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&ev.metrics)?);
+    } else {
+        print!("{}", evaluate::summary(&ev.metrics));
+        let names: Vec<String> =
+            written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+        println!("\n  wrote {}/{{{}}}", out.display(), names.join(", "));
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

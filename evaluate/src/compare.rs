@@ -1,0 +1,143 @@
+//! `evaluate compare DIR...`: several evaluations (and the `history.parquet` of
+//! their training runs) side by side — the lab's "three meaningful variants".
+//!
+//! Writes `leaderboard.parquet` (one row per evaluation, best accuracy first) and,
+//! when any run has a history, `histories.parquet` (every epoch of every run, with
+//! a `run` column), and returns the leaderboard for printing.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use polars::functions::concat_df_diagonal;
+use polars::prelude::*;
+
+use crate::tables::{history_frame, read_history, write_parquet, History};
+use crate::{Metrics, Staging};
+
+/// One evaluation directory, read back.
+pub struct Run {
+    pub name: String,
+    pub dir: PathBuf,
+    pub metrics: Metrics,
+    pub history: Option<History>,
+}
+
+/// Reads `DIR/metrics.json` and the training history it names (or the
+/// `history.parquet` beside its model).
+pub fn read_run(dir: &Path) -> Result<Run> {
+    let path = dir.join("metrics.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("{} is not an evaluation directory: cannot read {}", dir.display(), path.display()))?;
+    let metrics: Metrics = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a metrics.json written by evaluate", path.display()))?;
+    let history_path = metrics
+        .history
+        .as_ref()
+        .map(PathBuf::from)
+        .or_else(|| Path::new(&metrics.model).parent().map(|d| d.join("history.parquet")))
+        .filter(|p| p.is_file());
+    let history = history_path.as_deref().map(read_history).transpose()?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| dir.display().to_string());
+    Ok(Run { name, dir: dir.to_path_buf(), metrics, history })
+}
+
+fn run_row(run: &Run) -> Result<DataFrame> {
+    let m = &run.metrics;
+    let mut cols = vec![
+        Column::new("run".into(), [run.name.as_str()]),
+        Column::new("accuracy".into(), [m.accuracy]),
+        Column::new("log_loss".into(), [m.log_loss]),
+        Column::new("macro_f1".into(), [m.macro_avg.f1]),
+        Column::new("weighted_f1".into(), [m.weighted.f1]),
+        Column::new("rows".into(), [m.rows as u64]),
+        Column::new("rows_per_second".into(), [m.rows_per_second.round()]),
+    ];
+    if let Some(b) = &m.binary {
+        cols.push(Column::new("roc_auc".into(), [b.roc_auc]));
+        cols.push(Column::new("recall".into(), [b.recall]));
+        cols.push(Column::new("precision".into(), [b.precision]));
+        cols.push(Column::new("best_f1".into(), [b.best_f1]));
+    }
+    if let Some(h) = &run.history {
+        cols.push(Column::new("epochs".into(), [h.epoch.len() as u32]));
+        if let Some((i, e)) = h.best_epoch() {
+            cols.push(Column::new("best_epoch".into(), [e]));
+            cols.push(Column::new("best_val_loss".into(), [h.val_loss[i]]));
+            cols.push(Column::new("best_val_accuracy".into(), [h.val_accuracy[i]]));
+        }
+        cols.push(Column::new("final_loss".into(), [*h.loss.last().unwrap()]));
+        cols.push(Column::new("final_accuracy".into(), [*h.accuracy.last().unwrap()]));
+        let secs: f64 = h.seconds.iter().flatten().sum();
+        cols.push(Column::new("train_seconds".into(), [secs]));
+    }
+    cols.push(Column::new("model".into(), [m.model.as_str()]));
+    cols.push(Column::new("dir".into(), [run.dir.display().to_string()]));
+    Ok(DataFrame::new(1, cols)?)
+}
+
+/// The leaderboard of `runs`, best accuracy first.
+pub fn leaderboard(runs: &[Run]) -> Result<DataFrame> {
+    let rows = runs.iter().map(run_row).collect::<Result<Vec<_>>>()?;
+    let df = concat_df_diagonal(&rows)?;
+    Ok(df.sort(["accuracy"], SortMultipleOptions::default().with_order_descending(true).with_maintain_order(true))?)
+}
+
+/// Every epoch of every run that has a history, with a leading `run` column.
+pub fn histories(runs: &[Run]) -> Result<Option<DataFrame>> {
+    let mut frames = Vec::new();
+    for run in runs {
+        if let Some(h) = &run.history {
+            let mut df = history_frame(h)?;
+            let n = df.height();
+            df.insert_column(0, Column::new("run".into(), vec![run.name.as_str(); n]))?;
+            frames.push(df);
+        }
+    }
+    if frames.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(concat_df_diagonal(&frames)?))
+}
+
+/// Reads every directory, writes the tables into `out`, returns the leaderboard.
+pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<(DataFrame, Vec<PathBuf>)> {
+    if dirs.is_empty() {
+        bail!("evaluate compare needs at least one evaluation directory");
+    }
+    let runs = dirs.iter().map(|d| read_run(d)).collect::<Result<Vec<_>>>()?;
+    // Two directories with the same name would be indistinguishable in the tables.
+    for (i, r) in runs.iter().enumerate() {
+        if let Some(other) = runs[..i].iter().find(|o| o.name == r.name) {
+            bail!(
+                "evaluation directories {} and {} have the same name `{}`; the leaderboard names runs by directory",
+                other.dir.display(),
+                r.dir.display(),
+                r.name
+            );
+        }
+    }
+    let mut board = leaderboard(&runs)?;
+    let hist = histories(&runs)?;
+    let stage = Staging::new(out)?;
+    write_parquet(&mut board, &stage.path("leaderboard.parquet"))?;
+    if let Some(mut h) = hist {
+        write_parquet(&mut h, &stage.path("histories.parquet"))?;
+    }
+    let written = stage.commit()?;
+    Ok((board, written))
+}
+
+/// The leaderboard as text, every column and row shown.
+pub fn format_table(df: &DataFrame) -> String {
+    // polars reads its display limits from the environment; show everything.
+    // SAFETY (edition 2021: set_var is safe): single-threaded at this point of the CLI.
+    std::env::set_var("POLARS_FMT_MAX_COLS", "-1");
+    std::env::set_var("POLARS_FMT_MAX_ROWS", "-1");
+    std::env::set_var("POLARS_FMT_STR_LEN", "60");
+    std::env::set_var("POLARS_FMT_TABLE_HIDE_COLUMN_DATA_TYPES", "1");
+    let shown = df.drop_many(["model", "dir"]);
+    format!("{shown}")
+}

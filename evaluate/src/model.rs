@@ -1,0 +1,409 @@
+//! Running any ONNX classifier through ONNX Runtime: matching the model's input to
+//! the dataset's columns and finding its class-score output.
+//!
+//! Input rules (one model input):
+//! * `uint8` input ← the image bytes (`image` column), shape `[N, …]` from the model;
+//! * `float32` input of H·W·C values per row ← the pixels × `scale` (default 1/255);
+//! * `float32` input of D values per row ← a feature dataset's `features`.
+//!
+//! Output rules: `--output NAME`, else the output named `probabilities`, else the
+//! first `float32` output of rank 2 (`[N, C]`). A single column is a sigmoid
+//! P(class 1) and becomes the two scores `[1 − p, p]`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use common::dataset::{batch_features, batch_images, batch_labels};
+use common::{DatasetKind, DatasetReader};
+use ort::session::Session;
+use ort::value::{TensorElementType, TensorRef, ValueType};
+
+/// What the dataset's rows look like.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowShape {
+    /// Image rows: height, width, channels (bytes per row = H·W·C).
+    Image { height: usize, width: usize, channels: usize },
+    /// Feature rows of `dim` float32 values.
+    Features { dim: usize },
+}
+
+impl RowShape {
+    pub fn values(&self) -> usize {
+        match self {
+            RowShape::Image { height, width, channels } => height * width * channels,
+            RowShape::Features { dim } => *dim,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            RowShape::Image { height, width, channels } => {
+                format!("{height}x{width}x{channels} images ({} values per row)", self.values())
+            }
+            RowShape::Features { dim } => format!("features of {dim} values per row"),
+        }
+    }
+}
+
+/// How the dataset's rows are turned into the model's input tensor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Feed {
+    /// The image bytes as they are (uint8 input).
+    ImageBytes,
+    /// The image bytes × scale, as float32.
+    ImageScaled { scale: f32 },
+    /// The feature vectors as they are.
+    Features,
+}
+
+impl Feed {
+    pub fn describe(&self) -> String {
+        match self {
+            Feed::ImageBytes => "image bytes (uint8)".into(),
+            Feed::ImageScaled { scale } => format!("pixels × {scale} (float32)"),
+            Feed::Features => "feature vectors (float32)".into(),
+        }
+    }
+}
+
+/// Options of [`Classifier::open`].
+#[derive(Debug, Clone, Default)]
+pub struct ModelOptions {
+    /// Multiplier for pixels fed to a float input (default 1/255).
+    pub scale: Option<f32>,
+    /// The class-score output to use, overriding the default choice.
+    pub output: Option<String>,
+    /// ONNX Runtime intra-op threads (default: all cores).
+    pub threads: Option<usize>,
+}
+
+/// An ONNX classifier matched to a dataset.
+pub struct Classifier {
+    pub path: PathBuf,
+    session: Session,
+    pub input_name: String,
+    /// The model's declared input shape, `-1` for dynamic dimensions.
+    pub input_shape: Vec<i64>,
+    /// The per-row shape fed (the model's dims after the batch dimension, dynamic
+    /// ones filled in from the dataset).
+    feed_dims: Vec<i64>,
+    pub feed: Feed,
+    pub output_name: String,
+    pub output_shape: Vec<i64>,
+    /// Class names from the model's `metadata_props` `classes`, if any.
+    pub model_classes: Option<Vec<String>>,
+    pub threads: usize,
+}
+
+/// Class scores for every row, in dataset order.
+#[derive(Debug, Clone)]
+pub struct Scores {
+    pub labels: Vec<i32>,
+    /// Row-major, `classes` values per row, as the model produced them
+    /// (a single sigmoid column expanded to `[1 − p, p]`).
+    pub scores: Vec<f32>,
+    pub classes: usize,
+    /// Whether the model gave one sigmoid column.
+    pub sigmoid: bool,
+    pub seconds: f64,
+}
+
+fn dims(shape: &[i64]) -> String {
+    // The batch dimension reads N; other dynamic dimensions read ?.
+    let d: Vec<String> = shape
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| match (i, d < 0) {
+            (0, true) => "N".into(),
+            (_, true) => "?".into(),
+            _ => d.to_string(),
+        })
+        .collect();
+    format!("[{}]", d.join(","))
+}
+
+/// ONNX's name of an element type (`float32`, `uint8`, `int64`, …).
+fn type_name(t: TensorElementType) -> String {
+    match t {
+        TensorElementType::Float32 => "float32".into(),
+        TensorElementType::Float64 => "float64".into(),
+        TensorElementType::Float16 => "float16".into(),
+        TensorElementType::Uint8 => "uint8".into(),
+        TensorElementType::Int8 => "int8".into(),
+        TensorElementType::Int32 => "int32".into(),
+        TensorElementType::Int64 => "int64".into(),
+        TensorElementType::String => "string".into(),
+        TensorElementType::Bool => "bool".into(),
+        other => other.to_string(),
+    }
+}
+
+fn describe_type(t: &ValueType) -> String {
+    match t {
+        ValueType::Tensor { ty, shape, .. } => format!("{} {}", type_name(*ty), dims(shape)),
+        ValueType::Sequence(inner) => format!("a sequence of {}", describe_type(inner)),
+        ValueType::Map { key, value } => format!("a map {}→{}", type_name(*key), type_name(*value)),
+        ValueType::Optional(inner) => format!("optional {}", describe_type(inner)),
+    }
+}
+
+impl Classifier {
+    /// Loads the model and matches its input to `rows` and its output to class scores.
+    pub fn open(path: &Path, rows: &RowShape, dataset: &str, opts: &ModelOptions) -> Result<Self> {
+        let env = common::runtime::environment()?;
+        if !path.is_file() {
+            bail!("model {} does not exist", path.display());
+        }
+        let threads = opts
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        let session = Session::builder(&env)
+            .map_err(|e| anyhow!("cannot start an ONNX Runtime session: {e}"))?
+            .with_intra_threads(threads)
+            .map_err(|e| anyhow!("cannot set ONNX Runtime threads: {e}"))?
+            .commit_from_file(path)
+            .map_err(|e| anyhow!("model {} cannot be loaded by ONNX Runtime: {e}", path.display()))?;
+        let model = path.display().to_string();
+
+        // ---- input ----
+        let inputs = session.inputs();
+        if inputs.len() != 1 {
+            let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
+            bail!(
+                "model {model} has {} inputs ({}) but evaluate feeds exactly one (the dataset's rows)",
+                inputs.len(),
+                names.join(", ")
+            );
+        }
+        let input = &inputs[0];
+        let input_name = input.name().to_string();
+        let (in_ty, input_shape) = match input.dtype() {
+            ValueType::Tensor { ty, shape, .. } => (*ty, shape.to_vec()),
+            other => bail!("model {model} input `{input_name}` is {}, not a tensor", describe_type(other)),
+        };
+        let feed = match (in_ty, rows) {
+            (TensorElementType::Uint8, RowShape::Image { .. }) => Feed::ImageBytes,
+            (TensorElementType::Uint8, RowShape::Features { .. }) => bail!(
+                "model {model} input `{input_name}` is uint8 {} (image bytes) but dataset {dataset} holds {}",
+                dims(&input_shape),
+                rows.describe()
+            ),
+            (TensorElementType::Float32, RowShape::Image { .. }) => {
+                Feed::ImageScaled { scale: opts.scale.unwrap_or(1.0 / 255.0) }
+            }
+            (TensorElementType::Float32, RowShape::Features { .. }) => Feed::Features,
+            (other, _) => bail!(
+                "model {model} input `{input_name}` is {} {}; evaluate feeds uint8 image bytes or float32 values",
+                type_name(other),
+                dims(&input_shape)
+            ),
+        };
+        if input_shape.is_empty() {
+            bail!("model {model} input `{input_name}` is a scalar; expected a batch of rows [N, …]");
+        }
+        let feed_dims = row_dims(&input_shape[1..], rows).with_context(|| {
+            format!(
+                "model {model} expects input `{input_name}` of {} {} but dataset {dataset} holds {}",
+                type_name(in_ty),
+                dims(&input_shape),
+                rows.describe()
+            )
+        })?;
+
+        // ---- output ----
+        let outputs = session.outputs();
+        let is_scores = |t: &ValueType| {
+            matches!(t, ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == 2)
+        };
+        let chosen = match &opts.output {
+            Some(name) => outputs.iter().find(|o| o.name() == name).with_context(|| {
+                let names: Vec<&str> = outputs.iter().map(|o| o.name()).collect();
+                format!("model {model} has no output `{name}` (--output); its outputs are {}", names.join(", "))
+            })?,
+            None => outputs
+                .iter()
+                .find(|o| o.name() == "probabilities" && is_scores(o.dtype()))
+                .or_else(|| outputs.iter().find(|o| is_scores(o.dtype())))
+                .with_context(|| {
+                    let list: Vec<String> =
+                        outputs.iter().map(|o| format!("`{}` {}", o.name(), describe_type(o.dtype()))).collect();
+                    format!(
+                        "model {model} has no float32 [N, C] class-score output (outputs: {}); a scikit-learn export needs options={{'zipmap': False}}",
+                        list.join(", ")
+                    )
+                })?,
+        };
+        if !is_scores(chosen.dtype()) {
+            bail!(
+                "model {model} output `{}` is {}, expected float32 [N, C] class scores",
+                chosen.name(),
+                describe_type(chosen.dtype())
+            );
+        }
+        let output_name = chosen.name().to_string();
+        let output_shape = chosen.dtype().tensor_shape().unwrap().to_vec();
+
+        let model_classes = match session.metadata().ok().and_then(|m| m.custom("classes")) {
+            Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).with_context(|| {
+                format!("model {model}: metadata `classes` is not a JSON list of names: {json}")
+            })?),
+            None => None,
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            session,
+            input_name,
+            input_shape,
+            feed_dims,
+            feed,
+            output_name,
+            output_shape,
+            model_classes,
+            threads,
+        })
+    }
+
+    /// The input as one phrase: "`input` uint8 [N,28,28,1] ← image bytes (uint8)".
+    pub fn describe_input(&self) -> String {
+        format!("`{}` {} ← {}", self.input_name, dims(&self.input_shape), self.feed.describe())
+    }
+
+    pub fn describe_output(&self) -> String {
+        format!("`{}` {}", self.output_name, dims(&self.output_shape))
+    }
+
+    /// Runs every row of `reader` through the model, one reader batch per call
+    /// (open the reader with the wanted batch size).
+    pub fn predict(&mut self, reader: DatasetReader) -> Result<Scores> {
+        let what = reader.describe();
+        let kind = reader.kind()?;
+        let bar = common::progress::bar(reader.rows() as u64, "rows");
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let row_values = self.feed_dims.iter().product::<i64>() as usize;
+        let mut labels = Vec::with_capacity(reader.rows());
+        let mut scores: Vec<f32> = Vec::new();
+        let mut classes: Option<usize> = None;
+        let mut scaled: Vec<f32> = Vec::new();
+        let mut seconds = 0.0;
+        for batch in reader {
+            let batch = batch?;
+            labels.extend(batch_labels(&batch, &what)?);
+            // The reader yields batches of at most `batch_size` rows.
+            let n = batch.num_rows();
+            if n == 0 {
+                continue;
+            }
+            let mut shape = vec![n as i64];
+            shape.extend(&self.feed_dims);
+            let start = Instant::now();
+            let outputs = match (&self.feed, kind) {
+                (Feed::ImageBytes, DatasetKind::Image) => {
+                    let bytes = batch_images(&batch, &what)?;
+                    debug_assert_eq!(bytes.len(), n * row_values);
+                    let t = TensorRef::from_array_view((shape, bytes))?;
+                    self.session.run(ort::inputs![t])
+                }
+                (Feed::ImageScaled { scale }, DatasetKind::Image) => {
+                    let bytes = batch_images(&batch, &what)?;
+                    scaled.clear();
+                    scaled.extend(bytes.iter().map(|&b| b as f32 * scale));
+                    let t = TensorRef::from_array_view((shape, scaled.as_slice()))?;
+                    self.session.run(ort::inputs![t])
+                }
+                (Feed::Features, DatasetKind::Features) => {
+                    let values = batch_features(&batch, &what)?;
+                    let t = TensorRef::from_array_view((shape, values))?;
+                    self.session.run(ort::inputs![t])
+                }
+                _ => unreachable!("feed chosen from the dataset kind"),
+            }
+            .map_err(|e| anyhow!("model {} failed on {what}: {e}", self.path.display()))?;
+            let value = outputs
+                .get(&self.output_name)
+                .with_context(|| format!("model {} gave no output `{}`", self.path.display(), self.output_name))?;
+            let (out_shape, data) = value
+                .try_extract_tensor::<f32>()
+                .map_err(|e| anyhow!("model {} output `{}`: {e}", self.path.display(), self.output_name))?;
+            if out_shape.len() != 2 || out_shape[0] as usize != n {
+                bail!(
+                    "model {} output `{}` has shape {:?} for a batch of {n} rows; expected [{n}, C]",
+                    self.path.display(),
+                    self.output_name,
+                    &out_shape[..]
+                );
+            }
+            let c = out_shape[1] as usize;
+            match classes {
+                None => classes = Some(c),
+                Some(prev) if prev != c => bail!("model {} output `{}` changed from {prev} to {c} columns between batches", self.path.display(), self.output_name),
+                _ => {}
+            }
+            if c == 1 {
+                scores.extend(data.iter().flat_map(|&p| [1.0 - p, p]));
+            } else {
+                scores.extend_from_slice(data);
+            }
+            seconds += start.elapsed().as_secs_f64();
+            bar.inc(n as u64);
+        }
+        bar.finish_and_clear();
+        let c = classes.unwrap_or(match self.output_shape.get(1) {
+            Some(&d) if d > 0 => d as usize,
+            _ => 1,
+        });
+        Ok(Scores {
+            labels,
+            scores,
+            classes: if c == 1 { 2 } else { c },
+            sigmoid: c == 1,
+            seconds,
+        })
+    }
+}
+
+/// The per-row dims to feed: the model's non-batch dims, with dynamic ones filled
+/// from the dataset; their product must be the dataset's values per row.
+fn row_dims(model_dims: &[i64], rows: &RowShape) -> Result<Vec<i64>> {
+    let want = rows.values() as i64;
+    let dynamic = model_dims.iter().filter(|&&d| d < 0).count();
+    let known: i64 = model_dims.iter().filter(|&&d| d >= 0).product();
+    let filled: Vec<i64> = match dynamic {
+        0 => model_dims.to_vec(),
+        _ => match (rows, model_dims.len()) {
+            // [N,H,W,C] with unknown spatial dims: take the dataset's.
+            (RowShape::Image { height, width, channels }, 3) => {
+                let from_data = [*height as i64, *width as i64, *channels as i64];
+                model_dims.iter().zip(from_data).map(|(&m, d)| if m < 0 { d } else { m }).collect()
+            }
+            _ if dynamic == 1 && known > 0 && want % known == 0 => {
+                model_dims.iter().map(|&m| if m < 0 { want / known } else { m }).collect()
+            }
+            _ => bail!("the model's row shape cannot be inferred"),
+        },
+    };
+    let got: i64 = filled.iter().product();
+    if got != want {
+        bail!("the model takes {got} values per row");
+    }
+    Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_dims_fill_and_check() {
+        let img = RowShape::Image { height: 28, width: 28, channels: 1 };
+        assert_eq!(row_dims(&[28, 28, 1], &img).unwrap(), vec![28, 28, 1]);
+        assert_eq!(row_dims(&[784], &img).unwrap(), vec![784]);
+        assert_eq!(row_dims(&[-1, -1, 1], &img).unwrap(), vec![28, 28, 1]);
+        assert_eq!(row_dims(&[-1], &img).unwrap(), vec![784]);
+        assert!(row_dims(&[100], &img).is_err());
+        assert!(row_dims(&[32, 32, 3], &img).is_err());
+        assert_eq!(row_dims(&[-1], &RowShape::Features { dim: 81 }).unwrap(), vec![81]);
+    }
+}
