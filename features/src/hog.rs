@@ -366,29 +366,36 @@ impl Hog {
     }
 
     /// Fast path: one uint8 channel, no sqrt; integer gradients through the table.
+    /// Pixels are visited row by row, so within each cell and bin the float32 sums
+    /// run in scikit-image's (row-major) order.
     fn accumulate_gray_table(&self, image: &[u8], table: &GradientTable, totals: &mut [f32]) {
         let (h, w) = (self.layout.height, self.layout.width);
-        let ppc = self.params.pixels_per_cell;
+        let (pr, pc) = (self.params.pixels_per_cell.rows, self.params.pixels_per_cell.cols);
         let n = self.params.orientations;
-        let used_rows = self.layout.cells.rows * ppc.rows;
-        let used_cols = self.layout.cells.cols * ppc.cols;
         let cells_cols = self.layout.cells.cols;
-        for r in 0..used_rows {
+        let row_len = cells_cols * n;
+        for r in 0..self.layout.cells.rows * pr {
             let row = &image[r * w..(r + 1) * w];
-            let (up, down) = if r == 0 || r + 1 == h {
-                (None, None)
+            // On the first and last rows g_row is 0: difference the row with itself.
+            let (up, down) = if r > 0 && r + 1 < h {
+                (&image[(r - 1) * w..r * w], &image[(r + 1) * w..(r + 2) * w])
             } else {
-                (Some(&image[(r - 1) * w..r * w]), Some(&image[(r + 1) * w..(r + 2) * w]))
+                (row, row)
             };
-            let cell_row_base = (r / ppc.rows) * cells_cols;
-            for c in 0..used_cols {
-                let gr = match (up, down) {
-                    (Some(u), Some(d)) => d[c] as i32 - u[c] as i32,
-                    _ => 0,
-                };
-                let gc = if c == 0 || c + 1 == w { 0 } else { row[c + 1] as i32 - row[c - 1] as i32 };
-                let cell_base = (cell_row_base + c / ppc.cols) * n;
-                Self::vote(totals, cell_base, table.bin(gr, gc), table.magnitude(gr, gc));
+            let cell_row = &mut totals[(r / pr) * row_len..(r / pr + 1) * row_len];
+            for (cc, cell) in cell_row.chunks_exact_mut(n).enumerate() {
+                for c in cc * pc..(cc + 1) * pc {
+                    let gr = down[c] as i32 - up[c] as i32;
+                    let gc = if c == 0 || c + 1 == w { 0 } else { row[c + 1] as i32 - row[c - 1] as i32 };
+                    if gr == 0 && gc == 0 {
+                        continue; // magnitude 0: adding it leaves the float32 total unchanged
+                    }
+                    let bin = table.bin(gr, gc);
+                    if bin != NO_BIN {
+                        let t = &mut cell[bin as usize];
+                        *t = (*t as f64 + table.magnitude(gr, gc)) as f32;
+                    }
+                }
             }
         }
     }

@@ -34,6 +34,8 @@ pub fn glyphs(
     let mut canvas = vec![0.0f64; h * w];
     let (cell_h, cell_w) = ((ppc.0 * scale) as f64, (ppc.1 * scale) as f64);
     let radius = 0.45 * cell_h.min(cell_w);
+    // Lines a quarter of the enlargement wide (2 px at ×9) so they stay visible.
+    let thickness = (scale / 4).max(1);
     for r in 0..layout.cells.rows {
         for c in 0..layout.cells.cols {
             let centre = ((r as f64 + 0.5) * cell_h, (c as f64 + 0.5) * cell_w);
@@ -45,23 +47,34 @@ pub fn glyphs(
                 // As scikit-image: midpoint of the bin, line from (r - dc, c + dr) to (r + dc, c - dr).
                 let theta = std::f64::consts::PI * (o as f64 + 0.5) / orientations as f64;
                 let (dr, dc) = (radius * theta.sin(), radius * theta.cos());
-                draw_line(&mut canvas, w, h, (centre.0 - dc, centre.1 + dr), (centre.0 + dc, centre.1 - dr), value);
+                draw_line(&mut canvas, w, h, (centre.0 - dc, centre.1 + dr), (centre.0 + dc, centre.1 - dr), value, thickness);
             }
         }
     }
     canvas
 }
 
-/// Adds `value` along a line, once per pixel step (DDA).
-fn draw_line(canvas: &mut [f64], w: usize, h: usize, a: (f64, f64), b: (f64, f64), value: f64) {
+/// Adds `value` along a line `thickness` pixels wide (DDA), each pixel once per line.
+fn draw_line(canvas: &mut [f64], w: usize, h: usize, a: (f64, f64), b: (f64, f64), value: f64, thickness: usize) {
     let steps = (b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil().max(1.0) as usize;
+    let mut touched = Vec::with_capacity((steps + 1) * thickness * thickness);
+    let half = (thickness / 2) as f64;
     for i in 0..=steps {
         let t = i as f64 / steps as f64;
-        let (r, c) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
-        let (r, c) = (r.floor(), c.floor());
-        if r >= 0.0 && c >= 0.0 && (r as usize) < h && (c as usize) < w {
-            canvas[r as usize * w + c as usize] += value;
+        let (r, c) = ((a.0 + (b.0 - a.0) * t - half).floor(), (a.1 + (b.1 - a.1) * t - half).floor());
+        for dr in 0..thickness {
+            for dc in 0..thickness {
+                let (rr, cc) = (r + dr as f64, c + dc as f64);
+                if rr >= 0.0 && cc >= 0.0 && (rr as usize) < h && (cc as usize) < w {
+                    touched.push(rr as usize * w + cc as usize);
+                }
+            }
         }
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    for i in touched {
+        canvas[i] += value;
     }
 }
 
