@@ -19,7 +19,8 @@ if ! .venv-bench/bin/python -c "import skimage" 2>/dev/null; then bash scripts/s
 
 PARAMS=(--orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys "$@")
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
-cargo build --release -q -p features --bin features --example bench_hog
+# SKIP_BUILD=1 uses the binaries already in target/release (the build lock can be busy).
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p features --bin features --example bench_hog
 
 echo "bench-hog: ours (in memory, $(nproc) cores)…" >&2
 OURS=$(target/release/examples/bench_hog "${FILES[@]}" "${PARAMS[@]}" --dump "$WORK/ours.f32" --write-dataset "$WORK/fashion.parquet")

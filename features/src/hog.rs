@@ -383,8 +383,12 @@ impl Hog {
                 (row, row)
             };
             let cell_row = &mut totals[(r / pr) * row_len..(r / pr + 1) * row_len];
-            for (cc, cell) in cell_row.chunks_exact_mut(n).enumerate() {
-                for c in cc * pc..(cc + 1) * pc {
+            // Column offset outermost, cells innermost: consecutive votes go to different
+            // cells, so their float32 add chains overlap in the CPU, while each cell still
+            // sees its pixels in row-major order (the order the float32 sums need).
+            for offset in 0..pc {
+                for (cc, cell) in cell_row.chunks_exact_mut(n).enumerate() {
+                    let c = cc * pc + offset;
                     let gr = down[c] as i32 - up[c] as i32;
                     let gc = if c == 0 || c + 1 == w { 0 } else { row[c + 1] as i32 - row[c - 1] as i32 };
                     if gr == 0 && gc == 0 {
