@@ -855,7 +855,7 @@ impl Cx {
         let mut changes = Vec::new();
         for (key, value) in overrides {
             let kpath = format!("{path}.{key}");
-            changes.push(format!("{key} = {value}"));
+            changes.push(describe_change(key, value));
             if let Some(fkey) = key.strip_prefix("features.") {
                 feature_overrides.insert(fkey.to_string(), value.clone());
                 continue;
@@ -1085,6 +1085,25 @@ fn set_in(v: &mut Value, parts: &[&str], value: Value) -> std::result::Result<()
         }
         other => Err(format!("cannot set `{head}` inside a {}", other.type_str())),
     }
+}
+
+/// `key = value` for the report; a layer list as `flatten → dense 30 relu → …`.
+fn describe_change(key: &str, value: &Value) -> String {
+    if let Value::Array(items) = value {
+        if !items.is_empty() && items.iter().all(|v| v.get("type").is_some()) {
+            let layer = |l: &Value| {
+                let mut parts = vec![l["type"].as_str().unwrap_or("?").to_string()];
+                for k in ["units", "filters", "kernel_size", "pool_size", "rate", "activation"] {
+                    if let Some(v) = l.get(k) {
+                        parts.push(value_label(v));
+                    }
+                }
+                parts.join(" ")
+            };
+            return format!("{key}: {}", items.iter().map(layer).collect::<Vec<_>>().join(" → "));
+        }
+    }
+    format!("{key} = {value}")
 }
 
 /// A run-name fragment for a sweep value: `40`, `0.01`, `7x7`, `adam`.

@@ -124,6 +124,9 @@ fn default_manifest_expands_the_lab() {
         _ => panic!("{run} is not a network"),
     };
     assert_eq!(spec("mlp-epochs40")["epochs"].as_integer(), Some(40));
+    assert_eq!(m.run("mlp-epochs40").unwrap().changes, ["epochs = 40"]);
+    assert_eq!(m.run("mlp-hidden3").unwrap().changes, ["layers: flatten → dense 30 relu → dense 30 relu → dense 30 relu → dense 10 softmax"]);
+    assert_eq!(m.run("hog-mlp-ppc7").unwrap().changes, ["features.pixels_per_cell = [7, 7]"]);
     assert_eq!(spec("mlp")["epochs"].as_integer(), Some(10));
     assert_eq!(spec("mlp-hidden3")["layers"].as_array().unwrap().len(), 5);
     assert_eq!(spec("cnn-units300")["layers"][7]["units"].as_integer(), Some(300));
