@@ -398,7 +398,7 @@ pub fn summary(m: &Metrics) -> String {
         "  speed: {:.3} s of inference, {:.0} rows/s (batch {}, {} threads)",
         m.seconds, m.rows_per_second, m.batch_size, m.threads
     );
-    let width = m.classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).clamp(5, 24);
+    let width = m.classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).clamp(8, 24);
     let _ = writeln!(s, "\n  {:<width$}  precision  recall      f1  support", "class");
     for c in &m.per_class {
         let _ = writeln!(s, "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", c.class, c.precision, c.recall, c.f1, c.support);

@@ -85,6 +85,8 @@ pub struct Classifier {
     pub input_name: String,
     /// The model's declared input shape, `-1` for dynamic dimensions.
     pub input_shape: Vec<i64>,
+    /// The model's input element type, by its ONNX name.
+    pub input_type: String,
     /// The per-row shape fed (the model's dims after the batch dimension, dynamic
     /// ones filled in from the dataset).
     feed_dims: Vec<i64>,
@@ -254,6 +256,7 @@ impl Classifier {
             path: path.to_path_buf(),
             session,
             input_name,
+            input_type: type_name(in_ty),
             input_shape,
             feed_dims,
             feed,
@@ -266,11 +269,11 @@ impl Classifier {
 
     /// The input as one phrase: "`input` uint8 [N,28,28,1] ← image bytes (uint8)".
     pub fn describe_input(&self) -> String {
-        format!("`{}` {} ← {}", self.input_name, dims(&self.input_shape), self.feed.describe())
+        format!("`{}` {} {} ← {}", self.input_name, self.input_type, dims(&self.input_shape), self.feed.describe())
     }
 
     pub fn describe_output(&self) -> String {
-        format!("`{}` {}", self.output_name, dims(&self.output_shape))
+        format!("`{}` float32 {}", self.output_name, dims(&self.output_shape))
     }
 
     /// Runs every row of `reader` through the model, one reader batch per call
