@@ -4,10 +4,10 @@
 #  2. JPEG tree → 128×128 grayscale Parquet for 500 generated X-ray-like JPEGs of
 #     1000–2100 px, against Keras image_dataset_from_directory and PIL loops
 #     (scripts/bench_ingest.py, in .venv-bench), as images/s and ratios. Goal ≥ 2× Keras.
-# Usage: scripts/bench-ingest.sh [WORKDIR]   (default: build/bench-ingest)
+# Usage: scripts/bench-ingest.sh [WORKDIR]   (default: ${TMPDIR:-/tmp}/bench-ingest)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORK=${1:-build/bench-ingest}
+WORK=${1:-${TMPDIR:-/tmp}/bench-ingest}
 RUNS=${RUNS:-3}
 FASHION=/usr/share/datasets/fashion-mnist
 mkdir -p "$WORK"
