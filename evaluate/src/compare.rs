@@ -130,14 +130,38 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<(DataFrame, Vec<PathBuf>)
     Ok((board, written))
 }
 
-/// The leaderboard as text, every column and row shown.
+/// The leaderboard as a plain text table (every column and row; numbers to 4 decimals,
+/// nulls as `-`), narrower than polars' boxed display for a terminal.
 pub fn format_table(df: &DataFrame) -> String {
-    // polars reads its display limits from the environment; show everything.
-    // SAFETY (edition 2021: set_var is safe): single-threaded at this point of the CLI.
-    std::env::set_var("POLARS_FMT_MAX_COLS", "-1");
-    std::env::set_var("POLARS_FMT_MAX_ROWS", "-1");
-    std::env::set_var("POLARS_FMT_STR_LEN", "60");
-    std::env::set_var("POLARS_FMT_TABLE_HIDE_COLUMN_DATA_TYPES", "1");
     let shown = df.drop_many(["model", "dir"]);
-    format!("{shown}")
+    let mut columns: Vec<Vec<String>> = Vec::new();
+    for col in shown.columns() {
+        let mut cells = vec![col.name().to_string()];
+        match col.dtype() {
+            DataType::Float64 => {
+                let ca = col.f64().expect("f64 column");
+                cells.extend(ca.iter().map(|v| v.map_or("-".to_string(), |v| format!("{v:.4}"))));
+            }
+            _ => {
+                let as_text = col.cast(&DataType::String).expect("any column casts to text");
+                let ca = as_text.str().expect("string column");
+                cells.extend(ca.iter().map(|v| v.unwrap_or("-").to_string()));
+            }
+        }
+        columns.push(cells);
+    }
+    let widths: Vec<usize> = columns.iter().map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(1)).collect();
+    let rows = columns.first().map_or(0, Vec::len);
+    let mut out = String::new();
+    for r in 0..rows {
+        let line: Vec<String> = columns
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(i, (c, &w))| if i == 0 { format!("{:<w$}", c[r]) } else { format!("{:>w$}", c[r]) })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
 }
