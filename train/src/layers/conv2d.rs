@@ -93,22 +93,22 @@ impl Conv2d {
         for oy in 0..ho {
             for ox in 0..wo {
                 let row = &mut cols[(oy * wo + ox) * patch..][..patch];
+                let x0 = (ox * self.strides.1) as isize - pl as isize;
+                // The taps kx in kx_lo..kx_hi fall inside the image; for one kernel row they are
+                // contiguous in NHWC memory, so each kernel row is a single copy.
+                let kx_lo = (-x0).max(0) as usize;
+                let kx_hi = ((w as isize - x0).min(kw as isize)).max(kx_lo as isize) as usize;
                 for ky in 0..kh {
                     let iy = (oy * self.strides.0 + ky) as isize - pt as isize;
                     let dst = &mut row[ky * kw * c..][..kw * c];
-                    if iy < 0 || iy >= h as isize {
+                    if iy < 0 || iy >= h as isize || kx_lo >= kx_hi {
                         dst.fill(0.0);
                         continue;
                     }
-                    for kx in 0..kw {
-                        let ix = (ox * self.strides.1 + kx) as isize - pl as isize;
-                        let d = &mut dst[kx * c..][..c];
-                        if ix < 0 || ix >= w as isize {
-                            d.fill(0.0);
-                        } else {
-                            d.copy_from_slice(&image[(iy as usize * w + ix as usize) * c..][..c]);
-                        }
-                    }
+                    dst[..kx_lo * c].fill(0.0);
+                    dst[kx_hi * c..].fill(0.0);
+                    let start = (iy as usize * w + (x0 + kx_lo as isize) as usize) * c;
+                    dst[kx_lo * c..kx_hi * c].copy_from_slice(&image[start..start + (kx_hi - kx_lo) * c]);
                 }
             }
         }
@@ -124,20 +124,21 @@ impl Conv2d {
         for oy in 0..ho {
             for ox in 0..wo {
                 let row = &dcols[(oy * wo + ox) * patch..][..patch];
+                let x0 = (ox * self.strides.1) as isize - pl as isize;
+                let kx_lo = (-x0).max(0) as usize;
+                let kx_hi = ((w as isize - x0).min(kw as isize)).max(kx_lo as isize) as usize;
+                if kx_lo >= kx_hi {
+                    continue;
+                }
                 for ky in 0..kh {
                     let iy = (oy * self.strides.0 + ky) as isize - pt as isize;
                     if iy < 0 || iy >= h as isize {
                         continue;
                     }
-                    for kx in 0..kw {
-                        let ix = (ox * self.strides.1 + kx) as isize - pl as isize;
-                        if ix < 0 || ix >= w as isize {
-                            continue;
-                        }
-                        let src = &row[(ky * kw + kx) * c..][..c];
-                        let dst = &mut dimage[(iy as usize * w + ix as usize) * c..][..c];
-                        dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
-                    }
+                    let src = &row[(ky * kw + kx_lo) * c..(ky * kw + kx_hi) * c];
+                    let start = (iy as usize * w + (x0 + kx_lo as isize) as usize) * c;
+                    let dst = &mut dimage[start..start + src.len()];
+                    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
                 }
             }
         }
@@ -169,9 +170,9 @@ impl Layer for Conv2d {
         cols.par_chunks_mut(positions * patch)
             .zip(x.data.par_chunks(in_len))
             .for_each(|(cols, image)| self.im2col(image, cols));
-        let mut out = Vec::with_capacity(n * positions * self.filters);
-        for _ in 0..n * positions {
-            out.extend_from_slice(&self.bias);
+        let mut out = vec![0.0f32; n * positions * self.filters];
+        for row in out.chunks_exact_mut(self.filters) {
+            row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o = *b);
         }
         gemm(
             Mat::rows(&cols, n * positions, patch),

@@ -64,9 +64,9 @@ impl Layer for Dense {
     fn forward(&mut self, x: Tensor, ctx: &mut Ctx, apply_activation: bool) -> Tensor {
         let n = x.batch();
         assert_eq!(x.sample_len(), self.in_dim, "Dense expects {} inputs", self.in_dim);
-        let mut out = Vec::with_capacity(n * self.units);
-        for _ in 0..n {
-            out.extend_from_slice(&self.bias);
+        let mut out = vec![0.0f32; n * self.units];
+        for row in out.chunks_exact_mut(self.units) {
+            row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o = *b);
         }
         gemm(Mat::rows(&x.data, n, self.in_dim), Mat::rows(&self.kernel, self.in_dim, self.units), 1.0, &mut out);
         self.applied = apply_activation;
