@@ -53,7 +53,7 @@ fn run_row(run: &Run) -> Result<DataFrame> {
         Column::new("macro_f1".into(), [m.macro_avg.f1]),
         Column::new("weighted_f1".into(), [m.weighted.f1]),
         Column::new("rows".into(), [m.rows as u64]),
-        Column::new("rows_per_second".into(), [m.rows_per_second.round()]),
+        Column::new("rows_per_second".into(), [m.rows_per_second.round() as u64]),
     ];
     if let Some(b) = &m.binary {
         cols.push(Column::new("roc_auc".into(), [b.roc_auc]));
