@@ -9,7 +9,7 @@
 # HOG-MLP row is skipped.
 # Models: MLP 784-30-30-10, HOG-MLP 392-100-10, the seed CNN (train/examples/*.toml,
 # with epochs and batch_size replaced).
-# Env: EPOCHS (default 10), BATCH (default 128), MODELS (default "mlp hog_mlp cnn").
+# Env: EPOCHS (default 10), BATCH (default 128), MODELS (default "mlp hog_mlp cnn"), SKIP_BUILD=1.
 # Seconds/epoch = mean over epochs 2..E (the first epoch of both includes warm-up:
 # graph tracing for Keras); accuracy = validation accuracy after the last epoch.
 set -euo pipefail
@@ -20,17 +20,18 @@ MODELS=${MODELS:-"mlp hog_mlp cnn"}
 if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup-bench.sh; fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 
-cargo build --release -q -p ingest -p train
+# SKIP_BUILD=1 uses the binaries already in target/release.
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p ingest -p train
 HAVE_FEATURES=0
-if cargo build --release -q -p features 2>/dev/null && [ -x target/release/features ]; then HAVE_FEATURES=1; fi
+if { [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p features 2>/dev/null; } && [ -x target/release/features ]; then HAVE_FEATURES=1; fi
 
 D=data/mnist-10k
-target/release/ingest idx --images $D/train-images-idx3-ubyte.gz --labels $D/train-labels-idx1-ubyte.gz --out "$WORK/train.parquet" 2>/dev/null
-target/release/ingest idx --images $D/t10k-images-idx3-ubyte.gz --labels $D/t10k-labels-idx1-ubyte.gz --out "$WORK/val.parquet" 2>/dev/null
+target/release/ingest idx --images $D/train-images-idx3-ubyte.gz --labels $D/train-labels-idx1-ubyte.gz --out "$WORK/train.parquet" >/dev/null 2>&1
+target/release/ingest idx --images $D/t10k-images-idx3-ubyte.gz --labels $D/t10k-labels-idx1-ubyte.gz --out "$WORK/val.parquet" >/dev/null 2>&1
 if [ $HAVE_FEATURES = 1 ]; then
   for s in train val; do
     target/release/features hog --in "$WORK/$s.parquet" --out "$WORK/hog_$s.parquet" \
-      --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 2>/dev/null
+      --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 >/dev/null 2>&1
   done
 fi
 
