@@ -431,3 +431,24 @@ pub fn summary(m: &Metrics) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_are_kept_and_logits_transformed() {
+        let mut p = vec![0.2f32, 0.8, 0.5, 0.5];
+        assert_eq!(to_probabilities(&mut p, 2, false), "none");
+        assert_eq!(p, vec![0.2, 0.8, 0.5, 0.5]);
+        // logits [0, ln 3] → softmax [0.25, 0.75]
+        let mut l = vec![0.0f32, 3f32.ln()];
+        assert_eq!(to_probabilities(&mut l, 2, false), "softmax");
+        assert!((l[0] - 0.25).abs() < 1e-6 && (l[1] - 0.75).abs() < 1e-6);
+        // a sigmoid column given as a logit: [1-p, p] with p = σ(0) = 0.5
+        let mut s = vec![1.0f32 - 2.0, 2.0];
+        assert_eq!(to_probabilities(&mut s, 2, true), "sigmoid");
+        let p2 = 1.0 / (1.0 + (-2.0f32).exp());
+        assert!((s[1] - p2).abs() < 1e-6 && (s[0] - (1.0 - p2)).abs() < 1e-6);
+    }
+}

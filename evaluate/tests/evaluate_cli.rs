@@ -368,3 +368,31 @@ fn compare_stacks_runs_into_a_leaderboard() {
     assert!(!o.status.success());
     assert!(stderr(&o).contains("is not an evaluation directory"), "{}", stderr(&o));
 }
+
+#[test]
+fn labels_from_model_matches_class_names() {
+    // The binary dataset with its class order reversed: ["zero", "other"], labels flipped.
+    let dir = tempfile::tempdir().unwrap();
+    let mut ds = common::read_image_dataset(&fixture("binary-200.parquet")).unwrap();
+    ds.meta.classes = vec!["zero".into(), "other".into()];
+    for l in ds.labels.iter_mut() {
+        *l = 1 - *l;
+    }
+    let data = dir.path().join("reversed.parquet");
+    ds.write(&data, None).unwrap();
+    let model = fixture("binary/model.onnx");
+    let out = dir.path().join("eval");
+    let o = evaluate(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--labels-from-model"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = read_json(&out.join("metrics.json"));
+    compare_with_sklearn(&m, &expected("binary_expected.json"));
+
+    // Without the flag labels are matched by index: a warning, and different figures.
+    let out2 = dir.path().join("eval2");
+    let o = evaluate(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out2.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--labels-from-model"), "{}", stderr(&o));
+    let m2 = read_json(&out2.join("metrics.json"));
+    assert_eq!(m2["classes"], serde_json::json!(["zero", "other"]));
+    assert_ne!(m2["accuracy"], m["accuracy"]);
+}
