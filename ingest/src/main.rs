@@ -75,15 +75,19 @@ enum Command {
         /// Output directory (replaced only if empty or an earlier synth-xray tree).
         #[arg(long)]
         out: PathBuf,
-        /// Training images per class (0 = no train split).
+        /// Training NORMAL images (0 = no train split); PNEUMONIA gets round(N × ratio).
         #[arg(long, default_value_t = 300)]
         train: usize,
-        /// Validation images per class (0 = no val split).
+        /// Validation NORMAL images (0 = no val split); PNEUMONIA gets round(N × ratio).
         #[arg(long, default_value_t = 50)]
         val: usize,
-        /// Test images per class (0 = no test split).
+        /// Test NORMAL images (0 = no test split); PNEUMONIA gets round(N × ratio).
         #[arg(long, default_value_t = 100)]
         test: usize,
+        /// PNEUMONIA images per NORMAL image in every split (> 0). 1.0 = balanced;
+        /// the Kaggle set is ≈ 2.9 in train (1,341 NORMAL vs 3,875 PNEUMONIA).
+        #[arg(long, default_value_t = 1.0)]
+        pneumonia_ratio: f64,
         /// Seed: the same seed gives the same files.
         #[arg(long, default_value_t = 42)]
         seed: u64,
@@ -179,8 +183,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        Command::SynthXray { out, train, val, test, seed, min_size, max_size, quality } => {
-            let opts = SynthOptions { out: out.clone(), train, val, test, seed, min_size, max_size, quality, progress };
+        Command::SynthXray { out, train, val, test, pneumonia_ratio, seed, min_size, max_size, quality } => {
+            let opts =
+                SynthOptions { out: out.clone(), train, val, test, pneumonia_ratio, seed, min_size, max_size, quality, progress };
             let s = ingest::run_synth(&opts)?;
             println!(
                 "ingest synth-xray: {} SYNTHETIC JPEGs ({} RGB, {} progressive, {:.1} MB), 2 classes, {:.2} s → {}",

@@ -29,13 +29,17 @@ use crate::resize::resize;
 pub const CLASSES: [&str; 2] = ["NORMAL", "PNEUMONIA"];
 pub const SPLITS: [&str; 3] = ["train", "val", "test"];
 
-/// Options of `ingest synth-xray` (counts are images per class).
+/// Options of `ingest synth-xray` (counts are NORMAL images per split; PNEUMONIA
+/// gets `round(count × pneumonia_ratio)`).
 #[derive(Debug, Clone)]
 pub struct SynthOptions {
     pub out: PathBuf,
     pub train: usize,
     pub val: usize,
     pub test: usize,
+    /// PNEUMONIA images per NORMAL image in every split (> 0; 1.0 = balanced).
+    /// The Kaggle set is about 2.9 in train, so `balanced` class weights matter there.
+    pub pneumonia_ratio: f64,
     pub seed: u64,
     pub min_size: usize,
     pub max_size: usize,
@@ -51,6 +55,7 @@ impl Default for SynthOptions {
             train: 300,
             val: 50,
             test: 100,
+            pneumonia_ratio: 1.0,
             seed: 42,
             min_size: 300,
             max_size: 1500,
@@ -95,6 +100,11 @@ pub fn file_name(split: &str, class: &str, index: usize) -> String {
     format!("synth-{split}-{}-{index:05}.jpeg", class.to_lowercase())
 }
 
+/// Images of each class in a split of `normal` NORMAL images: [NORMAL, PNEUMONIA].
+pub fn class_counts(normal: usize, pneumonia_ratio: f64) -> [usize; 2] {
+    [normal, (normal as f64 * pneumonia_ratio).round() as usize]
+}
+
 /// `ingest synth-xray`: writes `out/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg` and `out/README.txt`.
 pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
     let start = Instant::now();
@@ -108,6 +118,9 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
     if !(1..=100).contains(&opts.quality) {
         bail!("JPEG quality must be 1..=100, got {}", opts.quality);
     }
+    if !(opts.pneumonia_ratio.is_finite() && opts.pneumonia_ratio > 0.0) {
+        bail!("--pneumonia-ratio must be a finite number > 0, got {}", opts.pneumonia_ratio);
+    }
     let counts = [opts.train, opts.val, opts.test];
     if counts.iter().all(|&c| c == 0) {
         bail!("--train, --val and --test are all 0: nothing to generate");
@@ -120,10 +133,11 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
         if count == 0 {
             continue;
         }
-        for class in 0..CLASSES.len() {
+        // Image i of a class keeps its seed whatever the ratio, so R only adds or drops images.
+        for (class, class_count) in class_counts(count, opts.pneumonia_ratio).into_iter().enumerate() {
             let dir = tmp.join(SPLITS[split]).join(CLASSES[class]);
             std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            jobs.extend((0..count).map(|index| Job { split, class, index }));
+            jobs.extend((0..class_count).map(|index| Job { split, class, index }));
         }
     }
     let bar = opts.progress.then(|| common::progress::bar(jobs.len() as u64, "images"));
@@ -193,12 +207,14 @@ fn readme(opts: &SynthOptions, s: &SynthSummary) -> String {
          film grain, all varying per image. PNEUMONIA images add 2-5 cloudy opacities\n\
          inside the lung fields; NORMAL lungs are clear.\n\
          \n\
-         seed {seed}; per class: train {train}, val {val}, test {test}; sides {min}-{max} px;\n\
+         seed {seed}; NORMAL per split: train {train}, val {val}, test {test}; PNEUMONIA per\n\
+         NORMAL image: {ratio}; sides {min}-{max} px;\n\
          JPEG quality {q}; {files} files, {rgb} RGB, {prog} progressive, {mb:.1} MB.\n",
         seed = opts.seed,
         train = opts.train,
         val = opts.val,
         test = opts.test,
+        ratio = opts.pneumonia_ratio,
         min = opts.min_size,
         max = opts.max_size,
         q = opts.quality,

@@ -262,6 +262,7 @@ fn synthetic_tree_has_kaggle_layout_and_is_marked_synthetic() {
         train: 8,
         val: 0,
         test: 2,
+        pneumonia_ratio: 1.0,
         seed: 3,
         min_size: 100,
         max_size: 260,
@@ -356,7 +357,7 @@ fn cli_reports_errors_in_one_sentence_and_exits_1() {
     for (sub, flags) in [
         ("idx", &["--images", "--labels", "--out", "--val-fraction", "--val-out", "--seed", "--rows-per-file", "--classes"][..]),
         ("folders", &["--root", "--out", "--size", "--channels", "--skip-bad", "--rows-per-file"][..]),
-        ("synth-xray", &["--out", "--train", "--val", "--test", "--seed", "--min-size", "--max-size"][..]),
+        ("synth-xray", &["--out", "--train", "--val", "--test", "--pneumonia-ratio", "--seed", "--min-size", "--max-size"][..]),
     ] {
         let help = std::process::Command::new(env!("CARGO_BIN_EXE_ingest")).args([sub, "--help"]).output().unwrap();
         let text = String::from_utf8_lossy(&help.stdout);
