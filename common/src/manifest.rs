@@ -75,7 +75,17 @@ pub enum DatasetSource {
         classes: Option<Vec<String>>,
     },
     /// `ingest synth-xray`: a directory of JPEGs in the Kaggle layout (no splits of its own).
-    SynthXray { train: i64, val: i64, test: i64, seed: Option<i64>, min_size: Option<i64>, max_size: Option<i64> },
+    /// `train`/`val`/`test` count NORMAL images; PNEUMONIA = round(count × `pneumonia_ratio`).
+    SynthXray {
+        train: i64,
+        val: i64,
+        test: i64,
+        seed: Option<i64>,
+        min_size: Option<i64>,
+        max_size: Option<i64>,
+        /// `--pneumonia-ratio` (> 0; ingest's default 1.0 = balanced when absent).
+        pneumonia_ratio: Option<f64>,
+    },
     /// `ingest folders`, once per split: `ROOT/SPLIT/CLASS/*.jpeg`.
     Folders { root: FolderRoot, splits: Vec<String>, height: i64, width: i64, channels: i64, skip_bad: bool },
     /// Ready-made dataset files (any program that writes docs/formats.md); no stage runs.
@@ -630,7 +640,11 @@ impl Cx {
                 }
             }
             "synth-xray" => {
-                self.check_keys(path, t, &["kind", "train", "val", "test", "seed", "min_size", "max_size"])?;
+                self.check_keys(path, t, &["kind", "train", "val", "test", "seed", "min_size", "max_size", "pneumonia_ratio"])?;
+                let pneumonia_ratio = self.opt_float(path, t, "pneumonia_ratio", 0.0, 1000.0)?;
+                if pneumonia_ratio == Some(0.0) {
+                    return Err(self.err(&join_path(path, "pneumonia_ratio"), "must be > 0 (PNEUMONIA images per NORMAL image)"));
+                }
                 DatasetSource::SynthXray {
                     train: self.opt_int(path, t, "train", 1)?.unwrap_or(50),
                     val: self.opt_int(path, t, "val", 1)?.unwrap_or(8),
@@ -638,6 +652,7 @@ impl Cx {
                     seed: self.opt_int(path, t, "seed", 0)?,
                     min_size: self.opt_int(path, t, "min_size", 1)?,
                     max_size: self.opt_int(path, t, "max_size", 1)?,
+                    pneumonia_ratio,
                 }
             }
             "folders" => {

@@ -135,13 +135,16 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
                     });
                 }
             }
-            DatasetSource::SynthXray { train, val, test, seed, min_size, max_size } => {
+            DatasetSource::SynthXray { train, val, test, seed, min_size, max_size, pneumonia_ratio } => {
                 let dir = m.synthetic_dir(&d.name);
                 let mut args = vec!["synth-xray".into(), "--out".into(), s(&dir), "--train".into(), train.to_string(), "--val".into(), val.to_string(), "--test".into(), test.to_string()];
                 for (flag, v) in [("--seed", seed), ("--min-size", min_size), ("--max-size", max_size)] {
                     if let Some(v) = v {
                         args.extend([flag.to_string(), v.to_string()]);
                     }
+                }
+                if let Some(ratio) = pneumonia_ratio {
+                    args.extend(["--pneumonia-ratio".to_string(), ratio.to_string()]);
                 }
                 // The directory is the target; touch it so its date is the run's.
                 let cmds = vec![command("ingest", &args), format!("touch {}", shell_word(&s(&dir)))];

@@ -118,6 +118,17 @@ fn fragment_has_one_rule_per_stage_output() {
 }
 
 #[test]
+fn pneumonia_ratio_is_passed_to_synth_xray_only_when_set() {
+    let text = SMALL.replace("train = 4\nval = 2\ntest = 3\n", "train = 4\nval = 2\ntest = 3\npneumonia_ratio = 2.9\nseed = 7\n");
+    assert_ne!(text, SMALL);
+    let (_, _, f) = fragment_of(&text);
+    has_line(&f, "\t$(BIN)/ingest synth-xray --out out/data/xs --train 4 --val 2 --test 3 --seed 7 --pneumonia-ratio 2.9");
+    // Without the key, no flag: ingest's default (balanced) applies.
+    let (_, _, f) = fragment_of(SMALL);
+    assert!(!f.contains("--pneumonia-ratio"), "{f}");
+}
+
+#[test]
 fn shell_words_are_quoted_for_sh_and_make() {
     assert_eq!(make::shell_word("out/a.parquet"), "out/a.parquet");
     assert_eq!(make::shell_word("a b"), "'a b'");

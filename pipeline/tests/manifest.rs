@@ -159,6 +159,25 @@ fn default_manifest_expands_the_lab() {
 }
 
 #[test]
+fn synth_xray_pneumonia_ratio_is_read_and_checked() {
+    let synth = |ratio: &str| format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\ntrain = 4\npneumonia_ratio = {ratio}\n");
+    let m = parse(&synth("2.5")).unwrap();
+    assert!(matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { train: 4, pneumonia_ratio: Some(r), .. } if r == 2.5));
+    let m = parse(&synth("3")).unwrap();
+    assert!(matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 3.0));
+    for bad in ["0", "-1.5", "nan", "inf"] {
+        let e = err(&synth(bad));
+        assert!(e.contains("line 28") && e.contains("datasets.xs.pneumonia_ratio"), "{bad}: {e}");
+    }
+    let e = err(&synth("\"high\""));
+    assert!(e.contains("expected a number"), "{e}");
+    // The root manifest mimics the Kaggle imbalance.
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
+    let m = parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    assert!(matches!(m.dataset("xray-synth").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 2.9));
+}
+
+#[test]
 fn pointing_root_at_real_data_drops_synthetic() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
     let text = std::fs::read_to_string(path).unwrap().replace("from = \"xray-synth\"", "root = \"/data/chest_xray\"");
