@@ -13,18 +13,17 @@
 //! before the first file is written, and each file is written atomically.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use arrow::array::{Float64Array, Int32Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
 use common::onnx::{Activation, GraphBuilder};
 use common::AnyDataset;
 use linfa::traits::Fit;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
 use serde_json::json;
+
+use crate::layers::thousands;
 
 /// Solver settings. The defaults are linfa's, except `max_iterations`, which caps the fit
 /// so that MNIST-10k (8k × 784) stays in seconds.
@@ -280,13 +279,23 @@ pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, confi
     let onnx = model.to_onnx(&[("spec".into(), spec.to_string())])?;
     let summary = summary_json(&model, config, &figures);
     let text = summary_text(&model, config, &figures);
-    let history = history_batch(&figures)?;
+    let history = crate::fit::History {
+        epochs: vec![crate::fit::EpochRecord {
+            epoch: 1,
+            loss: figures.loss,
+            accuracy: figures.accuracy,
+            val_loss: figures.val_loss,
+            val_accuracy: figures.val_accuracy,
+            seconds: figures.seconds,
+        }],
+        ..Default::default()
+    };
 
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
     common::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
     common::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     common::atomic::write_bytes(&out_dir.join("summary.txt"), text.as_bytes())?;
-    common::io::write_batches(&out_dir.join("history.parquet"), history.schema(), &[history], None)?;
+    crate::output::write_history(&out_dir.join("history.parquet"), &history)?;
     Ok(figures)
 }
 
@@ -358,37 +367,3 @@ fn summary_text(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineF
     s
 }
 
-fn history_batch(f: &BaselineFigures) -> Result<RecordBatch> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("epoch", DataType::Int32, false),
-        Field::new("loss", DataType::Float64, false),
-        Field::new("accuracy", DataType::Float64, false),
-        Field::new("val_loss", DataType::Float64, true),
-        Field::new("val_accuracy", DataType::Float64, true),
-        Field::new("seconds", DataType::Float64, false),
-    ]));
-    Ok(RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(Int32Array::from(vec![1])),
-            Arc::new(Float64Array::from(vec![f.loss])),
-            Arc::new(Float64Array::from(vec![f.accuracy])),
-            Arc::new(Float64Array::from(vec![f.val_loss])),
-            Arc::new(Float64Array::from(vec![f.val_accuracy])),
-            Arc::new(Float64Array::from(vec![f.seconds])),
-        ],
-    )?)
-}
-
-/// `7850` → `7,850`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
