@@ -31,6 +31,15 @@ demo: setup build
 	$(MAKE) --no-print-directory -j$(DEMO_JOBS) pipeline && \
 	echo "demo: pipeline done in $$(( $$(date +%s) - start )) s; report: $(CURDIR)/report/index.html (and index.md)"
 
+# The four benchmarks against their Python peers (Keras, scikit-image, PIL), each
+# printing ratios measured in the same run; installs .venv-bench (TensorFlow) first.
+bench: setup build
+	bash scripts/setup-bench.sh
+	bash scripts/bench-ingest.sh
+	bash scripts/bench-hog.sh
+	bash scripts/bench-train.sh
+	bash scripts/bench-evaluate.sh
+
 clean:
 	rm -rf out report $(FRAGMENT)
 
