@@ -11,10 +11,23 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use common::manifest::{spec_toml, DatasetSource, FolderRoot, Manifest, Run, Trainer};
+use common::manifest::{spec_toml, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, Trainer};
 
 /// The stage binaries the rules call, as `$(BIN)/NAME` (the Makefile sets `BIN`).
 pub const STAGE_BINARIES: &[&str] = &["ingest", "features", "train", "evaluate", "pipeline"];
+
+/// How many images of a HOG feature set `features hog --visualize` draws for the report.
+pub const HOG_PICTURES: usize = 3;
+
+/// Where a HOG feature set's pictures go: `OUT/features/SET/pictures/hog-00000.png` ….
+pub fn hog_pictures_dir(m: &Manifest, feature_set: &str) -> PathBuf {
+    m.feature_split_path(feature_set, "train").with_file_name("pictures")
+}
+
+/// The split whose first images are drawn: the first split of the set's dataset.
+pub fn hog_pictures_split(m: &Manifest, f: &FeatureSet) -> Option<String> {
+    m.dataset(&f.from)?.splits().into_iter().next()
+}
 
 /// One make rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -200,6 +213,11 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
             let out = m.feature_split_path(&f.name, &split);
             let mut args = vec![f.method.name().to_string(), "--in".into(), s(&input), "--out".into(), s(&out)];
             args.extend(f.method.args());
+            // The report shows what HOG captured: pictures of a few images of one split
+            // (the first the dataset lists, `train` for an IDX dataset), written beside it.
+            if matches!(f.method, FeatureMethod::Hog { .. }) && hog_pictures_split(m, f).as_deref() == Some(split.as_str()) {
+                args.extend(["--visualize".into(), HOG_PICTURES.to_string(), "--visualize-out".into(), s(&hog_pictures_dir(m, &f.name))]);
+            }
             let cmds = vec![command("features", &args)];
             let stamp = cmd_file(&format!("features-{}-{split}", f.name), &cmds);
             outputs.push(make_path(&out)?);

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use arrow::array::{Array, Float64Array};
 use arrow::datatypes::DataType;
-use common::manifest::{DatasetSource, FeatureMethod, FolderRoot, Manifest, Run, RunInput, Trainer};
+use common::manifest::{DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, RunInput, Trainer};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -404,6 +404,79 @@ fn describe_input(m: &Manifest, run: &Run) -> String {
     }
 }
 
+/// The `features` JSON of a feature dataset's schema metadata (docs/features.md).
+fn feature_metadata(path: &Path) -> Result<Value> {
+    let file = std::fs::File::open(path).with_context(|| format!("{} is missing", path.display()))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
+    let text = builder
+        .schema()
+        .metadata()
+        .get("features")
+        .with_context(|| format!("{} has no `features` metadata", path.display()))?;
+    serde_json::from_str(text).with_context(|| format!("{}: the `features` metadata is not valid JSON", path.display()))
+}
+
+/// The HOG feature sets an experiment's runs read, each once, in run order.
+fn hog_sets_of<'a>(m: &'a Manifest, runs: &[String]) -> Vec<&'a FeatureSet> {
+    let mut sets: Vec<&FeatureSet> = Vec::new();
+    for name in runs {
+        let Some(RunInput::Features(f)) = m.run(name).map(|r| &r.input) else { continue };
+        let Some(fs) = m.feature_set(f) else { continue };
+        if matches!(fs.method, FeatureMethod::Hog { .. }) && !sets.iter().any(|s| s.name == fs.name) {
+            sets.push(fs);
+        }
+    }
+    sets
+}
+
+/// Per HOG feature set: its parameters (from the dataset's metadata) and the
+/// pictures `features hog --visualize` drew (copied to `img/SET-hog-NNNNN.png`).
+/// Anything missing is said, never fatal.
+fn hog_pictures_blocks(m: &Manifest, runs: &[String], report_tmp: &Path, doc: &mut Vec<Block>) {
+    let sets = hog_sets_of(m, runs);
+    if sets.is_empty() {
+        return;
+    }
+    doc.push(Block::Heading(3, "What the HOG descriptor captures".into()));
+    for fs in sets {
+        let split = crate::make::hog_pictures_split(m, fs).unwrap_or_else(|| "train".into());
+        let data = m.feature_split_path(&fs.name, &split);
+        let line = match feature_metadata(&data) {
+            Ok(meta) => {
+                let g = |k: &str| meta.get(k).map(plain).unwrap_or_else(|| "–".into());
+                format!(
+                    "Feature set `{}`: orientations {}, pixels_per_cell {}, cells_per_block {}, D = {} (from {}).",
+                    fs.name, g("orientations"), g("pixels_per_cell"), g("cells_per_block"), g("dim"), data.display()
+                )
+            }
+            Err(e) => format!("Feature set `{}`: {} (parameters unknown: {e:#}; run `make {}`).", fs.name, fs.method.args().join(" "), fs.name),
+        };
+        doc.push(Block::Para(line));
+        let dir = crate::make::hog_pictures_dir(m, &fs.name);
+        let mut pictures: Vec<String> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.starts_with("hog-") && n.ends_with(".png"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        pictures.sort();
+        let mut shown = 0;
+        for name in &pictures {
+            let rel = format!("img/{}-{name}", fs.name);
+            if std::fs::copy(dir.join(name), report_tmp.join(&rel)).is_ok() {
+                doc.push(Block::Image { alt: format!("{}: {split} image {} (left) and its HOG glyphs (right)", fs.name, name.trim_start_matches("hog-").trim_end_matches(".png")), src: rel });
+                shown += 1;
+            }
+        }
+        if shown == 0 {
+            doc.push(Block::Note(format!("Not available: the HOG pictures of `{}` ({}/hog-00000.png …) are missing (run `make {}`)", fs.name, dir.display(), fs.name)));
+        }
+    }
+}
+
 fn params_of(summary: &Value) -> Option<i64> {
     summary.get("total_params").and_then(Value::as_i64)
 }
@@ -646,6 +719,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
         if synthetic {
             doc.push(Block::Note("SYNTHETIC: these results come from generated images, not real chest X-rays.".into()));
         }
+        hog_pictures_blocks(m, &exp.runs, tmp.temp(), &mut doc);
         if let Some(s) = &base_out.summary {
             training_blocks(s, &mut doc);
             if let Some(t) = topology_line(s) {

@@ -269,3 +269,85 @@ fn unreadable_history_is_an_error_naming_the_file() {
     let e = format!("{:#}", report::read_history(&p).unwrap_err());
     assert!(e.contains("history.parquet") && e.contains("not a readable Parquet file"), "{e}");
 }
+
+/// A feature dataset with only what the report reads: the `features` schema metadata.
+fn write_feature_metadata(path: &Path, features: &serde_json::Value) {
+    let meta = std::collections::HashMap::from([("features".to_string(), features.to_string())]);
+    let schema = Arc::new(Schema::new_with_metadata(vec![Field::new("label", DataType::Int32, false)], meta));
+    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(vec![0, 1]))]).unwrap();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn report_shows_the_hog_pictures_and_parameters_or_says_they_are_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let d = dir.display();
+    let text = format!(
+        r#"
+[settings]
+out = "{d}/out"
+report = "{d}/report"
+
+[datasets.mnist]
+kind = "idx"
+train_images = "a.gz"
+train_labels = "b.gz"
+test_images = "c.gz"
+test_labels = "d.gz"
+val_fraction = 0.1
+
+[features.hog]
+method = "hog"
+from = "mnist"
+orientations = 8
+pixels_per_cell = [4, 4]
+cells_per_block = [1, 1]
+
+[models.h]
+title = "HOG MLP"
+features = "hog"
+loss = "categorical_crossentropy"
+optimizer = {{ name = "rmsprop" }}
+layers = [ {{ type = "dense", units = 10, activation = "softmax" }} ]
+[models.h.variants.o4]
+features.orientations = 4
+[models.h.variants.u3]
+layers.0.units = 3
+"#
+    );
+    let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    let feats = dir.join("out/features");
+    // `hog`: metadata and two pictures; `hog-o4` (derived by the variant): nothing yet.
+    write_feature_metadata(
+        &feats.join("hog/train.parquet"),
+        &serde_json::json!({"method": "hog", "orientations": 8, "pixels_per_cell": [4, 4], "cells_per_block": [1, 1], "dim": 392}),
+    );
+    write(&feats.join("hog/pictures/hog-00000.png"), "PNG-hog-0");
+    write(&feats.join("hog/pictures/hog-00001.png"), "PNG-hog-1");
+    write(&feats.join("hog/pictures/notes.txt"), "not a picture");
+
+    let report_dir = dir.join("report");
+    report::write_report(&m, &report_dir).unwrap();
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    let html = std::fs::read_to_string(report_dir.join("index.html")).unwrap();
+
+    assert_eq!(md.matches("### What the HOG descriptor captures").count(), 1, "{md}");
+    let section = md.split("### What the HOG descriptor captures").nth(1).unwrap().split("\n### ").next().unwrap();
+    assert!(section.contains("Feature set `hog`: orientations 8, pixels_per_cell [4, 4], cells_per_block [1, 1], D = 392 (from "), "{section}");
+    assert!(section.contains("![hog: train image 00000 (left) and its HOG glyphs (right)](img/hog-hog-00000.png)"), "{section}");
+    assert!(section.contains("(img/hog-hog-00001.png)"), "{section}");
+    assert_eq!(section.matches("![").count(), 2, "{section}");
+    assert_eq!(std::fs::read(report_dir.join("img/hog-hog-00000.png")).unwrap(), b"PNG-hog-0");
+    assert_eq!(std::fs::read(report_dir.join("img/hog-hog-00001.png")).unwrap(), b"PNG-hog-1");
+    assert!(html.contains("<img src=\"img/hog-hog-00000.png\""), "{html}");
+    assert!(html.contains("D = 392"), "{html}");
+    // The derived set, listed once though two runs could name it, says what is missing.
+    assert!(section.contains("Feature set `hog-o4`: --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 (parameters unknown: "), "{section}");
+    assert!(section.contains("hog-o4/train.parquet is missing"), "{section}");
+    assert!(section.contains("Not available: the HOG pictures of `hog-o4` (") && section.contains("hog-o4/pictures/hog-00000.png …) are missing (run `make hog-o4`)"), "{section}");
+    assert_eq!(section.matches("Feature set `hog`").count(), 1, "{section}");
+}
