@@ -19,7 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
-use crate::gemm::{column_sums, gemm, gemm_at_b, Mat};
+use crate::gemm::{column_sums, gemm, gemm_at_b, gemm_at_b_narrow, gemm_narrow, gemm_narrow_bt, Mat, NARROW_MAX};
 use crate::tensor::Tensor;
 
 pub struct Conv2d {
@@ -37,6 +37,8 @@ pub struct Conv2d {
     grad_kernel: Vec<f32>,
     grad_bias: Vec<f32>,
     cols: Vec<f32>,
+    /// The last training input, for the narrow (per-sample im2col) backward.
+    input: Vec<f32>,
     batch: usize,
     output: Option<Vec<f32>>,
     applied: bool,
@@ -72,6 +74,7 @@ impl Conv2d {
             grad_kernel: vec![0.0; n],
             grad_bias: vec![0.0; filters],
             cols: Vec::new(),
+            input: Vec::new(),
             batch: 0,
             output: None,
             applied: true,
@@ -108,10 +111,56 @@ impl Conv2d {
                     dst[..kx_lo * c].fill(0.0);
                     dst[kx_hi * c..].fill(0.0);
                     let start = (iy as usize * w + (x0 + kx_lo as isize) as usize) * c;
-                    dst[kx_lo * c..kx_hi * c].copy_from_slice(&image[start..start + (kx_hi - kx_lo) * c]);
+                    copy_short(&mut dst[kx_lo * c..kx_hi * c], &image[start..start + (kx_hi - kx_lo) * c]);
                 }
             }
         }
+    }
+
+    /// Backward for few filters: per sample, im2col recomputed in a cache-sized buffer,
+    /// its kernel gradient (summed over samples in sample order: the same result for any
+    /// thread count), and the input gradient through dcols and col2im.
+    fn backward_narrow(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let n = self.batch;
+        let f = self.filters;
+        let positions = self.out_hw.0 * self.out_hw.1;
+        let patch = self.patch_len();
+        let in_len: usize = self.in_shape.iter().product();
+        assert_eq!(self.input.len(), n * in_len, "Conv2D backward without a training forward");
+        let this = &*self;
+        let partials: Vec<Vec<f32>> = grad
+            .data
+            .par_chunks(positions * f)
+            .zip(this.input.par_chunks(in_len))
+            .map_init(Vec::new, |cols, (dz, image)| {
+                cols.resize(positions * patch, 0.0);
+                this.im2col(image, cols);
+                let mut part = vec![0.0f32; patch * f];
+                gemm_at_b_narrow(cols, positions, patch, dz, f, &mut part);
+                part
+            })
+            .collect();
+        self.grad_kernel.fill(0.0);
+        for part in &partials {
+            self.grad_kernel.iter_mut().zip(part).for_each(|(g, p)| *g += p);
+        }
+        column_sums(&grad.data, f, &mut self.grad_bias);
+        if !need_input_grad {
+            return None;
+        }
+        let mut dx = vec![0.0f32; n * in_len];
+        let this = &*self;
+        dx.par_chunks_mut(in_len).zip(grad.data.par_chunks(positions * f)).for_each_init(
+            Vec::new,
+            |dcols, (dimage, dz)| {
+                dcols.resize(positions * patch, 0.0);
+                gemm_narrow_bt(dz, positions, f, &this.kernel, patch, dcols);
+                this.col2im(dcols, dimage);
+            },
+        );
+        let mut shape = vec![n];
+        shape.extend_from_slice(&self.in_shape);
+        Some(Tensor::new(shape, dx))
     }
 
     /// Adds one sample's `dcols` back onto its input gradient `dimage` (H·W·C).
@@ -145,6 +194,21 @@ impl Conv2d {
     }
 }
 
+/// `dst.copy_from_slice(src)`, with lengths up to 16 (kernel rows of one channel) as
+/// fixed-size copies: a libc memcpy call per 7 values dominated im2col.
+#[inline(always)]
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    macro_rules! fixed {
+        ($($n:literal)*) => {
+            match src.len() {
+                $($n => dst[..$n].copy_from_slice(&src[..$n]),)*
+                _ => dst.copy_from_slice(src),
+            }
+        };
+    }
+    fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+}
+
 impl Layer for Conv2d {
     fn type_name(&self) -> &'static str {
         "Conv2D"
@@ -166,20 +230,35 @@ impl Layer for Conv2d {
         let positions = self.out_hw.0 * self.out_hw.1;
         let patch = self.patch_len();
         let mut cols = std::mem::take(&mut self.cols);
-        cols.resize(n * positions * patch, 0.0);
-        cols.par_chunks_mut(positions * patch)
-            .zip(x.data.par_chunks(in_len))
-            .for_each(|(cols, image)| self.im2col(image, cols));
         let mut out = vec![0.0f32; n * positions * self.filters];
-        for row in out.chunks_exact_mut(self.filters) {
-            row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o = *b);
+        let narrow = self.filters <= NARROW_MAX;
+        if narrow {
+            // Few filters: the im2col matrix of one sample at a time (it stays in cache, the
+            // batch's one is never written to memory) times the kernel with a direct kernel.
+            let f = self.filters;
+            out.par_chunks_mut(positions * f).zip(x.data.par_chunks(in_len)).for_each_init(
+                Vec::new,
+                |cols, (out, image)| {
+                    cols.resize(positions * patch, 0.0);
+                    self.im2col(image, cols);
+                    gemm_narrow(cols, positions, patch, &self.kernel, &self.bias, f, out);
+                },
+            );
+        } else {
+            cols.resize(n * positions * patch, 0.0);
+            cols.par_chunks_mut(positions * patch)
+                .zip(x.data.par_chunks(in_len))
+                .for_each(|(cols, image)| self.im2col(image, cols));
+            for row in out.chunks_exact_mut(self.filters) {
+                row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o = *b);
+            }
+            gemm(
+                Mat::rows(&cols, n * positions, patch),
+                Mat::rows(&self.kernel, patch, self.filters),
+                1.0,
+                &mut out,
+            );
         }
-        gemm(
-            Mat::rows(&cols, n * positions, patch),
-            Mat::rows(&self.kernel, patch, self.filters),
-            1.0,
-            &mut out,
-        );
         self.applied = apply_activation;
         if apply_activation {
             self.activation.apply(&mut out, self.filters);
@@ -189,6 +268,8 @@ impl Layer for Conv2d {
         }
         // Kept for backward, and as the buffer of the next call either way.
         self.cols = cols;
+        // The narrow path recomputes im2col from the input in backward.
+        self.input = if narrow && ctx.training { x.data } else { Vec::new() };
         self.batch = n;
         Tensor::new(vec![n, self.out_hw.0, self.out_hw.1, self.filters], out)
     }
@@ -199,6 +280,9 @@ impl Layer for Conv2d {
         let patch = self.patch_len();
         if self.applied && self.activation.needs_output() {
             self.activation.backward(self.output.as_ref().unwrap(), &mut grad.data, self.filters);
+        }
+        if self.filters <= NARROW_MAX {
+            return self.backward_narrow(grad, need_input_grad);
         }
         let dz = Mat::rows(&grad.data, n * positions, self.filters);
         gemm_at_b(Mat::rows(&self.cols, n * positions, patch), dz, &mut self.grad_kernel);
@@ -350,8 +434,9 @@ mod tests {
             ([7, 7, 2], (4, 2), (2, 1), Padding::Same),
             ([8, 6, 2], (3, 3), (2, 2), Padding::Valid),
         ] {
-            let mut c = conv(shape, 4, k, s, p, Activation::Linear);
-            c.bias = random(4, -1.0, 1.0, 9);
+          for filters in [4, NARROW_MAX + 3] {
+            let mut c = conv(shape, filters, k, s, p, Activation::Linear);
+            c.bias = random(filters, -1.0, 1.0, 9);
             let n: usize = shape.iter().product();
             let x = random(2 * n, -1.0, 1.0, 8);
             let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -362,9 +447,10 @@ mod tests {
             for i in 0..2 {
                 let want = naive(&c, &x[i * n..(i + 1) * n]);
                 for (g, w) in y.data[i * per..(i + 1) * per].iter().zip(&want) {
-                    assert!((g - w).abs() < 1e-5);
+                    assert!((g - w).abs() < 1e-5, "{filters} filters: {g} vs {w}");
                 }
             }
+          }
         }
     }
 
@@ -377,6 +463,15 @@ mod tests {
         ] {
             let mut c = conv(shape, 3, k, s, p, a);
             c.bias = random(3, -0.5, 0.5, 10);
+            let n: usize = shape.iter().product();
+            let mut sh = vec![2];
+            sh.extend_from_slice(&shape);
+            check(&mut c, Tensor::new(sh, random(2 * n, -1.0, 1.0, 11)), true);
+        }
+        // More filters than the narrow kernels take: the batched im2col + GEMM path.
+        for (shape, k, s, p, a) in [([4, 4, 2], (3, 3), (1, 1), Padding::Same, Activation::Tanh)] {
+            let mut c = conv(shape, NARROW_MAX + 1, k, s, p, a);
+            c.bias = random(NARROW_MAX + 1, -0.5, 0.5, 10);
             let n: usize = shape.iter().product();
             let mut sh = vec![2];
             sh.extend_from_slice(&shape);
