@@ -4,15 +4,8 @@
 use anyhow::Result;
 use common::onnx::{self, GraphBuilder};
 
-use crate::layers::{Activation, ExportOp, Padding};
+use crate::layers::{Activation, ExportOp};
 use crate::model::{InputKind, Model};
-
-fn padding(p: Padding) -> onnx::Padding {
-    match p {
-        Padding::Same => onnx::Padding::Same,
-        Padding::Valid => onnx::Padding::Valid,
-    }
-}
 
 fn activation(a: Activation) -> onnx::Activation {
     match a {
@@ -36,9 +29,9 @@ pub fn to_onnx(model: &Model, classes: &[String], extra: &[(String, String)]) ->
             match op {
                 ExportOp::Dense { kernel, bias, in_dim, out_dim } => g.dense(kernel, bias, in_dim, out_dim),
                 ExportOp::Conv2d { kernel, bias, kh, kw, c_in, c_out, strides, padding: p } => {
-                    g.conv2d(kernel, bias, kh, kw, c_in, c_out, strides, padding(p))
+                    g.conv2d(kernel, bias, kh, kw, c_in, c_out, strides, p.into())
                 }
-                ExportOp::MaxPool2d { pool, strides, padding: p } => g.max_pool2d(pool, strides, padding(p)),
+                ExportOp::MaxPool2d { pool, strides, padding: p } => g.max_pool2d(pool, strides, p.into()),
                 ExportOp::Flatten => g.flatten(),
                 ExportOp::Activation(a) => g.activation(activation(a)),
             }

@@ -39,19 +39,23 @@ pub enum Padding {
     Valid,
 }
 
+/// The same mode in the ONNX builder's terms, so trainer and exported graph share one rule.
+impl From<Padding> for common::onnx::Padding {
+    fn from(p: Padding) -> Self {
+        match p {
+            Padding::Same => common::onnx::Padding::Same,
+            Padding::Valid => common::onnx::Padding::Valid,
+        }
+    }
+}
+
 /// Output length and padding before the first element along one axis, Keras/TensorFlow rule:
 /// `valid`: `floor((in − k)/s) + 1`, no padding (so a 7-wide input pooled by 2 gives 3);
 /// `same`: `ceil(in/s)`, total padding `max((out−1)·s + k − in, 0)` of which the smaller half
 /// goes before (top/left) and the extra one after (bottom/right) — what matters for even kernels.
+/// One rule for training and export: [`common::onnx::window_output`].
 pub fn output_len(input: usize, kernel: usize, stride: usize, padding: Padding) -> Option<(usize, usize)> {
-    match padding {
-        Padding::Valid => (input >= kernel).then(|| ((input - kernel) / stride + 1, 0)),
-        Padding::Same => {
-            let out = input.div_ceil(stride);
-            let total = ((out - 1) * stride + kernel).saturating_sub(input);
-            Some((out, total / 2))
-        }
-    }
+    common::onnx::window_output(input, kernel, stride, padding.into()).map(|(out, before, _after)| (out, before))
 }
 
 /// Per-call state: training or inference, and the random stream for dropout.
