@@ -58,15 +58,22 @@ impl Samples {
         self.shape.iter().product()
     }
 
-    /// The rows `idx` as a float tensor (images divided by 255, exactly as the ONNX graph does).
+    /// The rows `idx` as a float tensor (images divided by 255, exactly as the ONNX graph
+    /// does, and made channel-planar `[N, C, H, W]` as the engine keeps them).
     pub fn batch(&self, idx: &[usize]) -> Tensor {
         let len = self.sample_len();
         let mut data = Vec::with_capacity(idx.len() * len);
         match &self.values {
             Values::Bytes(b) => {
+                let channels = self.shape[2];
                 for &i in idx {
-                    data.extend(b[i * len..(i + 1) * len].iter().map(|v| *v as f32 / 255.0));
+                    let pixels = &b[i * len..(i + 1) * len];
+                    for c in 0..channels {
+                        data.extend(pixels.iter().skip(c).step_by(channels).map(|v| *v as f32 / 255.0));
+                    }
                 }
+                let [h, w, c] = self.shape[..] else { unreachable!("image samples are [H, W, C]") };
+                return Tensor::new(vec![idx.len(), c, h, w], data);
             }
             Values::Floats(f) => {
                 for &i in idx {

@@ -12,6 +12,7 @@ pub mod data;
 pub mod export;
 pub mod fit;
 pub mod gemm;
+pub mod offset_gemm;
 pub mod layers;
 pub mod loss;
 pub mod model;

@@ -70,6 +70,10 @@ impl Model {
                 LayerSpec::Dropout { rate } => Box::new(Dropout::new(*rate as f32, &shape)),
                 LayerSpec::Activation { activation } => Box::new(ActivationLayer::new(*activation, &shape)),
             };
+            if layer.activation() == Some(Activation::Softmax) && layer.output_shape().len() != 1 {
+                // Images are channel-planar inside the engine; softmax runs along a flat last axis.
+                bail!("{what}: softmax over the channels of an image {} is not supported — add a `flatten` layer before it", shape_str(&layer.output_shape()));
+            }
             shape = layer.output_shape();
             layers.push(layer);
         }
@@ -211,5 +215,8 @@ mod tests {
         assert!(e.contains("layer 1 (conv2d) needs an image input [H, W, C]; it gets [392]"), "{e}");
         let e = Model::build(&spec.layers, InputKind::Image, &[4, 4, 1], 1).err().unwrap().to_string();
         assert!(e.contains("pool does not fit"), "{e}");
+        let softmax_image = [LayerSpec::Activation { activation: Activation::Softmax }];
+        let e = Model::build(&softmax_image, InputKind::Image, &[4, 4, 3], 1).err().unwrap().to_string();
+        assert!(e.contains("layer 1 (activation): softmax over the channels of an image [4, 4, 3] is not supported"), "{e}");
     }
 }

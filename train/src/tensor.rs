@@ -1,7 +1,13 @@
-//! The one tensor type of the engine: a batch of samples, row-major, NHWC for images.
+//! The one tensor type of the engine: a batch of samples, row-major; images are
+//! channel-planar, `[N, C, H, W]`.
+//!
+//! Planar images let `Conv2D` read each kernel tap as a shifted view of a padded plane
+//! and vectorise along positions (see `layers/conv2d.rs`). Everything Keras-facing keeps
+//! Keras's channels-last order: layer shapes in summaries are `[H, W, C]`, `Flatten`
+//! emits h, w, c, the data files and the exported ONNX graph take NHWC.
 
-/// `shape[0]` is the batch size; the rest is one sample's shape
-/// (`[H, W, C]` for images, `[D]` for vectors). `data` is row-major.
+/// `shape[0]` is the batch size; the rest is one sample's shape in memory
+/// (`[C, H, W]` for images, `[D]` for vectors). `data` is row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
     pub shape: Vec<usize>,

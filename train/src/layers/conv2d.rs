@@ -1,17 +1,24 @@
 //! `Conv2D`, Keras `layers.Conv2D(filters, kernel_size, strides, padding, activation)`.
 //!
-//! Shapes: input `[N, H, W, C]` (NHWC) → output `[N, Ho, Wo, F]`; kernel `[kh, kw, C, F]`
-//! (Keras layout, row-major), bias `[F]`. Weights: kh·kw·C·F + F.
+//! Shapes (Keras's, as the summary prints them): input `[H, W, C]` → output `[Ho, Wo, F]`;
+//! in memory images are channel-planar, `[N, C, H, W]` → `[N, F, Ho, Wo]` (see `tensor.rs`).
+//! Kernel `[kh, kw, C, F]` (Keras layout, row-major), bias `[F]`. Weights: kh·kw·C·F + F.
 //! `valid`: Ho = ⌊(H − kh)/sh⌋ + 1; `same`: Ho = ⌈H/sh⌉ with padding
 //! max((Ho−1)·sh + kh − H, 0), the odd one at the bottom/right (Keras/TF rule).
 //!
-//! Forward (im2col + GEMM): each output position's receptive field is copied into
-//! one row of `cols` `[N·Ho·Wo, kh·kw·C]` (order ky, kx, c, zeros for padding), so
-//! z = cols·K + b with K the kernel seen as `[kh·kw·C, F]`; a = act(z).
-//! The rows are in output order, so the result is already NHWC.
+//! Direct convolution over "tap rows": for each tap t = (c, ky, kx) a row holds the input
+//! value that tap sees at every output position q, so z[f][q] = b[f] + Σ_t K[t][f]·row_t[q].
+//! * Stride 1: the input planes are zero-padded to Hp × Wp and positions are counted along
+//!   the padded width (q = oy·Wp + ox; the Wp − Wo extra columns are computed and dropped).
+//!   Row t is then the padded plane c shifted by ky·Wp + kx — a view, nothing is copied
+//!   (the im2col matrix is never written).
+//! * Other strides: the rows are gathered into a buffer first (planar im2col).
 //!
-//! Backward, from g = dL/da: dz = act′(g); dK = colsᵀ·dz; db = Σ dz over N·Ho·Wo;
-//! dcols = dz·Kᵀ, then col2im adds each row back onto the input positions it came from.
+//! Backward, from g = dL/da: dz = act′(g); dK[t][f] = Σ_q row_t[q]·dz[f][q]; db = Σ_q dz.
+//! dx: with stride 1 a full correlation of dz (placed after a zero margin) with the
+//! kernel, again over shifted rows; otherwise dcols = K·dz then col2im.
+//! All of it runs per sample on the rayon pool; the kernel gradient adds the per-sample
+//! sums in sample order, so a run is bit-identical for any thread count.
 //!
 //! Init: K Glorot-uniform with fan_in = kh·kw·C, fan_out = kh·kw·F; b = 0 (Keras).
 
@@ -19,8 +26,33 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
-use crate::gemm::{column_sums, gemm, gemm_at_b, gemm_at_b_narrow, gemm_narrow, gemm_narrow_bt, Mat, NARROW_MAX};
+use crate::offset_gemm::{offset_dot, offset_gemm, round_up};
 use crate::tensor::Tensor;
+
+/// Where the tap rows live for one sample, and how positions are counted.
+struct Plan {
+    /// Stride 1 (shifted views of padded planes) or gathered rows.
+    shifted: bool,
+    /// Positions per output row in q-space: Wp (shifted) or Wo (gathered).
+    q_width: usize,
+    /// Ho·q_width rounded up to the vector width.
+    q_len: usize,
+    /// Values of one sample's tap-row source: C padded planes, or T gathered rows.
+    src_len: usize,
+    /// Padded plane length (shifted).
+    plane: usize,
+    wp: usize,
+    /// Start of tap row t = (c, ky, kx) in the sample's source.
+    tap_offsets: Vec<usize>,
+    /// Zeros before dz in its backward buffer (shifted: room for the largest kernel shift).
+    margin: usize,
+    /// Length of one filter's row of dz in the backward buffer.
+    dz_row: usize,
+    /// Rows read by the input-gradient product: (f, ky, kx) shifts of dz (shifted) or f rows.
+    back_offsets: Vec<usize>,
+    /// Positions of the input-gradient product.
+    dx_q_len: usize,
+}
 
 pub struct Conv2d {
     pub in_shape: [usize; 3],
@@ -34,11 +66,11 @@ pub struct Conv2d {
     pub bias: Vec<f32>,
     out_hw: (usize, usize),
     pad_top_left: (usize, usize),
+    plan: Plan,
     grad_kernel: Vec<f32>,
     grad_bias: Vec<f32>,
-    cols: Vec<f32>,
-    /// The last training input, for the narrow (per-sample im2col) backward.
-    input: Vec<f32>,
+    /// The tap-row sources of the last batch (kept for backward).
+    src: Vec<f32>,
     batch: usize,
     output: Option<Vec<f32>>,
     applied: bool,
@@ -71,142 +103,154 @@ impl Conv2d {
             bias: vec![0.0; filters],
             out_hw: (ho, wo),
             pad_top_left: (pt, pl),
+            plan: Self::plan(in_shape, filters, kernel_size, strides, (ho, wo), pt),
             grad_kernel: vec![0.0; n],
             grad_bias: vec![0.0; filters],
-            cols: Vec::new(),
-            input: Vec::new(),
+            src: Vec::new(),
             batch: 0,
             output: None,
             applied: true,
         })
     }
 
-    /// Values in one im2col row: kh·kw·C.
-    fn patch_len(&self) -> usize {
+    fn plan(in_shape: [usize; 3], filters: usize, (kh, kw): (usize, usize), strides: (usize, usize), (ho, wo): (usize, usize), pt: usize) -> Plan {
+        let [h, _, c] = in_shape;
+        let taps = c * kh * kw;
+        if strides == (1, 1) {
+            let (hp, wp) = (ho + kh - 1, wo + kw - 1);
+            let q_len = round_up(ho * wp);
+            // The last tap row reads up to (kh−1)·Wp + kw−1 + q_len − 1 ≤ Hp·Wp + kw + 6.
+            let plane = round_up(hp * wp + kw + 7);
+            let tap_offsets = (0..taps).map(|t| (t / (kh * kw)) * plane + (t / kw % kh) * wp + t % kw).collect();
+            let margin = (kh - 1) * wp + kw - 1;
+            let dz_row = round_up(margin + hp * wp + 8);
+            // dx over the unpadded rows pt..pt+H of the padded frame: dz shifted back by (ky, kx).
+            let back_offsets = (0..filters * kh * kw)
+                .map(|j| (j / (kh * kw)) * dz_row + margin + pt * wp - (j / kw % kh) * wp - j % kw)
+                .collect();
+            Plan { shifted: true, q_width: wp, q_len, src_len: c * plane, plane, wp, tap_offsets, margin, dz_row, back_offsets, dx_q_len: round_up(h * wp) }
+        } else {
+            let q_len = round_up(ho * wo);
+            Plan {
+                shifted: false,
+                q_width: wo,
+                q_len,
+                src_len: taps * q_len,
+                plane: 0,
+                wp: 0,
+                tap_offsets: (0..taps).map(|t| t * q_len).collect(),
+                margin: 0,
+                dz_row: q_len,
+                back_offsets: (0..filters).map(|f| f * q_len).collect(),
+                dx_q_len: q_len,
+            }
+        }
+    }
+
+    /// Keras kernel index of tap t = (c, ky, kx) and filter f.
+    fn kernel_index(&self, t: usize, f: usize) -> usize {
+        let (kh, kw) = self.kernel_size;
+        let (c, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
+        ((ky * kw + kx) * self.in_shape[2] + c) * self.filters + f
+    }
+
+    fn taps(&self) -> usize {
         self.kernel_size.0 * self.kernel_size.1 * self.in_shape[2]
     }
 
-    /// Fills `cols` for one sample: `image` is H·W·C, `cols` is Ho·Wo rows of `patch_len`.
-    fn im2col(&self, image: &[f32], cols: &mut [f32]) {
+    /// Writes one sample's tap-row source from its planar image `[C, H, W]`; `src` is zeroed.
+    fn fill_source(&self, image: &[f32], src: &mut [f32]) {
         let [h, w, c] = self.in_shape;
-        let (kh, kw) = self.kernel_size;
-        let (ho, wo) = self.out_hw;
         let (pt, pl) = self.pad_top_left;
-        let patch = self.patch_len();
-        for oy in 0..ho {
-            for ox in 0..wo {
-                let row = &mut cols[(oy * wo + ox) * patch..][..patch];
-                let x0 = (ox * self.strides.1) as isize - pl as isize;
-                // The taps kx in kx_lo..kx_hi fall inside the image; for one kernel row they are
-                // contiguous in NHWC memory, so each kernel row is a single copy.
-                let kx_lo = (-x0).max(0) as usize;
-                let kx_hi = ((w as isize - x0).min(kw as isize)).max(kx_lo as isize) as usize;
-                for ky in 0..kh {
-                    let iy = (oy * self.strides.0 + ky) as isize - pt as isize;
-                    let dst = &mut row[ky * kw * c..][..kw * c];
-                    if iy < 0 || iy >= h as isize || kx_lo >= kx_hi {
-                        dst.fill(0.0);
-                        continue;
-                    }
-                    dst[..kx_lo * c].fill(0.0);
-                    dst[kx_hi * c..].fill(0.0);
-                    let start = (iy as usize * w + (x0 + kx_lo as isize) as usize) * c;
-                    copy_short(&mut dst[kx_lo * c..kx_hi * c], &image[start..start + (kx_hi - kx_lo) * c]);
+        let p = &self.plan;
+        if p.shifted {
+            for ch in 0..c {
+                for y in 0..h {
+                    let dst = ch * p.plane + (y + pt) * p.wp + pl;
+                    src[dst..dst + w].copy_from_slice(&image[(ch * h + y) * w..][..w]);
                 }
             }
+            return;
         }
-    }
-
-    /// Backward for few filters: per sample, im2col recomputed in a cache-sized buffer,
-    /// its kernel gradient (summed over samples in sample order: the same result for any
-    /// thread count), and the input gradient through dcols and col2im.
-    fn backward_narrow(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
-        let n = self.batch;
-        let f = self.filters;
-        let positions = self.out_hw.0 * self.out_hw.1;
-        let patch = self.patch_len();
-        let in_len: usize = self.in_shape.iter().product();
-        assert_eq!(self.input.len(), n * in_len, "Conv2D backward without a training forward");
-        let this = &*self;
-        let partials: Vec<Vec<f32>> = grad
-            .data
-            .par_chunks(positions * f)
-            .zip(this.input.par_chunks(in_len))
-            .map_init(Vec::new, |cols, (dz, image)| {
-                cols.resize(positions * patch, 0.0);
-                this.im2col(image, cols);
-                let mut part = vec![0.0f32; patch * f];
-                gemm_at_b_narrow(cols, positions, patch, dz, f, &mut part);
-                part
-            })
-            .collect();
-        self.grad_kernel.fill(0.0);
-        for part in &partials {
-            self.grad_kernel.iter_mut().zip(part).for_each(|(g, p)| *g += p);
-        }
-        column_sums(&grad.data, f, &mut self.grad_bias);
-        if !need_input_grad {
-            return None;
-        }
-        let mut dx = vec![0.0f32; n * in_len];
-        let this = &*self;
-        dx.par_chunks_mut(in_len).zip(grad.data.par_chunks(positions * f)).for_each_init(
-            Vec::new,
-            |dcols, (dimage, dz)| {
-                dcols.resize(positions * patch, 0.0);
-                gemm_narrow_bt(dz, positions, f, &this.kernel, patch, dcols);
-                this.col2im(dcols, dimage);
-            },
-        );
-        let mut shape = vec![n];
-        shape.extend_from_slice(&self.in_shape);
-        Some(Tensor::new(shape, dx))
-    }
-
-    /// Adds one sample's `dcols` back onto its input gradient `dimage` (H·W·C).
-    fn col2im(&self, dcols: &[f32], dimage: &mut [f32]) {
-        let [h, w, c] = self.in_shape;
         let (kh, kw) = self.kernel_size;
         let (ho, wo) = self.out_hw;
-        let (pt, pl) = self.pad_top_left;
-        let patch = self.patch_len();
-        for oy in 0..ho {
-            for ox in 0..wo {
-                let row = &dcols[(oy * wo + ox) * patch..][..patch];
-                let x0 = (ox * self.strides.1) as isize - pl as isize;
-                let kx_lo = (-x0).max(0) as usize;
-                let kx_hi = ((w as isize - x0).min(kw as isize)).max(kx_lo as isize) as usize;
-                if kx_lo >= kx_hi {
+        let (sh, sw) = self.strides;
+        for t in 0..self.taps() {
+            let (ch, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
+            let plane = &image[ch * h * w..][..h * w];
+            let row = &mut src[t * p.q_len..][..ho * wo];
+            for oy in 0..ho {
+                let iy = (oy * sh + ky) as isize - pt as isize;
+                if iy < 0 || iy >= h as isize {
                     continue;
                 }
-                for ky in 0..kh {
-                    let iy = (oy * self.strides.0 + ky) as isize - pt as isize;
-                    if iy < 0 || iy >= h as isize {
-                        continue;
+                for ox in 0..wo {
+                    let ix = (ox * sw + kx) as isize - pl as isize;
+                    if ix >= 0 && ix < w as isize {
+                        row[oy * wo + ox] = plane[iy as usize * w + ix as usize];
                     }
-                    let src = &row[(ky * kw + kx_lo) * c..(ky * kw + kx_hi) * c];
-                    let start = (iy as usize * w + (x0 + kx_lo as isize) as usize) * c;
-                    let dst = &mut dimage[start..start + src.len()];
-                    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s);
                 }
             }
         }
     }
-}
 
-/// `dst.copy_from_slice(src)`, with lengths up to 16 (kernel rows of one channel) as
-/// fixed-size copies: a libc memcpy call per 7 values dominated im2col.
-#[inline(always)]
-fn copy_short(dst: &mut [f32], src: &[f32]) {
-    macro_rules! fixed {
-        ($($n:literal)*) => {
-            match src.len() {
-                $($n => dst[..$n].copy_from_slice(&src[..$n]),)*
-                _ => dst.copy_from_slice(src),
+    /// The kernel as `[F, T]` for the forward product.
+    fn forward_matrix(&self) -> Vec<f32> {
+        let taps = self.taps();
+        let mut a = vec![0.0; self.filters * taps];
+        for f in 0..self.filters {
+            for t in 0..taps {
+                a[f * taps + t] = self.kernel[self.kernel_index(t, f)];
             }
-        };
+        }
+        a
     }
-    fixed!(1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
+
+    /// The kernel for the input-gradient product: `[C, F·kh·kw]` (shifted) or `[T, F]`.
+    fn backward_matrix(&self) -> Vec<f32> {
+        let (kh, kw) = self.kernel_size;
+        let (c, f_len, area) = (self.in_shape[2], self.filters, kh * kw);
+        let mut a = vec![0.0; c * f_len * area];
+        for ch in 0..c {
+            for f in 0..f_len {
+                for s in 0..area {
+                    let t = ch * area + s;
+                    let v = self.kernel[self.kernel_index(t, f)];
+                    if self.plan.shifted {
+                        a[ch * f_len * area + f * area + s] = v;
+                    } else {
+                        a[t * f_len + f] = v;
+                    }
+                }
+            }
+        }
+        a
+    }
+
+    /// Adds one sample's gathered-row gradient `dcols` `[T, q_len]` onto its planar `dimage`.
+    fn col2im(&self, dcols: &[f32], dimage: &mut [f32]) {
+        let [h, w, _] = self.in_shape;
+        let (kh, kw) = self.kernel_size;
+        let (ho, wo) = self.out_hw;
+        let (pt, pl) = self.pad_top_left;
+        let (sh, sw) = self.strides;
+        for t in 0..self.taps() {
+            let (ch, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
+            let row = &dcols[t * self.plan.q_len..];
+            for oy in 0..ho {
+                let iy = (oy * sh + ky) as isize - pt as isize;
+                if iy < 0 || iy >= h as isize {
+                    continue;
+                }
+                for ox in 0..wo {
+                    let ix = (ox * sw + kx) as isize - pl as isize;
+                    if ix >= 0 && ix < w as isize {
+                        dimage[(ch * h + iy as usize) * w + ix as usize] += row[oy * wo + ox];
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl Layer for Conv2d {
@@ -227,81 +271,109 @@ impl Layer for Conv2d {
         let n = x.batch();
         let in_len: usize = self.in_shape.iter().product();
         assert_eq!(x.sample_len(), in_len, "Conv2D expects {:?} inputs", self.in_shape);
-        let positions = self.out_hw.0 * self.out_hw.1;
-        let patch = self.patch_len();
-        let mut cols = std::mem::take(&mut self.cols);
-        let mut out = vec![0.0f32; n * positions * self.filters];
-        let narrow = self.filters <= NARROW_MAX;
-        if narrow {
-            // Few filters: the im2col matrix of one sample at a time (it stays in cache, the
-            // batch's one is never written to memory) times the kernel with a direct kernel.
-            let f = self.filters;
-            out.par_chunks_mut(positions * f).zip(x.data.par_chunks(in_len)).for_each_init(
-                Vec::new,
-                |cols, (out, image)| {
-                    cols.resize(positions * patch, 0.0);
-                    self.im2col(image, cols);
-                    gemm_narrow(cols, positions, patch, &self.kernel, &self.bias, f, out);
-                },
-            );
-        } else {
-            cols.resize(n * positions * patch, 0.0);
-            cols.par_chunks_mut(positions * patch)
-                .zip(x.data.par_chunks(in_len))
-                .for_each(|(cols, image)| self.im2col(image, cols));
-            for row in out.chunks_exact_mut(self.filters) {
-                row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o = *b);
-            }
-            gemm(
-                Mat::rows(&cols, n * positions, patch),
-                Mat::rows(&self.kernel, patch, self.filters),
-                1.0,
-                &mut out,
-            );
-        }
+        let (ho, wo) = self.out_hw;
+        let f_len = self.filters;
+        let out_len = f_len * ho * wo;
+        let a = self.forward_matrix();
+        let mut src = std::mem::take(&mut self.src);
+        src.clear();
+        src.resize(n * self.plan.src_len, 0.0);
+        let mut out = vec![0.0f32; n * out_len];
+        let this = &*self;
+        let p = &this.plan;
+        out.par_chunks_mut(out_len).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len)).for_each_init(
+            Vec::new,
+            |zq, ((out, src), image)| {
+                this.fill_source(image, src);
+                zq.resize(f_len * p.q_len, 0.0);
+                offset_gemm(&a, f_len, &p.tap_offsets, src, p.q_len, Some(&this.bias), zq, p.q_len);
+                for f in 0..f_len {
+                    for oy in 0..ho {
+                        out[(f * ho + oy) * wo..][..wo].copy_from_slice(&zq[f * p.q_len + oy * p.q_width..][..wo]);
+                    }
+                }
+            },
+        );
         self.applied = apply_activation;
         if apply_activation {
-            self.activation.apply(&mut out, self.filters);
+            self.activation.apply(&mut out, f_len);
         }
         if ctx.training {
             self.output = (apply_activation && self.activation.needs_output()).then(|| out.clone());
         }
-        // Kept for backward, and as the buffer of the next call either way.
-        self.cols = cols;
-        // The narrow path recomputes im2col from the input in backward.
-        self.input = if narrow && ctx.training { x.data } else { Vec::new() };
+        self.src = src;
         self.batch = n;
-        Tensor::new(vec![n, self.out_hw.0, self.out_hw.1, self.filters], out)
+        Tensor::new(vec![n, f_len, ho, wo], out)
     }
 
     fn backward(&mut self, mut grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
         let n = self.batch;
-        let positions = self.out_hw.0 * self.out_hw.1;
-        let patch = self.patch_len();
+        let (ho, wo) = self.out_hw;
+        let f_len = self.filters;
+        let taps = self.taps();
+        let [h, w, c] = self.in_shape;
+        let in_len = h * w * c;
+        let p = &self.plan;
+        assert_eq!(self.src.len(), n * p.src_len, "Conv2D backward without a training forward");
         if self.applied && self.activation.needs_output() {
-            self.activation.backward(self.output.as_ref().unwrap(), &mut grad.data, self.filters);
+            self.activation.backward(self.output.as_ref().unwrap(), &mut grad.data, f_len);
         }
-        if self.filters <= NARROW_MAX {
-            return self.backward_narrow(grad, need_input_grad);
+        let a_back = if need_input_grad { self.backward_matrix() } else { Vec::new() };
+        let mut dx = if need_input_grad { vec![0.0f32; n * in_len] } else { Vec::new() };
+        let this = &*self;
+        let dz_all = &grad.data;
+        // One sample: its kernel-gradient [T, F] and bias-gradient sums, and its dx.
+        let per_sample = |i: usize, dx: Option<&mut [f32]>, scratch: &mut (Vec<f32>, Vec<f32>)| -> (Vec<f32>, Vec<f32>) {
+            let (dzq, work) = scratch;
+            let dz = &dz_all[i * f_len * ho * wo..][..f_len * ho * wo];
+            dzq.clear();
+            dzq.resize(f_len * p.dz_row, 0.0);
+            let mut db = vec![0.0f32; f_len];
+            for f in 0..f_len {
+                for oy in 0..ho {
+                    let row = &dz[(f * ho + oy) * wo..][..wo];
+                    dzq[f * p.dz_row + p.margin + oy * p.q_width..][..wo].copy_from_slice(row);
+                    db[f] += row.iter().sum::<f32>();
+                }
+            }
+            let mut dk = vec![0.0f32; taps * f_len];
+            let src = &this.src[i * p.src_len..][..p.src_len];
+            offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, &mut dk);
+            if let Some(dx) = dx {
+                let rows = if p.shifted { c } else { taps };
+                work.resize(rows * p.dx_q_len, 0.0);
+                offset_gemm(&a_back, rows, &p.back_offsets, dzq, p.dx_q_len, None, work, p.dx_q_len);
+                if p.shifted {
+                    let pl = this.pad_top_left.1;
+                    for ch in 0..c {
+                        for y in 0..h {
+                            dx[(ch * h + y) * w..][..w].copy_from_slice(&work[ch * p.dx_q_len + y * p.wp + pl..][..w]);
+                        }
+                    }
+                } else {
+                    this.col2im(work, dx);
+                }
+            }
+            (dk, db)
+        };
+        let partials: Vec<(Vec<f32>, Vec<f32>)> = if need_input_grad {
+            dx.par_chunks_mut(in_len).enumerate().map_init(Default::default, |s, (i, dx)| per_sample(i, Some(dx), s)).collect()
+        } else {
+            (0..n).into_par_iter().map_init(Default::default, |s, i| per_sample(i, None, s)).collect()
+        };
+        let mut dk = vec![0.0f32; taps * f_len];
+        self.grad_bias.fill(0.0);
+        for (part, db) in &partials {
+            dk.iter_mut().zip(part).for_each(|(g, p)| *g += p);
+            self.grad_bias.iter_mut().zip(db).for_each(|(g, p)| *g += p);
         }
-        let dz = Mat::rows(&grad.data, n * positions, self.filters);
-        gemm_at_b(Mat::rows(&self.cols, n * positions, patch), dz, &mut self.grad_kernel);
-        column_sums(&grad.data, self.filters, &mut self.grad_bias);
-        if !need_input_grad {
-            return None;
+        for t in 0..taps {
+            for f in 0..f_len {
+                let k = self.kernel_index(t, f);
+                self.grad_kernel[k] = dk[t * f_len + f];
+            }
         }
-        // Reuse the cols buffer for dcols: it is not needed any more.
-        let mut dcols = std::mem::take(&mut self.cols);
-        gemm(dz, Mat::rows(&self.kernel, patch, self.filters).t(), 0.0, &mut dcols);
-        let in_len: usize = self.in_shape.iter().product();
-        let mut dx = vec![0.0f32; n * in_len];
-        dx.par_chunks_mut(in_len)
-            .zip(dcols.par_chunks(positions * patch))
-            .for_each(|(dimage, dcols)| self.col2im(dcols, dimage));
-        self.cols = dcols;
-        let mut shape = vec![n];
-        shape.extend_from_slice(&self.in_shape);
-        Some(Tensor::new(shape, dx))
+        need_input_grad.then(|| Tensor::new(vec![n, c, h, w], dx))
     }
 
     fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
@@ -364,6 +436,10 @@ mod tests {
         Conv2d::new(in_shape, f, k, s, p, a, &mut rng).unwrap()
     }
 
+    fn planar_shape(n: usize, [h, w, c]: [usize; 3]) -> Vec<usize> {
+        vec![n, c, h, w]
+    }
+
     #[test]
     fn weight_counts_and_shapes_of_the_seed_cnn() {
         let c1 = conv([28, 28, 1], 10, (7, 7), (1, 1), Padding::Same, Activation::Relu);
@@ -379,7 +455,8 @@ mod tests {
         assert!(Conv2d::new([2, 2, 1], 1, (3, 3), (1, 1), Padding::Valid, Activation::Linear, &mut rng).is_none());
     }
 
-    /// Direct convolution, for comparison with im2col + GEMM.
+    /// The textbook loop over NHWC input and the Keras kernel layout, for comparison;
+    /// returns NHWC.
     fn naive(c: &Conv2d, x: &[f32]) -> Vec<f32> {
         let [h, w, cin] = c.in_shape;
         let (kh, kw) = c.kernel_size;
@@ -410,6 +487,17 @@ mod tests {
         out
     }
 
+    /// `[H, W, C]` → `[C, H, W]`.
+    fn to_planar(x: &[f32], [h, w, c]: [usize; 3]) -> Vec<f32> {
+        let mut out = vec![0.0; x.len()];
+        for p in 0..h * w {
+            for ch in 0..c {
+                out[ch * h * w + p] = x[p * c + ch];
+            }
+        }
+        out
+    }
+
     #[test]
     fn same_padding_even_kernel_puts_the_extra_row_at_the_bottom() {
         // 4×4 input, 2×2 kernel, same: total padding 1, all of it bottom/right.
@@ -418,7 +506,7 @@ mod tests {
         c.kernel = vec![1.0, 0.0, 0.0, 0.0]; // picks the top-left of each window
         let x: Vec<f32> = (0..16).map(|v| v as f32).collect();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let y = c.forward(Tensor::new(vec![1, 4, 4, 1], x.clone()), &mut Ctx { training: false, rng: &mut rng }, true);
+        let y = c.forward(Tensor::new(vec![1, 1, 4, 4], x.clone()), &mut Ctx { training: false, rng: &mut rng }, true);
         assert_eq!(y.data, x, "top-left tap of a window anchored at the pixel itself");
         // 3×3 kernel, stride 2 on 6: out 3, total padding max(2·2+3−6,0)=1 → 0 before.
         let c = conv([6, 6, 1], 1, (3, 3), (2, 2), Padding::Same, Activation::Linear);
@@ -428,54 +516,50 @@ mod tests {
     }
 
     #[test]
-    fn im2col_gemm_matches_direct_convolution() {
+    fn direct_convolution_matches_the_textbook_loop() {
+        // Stride 1 (shifted rows) and other strides (gathered rows); filter counts that
+        // hit every block shape of the kernels.
         for (shape, k, s, p) in [
             ([6, 5, 3], (3, 3), (1, 1), Padding::Same),
+            ([9, 11, 1], (7, 7), (1, 1), Padding::Same),
             ([7, 7, 2], (4, 2), (2, 1), Padding::Same),
             ([8, 6, 2], (3, 3), (2, 2), Padding::Valid),
+            ([8, 7, 2], (3, 2), (1, 1), Padding::Valid),
         ] {
-          for filters in [4, NARROW_MAX + 3] {
-            let mut c = conv(shape, filters, k, s, p, Activation::Linear);
-            c.bias = random(filters, -1.0, 1.0, 9);
-            let n: usize = shape.iter().product();
-            let x = random(2 * n, -1.0, 1.0, 8);
-            let mut rng = ChaCha8Rng::seed_from_u64(0);
-            let mut sh = vec![2];
-            sh.extend_from_slice(&shape);
-            let y = c.forward(Tensor::new(sh, x.clone()), &mut Ctx { training: false, rng: &mut rng }, true);
-            let per = y.sample_len();
-            for i in 0..2 {
-                let want = naive(&c, &x[i * n..(i + 1) * n]);
-                for (g, w) in y.data[i * per..(i + 1) * per].iter().zip(&want) {
-                    assert!((g - w).abs() < 1e-5, "{filters} filters: {g} vs {w}");
+            for filters in [4, 10, 13] {
+                let mut c = conv(shape, filters, k, s, p, Activation::Linear);
+                c.bias = random(filters, -1.0, 1.0, 9);
+                let n: usize = shape.iter().product();
+                let x = random(2 * n, -1.0, 1.0, 8);
+                let planar: Vec<f32> = x.chunks(n).flat_map(|s| to_planar(s, shape)).collect();
+                let mut rng = ChaCha8Rng::seed_from_u64(0);
+                let y = c.forward(Tensor::new(planar_shape(2, shape), planar), &mut Ctx { training: false, rng: &mut rng }, true);
+                let out_shape = [c.out_hw.0, c.out_hw.1, filters];
+                assert_eq!(y.shape, planar_shape(2, out_shape));
+                let per = y.sample_len();
+                for i in 0..2 {
+                    let want = to_planar(&naive(&c, &x[i * n..(i + 1) * n]), out_shape);
+                    for (j, (g, w)) in y.data[i * per..(i + 1) * per].iter().zip(&want).enumerate() {
+                        assert!((g - w).abs() < 1e-5, "{shape:?} k {k:?} s {s:?}, {filters} filters, [{j}]: {g} vs {w}");
+                    }
                 }
             }
-          }
         }
     }
 
     #[test]
     fn gradient_check() {
-        for (shape, k, s, p, a) in [
-            ([5, 5, 2], (3, 3), (1, 1), Padding::Same, Activation::Tanh),
-            ([6, 6, 1], (2, 2), (2, 2), Padding::Same, Activation::Linear),
-            ([6, 5, 2], (3, 2), (2, 1), Padding::Valid, Activation::Sigmoid),
+        for (shape, f, k, s, p, a) in [
+            ([5, 5, 2], 3, (3, 3), (1, 1), Padding::Same, Activation::Tanh),
+            ([6, 6, 1], 3, (2, 2), (2, 2), Padding::Same, Activation::Linear),
+            ([6, 5, 2], 3, (3, 2), (2, 1), Padding::Valid, Activation::Sigmoid),
+            ([7, 6, 3], 10, (3, 4), (1, 1), Padding::Same, Activation::Tanh),
+            ([6, 7, 2], 5, (3, 3), (1, 1), Padding::Valid, Activation::Linear),
         ] {
-            let mut c = conv(shape, 3, k, s, p, a);
-            c.bias = random(3, -0.5, 0.5, 10);
+            let mut c = conv(shape, f, k, s, p, a);
+            c.bias = random(f, -0.5, 0.5, 10);
             let n: usize = shape.iter().product();
-            let mut sh = vec![2];
-            sh.extend_from_slice(&shape);
-            check(&mut c, Tensor::new(sh, random(2 * n, -1.0, 1.0, 11)), true);
-        }
-        // More filters than the narrow kernels take: the batched im2col + GEMM path.
-        for (shape, k, s, p, a) in [([4, 4, 2], (3, 3), (1, 1), Padding::Same, Activation::Tanh)] {
-            let mut c = conv(shape, NARROW_MAX + 1, k, s, p, a);
-            c.bias = random(NARROW_MAX + 1, -0.5, 0.5, 10);
-            let n: usize = shape.iter().product();
-            let mut sh = vec![2];
-            sh.extend_from_slice(&shape);
-            check(&mut c, Tensor::new(sh, random(2 * n, -1.0, 1.0, 11)), true);
+            check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 11)), true);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! `MaxPooling2D`, Keras `layers.MaxPooling2D(pool_size, strides, padding)`.
 //!
-//! Shapes: input `[N, H, W, C]` → output `[N, Ho, Wo, C]`; no weights.
+//! Shapes (Keras's): input `[H, W, C]` → output `[Ho, Wo, C]`; in memory channel-planar,
+//! `[N, C, H, W]` → `[N, C, Ho, Wo]` (see `tensor.rs`); no weights.
 //! `valid` (Keras default): Ho = ⌊(H − ph)/sh⌋ + 1 — the floor rule, so 7 pooled by 2 gives 3
 //! and the last row/column is dropped; `same`: Ho = ⌈H/sh⌉, padding as in `Conv2D`
 //! (padded cells never win). Strides default to the pool size.
@@ -35,28 +36,32 @@ impl MaxPool2d {
         Some(MaxPool2d { in_shape, pool, strides, padding, out_hw: (ho, wo), pad_top_left: (pt, pl), argmax: Vec::new() })
     }
 
+    /// Pools one planar sample `[C, H, W]` into `out` `[C, Ho, Wo]`.
     fn pool_sample(&self, image: &[f32], out: &mut [f32], argmax: &mut [u32]) {
         let [h, w, c] = self.in_shape;
         let (ho, wo) = self.out_hw;
         let (pt, pl) = self.pad_top_left;
-        for oy in 0..ho {
-            let y0 = (oy * self.strides.0) as isize - pt as isize;
-            let ys = y0.max(0) as usize..((y0 + self.pool.0 as isize).min(h as isize)) as usize;
-            for ox in 0..wo {
-                let x0 = (ox * self.strides.1) as isize - pl as isize;
-                let xs = x0.max(0) as usize..((x0 + self.pool.1 as isize).min(w as isize)) as usize;
-                let o = (oy * wo + ox) * c;
-                out[o..o + c].fill(f32::NEG_INFINITY);
-                for iy in ys.clone() {
-                    for ix in xs.clone() {
-                        let i = (iy * w + ix) * c;
-                        for ch in 0..c {
-                            if image[i + ch] > out[o + ch] {
-                                out[o + ch] = image[i + ch];
-                                argmax[o + ch] = (i + ch) as u32;
+        for ch in 0..c {
+            let plane = &image[ch * h * w..][..h * w];
+            for oy in 0..ho {
+                let y0 = (oy * self.strides.0) as isize - pt as isize;
+                let ys = y0.max(0) as usize..((y0 + self.pool.0 as isize).min(h as isize)) as usize;
+                for ox in 0..wo {
+                    let x0 = (ox * self.strides.1) as isize - pl as isize;
+                    let xs = x0.max(0) as usize..((x0 + self.pool.1 as isize).min(w as isize)) as usize;
+                    let (mut best, mut at) = (f32::NEG_INFINITY, 0);
+                    for iy in ys.clone() {
+                        for ix in xs.clone() {
+                            let v = plane[iy * w + ix];
+                            if v > best {
+                                best = v;
+                                at = iy * w + ix;
                             }
                         }
                     }
+                    let o = (ch * ho + oy) * wo + ox;
+                    out[o] = best;
+                    argmax[o] = (ch * h * w + at) as u32;
                 }
             }
         }
@@ -86,7 +91,7 @@ impl Layer for MaxPool2d {
             .zip(x.data.par_chunks(in_len))
             .for_each(|((out, argmax), image)| self.pool_sample(image, out, argmax));
         self.argmax = argmax;
-        Tensor::new(vec![n, self.out_hw.0, self.out_hw.1, self.in_shape[2]], out)
+        Tensor::new(vec![n, self.in_shape[2], self.out_hw.0, self.out_hw.1], out)
     }
 
     fn backward(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
@@ -105,9 +110,8 @@ impl Layer for MaxPool2d {
                     dx[i as usize] += g;
                 }
             });
-        let mut shape = vec![n];
-        shape.extend_from_slice(&self.in_shape);
-        Some(Tensor::new(shape, dx))
+        let [h, w, c] = self.in_shape;
+        Some(Tensor::new(vec![n, c, h, w], dx))
     }
 
     fn config(&self) -> serde_json::Value {
@@ -146,14 +150,20 @@ mod tests {
         let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Valid).unwrap();
         let x: Vec<f32> = vec![1.0, 5.0, 9.0, 3.0, 2.0, 9.0, 9.0, 9.0, 9.0];
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let y = p.forward(Tensor::new(vec![1, 3, 3, 1], x), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = p.forward(Tensor::new(vec![1, 1, 3, 3], x), &mut Ctx { training: true, rng: &mut rng }, true);
         assert_eq!(y.data, [5.0]);
         let dx = p.backward(Tensor::new(vec![1, 1, 1, 1], vec![2.0]), true).unwrap();
         assert_eq!(dx.data, [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         // same padding: the padded border never wins, even over negative values.
         let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Same).unwrap();
-        let y = p.forward(Tensor::new(vec![1, 3, 3, 1], vec![-1.0; 9]), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = p.forward(Tensor::new(vec![1, 1, 3, 3], vec![-1.0; 9]), &mut Ctx { training: true, rng: &mut rng }, true);
         assert_eq!(y.data, [-1.0; 4]);
+        // Two planar channels pool independently.
+        let mut p = MaxPool2d::new([2, 2, 2], (2, 2), (2, 2), Padding::Valid).unwrap();
+        let y = p.forward(Tensor::new(vec![1, 2, 2, 2], vec![1.0, 4.0, 2.0, 3.0, -5.0, -6.0, -7.0, -8.0]), &mut Ctx { training: true, rng: &mut rng }, true);
+        assert_eq!((y.shape, y.data), (vec![1, 2, 1, 1], vec![4.0, -5.0]));
+        let dx = p.backward(Tensor::new(vec![1, 2, 1, 1], vec![1.0, 2.0]), true).unwrap();
+        assert_eq!(dx.data, [0.0, 1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0]);
     }
 
     #[test]
@@ -165,7 +175,7 @@ mod tests {
         rand::seq::SliceRandom::shuffle(&mut x[..], &mut rng);
         for (pool, strides, padding) in [((2, 2), (2, 2), Padding::Valid), ((3, 3), (2, 2), Padding::Same), ((2, 2), (1, 1), Padding::Valid)] {
             let mut p = MaxPool2d::new([5, 5, 2], pool, strides, padding).unwrap();
-            check(&mut p, Tensor::new(vec![2, 5, 5, 2], x.clone()), true);
+            check(&mut p, Tensor::new(vec![2, 2, 5, 5], x.clone()), true);
         }
     }
 }

@@ -2,7 +2,8 @@
 //! built from the spec (layers are data, not code).
 //!
 //! Conventions shared by every layer:
-//! * tensors are `[N, ...]`, images NHWC (channels last), as Keras;
+//! * tensors are `[N, ...]`, images channel-planar `[N, C, H, W]` in memory (see
+//!   `tensor.rs`) while `output_shape` reports Keras's `[H, W, C]`;
 //! * weights are stored in Keras's layout (dense kernel `[in, out]`, conv kernel
 //!   `[kh, kw, c_in, c_out]`, row-major) so export and comparison are direct;
 //! * `forward` keeps what `backward` needs (its input, its output) when training;

@@ -1,0 +1,321 @@
+//! Matrix products whose other operand is a list of rows at given offsets into one
+//! buffer — an im2col matrix that is never written. `Conv2D` with stride 1 reads its
+//! taps as shifted views of the zero-padded input planes (row `(c, ky, kx)` starts at
+//! `c·plane + ky·Wp + kx`), so forward, kernel gradient and input gradient are all one
+//! of these two products, vectorised along the output positions.
+//!
+//! * [`offset_gemm`]: `out[i][q] = bias[i] + Σ_k a[i][k] · src[offsets[k] + q]`
+//! * [`offset_dot`]:  `out[t][f] += Σ_q src[offsets[t] + q] · g[f][q]`
+//!
+//! `q_len` is a multiple of 8 (callers pad their rows), so the AVX2/FMA kernels have no
+//! tails. Results depend only on the sizes, never on the thread count (the callers
+//! split work by sample). Machines without AVX2/FMA take a plain loop.
+
+/// Positions per vector.
+pub const LANES: usize = 8;
+
+/// Rounds `n` up to a multiple of [`LANES`].
+pub fn round_up(n: usize) -> usize {
+    n.div_ceil(LANES) * LANES
+}
+
+/// `out[i·ldo + q] = bias[i] + Σ_k a[i·K + k] · src[offsets[k] + q]` for `i < m`, `q < q_len`,
+/// with `K = offsets.len()` and `a` row-major `m × K`. Overwrites `out`.
+pub fn offset_gemm(a: &[f32], m: usize, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
+    let k_len = offsets.len();
+    assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
+    assert!(a.len() >= m * k_len, "a is smaller than {m}×{k_len}");
+    assert!(bias.is_none_or(|b| b.len() >= m), "bias shorter than {m}");
+    if m == 0 || q_len == 0 {
+        return;
+    }
+    assert!(ldo >= q_len && out.len() >= (m - 1) * ldo + q_len, "out too small");
+    if let Some(&max) = offsets.iter().max() {
+        assert!(max + q_len <= src.len(), "an offset row runs past the source");
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_fma() {
+        // SAFETY: bounds checked above; AVX2 and FMA detected.
+        unsafe { avx2::offset_gemm(a, m, offsets, src, q_len, bias, out, ldo) };
+        return;
+    }
+    for i in 0..m {
+        let row = &mut out[i * ldo..i * ldo + q_len];
+        row.fill(bias.map_or(0.0, |b| b[i]));
+        for (k, &off) in offsets.iter().enumerate() {
+            let w = a[i * k_len + k];
+            row.iter_mut().zip(&src[off..off + q_len]).for_each(|(o, s)| *o = w.mul_add(*s, *o));
+        }
+    }
+}
+
+/// `out[t·F + f] += Σ_{q < q_len} src[offsets[t] + q] · g[f·ldg + q]` for `t < offsets.len()`,
+/// `f < F = f_len`. Accumulates into `out`.
+pub fn offset_dot(src: &[f32], offsets: &[usize], g: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]) {
+    let t_len = offsets.len();
+    assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
+    assert!(out.len() >= t_len * f_len, "out smaller than {t_len}×{f_len}");
+    if t_len == 0 || f_len == 0 || q_len == 0 {
+        return;
+    }
+    assert!(ldg >= q_len && g.len() >= (f_len - 1) * ldg + q_len, "g too small");
+    let max = *offsets.iter().max().unwrap();
+    assert!(max + q_len <= src.len(), "an offset row runs past the source");
+    #[cfg(target_arch = "x86_64")]
+    if has_fma() {
+        // SAFETY: bounds checked above; AVX2 and FMA detected.
+        unsafe { avx2::offset_dot(src, offsets, g, f_len, ldg, q_len, out) };
+        return;
+    }
+    for (t, &off) in offsets.iter().enumerate() {
+        let s = &src[off..off + q_len];
+        for f in 0..f_len {
+            let gf = &g[f * ldg..f * ldg + q_len];
+            out[t * f_len + f] += s.iter().zip(gf).map(|(a, b)| a * b).sum::<f32>();
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn has_fma() -> bool {
+    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+
+    use super::LANES;
+
+    /// Positions summed per chunk in `offset_dot`: its rows then stay in L1/L2.
+    const DOT_CHUNK: usize = 1024;
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn offset_gemm(a: &[f32], m: usize, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
+        let k_len = offsets.len();
+        let mut packed = vec![0.0f32; k_len * 6];
+        let mut i0 = 0;
+        while i0 < m {
+            let rest = m - i0;
+            // Blocks of 5 rows × 16 positions or 4 × 24: 10–12 accumulators, 7 loads per 10–12 FMAs.
+            let mr = if rest % 5 == 0 { 5 } else { rest.min(4) };
+            for k in 0..k_len {
+                for r in 0..mr {
+                    packed[k * mr + r] = a[(i0 + r) * k_len + k];
+                }
+            }
+            let mut init = [0.0f32; 6];
+            if let Some(b) = bias {
+                init[..mr].copy_from_slice(&b[i0..i0 + mr]);
+            }
+            let p = packed.as_ptr();
+            let o = out.as_mut_ptr().add(i0 * ldo);
+            let (s, offs) = (src.as_ptr(), offsets.as_ptr());
+            match mr {
+                5 => rows::<5, 2>(p, k_len, offs, s, q_len, &init, o, ldo),
+                4 => rows::<4, 3>(p, k_len, offs, s, q_len, &init, o, ldo),
+                3 => rows::<3, 3>(p, k_len, offs, s, q_len, &init, o, ldo),
+                2 => rows::<2, 4>(p, k_len, offs, s, q_len, &init, o, ldo),
+                _ => rows::<1, 4>(p, k_len, offs, s, q_len, &init, o, ldo),
+            }
+            i0 += mr;
+        }
+    }
+
+    /// MR output rows: blocks of QV vectors of positions, then single vectors for the rest.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn rows<const MR: usize, const QV: usize>(
+        packed: *const f32,
+        k_len: usize,
+        offsets: *const usize,
+        src: *const f32,
+        q_len: usize,
+        init: &[f32; 6],
+        out: *mut f32,
+        ldo: usize,
+    ) {
+        let mut q = 0;
+        while q + QV * LANES <= q_len {
+            block::<MR, QV>(packed, k_len, offsets, src, q, init, out, ldo);
+            q += QV * LANES;
+        }
+        while q < q_len {
+            block::<MR, 1>(packed, k_len, offsets, src, q, init, out, ldo);
+            q += LANES;
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn block<const MR: usize, const QV: usize>(
+        packed: *const f32,
+        k_len: usize,
+        offsets: *const usize,
+        src: *const f32,
+        q0: usize,
+        init: &[f32; 6],
+        out: *mut f32,
+        ldo: usize,
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); QV]; MR];
+        for r in 0..MR {
+            let b = _mm256_set1_ps(init[r]);
+            for v in 0..QV {
+                acc[r][v] = b;
+            }
+        }
+        for k in 0..k_len {
+            let s = src.add(*offsets.add(k) + q0);
+            let mut x = [_mm256_setzero_ps(); QV];
+            for v in 0..QV {
+                x[v] = _mm256_loadu_ps(s.add(v * LANES));
+            }
+            for r in 0..MR {
+                let w = _mm256_broadcast_ss(&*packed.add(k * MR + r));
+                for v in 0..QV {
+                    acc[r][v] = _mm256_fmadd_ps(w, x[v], acc[r][v]);
+                }
+            }
+        }
+        for r in 0..MR {
+            for v in 0..QV {
+                _mm256_storeu_ps(out.add(r * ldo + q0 + v * LANES), acc[r][v]);
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn offset_dot(src: &[f32], offsets: &[usize], g: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]) {
+        let t_len = offsets.len();
+        let (s, offs, gp, o) = (src.as_ptr(), offsets.as_ptr(), g.as_ptr(), out.as_mut_ptr());
+        let mut q0 = 0;
+        while q0 < q_len {
+            let q1 = (q0 + DOT_CHUNK).min(q_len);
+            let mut t0 = 0;
+            while t0 < t_len {
+                let tr = (t_len - t0).min(3);
+                let mut f0 = 0;
+                while f0 < f_len {
+                    let fr = (f_len - f0).min(4);
+                    let args = (s, offs.add(t0), gp.add(f0 * ldg), ldg, q0, q1, o.add(t0 * f_len + f0), f_len);
+                    match (tr, fr) {
+                        (3, 4) => dot::<3, 4>(args),
+                        (3, 3) => dot::<3, 3>(args),
+                        (3, 2) => dot::<3, 2>(args),
+                        (3, _) => dot::<3, 1>(args),
+                        (2, 4) => dot::<2, 4>(args),
+                        (2, 3) => dot::<2, 3>(args),
+                        (2, 2) => dot::<2, 2>(args),
+                        (2, _) => dot::<2, 1>(args),
+                        (_, 4) => dot::<1, 4>(args),
+                        (_, 3) => dot::<1, 3>(args),
+                        (_, 2) => dot::<1, 2>(args),
+                        _ => dot::<1, 1>(args),
+                    }
+                    f0 += fr;
+                }
+                t0 += tr;
+            }
+            q0 = q1;
+        }
+    }
+
+    type DotArgs = (*const f32, *const usize, *const f32, usize, usize, usize, *mut f32, usize);
+
+    /// TR source rows × FR gradient rows over positions q0..q1, added into `out` (row stride `ldo`).
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn dot<const TR: usize, const FR: usize>((src, offsets, g, ldg, q0, q1, out, ldo): DotArgs) {
+        let mut acc = [[_mm256_setzero_ps(); FR]; TR];
+        let mut rows = [src; TR];
+        for t in 0..TR {
+            rows[t] = src.add(*offsets.add(t));
+        }
+        let mut q = q0;
+        while q < q1 {
+            let mut x = [_mm256_setzero_ps(); TR];
+            for t in 0..TR {
+                x[t] = _mm256_loadu_ps(rows[t].add(q));
+            }
+            for f in 0..FR {
+                let y = _mm256_loadu_ps(g.add(f * ldg + q));
+                for t in 0..TR {
+                    acc[t][f] = _mm256_fmadd_ps(x[t], y, acc[t][f]);
+                }
+            }
+            q += LANES;
+        }
+        for t in 0..TR {
+            for f in 0..FR {
+                *out.add(t * ldo + f) += horizontal_sum(acc[t][f]);
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn horizontal_sum(v: __m256) -> f32 {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        _mm_cvtss_f32(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 2001) as f32 / 1000.0 - 1.0).collect()
+    }
+
+    #[test]
+    fn offset_gemm_matches_plain_sums() {
+        // Row counts hit every block shape (5, 4, 3, 2, 1) and q_len both block and vector tails.
+        for (m, k, q_len) in [(10, 7, 40), (8, 3, 24), (7, 5, 56), (3, 9, 8), (2, 4, 16), (1, 6, 72), (13, 11, 104)] {
+            let src = values(400, 1);
+            let offsets: Vec<usize> = (0..k).map(|i| (i * 37) % 250).collect();
+            let a = values(m * k, 2);
+            let bias = values(m, 3);
+            let ldo = q_len + 8;
+            let mut out = vec![f32::NAN; m * ldo];
+            offset_gemm(&a, m, &offsets, &src, q_len, Some(&bias), &mut out, ldo);
+            for i in 0..m {
+                for q in 0..q_len {
+                    let want: f64 = bias[i] as f64 + (0..k).map(|j| a[i * k + j] as f64 * src[offsets[j] + q] as f64).sum::<f64>();
+                    let got = out[i * ldo + q] as f64;
+                    assert!((got - want).abs() < 1e-4, "m {m} k {k} [{i}][{q}]: {got} vs {want}");
+                }
+                assert!(out[i * ldo + q_len].is_nan(), "wrote past q_len");
+            }
+        }
+    }
+
+    #[test]
+    fn offset_dot_accumulates_plain_sums() {
+        for (t_len, f_len, q_len) in [(7, 10, 48), (3, 4, 8), (5, 3, 2064), (1, 1, 16), (2, 6, 24)] {
+            let src = values(3000, 4);
+            let offsets: Vec<usize> = (0..t_len).map(|i| (i * 53) % 900).collect();
+            let ldg = q_len + 16;
+            let g = values(f_len * ldg, 5);
+            let mut out = vec![1.0f32; t_len * f_len];
+            offset_dot(&src, &offsets, &g, f_len, ldg, q_len, &mut out);
+            for t in 0..t_len {
+                for f in 0..f_len {
+                    let want: f64 = 1.0 + (0..q_len).map(|q| src[offsets[t] + q] as f64 * g[f * ldg + q] as f64).sum::<f64>();
+                    let got = out[t * f_len + f] as f64;
+                    assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "runs past the source")]
+    fn rows_past_the_source_are_refused() {
+        let mut out = vec![0.0; 8];
+        offset_gemm(&[1.0], 1, &[5], &[0.0; 12], 8, None, &mut out, 8);
+    }
+}
