@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 ap = argparse.ArgumentParser()
-ap.add_argument("model", choices=["mlp", "hog_mlp", "cnn"])
+ap.add_argument("model", choices=["mlp", "hog_mlp", "cnn", "pneumonia_cnn"])
 ap.add_argument("--train", required=True)
 ap.add_argument("--val", required=True)
 ap.add_argument("--epochs", type=int, default=10)
@@ -50,6 +50,14 @@ if a.model == "mlp":
 elif a.model == "hog_mlp":
     m = keras.Sequential([keras.Input(xt.shape[1:]), layers.Dense(100, activation="relu"),
                           layers.Dense(k, activation="softmax")])
+elif a.model == "pneumonia_cnn":
+    # train/examples/pneumonia_cnn.toml: five 3×3 conv + 2×2 pool stages, 32-16-1 head.
+    convs = []
+    for f in (8, 16, 32, 64, 128):
+        convs += [layers.Conv2D(f, 3, padding="same", activation="relu"), layers.MaxPooling2D(2)]
+    m = keras.Sequential([keras.Input(xt.shape[1:]), *convs, layers.Flatten(),
+                          layers.Dense(32, activation="relu"), layers.Dense(16, activation="relu"),
+                          layers.Dense(1, activation="sigmoid")])
 else:
     m = keras.Sequential([keras.Input(xt.shape[1:]),
                           layers.Conv2D(10, 7, padding="same", activation="relu"), layers.MaxPooling2D(2),
@@ -57,7 +65,13 @@ else:
                           layers.Conv2D(10, 3, padding="same", activation="relu"), layers.MaxPooling2D(2),
                           layers.Flatten(), layers.Dense(10, activation="relu"),
                           layers.Dense(k, activation="softmax")])
-m.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+# KERAS_JIT_COMPILE: Keras's jit_compile ("auto", its default, or "0"/"1"): XLA on or off.
+jit = {"0": False, "1": True}.get(os.environ.get("KERAS_JIT_COMPILE", "auto"), "auto")
+if a.model == "pneumonia_cnn":
+    yt1, yv1 = yt.astype("float32"), yv.astype("float32")
+    m.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"], jit_compile=jit)
+else:
+    m.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"], jit_compile=jit)
 
 
 class Timer(keras.callbacks.Callback):

@@ -90,39 +90,62 @@ mod avx2 {
     /// Positions summed per chunk in `offset_dot`: its rows then stay in L1/L2.
     const DOT_CHUNK: usize = 1024;
 
+    /// Positions per chunk: every row block sweeps one chunk before the next, so the chunk's
+    /// slice of each tap row (K × 96 values) is read from L1 by all row blocks.
+    const GEMM_CHUNK: usize = 96;
+
     #[target_feature(enable = "avx2,fma")]
     pub unsafe fn offset_gemm(a: &[f32], m: usize, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
         let k_len = offsets.len();
-        let mut packed = vec![0.0f32; k_len * 6];
+        // Row blocks of 6 (or 5, 4) rows × 16 positions: 8–12 accumulators plus 2 source
+        // vectors and a broadcast fit the 16 AVX registers (4 × 24 spilled one accumulator,
+        // which then went through memory every step). Each block's slice of `a` is packed
+        // k-major: [k][row].
+        let mut blocks = Vec::new();
+        let mut packed = vec![0.0f32; m * k_len];
         let mut i0 = 0;
         while i0 < m {
             let rest = m - i0;
-            // Blocks of 5 rows × 16 positions or 4 × 24: 10–12 accumulators, 7 loads per 10–12 FMAs.
-            let mr = if rest % 5 == 0 { 5 } else { rest.min(4) };
+            let mr = match rest {
+                5 | 10 => 5,
+                8 => 4,
+                6.. => 6,
+                r => r,
+            };
+            let panel = &mut packed[i0 * k_len..(i0 + mr) * k_len];
             for k in 0..k_len {
                 for r in 0..mr {
-                    packed[k * mr + r] = a[(i0 + r) * k_len + k];
+                    panel[k * mr + r] = a[(i0 + r) * k_len + k];
                 }
             }
             let mut init = [0.0f32; 6];
             if let Some(b) = bias {
                 init[..mr].copy_from_slice(&b[i0..i0 + mr]);
             }
-            let p = packed.as_ptr();
-            let o = out.as_mut_ptr().add(i0 * ldo);
-            let (s, offs) = (src.as_ptr(), offsets.as_ptr());
-            match mr {
-                5 => rows::<5, 2>(p, k_len, offs, s, q_len, &init, o, ldo),
-                4 => rows::<4, 3>(p, k_len, offs, s, q_len, &init, o, ldo),
-                3 => rows::<3, 3>(p, k_len, offs, s, q_len, &init, o, ldo),
-                2 => rows::<2, 4>(p, k_len, offs, s, q_len, &init, o, ldo),
-                _ => rows::<1, 4>(p, k_len, offs, s, q_len, &init, o, ldo),
-            }
+            blocks.push((i0, mr, init));
             i0 += mr;
+        }
+        let (s, offs) = (src.as_ptr(), offsets.as_ptr());
+        let mut q0 = 0;
+        while q0 < q_len {
+            let q1 = (q0 + GEMM_CHUNK).min(q_len);
+            for (i0, mr, init) in &blocks {
+                let p = packed.as_ptr().add(i0 * k_len);
+                let o = out.as_mut_ptr().add(i0 * ldo);
+                match mr {
+                    6 => rows::<6, 2>(p, k_len, offs, s, q0, q1, init, o, ldo),
+                    5 => rows::<5, 2>(p, k_len, offs, s, q0, q1, init, o, ldo),
+                    4 => rows::<4, 2>(p, k_len, offs, s, q0, q1, init, o, ldo),
+                    3 => rows::<3, 3>(p, k_len, offs, s, q0, q1, init, o, ldo),
+                    2 => rows::<2, 4>(p, k_len, offs, s, q0, q1, init, o, ldo),
+                    _ => rows::<1, 4>(p, k_len, offs, s, q0, q1, init, o, ldo),
+                }
+            }
+            q0 = q1;
         }
     }
 
-    /// MR output rows: blocks of QV vectors of positions, then single vectors for the rest.
+    /// MR output rows over positions q0..q1: blocks of QV vectors, then single vectors.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
     unsafe fn rows<const MR: usize, const QV: usize>(
@@ -130,17 +153,18 @@ mod avx2 {
         k_len: usize,
         offsets: *const usize,
         src: *const f32,
-        q_len: usize,
+        q0: usize,
+        q1: usize,
         init: &[f32; 6],
         out: *mut f32,
         ldo: usize,
     ) {
-        let mut q = 0;
-        while q + QV * LANES <= q_len {
+        let mut q = q0;
+        while q + QV * LANES <= q1 {
             block::<MR, QV>(packed, k_len, offsets, src, q, init, out, ldo);
             q += QV * LANES;
         }
-        while q < q_len {
+        while q < q1 {
             block::<MR, 1>(packed, k_len, offsets, src, q, init, out, ldo);
             q += LANES;
         }
@@ -273,8 +297,8 @@ mod tests {
 
     #[test]
     fn offset_gemm_matches_plain_sums() {
-        // Row counts hit every block shape (5, 4, 3, 2, 1) and q_len both block and vector tails.
-        for (m, k, q_len) in [(10, 7, 40), (8, 3, 24), (7, 5, 56), (3, 9, 8), (2, 4, 16), (1, 6, 72), (13, 11, 104)] {
+        // Row counts hit every block shape (6, 5, 4, 3, 2, 1) and q_len both block and vector tails.
+        for (m, k, q_len) in [(10, 7, 40), (8, 3, 24), (7, 5, 56), (3, 9, 8), (2, 4, 16), (1, 6, 72), (13, 11, 104), (16, 5, 96), (128, 9, 80)] {
             let src = values(400, 1);
             let offsets: Vec<usize> = (0..k).map(|i| (i * 37) % 250).collect();
             let a = values(m * k, 2);
@@ -317,5 +341,50 @@ mod tests {
     fn rows_past_the_source_are_refused() {
         let mut out = vec![0.0; 8];
         offset_gemm(&[1.0], 1, &[5], &[0.0; 12], 8, None, &mut out, 8);
+    }
+}
+
+/// Throughput of the two products on the lab's convolution shapes, in multiply-adds per
+/// nanosecond (one thread): `cargo test --release -p train offset_gemm_speed -- --ignored --nocapture`.
+#[cfg(test)]
+mod speed {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn offset_gemm_speed() {
+        // (name, C, kernel, H=W, filters): stride-1 `same` convolutions.
+        for (name, c, k, hw, f) in [
+            ("seed conv1", 1, 7, 28, 10),
+            ("seed conv2", 10, 5, 14, 10),
+            ("pneu conv1", 1, 3, 128, 8),
+            ("pneu conv2", 8, 3, 64, 16),
+            ("pneu conv3", 16, 3, 32, 32),
+            ("pneu conv4", 32, 3, 16, 64),
+            ("pneu conv5", 64, 3, 8, 128),
+        ] {
+            let wp = hw + k - 1;
+            let plane = round_up(wp * wp + k + 7);
+            let src = vec![0.5f32; c * plane + 64];
+            let offsets: Vec<usize> = (0..c * k * k).map(|t| (t / (k * k)) * plane + (t / k % k) * wp + t % k).collect();
+            let q_len = round_up(hw * wp);
+            let a = vec![0.25f32; f * offsets.len()];
+            let mut out = vec![0.0f32; f * q_len];
+            let mut dk = vec![0.0f32; offsets.len() * f];
+            let g = vec![0.5f32; f * q_len];
+            let reps = (2e8 / (f * offsets.len() * q_len) as f64).ceil() as usize;
+            let t0 = std::time::Instant::now();
+            for _ in 0..reps {
+                offset_gemm(&a, f, &offsets, &src, q_len, None, &mut out, q_len);
+            }
+            let fwd = t0.elapsed().as_secs_f64();
+            let t0 = std::time::Instant::now();
+            for _ in 0..reps {
+                offset_dot(&src, &offsets, &g, f, q_len, q_len, &mut dk);
+            }
+            let dot = t0.elapsed().as_secs_f64();
+            let macs = (reps * f * offsets.len() * q_len) as f64;
+            println!("{name}: M {f:>3} K {:>4} q {q_len:>5}: offset_gemm {:5.1} MAC/ns, offset_dot {:5.1} MAC/ns", offsets.len(), macs / fwd / 1e9, macs / dot / 1e9);
+        }
     }
 }

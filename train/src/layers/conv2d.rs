@@ -27,7 +27,7 @@ use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
 use crate::offset_gemm::{offset_dot, offset_gemm, round_up};
-use crate::tensor::Tensor;
+use crate::tensor::{lane_sum, par_zeros, Tensor};
 
 /// Where the tap rows live for one sample, and how positions are counted.
 struct Plan {
@@ -275,38 +275,47 @@ impl Layer for Conv2d {
         let f_len = self.filters;
         let out_len = f_len * ho * wo;
         let a = self.forward_matrix();
+        // Only valid input positions are ever written, so the padding stays zero from
+        // batch to batch (the buffer grows with zeros when a batch is larger).
         let mut src = std::mem::take(&mut self.src);
-        src.clear();
         src.resize(n * self.plan.src_len, 0.0);
-        let mut out = vec![0.0f32; n * out_len];
+        let mut out = par_zeros(n * out_len);
+        let keep = ctx.training && apply_activation && self.activation.needs_output();
+        let mut kept = std::mem::take(&mut self.output).unwrap_or_default();
+        kept.resize(if keep { n * out_len } else { 0 }, 0.0);
         let this = &*self;
         let p = &this.plan;
-        out.par_chunks_mut(out_len).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len)).for_each_init(
-            Vec::new,
-            |zq, ((out, src), image)| {
-                this.fill_source(image, src);
-                zq.resize(f_len * p.q_len, 0.0);
-                offset_gemm(&a, f_len, &p.tap_offsets, src, p.q_len, Some(&this.bias), zq, p.q_len);
-                for f in 0..f_len {
-                    for oy in 0..ho {
-                        out[(f * ho + oy) * wo..][..wo].copy_from_slice(&zq[f * p.q_len + oy * p.q_width..][..wo]);
-                    }
+        let activation = apply_activation.then_some(this.activation);
+        let run = |zq: &mut Vec<f32>, out: &mut [f32], src: &mut [f32], image: &[f32]| {
+            this.fill_source(image, src);
+            zq.resize(f_len * p.q_len, 0.0);
+            offset_gemm(&a, f_len, &p.tap_offsets, src, p.q_len, Some(&this.bias), zq, p.q_len);
+            for f in 0..f_len {
+                for oy in 0..ho {
+                    out[(f * ho + oy) * wo..][..wo].copy_from_slice(&zq[f * p.q_len + oy * p.q_width..][..wo]);
                 }
-            },
-        );
+            }
+            if let Some(act) = activation {
+                act.apply(out, f_len);
+            }
+        };
+        let samples = out.par_chunks_mut(out_len).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len));
+        if keep {
+            samples.zip(kept.par_chunks_mut(out_len)).for_each_init(Vec::new, |zq, (((out, src), image), kept)| {
+                run(zq, out, src, image);
+                kept.copy_from_slice(out);
+            });
+        } else {
+            samples.for_each_init(Vec::new, |zq, ((out, src), image)| run(zq, out, src, image));
+        }
         self.applied = apply_activation;
-        if apply_activation {
-            self.activation.apply(&mut out, f_len);
-        }
-        if ctx.training {
-            self.output = (apply_activation && self.activation.needs_output()).then(|| out.clone());
-        }
+        self.output = keep.then_some(kept);
         self.src = src;
         self.batch = n;
         Tensor::new(vec![n, f_len, ho, wo], out)
     }
 
-    fn backward(&mut self, mut grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
+    fn backward(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
         let n = self.batch;
         let (ho, wo) = self.out_hw;
         let f_len = self.filters;
@@ -315,25 +324,39 @@ impl Layer for Conv2d {
         let in_len = h * w * c;
         let p = &self.plan;
         assert_eq!(self.src.len(), n * p.src_len, "Conv2D backward without a training forward");
-        if self.applied && self.activation.needs_output() {
-            self.activation.backward(self.output.as_ref().unwrap(), &mut grad.data, f_len);
-        }
+        // act′ is applied per sample below, as dz is laid out (the activation is elementwise).
+        let derivative = (self.applied && self.activation.needs_output())
+            .then(|| (self.activation, self.output.as_deref().expect("Conv2D backward without a training forward")));
         let a_back = if need_input_grad { self.backward_matrix() } else { Vec::new() };
-        let mut dx = if need_input_grad { vec![0.0f32; n * in_len] } else { Vec::new() };
+        let mut dx = if need_input_grad { par_zeros(n * in_len) } else { Vec::new() };
         let this = &*self;
-        let dz_all = &grad.data;
+        let g_all = &grad.data;
         // One sample: its kernel-gradient [T, F] and bias-gradient sums, and its dx.
         let per_sample = |i: usize, dx: Option<&mut [f32]>, scratch: &mut (Vec<f32>, Vec<f32>)| -> (Vec<f32>, Vec<f32>) {
             let (dzq, work) = scratch;
-            let dz = &dz_all[i * f_len * ho * wo..][..f_len * ho * wo];
-            dzq.clear();
+            let sample = i * f_len * ho * wo..(i + 1) * f_len * ho * wo;
+            let g = &g_all[sample.clone()];
+            // Only the valid positions are written: margins and extra columns stay zero.
             dzq.resize(f_len * p.dz_row, 0.0);
             let mut db = vec![0.0f32; f_len];
             for f in 0..f_len {
                 for oy in 0..ho {
-                    let row = &dz[(f * ho + oy) * wo..][..wo];
-                    dzq[f * p.dz_row + p.margin + oy * p.q_width..][..wo].copy_from_slice(row);
-                    db[f] += row.iter().sum::<f32>();
+                    let at = (f * ho + oy) * wo;
+                    let row = &mut dzq[f * p.dz_row + p.margin + oy * p.q_width..][..wo];
+                    let g = &g[at..at + wo];
+                    match derivative {
+                        // The common case, inlined and branch-free.
+                        Some((Activation::Relu, output)) => {
+                            let a = &output[sample.start + at..][..wo];
+                            row.iter_mut().zip(g.iter().zip(a)).for_each(|(d, (g, a))| *d = if *a > 0.0 { *g } else { 0.0 });
+                        }
+                        Some((act, output)) => {
+                            row.copy_from_slice(g);
+                            act.backward(&output[sample.start + at..][..wo], row, wo);
+                        }
+                        None => row.copy_from_slice(g),
+                    }
+                    db[f] += lane_sum(row);
                 }
             }
             let mut dk = vec![0.0f32; taps * f_len];

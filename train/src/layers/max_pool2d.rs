@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 
 use super::{output_len, Ctx, ExportOp, Layer, Padding};
-use crate::tensor::Tensor;
+use crate::tensor::{par_zeros, Tensor};
 
 pub struct MaxPool2d {
     pub in_shape: [usize; 3],
@@ -41,6 +41,9 @@ impl MaxPool2d {
         let [h, w, c] = self.in_shape;
         let (ho, wo) = self.out_hw;
         let (pt, pl) = self.pad_top_left;
+        if self.pool == (2, 2) && self.strides == (2, 2) && (pt, pl) == (0, 0) && 2 * ho <= h && 2 * wo <= w {
+            return self.pool_2x2(image, out, argmax);
+        }
         for ch in 0..c {
             let plane = &image[ch * h * w..][..h * w];
             for oy in 0..ho {
@@ -68,6 +71,38 @@ impl MaxPool2d {
     }
 }
 
+impl MaxPool2d {
+    /// The common 2×2, stride-2 window with no padding, unrolled (same tie rule: the first
+    /// maximum scanning rows then columns).
+    fn pool_2x2(&self, image: &[f32], out: &mut [f32], argmax: &mut [u32]) {
+        let [h, w, c] = self.in_shape;
+        let (ho, wo) = self.out_hw;
+        for ch in 0..c {
+            let base = ch * h * w;
+            for oy in 0..ho {
+                let top = base + 2 * oy * w;
+                let (r0, r1) = (&image[top..top + w], &image[top + w..top + 2 * w]);
+                let o = (ch * ho + oy) * wo;
+                for ox in 0..wo {
+                    let x = 2 * ox;
+                    let (mut best, mut at) = (r0[x], top + x);
+                    if r0[x + 1] > best {
+                        (best, at) = (r0[x + 1], top + x + 1);
+                    }
+                    if r1[x] > best {
+                        (best, at) = (r1[x], top + w + x);
+                    }
+                    if r1[x + 1] > best {
+                        (best, at) = (r1[x + 1], top + w + x + 1);
+                    }
+                    out[o + ox] = best;
+                    argmax[o + ox] = at as u32;
+                }
+            }
+        }
+    }
+}
+
 impl Layer for MaxPool2d {
     fn type_name(&self) -> &'static str {
         "MaxPooling2D"
@@ -83,7 +118,7 @@ impl Layer for MaxPool2d {
         let n = x.batch();
         let in_len: usize = self.in_shape.iter().product();
         let out_len = self.out_hw.0 * self.out_hw.1 * self.in_shape[2];
-        let mut out = vec![0.0f32; n * out_len];
+        let mut out = par_zeros(n * out_len);
         let mut argmax = std::mem::take(&mut self.argmax);
         argmax.resize(n * out_len, 0);
         out.par_chunks_mut(out_len)
@@ -101,7 +136,7 @@ impl Layer for MaxPool2d {
         let n = grad.batch();
         let in_len: usize = self.in_shape.iter().product();
         let out_len = grad.sample_len();
-        let mut dx = vec![0.0f32; n * in_len];
+        let mut dx = par_zeros(n * in_len);
         dx.par_chunks_mut(in_len)
             .zip(grad.data.par_chunks(out_len))
             .zip(self.argmax.par_chunks(out_len))
