@@ -6,6 +6,8 @@
 //! Keras's channels-last order: layer shapes in summaries are `[H, W, C]`, `Flatten`
 //! emits h, w, c, the data files and the exported ONNX graph take NHWC.
 
+use std::mem::MaybeUninit;
+
 /// `shape[0]` is the batch size; the rest is one sample's shape in memory
 /// (`[C, H, W]` for images, `[D]` for vectors). `data` is row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,21 +51,45 @@ pub fn batch_shape(batch: usize, sample_shape: &[usize]) -> Vec<usize> {
     s
 }
 
-/// `len` zeros, written by the rayon pool: the layers' large batch buffers, which a
-/// serial `vec![0.0; len]` would clear on one core while the other waits.
-pub fn par_zeros(len: usize) -> Vec<f32> {
-    use rayon::prelude::*;
-    const CHUNK: usize = 1 << 16;
-    if len < 4 * CHUNK {
-        return vec![0.0; len];
+/// A batch buffer that rayon tasks write sample by sample, with no zeroing pass first:
+/// a serial `vec![0.0; len]` of a 16 MB activation cost as much as a layer's arithmetic.
+pub struct Unwritten {
+    data: Vec<f32>,
+    len: usize,
+}
+
+impl Unwritten {
+    pub fn new(len: usize) -> Self {
+        Unwritten { data: Vec::with_capacity(len), len }
     }
-    let mut v: Vec<f32> = Vec::with_capacity(len);
-    v.spare_capacity_mut()[..len].par_chunks_mut(CHUNK).for_each(|c| {
-        c.fill(std::mem::MaybeUninit::new(0.0));
-    });
-    // SAFETY: every one of the `len` elements was initialised just above.
-    unsafe { v.set_len(len) };
-    v
+
+    /// The buffer in pieces of `chunk` values, to zip with the other per-sample slices.
+    pub fn par_chunks_mut(&mut self, chunk: usize) -> rayon::slice::ChunksMut<'_, MaybeUninit<f32>> {
+        use rayon::prelude::*;
+        self.data.spare_capacity_mut()[..self.len].par_chunks_mut(chunk)
+    }
+
+    /// # Safety
+    /// Every value has been written.
+    pub unsafe fn assume_init(mut self) -> Vec<f32> {
+        // SAFETY: the caller wrote all `len` values; capacity ≥ len.
+        unsafe { self.data.set_len(self.len) };
+        self.data
+    }
+}
+
+/// Zeroes a piece of an [`Unwritten`] buffer (in cache, by the task about to fill it).
+pub fn zeroed(chunk: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    chunk.fill(MaybeUninit::new(0.0));
+    // SAFETY: every value was just written.
+    unsafe { assume_init_mut(chunk) }
+}
+
+/// # Safety
+/// Every value of `chunk` has been written.
+pub unsafe fn assume_init_mut(chunk: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    // SAFETY: MaybeUninit<f32> has f32's layout; the caller guarantees initialisation.
+    unsafe { &mut *(chunk as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }
 
 /// Σ values with 8 independent partial sums (vectorisable, and the same order on every
@@ -85,12 +111,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parallel_zeros_and_lane_sums() {
-        for len in [0, 5, 4 << 16, (4 << 16) + 3] {
-            let z = par_zeros(len);
-            assert_eq!(z.len(), len);
-            assert!(z.iter().all(|v| *v == 0.0));
-        }
+    fn unwritten_buffers_and_lane_sums() {
+        use rayon::prelude::*;
+        let mut b = Unwritten::new(10);
+        b.par_chunks_mut(4).enumerate().for_each(|(i, c)| zeroed(c).iter_mut().for_each(|v| *v = i as f32));
+        // SAFETY: every chunk was zeroed then written.
+        assert_eq!(unsafe { b.assume_init() }, [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]);
         for len in [0, 3, 8, 21] {
             let v: Vec<f32> = (0..len).map(|i| i as f32 * 0.5).collect();
             assert_eq!(lane_sum(&v), v.iter().sum::<f32>(), "small integers/2 add exactly in any order");

@@ -27,7 +27,12 @@ use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
 use crate::offset_gemm::{offset_dot, offset_gemm, round_up};
-use crate::tensor::{lane_sum, par_zeros, Tensor};
+use std::mem::MaybeUninit;
+
+use crate::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
+
+/// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
+const GRAD_GROUP: usize = 4;
 
 /// Where the tap rows live for one sample, and how positions are counted.
 struct Plan {
@@ -71,8 +76,9 @@ pub struct Conv2d {
     grad_bias: Vec<f32>,
     /// The tap-row sources of the last batch (kept for backward).
     src: Vec<f32>,
+    /// The last batch's pre-activation z in q-space `[N, F, q_len]` (kept for backward).
+    z: Vec<f32>,
     batch: usize,
-    output: Option<Vec<f32>>,
     applied: bool,
 }
 
@@ -107,8 +113,8 @@ impl Conv2d {
             grad_kernel: vec![0.0; n],
             grad_bias: vec![0.0; filters],
             src: Vec::new(),
+            z: Vec::new(),
             batch: 0,
-            output: None,
             applied: true,
         })
     }
@@ -267,52 +273,48 @@ impl Layer for Conv2d {
         Some(self.activation)
     }
 
-    fn forward(&mut self, x: Tensor, ctx: &mut Ctx, apply_activation: bool) -> Tensor {
+    fn forward(&mut self, x: Tensor, _ctx: &mut Ctx, apply_activation: bool) -> Tensor {
         let n = x.batch();
         let in_len: usize = self.in_shape.iter().product();
         assert_eq!(x.sample_len(), in_len, "Conv2D expects {:?} inputs", self.in_shape);
         let (ho, wo) = self.out_hw;
         let f_len = self.filters;
         let out_len = f_len * ho * wo;
+        let z_len = f_len * self.plan.q_len;
         let a = self.forward_matrix();
         // Only valid input positions are ever written, so the padding stays zero from
         // batch to batch (the buffer grows with zeros when a batch is larger).
         let mut src = std::mem::take(&mut self.src);
         src.resize(n * self.plan.src_len, 0.0);
-        let mut out = par_zeros(n * out_len);
-        let keep = ctx.training && apply_activation && self.activation.needs_output();
-        let mut kept = std::mem::take(&mut self.output).unwrap_or_default();
-        kept.resize(if keep { n * out_len } else { 0 }, 0.0);
+        // z in q-space, kept for backward (act′ comes from it, so no copy of the output).
+        let mut z = std::mem::take(&mut self.z);
+        z.resize(n * z_len, 0.0);
+        let mut out = Unwritten::new(n * out_len);
         let this = &*self;
         let p = &this.plan;
         let activation = apply_activation.then_some(this.activation);
-        let run = |zq: &mut Vec<f32>, out: &mut [f32], src: &mut [f32], image: &[f32]| {
-            this.fill_source(image, src);
-            zq.resize(f_len * p.q_len, 0.0);
-            offset_gemm(&a, f_len, &p.tap_offsets, src, p.q_len, Some(&this.bias), zq, p.q_len);
-            for f in 0..f_len {
-                for oy in 0..ho {
-                    out[(f * ho + oy) * wo..][..wo].copy_from_slice(&zq[f * p.q_len + oy * p.q_width..][..wo]);
+        out.par_chunks_mut(out_len).zip(z.par_chunks_mut(z_len)).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len)).for_each(
+            |(((out, z), src), image)| {
+                this.fill_source(image, src);
+                offset_gemm(&a, f_len, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
+                for f in 0..f_len {
+                    for oy in 0..ho {
+                        out[(f * ho + oy) * wo..][..wo].write_copy_of_slice(&z[f * p.q_len + oy * p.q_width..][..wo]);
+                    }
                 }
-            }
-            if let Some(act) = activation {
-                act.apply(out, f_len);
-            }
-        };
-        let samples = out.par_chunks_mut(out_len).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len));
-        if keep {
-            samples.zip(kept.par_chunks_mut(out_len)).for_each_init(Vec::new, |zq, (((out, src), image), kept)| {
-                run(zq, out, src, image);
-                kept.copy_from_slice(out);
-            });
-        } else {
-            samples.for_each_init(Vec::new, |zq, ((out, src), image)| run(zq, out, src, image));
-        }
+                // SAFETY: the loop above wrote all F·Ho·Wo values of this sample.
+                let out = unsafe { assume_init_mut(out) };
+                if let Some(act) = activation {
+                    act.apply(out, f_len);
+                }
+            },
+        );
         self.applied = apply_activation;
-        self.output = keep.then_some(kept);
+        self.z = z;
         self.src = src;
         self.batch = n;
-        Tensor::new(vec![n, f_len, ho, wo], out)
+        // SAFETY: every sample's chunk was written in full above.
+        Tensor::new(vec![n, f_len, ho, wo], unsafe { out.assume_init() })
     }
 
     fn backward(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
@@ -323,45 +325,46 @@ impl Layer for Conv2d {
         let [h, w, c] = self.in_shape;
         let in_len = h * w * c;
         let p = &self.plan;
+        let z_len = f_len * p.q_len;
         assert_eq!(self.src.len(), n * p.src_len, "Conv2D backward without a training forward");
-        // act′ is applied per sample below, as dz is laid out (the activation is elementwise).
-        let derivative = (self.applied && self.activation.needs_output())
-            .then(|| (self.activation, self.output.as_deref().expect("Conv2D backward without a training forward")));
+        assert_eq!(grad.data.len(), n * f_len * ho * wo, "Conv2D backward: gradient of another batch");
+        let derivative = (self.applied && self.activation != Activation::Linear).then_some(self.activation);
         let a_back = if need_input_grad { self.backward_matrix() } else { Vec::new() };
-        let mut dx = if need_input_grad { par_zeros(n * in_len) } else { Vec::new() };
+        let mut dx = Unwritten::new(if need_input_grad { n * in_len } else { 0 });
         let this = &*self;
         let g_all = &grad.data;
-        // One sample: its kernel-gradient [T, F] and bias-gradient sums, and its dx.
-        let per_sample = |i: usize, dx: Option<&mut [f32]>, scratch: &mut (Vec<f32>, Vec<f32>)| -> (Vec<f32>, Vec<f32>) {
-            let (dzq, work) = scratch;
-            let sample = i * f_len * ho * wo..(i + 1) * f_len * ho * wo;
-            let g = &g_all[sample.clone()];
+        // One sample: dz laid out in q-space, its kernel gradient added to `dk`, its bias
+        // gradient to `db`, and its dx.
+        let per_sample = |i: usize, dk: &mut [f32], db: &mut [f32], dx: Option<&mut [MaybeUninit<f32>]>, scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>)| {
+            let (dzq, work, act_row) = scratch;
+            let g = &g_all[i * f_len * ho * wo..][..f_len * ho * wo];
+            let z = &this.z[i * z_len..][..z_len];
             // Only the valid positions are written: margins and extra columns stay zero.
             dzq.resize(f_len * p.dz_row, 0.0);
-            let mut db = vec![0.0f32; f_len];
             for f in 0..f_len {
                 for oy in 0..ho {
-                    let at = (f * ho + oy) * wo;
+                    let g = &g[(f * ho + oy) * wo..][..wo];
+                    let z = &z[f * p.q_len + oy * p.q_width..][..wo];
                     let row = &mut dzq[f * p.dz_row + p.margin + oy * p.q_width..][..wo];
-                    let g = &g[at..at + wo];
                     match derivative {
-                        // The common case, inlined and branch-free.
-                        Some((Activation::Relu, output)) => {
-                            let a = &output[sample.start + at..][..wo];
-                            row.iter_mut().zip(g.iter().zip(a)).for_each(|(d, (g, a))| *d = if *a > 0.0 { *g } else { 0.0 });
+                        // The common case, inline and branch-free: relu′(z) = [z > 0].
+                        Some(Activation::Relu) => {
+                            row.iter_mut().zip(g.iter().zip(z)).for_each(|(d, (g, z))| *d = if *z > 0.0 { *g } else { 0.0 })
                         }
-                        Some((act, output)) => {
+                        Some(act) => {
+                            act_row.clear();
+                            act_row.extend_from_slice(z);
+                            act.apply(act_row, wo);
                             row.copy_from_slice(g);
-                            act.backward(&output[sample.start + at..][..wo], row, wo);
+                            act.backward(act_row, row, wo);
                         }
                         None => row.copy_from_slice(g),
                     }
                     db[f] += lane_sum(row);
                 }
             }
-            let mut dk = vec![0.0f32; taps * f_len];
             let src = &this.src[i * p.src_len..][..p.src_len];
-            offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, &mut dk);
+            offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, dk);
             if let Some(dx) = dx {
                 let rows = if p.shifted { c } else { taps };
                 work.resize(rows * p.dx_q_len, 0.0);
@@ -370,19 +373,35 @@ impl Layer for Conv2d {
                     let pl = this.pad_top_left.1;
                     for ch in 0..c {
                         for y in 0..h {
-                            dx[(ch * h + y) * w..][..w].copy_from_slice(&work[ch * p.dx_q_len + y * p.wp + pl..][..w]);
+                            dx[(ch * h + y) * w..][..w].write_copy_of_slice(&work[ch * p.dx_q_len + y * p.wp + pl..][..w]);
                         }
                     }
                 } else {
-                    this.col2im(work, dx);
+                    this.col2im(work, zeroed(dx));
                 }
+            }
+        };
+        // Samples in fixed groups (never by thread): each group sums its kernel gradient in
+        // sample order, then the groups are added in order — bit-identical for any thread count.
+        let groups = n.div_ceil(GRAD_GROUP);
+        let per_group = |g: usize, dx: Option<&mut [MaybeUninit<f32>]>, scratch: &mut _| {
+            let mut dk = vec![0.0f32; taps * f_len];
+            let mut db = vec![0.0f32; f_len];
+            let samples = g * GRAD_GROUP..((g + 1) * GRAD_GROUP).min(n);
+            match dx {
+                Some(dx) => {
+                    for (i, dx) in samples.zip(dx.chunks_mut(in_len)) {
+                        per_sample(i, &mut dk, &mut db, Some(dx), scratch);
+                    }
+                }
+                None => samples.for_each(|i| per_sample(i, &mut dk, &mut db, None, scratch)),
             }
             (dk, db)
         };
         let partials: Vec<(Vec<f32>, Vec<f32>)> = if need_input_grad {
-            dx.par_chunks_mut(in_len).enumerate().map_init(Default::default, |s, (i, dx)| per_sample(i, Some(dx), s)).collect()
+            dx.par_chunks_mut(GRAD_GROUP * in_len).enumerate().map_init(Default::default, |s, (g, dx)| per_group(g, Some(dx), s)).collect()
         } else {
-            (0..n).into_par_iter().map_init(Default::default, |s, i| per_sample(i, None, s)).collect()
+            (0..groups).into_par_iter().map_init(Default::default, |s, g| per_group(g, None, s)).collect()
         };
         let mut dk = vec![0.0f32; taps * f_len];
         self.grad_bias.fill(0.0);
@@ -396,7 +415,9 @@ impl Layer for Conv2d {
                 self.grad_kernel[k] = dk[t * f_len + f];
             }
         }
-        need_input_grad.then(|| Tensor::new(vec![n, c, h, w], dx))
+        // SAFETY: with need_input_grad every sample's dx was written in full (copied rows,
+        // or zeroed then accumulated by col2im); otherwise the buffer is empty.
+        need_input_grad.then(|| Tensor::new(vec![n, c, h, w], unsafe { dx.assume_init() }))
     }
 
     fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {

@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 
 use super::{output_len, Ctx, ExportOp, Layer, Padding};
-use crate::tensor::{par_zeros, Tensor};
+use crate::tensor::{zeroed, Tensor, Unwritten};
 
 pub struct MaxPool2d {
     pub in_shape: [usize; 3],
@@ -118,15 +118,16 @@ impl Layer for MaxPool2d {
         let n = x.batch();
         let in_len: usize = self.in_shape.iter().product();
         let out_len = self.out_hw.0 * self.out_hw.1 * self.in_shape[2];
-        let mut out = par_zeros(n * out_len);
+        let mut out = Unwritten::new(n * out_len);
         let mut argmax = std::mem::take(&mut self.argmax);
         argmax.resize(n * out_len, 0);
         out.par_chunks_mut(out_len)
             .zip(argmax.par_chunks_mut(out_len))
             .zip(x.data.par_chunks(in_len))
-            .for_each(|((out, argmax), image)| self.pool_sample(image, out, argmax));
+            .for_each(|((out, argmax), image)| self.pool_sample(image, zeroed(out), argmax));
         self.argmax = argmax;
-        Tensor::new(vec![n, self.in_shape[2], self.out_hw.0, self.out_hw.1], out)
+        // SAFETY: every chunk was zeroed (then filled) above.
+        Tensor::new(vec![n, self.in_shape[2], self.out_hw.0, self.out_hw.1], unsafe { out.assume_init() })
     }
 
     fn backward(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
@@ -136,17 +137,19 @@ impl Layer for MaxPool2d {
         let n = grad.batch();
         let in_len: usize = self.in_shape.iter().product();
         let out_len = grad.sample_len();
-        let mut dx = par_zeros(n * in_len);
+        let mut dx = Unwritten::new(n * in_len);
         dx.par_chunks_mut(in_len)
             .zip(grad.data.par_chunks(out_len))
             .zip(self.argmax.par_chunks(out_len))
             .for_each(|((dx, g), argmax)| {
+                let dx = zeroed(dx);
                 for (g, &i) in g.iter().zip(argmax) {
                     dx[i as usize] += g;
                 }
             });
         let [h, w, c] = self.in_shape;
-        Some(Tensor::new(vec![n, c, h, w], dx))
+        // SAFETY: every chunk was zeroed (then accumulated into) above.
+        Some(Tensor::new(vec![n, c, h, w], unsafe { dx.assume_init() }))
     }
 
     fn config(&self) -> serde_json::Value {
