@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Training speed and accuracy: our `train` vs Keras 3 (tensorflow-cpu), same data,
-# architecture, optimizer (RMSprop defaults), batch size and epochs, with the
+# architecture, optimizer (RMSprop defaults; Adam for the pneumonia CNN), batch size and epochs, with the
 # validation pass every epoch, in one run on this machine.
 #
 # Data: MNIST-10k (data/mnist-10k: 8,000 train / 2,000 test images, used as the
 # validation set), ingested to Parquet with `ingest idx`; HOG features (orientations 8,
 # 4x4 cells, 1x1 blocks → 392) with `features hog` when that binary builds, else the
 # HOG-MLP row is skipped.
-# Models: MLP 784-30-30-10, HOG-MLP 392-100-10, the seed CNN (train/examples/*.toml,
-# with epochs and batch_size replaced).
-# Env: EPOCHS (default 10), BATCH (default 128), MODELS (default "mlp hog_mlp cnn"), SKIP_BUILD=1.
+# Models: MLP 784-30-30-10, HOG-MLP 392-100-10, the seed CNN, and the pneumonia CNN
+# (train/examples/*.toml, with epochs and batch_size replaced). The pneumonia CNN trains
+# on SYNTHETIC X-ray-like JPEGs (`ingest synth-xray`: 500+500 train, 100+100 validation,
+# resized to 128×128 gray by `ingest folders`) with batch PNEU_BATCH, as the issue's
+# 1,000-image figure.
+# Env: EPOCHS (default 10), BATCH (default 128), PNEU_BATCH (default 32),
+# MODELS (default "mlp hog_mlp cnn pneumonia_cnn"), SKIP_BUILD=1,
+# KERAS_JIT_COMPILE (auto|0|1, passed to Keras's compile).
 # Seconds/epoch = mean over epochs 2..E (the first epoch of both includes warm-up:
 # graph tracing for Keras); accuracy = validation accuracy after the last epoch.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EPOCHS=${EPOCHS:-10}
 BATCH=${BATCH:-128}
-MODELS=${MODELS:-"mlp hog_mlp cnn"}
+PNEU_BATCH=${PNEU_BATCH:-32}
+MODELS=${MODELS:-"mlp hog_mlp cnn pneumonia_cnn"}
 if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup-bench.sh; fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 
@@ -35,14 +41,24 @@ if [ $HAVE_FEATURES = 1 ]; then
   done
 fi
 
+if [[ " $MODELS " == *" pneumonia_cnn "* ]]; then
+  target/release/ingest synth-xray --out "$WORK/xray" --train 500 --val 100 --test 0 --min-size 300 --max-size 600 --quiet
+  for s in train val; do
+    target/release/ingest folders --root "$WORK/xray/$s" --out "$WORK/xray_$s.parquet" --size 128x128 --quiet
+  done
+fi
+
 RESULTS="$WORK/results.jsonl"
 for m in $MODELS; do
-  tr=$WORK/train.parquet; va=$WORK/val.parquet
+  tr=$WORK/train.parquet; va=$WORK/val.parquet; batch=$BATCH
+  if [ "$m" = pneumonia_cnn ]; then
+    tr=$WORK/xray_train.parquet; va=$WORK/xray_val.parquet; batch=$PNEU_BATCH
+  fi
   if [ "$m" = hog_mlp ]; then
     if [ $HAVE_FEATURES = 0 ]; then echo "bench-train: no features binary, skipping hog_mlp" >&2; continue; fi
     tr=$WORK/hog_train.parquet; va=$WORK/hog_val.parquet
   fi
-  sed -e "s/^epochs = .*/epochs = $EPOCHS/" -e "s/^batch_size = .*/batch_size = $BATCH/" \
+  sed -e "s/^epochs = .*/epochs = $EPOCHS/" -e "s/^batch_size = .*/batch_size = $batch/" \
     train/examples/$m.toml > "$WORK/$m.toml"
   echo "bench-train: $m, ours…" >&2
   target/release/train --spec "$WORK/$m.toml" --train "$tr" --val "$va" --out "$WORK/out_$m" --quiet
@@ -52,9 +68,10 @@ h = pq.read_table(sys.argv[1]).to_pydict()
 print(json.dumps({"epoch_seconds": h["seconds"], "val_accuracy": h["val_accuracy"][-1], "val_loss": h["val_loss"][-1]}))
 PY
 )
+  ROWS=$(.venv-bench/bin/python -c "import pyarrow.parquet as pq, sys; print(pq.ParquetFile(sys.argv[1]).metadata.num_rows)" "$tr")
   echo "bench-train: $m, Keras…" >&2
-  KERAS=$(.venv-bench/bin/python scripts/bench-train.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$BATCH" | tail -1)
-  echo "{\"model\": \"$m\", \"ours\": $OURS, \"keras\": $KERAS}" >> "$RESULTS"
+  KERAS=$(.venv-bench/bin/python scripts/bench-train.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
+  echo "{\"model\": \"$m\", \"batch\": $batch, \"rows\": $ROWS, \"ours\": $OURS, \"keras\": $KERAS}" >> "$RESULTS"
 done
 
 python3 - "$RESULTS" "$EPOCHS" "$BATCH" "$(nproc)" <<'PY'
@@ -63,10 +80,11 @@ rows = [json.loads(l) for l in open(sys.argv[1])]
 def per_epoch(s):
     s = s[1:] if len(s) > 1 else s
     return sum(s) / len(s)
-print(f"MNIST-10k (8,000 train / 2,000 val), batch {sys.argv[3]}, {sys.argv[2]} epochs, {sys.argv[4]} cores; s/epoch = mean of epochs 2..{sys.argv[2]}")
-print(f"{'model':<9} {'ours s/ep':>10} {'keras s/ep':>11} {'speed-up':>9} {'ours acc':>9} {'keras acc':>10} {'Δ acc (pt)':>11}")
+print(f"MNIST-10k (8,000 train / 2,000 val) and SYNTHETIC X-rays (1,000 train / 200 val), {sys.argv[2]} epochs, {sys.argv[4]} cores;")
+print(f"s/epoch = mean of epochs 2..{sys.argv[2]} (training and the validation pass); img/s = training rows / s/epoch")
+print(f"{'model':<14} {'batch':>5} {'ours s/ep':>10} {'keras s/ep':>11} {'speed-up':>9} {'ours img/s':>11} {'keras img/s':>12} {'ours acc':>9} {'keras acc':>10} {'Δ acc (pt)':>11}")
 for r in rows:
     o, k = r["ours"], r["keras"]
     so, sk = per_epoch(o["epoch_seconds"]), per_epoch(k["epoch_seconds"])
-    print(f"{r['model']:<9} {so:>10.3f} {sk:>11.3f} {sk/so:>8.2f}x {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {100*(o['val_accuracy']-k['val_accuracy']):>+11.2f}")
+    print(f"{r['model']:<14} {r['batch']:>5} {so:>10.3f} {sk:>11.3f} {sk/so:>8.2f}x {r['rows']/so:>11.0f} {r['rows']/sk:>12.0f} {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {100*(o['val_accuracy']-k['val_accuracy']):>+11.2f}")
 PY

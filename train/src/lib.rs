@@ -23,5 +23,5 @@ pub mod spec;
 pub mod tensor;
 
 pub use model::{InputKind, Model};
-pub use run::{run, train_with_spec, Trained};
+pub use run::{resolve_manifest_run, run, train_with_spec, ManifestRun, Trained};
 pub use spec::ModelSpec;

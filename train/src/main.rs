@@ -11,20 +11,30 @@ use clap::{Parser, ValueEnum};
 #[command(name = "train", version, about, long_about = None)]
 struct Cli {
     /// Model spec (TOML: layers, loss, optimizer, epochs, ...; see docs/train.md).
-    #[arg(long, required_unless_present = "baseline", conflicts_with = "baseline")]
+    #[arg(long, required_unless_present_any = ["baseline", "manifest"], conflicts_with_all = ["baseline", "manifest"])]
     spec: Option<PathBuf>,
     /// Fit a classical baseline instead of a network: `logistic` (linfa multinomial logistic regression).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, conflicts_with = "manifest")]
     baseline: Option<Baseline>,
-    /// Training dataset (image or feature dataset: a .parquet file or a directory of parts).
-    #[arg(long)]
-    train: PathBuf,
-    /// Validation dataset, evaluated after every epoch (overrides the spec's validation_split).
+    /// Take the model from a pipeline manifest (with --model): its spec or baseline, and by
+    /// default the files `pipeline make` uses (relative to the manifest's directory).
+    #[arg(long, requires = "model")]
+    manifest: Option<PathBuf>,
+    /// The manifest run to train: a model (`cnn`), a variant (`mlp-hidden3`) or a baseline.
+    #[arg(long, requires = "manifest")]
+    model: Option<String>,
+    /// Training dataset (image or feature dataset: a .parquet file or a directory of parts);
+    /// with --manifest, defaults to the run's training split.
+    #[arg(long, required_unless_present = "manifest")]
+    train: Option<PathBuf>,
+    /// Validation dataset, evaluated after every epoch (overrides the spec's validation_split);
+    /// with --manifest, defaults to the run's `val` split when its dataset has one.
     #[arg(long)]
     val: Option<PathBuf>,
-    /// Output directory: model.onnx, history.parquet, summary.json, summary.txt.
-    #[arg(long)]
-    out: PathBuf,
+    /// Output directory: model.onnx, history.parquet, summary.json, summary.txt; with
+    /// --manifest, defaults to OUT/runs/RUN/model.
+    #[arg(long, required_unless_present = "manifest")]
+    out: Option<PathBuf>,
     /// No progress bar and no per-epoch lines.
     #[arg(long)]
     quiet: bool,
@@ -35,18 +45,36 @@ enum Baseline {
     Logistic,
 }
 
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let verbose = !cli.quiet;
+    let print_summary = |t: train::Trained| {
+        if verbose {
+            eprint!("{}", train::output::summary_text(&t.summary));
+        }
+    };
+    if let (Some(manifest), Some(model)) = (&cli.manifest, &cli.model) {
+        let r = train::resolve_manifest_run(manifest, model)?;
+        let train = cli.train.unwrap_or(r.train);
+        let val = cli.val.or(r.val);
+        let out = cli.out.unwrap_or(r.out);
+        return match (&r.spec, &r.baseline) {
+            (Some(spec), _) => train::train_with_spec(spec, &train, val.as_deref(), &out, verbose).map(print_summary),
+            (None, Some(method)) if method == "logistic" => train::baseline::run_baseline(&train, val.as_deref(), &out),
+            (None, Some(method)) => anyhow::bail!("{}: run `{model}` asks for baseline `{method}`; train knows `logistic`", manifest.display()),
+            (None, None) => unreachable!("a run is a network or a baseline"),
+        };
+    }
+    let (train, out) = (cli.train.expect("clap requires --train"), cli.out.expect("clap requires --out"));
+    match (cli.baseline, &cli.spec) {
+        (Some(Baseline::Logistic), _) => train::baseline::run_baseline(&train, cli.val.as_deref(), &out),
+        (None, Some(spec)) => train::run(spec, &train, cli.val.as_deref(), &out, verbose).map(print_summary),
+        (None, None) => unreachable!("clap requires --spec, --baseline or --manifest"),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match (cli.baseline, &cli.spec) {
-        (Some(Baseline::Logistic), _) => train::baseline::run_baseline(&cli.train, cli.val.as_deref(), &cli.out),
-        (None, Some(spec)) => train::run(spec, &cli.train, cli.val.as_deref(), &cli.out, !cli.quiet).map(|t| {
-            if !cli.quiet {
-                eprint!("{}", train::output::summary_text(&t.summary));
-            }
-        }),
-        (None, None) => unreachable!("clap requires --spec or --baseline"),
-    };
-    match result {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
