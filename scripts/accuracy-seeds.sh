@@ -2,13 +2,15 @@
 # Accuracy across seeds: our `train` vs Keras 3 on the same data, model, batch size and
 # epochs as scripts/bench-train.sh, once per seed, then mean ± standard deviation of the
 # final validation accuracy — is a gap between the two bigger than seed-to-seed spread?
-# Usage: scripts/accuracy-seeds.sh [MODEL] (mlp, hog_mlp or cnn; default mlp)
-# Env: SEEDS (default "1 2 3 4 5"), EPOCHS (10), BATCH (128), SKIP_BUILD=1.
+# Usage: scripts/accuracy-seeds.sh [MODEL] (mlp, hog_mlp, cnn or pneumonia_cnn; default mlp)
+# Env: SEEDS (default "1 2 3 4 5"), EPOCHS (10), BATCH (128; 32 for pneumonia_cnn), SKIP_BUILD=1.
+# The pneumonia CNN uses SYNTHETIC X-rays, as in bench-train.sh (1,000 train / 200 val).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 MODEL=${1:-mlp}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 EPOCHS=${EPOCHS:-10}
+[ "$MODEL" = pneumonia_cnn ] && BATCH=${BATCH:-32}
 BATCH=${BATCH:-128}
 if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup-bench.sh; fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
@@ -17,6 +19,13 @@ D=data/mnist-10k
 target/release/ingest idx --images $D/train-images-idx3-ubyte.gz --labels $D/train-labels-idx1-ubyte.gz --out "$WORK/train.parquet" >/dev/null 2>&1
 target/release/ingest idx --images $D/t10k-images-idx3-ubyte.gz --labels $D/t10k-labels-idx1-ubyte.gz --out "$WORK/val.parquet" >/dev/null 2>&1
 tr=$WORK/train.parquet; va=$WORK/val.parquet
+if [ "$MODEL" = pneumonia_cnn ]; then
+  target/release/ingest synth-xray --out "$WORK/xray" --train 500 --val 100 --test 0 --min-size 300 --max-size 600 --quiet
+  for s in train val; do
+    target/release/ingest folders --root "$WORK/xray/$s" --out "$WORK/xray_$s.parquet" --size 128x128 --quiet >/dev/null 2>&1
+  done
+  tr=$WORK/xray_train.parquet; va=$WORK/xray_val.parquet
+fi
 if [ "$MODEL" = hog_mlp ]; then
   for s in train val; do
     target/release/features hog --in "$WORK/$s.parquet" --out "$WORK/hog_$s.parquet" \
