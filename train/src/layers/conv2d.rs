@@ -164,7 +164,8 @@ impl Conv2d {
         self.kernel_size.0 * self.kernel_size.1 * self.in_shape[2]
     }
 
-    /// Writes one sample's tap-row source from its planar image `[C, H, W]`; `src` is zeroed.
+    /// Writes one sample's tap-row source from its planar image `[C, H, W]`. Only in-range
+    /// positions are written: `src` holds zeros (or this layout's earlier values) elsewhere.
     fn fill_source(&self, image: &[f32], src: &mut [f32]) {
         let [h, w, c] = self.in_shape;
         let (pt, pl) = self.pad_top_left;
@@ -178,13 +179,20 @@ impl Conv2d {
             }
             return;
         }
+        self.for_each_gathered(|row, input| src[row] = image[input]);
+    }
+
+    /// Visits every (gathered-row position, planar input index) pair whose tap falls inside
+    /// the input: position `t·q_len + oy·Wo + ox` of tap row t = (c, ky, kx). Padding
+    /// positions are skipped (they stay zero). Shared by the gather and by col2im.
+    fn for_each_gathered(&self, mut visit: impl FnMut(usize, usize)) {
+        let [h, w, _] = self.in_shape;
         let (kh, kw) = self.kernel_size;
         let (ho, wo) = self.out_hw;
+        let (pt, pl) = self.pad_top_left;
         let (sh, sw) = self.strides;
         for t in 0..self.taps() {
             let (ch, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
-            let plane = &image[ch * h * w..][..h * w];
-            let row = &mut src[t * p.q_len..][..ho * wo];
             for oy in 0..ho {
                 let iy = (oy * sh + ky) as isize - pt as isize;
                 if iy < 0 || iy >= h as isize {
@@ -193,7 +201,7 @@ impl Conv2d {
                 for ox in 0..wo {
                     let ix = (ox * sw + kx) as isize - pl as isize;
                     if ix >= 0 && ix < w as isize {
-                        row[oy * wo + ox] = plane[iy as usize * w + ix as usize];
+                        visit(t * self.plan.q_len + oy * wo + ox, (ch * h + iy as usize) * w + ix as usize);
                     }
                 }
             }
@@ -235,27 +243,7 @@ impl Conv2d {
 
     /// Adds one sample's gathered-row gradient `dcols` `[T, q_len]` onto its planar `dimage`.
     fn col2im(&self, dcols: &[f32], dimage: &mut [f32]) {
-        let [h, w, _] = self.in_shape;
-        let (kh, kw) = self.kernel_size;
-        let (ho, wo) = self.out_hw;
-        let (pt, pl) = self.pad_top_left;
-        let (sh, sw) = self.strides;
-        for t in 0..self.taps() {
-            let (ch, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
-            let row = &dcols[t * self.plan.q_len..];
-            for oy in 0..ho {
-                let iy = (oy * sh + ky) as isize - pt as isize;
-                if iy < 0 || iy >= h as isize {
-                    continue;
-                }
-                for ox in 0..wo {
-                    let ix = (ox * sw + kx) as isize - pl as isize;
-                    if ix >= 0 && ix < w as isize {
-                        dimage[(ch * h + iy as usize) * w + ix as usize] += row[oy * wo + ox];
-                    }
-                }
-            }
-        }
+        self.for_each_gathered(|row, input| dimage[input] += dcols[row]);
     }
 }
 
