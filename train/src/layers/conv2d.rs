@@ -14,21 +14,22 @@
 //!   (the im2col matrix is never written).
 //! * Other strides: the rows are gathered into a buffer first (planar im2col).
 //!
-//! Backward, from g = dL/da: dz = act′(g); dK[t][f] = Σ_q row_t[q]·dz[f][q]; db = Σ_q dz.
-//! dx: with stride 1 a full correlation of dz (placed after a zero margin) with the
-//! kernel, again over shifted rows; otherwise dcols = K·dz then col2im.
-//! All of it runs per sample on the rayon pool; the kernel gradient adds the per-sample
-//! sums in sample order, so a run is bit-identical for any thread count.
+//! Backward, from g = dL/da: dz = act′(z)·g (z kept from forward); dK[t][f] =
+//! Σ_q row_t[q]·dz[f][q]; db = Σ_q dz. dx: with stride 1 a full correlation of dz (placed
+//! after a zero margin) with the kernel, again over shifted rows; otherwise dcols = K·dz
+//! then col2im. All of it runs per sample on the rayon pool; kernel gradients are summed
+//! per fixed group of samples, then the groups in order, so a run is bit-identical for
+//! any thread count.
 //!
 //! Init: K Glorot-uniform with fan_in = kh·kw·C, fan_out = kh·kw·F; b = 0 (Keras).
+
+use std::mem::MaybeUninit;
 
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
 use crate::offset_gemm::{offset_dot, offset_gemm, round_up};
-use std::mem::MaybeUninit;
-
 use crate::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
