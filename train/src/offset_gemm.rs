@@ -19,12 +19,64 @@ pub fn round_up(n: usize) -> usize {
     n.div_ceil(LANES) * LANES
 }
 
+/// The left operand of [`offset_gemm`], packed once for many products (a layer packs its
+/// kernel once per batch, not once per sample): rows in blocks of 6 (or 5, 4, …), each
+/// block k-major, `[k][row]`, so the kernel's broadcasts read consecutive values.
+pub struct PackedRows {
+    m: usize,
+    k: usize,
+    /// (first row, rows) of each block, in order; block data follow each other.
+    blocks: Vec<(usize, usize)>,
+    data: Vec<f32>,
+}
+
+impl PackedRows {
+    /// Packs `a`, row-major `m × k`.
+    pub fn new(a: &[f32], m: usize, k: usize) -> Self {
+        assert!(a.len() >= m * k, "a is smaller than {m}×{k}");
+        let mut blocks = Vec::new();
+        let mut data = vec![0.0f32; m * k];
+        let mut i0 = 0;
+        while i0 < m {
+            // 6 (or 5, 4) rows × 16 positions: 8–12 accumulators plus 2 source vectors and
+            // a broadcast fit the 16 AVX registers (4 × 24 spilled one accumulator, which
+            // then went through memory every step).
+            let mr = match m - i0 {
+                5 | 10 => 5,
+                8 => 4,
+                6.. => 6,
+                r => r,
+            };
+            let panel = &mut data[i0 * k..(i0 + mr) * k];
+            for r in 0..mr {
+                for (kk, v) in a[(i0 + r) * k..(i0 + r + 1) * k].iter().enumerate() {
+                    panel[kk * mr + r] = *v;
+                }
+            }
+            blocks.push((i0, mr));
+            i0 += mr;
+        }
+        PackedRows { m, k, blocks, data }
+    }
+
+    /// Element (i, k) of the original matrix.
+    fn get(&self, i: usize, k: usize) -> f32 {
+        let &(i0, mr) = self.blocks.iter().rev().find(|(i0, _)| *i0 <= i).unwrap();
+        self.data[i0 * self.k + k * mr + (i - i0)]
+    }
+}
+
 /// `out[i·ldo + q] = bias[i] + Σ_k a[i·K + k] · src[offsets[k] + q]` for `i < m`, `q < q_len`,
 /// with `K = offsets.len()` and `a` row-major `m × K`. Overwrites `out`.
 pub fn offset_gemm(a: &[f32], m: usize, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
-    let k_len = offsets.len();
+    offset_gemm_packed(&PackedRows::new(a, m, offsets.len()), offsets, src, q_len, bias, out, ldo);
+}
+
+/// [`offset_gemm`] with `a` already packed.
+pub fn offset_gemm_packed(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
+    let (m, k_len) = (a.m, a.k);
+    assert_eq!(offsets.len(), k_len, "{} offsets for {k_len} columns", offsets.len());
     assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
-    assert!(a.len() >= m * k_len, "a is smaller than {m}×{k_len}");
     assert!(bias.is_none_or(|b| b.len() >= m), "bias shorter than {m}");
     if m == 0 || q_len == 0 {
         return;
@@ -36,14 +88,14 @@ pub fn offset_gemm(a: &[f32], m: usize, offsets: &[usize], src: &[f32], q_len: u
     #[cfg(target_arch = "x86_64")]
     if has_fma() {
         // SAFETY: bounds checked above; AVX2 and FMA detected.
-        unsafe { avx2::offset_gemm(a, m, offsets, src, q_len, bias, out, ldo) };
+        unsafe { avx2::offset_gemm(a, offsets, src, q_len, bias, out, ldo) };
         return;
     }
     for i in 0..m {
         let row = &mut out[i * ldo..i * ldo + q_len];
         row.fill(bias.map_or(0.0, |b| b[i]));
         for (k, &off) in offsets.iter().enumerate() {
-            let w = a[i * k_len + k];
+            let w = a.get(i, k);
             row.iter_mut().zip(&src[off..off + q_len]).for_each(|(o, s)| *o = w.mul_add(*s, *o));
         }
     }
@@ -85,7 +137,7 @@ fn has_fma() -> bool {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::LANES;
+    use super::{PackedRows, LANES};
 
     /// Positions summed per chunk in `offset_dot`: its rows then stay in L1/L2.
     const DOT_CHUNK: usize = 1024;
@@ -95,42 +147,25 @@ mod avx2 {
     const GEMM_CHUNK: usize = 96;
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn offset_gemm(a: &[f32], m: usize, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
-        let k_len = offsets.len();
-        // Row blocks of 6 (or 5, 4) rows × 16 positions: 8–12 accumulators plus 2 source
-        // vectors and a broadcast fit the 16 AVX registers (4 × 24 spilled one accumulator,
-        // which then went through memory every step). Each block's slice of `a` is packed
-        // k-major: [k][row].
-        let mut blocks = Vec::new();
-        let mut packed = vec![0.0f32; m * k_len];
-        let mut i0 = 0;
-        while i0 < m {
-            let rest = m - i0;
-            let mr = match rest {
-                5 | 10 => 5,
-                8 => 4,
-                6.. => 6,
-                r => r,
-            };
-            let panel = &mut packed[i0 * k_len..(i0 + mr) * k_len];
-            for k in 0..k_len {
-                for r in 0..mr {
-                    panel[k * mr + r] = a[(i0 + r) * k_len + k];
+    pub unsafe fn offset_gemm(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
+        let k_len = a.k;
+        let blocks: Vec<(usize, usize, [f32; 6])> = a
+            .blocks
+            .iter()
+            .map(|&(i0, mr)| {
+                let mut init = [0.0f32; 6];
+                if let Some(b) = bias {
+                    init[..mr].copy_from_slice(&b[i0..i0 + mr]);
                 }
-            }
-            let mut init = [0.0f32; 6];
-            if let Some(b) = bias {
-                init[..mr].copy_from_slice(&b[i0..i0 + mr]);
-            }
-            blocks.push((i0, mr, init));
-            i0 += mr;
-        }
+                (i0, mr, init)
+            })
+            .collect();
         let (s, offs) = (src.as_ptr(), offsets.as_ptr());
         let mut q0 = 0;
         while q0 < q_len {
             let q1 = (q0 + GEMM_CHUNK).min(q_len);
             for (i0, mr, init) in &blocks {
-                let p = packed.as_ptr().add(i0 * k_len);
+                let p = a.data.as_ptr().add(i0 * k_len);
                 let o = out.as_mut_ptr().add(i0 * ldo);
                 match mr {
                     6 => rows::<6, 2>(p, k_len, offs, s, q0, q1, init, o, ldo),
@@ -331,6 +366,19 @@ mod tests {
                     let want: f64 = 1.0 + (0..q_len).map(|q| src[offsets[t] + q] as f64 * g[f * ldg + q] as f64).sum::<f64>();
                     let got = out[t * f_len + f] as f64;
                     assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn packed_rows_keep_every_element() {
+        for m in [1, 5, 8, 10, 13, 16, 128] {
+            let a = values(m * 7, 6);
+            let p = PackedRows::new(&a, m, 7);
+            for i in 0..m {
+                for k in 0..7 {
+                    assert_eq!(p.get(i, k), a[i * 7 + k], "m {m} ({i}, {k})");
                 }
             }
         }

@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
-use crate::offset_gemm::{offset_dot, offset_gemm, round_up};
+use crate::offset_gemm::{offset_dot, offset_gemm_packed, round_up, PackedRows};
 use crate::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
@@ -270,7 +270,7 @@ impl Layer for Conv2d {
         let f_len = self.filters;
         let out_len = f_len * ho * wo;
         let z_len = f_len * self.plan.q_len;
-        let a = self.forward_matrix();
+        let a = PackedRows::new(&self.forward_matrix(), self.filters, self.taps());
         // Only valid input positions are ever written, so the padding stays zero from
         // batch to batch (the buffer grows with zeros when a batch is larger).
         let mut src = std::mem::take(&mut self.src);
@@ -285,7 +285,7 @@ impl Layer for Conv2d {
         out.par_chunks_mut(out_len).zip(z.par_chunks_mut(z_len)).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len)).for_each(
             |(((out, z), src), image)| {
                 this.fill_source(image, src);
-                offset_gemm(&a, f_len, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
+                offset_gemm_packed(&a, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
                 for f in 0..f_len {
                     for oy in 0..ho {
                         out[(f * ho + oy) * wo..][..wo].write_copy_of_slice(&z[f * p.q_len + oy * p.q_width..][..wo]);
@@ -318,7 +318,8 @@ impl Layer for Conv2d {
         assert_eq!(self.src.len(), n * p.src_len, "Conv2D backward without a training forward");
         assert_eq!(grad.data.len(), n * f_len * ho * wo, "Conv2D backward: gradient of another batch");
         let derivative = (self.applied && self.activation != Activation::Linear).then_some(self.activation);
-        let a_back = if need_input_grad { self.backward_matrix() } else { Vec::new() };
+        let rows = if self.plan.shifted { c } else { taps };
+        let a_back = need_input_grad.then(|| PackedRows::new(&self.backward_matrix(), rows, self.plan.back_offsets.len()));
         let mut dx = Unwritten::new(if need_input_grad { n * in_len } else { 0 });
         let this = &*self;
         let g_all = &grad.data;
@@ -354,10 +355,9 @@ impl Layer for Conv2d {
             }
             let src = &this.src[i * p.src_len..][..p.src_len];
             offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, dk);
-            if let Some(dx) = dx {
-                let rows = if p.shifted { c } else { taps };
+            if let (Some(dx), Some(a_back)) = (dx, &a_back) {
                 work.resize(rows * p.dx_q_len, 0.0);
-                offset_gemm(&a_back, rows, &p.back_offsets, dzq, p.dx_q_len, None, work, p.dx_q_len);
+                offset_gemm_packed(a_back, &p.back_offsets, dzq, p.dx_q_len, None, work, p.dx_q_len);
                 if p.shifted {
                     let pl = this.pad_top_left.1;
                     for ch in 0..c {

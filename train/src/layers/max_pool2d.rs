@@ -81,22 +81,19 @@ impl MaxPool2d {
             let base = ch * h * w;
             for oy in 0..ho {
                 let top = base + 2 * oy * w;
-                let (r0, r1) = (&image[top..top + w], &image[top + w..top + 2 * w]);
+                let (r0, r1) = (&image[top..top + 2 * wo], &image[top + w..top + w + 2 * wo]);
                 let o = (ch * ho + oy) * wo;
-                for ox in 0..wo {
-                    let x = 2 * ox;
-                    let (mut best, mut at) = (r0[x], top + x);
-                    if r0[x + 1] > best {
-                        (best, at) = (r0[x + 1], top + x + 1);
-                    }
-                    if r1[x] > best {
-                        (best, at) = (r1[x], top + w + x);
-                    }
-                    if r1[x + 1] > best {
-                        (best, at) = (r1[x + 1], top + w + x + 1);
-                    }
-                    out[o + ox] = best;
-                    argmax[o + ox] = at as u32;
+                let (out, argmax) = (&mut out[o..o + wo], &mut argmax[o..o + wo]);
+                // Branch-free (the comparisons of real activations are unpredictable): the
+                // better of each row pair, then of the two rows; ties keep the earlier one.
+                for (ox, ((out, argmax), (t, b))) in out.iter_mut().zip(argmax.iter_mut()).zip(r0.chunks_exact(2).zip(r1.chunks_exact(2))).enumerate() {
+                    let (top_right, bottom_right) = (t[1] > t[0], b[1] > b[0]);
+                    let top_best = if top_right { t[1] } else { t[0] };
+                    let bottom_best = if bottom_right { b[1] } else { b[0] };
+                    let bottom = bottom_best > top_best;
+                    *out = if bottom { bottom_best } else { top_best };
+                    let column = if bottom { bottom_right } else { top_right };
+                    *argmax = (top + 2 * ox + column as usize + bottom as usize * w) as u32;
                 }
             }
         }
@@ -202,6 +199,30 @@ mod tests {
         assert_eq!((y.shape, y.data), (vec![1, 2, 1, 1], vec![4.0, -5.0]));
         let dx = p.backward(Tensor::new(vec![1, 2, 1, 1], vec![1.0, 2.0]), true).unwrap();
         assert_eq!(dx.data, [0.0, 1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn ties_go_to_the_first_maximum_in_scan_order() {
+        // Tiles (2×2/2 on 2×6): all equal → top-left; [1 2; 2 2] → top-right; [1 1; 3 3] → bottom-left.
+        let x = vec![7.0, 7.0, 1.0, 2.0, 1.0, 1.0, 7.0, 7.0, 2.0, 2.0, 3.0, 3.0];
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        for padding in [Padding::Valid, Padding::Same] {
+            // Same on an even input has no padding either: both take the unrolled path; the
+            // general path is checked against it on the same tiles with a 3-row input below.
+            let mut p = MaxPool2d::new([2, 6, 1], (2, 2), (2, 2), padding).unwrap();
+            let y = p.forward(Tensor::new(vec![1, 1, 2, 6], x.clone()), &mut Ctx { training: true, rng: &mut rng }, true);
+            assert_eq!(y.data, [7.0, 2.0, 3.0]);
+            let dx = p.backward(Tensor::new(vec![1, 1, 1, 3], vec![1.0, 2.0, 3.0]), true).unwrap();
+            assert_eq!(dx.data, [1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0]);
+        }
+        // 3×6 with same padding: the general path (padded last row), same first-row tiles.
+        let mut x3 = x.clone();
+        x3.extend([0.0; 6]);
+        let mut p = MaxPool2d::new([3, 6, 1], (2, 2), (2, 2), Padding::Same).unwrap();
+        let y = p.forward(Tensor::new(vec![1, 1, 3, 6], x3), &mut Ctx { training: true, rng: &mut rng }, true);
+        assert_eq!(&y.data[..3], &[7.0, 2.0, 3.0]);
+        let dx = p.backward(Tensor::new(vec![1, 1, 2, 3], vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0]), true).unwrap();
+        assert_eq!(&dx.data[..12], &[1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0]);
     }
 
     #[test]
