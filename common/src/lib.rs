@@ -24,3 +24,15 @@ pub use io::{
     list_parts, read_any_dataset, read_feature_dataset, read_image_dataset, DatasetReader,
     DatasetWriter, WriteSummary,
 };
+
+/// How every stage's `main` ends: `Ok` is exit status 0; an error is one line on stderr,
+/// `error: ` and the whole context chain (file, then problem), and exit status 1.
+pub fn exit_status(result: anyhow::Result<()>) -> std::process::ExitCode {
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

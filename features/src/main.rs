@@ -96,9 +96,6 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
-fn main() {
-    if let Err(e) = run(Cli::parse()) {
-        eprintln!("error: {e:#}");
-        std::process::exit(1);
-    }
+fn main() -> std::process::ExitCode {
+    common::exit_status(run(Cli::parse()))
 }

@@ -104,14 +104,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::FAILURE
-        }
-    }
+    common::exit_status(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
