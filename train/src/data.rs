@@ -65,14 +65,13 @@ impl Samples {
         let mut data = Vec::with_capacity(idx.len() * len);
         match &self.values {
             Values::Bytes(b) => {
-                let channels = self.shape[2];
+                let [h, w, c] = self.shape[..] else { unreachable!("image samples are [H, W, C]") };
                 for &i in idx {
                     let pixels = &b[i * len..(i + 1) * len];
-                    for c in 0..channels {
-                        data.extend(pixels.iter().skip(c).step_by(channels).map(|v| *v as f32 / 255.0));
+                    for ch in 0..c {
+                        data.extend(pixels.iter().skip(ch).step_by(c).map(|v| *v as f32 / 255.0));
                     }
                 }
-                let [h, w, c] = self.shape[..] else { unreachable!("image samples are [H, W, C]") };
                 return Tensor::new(vec![idx.len(), c, h, w], data);
             }
             Values::Floats(f) => {

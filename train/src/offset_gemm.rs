@@ -66,14 +66,9 @@ impl PackedRows {
     }
 }
 
-/// `out[i·ldo + q] = bias[i] + Σ_k a[i·K + k] · src[offsets[k] + q]` for `i < m`, `q < q_len`,
-/// with `K = offsets.len()` and `a` row-major `m × K`. Overwrites `out`.
-pub fn offset_gemm(a: &[f32], m: usize, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
-    offset_gemm_packed(&PackedRows::new(a, m, offsets.len()), offsets, src, q_len, bias, out, ldo);
-}
-
-/// [`offset_gemm`] with `a` already packed.
-pub fn offset_gemm_packed(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
+/// `out[i·ldo + q] = bias[i] + Σ_k a[i][k] · src[offsets[k] + q]` for `i < m`, `q < q_len`,
+/// with `a` the packed `m × K` matrix and `K = offsets.len()`. Overwrites `out`.
+pub fn offset_gemm(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
     let (m, k_len) = (a.m, a.k);
     assert_eq!(offsets.len(), k_len, "{} offsets for {k_len} columns", offsets.len());
     assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
@@ -340,7 +335,7 @@ mod tests {
             let bias = values(m, 3);
             let ldo = q_len + 8;
             let mut out = vec![f32::NAN; m * ldo];
-            offset_gemm(&a, m, &offsets, &src, q_len, Some(&bias), &mut out, ldo);
+            offset_gemm(&PackedRows::new(&a, m, k), &offsets, &src, q_len, Some(&bias), &mut out, ldo);
             for i in 0..m {
                 for q in 0..q_len {
                     let want: f64 = bias[i] as f64 + (0..k).map(|j| a[i * k + j] as f64 * src[offsets[j] + q] as f64).sum::<f64>();
@@ -388,7 +383,7 @@ mod tests {
     #[should_panic(expected = "runs past the source")]
     fn rows_past_the_source_are_refused() {
         let mut out = vec![0.0; 8];
-        offset_gemm(&[1.0], 1, &[5], &[0.0; 12], 8, None, &mut out, 8);
+        offset_gemm(&PackedRows::new(&[1.0], 1, 1), &[5], &[0.0; 12], 8, None, &mut out, 8);
     }
 }
 
@@ -416,14 +411,14 @@ mod speed {
             let src = vec![0.5f32; c * plane + 64];
             let offsets: Vec<usize> = (0..c * k * k).map(|t| (t / (k * k)) * plane + (t / k % k) * wp + t % k).collect();
             let q_len = round_up(hw * wp);
-            let a = vec![0.25f32; f * offsets.len()];
+            let a = PackedRows::new(&vec![0.25f32; f * offsets.len()], f, offsets.len());
             let mut out = vec![0.0f32; f * q_len];
             let mut dk = vec![0.0f32; offsets.len() * f];
             let g = vec![0.5f32; f * q_len];
             let reps = (2e8 / (f * offsets.len() * q_len) as f64).ceil() as usize;
             let t0 = std::time::Instant::now();
             for _ in 0..reps {
-                offset_gemm(&a, f, &offsets, &src, q_len, None, &mut out, q_len);
+                offset_gemm(&a, &offsets, &src, q_len, None, &mut out, q_len);
             }
             let fwd = t0.elapsed().as_secs_f64();
             let t0 = std::time::Instant::now();

@@ -29,7 +29,7 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
-use crate::offset_gemm::{offset_dot, offset_gemm_packed, round_up, PackedRows};
+use crate::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
 use crate::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
@@ -285,7 +285,7 @@ impl Layer for Conv2d {
         out.par_chunks_mut(out_len).zip(z.par_chunks_mut(z_len)).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len)).for_each(
             |(((out, z), src), image)| {
                 this.fill_source(image, src);
-                offset_gemm_packed(&a, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
+                offset_gemm(&a, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
                 for f in 0..f_len {
                     for oy in 0..ho {
                         out[(f * ho + oy) * wo..][..wo].write_copy_of_slice(&z[f * p.q_len + oy * p.q_width..][..wo]);
@@ -357,7 +357,7 @@ impl Layer for Conv2d {
             offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, dk);
             if let (Some(dx), Some(a_back)) = (dx, &a_back) {
                 work.resize(rows * p.dx_q_len, 0.0);
-                offset_gemm_packed(a_back, &p.back_offsets, dzq, p.dx_q_len, None, work, p.dx_q_len);
+                offset_gemm(a_back, &p.back_offsets, dzq, p.dx_q_len, None, work, p.dx_q_len);
                 if p.shifted {
                     let pl = this.pad_top_left.1;
                     for ch in 0..c {
