@@ -19,8 +19,11 @@ setup:
 build:
 	$(CARGO) build --release --workspace
 
-# The test command of the README and of .ci/run.
+# The test command of the README and of .ci/run: formatting and lints first (they fail
+# fast), then every test.
 test: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
 
 # The whole default pipeline from a fresh clone, timed, ending with the report's path

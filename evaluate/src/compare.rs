@@ -11,7 +11,9 @@ use anyhow::{bail, Context, Result};
 use polars::functions::concat_df_diagonal;
 use polars::prelude::*;
 
-use crate::tables::{history_frame, read_history, write_parquet, History};
+use formats::History;
+
+use crate::tables::{history_frame, write_parquet};
 use crate::{Metrics, Staging};
 
 /// One evaluation directory, read back.
@@ -36,7 +38,7 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         .map(PathBuf::from)
         .or_else(|| Path::new(&metrics.model).parent().map(|d| d.join("history.parquet")))
         .filter(|p| p.is_file());
-    let history = history_path.as_deref().map(read_history).transpose()?;
+    let history = history_path.as_deref().map(History::read).transpose()?;
     let name = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -61,17 +63,16 @@ fn run_row(run: &Run) -> Result<DataFrame> {
         cols.push(Column::new("precision".into(), [b.precision]));
         cols.push(Column::new("best_f1".into(), [b.best_f1]));
     }
-    if let Some(h) = &run.history {
-        cols.push(Column::new("epochs".into(), [h.epoch.len() as u32]));
-        if let Some((i, e)) = h.best_epoch() {
-            cols.push(Column::new("best_epoch".into(), [e]));
-            cols.push(Column::new("best_val_loss".into(), [h.val_loss[i]]));
-            cols.push(Column::new("best_val_accuracy".into(), [h.val_accuracy[i]]));
+    if let (Some(h), Some(last)) = (&run.history, run.history.as_ref().and_then(|h| h.epochs.last())) {
+        cols.push(Column::new("epochs".into(), [h.epochs.len() as u32]));
+        if let Some(best) = h.best_epoch() {
+            cols.push(Column::new("best_epoch".into(), [best.epoch as i32]));
+            cols.push(Column::new("best_val_loss".into(), [best.val_loss]));
+            cols.push(Column::new("best_val_accuracy".into(), [best.val_accuracy]));
         }
-        cols.push(Column::new("final_loss".into(), [*h.loss.last().unwrap()]));
-        cols.push(Column::new("final_accuracy".into(), [*h.accuracy.last().unwrap()]));
-        let secs: f64 = h.seconds.iter().flatten().sum();
-        cols.push(Column::new("train_seconds".into(), [secs]));
+        cols.push(Column::new("final_loss".into(), [last.loss]));
+        cols.push(Column::new("final_accuracy".into(), [last.accuracy]));
+        cols.push(Column::new("train_seconds".into(), [h.seconds()]));
     }
     cols.push(Column::new("model".into(), [m.model.as_str()]));
     cols.push(Column::new("dir".into(), [run.dir.display().to_string()]));

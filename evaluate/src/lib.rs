@@ -17,10 +17,10 @@ use std::sync::Arc;
 use anyhow::{bail, Context, Result};
 use arrow::array::{FixedSizeListArray, Float32Array, Int32Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
-use common::{DatasetKind, DatasetReader};
+use formats::{DatasetKind, DatasetReader};
 use serde::{Deserialize, Serialize};
 
-use metrics::{Average, BinaryMetrics, ClassMetrics, Confused};
+use formats::metrics::{Average, BinaryMetrics, ClassMetrics, Confused};
 use model::{Classifier, ModelOptions, RowShape};
 
 /// Rows per inference batch unless `--batch-size` says otherwise: large enough
@@ -59,35 +59,7 @@ impl EvalOptions {
     }
 }
 
-/// `metrics.json` (docs/formats.md), plus a few fields describing the run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Metrics {
-    pub rows: usize,
-    pub classes: Vec<String>,
-    pub accuracy: f64,
-    pub log_loss: f64,
-    pub per_class: Vec<ClassMetrics>,
-    #[serde(rename = "macro")]
-    pub macro_avg: Average,
-    pub weighted: Average,
-    /// Rows = true class, columns = predicted class.
-    pub confusion: Vec<Vec<u64>>,
-    pub top_confused: Vec<Confused>,
-    pub binary: Option<BinaryMetrics>,
-    pub model: String,
-    pub data: String,
-    pub history: Option<String>,
-    /// How the dataset fed the model and which output was read.
-    pub input: String,
-    pub output: String,
-    /// `none`, or `softmax` / `sigmoid` when the output held raw scores (logits).
-    pub score_transform: String,
-    pub batch_size: usize,
-    pub threads: usize,
-    /// Inference time (ONNX Runtime calls plus feeding), and rows per second.
-    pub seconds: f64,
-    pub rows_per_second: f64,
-}
+pub use formats::metrics::Metrics;
 
 /// One evaluated run: the metrics and what the files are made from.
 #[derive(Debug, Clone)]
@@ -97,7 +69,7 @@ pub struct Evaluation {
     pub predicted: Vec<i32>,
     /// Row-major probabilities, `metrics.classes.len()` per row.
     pub scores: Vec<f32>,
-    pub history: Option<tables::History>,
+    pub history: Option<formats::History>,
 }
 
 /// Runs the model over the dataset and computes every figure; writes nothing.
@@ -134,7 +106,7 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
         }
         None => opts.model.parent().map(|d| d.join("history.parquet")).filter(|h| h.is_file()),
     };
-    let history = history_path.as_deref().map(tables::read_history).transpose()?;
+    let history = history_path.as_deref().map(formats::History::read).transpose()?;
 
     let mut classifier = Classifier::open(&opts.model, &rows, &dataset, &opts.model_options)?;
     let mut out = classifier.predict(reader)?;
@@ -375,7 +347,7 @@ fn write_predictions(ev: &Evaluation, path: &Path) -> Result<()> {
             Arc::new(scores),
         ],
     )?;
-    common::io::write_batches(path, schema, &[batch], None)?;
+    formats::io::write_batches(path, schema, &[batch], None)?;
     Ok(())
 }
 

@@ -104,5 +104,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    common::exit_status(run(Cli::parse()))
+    formats::exit_status(run(Cli::parse()))
 }

@@ -4,77 +4,13 @@
 //! `zero_division=0`, `roc_auc_score`) and Keras (log-loss clips probabilities to
 //! `[1e-7, 1 − 1e-7]`, Keras's `epsilon()`), so figures can be checked against either.
 
-use serde::{Deserialize, Serialize};
-
 /// Keras's `epsilon()`: probabilities are clipped to `[EPS, 1 − EPS]` before the log.
 pub const LOG_LOSS_EPS: f64 = 1e-7;
 
 /// How many confused pairs `metrics.json` lists.
 pub const TOP_CONFUSED: usize = 10;
 
-/// Precision, recall, F1 and support of one class.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClassMetrics {
-    pub class: String,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    pub support: u64,
-}
-
-/// An average of per-class figures.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Average {
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-}
-
-/// One off-diagonal cell of the confusion matrix.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Confused {
-    #[serde(rename = "true")]
-    pub true_class: String,
-    pub predicted: String,
-    pub count: u64,
-}
-
-impl Confused {
-    /// "5 predicted as 3: 22 times".
-    pub fn sentence(&self) -> String {
-        let times = if self.count == 1 { "time" } else { "times" };
-        format!("{} predicted as {}: {} {times}", self.true_class, self.predicted, self.count)
-    }
-}
-
-/// The binary-classification figures (positive class = index 1).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BinaryMetrics {
-    pub positive_class: String,
-    pub roc_auc: f64,
-    /// The threshold on P(positive) used for `predicted` (`--threshold`, default 0.5).
-    pub threshold: f64,
-    pub precision: f64,
-    pub recall: f64,
-    pub f1: f64,
-    /// The threshold that maximises F1 over all distinct scores, and that F1.
-    pub best_f1_threshold: f64,
-    pub best_f1: f64,
-    /// The recall target (`--min-recall`), the largest threshold reaching it and
-    /// the precision there (null without a target).
-    pub min_recall: Option<f64>,
-    pub threshold_for_min_recall: Option<f64>,
-    pub precision_at_min_recall: Option<f64>,
-    /// The ROC curve: false and true positive rates and the threshold of each point
-    /// (one per distinct score, after a first point (0, 0) at threshold +∞). Drawn in
-    /// `roc.png`, left out of `metrics.json` (one point per row).
-    #[serde(skip, default)]
-    pub roc_fpr: Vec<f64>,
-    #[serde(skip, default)]
-    pub roc_tpr: Vec<f64>,
-    #[serde(skip, default)]
-    pub roc_thresholds: Vec<f64>,
-}
+pub use formats::metrics::{Average, BinaryMetrics, ClassMetrics, Confused};
 
 /// `confusion[true][predicted]` counts.
 pub fn confusion_matrix(labels: &[i32], predicted: &[i32], classes: usize) -> Vec<Vec<u64>> {

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
-use common::dataset::{batch_features, batch_images, batch_labels};
-use common::{DatasetKind, DatasetReader};
+use formats::dataset::{batch_features, batch_images, batch_labels};
+use formats::{DatasetKind, DatasetReader};
 use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
@@ -153,7 +153,7 @@ fn describe_type(t: &ValueType) -> String {
 impl Classifier {
     /// Loads the model and matches its input to `rows` and its output to class scores.
     pub fn open(path: &Path, rows: &RowShape, dataset: &str, opts: &ModelOptions) -> Result<Self> {
-        let env = common::runtime::environment()?;
+        let env = runtime::environment()?;
         if !path.is_file() {
             bail!("model {} does not exist", path.display());
         }
@@ -281,7 +281,7 @@ impl Classifier {
     pub fn predict(&mut self, reader: DatasetReader) -> Result<Scores> {
         let what = reader.describe();
         let kind = reader.kind()?;
-        let bar = common::progress::bar(reader.rows() as u64, "rows");
+        let bar = formats::progress::bar(reader.rows() as u64, "rows");
         if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }

@@ -13,7 +13,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use crate::metrics::BinaryMetrics;
-use crate::tables::History;
+use formats::History;
 use crate::Metrics;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
@@ -144,25 +144,30 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
     root.fill(&WHITE).map_err(err(path))?;
     let best = h.best_epoch();
     let heading = match best {
-        Some((i, e)) if h.has_validation() => format!(
-            "Training curves: best epoch {e} (val_loss {:.4}, val_accuracy {:.4})",
-            h.val_loss[i].unwrap_or(f64::NAN),
-            h.val_accuracy[i].unwrap_or(f64::NAN)
+        Some(b) if h.has_validation() => format!(
+            "Training curves: best epoch {} (val_loss {:.4}, val_accuracy {:.4})",
+            b.epoch,
+            b.val_loss.unwrap_or(f64::NAN),
+            b.val_accuracy.unwrap_or(f64::NAN)
         ),
-        Some((i, e)) => format!("Training curves: best epoch {e} (loss {:.4}; no validation)", h.loss[i]),
+        Some(b) => format!("Training curves: best epoch {} (loss {:.4}; no validation)", b.epoch, b.loss),
         None => "Training curves".into(),
     };
+    let column = |f: fn(&formats::EpochRecord) -> f64| h.epochs.iter().map(f).collect::<Vec<f64>>();
+    let optional = |f: fn(&formats::EpochRecord) -> Option<f64>| h.epochs.iter().map(f).collect::<Vec<_>>();
+    let (loss, accuracy) = (column(|r| r.loss), column(|r| r.accuracy));
+    let (val_loss, val_accuracy) = (optional(|r| r.val_loss), optional(|r| r.val_accuracy));
+    let epochs: Vec<f64> = h.epochs.iter().map(|r| r.epoch as f64).collect();
     let (top, body) = root.split_vertically(40);
     top.draw_text(&heading, &(FAMILY, 18).into_font().color(&BLACK), (12, 12)).map_err(err(path))?;
     let panels = body.split_evenly((1, 2));
-    let first = *h.epoch.first().unwrap_or(&1) as f64;
-    let last = *h.epoch.last().unwrap_or(&1) as f64;
+    let first = *epochs.first().unwrap_or(&1.0);
+    let last = *epochs.last().unwrap_or(&1.0);
     let x_range = (first - 0.5)..(last.max(first + 1.0) + 0.5);
-    let epochs: Vec<f64> = h.epoch.iter().map(|&e| e as f64).collect();
 
     for (panel, (name, train, val)) in panels.iter().zip([
-        ("loss", &h.loss, &h.val_loss),
-        ("accuracy", &h.accuracy, &h.val_accuracy),
+        ("loss", &loss, &val_loss),
+        ("accuracy", &accuracy, &val_accuracy),
     ]) {
         let (lo, hi) = padded_range(train.iter().copied().chain(val.iter().flatten().copied()), false);
         let mut chart = ChartBuilder::on(panel)
@@ -176,7 +181,7 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
             .configure_mesh()
             .x_desc("epoch")
             .y_desc(name)
-            .x_labels(h.epoch.len().min(12) + 1)
+            .x_labels(epochs.len().min(12) + 1)
             .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { String::new() })
             .label_style((FAMILY, 12))
             .axis_desc_style((FAMILY, 13))
@@ -204,8 +209,8 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
                 .draw_series(val_pts.iter().map(|&p| Circle::new(p, 3, ORANGE.filled())))
                 .map_err(err(path))?;
         }
-        if let Some((_, e)) = best {
-            let e = e as f64;
+        if let Some(b) = best {
+            let e = b.epoch as f64;
             chart
                 .draw_series(DashedLineSeries::new(vec![(e, lo), (e, hi)], 6, 4, RED.mix(0.8).stroke_width(2)))
                 .map_err(err(path))?

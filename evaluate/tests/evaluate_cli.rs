@@ -373,7 +373,7 @@ fn compare_stacks_runs_into_a_leaderboard() {
 fn labels_from_model_matches_class_names() {
     // The binary dataset with its class order reversed: ["zero", "other"], labels flipped.
     let dir = tempfile::tempdir().unwrap();
-    let mut ds = common::read_image_dataset(&fixture("binary-200.parquet")).unwrap();
+    let mut ds = formats::read_image_dataset(&fixture("binary-200.parquet")).unwrap();
     ds.meta.classes = vec!["zero".into(), "other".into()];
     for l in ds.labels.iter_mut() {
         *l = 1 - *l;

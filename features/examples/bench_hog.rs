@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use common::{ImageDataset, ImageMeta};
+use formats::{ImageDataset, ImageMeta};
 use features::{hog_batch, BlockNorm, Hog, HogParams, Size2};
 
 fn read_idx_images(path: &PathBuf) -> Result<(usize, usize, Vec<u8>)> {

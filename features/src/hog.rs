@@ -35,115 +35,13 @@
 //! 511² entries against the direct computation). Everything else works on
 //! per-thread scratch buffers reused from image to image.
 
-use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::{bail, Result};
+pub use params::{BlockNorm, HogParams, Size2};
 
 /// scikit-image's block normalisation epsilon.
 const EPS: f64 = 1e-5;
-
-/// How each block of cells is normalised (`block_norm` in scikit-image).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BlockNorm {
-    L1,
-    L1Sqrt,
-    L2,
-    L2Hys,
-}
-
-impl BlockNorm {
-    pub const NAMES: &'static str = "L1, L1-sqrt, L2 or L2-Hys";
-
-    pub fn name(self) -> &'static str {
-        match self {
-            BlockNorm::L1 => "L1",
-            BlockNorm::L1Sqrt => "L1-sqrt",
-            BlockNorm::L2 => "L2",
-            BlockNorm::L2Hys => "L2-Hys",
-        }
-    }
-}
-
-impl fmt::Display for BlockNorm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for BlockNorm {
-    type Err = anyhow::Error;
-
-    /// scikit-image's spelling, exactly (it is case-sensitive too).
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "L1" => BlockNorm::L1,
-            "L1-sqrt" => BlockNorm::L1Sqrt,
-            "L2" => BlockNorm::L2,
-            "L2-Hys" => BlockNorm::L2Hys,
-            other => bail!("unknown block norm {other:?}: expected {}", Self::NAMES),
-        })
-    }
-}
-
-/// A (rows, columns) pair such as `pixels_per_cell`, written `RxC` (or `N` for `NxN`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Size2 {
-    pub rows: usize,
-    pub cols: usize,
-}
-
-impl Size2 {
-    pub const fn new(rows: usize, cols: usize) -> Self {
-        Self { rows, cols }
-    }
-
-    /// Parses `RxC` or `N`; `what` names the flag in errors.
-    pub fn parse(s: &str, what: &str) -> Result<Self> {
-        let parse_one = |p: &str| -> Result<usize> {
-            match p.trim().parse::<usize>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => bail!("{what} {s:?} is not valid: expected ROWSxCOLS of whole numbers ≥ 1, e.g. 8x8"),
-            }
-        };
-        match s.split_once(['x', 'X']) {
-            Some((r, c)) => Ok(Self::new(parse_one(r)?, parse_one(c)?)),
-            None => {
-                let n = parse_one(s)?;
-                Ok(Self::new(n, n))
-            }
-        }
-    }
-}
-
-impl fmt::Display for Size2 {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}x{}", self.rows, self.cols)
-    }
-}
-
-/// The parameters of `skimage.feature.hog`, with its defaults.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HogParams {
-    pub orientations: usize,
-    pub pixels_per_cell: Size2,
-    pub cells_per_block: Size2,
-    pub block_norm: BlockNorm,
-    pub transform_sqrt: bool,
-}
-
-impl Default for HogParams {
-    fn default() -> Self {
-        Self {
-            orientations: 9,
-            pixels_per_cell: Size2::new(8, 8),
-            cells_per_block: Size2::new(3, 3),
-            block_norm: BlockNorm::L2Hys,
-            transform_sqrt: false,
-        }
-    }
-}
 
 /// Where every number of a descriptor comes from, for one image size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,19 +55,11 @@ pub struct HogLayout {
     pub dim: usize,
 }
 
-impl HogParams {
+impl HogLayout {
     /// Checks the parameters against an image size and works out the descriptor layout.
-    pub fn layout(&self, height: usize, width: usize, channels: usize) -> Result<HogLayout> {
-        let (ppc, cpb) = (self.pixels_per_cell, self.cells_per_block);
-        if self.orientations == 0 {
-            bail!("orientations must be at least 1 (got 0)");
-        }
-        if self.orientations > 254 {
-            bail!("orientations must be at most 254 (got {})", self.orientations);
-        }
-        if ppc.rows == 0 || ppc.cols == 0 || cpb.rows == 0 || cpb.cols == 0 {
-            bail!("pixels per cell ({ppc}) and cells per block ({cpb}) must be at least 1x1");
-        }
+    pub fn new(params: &HogParams, height: usize, width: usize, channels: usize) -> Result<HogLayout> {
+        let (ppc, cpb) = (params.pixels_per_cell, params.cells_per_block);
+        params.validate()?;
         if channels == 0 || height == 0 || width == 0 {
             bail!("images of {height}x{width}x{channels} pixels hold nothing to describe");
         }
@@ -184,7 +74,7 @@ impl HogParams {
             );
         }
         let blocks = Size2::new(cells.rows - cpb.rows + 1, cells.cols - cpb.cols + 1);
-        let dim = blocks.rows * blocks.cols * cpb.rows * cpb.cols * self.orientations;
+        let dim = blocks.rows * blocks.cols * cpb.rows * cpb.cols * params.orientations;
         Ok(HogLayout { height, width, channels, cells, blocks, dim })
     }
 }
@@ -302,7 +192,7 @@ pub struct Hog {
 
 impl Hog {
     pub fn new(params: HogParams, height: usize, width: usize, channels: usize) -> Result<Self> {
-        let layout = params.layout(height, width, channels)?;
+        let layout = HogLayout::new(&params, height, width, channels)?;
         let edges = bin_edges(params.orientations);
         let table = (!params.transform_sqrt).then(|| Arc::new(GradientTable::new(&edges)));
         let mut value_of = [0.0; 256];
@@ -526,27 +416,24 @@ mod tests {
     #[test]
     fn layout_errors_are_clear() {
         let p = HogParams { pixels_per_cell: Size2::new(32, 32), ..Default::default() };
-        let e = p.layout(28, 28, 1).unwrap_err().to_string();
+        let e = HogLayout::new(&p, 28, 28, 1).unwrap_err().to_string();
         assert!(e.contains("cell of 32x32 pixels is larger than the 28x28 images"), "{e}");
         let p = HogParams { orientations: 0, ..Default::default() };
-        assert!(p.layout(28, 28, 1).unwrap_err().to_string().contains("orientations must be at least 1"));
+        assert!(HogLayout::new(&p, 28, 28, 1).unwrap_err().to_string().contains("orientations must be at least 1"));
         let p = HogParams { pixels_per_cell: Size2::new(10, 10), ..Default::default() };
-        let e = p.layout(28, 28, 1).unwrap_err().to_string();
+        let e = HogLayout::new(&p, 28, 28, 1).unwrap_err().to_string();
         assert!(e.contains("block of 3x3 cells is larger than the 2x2 grid"), "{e}");
         assert!("l2".parse::<BlockNorm>().unwrap_err().to_string().contains("unknown block norm \"l2\""));
-        assert_eq!(Size2::parse("4x7", "x").unwrap(), Size2::new(4, 7));
-        assert_eq!(Size2::parse("5", "x").unwrap(), Size2::new(5, 5));
-        assert!(Size2::parse("0x4", "--pixels-per-cell").is_err());
     }
 
     #[test]
     fn dimension_formula() {
         let p = HogParams { orientations: 8, pixels_per_cell: Size2::new(4, 4), cells_per_block: Size2::new(1, 1), ..Default::default() };
-        assert_eq!(p.layout(28, 28, 1).unwrap().dim, 392);
+        assert_eq!(HogLayout::new(&p, 28, 28, 1).unwrap().dim, 392);
         let p = HogParams { orientations: 9, pixels_per_cell: Size2::new(7, 7), cells_per_block: Size2::new(2, 2), ..Default::default() };
-        assert_eq!(p.layout(28, 28, 1).unwrap().dim, 3 * 3 * 2 * 2 * 9);
+        assert_eq!(HogLayout::new(&p, 28, 28, 1).unwrap().dim, 3 * 3 * 2 * 2 * 9);
         let p = HogParams { orientations: 6, pixels_per_cell: Size2::new(4, 6), cells_per_block: Size2::new(2, 3), ..Default::default() };
         // 30x40: 7x6 cells, 6x4 blocks.
-        assert_eq!(p.layout(30, 40, 3).unwrap().dim, 6 * 4 * 2 * 3 * 6);
+        assert_eq!(HogLayout::new(&p, 30, 40, 3).unwrap().dim, 6 * 4 * 2 * 3 * 6);
     }
 }

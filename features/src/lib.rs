@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use arrow::array::RecordBatch;
-use common::dataset::{batch_images, batch_labels, feature_batch, feature_schema, IMAGE};
-use common::{DatasetReader, DatasetWriter, FeatureMeta, ImageMeta};
+use formats::dataset::{batch_images, batch_labels, feature_batch, feature_schema, IMAGE};
+use formats::{DatasetReader, DatasetWriter, FeatureMeta, ImageMeta};
 use rayon::prelude::*;
 use serde_json::json;
 
@@ -107,7 +107,7 @@ fn stream_features(
     mut make: impl FnMut(&[i32], &[u8], &mut Vec<f32>) -> Result<()>,
 ) -> Result<usize> {
     let what = reader.describe();
-    let bar = common::progress::bar(reader.rows() as u64, "images");
+    let bar = formats::progress::bar(reader.rows() as u64, "images");
     let mut writer = DatasetWriter::create(output, feature_schema(meta), None)?;
     let (send, receive) = sync_channel::<RecordBatch>(1);
     let rows = std::thread::scope(|scope| -> Result<usize> {
@@ -192,7 +192,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
         }
         for (i, png) in pictures.iter().enumerate() {
             let path = dir.join(format!("hog-{i:05}.png"));
-            common::atomic::write_bytes(&path, png)?;
+            formats::atomic::write_bytes(&path, png)?;
             written.push(path);
         }
     }

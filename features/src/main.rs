@@ -24,16 +24,16 @@ enum Command {
         #[arg(long = "out", value_name = "P")]
         output: PathBuf,
         /// Number of orientation bins over 0–180°.
-        #[arg(long, default_value_t = 9)]
+        #[arg(long, default_value_t = HogParams::DEFAULT.orientations)]
         orientations: usize,
         /// Cell size in pixels, ROWSxCOLS (or N for NxN).
-        #[arg(long, default_value = "8x8", value_name = "RxC")]
+        #[arg(long, default_value_t = HogParams::DEFAULT.pixels_per_cell.to_string(), value_name = "RxC")]
         pixels_per_cell: String,
         /// Block size in cells, ROWSxCOLS (or N for NxN).
-        #[arg(long, default_value = "3x3", value_name = "RxC")]
+        #[arg(long, default_value_t = HogParams::DEFAULT.cells_per_block.to_string(), value_name = "RxC")]
         cells_per_block: String,
         /// Block normalisation: L1, L1-sqrt, L2 or L2-Hys.
-        #[arg(long, default_value = "L2-Hys", value_name = "NORM")]
+        #[arg(long, default_value_t = HogParams::DEFAULT.block_norm.to_string(), value_name = "NORM")]
         block_norm: String,
         /// Take the square root of every pixel value first (power-law compression).
         #[arg(long)]
@@ -67,13 +67,17 @@ fn run(cli: Cli) -> Result<()> {
             visualize,
             visualize_out,
         } => {
+            // The flags are strings so that a bad value is one `error:` line (exit 1) naming
+            // the flag, like every other refusal; the parsing is `params`'s.
+            let size = |flag: &str, value: &str| value.parse::<Size2>().map_err(|e| anyhow::anyhow!("{flag} {e}"));
             let params = HogParams {
                 orientations,
-                pixels_per_cell: Size2::parse(&pixels_per_cell, "--pixels-per-cell")?,
-                cells_per_block: Size2::parse(&cells_per_block, "--cells-per-block")?,
+                pixels_per_cell: size("--pixels-per-cell", &pixels_per_cell)?,
+                cells_per_block: size("--cells-per-block", &cells_per_block)?,
                 block_norm: block_norm.parse::<BlockNorm>()?,
                 transform_sqrt,
             };
+            params.validate()?;
             let opts = HogOptions { params, visualize, visualize_out };
             let s = features::run_hog(&input, &output, &opts)?;
             eprintln!(
@@ -97,5 +101,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    common::exit_status(run(Cli::parse()))
+    formats::exit_status(run(Cli::parse()))
 }

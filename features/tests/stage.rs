@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{read_feature_dataset, FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
+use formats::{read_feature_dataset, FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
 use features::{run_hog, run_pixels, Hog, HogOptions, HogParams, Size2};
 
 /// A small image dataset with deterministic, varied pixels.

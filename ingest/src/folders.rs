@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use arrow::array::{ArrayRef, FixedSizeBinaryArray, Int32Array, RecordBatch, StringArray};
 use arrow::buffer::Buffer;
-use common::{image_schema, DatasetWriter, ImageMeta};
+use formats::{image_schema, DatasetWriter, ImageMeta};
 use rayon::prelude::*;
 
 use crate::resize::{luma601, resize};
@@ -256,7 +256,7 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
     }
     let listing = list_tree(&opts.root)?;
     let synthetic = is_synthetic_tree(&opts.root);
-    let bar = opts.progress.then(|| common::progress::bar(listing.files.len() as u64, "images"));
+    let bar = opts.progress.then(|| formats::progress::bar(listing.files.len() as u64, "images"));
     let results: Vec<Result<Vec<u8>, String>> = listing
         .files
         .par_iter()

@@ -19,7 +19,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use arrow::array::{ArrayRef, FixedSizeBinaryArray, Int32Array, RecordBatch};
 use arrow::buffer::Buffer;
-use common::{image_schema, DatasetWriter, ImageMeta};
+use formats::{image_schema, DatasetWriter, ImageMeta};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
@@ -325,7 +325,7 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
         Some(p) => Some(DatasetWriter::create(p, schema.clone(), opts.rows_per_file)?),
         None => None,
     };
-    let bar = opts.progress.then(|| common::progress::bar(n as u64, "images"));
+    let bar = opts.progress.then(|| formats::progress::bar(n as u64, "images"));
     let image_len = height * width;
     // Chunks of ~8 MB, at least one image.
     let chunk_rows = (BATCH_ROWS.min((8 << 20) / image_len.max(1))).max(1);

@@ -17,14 +17,15 @@ pub use folders::{run_folders, FolderOptions, FolderSummary};
 pub use idx::{run_idx, IdxOptions, IdxSummary};
 pub use synth::{run_synth, SynthOptions, SynthSummary};
 
-/// Parses `HxW` (e.g. `128x128`) into (height, width).
+/// Largest side `--size` accepts.
+pub const MAX_SIDE: usize = 16384;
+
+/// Parses `HxW` (e.g. `128x128`, or `N` for `NxN`) into (height, width), sides 1..=[`MAX_SIDE`].
 pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
-    let (h, w) = s
-        .split_once(['x', 'X'])
-        .ok_or_else(|| format!("size {s:?} is not HxW (e.g. 128x128)"))?;
-    let parse = |t: &str| t.trim().parse::<usize>().ok().filter(|&v| v > 0 && v <= 16384);
-    match (parse(h), parse(w)) {
-        (Some(h), Some(w)) => Ok((h, w)),
-        _ => Err(format!("size {s:?} is not HxW with sides 1..=16384 (e.g. 128x128)")),
+    let bad = || format!("size {s:?} is not HxW with sides 1..={MAX_SIDE} (e.g. 128x128)");
+    let size: params::Size2 = s.parse().map_err(|_| bad())?;
+    if size.rows > MAX_SIDE || size.cols > MAX_SIDE {
+        return Err(bad());
     }
+    Ok(size.pair())
 }

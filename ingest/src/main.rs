@@ -104,7 +104,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    common::exit_status(run(Cli::parse()))
+    formats::exit_status(run(Cli::parse()))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

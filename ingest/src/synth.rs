@@ -126,7 +126,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
         bail!("--train, --val and --test are all 0: nothing to generate");
     }
     refuse_foreign_directory(&opts.out)?;
-    let out = common::AtomicPath::new(&opts.out)?;
+    let out = formats::AtomicPath::new(&opts.out)?;
     let tmp = out.temp().to_path_buf();
     let mut jobs = Vec::new();
     for (split, &count) in counts.iter().enumerate() {
@@ -140,7 +140,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
             jobs.extend((0..class_count).map(|index| Job { split, class, index }));
         }
     }
-    let bar = opts.progress.then(|| common::progress::bar(jobs.len() as u64, "images"));
+    let bar = opts.progress.then(|| formats::progress::bar(jobs.len() as u64, "images"));
     let made: Vec<(u64, bool, bool)> = jobs
         .par_iter()
         .map(|&job| -> Result<(u64, bool, bool)> {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use common::read_image_dataset;
+use formats::read_image_dataset;
 use ingest::{run_folders, run_synth, FolderOptions, SynthOptions};
 
 fn jpeg(w: u16, h: u16, color: jpeg_encoder::ColorType, pixel: &dyn Fn(usize, usize) -> Vec<u8>, progressive: bool) -> Vec<u8> {
@@ -119,7 +119,7 @@ fn rgb_output_and_rows_per_file_directory() {
     o.width = 12;
     o.rows_per_file = Some(4);
     run_folders(&o).unwrap();
-    assert_eq!(common::list_parts(&out).unwrap().len(), 3);
+    assert_eq!(formats::list_parts(&out).unwrap().len(), 3);
     let ds = read_image_dataset(&out).unwrap();
     assert_eq!((ds.len(), ds.meta.height, ds.meta.width, ds.meta.channels), (9, 8, 12, 3));
     // b_rgb.jpg is pure red; b_rgba.png pure green; gray files have R = G = B.

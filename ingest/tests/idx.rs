@@ -4,7 +4,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use common::read_image_dataset;
+use formats::read_image_dataset;
 use ingest::{run_idx, IdxOptions};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
@@ -98,7 +98,7 @@ fn class_names_and_rows_per_file_directory() {
     o.rows_per_file = Some(10);
     o.classes = Some(vec!["a".into(), "b".into(), "c".into()]);
     run_idx(&o).unwrap();
-    let parts = common::list_parts(&o.out).unwrap();
+    let parts = formats::list_parts(&o.out).unwrap();
     let names: Vec<_> = parts.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]);
     let ds = read_image_dataset(&o.out).unwrap();

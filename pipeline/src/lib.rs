@@ -1,14 +1,15 @@
-//! `pipeline`: the manifest (`pipeline.toml`, parsed by [`common::manifest`]) as
+//! `pipeline`: the manifest (`pipeline.toml`, parsed by [`crate::manifest`]) as
 //! make rules ([`make`]), and the lab report written from the stage outputs
 //! ([`report`]). See `docs/pipeline.md`.
 
 pub mod make;
+pub mod manifest;
 pub mod report;
 
 use std::path::Path;
 
 use anyhow::Result;
-use common::manifest::Manifest;
+use crate::manifest::Manifest;
 
 /// `pipeline make`: checks the manifest, writes the changed parameter files and
 /// returns the make fragment. `fragment_out` is where the caller will put it

@@ -43,12 +43,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Make { manifest, out } => {
             let fragment = pipeline::make_fragment(&manifest, out.as_deref())?;
             match out {
-                Some(path) => common::atomic::write_bytes(&path, fragment.as_bytes())?,
+                Some(path) => formats::atomic::write_bytes(&path, fragment.as_bytes())?,
                 None => print!("{fragment}"),
             }
         }
         Command::Report { manifest, out } => {
-            let m = common::manifest::Manifest::load(&manifest)?;
+            let m = crate::manifest::Manifest::load(&manifest)?;
             let summary = pipeline::report::write_report(&m, &out)?;
             eprintln!("{summary}");
         }
@@ -57,5 +57,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    common::exit_status(run(Cli::parse()))
+    formats::exit_status(run(Cli::parse()))
 }

@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use common::manifest::{spec_toml, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, Trainer};
+use crate::manifest::{spec_toml, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, Trainer};
 
 /// The stage binaries the rules call, as `$(BIN)/NAME` (the Makefile sets `BIN`).
 pub const STAGE_BINARIES: &[&str] = &["ingest", "features", "train", "evaluate", "pipeline"];
@@ -215,7 +215,7 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
             args.extend(f.method.args());
             // The report shows what HOG captured: pictures of a few images of one split
             // (the first the dataset lists, `train` for an IDX dataset), written beside it.
-            if matches!(f.method, FeatureMethod::Hog { .. }) && hog_pictures_split(m, f).as_deref() == Some(split.as_str()) {
+            if matches!(f.method, FeatureMethod::Hog(_)) && hog_pictures_split(m, f).as_deref() == Some(split.as_str()) {
                 args.extend(["--visualize".into(), HOG_PICTURES.to_string(), "--visualize-out".into(), s(&hog_pictures_dir(m, &f.name))]);
             }
             let cmds = vec![command("features", &args)];
@@ -296,11 +296,11 @@ fn run_rules(m: &Manifest, run: &Run) -> Result<(Rule, Rule, Vec<SpecFile>)> {
     args.extend(["--out".into(), s(&model_dir)]);
     cmds = vec![command("train", &args)];
     match &run.trainer {
-        Trainer::Network { spec } => {
+        Trainer::Network { table, .. } => {
             // The command goes in as a comment: a changed input path re-runs the run too.
             let mut header = vec![format!("model spec of run `{}`, written by `pipeline make` from {}; edit the manifest, not this file", run.name, m.file.display())];
             header.extend(cmds.iter().map(|c| format!("$ {c}")));
-            spec_files.push(SpecFile { path: stamp.clone(), content: spec_toml(spec, &header)? });
+            spec_files.push(SpecFile { path: stamp.clone(), content: spec_toml(table, &header)? });
         }
         Trainer::Baseline { .. } => spec_files.push(SpecFile { path: stamp.clone(), content: cmds.join("\n") + "\n" }),
     }
@@ -401,7 +401,7 @@ pub fn write_spec_files(plan: &MakePlan) -> Result<usize> {
         if std::fs::read_to_string(&f.path).ok().as_deref() == Some(f.content.as_str()) {
             continue;
         }
-        common::atomic::write_bytes(&f.path, f.content.as_bytes())
+        formats::atomic::write_bytes(&f.path, f.content.as_bytes())
             .with_context(|| format!("cannot write the parameter file {}", f.path.display()))?;
         written += 1;
     }

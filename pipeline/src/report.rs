@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use arrow::array::{Array, Float64Array};
 use arrow::datatypes::DataType;
-use common::manifest::{DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, RunInput, Trainer};
+use crate::manifest::{DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, RunInput, Trainer};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde_json::Value;
 
@@ -394,7 +394,7 @@ fn describe_input(m: &Manifest, run: &Run) -> String {
             let fs = m.feature_set(f).expect("checked at parse");
             let params = match &fs.method {
                 FeatureMethod::Pixels => "pixels scaled to [0, 1]".to_string(),
-                FeatureMethod::Hog { .. } => {
+                FeatureMethod::Hog(_) => {
                     let a = fs.method.args();
                     format!("HOG {}", a.chunks(2).map(|c| c.join(" ")).collect::<Vec<_>>().join(", ").replace("--", ""))
                 }
@@ -423,7 +423,7 @@ fn hog_sets_of<'a>(m: &'a Manifest, runs: &[String]) -> Vec<&'a FeatureSet> {
     for name in runs {
         let Some(RunInput::Features(f)) = m.run(name).map(|r| &r.input) else { continue };
         let Some(fs) = m.feature_set(f) else { continue };
-        if matches!(fs.method, FeatureMethod::Hog { .. }) && !sets.iter().any(|s| s.name == fs.name) {
+        if matches!(fs.method, FeatureMethod::Hog(_)) && !sets.iter().any(|s| s.name == fs.name) {
             sets.push(fs);
         }
     }
@@ -659,7 +659,7 @@ fn run_detail(m: &Manifest, run: &Run, out: &RunOutputs, report_tmp: &Path, doc:
 /// Writes `out_dir/index.md`, `out_dir/index.html` and `out_dir/img/`, replacing
 /// the directory as a whole. Returns a one-line summary for the terminal.
 pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
-    let tmp = common::AtomicPath::new(out_dir)?;
+    let tmp = formats::AtomicPath::new(out_dir)?;
     std::fs::create_dir_all(tmp.temp().join("img")).with_context(|| format!("cannot create {}", tmp.temp().display()))?;
     let outputs: Vec<(Run, RunOutputs)> = m.runs.iter().map(|r| (r.clone(), read_run(m, r))).collect();
     let find = |name: &str| outputs.iter().find(|(r, _)| r.name == name).expect("run of the manifest");

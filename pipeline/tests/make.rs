@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::manifest::Manifest;
+use pipeline::manifest::Manifest;
 use pipeline::make;
 
 const SMALL: &str = r#"

@@ -2,7 +2,8 @@
 
 use std::path::Path;
 
-use common::manifest::{DatasetSource, FeatureMethod, FolderRoot, Manifest, RunInput, Trainer};
+use params::{HogParams, Size2};
+use pipeline::manifest::{DatasetSource, FeatureMethod, FolderRoot, Manifest, RunInput, Trainer};
 
 fn parse(text: &str) -> anyhow::Result<Manifest> {
     Manifest::parse(text, Path::new("pipeline.toml"))
@@ -120,7 +121,7 @@ fn default_manifest_expands_the_lab() {
     assert_eq!(exps, ["mlp", "hog-mlp", "cnn", "pneumonia", "logistic-pixels", "logistic-hog"]);
 
     let spec = |run: &str| match &m.run(run).unwrap().trainer {
-        Trainer::Network { spec } => spec.clone(),
+        Trainer::Network { table, .. } => table.clone(),
         _ => panic!("{run} is not a network"),
     };
     assert_eq!(spec("mlp-epochs40")["epochs"].as_integer(), Some(40));
@@ -146,7 +147,12 @@ fn default_manifest_expands_the_lab() {
     assert_eq!(fs.derived_from.as_deref(), Some("hog"));
     assert_eq!(
         fs.method,
-        FeatureMethod::Hog { orientations: Some(8), pixels_per_cell: Some((7, 7)), cells_per_block: Some((1, 1)), block_norm: None, transform_sqrt: false }
+        FeatureMethod::Hog(HogParams {
+            orientations: 8,
+            pixels_per_cell: Size2::square(7),
+            cells_per_block: Size2::square(1),
+            ..HogParams::DEFAULT
+        })
     );
     assert_eq!(fs.method.args(), ["--orientations", "8", "--pixels-per-cell", "7x7", "--cells-per-block", "1x1"]);
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use arrow::array::{Float64Array, Int32Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
-use common::manifest::Manifest;
+use pipeline::manifest::Manifest;
 use parquet::arrow::ArrowWriter;
 use pipeline::report;
 

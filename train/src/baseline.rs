@@ -16,8 +16,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use common::onnx::{Activation, GraphBuilder};
-use common::AnyDataset;
+use onnx::{Activation, GraphBuilder};
+use formats::AnyDataset;
 use linfa::traits::Fit;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
@@ -236,12 +236,12 @@ pub struct BaselineFigures {
 /// [`run_baseline`] with explicit solver settings; returns the figures it wrote.
 pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, config: &BaselineConfig) -> Result<BaselineFigures> {
     let train_what = format!("training set {}", train.display());
-    let train_data = common::read_any_dataset(train).with_context(|| format!("cannot read the {train_what}"))?;
+    let train_data = formats::read_any_dataset(train).with_context(|| format!("cannot read the {train_what}"))?;
     let train_data = DesignMatrix::from_dataset(&train_data, &train_what)?;
     let val_data = match val {
         Some(path) => {
             let what = format!("validation set {}", path.display());
-            let data = common::read_any_dataset(path).with_context(|| format!("cannot read the {what}"))?;
+            let data = formats::read_any_dataset(path).with_context(|| format!("cannot read the {what}"))?;
             let data = DesignMatrix::from_dataset(&data, &what)?;
             if data.input != train_data.input {
                 bail!("the {what} holds {} but the training set holds {}", data.input.describe(), train_data.input.describe());
@@ -292,9 +292,9 @@ pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, confi
     };
 
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
-    common::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
-    common::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-    common::atomic::write_bytes(&out_dir.join("summary.txt"), text.as_bytes())?;
+    formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
+    formats::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    formats::atomic::write_bytes(&out_dir.join("summary.txt"), text.as_bytes())?;
     crate::output::write_history(&out_dir.join("history.parquet"), &history)?;
     Ok(figures)
 }

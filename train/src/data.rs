@@ -2,7 +2,7 @@
 //! exported graph does), features stay float32.
 
 use anyhow::{bail, Result};
-use common::AnyDataset;
+use formats::AnyDataset;
 
 use crate::model::InputKind;
 use crate::tensor::{batch_shape, Tensor};

@@ -1,21 +1,11 @@
-//! The trained model as ONNX, through `common::onnx::GraphBuilder`: the layers'
+//! The trained model as ONNX, through `onnx::GraphBuilder`: the layers'
 //! weights are already in Keras layout, so each layer maps onto one builder call.
 
 use anyhow::Result;
-use common::onnx::{self, GraphBuilder};
+use onnx::GraphBuilder;
 
-use crate::layers::{Activation, ExportOp};
+use crate::layers::ExportOp;
 use crate::model::{InputKind, Model};
-
-fn activation(a: Activation) -> onnx::Activation {
-    match a {
-        Activation::Linear => onnx::Activation::Linear,
-        Activation::Relu => onnx::Activation::Relu,
-        Activation::Sigmoid => onnx::Activation::Sigmoid,
-        Activation::Tanh => onnx::Activation::Tanh,
-        Activation::Softmax => onnx::Activation::Softmax,
-    }
-}
 
 /// Serialized ONNX model: input `input` (uint8 NHWC images or float32 features),
 /// output `probabilities`, `metadata_props` = classes + `extra`.
@@ -29,11 +19,11 @@ pub fn to_onnx(model: &Model, classes: &[String], extra: &[(String, String)]) ->
             match op {
                 ExportOp::Dense { kernel, bias, in_dim, out_dim } => g.dense(kernel, bias, in_dim, out_dim),
                 ExportOp::Conv2d { kernel, bias, kh, kw, c_in, c_out, strides, padding: p } => {
-                    g.conv2d(kernel, bias, kh, kw, c_in, c_out, strides, p.into())
+                    g.conv2d(kernel, bias, kh, kw, c_in, c_out, strides, p)
                 }
-                ExportOp::MaxPool2d { pool, strides, padding: p } => g.max_pool2d(pool, strides, p.into()),
+                ExportOp::MaxPool2d { pool, strides, padding: p } => g.max_pool2d(pool, strides, p),
                 ExportOp::Flatten => g.flatten(),
-                ExportOp::Activation(a) => g.activation(activation(a)),
+                ExportOp::Activation(a) => g.activation(a),
             }
         }
     }

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::data::Samples;
 use crate::layers::Ctx;
-use crate::loss::Loss;
+use crate::loss::{Loss, LossFn};
 use crate::model::Model;
 use crate::optim::{Optimizer, OptimizerSpec};
 use crate::spec::EarlyStopping;
@@ -84,7 +84,7 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
     for epoch in 1..=opts.epochs {
         let start = Instant::now();
         order.shuffle(&mut shuffle_rng);
-        let bar = if opts.verbose { common::progress::bar(train.len() as u64, "samples") } else { indicatif::ProgressBar::hidden() };
+        let bar = if opts.verbose { formats::progress::bar(train.len() as u64, "samples") } else { indicatif::ProgressBar::hidden() };
         bar.set_prefix(format!("Epoch {epoch}/{}", opts.epochs));
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for chunk in order.chunks(opts.batch_size) {

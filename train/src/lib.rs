@@ -5,7 +5,7 @@
 //! Layout: `layers/` (one file per layer: forward, backward, gradient check),
 //! `loss.rs`, `optim.rs`, `gemm.rs` (matrix products), `model.rs` (a model from the
 //! spec's layer list), `fit.rs` (the training loop), `spec.rs`, `data.rs`,
-//! `export.rs` (ONNX through `common::onnx`), `output.rs`, `run.rs` (the CLI's work).
+//! `export.rs` (ONNX through `onnx`), `output.rs`, `run.rs` (the CLI's work).
 
 pub mod baseline;
 pub mod data;

@@ -12,13 +12,7 @@
 
 use crate::layers::activation::sigmoid;
 
-/// Which loss, with Keras's names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Loss {
-    CategoricalCrossentropy,
-    BinaryCrossentropy,
-}
+pub use params::Loss;
 
 /// One batch's loss: the weighted sum Σ wᵢℓᵢ (not yet divided by N), the number of
 /// correct predictions, and ∂L/∂z for L = (1/N) Σ wᵢℓᵢ.
@@ -28,35 +22,14 @@ pub struct BatchLoss {
     pub grad: Vec<f32>,
 }
 
-impl Loss {
-    pub fn name(self) -> &'static str {
-        match self {
-            Loss::CategoricalCrossentropy => "categorical_crossentropy",
-            Loss::BinaryCrossentropy => "binary_crossentropy",
-        }
-    }
-
-    pub fn equation(self) -> &'static str {
-        match self {
-            Loss::CategoricalCrossentropy => {
-                "L = −(1/N) Σᵢ wᵢ Σₖ yᵢₖ log pᵢₖ, p = softmax(z) (computed as logsumexp(z) − z_y)"
-            }
-            Loss::BinaryCrossentropy => {
-                "L = −(1/N) Σᵢ wᵢ [yᵢ log pᵢ + (1 − yᵢ) log(1 − pᵢ)], p = σ(z) (computed as max(z,0) − z·y + log(1 + e^−|z|))"
-            }
-        }
-    }
-
-    /// The activation the last layer must end with.
-    pub fn output_activation(self) -> crate::layers::Activation {
-        match self {
-            Loss::CategoricalCrossentropy => crate::layers::Activation::Softmax,
-            Loss::BinaryCrossentropy => crate::layers::Activation::Sigmoid,
-        }
-    }
-
+/// The arithmetic of a [`Loss`] (its name, formula and serde form are `params`'s).
+pub trait LossFn {
     /// Loss, accuracy count and gradient from logits `[N, K]` (K = 1 for binary).
-    pub fn evaluate(self, logits: &[f32], width: usize, labels: &[usize], weights: &[f32]) -> BatchLoss {
+    fn evaluate(self, logits: &[f32], width: usize, labels: &[usize], weights: &[f32]) -> BatchLoss;
+}
+
+impl LossFn for Loss {
+    fn evaluate(self, logits: &[f32], width: usize, labels: &[usize], weights: &[f32]) -> BatchLoss {
         let n = labels.len();
         let mut grad = vec![0.0f32; logits.len()];
         let mut weighted_sum = 0.0f64;

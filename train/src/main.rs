@@ -73,5 +73,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    common::exit_status(run(Cli::parse()))
+    formats::exit_status(run(Cli::parse()))
 }

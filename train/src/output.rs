@@ -35,7 +35,7 @@ pub fn write_history(path: &Path, history: &History) -> Result<()> {
         Arc::new(Float64Array::from_iter_values(e.iter().map(|r| r.seconds))),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    common::io::write_batches(path, schema, &[batch], None)?;
+    formats::io::write_batches(path, schema, &[batch], None)?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ pub struct Trained {
 }
 
 fn load(path: &Path, what: &str) -> Result<Samples> {
-    let data = common::read_any_dataset(path).with_context(|| format!("cannot read the {what} data {}", path.display()))?;
+    let data = formats::read_any_dataset(path).with_context(|| format!("cannot read the {what} data {}", path.display()))?;
     Samples::from_dataset(data, &format!("{what} data {}", path.display()))
 }
 
@@ -61,7 +61,7 @@ pub fn class_weights(spec: Option<&ClassWeight>, train: &Samples) -> Result<Vec<
 /// Trains the model of `spec_path` and writes `model.onnx`, `history.parquet`,
 /// `summary.json` and `summary.txt` into `out_dir`.
 pub fn run(spec_path: &Path, train_path: &Path, val_path: Option<&Path>, out_dir: &Path, verbose: bool) -> Result<Trained> {
-    let spec = ModelSpec::from_file(spec_path)?;
+    let spec = crate::spec::from_file(spec_path)?;
     train_with_spec(&spec, train_path, val_path, out_dir, verbose)
 }
 
@@ -149,10 +149,10 @@ pub fn train_with_spec(spec: &ModelSpec, train_path: &Path, val_path: Option<&Pa
     ];
     let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
-    common::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
+    formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
     crate::output::write_history(&out_dir.join("history.parquet"), &history)?;
-    common::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-    common::atomic::write_bytes(&out_dir.join("summary.txt"), crate::output::summary_text(&summary).as_bytes())?;
+    formats::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    formats::atomic::write_bytes(&out_dir.join("summary.txt"), crate::output::summary_text(&summary).as_bytes())?;
     Ok(Trained { model, history, summary, classes: train.classes })
 }
 
@@ -172,7 +172,7 @@ pub struct ManifestRun {
 /// `train`. Relative paths in the manifest are taken from the manifest's directory,
 /// where make runs.
 pub fn resolve_manifest_run(path: &Path, name: &str) -> Result<ManifestRun> {
-    use common::manifest::{Manifest, Trainer};
+    use pipeline::manifest::{Manifest, Trainer};
     let m = Manifest::load(path)?;
     let Some(run) = m.run(name) else {
         let names: Vec<&str> = m.runs.iter().map(|r| r.name.as_str()).collect();
@@ -182,11 +182,7 @@ pub fn resolve_manifest_run(path: &Path, name: &str) -> Result<ManifestRun> {
     let at = |p: std::path::PathBuf| if p.is_relative() { base.join(p) } else { p };
     let has_val = m.run_dataset(run).splits().iter().any(|s| s == "val");
     let (spec, baseline) = match &run.trainer {
-        Trainer::Network { spec } => {
-            let text = common::manifest::spec_toml(spec, &[])?;
-            let what = format!("run `{name}` of {}", path.display());
-            (Some(ModelSpec::from_toml_str(&text, &what)?), None)
-        }
+        Trainer::Network { spec, .. } => (Some(spec.clone()), None),
         Trainer::Baseline { method } => (None, Some(method.clone())),
     };
     Ok(ManifestRun {

@@ -5,23 +5,14 @@
 use std::path::Path;
 
 use arrow::array::{Array, Float64Array, Int32Array};
-use common::onnx::{read_metadata, run_model, InputTensor};
-use common::{FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
+use onnx::read_metadata;
+use runtime::{run_model, InputTensor};
+use formats::{FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
 use ndarray::Array2;
+use testkit::Rng;
 use train::baseline::{
     loss_and_accuracy, run_baseline, run_baseline_with, BaselineConfig, DesignMatrix, InputKind, LogisticBaseline,
 };
-
-/// Deterministic numbers (xorshift64*), uniform in [-1, 1).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40) as f32 / (1u64 << 23) as f32 - 1.0
-    }
-}
 
 fn names(n: usize) -> Vec<String> {
     ["cat", "dog", "owl", "ant"][..n].iter().map(|s| s.to_string()).collect()
@@ -30,13 +21,13 @@ fn names(n: usize) -> Vec<String> {
 /// Three blobs around (4,0), (-2,3.5), (-2,-3.5) with noise ≤ 0.8: linearly separable.
 fn blobs(rows_per_class: usize, seed: u64, classes: usize, present: &[i32]) -> FeatureDataset {
     let centres = [(4.0, 0.0), (-2.0, 3.5), (-2.0, -3.5)];
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let (mut labels, mut features) = (Vec::new(), Vec::new());
     for i in 0..rows_per_class * present.len() {
         let class = present[i % present.len()];
         let (cx, cy) = centres[class as usize];
         labels.push(class);
-        features.extend([cx + 0.8 * rng.next(), cy + 0.8 * rng.next()]);
+        features.extend([cx + 0.8 * rng.uniform(), cy + 0.8 * rng.uniform()]);
     }
     let meta = FeatureMeta { dim: 2, classes: names(classes), source: "test blobs".into(), params: serde_json::json!({"method": "test"}) };
     FeatureDataset { meta, labels, features }
@@ -44,7 +35,7 @@ fn blobs(rows_per_class: usize, seed: u64, classes: usize, present: &[i32]) -> F
 
 /// 4×4 grey images: class 0 bright on top, class 1 bright at the bottom.
 fn images(rows: usize, seed: u64) -> ImageDataset {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let (mut labels, mut pixels) = (Vec::new(), Vec::new());
     for i in 0..rows {
         let class = (i % 2) as i32;
@@ -53,7 +44,7 @@ fn images(rows: usize, seed: u64) -> ImageDataset {
             let bright = (y < 2) == (class == 0);
             for _ in 0..4 {
                 let base = if bright { 200.0 } else { 40.0 };
-                pixels.push((base + 40.0 * rng.next()) as u8);
+                pixels.push((base + 40.0 * rng.uniform()) as u8);
             }
         }
     }
@@ -69,11 +60,11 @@ fn max_abs_diff(a: &[f32], b: &Array2<f64>) -> f64 {
 fn feature_baseline_is_accurate_and_onnx_matches_linfa() {
     let train = blobs(30, 1, 3, &[0, 1, 2]);
     let val = blobs(10, 2, 3, &[0, 1, 2]);
-    let data = DesignMatrix::from_dataset(&common::AnyDataset::Features(train), "train").unwrap();
+    let data = DesignMatrix::from_dataset(&formats::AnyDataset::Features(train), "train").unwrap();
     let model = LogisticBaseline::fit(&data, &BaselineConfig::default()).unwrap();
     assert_eq!(model.params(), 2 * 3 + 3);
 
-    let val_data = DesignMatrix::from_dataset(&common::AnyDataset::Features(val.clone()), "val").unwrap();
+    let val_data = DesignMatrix::from_dataset(&formats::AnyDataset::Features(val.clone()), "val").unwrap();
     let linfa = model.probabilities(&val_data.x);
     let (_, accuracy) = loss_and_accuracy(&linfa, &val_data.labels);
     assert_eq!(accuracy, 1.0, "separable blobs");
@@ -90,12 +81,12 @@ fn feature_baseline_is_accurate_and_onnx_matches_linfa() {
 fn image_baseline_onnx_takes_raw_pixels_and_matches_linfa() {
     let train = images(40, 3);
     let test = images(12, 4);
-    let data = DesignMatrix::from_dataset(&common::AnyDataset::Image(train), "train").unwrap();
+    let data = DesignMatrix::from_dataset(&formats::AnyDataset::Image(train), "train").unwrap();
     assert_eq!(data.input, InputKind::Image { height: 4, width: 4, channels: 1 });
     assert!(data.x.iter().all(|&v| (0.0..=1.0).contains(&v)));
     let model = LogisticBaseline::fit(&data, &BaselineConfig::default()).unwrap();
 
-    let test_data = DesignMatrix::from_dataset(&common::AnyDataset::Image(test.clone()), "test").unwrap();
+    let test_data = DesignMatrix::from_dataset(&formats::AnyDataset::Image(test.clone()), "test").unwrap();
     let linfa = model.probabilities(&test_data.x);
     assert_eq!(loss_and_accuracy(&linfa, &test_data.labels).1, 1.0);
 
@@ -110,7 +101,7 @@ fn image_baseline_onnx_takes_raw_pixels_and_matches_linfa() {
 #[test]
 fn a_class_missing_from_training_gets_probability_zero() {
     let train = blobs(20, 5, 3, &[0, 2]); // no "dog"
-    let data = DesignMatrix::from_dataset(&common::AnyDataset::Features(train.clone()), "train").unwrap();
+    let data = DesignMatrix::from_dataset(&formats::AnyDataset::Features(train.clone()), "train").unwrap();
     let model = LogisticBaseline::fit(&data, &BaselineConfig::default()).unwrap();
     assert_eq!(model.present, [0, 2]);
     let linfa = model.probabilities(&data.x);
@@ -122,7 +113,7 @@ fn a_class_missing_from_training_gets_probability_zero() {
 }
 
 fn read_history(path: &Path) -> (i32, f64, f64, Option<f64>, Option<f64>, usize) {
-    let reader = common::DatasetReader::open(path).unwrap();
+    let reader = formats::DatasetReader::open(path).unwrap();
     let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
     assert_eq!(batches.len(), 1);
     let b = &batches[0];

@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, Float64Array, Int32Array};
-use common::onnx::{read_metadata, run_model, InputTensor};
-use common::{FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
+use onnx::read_metadata;
+use runtime::{run_model, InputTensor};
+use formats::{FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -160,7 +161,7 @@ impl Setup {
 }
 
 fn read_history(path: &Path) -> Vec<arrow::array::RecordBatch> {
-    common::DatasetReader::open(path).unwrap().map(|b| b.unwrap()).collect()
+    formats::DatasetReader::open(path).unwrap().map(|b| b.unwrap()).collect()
 }
 
 #[test]

@@ -17,31 +17,20 @@
 use super::{Ctx, ExportOp, Layer};
 use crate::tensor::Tensor;
 
-/// Keras activation names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Activation {
-    #[default]
-    Linear,
-    Relu,
-    Sigmoid,
-    Tanh,
-    Softmax,
+pub use params::Activation;
+
+/// The arithmetic of an [`Activation`] (its name and serde form are `params`'s).
+pub trait ActivationFn: Copy {
+    /// Applies the activation in place; `width` = size of the last axis (softmax rows).
+    fn apply(self, data: &mut [f32], width: usize);
+    /// Turns `grad` = dL/da into dL/dz in place, given the activation's output `a`.
+    fn backward(self, output: &[f32], grad: &mut [f32], width: usize);
+    /// Whether backward needs the output kept from forward.
+    fn needs_output(self) -> bool;
 }
 
-impl Activation {
-    pub fn name(self) -> &'static str {
-        match self {
-            Activation::Linear => "linear",
-            Activation::Relu => "relu",
-            Activation::Sigmoid => "sigmoid",
-            Activation::Tanh => "tanh",
-            Activation::Softmax => "softmax",
-        }
-    }
-
-    /// Applies the activation in place; `width` = size of the last axis (softmax rows).
-    pub fn apply(self, data: &mut [f32], width: usize) {
+impl ActivationFn for Activation {
+    fn apply(self, data: &mut [f32], width: usize) {
         match self {
             Activation::Linear => {}
             Activation::Relu => data.iter_mut().for_each(|v| *v = v.max(0.0)),
@@ -51,8 +40,7 @@ impl Activation {
         }
     }
 
-    /// Turns `grad` = dL/da into dL/dz in place, given the activation's output `a`.
-    pub fn backward(self, output: &[f32], grad: &mut [f32], width: usize) {
+    fn backward(self, output: &[f32], grad: &mut [f32], width: usize) {
         match self {
             Activation::Linear => {}
             Activation::Relu => grad.iter_mut().zip(output).for_each(|(g, a)| {
@@ -71,8 +59,7 @@ impl Activation {
         }
     }
 
-    /// Whether backward needs the output kept from forward.
-    pub fn needs_output(self) -> bool {
+    fn needs_output(self) -> bool {
         self != Activation::Linear
     }
 }

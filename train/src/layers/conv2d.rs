@@ -28,7 +28,7 @@ use std::mem::MaybeUninit;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
+use super::{glorot_uniform, output_len, thousands, Activation, ActivationFn, Ctx, ExportOp, Layer, Padding};
 use crate::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
 use crate::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 

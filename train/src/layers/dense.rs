@@ -12,7 +12,7 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{glorot_uniform, thousands, Activation, Ctx, ExportOp, Layer};
+use super::{glorot_uniform, thousands, Activation, ActivationFn, Ctx, ExportOp, Layer};
 use crate::gemm::{column_sums, gemm, gemm_at_b, Mat};
 use crate::tensor::Tensor;
 

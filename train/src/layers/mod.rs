@@ -20,7 +20,7 @@ pub mod dropout;
 pub mod flatten;
 pub mod max_pool2d;
 
-pub use activation::{Activation, ActivationLayer};
+pub use activation::{Activation, ActivationFn, ActivationLayer};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
@@ -31,32 +31,15 @@ use rand_chacha::ChaCha8Rng;
 
 use crate::tensor::Tensor;
 
-/// Keras padding modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Padding {
-    Same,
-    #[default]
-    Valid,
-}
-
-/// The same mode in the ONNX builder's terms, so trainer and exported graph share one rule.
-impl From<Padding> for common::onnx::Padding {
-    fn from(p: Padding) -> Self {
-        match p {
-            Padding::Same => common::onnx::Padding::Same,
-            Padding::Valid => common::onnx::Padding::Valid,
-        }
-    }
-}
+pub use params::Padding;
 
 /// Output length and padding before the first element along one axis, Keras/TensorFlow rule:
 /// `valid`: `floor((in − k)/s) + 1`, no padding (so a 7-wide input pooled by 2 gives 3);
 /// `same`: `ceil(in/s)`, total padding `max((out−1)·s + k − in, 0)` of which the smaller half
 /// goes before (top/left) and the extra one after (bottom/right) — what matters for even kernels.
-/// One rule for training and export: [`common::onnx::window_output`].
+/// One rule for training and export: [`Padding::window`].
 pub fn output_len(input: usize, kernel: usize, stride: usize, padding: Padding) -> Option<(usize, usize)> {
-    common::onnx::window_output(input, kernel, stride, padding.into()).map(|(out, before, _after)| (out, before))
+    padding.window(input, kernel, stride).map(|(out, before, _after)| (out, before))
 }
 
 /// Per-call state: training or inference, and the random stream for dropout.

@@ -1,6 +1,5 @@
-//! What every pipeline stage shares: the on-disk dataset formats
-//! (`docs/formats.md`), Parquet reading and writing over a file or a directory
-//! of part files, atomic outputs, progress bars, and locating ONNX Runtime.
+//! The files the stages exchange (`docs/formats.md`): datasets as Parquet over a
+//! file or a directory of part files, atomic outputs, and progress bars.
 //!
 //! Stages never re-implement each other's I/O: `ingest` writes image datasets
 //! with [`DatasetWriter`], `features` reads them with [`DatasetReader`] and
@@ -9,13 +8,14 @@
 
 pub mod atomic;
 pub mod dataset;
+pub mod history;
 pub mod io;
-pub mod manifest;
-pub mod onnx;
+pub mod metrics;
 pub mod progress;
-pub mod runtime;
 
 pub use atomic::AtomicPath;
+pub use history::{EpochRecord, History};
+pub use metrics::Metrics;
 pub use dataset::{
     feature_schema, image_schema, AnyDataset, DatasetKind, FeatureDataset, FeatureMeta,
     ImageDataset, ImageMeta,

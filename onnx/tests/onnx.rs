@@ -1,4 +1,4 @@
-//! `common::onnx`: models of every layer kind built with random weights, run through
+//! `onnx`: models of every layer kind built with random weights, run through
 //! ONNX Runtime and compared with a naive Keras-semantics forward pass written here
 //! (loops, NHWC, f64 sums) within 1e-5; checked with `onnx.checker.check_model(full_check=True)`
 //! through the project's `.venv`; plus every misuse the builder must report.
@@ -6,32 +6,13 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::onnx::proto::{data_type, DimensionValue, ModelProto};
-use common::onnx::{read_metadata, run_model, window_output, Activation, GraphBuilder, InputTensor, Padding};
+use onnx::proto::{data_type, DimensionValue, ModelProto};
+use onnx::{read_metadata, window_output, Activation, GraphBuilder, Padding};
+use runtime::{run_model, InputTensor};
 use prost::Message;
+use testkit::Rng;
 
 const TOLERANCE: f32 = 1e-5;
-
-/// Deterministic numbers without a `rand` dependency (xorshift64*).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    /// Uniform in [-scale, scale).
-    fn f32(&mut self, scale: f32) -> f32 {
-        ((self.next() >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
-    }
-    fn vec(&mut self, n: usize, scale: f32) -> Vec<f32> {
-        (0..n).map(|_| self.f32(scale)).collect()
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| (self.next() >> 56) as u8).collect()
-    }
-}
 
 /// One layer of a test model, with its weights.
 #[derive(Clone)]
@@ -74,7 +55,7 @@ struct Model {
 }
 
 fn model(input: Shape, image: bool, specs: &[Spec], seed: u64) -> Model {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut shape = input;
     let mut layers = Vec::new();
     for spec in specs {
@@ -296,7 +277,7 @@ fn activate(a: Activation, x: &mut [f32], last_axis: usize) {
 /// Runs `model` through ONNX Runtime at batch sizes 3 and 1 and compares with the reference.
 fn assert_parity(name: &str, model: &Model, classes: usize) -> Vec<u8> {
     let bytes = model.build(classes);
-    let mut rng = Rng(0xC0FFEE ^ name.len() as u64);
+    let mut rng = Rng::new(0xC0FFEE ^ name.len() as u64);
     let per_sample = model.input.len();
     let out_len = model.output_shape().len();
     for batch in [3usize, 1] {

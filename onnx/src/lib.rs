@@ -26,7 +26,7 @@
 
 pub mod proto;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use prost::Message;
 
 use proto::{
@@ -48,37 +48,12 @@ pub const OUTPUT_NAME: &str = "probabilities";
 /// Symbolic name of the dynamic batch dimension.
 pub const BATCH_DIM: &str = "N";
 
-/// Keras padding modes of Conv2D and MaxPooling2D.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Padding {
-    /// Output `ceil(in/s)`; `pad_total = max((out−1)·s + k − in, 0)`, the extra pixel on the bottom/right.
-    Same,
-    /// No padding; output `⌊(in − k)/s⌋ + 1`.
-    Valid,
-}
+pub use params::{Activation, Padding};
 
-/// Keras activations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Activation {
-    Linear,
-    Relu,
-    Sigmoid,
-    Tanh,
-    /// Over the last (Keras) axis.
-    Softmax,
-}
-
-/// Output size and (begin, end) padding of one spatial axis under Keras's rules.
-/// `None` when a `valid` window does not fit.
+/// Output size and (begin, end) padding of one spatial axis under Keras's rules
+/// ([`Padding::window`]); `None` when a `valid` window does not fit.
 pub fn window_output(input: usize, kernel: usize, stride: usize, padding: Padding) -> Option<(usize, usize, usize)> {
-    match padding {
-        Padding::Valid => (input >= kernel).then(|| ((input - kernel) / stride + 1, 0, 0)),
-        Padding::Same => {
-            let out = input.div_ceil(stride);
-            let total = ((out - 1) * stride + kernel).saturating_sub(input);
-            Some((out, total / 2, total - total / 2))
-        }
-    }
+    padding.window(input, kernel, stride)
 }
 
 /// Shape of the current tensor, batch dimension left out.
@@ -506,38 +481,4 @@ pub fn read_metadata(bytes: &[u8]) -> Result<Vec<(String, String)>> {
         .into_iter()
         .map(|e| (e.key.unwrap_or_default(), e.value.unwrap_or_default()))
         .collect())
-}
-
-/// One input tensor for [`run_model`]: its shape (batch first) and values.
-#[derive(Debug, Clone, Copy)]
-pub enum InputTensor<'a> {
-    U8 { shape: &'a [usize], data: &'a [u8] },
-    F32 { shape: &'a [usize], data: &'a [f32] },
-}
-
-/// Runs a serialized model once through ONNX Runtime (one intra-op thread) and returns
-/// the shape and values of its output `probabilities`. For tests and tools; `evaluate`
-/// keeps its own session for batches.
-pub fn run_model(model: &[u8], input: InputTensor<'_>) -> Result<(Vec<usize>, Vec<f32>)> {
-    use ort::session::Session;
-    use ort::value::Tensor;
-    let env = crate::runtime::environment()?;
-    let mut session = Session::builder(&env)
-        .map_err(|e| anyhow!("cannot create an ONNX Runtime session: {e}"))?
-        .with_intra_threads(1)
-        .map_err(|e| anyhow!("cannot configure the ONNX Runtime session: {e}"))?
-        .commit_from_memory(model)
-        .map_err(|e| anyhow!("ONNX Runtime rejects the model: {e}"))?;
-    let value = match input {
-        InputTensor::U8 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec()))?.into_dyn(),
-        InputTensor::F32 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec()))?.into_dyn(),
-    };
-    let outputs = session
-        .run(ort::inputs![INPUT_NAME => value])
-        .map_err(|e| anyhow!("ONNX Runtime failed to run the model: {e}"))?;
-    let output = outputs
-        .get(OUTPUT_NAME)
-        .ok_or_else(|| anyhow!("the model has no output named `{OUTPUT_NAME}`"))?;
-    let (shape, values) = output.try_extract_tensor::<f32>()?;
-    Ok((shape.iter().map(|&d| d as usize).collect(), values.to_vec()))
 }

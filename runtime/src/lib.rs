@@ -10,14 +10,22 @@
 //! A missing or too old library is one sentence saying what was looked for and how to
 //! install it; `ort` itself is only initialised after its version was checked, so it
 //! never panics on a mismatch.
+//!
+//! [`run_model`] runs a serialized model once, for tests and tools (`evaluate` keeps
+//! its own session for batches).
+
+use onnx::{INPUT_NAME, OUTPUT_NAME};
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use anyhow::{anyhow, Result};
+/// Why ONNX Runtime could not be loaded or run a model: one sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RuntimeError(String);
 
-/// The ONNX Runtime version the project installs and tests against.
-pub const ORT_VERSION: &str = "1.31.1";
+pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
+
 /// The oldest minor version `ort` 2.0.0-rc.15 (API 31) accepts.
 pub const ORT_MIN_MINOR: u32 = 31;
 
@@ -86,7 +94,7 @@ pub fn library_path() -> Result<PathBuf> {
 }
 
 fn loaded() -> Result<(ort::environment::Environment, PathBuf)> {
-    ENVIRONMENT.get_or_init(load).clone().map_err(|e| anyhow!(e))
+    ENVIRONMENT.get_or_init(load).clone().map_err(RuntimeError)
 }
 
 fn load() -> std::result::Result<(ort::environment::Environment, PathBuf), String> {
@@ -106,4 +114,42 @@ fn load() -> std::result::Result<(ort::environment::Environment, PathBuf), Strin
         .build()
         .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", path.display()))?;
     Ok((env, path))
+}
+
+/// One input tensor for [`run_model`]: its shape (batch first) and values.
+#[derive(Debug, Clone, Copy)]
+pub enum InputTensor<'a> {
+    U8 { shape: &'a [usize], data: &'a [u8] },
+    F32 { shape: &'a [usize], data: &'a [f32] },
+}
+
+/// Runs a serialized model once through ONNX Runtime (one intra-op thread) and returns
+/// the shape and values of its output `probabilities`. For tests and tools; `evaluate`
+/// keeps its own session for batches.
+pub fn run_model(model: &[u8], input: InputTensor<'_>) -> Result<(Vec<usize>, Vec<f32>)> {
+    use ort::session::Session;
+    use ort::value::Tensor;
+    fn fail<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> RuntimeError + '_ {
+        move |e| RuntimeError(format!("{what}: {e}"))
+    }
+    let env = environment()?;
+    let mut session = Session::builder(&env)
+        .map_err(fail("cannot create an ONNX Runtime session"))?
+        .with_intra_threads(1)
+        .map_err(fail("cannot configure the ONNX Runtime session"))?
+        .commit_from_memory(model)
+        .map_err(fail("ONNX Runtime rejects the model"))?;
+    let value = match input {
+        InputTensor::U8 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec())).map(|t| t.into_dyn()),
+        InputTensor::F32 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec())).map(|t| t.into_dyn()),
+    }
+    .map_err(fail("cannot make the input tensor"))?;
+    let outputs = session
+        .run(ort::inputs![INPUT_NAME => value])
+        .map_err(fail("ONNX Runtime failed to run the model"))?;
+    let output = outputs
+        .get(OUTPUT_NAME)
+        .ok_or_else(|| RuntimeError(format!("the model has no output named `{OUTPUT_NAME}`")))?;
+    let (shape, values) = output.try_extract_tensor::<f32>().map_err(fail("cannot read the model's output"))?;
+    Ok((shape.iter().map(|&d| d as usize).collect(), values.to_vec()))
 }

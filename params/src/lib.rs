@@ -1,0 +1,53 @@
+//! Every stage parameter, written once: serde types with their defaults and a
+//! `validate()`, shared by the stage CLIs (`train --spec`, `features hog`) and by the
+//! pipeline manifest, so `pipeline make` refuses exactly what a stage would refuse.
+//!
+//! * [`ModelSpec`] and its parts ([`LayerSpec`], [`OptimizerSpec`], [`Loss`],
+//!   [`Activation`], [`Padding`], [`EarlyStopping`], [`ClassWeight`]): `train`'s model spec;
+//! * [`HogParams`] ([`BlockNorm`]): `features hog`;
+//! * [`Size2`]: every rows × columns pair (`8x8`, `[3, 5]`, `4`);
+//! * [`ParamError`]: the key path of a refused value and one sentence why.
+//!
+//! ```
+//! use params::{LayerSpec, ModelSpec, Size2};
+//!
+//! let spec = ModelSpec::from_toml_str(r#"
+//!     loss = "categorical_crossentropy"
+//!     [[layers]]
+//!     type = "conv2d"
+//!     filters = 8
+//!     kernel_size = 3
+//!     [[layers]]
+//!     type = "dense"
+//!     units = 10
+//!     activation = "softmax"
+//! "#).unwrap();
+//! assert_eq!((spec.epochs, spec.batch_size, spec.seed), (1, 32, 42)); // Keras's defaults
+//! assert!(matches!(spec.layers[0], LayerSpec::Conv2d { kernel_size, .. } if kernel_size == Size2::square(3)));
+//!
+//! // A refused value names its key, for the manifest's `file line N: key: …` messages.
+//! let mut table: toml::Table = toml::from_str("loss = \"binary_crossentropy\"\nlayers = [{ type = \"dense\", units = 0 }]").unwrap();
+//! let err = ModelSpec::from_table(table.clone()).unwrap_err();
+//! assert_eq!(err.key, "layers.0.units");
+//! assert_eq!(err.to_string(), "layer 1 (dense): units must be at least 1");
+//! table.insert("validation_split".into(), 0.into());
+//! assert_eq!(ModelSpec::from_table(table).unwrap_err().key, "validation_split");
+//! ```
+
+mod activation;
+mod error;
+mod hog;
+mod loss;
+mod model;
+mod optimizer;
+mod padding;
+mod size;
+
+pub use activation::Activation;
+pub use error::{from_table, join_key, ParamError};
+pub use hog::{BlockNorm, HogParams};
+pub use loss::Loss;
+pub use model::{ClassWeight, EarlyStopping, LayerSpec, ModelSpec};
+pub use optimizer::OptimizerSpec;
+pub use padding::Padding;
+pub use size::Size2;

@@ -1,0 +1,306 @@
+//! The model spec: a TOML file (`train --spec`) or a `[models.X]` table of
+//! `pipeline.toml`, in Keras's terms (`docs/train.md`). Both are read by
+//! [`ModelSpec::from_toml_str`] / [`ModelSpec::from_table`] and checked by
+//! [`ModelSpec::validate`], so `pipeline make` refuses exactly what `train` refuses.
+//! Every table rejects unknown keys, naming them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Activation, Loss, OptimizerSpec, Padding, ParamError, Size2};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelSpec {
+    /// Used in summaries and metadata; defaults to the spec file's stem.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Optional check against the dataset: `[H, W, C]` for images, `[D]` for features.
+    #[serde(default)]
+    pub input_shape: Option<Vec<usize>>,
+    pub loss: Loss,
+    /// Keras `fit` default: 1.
+    #[serde(default = "one")]
+    pub epochs: usize,
+    /// Keras default: 32.
+    #[serde(default = "thirty_two")]
+    pub batch_size: usize,
+    /// Seeds weights, shuffling, dropout and `validation_split`. Default 42.
+    #[serde(default = "forty_two")]
+    pub seed: u64,
+    /// Fraction of the training rows held out (seeded random choice) when `--val` is not given.
+    #[serde(default)]
+    pub validation_split: Option<f64>,
+    #[serde(default)]
+    pub class_weight: Option<ClassWeight>,
+    /// Keras `compile` default: RMSprop with its defaults.
+    #[serde(default)]
+    pub optimizer: OptimizerSpec,
+    #[serde(default)]
+    pub early_stopping: Option<EarlyStopping>,
+    pub layers: Vec<LayerSpec>,
+}
+
+fn one() -> usize {
+    1
+}
+fn thirty_two() -> usize {
+    32
+}
+fn forty_two() -> u64 {
+    42
+}
+
+/// `"balanced"` (n_samples / (n_classes · count_c), as scikit-learn) or `{ NAME = weight }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ClassWeight {
+    Mode(String),
+    Table(BTreeMap<String, f64>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// `loss`, `accuracy`, `val_loss` or `val_accuracy` (Keras default `val_loss`).
+    #[serde(default = "val_loss")]
+    pub monitor: String,
+    /// Epochs without improvement before stopping (Keras default 0).
+    #[serde(default)]
+    pub patience: usize,
+    /// Smallest change that counts as an improvement (Keras default 0).
+    #[serde(default)]
+    pub min_delta: f64,
+    /// Put back the weights of the best epoch at the end (Keras default false).
+    #[serde(default)]
+    pub restore_best_weights: bool,
+}
+
+fn val_loss() -> String {
+    "val_loss".into()
+}
+
+fn size_one() -> Size2 {
+    Size2::square(1)
+}
+fn size_two() -> Size2 {
+    Size2::square(2)
+}
+
+/// One `[[layers]]` entry, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum LayerSpec {
+    Flatten {},
+    Dense {
+        units: usize,
+        #[serde(default)]
+        activation: Activation,
+    },
+    Conv2d {
+        filters: usize,
+        kernel_size: Size2,
+        #[serde(default = "size_one")]
+        strides: Size2,
+        #[serde(default)]
+        padding: Padding,
+        #[serde(default)]
+        activation: Activation,
+    },
+    MaxPool2d {
+        #[serde(default = "size_two")]
+        pool_size: Size2,
+        /// Defaults to `pool_size`.
+        #[serde(default)]
+        strides: Option<Size2>,
+        #[serde(default)]
+        padding: Padding,
+    },
+    Dropout {
+        rate: f64,
+    },
+    Activation {
+        activation: Activation,
+    },
+}
+
+impl ModelSpec {
+    /// Parses and checks the text of a spec file: TOML syntax first, then exactly
+    /// [`ModelSpec::from_table`], so a spec file and a manifest table are refused alike.
+    pub fn from_toml_str(text: &str) -> Result<Self, ParamError> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            // toml's message is a caret snippet over several lines; keep its first sentence.
+            let message = e.message().trim_end().to_string();
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            ParamError::new("", match line {
+                Some(l) => format!("invalid TOML at line {l}: {message}"),
+                None => format!("invalid TOML: {message}"),
+            })
+        })?;
+        Self::from_table(table)
+    }
+
+    /// Deserializes and checks a spec table, e.g. a model of `pipeline.toml`; a wrong
+    /// type names its key path (`layers.1.units`).
+    pub fn from_table(table: toml::Table) -> Result<Self, ParamError> {
+        let spec: ModelSpec = crate::error::from_table(table)?;
+        spec.validate()?;
+        Ok(spec)
+    }
+
+    /// Checks values serde cannot: ranges, names, a non-empty layer list.
+    pub fn validate(&self) -> Result<(), ParamError> {
+        let bad = |key: &str, msg: String| Err(ParamError::new(key, msg));
+        if self.epochs == 0 {
+            return bad("epochs", "epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "batch_size must be at least 1".into());
+        }
+        if let Some(f) = self.validation_split {
+            if !(f > 0.0 && f < 1.0) {
+                return bad("validation_split", format!("validation_split = {f} must be between 0 and 1 (exclusive)"));
+            }
+        }
+        match &self.class_weight {
+            Some(ClassWeight::Mode(m)) if m != "balanced" => {
+                return bad(
+                    "class_weight",
+                    format!("class_weight = {m:?}: the only named mode is \"balanced\" (or give a table {{ CLASS = weight }})"),
+                )
+            }
+            Some(ClassWeight::Table(t)) => {
+                if let Some((k, v)) = t.iter().find(|(_, v)| !(**v >= 0.0 && v.is_finite())) {
+                    return bad(&format!("class_weight.{k}"), format!("class_weight for {k:?} = {v} must be a finite number ≥ 0"));
+                }
+            }
+            _ => {}
+        }
+        if let Some(es) = &self.early_stopping {
+            if !["loss", "accuracy", "val_loss", "val_accuracy"].contains(&es.monitor.as_str()) {
+                return bad(
+                    "early_stopping.monitor",
+                    format!("early_stopping.monitor = {:?}: use loss, accuracy, val_loss or val_accuracy", es.monitor),
+                );
+            }
+            if !(es.min_delta >= 0.0 && es.min_delta.is_finite()) {
+                return bad("early_stopping.min_delta", format!("early_stopping.min_delta = {} must be a finite number ≥ 0", es.min_delta));
+            }
+        }
+        self.optimizer.validate().map_err(|e| e.within("optimizer"))?;
+        if self.layers.is_empty() {
+            return bad("layers", "the model has no [[layers]]".into());
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            let bad = |key: &str, msg: String| {
+                Err(ParamError::new(format!("layers.{i}.{key}"), format!("layer {} ({}): {msg}", i + 1, layer.type_str())))
+            };
+            match layer {
+                LayerSpec::Dense { units: 0, .. } => return bad("units", "units must be at least 1".into()),
+                LayerSpec::Conv2d { filters: 0, .. } => return bad("filters", "filters must be at least 1".into()),
+                LayerSpec::Dropout { rate } if !(*rate >= 0.0 && *rate < 1.0) => {
+                    return bad("rate", format!("rate = {rate} must be in [0, 1)"))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl LayerSpec {
+    pub fn type_str(&self) -> &'static str {
+        match self {
+            LayerSpec::Flatten {} => "flatten",
+            LayerSpec::Dense { .. } => "dense",
+            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::MaxPool2d { .. } => "max_pool2d",
+            LayerSpec::Dropout { .. } => "dropout",
+            LayerSpec::Activation { .. } => "activation",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MLP: &str = r#"
+name = "mlp"
+input_shape = [28, 28, 1]
+loss = "categorical_crossentropy"
+epochs = 10
+[optimizer]
+name = "rmsprop"
+[[layers]]
+type = "flatten"
+[[layers]]
+type = "dense"
+units = 30
+activation = "relu"
+[[layers]]
+type = "dense"
+units = 10
+activation = "softmax"
+"#;
+
+    fn err(text: &str) -> String {
+        ModelSpec::from_toml_str(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn parses_with_keras_defaults() {
+        let s = ModelSpec::from_toml_str(MLP).unwrap();
+        assert_eq!(s.batch_size, 32);
+        assert_eq!(s.seed, 42);
+        assert_eq!(s.epochs, 10);
+        assert_eq!(s.optimizer, OptimizerSpec::default());
+        assert_eq!(s.layers[1], LayerSpec::Dense { units: 30, activation: Activation::Relu });
+        let cnn = "loss = \"binary_crossentropy\"\nclass_weight = { NORMAL = 2.0 }\n[optimizer]\nname = \"adam\"\nlearning_rate = 0.01\n[early_stopping]\npatience = 2\n[[layers]]\ntype = \"conv2d\"\nfilters = 8\nkernel_size = [3, 5]\npadding = \"same\"\n[[layers]]\ntype = \"max_pool2d\"\n";
+        let s = ModelSpec::from_toml_str(cnn).unwrap();
+        assert_eq!(
+            s.layers[0],
+            LayerSpec::Conv2d {
+                filters: 8,
+                kernel_size: Size2::new(3, 5),
+                strides: Size2::square(1),
+                padding: Padding::Same,
+                activation: Activation::Linear
+            }
+        );
+        assert_eq!(s.layers[1], LayerSpec::MaxPool2d { pool_size: Size2::square(2), strides: None, padding: Padding::Valid });
+        assert_eq!(s.optimizer, OptimizerSpec::Adam { learning_rate: 0.01, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 });
+        assert_eq!(s.early_stopping.unwrap().monitor, "val_loss");
+        assert_eq!(s.class_weight, Some(ClassWeight::Table(BTreeMap::from([("NORMAL".into(), 2.0)]))));
+    }
+
+    #[test]
+    fn unknown_keys_are_named() {
+        let e = err(&format!("epoch = 3\n{MLP}"));
+        assert!(e.contains("unknown field `epoch`"), "{e}");
+        let e = err(&MLP.replace("units = 30", "units = 30\nunit = 4"));
+        assert!(e.contains("unknown field `unit`"), "{e}");
+        let e = err(&MLP.replace("name = \"rmsprop\"", "name = \"rmsprop\"\nbeta_1 = 0.9"));
+        assert!(e.contains("beta_1"), "{e}");
+        let e = err(&MLP.replace("type = \"flatten\"", "type = \"flatten\"\nunits = 3"));
+        assert!(e.contains("units"), "{e}");
+        let e = err(&format!("{MLP}\n[early_stopping]\npatients = 3"));
+        assert!(e.contains("patients"), "{e}");
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        assert!(err(&MLP.replace("\"relu\"", "\"gelu\"")).contains("gelu"));
+        assert!(err(&MLP.replace("\"flatten\"", "\"lstm\"")).contains("lstm"));
+        assert!(err(&MLP.replace("epochs = 10", "epochs = 0")).contains("epochs must be at least 1"));
+        assert!(err(&format!("validation_split = 1.5\n{MLP}")).contains("validation_split"));
+        assert!(err(&format!("class_weight = \"auto\"\n{MLP}")).contains("balanced"));
+        assert!(err(&MLP.replace("name = \"rmsprop\"", "name = \"rmsprop\"\nlearning_rate = -1.0")).contains("learning_rate"));
+        assert!(err(&MLP.replace("\"rmsprop\"", "\"adagrad\"")).contains("adagrad"));
+        assert!(err(&MLP.replace("loss = \"categorical_crossentropy\"\n", "")).contains("loss"));
+        assert!(err(&MLP.replace("units = 30", "units = 0")).contains("layer 2 (dense): units must be at least 1"));
+        let e = err(&format!("{MLP}\n[[layers]]\ntype = \"dropout\"\nrate = 1.0"));
+        assert!(e.contains("rate = 1"), "{e}");
+    }
+}

@@ -1,0 +1,225 @@
+//! The pipeline manifest (`pipeline.toml`): datasets, feature sets, models,
+//! baselines, evaluations and variants, parsed, checked and expanded into runs.
+//!
+//! `pipeline make`, `pipeline report` and `train --manifest` read it. The stages'
+//! own parameters (a model's spec, a HOG feature set) deserialize into the stages'
+//! types from the `params` crate, so the manifest accepts exactly what the stage
+//! accepts. The format is documented in `docs/pipeline.md`.
+//!
+//! Every error names the manifest file, the line and the full key path
+//! (`pipeline.toml line 12: models.mlp.optimzer: unknown key …`): lines come from
+//! the spans of `toml::de::DeTable`, values from an ordinary `toml::Table`.
+
+mod declarations;
+mod layout;
+mod parse;
+mod variants;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use params::{HogParams, ModelSpec};
+use toml::Table;
+
+/// Run and target names that the root Makefile uses for itself.
+pub const RESERVED_NAMES: &[&str] =
+    &["all", "setup", "build", "test", "demo", "bench", "clean", "report", "runs", "pipeline"];
+
+/// Keys of a model table that belong to the pipeline, not to `train`'s spec.
+const MODEL_PIPELINE_KEYS: &[&str] = &["title", "data", "features", "evaluation", "variants", "sweep"];
+const EVALUATION_KEYS: &[&str] = &["split", "batch_size", "threshold", "min_recall"];
+
+/// The whole manifest, with variants already expanded into runs.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The manifest file, as given (used in error messages and make rules).
+    pub file: PathBuf,
+    pub settings: Settings,
+    /// Declaration order.
+    pub datasets: Vec<Dataset>,
+    /// Declared feature sets first (declaration order), then those derived by variants.
+    pub feature_sets: Vec<FeatureSet>,
+    /// One per `[models.X]` and `[baselines.X]`, declaration order (models first).
+    pub experiments: Vec<Experiment>,
+    /// Every run: each experiment's base run followed by its variants.
+    pub runs: Vec<Run>,
+}
+
+/// `[settings]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Root of every stage output (default `out`).
+    pub out: PathBuf,
+    /// Where `pipeline report` writes `index.md` / `index.html` (default `report`).
+    pub report: PathBuf,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dataset {
+    pub name: String,
+    pub line: usize,
+    pub source: DatasetSource,
+    /// True when the images are generated (`synth-xray`), directly or through `from`.
+    pub synthetic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DatasetSource {
+    /// `ingest idx` on IDX files; splits `train`, `val` (with `val_fraction`), `test`.
+    Idx {
+        train_images: PathBuf,
+        train_labels: PathBuf,
+        test_images: Option<PathBuf>,
+        test_labels: Option<PathBuf>,
+        val_fraction: Option<f64>,
+        seed: Option<i64>,
+        classes: Option<Vec<String>>,
+    },
+    /// `ingest synth-xray`: a directory of JPEGs in the Kaggle layout (no splits of its own).
+    /// `train`/`val`/`test` count NORMAL images; PNEUMONIA = round(count × `pneumonia_ratio`).
+    SynthXray {
+        train: i64,
+        val: i64,
+        test: i64,
+        seed: Option<i64>,
+        min_size: Option<i64>,
+        max_size: Option<i64>,
+        /// `--pneumonia-ratio` (> 0; ingest's default 1.0 = balanced when absent).
+        pneumonia_ratio: Option<f64>,
+    },
+    /// `ingest folders`, once per split: `ROOT/SPLIT/CLASS/*.jpeg`.
+    Folders { root: FolderRoot, splits: Vec<String>, height: i64, width: i64, channels: i64, skip_bad: bool },
+    /// Ready-made dataset files (any program that writes docs/formats.md); no stage runs.
+    Parquet { splits: Vec<(String, PathBuf)> },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FolderRoot {
+    /// A directory on disk, e.g. the real Kaggle `chest_xray/`.
+    Path(PathBuf),
+    /// The output directory of a `synth-xray` dataset of this name.
+    Synthetic(String),
+}
+
+impl Dataset {
+    /// The splits this dataset provides, in order (empty for `synth-xray`).
+    pub fn splits(&self) -> Vec<String> {
+        match &self.source {
+            DatasetSource::Idx { val_fraction, test_images, .. } => {
+                let mut s = vec!["train".to_string()];
+                if val_fraction.is_some() {
+                    s.push("val".into());
+                }
+                if test_images.is_some() {
+                    s.push("test".into());
+                }
+                s
+            }
+            DatasetSource::SynthXray { .. } => vec![],
+            DatasetSource::Folders { splits, .. } => splits.clone(),
+            DatasetSource::Parquet { splits } => splits.iter().map(|(s, _)| s.clone()).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureSet {
+    pub name: String,
+    pub line: usize,
+    /// The dataset whose splits it transforms, one by one.
+    pub from: String,
+    pub method: FeatureMethod,
+    /// For a set derived by a model variant: the declared set it started from.
+    pub derived_from: Option<String>,
+    pub synthetic: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeatureMethod {
+    Pixels,
+    /// `features hog` with these parameters (the stage's own type).
+    Hog(HogParams),
+}
+
+impl FeatureMethod {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FeatureMethod::Pixels => "pixels",
+            FeatureMethod::Hog { .. } => "hog",
+        }
+    }
+
+    /// The `features` subcommand arguments after `--in P --out P` (e.g. `--orientations 8`).
+    pub fn args(&self) -> Vec<String> {
+        match self {
+            FeatureMethod::Pixels => vec![],
+            FeatureMethod::Hog(params) => params.to_args(),
+        }
+    }
+}
+
+/// What a run trains on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunInput {
+    /// An image dataset (by name).
+    Dataset(String),
+    /// A feature set (by name).
+    Features(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trainer {
+    /// `train --spec`: the model spec table as written (it becomes the spec file), and
+    /// the same table read as `train` reads it.
+    Network { table: Table, spec: ModelSpec },
+    /// `train --baseline METHOD` (e.g. `logistic`).
+    Baseline { method: String },
+}
+
+/// `[evaluation]` defaults, overridden per model by its `evaluation` table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    /// The split evaluated (default `test`).
+    pub split: String,
+    pub batch_size: Option<i64>,
+    pub threshold: Option<f64>,
+    pub min_recall: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Experiment {
+    pub name: String,
+    pub title: String,
+    pub line: usize,
+    pub is_baseline: bool,
+    /// Run names: the base run first, then the variants in declaration order.
+    pub runs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub name: String,
+    pub experiment: String,
+    /// The variant's own name (`hidden3`, `epochs40`), `None` for the base run.
+    pub variant: Option<String>,
+    /// What the variant changes, as `key = value` lines.
+    pub changes: Vec<String>,
+    pub input: RunInput,
+    pub trainer: Trainer,
+    pub evaluation: Evaluation,
+    pub synthetic: bool,
+    pub line: usize,
+}
+
+/// The spec file `train --spec` reads: the run's spec as TOML, preceded by comments.
+pub fn spec_toml(spec: &Table, header_comments: &[String]) -> Result<String> {
+    let mut s = String::new();
+    for c in header_comments {
+        s.push_str("# ");
+        s.push_str(c);
+        s.push('\n');
+    }
+    s.push_str(&toml::to_string(spec).context("cannot write the model spec as TOML")?);
+    Ok(s)
+}
+

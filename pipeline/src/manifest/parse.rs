@@ -1,0 +1,331 @@
+//! Reading `pipeline.toml`: the TOML with the line of every key, the `[settings]` and
+//! `[evaluation]` tables, and the parse context [`Cx`] whose messages say
+//! `FILE line N: key.path: problem`.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context, Result};
+use params::{ParamError, Size2};
+use serde::Deserialize;
+use toml::{Table, Value};
+
+use super::{Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest, RunInput, Settings, Trainer, Run, RESERVED_NAMES};
+
+impl Manifest {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read manifest {}", path.display()))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses manifest text; `file` is only used in messages and make rules.
+    pub fn parse(text: &str, file: &Path) -> Result<Self> {
+        let fname = file.display().to_string();
+        let root: Table = toml::from_str(text)
+            .map_err(|e| anyhow!("{fname}: invalid TOML: {}", e.to_string().trim_end()))?;
+        let lines = key_lines(text).map_err(|e| anyhow!("{fname}: invalid TOML: {e}"))?;
+        let cx = Cx { file: fname, lines };
+        cx.check_keys("", &root, &["settings", "datasets", "features", "models", "baselines", "evaluation"])?;
+
+        let settings = match root.get("settings") {
+            None => Settings { out: "out".into(), report: "report".into() },
+            Some(v) => {
+                let t = cx.table("settings", v)?;
+                cx.check_keys("settings", t, &["out", "report"])?;
+                Settings {
+                    out: cx.opt_str("settings", t, "out")?.unwrap_or_else(|| "out".into()).into(),
+                    report: cx.opt_str("settings", t, "report")?.unwrap_or_else(|| "report".into()).into(),
+                }
+            }
+        };
+        let eval_defaults = match root.get("evaluation") {
+            None => Evaluation { split: "test".into(), batch_size: None, threshold: None, min_recall: None },
+            Some(v) => {
+                let t = cx.table("evaluation", v)?;
+                cx.evaluation("evaluation", t, &Evaluation { split: "test".into(), batch_size: None, threshold: None, min_recall: None })?
+            }
+        };
+
+        let mut names: HashMap<String, String> = HashMap::new();
+        let datasets = cx.sections(&root, "datasets")?;
+        let mut dataset_list = Vec::new();
+        for (name, t) in &datasets {
+            let path = format!("datasets.{name}");
+            cx.check_name(&path, name, &mut names)?;
+            dataset_list.push(cx.dataset(&path, name, t)?);
+        }
+        // References between datasets (folders → synth-xray).
+        for i in 0..dataset_list.len() {
+            let d = dataset_list[i].clone();
+            if let DatasetSource::Folders { root: FolderRoot::Synthetic(src), .. } = &d.source {
+                let path = format!("datasets.{}.from", d.name);
+                match dataset_list.iter().find(|x| &x.name == src) {
+                    Some(Dataset { source: DatasetSource::SynthXray { .. }, .. }) => dataset_list[i].synthetic = true,
+                    Some(_) => return Err(cx.err(&path, &format!("`{src}` is not a synth-xray dataset"))),
+                    None => return Err(cx.dangling(&path, src, "dataset", dataset_list.iter().map(|d| d.name.as_str()))),
+                }
+            }
+        }
+
+        let mut feature_sets = Vec::new();
+        for (name, t) in &cx.sections(&root, "features")? {
+            let path = format!("features.{name}");
+            cx.check_name(&path, name, &mut names)?;
+            let fs = cx.feature_set(&path, name, t, &dataset_list)?;
+            feature_sets.push(fs);
+        }
+
+        let mut experiments = Vec::new();
+        let mut runs = Vec::new();
+        for (name, t) in &cx.sections(&root, "models")? {
+            let path = format!("models.{name}");
+            cx.check_name(&path, name, &mut names)?;
+            cx.model(&path, name, t, &dataset_list, &mut feature_sets, &eval_defaults, &mut experiments, &mut runs, &mut names)?;
+        }
+        for (name, t) in &cx.sections(&root, "baselines")? {
+            let path = format!("baselines.{name}");
+            cx.check_name(&path, name, &mut names)?;
+            cx.check_keys(&path, t, &["title", "method", "data", "features", "evaluation"])?;
+            let method = cx.req_str(&path, t, "method")?;
+            if method != "logistic" {
+                return Err(cx.err(&format!("{path}.method"), &format!("unknown baseline `{method}` (expected logistic)")));
+            }
+            let input = cx.run_input(&path, t, &dataset_list, &feature_sets)?;
+            let evaluation = match t.get("evaluation") {
+                Some(v) => cx.evaluation(&format!("{path}.evaluation"), cx.table(&format!("{path}.evaluation"), v)?, &eval_defaults)?,
+                None => eval_defaults.clone(),
+            };
+            let run = Run {
+                name: name.clone(),
+                experiment: name.clone(),
+                variant: None,
+                changes: vec![],
+                synthetic: input_synthetic(&input, &dataset_list, &feature_sets),
+                input,
+                trainer: Trainer::Baseline { method },
+                evaluation,
+                line: cx.line(&path),
+            };
+            cx.check_run_splits(&path, &run, &dataset_list, &feature_sets)?;
+            experiments.push(Experiment {
+                name: name.clone(),
+                title: cx.opt_str(&path, t, "title")?.unwrap_or_else(|| format!("{} baseline", name)),
+                line: run.line,
+                is_baseline: true,
+                runs: vec![name.clone()],
+            });
+            runs.push(run);
+        }
+        Ok(Manifest { file: file.to_path_buf(), settings, datasets: dataset_list, feature_sets, experiments, runs })
+    }
+}
+
+pub(super) fn input_synthetic(input: &RunInput, datasets: &[Dataset], features: &[FeatureSet]) -> bool {
+    match input {
+        RunInput::Dataset(d) => datasets.iter().any(|x| &x.name == d && x.synthetic),
+        RunInput::Features(f) => features.iter().any(|x| &x.name == f && x.synthetic),
+    }
+}
+
+/// Line (1-based) of every key path (`models.mlp.layers.2.units`) in `text`.
+pub(super) fn key_lines(text: &str) -> Result<HashMap<String, usize>> {
+    let doc = toml::de::DeTable::parse(text).map_err(|e| anyhow!("{}", e.to_string().trim_end()))?;
+    let line_of = |offset: usize| text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1;
+    let mut out = HashMap::new();
+    pub(super) fn walk(
+        prefix: &str,
+        v: &toml::de::DeValue<'_>,
+        line_of: &dyn Fn(usize) -> usize,
+        out: &mut HashMap<String, usize>,
+    ) {
+        match v {
+            toml::de::DeValue::Table(t) => {
+                for (k, v) in t.iter() {
+                    let path = join_path(prefix, k.get_ref());
+                    out.entry(path.clone()).or_insert_with(|| line_of(k.span().start));
+                    walk(&path, v.get_ref(), line_of, out);
+                }
+            }
+            toml::de::DeValue::Array(a) => {
+                for (i, item) in a.iter().enumerate() {
+                    let path = join_path(prefix, &i.to_string());
+                    out.entry(path.clone()).or_insert_with(|| line_of(item.span().start));
+                    walk(&path, item.get_ref(), line_of, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (k, v) in doc.get_ref().iter() {
+        out.insert(k.get_ref().to_string(), line_of(k.span().start));
+        walk(k.get_ref(), v.get_ref(), &line_of, &mut out);
+    }
+    Ok(out)
+}
+
+pub(super) fn join_path(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// Parse context: the file name and the line of every key, for messages.
+pub(super) struct Cx {
+    pub(super) file: String,
+    pub(super) lines: HashMap<String, usize>,
+}
+
+impl Cx {
+    /// The line of `path`, or of its nearest ancestor that has one.
+    pub(super) fn line(&self, path: &str) -> usize {
+        let mut p = path;
+        loop {
+            if let Some(l) = self.lines.get(p) {
+                return *l;
+            }
+            match p.rfind('.') {
+                Some(i) => p = &p[..i],
+                None => return 0,
+            }
+        }
+    }
+
+    pub(super) fn err(&self, path: &str, msg: &str) -> anyhow::Error {
+        anyhow!("{} line {}: {}: {}", self.file, self.line(path), path, msg)
+    }
+
+    /// A stage's refusal of the table at `path`, at the line of the refused key.
+    pub(super) fn param_err(&self, path: &str, e: ParamError) -> anyhow::Error {
+        self.err(&join_path(path, &e.key), &e.message)
+    }
+
+    pub(super) fn dangling<'a>(&self, path: &str, name: &str, what: &str, known: impl Iterator<Item = &'a str>) -> anyhow::Error {
+        let known: Vec<&str> = known.collect();
+        self.err(
+            path,
+            &format!(
+                "no {what} named `{name}` (declared: {})",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ),
+        )
+    }
+
+    pub(super) fn check_keys(&self, path: &str, t: &Table, allowed: &[&str]) -> Result<()> {
+        // Report the first unknown key in file order, so the message points at the top-most one.
+        let mut unknown: Vec<(usize, &String)> = t
+            .keys()
+            .filter(|k| !allowed.contains(&k.as_str()))
+            .map(|k| (self.line(&join_path(path, k)), k))
+            .collect();
+        unknown.sort();
+        if let Some((_, k)) = unknown.first() {
+            return Err(self.err(
+                &join_path(path, k),
+                &format!("unknown key `{k}` (expected one of: {})", allowed.join(", ")),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(super) fn check_name(&self, path: &str, name: &str, names: &mut HashMap<String, String>) -> Result<()> {
+        check_name_chars(name).map_err(|m| self.err(path, &m))?;
+        if RESERVED_NAMES.contains(&name) {
+            return Err(self.err(path, &format!("`{name}` is reserved for a Makefile target; choose another name")));
+        }
+        if let Some(other) = names.get(name) {
+            return Err(self.err(path, &format!("name `{name}` is already used by {other}")));
+        }
+        names.insert(name.to_string(), path.to_string());
+        Ok(())
+    }
+
+    pub(super) fn table<'a>(&self, path: &str, v: &'a Value) -> Result<&'a Table> {
+        v.as_table().ok_or_else(|| self.err(path, &format!("expected a table, found {}", v.type_str())))
+    }
+
+    /// The entries of `[SECTION.NAME]` tables, in file order.
+    pub(super) fn sections<'a>(&self, root: &'a Table, section: &str) -> Result<Vec<(String, &'a Table)>> {
+        let Some(v) = root.get(section) else { return Ok(vec![]) };
+        let t = self.table(section, v)?;
+        let mut out = Vec::new();
+        for (k, v) in t {
+            out.push((k.clone(), self.table(&join_path(section, k), v)?));
+        }
+        out.sort_by_key(|(k, _)| self.line(&join_path(section, k)));
+        Ok(out)
+    }
+
+    pub(super) fn opt_str(&self, path: &str, t: &Table, key: &str) -> Result<Option<String>> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(v) => Err(self.err(&join_path(path, key), &format!("expected a string, found {}", v.type_str()))),
+        }
+    }
+    pub(super) fn req_str(&self, path: &str, t: &Table, key: &str) -> Result<String> {
+        self.opt_str(path, t, key)?.ok_or_else(|| self.err(path, &format!("missing key `{key}`")))
+    }
+    pub(super) fn opt_int(&self, path: &str, t: &Table, key: &str, min: i64) -> Result<Option<i64>> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(Value::Integer(i)) if *i >= min => Ok(Some(*i)),
+            Some(v) => Err(self.err(&join_path(path, key), &format!("expected a whole number ≥ {min}, found {v}"))),
+        }
+    }
+    pub(super) fn opt_float(&self, path: &str, t: &Table, key: &str, lo: f64, hi: f64) -> Result<Option<f64>> {
+        let x = match t.get(key) {
+            None => return Ok(None),
+            Some(Value::Integer(i)) => *i as f64,
+            Some(Value::Float(f)) => *f,
+            Some(v) => return Err(self.err(&join_path(path, key), &format!("expected a number, found {}", v.type_str()))),
+        };
+        if !(lo..=hi).contains(&x) {
+            return Err(self.err(&join_path(path, key), &format!("{x} is outside [{lo}, {hi}]")));
+        }
+        Ok(Some(x))
+    }
+    pub(super) fn opt_bool(&self, path: &str, t: &Table, key: &str) -> Result<Option<bool>> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(Value::Boolean(b)) => Ok(Some(*b)),
+            Some(v) => Err(self.err(&join_path(path, key), &format!("expected true or false, found {}", v.type_str()))),
+        }
+    }
+    /// An `n` (→ n×n), `[h, w]` or `"HxW"` pair of positive whole numbers.
+    pub(super) fn opt_size(&self, path: &str, t: &Table, key: &str) -> Result<Option<Size2>> {
+        match t.get(key) {
+            None => Ok(None),
+            Some(v) => Size2::deserialize(v.clone())
+                .map(Some)
+                .map_err(|e| self.err(&join_path(path, key), &e.to_string())),
+        }
+    }
+    pub(super) fn opt_path(&self, path: &str, t: &Table, key: &str) -> Result<Option<PathBuf>> {
+        Ok(self.opt_str(path, t, key)?.map(PathBuf::from))
+    }
+
+    pub(super) fn evaluation(&self, path: &str, t: &Table, defaults: &Evaluation) -> Result<Evaluation> {
+        self.check_keys(path, t, EVALUATION_KEYS)?;
+        Ok(Evaluation {
+            split: self.opt_str(path, t, "split")?.unwrap_or_else(|| defaults.split.clone()),
+            batch_size: self.opt_int(path, t, "batch_size", 1)?.or(defaults.batch_size),
+            threshold: self.opt_float(path, t, "threshold", 0.0, 1.0)?.or(defaults.threshold),
+            min_recall: self.opt_float(path, t, "min_recall", 0.0, 1.0)?.or(defaults.min_recall),
+        })
+    }
+}
+
+pub(super) fn check_name_chars(name: &str) -> std::result::Result<(), String> {
+    let ok = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && !name.starts_with(['.', '-']);
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is not a usable name (letters, digits, `-`, `_`, `.`; it becomes a file name and a make target)"))
+    }
+}
