@@ -45,8 +45,8 @@ fn main() -> Result<()> {
         let mut value = || args.next().with_context(|| format!("{a} needs a value"));
         match a.as_str() {
             "--orientations" => params.orientations = value()?.parse()?,
-            "--pixels-per-cell" => params.pixels_per_cell = Size2::parse(&value()?, "--pixels-per-cell")?,
-            "--cells-per-block" => params.cells_per_block = Size2::parse(&value()?, "--cells-per-block")?,
+            "--pixels-per-cell" => params.pixels_per_cell = value()?.parse::<Size2>()?,
+            "--cells-per-block" => params.cells_per_block = value()?.parse::<Size2>()?,
             "--block-norm" => params.block_norm = value()?.parse()?,
             "--transform-sqrt" => params.transform_sqrt = true,
             "--repeat" => repeat = value()?.parse()?,

@@ -56,7 +56,8 @@ pub fn from_table<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<
             })
             .collect::<Vec<_>>()
             .join(".");
-        let message = e.into_inner().to_string().trim_end().to_string();
+        // The message alone: toml's Display adds "in `key`" lines, the key is ours to give.
+        let message = e.into_inner().message().trim_end().to_string();
         // serde's path stops at the table that holds an unknown key; name the key itself.
         let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`'));
         let key = match unknown {

@@ -48,7 +48,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Report { manifest, out } => {
-            let m = crate::manifest::Manifest::load(&manifest)?;
+            let m = pipeline::manifest::Manifest::load(&manifest)?;
             let summary = pipeline::report::write_report(&m, &out)?;
             eprintln!("{summary}");
         }

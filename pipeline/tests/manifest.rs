@@ -53,7 +53,7 @@ fn unknown_key_names_key_and_line() {
     let e = err(&text);
     assert!(e.contains("pipeline.toml line 22"), "{e}");
     assert!(e.contains("models.m.layers.1.unit"), "{e}");
-    assert!(e.contains("unknown key `unit`"), "{e}");
+    assert!(e.contains("unknown field `unit`, expected `units` or `activation`"), "{e}");
 }
 
 #[test]
@@ -81,10 +81,10 @@ fn dangling_references_are_errors() {
 #[test]
 fn bad_values_and_variants_are_errors() {
     let e = err(&BASE.replace(r#"loss = "categorical_crossentropy""#, r#"loss = "mse""#));
-    assert!(e.contains("line 18") && e.contains("unknown loss `mse`"), "{e}");
+    assert!(e.contains("line 18") && e.contains("models.m.loss: unknown variant `mse`"), "{e}");
     // A variant that changes a key the spec does not have.
     let e = err(&format!("{BASE}\n[models.m.variants.fast]\nepoch = 3\n"));
-    assert!(e.contains("line 26") && e.contains("models.m.variants.fast.epoch") && e.contains("unknown key `epoch`"), "{e}");
+    assert!(e.contains("line 26") && e.contains("models.m.variants.fast.epoch") && e.contains("unknown field `epoch`"), "{e}");
     // Index past the end of the layers.
     let e = err(&format!("{BASE}\n[models.m.sweep]\n\"layers.5.units\" = [20]\n"));
     assert!(e.contains("line 26") && e.contains("past the end"), "{e}");

@@ -10,7 +10,7 @@ use params::{ParamError, Size2};
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::{Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest, RunInput, Settings, Trainer, Run, RESERVED_NAMES};
+use super::{Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, RESERVED_NAMES};
 
 impl Manifest {
     /// Reads and checks `path`.
