@@ -1,0 +1,164 @@
+//! `pipeline report`: the lab report, written from the stage outputs only.
+//!
+//! For every experiment of the manifest (a model and its variants, or a baseline)
+//! it reads `OUT/runs/RUN/model/summary.json` (topology, weights and their
+//! formulas, optimizer, loss), `OUT/runs/RUN/model/history.parquet` (curves, best
+//! epoch, overfitting) and `OUT/runs/RUN/eval/metrics.json` (test loss and
+//! accuracy, confusion, P/R/F1, ROC), copies the pictures `evaluate` drew, and
+//! writes `REPORT/index.md` and an offline `REPORT/index.html`. No number is typed
+//! here: a missing file is said to be missing, never filled in.
+//!
+//! `reading` reads the outputs, `sections` turns them into the blocks of
+//! `document`, which renders them as Markdown and HTML; `write_report` below
+//! puts the sections in order and writes the directory.
+
+mod document;
+mod format;
+mod reading;
+mod sections;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use crate::manifest::{Manifest, Run};
+
+use document::{to_html, to_markdown, Block};
+use format::{f4, num, show_num};
+use reading::{read_run, RunOutputs};
+use sections::{describe_input, hog_pictures_blocks, layer_table, params_of, run_detail, topology_line, training_blocks};
+
+pub use format::thousands;
+pub use reading::{read_curves, read_history, CurveReading, History};
+pub use sections::confused_pairs_in_words;
+
+/// Writes `out_dir/index.md`, `out_dir/index.html` and `out_dir/img/`, replacing
+/// the directory as a whole. Returns a one-line summary for the terminal.
+pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
+    let tmp = formats::AtomicPath::new(out_dir)?;
+    std::fs::create_dir_all(tmp.temp().join("img")).with_context(|| format!("cannot create {}", tmp.temp().display()))?;
+    let outputs: Vec<(Run, RunOutputs)> = m.runs.iter().map(|r| (r.clone(), read_run(m, r))).collect();
+    let find = |name: &str| outputs.iter().find(|(r, _)| r.name == name).expect("run of the manifest");
+
+    let mut doc = Vec::new();
+    let title = "Lab report: MLP, HOG, CNN and pneumonia experiments";
+    doc.push(Block::Heading(1, title.into()));
+    doc.push(Block::Para(format!(
+        "Written by `pipeline report` from the manifest {} and the stage outputs under {}/: summary.json and history.parquet (train), metrics.json and its pictures (evaluate). Nothing here is typed by hand.",
+        m.file.display(),
+        m.settings.out.display()
+    )));
+    if m.runs.iter().any(|r| r.synthetic) {
+        doc.push(Block::Note(
+            "Runs marked SYNTHETIC use generated X-ray-like images (ingest synth-xray), not real chest X-rays: their numbers say that the pipeline works, not how well a model detects pneumonia. Point the folders dataset's `root` at a real Kaggle chest_xray/ directory to run the experiment for real.".into(),
+        ));
+    }
+    let complete = outputs.iter().filter(|(_, o)| o.metrics.is_some()).count();
+    if complete < outputs.len() {
+        doc.push(Block::Note(format!("{complete} of {} runs have an evaluation; the others are listed as missing.", outputs.len())));
+    }
+
+    // Leaderboard: every evaluated run, best test accuracy first.
+    doc.push(Block::Heading(2, "Leaderboard".into()));
+    let mut board: Vec<(&Run, &RunOutputs, f64)> = outputs
+        .iter()
+        .filter_map(|(r, o)| Some((r, o, num(o.metrics.as_ref()?.get("accuracy"))?)))
+        .collect();
+    board.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let rows = board
+        .iter()
+        .enumerate()
+        .map(|(i, (r, o, acc))| {
+            let mt = o.metrics.as_ref().unwrap();
+            vec![
+                (i + 1).to_string(),
+                r.name.clone(),
+                r.experiment.clone(),
+                o.summary.as_ref().and_then(params_of).map(thousands).unwrap_or_else(|| "–".into()),
+                f4(*acc),
+                show_num(mt.get("log_loss")),
+                show_num(mt.get("macro").and_then(|x| x.get("f1"))),
+                if r.synthetic { "SYNTHETIC".into() } else { String::new() },
+            ]
+        })
+        .collect();
+    doc.push(Block::Table(
+        ["#", "run", "experiment", "weights", "test accuracy", "test loss", "macro F1", "data"].map(String::from).to_vec(),
+        rows,
+    ));
+
+    for (i, exp) in m.experiments.iter().enumerate() {
+        let synthetic = exp.runs.iter().any(|r| find(r).0.synthetic);
+        doc.push(Block::Heading(2, format!("{}. {}{}", i + 1, exp.title, if synthetic { " — SYNTHETIC data" } else { "" })));
+        let (base, base_out) = find(&exp.runs[0]);
+        doc.push(Block::Para(format!("Input: {}.", describe_input(m, base))));
+        if synthetic {
+            doc.push(Block::Note("SYNTHETIC: these results come from generated images, not real chest X-rays.".into()));
+        }
+        hog_pictures_blocks(m, &exp.runs, tmp.temp(), &mut doc);
+        if let Some(s) = &base_out.summary {
+            training_blocks(s, &mut doc);
+            if let Some(t) = topology_line(s) {
+                doc.push(Block::Para(t));
+            }
+            if let Some(t) = layer_table(s) {
+                doc.push(Block::Heading(3, "Weights".into()));
+                doc.push(t);
+            }
+        }
+        // Variants side by side.
+        doc.push(Block::Heading(3, if exp.runs.len() > 1 { "Variants".into() } else { "Result".into() }));
+        let rows = exp
+            .runs
+            .iter()
+            .map(|name| {
+                let (r, o) = find(name);
+                let reading = o.history.as_ref().and_then(read_curves);
+                vec![
+                    r.name.clone(),
+                    if r.changes.is_empty() { "(base)".into() } else { r.changes.join("; ") },
+                    o.summary.as_ref().and_then(params_of).map(thousands).unwrap_or_else(|| "–".into()),
+                    o.history.as_ref().map(|h| h.epoch.len().to_string()).unwrap_or_else(|| "–".into()),
+                    reading.as_ref().map(|c| c.best_epoch.to_string()).unwrap_or_else(|| "–".into()),
+                    reading.as_ref().and_then(|c| c.overfitting_from).map(|e| format!("from epoch {e}")).unwrap_or_else(|| "–".into()),
+                    show_num(o.metrics.as_ref().and_then(|x| x.get("log_loss"))),
+                    show_num(o.metrics.as_ref().and_then(|x| x.get("accuracy"))),
+                ]
+            })
+            .collect();
+        doc.push(Block::Table(
+            ["run", "change", "weights", "epochs", "best epoch", "overfitting", "test loss", "test accuracy"].map(String::from).to_vec(),
+            rows,
+        ));
+        let base_params = base_out.summary.as_ref().and_then(params_of);
+        for name in &exp.runs {
+            let (r, o) = find(name);
+            // A variant with another topology gets its own weight table.
+            if r.variant.is_some() {
+                if let Some(s) = &o.summary {
+                    if params_of(s) != base_params {
+                        doc.push(Block::Heading(4, format!("Weights of `{}`", r.name)));
+                        if let Some(t) = layer_table(s) {
+                            doc.push(t);
+                        }
+                    }
+                }
+            }
+            run_detail(m, r, o, tmp.temp(), &mut doc);
+        }
+    }
+
+    let md = to_markdown(&doc);
+    let html = to_html(title, &doc);
+    let write = |name: &str, text: &str| -> Result<()> {
+        let p: PathBuf = tmp.temp().join(name);
+        std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))
+    };
+    write("index.html", &html)?;
+    write("index.md", &md)?;
+    tmp.commit()?;
+    Ok(format!(
+        "report: {} ({complete} of {} runs evaluated; also index.html)",
+        out_dir.join("index.md").display(),
+        m.runs.len()
+    ))
+}
