@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use common::AnyDataset;
 
 use crate::model::InputKind;
-use crate::tensor::{batch_shape, Tensor};
+use crate::engine::tensor::{batch_shape, Tensor};
 
 enum Values {
     Bytes(Vec<u8>),

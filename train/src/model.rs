@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::layers::{Activation, ActivationLayer, Conv2d, Ctx, Dense, Dropout, Flatten, Layer, MaxPool2d};
 use crate::loss::Loss;
 use crate::spec::LayerSpec;
-use crate::tensor::Tensor;
+use crate::engine::tensor::Tensor;
 
 /// What the model reads: uint8 images (scaled to [0,1] inside) or float features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,11 +16,13 @@ pub enum InputKind {
     Features,
 }
 
+/// Public for [`crate::Trained`]: callers run [`Model::predict`] and read the weights;
+/// building, training and export stay inside the crate.
 pub struct Model {
     pub input_kind: InputKind,
     /// One sample: `[H, W, C]` or `[D]`.
     pub input_shape: Vec<usize>,
-    pub layers: Vec<Box<dyn Layer>>,
+    pub(crate) layers: Vec<Box<dyn Layer>>,
 }
 
 fn shape_str(s: &[usize]) -> String {
@@ -30,7 +32,7 @@ fn shape_str(s: &[usize]) -> String {
 impl Model {
     /// Builds the layers in order, each from the previous one's output shape;
     /// kernels are Glorot-uniform from a stream seeded with `seed`.
-    pub fn build(specs: &[LayerSpec], input_kind: InputKind, input_shape: &[usize], seed: u64) -> Result<Model> {
+    pub(crate) fn build(specs: &[LayerSpec], input_kind: InputKind, input_shape: &[usize], seed: u64) -> Result<Model> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut shape = input_shape.to_vec();
         let mut layers: Vec<Box<dyn Layer>> = Vec::new();
@@ -87,12 +89,12 @@ impl Model {
 
     /// The activation the model ends with (that of its last layer that has one,
     /// looking past dropout/flatten/pooling).
-    pub fn final_activation(&self) -> Option<Activation> {
+    pub(crate) fn final_activation(&self) -> Option<Activation> {
         self.layers.iter().rev().find_map(|l| l.activation())
     }
 
     /// Checks that the output fits the loss and the number of classes.
-    pub fn check_output(&self, loss: Loss, classes: usize) -> Result<()> {
+    pub(crate) fn check_output(&self, loss: Loss, classes: usize) -> Result<()> {
         let out = self.output_shape();
         let last = self.layers.last().unwrap();
         let want = loss.output_activation();
@@ -120,7 +122,7 @@ impl Model {
     }
 
     /// Runs every layer; with `final_activation = false` the last layer returns its logits.
-    pub fn forward(&mut self, mut x: Tensor, ctx: &mut Ctx, final_activation: bool) -> Tensor {
+    pub(crate) fn forward(&mut self, mut x: Tensor, ctx: &mut Ctx, final_activation: bool) -> Tensor {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             x = layer.forward(x, ctx, final_activation || i != last);
@@ -129,7 +131,7 @@ impl Model {
     }
 
     /// Backpropagates dL/d(output of the last forward); fills every layer's gradients.
-    pub fn backward(&mut self, mut grad: Tensor) {
+    pub(crate) fn backward(&mut self, mut grad: Tensor) {
         for i in (0..self.layers.len()).rev() {
             match self.layers[i].backward(grad, i > 0) {
                 Some(g) => grad = g,
@@ -138,13 +140,14 @@ impl Model {
         }
     }
 
-    /// Probabilities for a batch (inference: no dropout).
+    /// Probabilities for a batch (inference: no dropout). `x`: features `[N, D]`, or images
+    /// scaled to [0, 1] and channel-planar, `[N, C, H, W]`; the result is `[N, classes]`.
     pub fn predict(&mut self, x: Tensor) -> Tensor {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         self.forward(x, &mut Ctx { training: false, rng: &mut rng }, true)
     }
 
-    pub fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
+    pub(crate) fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
         self.layers.iter_mut().flat_map(|l| l.params_and_grads()).collect()
     }
 
@@ -157,7 +160,7 @@ impl Model {
         self.layers.iter().flat_map(|l| l.params()).map(|p| p.to_vec()).collect()
     }
 
-    pub fn set_weights(&mut self, weights: &[Vec<f32>]) {
+    pub(crate) fn set_weights(&mut self, weights: &[Vec<f32>]) {
         for ((p, _), w) in self.params_and_grads().into_iter().zip(weights) {
             p.copy_from_slice(w);
         }

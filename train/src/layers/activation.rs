@@ -15,7 +15,7 @@
 //! instead (see `loss.rs`), which is both exact and stable.
 
 use super::{Ctx, ExportOp, Layer};
-use crate::tensor::Tensor;
+use crate::engine::tensor::Tensor;
 
 /// Keras activation names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

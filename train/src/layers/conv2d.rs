@@ -1,7 +1,7 @@
 //! `Conv2D`, Keras `layers.Conv2D(filters, kernel_size, strides, padding, activation)`.
 //!
 //! Shapes (Keras's, as the summary prints them): input `[H, W, C]` → output `[Ho, Wo, F]`;
-//! in memory images are channel-planar, `[N, C, H, W]` → `[N, F, Ho, Wo]` (see `tensor.rs`).
+//! in memory images are channel-planar, `[N, C, H, W]` → `[N, F, Ho, Wo]` (see `engine/tensor.rs`).
 //! Kernel `[kh, kw, C, F]` (Keras layout, row-major), bias `[F]`. Weights: kh·kw·C·F + F.
 //! `valid`: Ho = ⌊(H − kh)/sh⌋ + 1; `same`: Ho = ⌈H/sh⌉ with padding
 //! max((Ho−1)·sh + kh − H, 0), the odd one at the bottom/right (Keras/TF rule).
@@ -29,8 +29,8 @@ use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
 use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
-use crate::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
-use crate::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
+use crate::engine::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
+use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
 const GRAD_GROUP: usize = 4;

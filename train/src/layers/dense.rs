@@ -13,8 +13,8 @@
 use rand_chacha::ChaCha8Rng;
 
 use super::{glorot_uniform, thousands, Activation, Ctx, ExportOp, Layer};
-use crate::gemm::{column_sums, gemm, gemm_at_b, Mat};
-use crate::tensor::Tensor;
+use crate::engine::gemm::{column_sums, gemm, gemm_at_b, Mat};
+use crate::engine::tensor::Tensor;
 
 pub struct Dense {
     pub in_dim: usize,

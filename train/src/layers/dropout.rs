@@ -12,7 +12,7 @@
 use rand::Rng;
 
 use super::{Ctx, ExportOp, Layer};
-use crate::tensor::Tensor;
+use crate::engine::tensor::Tensor;
 
 pub struct Dropout {
     pub rate: f32,

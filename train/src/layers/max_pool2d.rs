@@ -1,7 +1,7 @@
 //! `MaxPooling2D`, Keras `layers.MaxPooling2D(pool_size, strides, padding)`.
 //!
 //! Shapes (Keras's): input `[H, W, C]` → output `[Ho, Wo, C]`; in memory channel-planar,
-//! `[N, C, H, W]` → `[N, C, Ho, Wo]` (see `tensor.rs`); no weights.
+//! `[N, C, H, W]` → `[N, C, Ho, Wo]` (see `engine/tensor.rs`); no weights.
 //! `valid` (Keras default): Ho = ⌊(H − ph)/sh⌋ + 1 — the floor rule, so 7 pooled by 2 gives 3
 //! and the last row/column is dropped; `same`: Ho = ⌈H/sh⌉, padding as in `Conv2D`
 //! (padded cells never win). Strides default to the pool size.
@@ -15,7 +15,7 @@
 use rayon::prelude::*;
 
 use super::{output_len, Ctx, ExportOp, Layer, Padding};
-use crate::tensor::{zeroed, Tensor, Unwritten};
+use crate::engine::tensor::{zeroed, Tensor, Unwritten};
 
 pub struct MaxPool2d {
     pub in_shape: [usize; 3],

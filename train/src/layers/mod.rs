@@ -3,7 +3,7 @@
 //!
 //! Conventions shared by every layer:
 //! * tensors are `[N, ...]`, images channel-planar `[N, C, H, W]` in memory (see
-//!   `tensor.rs`) while `output_shape` reports Keras's `[H, W, C]`;
+//!   `engine/tensor.rs`) while `output_shape` reports Keras's `[H, W, C]`;
 //! * weights are stored in Keras's layout (dense kernel `[in, out]`, conv kernel
 //!   `[kh, kw, c_in, c_out]`, row-major) so export and comparison are direct;
 //! * `forward` keeps what `backward` needs (its input, its output) when training;
@@ -13,14 +13,14 @@
 //!   (the logits): the losses fuse softmax/sigmoid with the cross-entropy, and
 //!   the backward pass of that call then treats the activation as identity.
 
-pub mod activation;
-pub mod conv2d;
-pub mod dense;
-pub mod dropout;
-pub mod flatten;
-pub mod max_pool2d;
+mod activation;
+mod conv2d;
+mod dense;
+mod dropout;
+mod flatten;
+mod max_pool2d;
 
-pub use activation::{Activation, ActivationLayer};
+pub use activation::{sigmoid, Activation, ActivationLayer};
 pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
@@ -29,7 +29,7 @@ pub use max_pool2d::MaxPool2d;
 
 use rand_chacha::ChaCha8Rng;
 
-use crate::tensor::Tensor;
+use crate::engine::tensor::Tensor;
 
 /// Keras padding modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
