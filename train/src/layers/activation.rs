@@ -14,7 +14,9 @@
 //! The softmax and sigmoid that end a classifier are normally fused with the loss
 //! instead (see `loss.rs`), which is both exact and stable.
 
-use super::{Ctx, ExportOp, Layer};
+use common::onnx::{self, GraphBuilder};
+
+use super::{Ctx, Layer};
 use crate::engine::tensor::Tensor;
 
 /// Keras activation names.
@@ -74,6 +76,17 @@ impl Activation {
     /// Whether backward needs the output kept from forward.
     pub fn needs_output(self) -> bool {
         self != Activation::Linear
+    }
+}
+
+/// The same activation in the ONNX builder's terms.
+pub(crate) fn onnx_activation(a: Activation) -> onnx::Activation {
+    match a {
+        Activation::Linear => onnx::Activation::Linear,
+        Activation::Relu => onnx::Activation::Relu,
+        Activation::Sigmoid => onnx::Activation::Sigmoid,
+        Activation::Tanh => onnx::Activation::Tanh,
+        Activation::Softmax => onnx::Activation::Softmax,
     }
 }
 
@@ -149,8 +162,9 @@ impl Layer for ActivationLayer {
         serde_json::json!({ "activation": self.activation.name() })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        vec![ExportOp::Activation(self.activation)]
+    /// The activation's node (none for linear).
+    fn export(&self, g: &mut GraphBuilder) {
+        g.activation(onnx_activation(self.activation));
     }
 }
 

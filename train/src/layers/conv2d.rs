@@ -28,7 +28,10 @@ use std::mem::MaybeUninit;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::{glorot_uniform, output_len, thousands, Activation, Ctx, ExportOp, Layer, Padding};
+use common::onnx::GraphBuilder;
+
+use super::activation::onnx_activation;
+use super::{glorot_uniform, output_len, thousands, Activation, Ctx, Layer, Padding};
 use crate::engine::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
 use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 
@@ -440,21 +443,12 @@ impl Layer for Conv2d {
         })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        let mut ops = vec![ExportOp::Conv2d {
-            kernel: &self.kernel,
-            bias: &self.bias,
-            kh: self.kernel_size.0,
-            kw: self.kernel_size.1,
-            c_in: self.in_shape[2],
-            c_out: self.filters,
-            strides: self.strides,
-            padding: self.padding,
-        }];
-        if self.activation != Activation::Linear {
-            ops.push(ExportOp::Activation(self.activation));
-        }
-        ops
+    /// `Conv` (the builder transposes to NCHW first if needed, and the kernel to OIHW), then
+    /// the activation's node (none for linear).
+    fn export(&self, g: &mut GraphBuilder) {
+        let (kh, kw) = self.kernel_size;
+        g.conv2d(&self.kernel, &self.bias, kh, kw, self.in_shape[2], self.filters, self.strides, self.padding.into());
+        g.activation(onnx_activation(self.activation));
     }
 }
 

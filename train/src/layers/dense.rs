@@ -12,7 +12,10 @@
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{glorot_uniform, thousands, Activation, Ctx, ExportOp, Layer};
+use common::onnx::GraphBuilder;
+
+use super::activation::onnx_activation;
+use super::{glorot_uniform, thousands, Activation, Ctx, Layer};
 use crate::engine::gemm::{column_sums, gemm, gemm_at_b, Mat};
 use crate::engine::tensor::Tensor;
 
@@ -117,12 +120,10 @@ impl Layer for Dense {
         serde_json::json!({ "units": self.units, "activation": self.activation.name() })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        let mut ops = vec![ExportOp::Dense { kernel: &self.kernel, bias: &self.bias, in_dim: self.in_dim, out_dim: self.units }];
-        if self.activation != Activation::Linear {
-            ops.push(ExportOp::Activation(self.activation));
-        }
-        ops
+    /// `Gemm` (`MatMul` + `Add` on an image tensor), then the activation's node (none for linear).
+    fn export(&self, g: &mut GraphBuilder) {
+        g.dense(&self.kernel, &self.bias, self.in_dim, self.units);
+        g.activation(onnx_activation(self.activation));
     }
 }
 

@@ -7,7 +7,9 @@
 //! Forward: images are channel-planar in memory (`[N, C, H, W]`, see `engine/tensor.rs`), so
 //! they are transposed to h, w, c; anything else is a reshape. Backward: the inverse.
 
-use super::{Ctx, ExportOp, Layer};
+use common::onnx::GraphBuilder;
+
+use super::{Ctx, Layer};
 use crate::engine::tensor::Tensor;
 
 pub struct Flatten {
@@ -73,8 +75,9 @@ impl Layer for Flatten {
         serde_json::json!({})
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        vec![ExportOp::Flatten]
+    /// Back to NHWC and `Flatten` (h, w, c order, as here); nothing on a flat input.
+    fn export(&self, g: &mut GraphBuilder) {
+        g.flatten();
     }
 }
 

@@ -14,7 +14,9 @@
 
 use rayon::prelude::*;
 
-use super::{output_len, Ctx, ExportOp, Layer, Padding};
+use common::onnx::GraphBuilder;
+
+use super::{output_len, Ctx, Layer, Padding};
 use crate::engine::tensor::{zeroed, Tensor, Unwritten};
 
 pub struct MaxPool2d {
@@ -157,8 +159,9 @@ impl Layer for MaxPool2d {
         })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        vec![ExportOp::MaxPool2d { pool: self.pool, strides: self.strides, padding: self.padding }]
+    /// `MaxPool` (after a transpose to NCHW if needed).
+    fn export(&self, g: &mut GraphBuilder) {
+        g.max_pool2d(self.pool, self.strides, self.padding.into());
     }
 }
 

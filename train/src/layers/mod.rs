@@ -8,10 +8,12 @@
 //!   `[kh, kw, c_in, c_out]`, row-major) so export and comparison are direct;
 //! * `forward` keeps what `backward` needs (its input, its output) when training;
 //! * `backward` receives dL/d(output) and **overwrites** the parameter gradients
-//!   with dL/d(parameters) for this batch, returning dL/d(input) when asked.
+//!   with dL/d(parameters) for this batch, returning dL/d(input) when asked;
 //! * `apply_activation = false` makes a layer stop at its pre-activation `z`
 //!   (the logits): the losses fuse softmax/sigmoid with the cross-entropy, and
-//!   the backward pass of that call then treats the activation as identity.
+//!   the backward pass of that call then treats the activation as identity;
+//! * `export` appends the layer's ONNX nodes through `common::onnx::GraphBuilder`, which
+//!   takes Keras's layout and does the NHWC/NCHW bookkeeping.
 
 mod activation;
 mod conv2d;
@@ -27,6 +29,7 @@ pub use dropout::Dropout;
 pub use flatten::Flatten;
 pub use max_pool2d::MaxPool2d;
 
+use common::onnx::GraphBuilder;
 use rand_chacha::ChaCha8Rng;
 
 use crate::engine::tensor::Tensor;
@@ -65,24 +68,6 @@ pub struct Ctx<'a> {
     pub rng: &'a mut ChaCha8Rng,
 }
 
-/// What one layer contributes to the ONNX graph (see `export.rs`).
-pub enum ExportOp<'a> {
-    Dense { kernel: &'a [f32], bias: &'a [f32], in_dim: usize, out_dim: usize },
-    Conv2d {
-        kernel: &'a [f32],
-        bias: &'a [f32],
-        kh: usize,
-        kw: usize,
-        c_in: usize,
-        c_out: usize,
-        strides: (usize, usize),
-        padding: Padding,
-    },
-    MaxPool2d { pool: (usize, usize), strides: (usize, usize), padding: Padding },
-    Flatten,
-    Activation(Activation),
-}
-
 /// One layer of a sequential model.
 pub trait Layer: Send {
     /// Keras class name, e.g. `Dense`, `Conv2D`, `MaxPooling2D`.
@@ -115,8 +100,8 @@ pub trait Layer: Send {
     }
     /// Layer settings for the summary (units, kernel size, ...).
     fn config(&self) -> serde_json::Value;
-    /// The graph nodes this layer becomes (empty for dropout).
-    fn export(&self) -> Vec<ExportOp<'_>>;
+    /// Appends the ONNX nodes this layer becomes (none for dropout) to `g`.
+    fn export(&self, g: &mut GraphBuilder);
 }
 
 /// Formats a count with thousands separators, as the summaries print them.
