@@ -166,4 +166,14 @@ mod tests {
             check(&mut d, Tensor::new(vec![3, 5], random(15, -1.0, 1.0, 4)), true);
         }
     }
+
+    #[test]
+    fn gradient_check_with_fused_relu() {
+        // ReLU inside the layer: backward masks dz by the kept output (check asserts that
+        // some units are cut and some pass, and skips steps that cross the kink).
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut d = Dense::new(6, 5, Activation::Relu, &mut rng);
+        d.bias = random(5, -0.5, 0.5, 6);
+        check(&mut d, Tensor::new(vec![4, 6], random(24, -1.0, 1.0, 7)), true);
+    }
 }

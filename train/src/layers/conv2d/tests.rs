@@ -137,3 +137,40 @@ fn gradient_check() {
     }
 }
 
+#[test]
+fn gradient_check_fused_relu() {
+    // ReLU inside the layer: backward masks dz by [z > 0] from the kept z, for shifted rows
+    // (stride 1) and gathered rows (stride 2).
+    for (shape, f, k, s, p) in [
+        ([5, 5, 2], 3, (3, 3), (1, 1), Padding::Same),
+        ([6, 7, 2], 4, (2, 3), (1, 1), Padding::Valid),
+        ([7, 7, 2], 3, (3, 3), (2, 2), Padding::Same),
+    ] {
+        let mut c = conv(shape, f, k, s, p, Activation::Relu);
+        c.bias = random(f, -0.5, 0.5, 12);
+        let n: usize = shape.iter().product();
+        check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 13)), true);
+    }
+}
+
+#[test]
+fn gradient_check_strided_with_padding() {
+    // Strided (gathered rows) with `same` padding: taps on the padding are skipped by the
+    // gather and by col2im. (out_hw, pad_top_left) pin down where the padding falls.
+    for (shape, f, k, s, a, geometry) in [
+        // Odd kernel: total padding 2, one row/column on each side.
+        ([7, 7, 2], 3, (3, 3), (2, 2), Activation::Linear, ((4, 4), (1, 1))),
+        // Even kernel: rows 1 before and 2 after, columns 1 and 1.
+        ([7, 6, 2], 3, (4, 4), (2, 2), Activation::Tanh, ((4, 3), (1, 1))),
+        // Even kernel: total 1, all of it after (bottom/right).
+        ([5, 5, 3], 2, (2, 2), (2, 2), Activation::Sigmoid, ((3, 3), (0, 0))),
+        // Unequal strides, with the fused ReLU.
+        ([9, 8, 2], 4, (3, 4), (2, 3), Activation::Relu, ((5, 3), (1, 1))),
+    ] {
+        let mut c = conv(shape, f, k, s, Padding::Same, a);
+        assert_eq!((c.out_hw, c.pad_top_left), geometry, "{shape:?} k {k:?} s {s:?}");
+        c.bias = random(f, -0.5, 0.5, 14);
+        let n: usize = shape.iter().product();
+        check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 15)), true);
+    }
+}
