@@ -87,12 +87,6 @@ impl Model {
         self.layers.last().map(|l| l.output_shape()).unwrap_or_else(|| self.input_shape.clone())
     }
 
-    /// The activation the model ends with (that of its last layer that has one,
-    /// looking past dropout/flatten/pooling).
-    pub(crate) fn final_activation(&self) -> Option<Activation> {
-        self.layers.iter().rev().find_map(|l| l.activation())
-    }
-
     /// Checks that the output fits the loss and the number of classes.
     pub(crate) fn check_output(&self, loss: Loss, classes: usize) -> Result<()> {
         let out = self.output_shape();

@@ -23,11 +23,6 @@ impl Tensor {
         Tensor { shape, data }
     }
 
-    pub fn zeros(shape: Vec<usize>) -> Self {
-        let n = shape.iter().product();
-        Tensor { shape, data: vec![0.0; n] }
-    }
-
     /// Number of samples.
     pub(crate) fn batch(&self) -> usize {
         self.shape[0]

@@ -5,7 +5,7 @@
 //!
 //! Forward: z = x·W + b, a = act(z) (one GEMM, `N×D` by `D×U`).
 //!
-//! Backward, from g = dL/da: dz = act′(g) (see `activation.rs`), then
+//! Backward, from g = dL/da: dz = act′(z)·g (see `activation.rs`), then
 //! dW = xᵀ·dz, db = Σₙ dz, dx = dz·Wᵀ (two GEMMs).
 //!
 //! Init: W Glorot-uniform (fan_in D, fan_out U), b = 0, as Keras.
