@@ -5,7 +5,7 @@ use anyhow::{bail, Result};
 use formats::AnyDataset;
 
 use crate::model::InputKind;
-use crate::tensor::{batch_shape, Tensor};
+use crate::engine::tensor::{batch_shape, Tensor};
 
 enum Values {
     Bytes(Vec<u8>),
@@ -50,10 +50,6 @@ impl Samples {
         self.labels.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
     pub fn sample_len(&self) -> usize {
         self.shape.iter().product()
     }
@@ -81,15 +77,6 @@ impl Samples {
             }
         }
         Tensor::new(batch_shape(idx.len(), &self.shape), data)
-    }
-
-    /// The raw bytes of rows `idx` (image datasets), as fed to the ONNX model.
-    pub fn raw_bytes(&self, idx: &[usize]) -> Option<Vec<u8>> {
-        let len = self.sample_len();
-        match &self.values {
-            Values::Bytes(b) => Some(idx.iter().flat_map(|&i| b[i * len..(i + 1) * len].iter().copied()).collect()),
-            Values::Floats(_) => None,
-        }
     }
 
     /// A new set made of rows `idx`.

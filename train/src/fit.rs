@@ -12,6 +12,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::data::Samples;
+use crate::engine::tensor::Tensor;
 use crate::layers::Ctx;
 use crate::loss::{Loss, LossFn};
 use crate::model::Model;
@@ -93,7 +94,7 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
             let weights: Vec<f32> = labels.iter().map(|&l| opts.class_weights[l]).collect();
             let logits = model.forward(x, &mut Ctx { training: true, rng: &mut dropout_rng }, false);
             let b = opts.loss.evaluate(&logits.data, logits.last_dim(), &labels, &weights);
-            model.backward(crate::tensor::Tensor::new(logits.shape, b.grad));
+            model.backward(Tensor::new(logits.shape, b.grad), false);
             optimizer.apply(model.params_and_grads());
             loss_sum += b.weighted_sum;
             correct += b.correct;

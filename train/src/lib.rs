@@ -2,26 +2,32 @@
 //! optimizers, `fit`), the TOML model spec, and the outputs of a run (ONNX model,
 //! history, summary). See docs/train.md.
 //!
-//! Layout: `layers/` (one file per layer: forward, backward, gradient check),
-//! `loss.rs`, `optim.rs`, `gemm.rs` (matrix products), `model.rs` (a model from the
-//! spec's layer list), `fit.rs` (the training loop), `spec.rs`, `data.rs`,
-//! `export.rs` (ONNX through `onnx`), `output.rs`, `run.rs` (the CLI's work).
+//! Layout: `engine/` (the batch tensor and the matrix products), `layers/` (one file per
+//! layer: config, forward, backward, ONNX nodes, gradient check), `loss.rs`, `optim.rs`,
+//! `model.rs` (a model from the spec's layer list), `fit.rs` (the training loop),
+//! `spec.rs`, `data.rs`, `export.rs` (ONNX through `onnx`), `output.rs`,
+//! `run.rs` (the CLI's work), `baseline.rs` (`--baseline logistic`).
+//!
+//! Public: what the `train` binary and the tests (this crate's and `evaluate`'s) use —
+//! the run entry points and what they return, the spec, and the baseline.
 
 pub mod baseline;
-pub mod data;
-pub mod export;
-pub mod fit;
-pub mod gemm;
-pub mod offset_gemm;
-pub mod layers;
-pub mod loss;
-pub mod model;
-pub mod optim;
-pub mod output;
-pub mod run;
-pub mod spec;
-pub mod tensor;
+mod data;
+mod engine;
+mod export;
+mod fit;
+mod layers;
+mod loss;
+mod model;
+mod optim;
+mod output;
+mod run;
+mod spec;
 
+pub use engine::tensor::Tensor;
+pub use fit::{EpochRecord, History};
 pub use model::{InputKind, Model};
+pub use output::summary_text;
 pub use run::{resolve_manifest_run, run, train_with_spec, ManifestRun, Trained};
-pub use spec::ModelSpec;
+// The spec and its parts are the `params` crate's (shared with the pipeline manifest).
+pub use params::ModelSpec;

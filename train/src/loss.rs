@@ -10,7 +10,7 @@
 //! * **binary cross-entropy from sigmoid**: ℓᵢ = −[yᵢ log pᵢ + (1−yᵢ) log(1−pᵢ)], p = σ(z),
 //!   computed as max(z,0) − z·y + log(1 + e^(−|z|)); ∂L/∂zᵢ = wᵢ (pᵢ − yᵢ) / N.
 
-use crate::layers::activation::sigmoid;
+use crate::layers::sigmoid;
 
 pub use params::Loss;
 

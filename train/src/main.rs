@@ -49,7 +49,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let verbose = !cli.quiet;
     let print_summary = |t: train::Trained| {
         if verbose {
-            eprint!("{}", train::output::summary_text(&t.summary));
+            eprint!("{}", train::summary_text(&t.summary));
         }
     };
     if let (Some(manifest), Some(model)) = (&cli.manifest, &cli.model) {

@@ -7,7 +7,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::layers::{Activation, ActivationLayer, Conv2d, Ctx, Dense, Dropout, Flatten, Layer, MaxPool2d};
 use crate::loss::Loss;
 use crate::spec::LayerSpec;
-use crate::tensor::Tensor;
+use crate::engine::tensor::Tensor;
 
 /// What the model reads: uint8 images (scaled to [0,1] inside) or float features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,11 +16,13 @@ pub enum InputKind {
     Features,
 }
 
+/// Public for [`crate::Trained`]: callers run [`Model::predict`] and read the weights;
+/// building, training and export stay inside the crate.
 pub struct Model {
     pub input_kind: InputKind,
     /// One sample: `[H, W, C]` or `[D]`.
     pub input_shape: Vec<usize>,
-    pub layers: Vec<Box<dyn Layer>>,
+    pub(crate) layers: Vec<Box<dyn Layer>>,
 }
 
 fn shape_str(s: &[usize]) -> String {
@@ -30,7 +32,7 @@ fn shape_str(s: &[usize]) -> String {
 impl Model {
     /// Builds the layers in order, each from the previous one's output shape;
     /// kernels are Glorot-uniform from a stream seeded with `seed`.
-    pub fn build(specs: &[LayerSpec], input_kind: InputKind, input_shape: &[usize], seed: u64) -> Result<Model> {
+    pub(crate) fn build(specs: &[LayerSpec], input_kind: InputKind, input_shape: &[usize], seed: u64) -> Result<Model> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut shape = input_shape.to_vec();
         let mut layers: Vec<Box<dyn Layer>> = Vec::new();
@@ -85,14 +87,8 @@ impl Model {
         self.layers.last().map(|l| l.output_shape()).unwrap_or_else(|| self.input_shape.clone())
     }
 
-    /// The activation the model ends with (that of its last layer that has one,
-    /// looking past dropout/flatten/pooling).
-    pub fn final_activation(&self) -> Option<Activation> {
-        self.layers.iter().rev().find_map(|l| l.activation())
-    }
-
     /// Checks that the output fits the loss and the number of classes.
-    pub fn check_output(&self, loss: Loss, classes: usize) -> Result<()> {
+    pub(crate) fn check_output(&self, loss: Loss, classes: usize) -> Result<()> {
         let out = self.output_shape();
         let last = self.layers.last().unwrap();
         let want = loss.output_activation();
@@ -120,7 +116,7 @@ impl Model {
     }
 
     /// Runs every layer; with `final_activation = false` the last layer returns its logits.
-    pub fn forward(&mut self, mut x: Tensor, ctx: &mut Ctx, final_activation: bool) -> Tensor {
+    pub(crate) fn forward(&mut self, mut x: Tensor, ctx: &mut Ctx, final_activation: bool) -> Tensor {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             x = layer.forward(x, ctx, final_activation || i != last);
@@ -128,23 +124,23 @@ impl Model {
         x
     }
 
-    /// Backpropagates dL/d(output of the last forward); fills every layer's gradients.
-    pub fn backward(&mut self, mut grad: Tensor) {
+    /// Backpropagates dL/d(output of the last forward); fills every layer's gradients
+    /// and returns dL/d(input) when `need_input_grad`.
+    pub(crate) fn backward(&mut self, mut grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
         for i in (0..self.layers.len()).rev() {
-            match self.layers[i].backward(grad, i > 0) {
-                Some(g) => grad = g,
-                None => break,
-            }
+            grad = self.layers[i].backward(grad, i > 0 || need_input_grad)?;
         }
+        need_input_grad.then_some(grad)
     }
 
-    /// Probabilities for a batch (inference: no dropout).
+    /// Probabilities for a batch (inference: no dropout). `x`: features `[N, D]`, or images
+    /// scaled to [0, 1] and channel-planar, `[N, C, H, W]`; the result is `[N, classes]`.
     pub fn predict(&mut self, x: Tensor) -> Tensor {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         self.forward(x, &mut Ctx { training: false, rng: &mut rng }, true)
     }
 
-    pub fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
+    pub(crate) fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
         self.layers.iter_mut().flat_map(|l| l.params_and_grads()).collect()
     }
 
@@ -157,7 +153,7 @@ impl Model {
         self.layers.iter().flat_map(|l| l.params()).map(|p| p.to_vec()).collect()
     }
 
-    pub fn set_weights(&mut self, weights: &[Vec<f32>]) {
+    pub(crate) fn set_weights(&mut self, weights: &[Vec<f32>]) {
         for ((p, _), w) in self.params_and_grads().into_iter().zip(weights) {
             p.copy_from_slice(w);
         }
@@ -167,11 +163,13 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::spec::ModelSpec;
+    use crate::layers::gradcheck::{random, Probes};
+    use crate::loss::LossFn;
+    use crate::spec::{self, ModelSpec};
 
     fn example(name: &str) -> ModelSpec {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(format!("{name}.toml"));
-        ModelSpec::from_file(&path).unwrap()
+        spec::from_file(&path).unwrap()
     }
 
     fn weights(name: &str, kind: InputKind, shape: &[usize]) -> (usize, Vec<usize>) {
@@ -218,5 +216,134 @@ mod tests {
         let softmax_image = [LayerSpec::Activation { activation: Activation::Softmax }];
         let e = Model::build(&softmax_image, InputKind::Image, &[4, 4, 3], 1).err().unwrap().to_string();
         assert!(e.contains("layer 1 (activation): softmax over the channels of an image [4, 4, 3] is not supported"), "{e}");
+    }
+
+    /// Dropout's stream in the whole-model check: a fresh one per pass, so the same mask.
+    const DROPOUT_SEED: u64 = 17;
+    /// Its central-difference step: small, so that few steps cross a ReLU or pooling kink.
+    const STEP: f32 = 1e-3;
+
+    /// A training pass (dropout on) at `x`: the mean weighted loss L = (1/N) Σ wᵢℓᵢ from the
+    /// logits, and which piece of its piecewise-linear parts the pass is on — each hidden
+    /// ReLU's zeroed outputs and the inputs each pooling layer routes its gradient to (its
+    /// windows' winners). A difference quotient is exact only when both steps stay on it.
+    fn probe(model: &mut Model, loss: Loss, x: &Tensor, labels: &[usize], weights: &[f32]) -> (f64, Vec<Vec<bool>>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(DROPOUT_SEED);
+        let logits = model.forward(x.clone(), &mut Ctx { training: true, rng: &mut rng }, false);
+        let l = loss.evaluate(&logits.data, logits.last_dim(), labels, weights).weighted_sum / labels.len() as f64;
+        // The same pass layer by layer, reading the pieces off.
+        let mut rng = ChaCha8Rng::seed_from_u64(DROPOUT_SEED);
+        let mut ctx = Ctx { training: true, rng: &mut rng };
+        let last = model.layers.len() - 1;
+        let mut x = x.clone();
+        let mut pieces = Vec::new();
+        for (i, layer) in model.layers.iter_mut().enumerate() {
+            x = layer.forward(x, &mut ctx, i != last);
+            if layer.activation() == Some(Activation::Relu) {
+                pieces.push(x.data.iter().map(|v| *v <= 0.0).collect());
+            }
+            if layer.type_name() == "MaxPooling2D" {
+                let routed = layer.backward(Tensor::new(x.shape.clone(), vec![1.0; x.data.len()]), true).unwrap();
+                pieces.push(routed.data.iter().map(|g| *g != 0.0).collect());
+            }
+        }
+        (l, pieces)
+    }
+
+    /// Every layer type in one chain, the loss included: dL/dx and dL/dθ for every input
+    /// value and every parameter, from `Model::backward`, against central differences of L.
+    #[test]
+    fn whole_model_gradient_check() {
+        let chain = r#"
+[[layers]]
+type = "conv2d"
+filters = 3
+kernel_size = 3
+padding = "same"
+activation = "relu"
+[[layers]]
+type = "max_pool2d"
+[[layers]]
+type = "activation"
+activation = "tanh"
+[[layers]]
+type = "flatten"
+[[layers]]
+type = "dense"
+units = 6
+activation = "relu"
+[[layers]]
+type = "dropout"
+rate = 0.4
+"#;
+        // (loss, last layer, labels, class weights)
+        let cases = [
+            ("categorical_crossentropy", "units = 3\nactivation = \"softmax\"", vec![0, 2, 1], vec![1.0, 2.5, 0.5]),
+            ("binary_crossentropy", "units = 1\nactivation = \"sigmoid\"", vec![1, 0, 1], vec![0.7, 1.6]),
+        ];
+        for (loss_name, last, labels, class_weights) in cases {
+            let text = format!("loss = \"{loss_name}\"\n{chain}[[layers]]\ntype = \"dense\"\n{last}\n");
+            let spec = ModelSpec::from_toml_str(&text).unwrap();
+            let mut model = Model::build(&spec.layers, InputKind::Image, &[6, 6, 2], 1).unwrap();
+            model.check_output(spec.loss, class_weights.len()).unwrap();
+            let kinds: Vec<&str> = model.layers.iter().map(|l| l.type_name()).collect();
+            assert_eq!(kinds, ["Conv2D", "MaxPooling2D", "Activation", "Flatten", "Dense", "Dropout", "Dense"]);
+            // Non-zero biases too, so that no gradient is a special case.
+            for (i, (p, _)) in model.params_and_grads().into_iter().enumerate() {
+                p.copy_from_slice(&random(p.len(), -0.5, 0.5, 20 + i as u64));
+            }
+            // Seeds (here and above) with no ReLU input or pooling window within a step of
+            // its kink, so that every coordinate is compared (the ones that cross would be skipped).
+            let x = Tensor::new(vec![3, 2, 6, 6], random(3 * 72, 0.0, 1.0, 31));
+            let weights: Vec<f32> = labels.iter().map(|&l| class_weights[l]).collect();
+            let (loss, labels) = (spec.loss, &labels[..]);
+
+            // Analytical: the training pass, the fused loss gradient, the model's backward.
+            let inference = model.forward(x.clone(), &mut Ctx { training: false, rng: &mut ChaCha8Rng::seed_from_u64(0) }, false);
+            let mut rng = ChaCha8Rng::seed_from_u64(DROPOUT_SEED);
+            let logits = model.forward(x.clone(), &mut Ctx { training: true, rng: &mut rng }, false);
+            assert_ne!(logits.data, inference.data, "dropout is on in the training pass");
+            let b = loss.evaluate(&logits.data, logits.last_dim(), labels, &weights);
+            let dx = model.backward(Tensor::new(logits.shape, b.grad), true).unwrap();
+            assert_eq!(dx.shape, x.shape);
+            let grads: Vec<Vec<f32>> = model.params_and_grads().into_iter().map(|(_, g)| g.to_vec()).collect();
+
+            let (_, base) = probe(&mut model, loss, &x, labels, &weights);
+            assert!(base.iter().all(|p| p.contains(&true) && p.contains(&false)), "{loss_name}: a ReLU or a pool on one side only");
+            // Compares one coordinate; false when a step left the base's pieces (skipped).
+            let compare = |(plus, plus_pieces): (f64, Vec<Vec<bool>>), (minus, minus_pieces): (f64, Vec<Vec<bool>>), ana: f32, what: String| {
+                if plus_pieces != base || minus_pieces != base {
+                    return false;
+                }
+                let (num, ana) = ((plus - minus) / (2.0 * STEP as f64), ana as f64);
+                // f32 rounding of L (~1e-7) is ~5e-5 over a 2·STEP step; the O(STEP²) truncation ~1e-6
+                // of the value. Seen: at most 2e-5 apart.
+                let tol = 1e-4 + 1e-2 * num.abs().max(ana.abs());
+                assert!((num - ana).abs() <= tol, "{loss_name}, {what}: numerical {num} vs analytical {ana}");
+                true
+            };
+            // Each tensor separately must be mostly compared, not skipped.
+            let mut probes = Probes::default();
+            for i in 0..x.data.len() {
+                let (mut plus, mut minus) = (x.clone(), x.clone());
+                plus.data[i] += STEP;
+                minus.data[i] -= STEP;
+                let (plus, minus) = (probe(&mut model, loss, &plus, labels, &weights), probe(&mut model, loss, &minus, labels, &weights));
+                probes.count(compare(plus, minus, dx.data[i], format!("input {i}")));
+            }
+            probes.finish(&format!("{loss_name}: input"));
+            for (p, g) in grads.iter().enumerate() {
+                let mut probes = Probes::default();
+                for i in 0..g.len() {
+                    model.params_and_grads()[p].0[i] += STEP;
+                    let plus = probe(&mut model, loss, &x, labels, &weights);
+                    model.params_and_grads()[p].0[i] -= 2.0 * STEP;
+                    let minus = probe(&mut model, loss, &x, labels, &weights);
+                    model.params_and_grads()[p].0[i] += STEP;
+                    probes.count(compare(plus, minus, g[i], format!("parameter {p}[{i}]")));
+                }
+                probes.finish(&format!("{loss_name}: parameter {p}"));
+            }
+        }
     }
 }

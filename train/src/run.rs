@@ -23,7 +23,6 @@ pub struct Trained {
     pub model: Model,
     pub history: History,
     pub summary: serde_json::Value,
-    pub classes: Vec<String>,
 }
 
 fn load(path: &Path, what: &str) -> Result<Samples> {
@@ -153,7 +152,7 @@ pub fn train_with_spec(spec: &ModelSpec, train_path: &Path, val_path: Option<&Pa
     crate::output::write_history(&out_dir.join("history.parquet"), &history)?;
     formats::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     formats::atomic::write_bytes(&out_dir.join("summary.txt"), crate::output::summary_text(&summary).as_bytes())?;
-    Ok(Trained { model, history, summary, classes: train.classes })
+    Ok(Trained { model, history, summary })
 }
 
 /// What `train --manifest FILE --model RUN` resolved: the run's trainer and its files.

@@ -208,7 +208,7 @@ fn cnn_trains_exports_and_matches_onnx_runtime() {
     let val = image_dataset(30, 2);
     let (shape, onnx_probs) = run_model(&bytes, InputTensor::U8 { shape: &[30, 12, 12, 1], data: &val.images }).unwrap();
     assert_eq!(shape, [30, 3]);
-    let x = train::tensor::Tensor::new(
+    let x = train::Tensor::new(
         vec![30, 12, 12, 1],
         val.images.iter().map(|v| *v as f32 / 255.0).collect(),
     );
@@ -231,7 +231,7 @@ fn feature_model_with_split_class_weights_and_early_stopping() {
     let data = feature_dataset(16, 9);
     let (shape, probs) = run_model(&bytes, InputTensor::F32 { shape: &[16, 6], data: &data.features }).unwrap();
     assert_eq!(shape, [16, 1]);
-    let ours = t.model.predict(train::tensor::Tensor::new(vec![16, 6], data.features.clone()));
+    let ours = t.model.predict(train::Tensor::new(vec![16, 6], data.features.clone()));
     for (a, b) in ours.data.iter().zip(&probs) {
         assert!((a - b).abs() <= 1e-5, "{a} vs {b}");
     }

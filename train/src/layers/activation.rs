@@ -14,8 +14,10 @@
 //! The softmax and sigmoid that end a classifier are normally fused with the loss
 //! instead (see `loss.rs`), which is both exact and stable.
 
-use super::{Ctx, ExportOp, Layer};
-use crate::tensor::Tensor;
+use onnx::{self, GraphBuilder};
+
+use super::{Ctx, Layer};
+use crate::engine::tensor::Tensor;
 
 pub use params::Activation;
 
@@ -63,6 +65,7 @@ impl ActivationFn for Activation {
         self != Activation::Linear
     }
 }
+
 
 /// The logistic function, written so that neither branch overflows.
 pub fn sigmoid(z: f32) -> f32 {
@@ -136,8 +139,9 @@ impl Layer for ActivationLayer {
         serde_json::json!({ "activation": self.activation.name() })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        vec![ExportOp::Activation(self.activation)]
+    /// The activation's node (none for linear).
+    fn export(&self, g: &mut GraphBuilder) {
+        g.activation(self.activation);
     }
 }
 

@@ -1,7 +1,7 @@
 //! `Conv2D`, Keras `layers.Conv2D(filters, kernel_size, strides, padding, activation)`.
 //!
 //! Shapes (Keras's, as the summary prints them): input `[H, W, C]` → output `[Ho, Wo, F]`;
-//! in memory images are channel-planar, `[N, C, H, W]` → `[N, F, Ho, Wo]` (see `tensor.rs`).
+//! in memory images are channel-planar, `[N, C, H, W]` → `[N, F, Ho, Wo]` (see `engine/tensor.rs`).
 //! Kernel `[kh, kw, C, F]` (Keras layout, row-major), bias `[F]`. Weights: kh·kw·C·F + F.
 //! `valid`: Ho = ⌊(H − kh)/sh⌋ + 1; `same`: Ho = ⌈H/sh⌉ with padding
 //! max((Ho−1)·sh + kh − H, 0), the odd one at the bottom/right (Keras/TF rule).
@@ -22,15 +22,19 @@
 //! any thread count.
 //!
 //! Init: K Glorot-uniform with fan_in = kh·kw·C, fan_out = kh·kw·F; b = 0 (Keras).
+//!
+//! Tests, with the gradient checks of every path: `conv2d/tests.rs`.
 
 use std::mem::MaybeUninit;
 
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use super::{glorot_uniform, output_len, thousands, Activation, ActivationFn, Ctx, ExportOp, Layer, Padding};
-use crate::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
-use crate::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
+use onnx::GraphBuilder;
+
+use super::{glorot_uniform, output_len, thousands, Activation, ActivationFn, Ctx, Layer, Padding};
+use crate::engine::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
+use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
 const GRAD_GROUP: usize = 4;
@@ -440,159 +444,14 @@ impl Layer for Conv2d {
         })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        let mut ops = vec![ExportOp::Conv2d {
-            kernel: &self.kernel,
-            bias: &self.bias,
-            kh: self.kernel_size.0,
-            kw: self.kernel_size.1,
-            c_in: self.in_shape[2],
-            c_out: self.filters,
-            strides: self.strides,
-            padding: self.padding,
-        }];
-        if self.activation != Activation::Linear {
-            ops.push(ExportOp::Activation(self.activation));
-        }
-        ops
+    /// `Conv` (the builder transposes to NCHW first if needed, and the kernel to OIHW), then
+    /// the activation's node (none for linear).
+    fn export(&self, g: &mut GraphBuilder) {
+        let (kh, kw) = self.kernel_size;
+        g.conv2d(&self.kernel, &self.bias, kh, kw, self.in_shape[2], self.filters, self.strides, self.padding.into());
+        g.activation(self.activation);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::layers::gradcheck::{check, random};
-    use rand::SeedableRng;
-
-    fn conv(in_shape: [usize; 3], f: usize, k: (usize, usize), s: (usize, usize), p: Padding, a: Activation) -> Conv2d {
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        Conv2d::new(in_shape, f, k, s, p, a, &mut rng).unwrap()
-    }
-
-    fn planar_shape(n: usize, [h, w, c]: [usize; 3]) -> Vec<usize> {
-        vec![n, c, h, w]
-    }
-
-    #[test]
-    fn weight_counts_and_shapes_of_the_seed_cnn() {
-        let c1 = conv([28, 28, 1], 10, (7, 7), (1, 1), Padding::Same, Activation::Relu);
-        assert_eq!(c1.output_shape(), [28, 28, 10]);
-        assert_eq!(c1.param_count(), 500);
-        assert_eq!(c1.formula(), "10 filters × 7×7 kernel × 1 input channel + 10 biases = 500");
-        let c2 = conv([14, 14, 10], 10, (5, 5), (1, 1), Padding::Same, Activation::Relu);
-        assert_eq!(c2.param_count(), 2510);
-        let c3 = conv([7, 7, 10], 10, (3, 3), (1, 1), Padding::Same, Activation::Relu);
-        assert_eq!(c3.param_count(), 910);
-        assert_eq!(conv([7, 7, 1], 2, (3, 3), (2, 2), Padding::Valid, Activation::Linear).output_shape(), [3, 3, 2]);
-        let mut rng = ChaCha8Rng::seed_from_u64(3);
-        assert!(Conv2d::new([2, 2, 1], 1, (3, 3), (1, 1), Padding::Valid, Activation::Linear, &mut rng).is_none());
-    }
-
-    /// The textbook loop over NHWC input and the Keras kernel layout, for comparison;
-    /// returns NHWC.
-    fn naive(c: &Conv2d, x: &[f32]) -> Vec<f32> {
-        let [h, w, cin] = c.in_shape;
-        let (kh, kw) = c.kernel_size;
-        let (ho, wo) = c.out_hw;
-        let (pt, pl) = c.pad_top_left;
-        let mut out = vec![0.0; ho * wo * c.filters];
-        for oy in 0..ho {
-            for ox in 0..wo {
-                for f in 0..c.filters {
-                    let mut s = c.bias[f];
-                    for ky in 0..kh {
-                        for kx in 0..kw {
-                            let iy = (oy * c.strides.0 + ky) as isize - pt as isize;
-                            let ix = (ox * c.strides.1 + kx) as isize - pl as isize;
-                            if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
-                                continue;
-                            }
-                            for ci in 0..cin {
-                                s += x[(iy as usize * w + ix as usize) * cin + ci]
-                                    * c.kernel[((ky * kw + kx) * cin + ci) * c.filters + f];
-                            }
-                        }
-                    }
-                    out[(oy * wo + ox) * c.filters + f] = s;
-                }
-            }
-        }
-        out
-    }
-
-    /// `[H, W, C]` → `[C, H, W]`.
-    fn to_planar(x: &[f32], [h, w, c]: [usize; 3]) -> Vec<f32> {
-        let mut out = vec![0.0; x.len()];
-        for p in 0..h * w {
-            for ch in 0..c {
-                out[ch * h * w + p] = x[p * c + ch];
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn same_padding_even_kernel_puts_the_extra_row_at_the_bottom() {
-        // 4×4 input, 2×2 kernel, same: total padding 1, all of it bottom/right.
-        let mut c = conv([4, 4, 1], 1, (2, 2), (1, 1), Padding::Same, Activation::Linear);
-        assert_eq!(c.pad_top_left, (0, 0));
-        c.kernel = vec![1.0, 0.0, 0.0, 0.0]; // picks the top-left of each window
-        let x: Vec<f32> = (0..16).map(|v| v as f32).collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let y = c.forward(Tensor::new(vec![1, 1, 4, 4], x.clone()), &mut Ctx { training: false, rng: &mut rng }, true);
-        assert_eq!(y.data, x, "top-left tap of a window anchored at the pixel itself");
-        // 3×3 kernel, stride 2 on 6: out 3, total padding max(2·2+3−6,0)=1 → 0 before.
-        let c = conv([6, 6, 1], 1, (3, 3), (2, 2), Padding::Same, Activation::Linear);
-        assert_eq!((c.out_hw, c.pad_top_left), ((3, 3), (0, 0)));
-        let c = conv([5, 5, 1], 1, (4, 4), (1, 1), Padding::Same, Activation::Linear);
-        assert_eq!(c.pad_top_left, (1, 1), "total 3: 1 before, 2 after");
-    }
-
-    #[test]
-    fn direct_convolution_matches_the_textbook_loop() {
-        // Stride 1 (shifted rows) and other strides (gathered rows); filter counts that
-        // hit every block shape of the kernels.
-        for (shape, k, s, p) in [
-            ([6, 5, 3], (3, 3), (1, 1), Padding::Same),
-            ([9, 11, 1], (7, 7), (1, 1), Padding::Same),
-            ([7, 7, 2], (4, 2), (2, 1), Padding::Same),
-            ([8, 6, 2], (3, 3), (2, 2), Padding::Valid),
-            ([8, 7, 2], (3, 2), (1, 1), Padding::Valid),
-        ] {
-            for filters in [4, 10, 13] {
-                let mut c = conv(shape, filters, k, s, p, Activation::Linear);
-                c.bias = random(filters, -1.0, 1.0, 9);
-                let n: usize = shape.iter().product();
-                let x = random(2 * n, -1.0, 1.0, 8);
-                let planar: Vec<f32> = x.chunks(n).flat_map(|s| to_planar(s, shape)).collect();
-                let mut rng = ChaCha8Rng::seed_from_u64(0);
-                let y = c.forward(Tensor::new(planar_shape(2, shape), planar), &mut Ctx { training: false, rng: &mut rng }, true);
-                let out_shape = [c.out_hw.0, c.out_hw.1, filters];
-                assert_eq!(y.shape, planar_shape(2, out_shape));
-                let per = y.sample_len();
-                for i in 0..2 {
-                    let want = to_planar(&naive(&c, &x[i * n..(i + 1) * n]), out_shape);
-                    for (j, (g, w)) in y.data[i * per..(i + 1) * per].iter().zip(&want).enumerate() {
-                        assert!((g - w).abs() < 1e-5, "{shape:?} k {k:?} s {s:?}, {filters} filters, [{j}]: {g} vs {w}");
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn gradient_check() {
-        for (shape, f, k, s, p, a) in [
-            ([5, 5, 2], 3, (3, 3), (1, 1), Padding::Same, Activation::Tanh),
-            ([6, 6, 1], 3, (2, 2), (2, 2), Padding::Same, Activation::Linear),
-            ([6, 5, 2], 3, (3, 2), (2, 1), Padding::Valid, Activation::Sigmoid),
-            ([7, 6, 3], 10, (3, 4), (1, 1), Padding::Same, Activation::Tanh),
-            ([6, 7, 2], 5, (3, 3), (1, 1), Padding::Valid, Activation::Linear),
-        ] {
-            let mut c = conv(shape, f, k, s, p, a);
-            c.bias = random(f, -0.5, 0.5, 10);
-            let n: usize = shape.iter().product();
-            check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 11)), true);
-        }
-    }
-}
+mod tests;

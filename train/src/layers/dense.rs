@@ -5,16 +5,18 @@
 //!
 //! Forward: z = x·W + b, a = act(z) (one GEMM, `N×D` by `D×U`).
 //!
-//! Backward, from g = dL/da: dz = act′(g) (see `activation.rs`), then
+//! Backward, from g = dL/da: dz = act′(z)·g (see `activation.rs`), then
 //! dW = xᵀ·dz, db = Σₙ dz, dx = dz·Wᵀ (two GEMMs).
 //!
 //! Init: W Glorot-uniform (fan_in D, fan_out U), b = 0, as Keras.
 
 use rand_chacha::ChaCha8Rng;
 
-use super::{glorot_uniform, thousands, Activation, ActivationFn, Ctx, ExportOp, Layer};
-use crate::gemm::{column_sums, gemm, gemm_at_b, Mat};
-use crate::tensor::Tensor;
+use onnx::GraphBuilder;
+
+use super::{glorot_uniform, thousands, Activation, ActivationFn, Ctx, Layer};
+use crate::engine::gemm::{column_sums, gemm, gemm_at_b, Mat};
+use crate::engine::tensor::Tensor;
 
 pub struct Dense {
     pub in_dim: usize,
@@ -117,12 +119,10 @@ impl Layer for Dense {
         serde_json::json!({ "units": self.units, "activation": self.activation.name() })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        let mut ops = vec![ExportOp::Dense { kernel: &self.kernel, bias: &self.bias, in_dim: self.in_dim, out_dim: self.units }];
-        if self.activation != Activation::Linear {
-            ops.push(ExportOp::Activation(self.activation));
-        }
-        ops
+    /// `Gemm` (`MatMul` + `Add` on an image tensor), then the activation's node (none for linear).
+    fn export(&self, g: &mut GraphBuilder) {
+        g.dense(&self.kernel, &self.bias, self.in_dim, self.units);
+        g.activation(self.activation);
     }
 }
 
@@ -164,5 +164,15 @@ mod tests {
             d.bias = random(4, -0.5, 0.5, 3);
             check(&mut d, Tensor::new(vec![3, 5], random(15, -1.0, 1.0, 4)), true);
         }
+    }
+
+    #[test]
+    fn gradient_check_with_fused_relu() {
+        // ReLU inside the layer: backward masks dz by the kept output (check asserts that
+        // some units are cut and some pass, and skips steps that cross the kink).
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let mut d = Dense::new(6, 5, Activation::Relu, &mut rng);
+        d.bias = random(5, -0.5, 0.5, 6);
+        check(&mut d, Tensor::new(vec![4, 6], random(24, -1.0, 1.0, 7)), true);
     }
 }

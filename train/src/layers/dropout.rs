@@ -11,8 +11,10 @@
 
 use rand::Rng;
 
-use super::{Ctx, ExportOp, Layer};
-use crate::tensor::Tensor;
+use onnx::GraphBuilder;
+
+use super::{Ctx, Layer};
+use crate::engine::tensor::Tensor;
 
 pub struct Dropout {
     pub rate: f32,
@@ -63,9 +65,8 @@ impl Layer for Dropout {
         serde_json::json!({ "rate": self.rate })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        Vec::new()
-    }
+    /// Nothing: inference is the identity.
+    fn export(&self, _g: &mut GraphBuilder) {}
 }
 
 #[cfg(test)]

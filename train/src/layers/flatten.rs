@@ -4,11 +4,13 @@
 //! (channels last) — which is what makes the following `Dense` kernel line up with
 //! Keras's (and with the exported graph).
 //!
-//! Forward: images are channel-planar in memory (`[N, C, H, W]`, see `tensor.rs`), so
+//! Forward: images are channel-planar in memory (`[N, C, H, W]`, see `engine/tensor.rs`), so
 //! they are transposed to h, w, c; anything else is a reshape. Backward: the inverse.
 
-use super::{Ctx, ExportOp, Layer};
-use crate::tensor::Tensor;
+use onnx::GraphBuilder;
+
+use super::{Ctx, Layer};
+use crate::engine::tensor::Tensor;
 
 pub struct Flatten {
     pub in_shape: Vec<usize>,
@@ -65,7 +67,7 @@ impl Layer for Flatten {
                 let data = if c > 1 { transpose_samples(&grad.data, len, h * w, c) } else { grad.data };
                 Tensor::new(vec![n, c, h, w], data)
             }
-            _ => Tensor::new(crate::tensor::batch_shape(n, &self.in_shape), grad.data),
+            _ => Tensor::new(crate::engine::tensor::batch_shape(n, &self.in_shape), grad.data),
         })
     }
 
@@ -73,8 +75,9 @@ impl Layer for Flatten {
         serde_json::json!({})
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        vec![ExportOp::Flatten]
+    /// Back to NHWC and `Flatten` (h, w, c order, as here); nothing on a flat input.
+    fn export(&self, g: &mut GraphBuilder) {
+        g.flatten();
     }
 }
 

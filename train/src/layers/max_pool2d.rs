@@ -1,7 +1,7 @@
 //! `MaxPooling2D`, Keras `layers.MaxPooling2D(pool_size, strides, padding)`.
 //!
 //! Shapes (Keras's): input `[H, W, C]` → output `[Ho, Wo, C]`; in memory channel-planar,
-//! `[N, C, H, W]` → `[N, C, Ho, Wo]` (see `tensor.rs`); no weights.
+//! `[N, C, H, W]` → `[N, C, Ho, Wo]` (see `engine/tensor.rs`); no weights.
 //! `valid` (Keras default): Ho = ⌊(H − ph)/sh⌋ + 1 — the floor rule, so 7 pooled by 2 gives 3
 //! and the last row/column is dropped; `same`: Ho = ⌈H/sh⌉, padding as in `Conv2D`
 //! (padded cells never win). Strides default to the pool size.
@@ -14,8 +14,10 @@
 
 use rayon::prelude::*;
 
-use super::{output_len, Ctx, ExportOp, Layer, Padding};
-use crate::tensor::{zeroed, Tensor, Unwritten};
+use onnx::GraphBuilder;
+
+use super::{output_len, Ctx, Layer, Padding};
+use crate::engine::tensor::{zeroed, Tensor, Unwritten};
 
 pub struct MaxPool2d {
     pub in_shape: [usize; 3],
@@ -157,8 +159,9 @@ impl Layer for MaxPool2d {
         })
     }
 
-    fn export(&self) -> Vec<ExportOp<'_>> {
-        vec![ExportOp::MaxPool2d { pool: self.pool, strides: self.strides, padding: self.padding }]
+    /// `MaxPool` (after a transpose to NCHW if needed).
+    fn export(&self, g: &mut GraphBuilder) {
+        g.max_pool2d(self.pool, self.strides, self.padding.into());
     }
 }
 

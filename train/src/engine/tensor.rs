@@ -8,6 +8,7 @@
 
 use std::mem::MaybeUninit;
 
+/// Public as the argument and result of [`crate::Model::predict`].
 /// `shape[0]` is the batch size; the rest is one sample's shape in memory
 /// (`[C, H, W]` for images, `[D]` for vectors). `data` is row-major.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,23 +23,18 @@ impl Tensor {
         Tensor { shape, data }
     }
 
-    pub fn zeros(shape: Vec<usize>) -> Self {
-        let n = shape.iter().product();
-        Tensor { shape, data: vec![0.0; n] }
-    }
-
     /// Number of samples.
-    pub fn batch(&self) -> usize {
+    pub(crate) fn batch(&self) -> usize {
         self.shape[0]
     }
 
     /// Values per sample.
-    pub fn sample_len(&self) -> usize {
+    pub(crate) fn sample_len(&self) -> usize {
         self.shape[1..].iter().product()
     }
 
     /// The size of the last axis (units, channels, classes).
-    pub fn last_dim(&self) -> usize {
+    pub(crate) fn last_dim(&self) -> usize {
         *self.shape.last().unwrap()
     }
 }
@@ -87,7 +83,7 @@ pub fn zeroed(chunk: &mut [MaybeUninit<f32>]) -> &mut [f32] {
 
 /// # Safety
 /// Every value of `chunk` has been written.
-pub unsafe fn assume_init_mut(chunk: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+pub(crate) unsafe fn assume_init_mut(chunk: &mut [MaybeUninit<f32>]) -> &mut [f32] {
     // SAFETY: MaybeUninit<f32> has f32's layout; the caller guarantees initialisation.
     unsafe { &mut *(chunk as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }

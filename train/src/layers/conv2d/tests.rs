@@ -1,0 +1,176 @@
+//! Conv2D's tests: shapes and weight counts, the padding rule, the direct convolution
+//! against the textbook loop, and the gradient checks of every path.
+
+use super::*;
+use crate::layers::gradcheck::{check, random};
+use rand::SeedableRng;
+
+fn conv(in_shape: [usize; 3], f: usize, k: (usize, usize), s: (usize, usize), p: Padding, a: Activation) -> Conv2d {
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    Conv2d::new(in_shape, f, k, s, p, a, &mut rng).unwrap()
+}
+
+fn planar_shape(n: usize, [h, w, c]: [usize; 3]) -> Vec<usize> {
+    vec![n, c, h, w]
+}
+
+#[test]
+fn weight_counts_and_shapes_of_the_seed_cnn() {
+    let c1 = conv([28, 28, 1], 10, (7, 7), (1, 1), Padding::Same, Activation::Relu);
+    assert_eq!(c1.output_shape(), [28, 28, 10]);
+    assert_eq!(c1.param_count(), 500);
+    assert_eq!(c1.formula(), "10 filters × 7×7 kernel × 1 input channel + 10 biases = 500");
+    let c2 = conv([14, 14, 10], 10, (5, 5), (1, 1), Padding::Same, Activation::Relu);
+    assert_eq!(c2.param_count(), 2510);
+    let c3 = conv([7, 7, 10], 10, (3, 3), (1, 1), Padding::Same, Activation::Relu);
+    assert_eq!(c3.param_count(), 910);
+    assert_eq!(conv([7, 7, 1], 2, (3, 3), (2, 2), Padding::Valid, Activation::Linear).output_shape(), [3, 3, 2]);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    assert!(Conv2d::new([2, 2, 1], 1, (3, 3), (1, 1), Padding::Valid, Activation::Linear, &mut rng).is_none());
+}
+
+/// The textbook loop over NHWC input and the Keras kernel layout, for comparison;
+/// returns NHWC.
+fn naive(c: &Conv2d, x: &[f32]) -> Vec<f32> {
+    let [h, w, cin] = c.in_shape;
+    let (kh, kw) = c.kernel_size;
+    let (ho, wo) = c.out_hw;
+    let (pt, pl) = c.pad_top_left;
+    let mut out = vec![0.0; ho * wo * c.filters];
+    for oy in 0..ho {
+        for ox in 0..wo {
+            for f in 0..c.filters {
+                let mut s = c.bias[f];
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let iy = (oy * c.strides.0 + ky) as isize - pt as isize;
+                        let ix = (ox * c.strides.1 + kx) as isize - pl as isize;
+                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                            continue;
+                        }
+                        for ci in 0..cin {
+                            s += x[(iy as usize * w + ix as usize) * cin + ci]
+                                * c.kernel[((ky * kw + kx) * cin + ci) * c.filters + f];
+                        }
+                    }
+                }
+                out[(oy * wo + ox) * c.filters + f] = s;
+            }
+        }
+    }
+    out
+}
+
+/// `[H, W, C]` → `[C, H, W]`.
+fn to_planar(x: &[f32], [h, w, c]: [usize; 3]) -> Vec<f32> {
+    let mut out = vec![0.0; x.len()];
+    for p in 0..h * w {
+        for ch in 0..c {
+            out[ch * h * w + p] = x[p * c + ch];
+        }
+    }
+    out
+}
+
+#[test]
+fn same_padding_even_kernel_puts_the_extra_row_at_the_bottom() {
+    // 4×4 input, 2×2 kernel, same: total padding 1, all of it bottom/right.
+    let mut c = conv([4, 4, 1], 1, (2, 2), (1, 1), Padding::Same, Activation::Linear);
+    assert_eq!(c.pad_top_left, (0, 0));
+    c.kernel = vec![1.0, 0.0, 0.0, 0.0]; // picks the top-left of each window
+    let x: Vec<f32> = (0..16).map(|v| v as f32).collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(0);
+    let y = c.forward(Tensor::new(vec![1, 1, 4, 4], x.clone()), &mut Ctx { training: false, rng: &mut rng }, true);
+    assert_eq!(y.data, x, "top-left tap of a window anchored at the pixel itself");
+    // 3×3 kernel, stride 2 on 6: out 3, total padding max(2·2+3−6,0)=1 → 0 before.
+    let c = conv([6, 6, 1], 1, (3, 3), (2, 2), Padding::Same, Activation::Linear);
+    assert_eq!((c.out_hw, c.pad_top_left), ((3, 3), (0, 0)));
+    let c = conv([5, 5, 1], 1, (4, 4), (1, 1), Padding::Same, Activation::Linear);
+    assert_eq!(c.pad_top_left, (1, 1), "total 3: 1 before, 2 after");
+}
+
+#[test]
+fn direct_convolution_matches_the_textbook_loop() {
+    // Stride 1 (shifted rows) and other strides (gathered rows); filter counts that
+    // hit every block shape of the kernels.
+    for (shape, k, s, p) in [
+        ([6, 5, 3], (3, 3), (1, 1), Padding::Same),
+        ([9, 11, 1], (7, 7), (1, 1), Padding::Same),
+        ([7, 7, 2], (4, 2), (2, 1), Padding::Same),
+        ([8, 6, 2], (3, 3), (2, 2), Padding::Valid),
+        ([8, 7, 2], (3, 2), (1, 1), Padding::Valid),
+    ] {
+        for filters in [4, 10, 13] {
+            let mut c = conv(shape, filters, k, s, p, Activation::Linear);
+            c.bias = random(filters, -1.0, 1.0, 9);
+            let n: usize = shape.iter().product();
+            let x = random(2 * n, -1.0, 1.0, 8);
+            let planar: Vec<f32> = x.chunks(n).flat_map(|s| to_planar(s, shape)).collect();
+            let mut rng = ChaCha8Rng::seed_from_u64(0);
+            let y = c.forward(Tensor::new(planar_shape(2, shape), planar), &mut Ctx { training: false, rng: &mut rng }, true);
+            let out_shape = [c.out_hw.0, c.out_hw.1, filters];
+            assert_eq!(y.shape, planar_shape(2, out_shape));
+            let per = y.sample_len();
+            for i in 0..2 {
+                let want = to_planar(&naive(&c, &x[i * n..(i + 1) * n]), out_shape);
+                for (j, (g, w)) in y.data[i * per..(i + 1) * per].iter().zip(&want).enumerate() {
+                    assert!((g - w).abs() < 1e-5, "{shape:?} k {k:?} s {s:?}, {filters} filters, [{j}]: {g} vs {w}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn gradient_check() {
+    for (shape, f, k, s, p, a) in [
+        ([5, 5, 2], 3, (3, 3), (1, 1), Padding::Same, Activation::Tanh),
+        ([6, 6, 1], 3, (2, 2), (2, 2), Padding::Same, Activation::Linear),
+        ([6, 5, 2], 3, (3, 2), (2, 1), Padding::Valid, Activation::Sigmoid),
+        ([7, 6, 3], 10, (3, 4), (1, 1), Padding::Same, Activation::Tanh),
+        ([6, 7, 2], 5, (3, 3), (1, 1), Padding::Valid, Activation::Linear),
+    ] {
+        let mut c = conv(shape, f, k, s, p, a);
+        c.bias = random(f, -0.5, 0.5, 10);
+        let n: usize = shape.iter().product();
+        check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 11)), true);
+    }
+}
+
+#[test]
+fn gradient_check_fused_relu() {
+    // ReLU inside the layer: backward masks dz by [z > 0] from the kept z, for shifted rows
+    // (stride 1) and gathered rows (stride 2).
+    for (shape, f, k, s, p) in [
+        ([5, 5, 2], 3, (3, 3), (1, 1), Padding::Same),
+        ([6, 7, 2], 4, (2, 3), (1, 1), Padding::Valid),
+        ([7, 7, 2], 3, (3, 3), (2, 2), Padding::Same),
+    ] {
+        let mut c = conv(shape, f, k, s, p, Activation::Relu);
+        c.bias = random(f, -0.5, 0.5, 12);
+        let n: usize = shape.iter().product();
+        check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 13)), true);
+    }
+}
+
+#[test]
+fn gradient_check_strided_with_padding() {
+    // Strided (gathered rows) with `same` padding: taps on the padding are skipped by the
+    // gather and by col2im. (out_hw, pad_top_left) pin down where the padding falls.
+    for (shape, f, k, s, a, geometry) in [
+        // Odd kernel: total padding 2, one row/column on each side.
+        ([7, 7, 2], 3, (3, 3), (2, 2), Activation::Linear, ((4, 4), (1, 1))),
+        // Even kernel: rows 1 before and 2 after, columns 1 and 1.
+        ([7, 6, 2], 3, (4, 4), (2, 2), Activation::Tanh, ((4, 3), (1, 1))),
+        // Even kernel: total 1, all of it after (bottom/right).
+        ([5, 5, 3], 2, (2, 2), (2, 2), Activation::Sigmoid, ((3, 3), (0, 0))),
+        // Unequal strides, with the fused ReLU.
+        ([9, 8, 2], 4, (3, 4), (2, 3), Activation::Relu, ((5, 3), (1, 1))),
+    ] {
+        let mut c = conv(shape, f, k, s, Padding::Same, a);
+        assert_eq!((c.out_hw, c.pad_top_left), geometry, "{shape:?} k {k:?} s {s:?}");
+        c.bias = random(f, -0.5, 0.5, 14);
+        let n: usize = shape.iter().product();
+        check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 15)), true);
+    }
+}
