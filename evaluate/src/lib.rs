@@ -18,9 +18,7 @@ use anyhow::{bail, Context, Result};
 use arrow::array::{FixedSizeListArray, Float32Array, Int32Array, Int64Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use formats::{DatasetKind, DatasetReader};
-use serde::{Deserialize, Serialize};
 
-use formats::metrics::{Average, BinaryMetrics, ClassMetrics, Confused};
 use model::{Classifier, ModelOptions, RowShape};
 
 /// Rows per inference batch unless `--batch-size` says otherwise: large enough

@@ -27,7 +27,6 @@ type = "dense"
 units = 10
 activation = "softmax"
 "#,
-        "parity.toml",
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
