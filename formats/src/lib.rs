@@ -25,6 +25,30 @@ pub use io::{
     DatasetWriter, WriteSummary,
 };
 
+/// A count with thousands separators, as summaries and the report print weight
+/// counts: `24790` → `24,790`.
+///
+/// ```
+/// assert_eq!(formats::thousands(164_353), "164,353");
+/// assert_eq!(formats::thousands(-1_000), "-1,000");
+/// assert_eq!(formats::thousands(999), "999");
+/// ```
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
 /// How every stage's `main` ends: `Ok` is exit status 0; an error is one line on stderr,
 /// `error: ` and the whole context chain (file, then problem), and exit status 1.
 pub fn exit_status(result: anyhow::Result<()>) -> std::process::ExitCode {

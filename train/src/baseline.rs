@@ -279,23 +279,22 @@ pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, confi
     let onnx = model.to_onnx(&[("spec".into(), spec.to_string())])?;
     let summary = summary_json(&model, config, &figures);
     let text = summary_text(&model, config, &figures);
-    let history = crate::fit::History {
-        epochs: vec![crate::fit::EpochRecord {
+    let history = formats::History {
+        epochs: vec![formats::EpochRecord {
             epoch: 1,
             loss: figures.loss,
             accuracy: figures.accuracy,
             val_loss: figures.val_loss,
             val_accuracy: figures.val_accuracy,
-            seconds: figures.seconds,
+            seconds: Some(figures.seconds),
         }],
-        ..Default::default()
     };
 
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
     formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
     formats::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     formats::atomic::write_bytes(&out_dir.join("summary.txt"), text.as_bytes())?;
-    crate::output::write_history(&out_dir.join("history.parquet"), &history)?;
+    history.write(&out_dir.join("history.parquet"))?;
     Ok(figures)
 }
 

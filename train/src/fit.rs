@@ -19,21 +19,12 @@ use crate::model::Model;
 use crate::optim::{Optimizer, OptimizerSpec};
 use crate::spec::EarlyStopping;
 
-/// One row of `history.parquet`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct EpochRecord {
-    pub epoch: usize,
-    pub loss: f64,
-    pub accuracy: f64,
-    pub val_loss: Option<f64>,
-    pub val_accuracy: Option<f64>,
-    pub seconds: f64,
-}
+pub use formats::{EpochRecord, History};
 
-#[derive(Debug, Clone, Default)]
-pub struct History {
-    pub epochs: Vec<EpochRecord>,
-    /// 1-based epoch with the best monitored value (early stopping only).
+/// What early stopping decided; all empty without `early_stopping`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stopping {
+    /// 1-based epoch with the best monitored value.
     pub best_epoch: Option<usize>,
     /// The epoch after which training stopped early.
     pub stopped_epoch: Option<usize>,
@@ -74,12 +65,13 @@ pub fn evaluate(model: &mut Model, data: &Samples, loss: Loss, batch_size: usize
     (sum / data.len() as f64, correct as f64 / data.len() as f64)
 }
 
-/// Trains `model` in place and returns its history.
-pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &FitOptions) -> Result<History> {
+/// Trains `model` in place and returns its history and what early stopping did.
+pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &FitOptions) -> Result<(History, Stopping)> {
     let mut optimizer = Optimizer::new(opts.optimizer.clone());
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ SHUFFLE_STREAM);
     let mut dropout_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ DROPOUT_STREAM);
     let mut history = History::default();
+    let mut stopping = Stopping::default();
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut stopper = opts.early_stopping.as_ref().map(Stopper::new);
     for epoch in 1..=opts.epochs {
@@ -116,12 +108,15 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
             accuracy: correct as f64 / seen as f64,
             val_loss,
             val_accuracy,
-            seconds: start.elapsed().as_secs_f64(),
+            seconds: Some(start.elapsed().as_secs_f64()),
         };
         if opts.verbose {
             let mut line = format!(
                 "Epoch {epoch}/{} - {:.2}s - loss: {:.4} - accuracy: {:.4}",
-                opts.epochs, record.seconds, record.loss, record.accuracy
+                opts.epochs,
+                record.seconds.unwrap_or(0.0),
+                record.loss,
+                record.accuracy
             );
             if let (Some(l), Some(a)) = (val_loss, val_accuracy) {
                 line += &format!(" - val_loss: {l:.4} - val_accuracy: {a:.4}");
@@ -131,9 +126,9 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
         history.epochs.push(record.clone());
         if let Some(s) = &mut stopper {
             let stop = s.update(&record, model, epoch);
-            history.best_epoch = s.best_epoch;
+            stopping.best_epoch = s.best_epoch;
             if stop {
-                history.stopped_epoch = Some(epoch);
+                stopping.stopped_epoch = Some(epoch);
                 if opts.verbose {
                     eprintln!("Epoch {epoch}: early stopping");
                 }
@@ -146,13 +141,13 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
     if let Some(s) = &stopper {
         if let (true, Some(w)) = (s.spec.restore_best_weights, &s.best_weights) {
             model.set_weights(w);
-            history.restored_best = true;
+            stopping.restored_best = true;
             if opts.verbose {
                 eprintln!("Restoring model weights from the end of the best epoch: {}.", s.best_epoch.unwrap_or(0));
             }
         }
     }
-    Ok(history)
+    Ok((history, stopping))
 }
 
 /// Keras's `EarlyStopping` callback (mode `auto`: maximise accuracies, minimise losses).

@@ -2,42 +2,13 @@
 //! `summary.json`, `summary.txt` (and `model.onnx`, see `export.rs`). Every file is
 //! written atomically.
 
-use std::path::Path;
-use std::sync::Arc;
 
-use anyhow::Result;
-use arrow::array::{ArrayRef, Float64Array, Int32Array, RecordBatch};
-use arrow::datatypes::{DataType, Field, Schema};
 use serde_json::{json, Value};
 
-use crate::fit::History;
+use crate::fit::{History, Stopping};
 use crate::layers::thousands;
 use crate::model::{InputKind, Model};
 use crate::spec::ModelSpec;
-
-/// Writes `history.parquet`: epoch, loss, accuracy, val_loss, val_accuracy (null without validation), seconds.
-pub fn write_history(path: &Path, history: &History) -> Result<()> {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("epoch", DataType::Int32, false),
-        Field::new("loss", DataType::Float64, false),
-        Field::new("accuracy", DataType::Float64, false),
-        Field::new("val_loss", DataType::Float64, true),
-        Field::new("val_accuracy", DataType::Float64, true),
-        Field::new("seconds", DataType::Float64, false),
-    ]));
-    let e = &history.epochs;
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from_iter_values(e.iter().map(|r| r.epoch as i32))),
-        Arc::new(Float64Array::from_iter_values(e.iter().map(|r| r.loss))),
-        Arc::new(Float64Array::from_iter_values(e.iter().map(|r| r.accuracy))),
-        Arc::new(Float64Array::from_iter(e.iter().map(|r| r.val_loss))),
-        Arc::new(Float64Array::from_iter(e.iter().map(|r| r.val_accuracy))),
-        Arc::new(Float64Array::from_iter_values(e.iter().map(|r| r.seconds))),
-    ];
-    let batch = RecordBatch::try_new(schema.clone(), columns)?;
-    formats::io::write_batches(path, schema, &[batch], None)?;
-    Ok(())
-}
 
 /// Per-layer rows of the summary: Keras-style names (`dense_1`, ...), output shapes with a
 /// `null` batch axis, weight counts and their formulas.
@@ -68,11 +39,17 @@ pub fn layer_rows(model: &Model) -> Vec<Value> {
 }
 
 /// The content of `summary.json`.
-pub fn summary_json(spec: &ModelSpec, model: &Model, classes: &[String], history: &History, seconds: f64) -> Value {
+pub fn summary_json(
+    spec: &ModelSpec,
+    model: &Model,
+    classes: &[String],
+    (history, stopping): (&History, &Stopping),
+    seconds: f64,
+) -> Value {
     let last = history.epochs.last();
     // After restore-best-weights the model is the best epoch's; report that epoch as final.
-    let final_record = if history.restored_best {
-        history.best_epoch.and_then(|b| history.epochs.iter().find(|r| r.epoch == b)).or(last)
+    let final_record = if stopping.restored_best {
+        stopping.best_epoch.and_then(|b| history.epochs.iter().find(|r| r.epoch == b)).or(last)
     } else {
         last
     };
@@ -94,9 +71,9 @@ pub fn summary_json(spec: &ModelSpec, model: &Model, classes: &[String], history
         "seed": spec.seed,
         "class_weight": spec.class_weight,
         "early_stopping": spec.early_stopping,
-        "best_epoch": history.best_epoch,
-        "stopped_epoch": history.stopped_epoch,
-        "restored_best_weights": history.restored_best,
+        "best_epoch": stopping.best_epoch,
+        "stopped_epoch": stopping.stopped_epoch,
+        "restored_best_weights": stopping.restored_best,
         "final": final_record.map(|r| json!({
             "epoch": r.epoch, "loss": r.loss, "accuracy": r.accuracy,
             "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,

@@ -137,10 +137,10 @@ pub fn train_with_spec(spec: &ModelSpec, train_path: &Path, val_path: Option<&Pa
         early_stopping: spec.early_stopping.clone(),
         verbose,
     };
-    let history = fit(&mut model, &train, val.as_ref(), &opts)?;
+    let (history, stopping) = fit(&mut model, &train, val.as_ref(), &opts)?;
     let seconds = started.elapsed().as_secs_f64();
 
-    let summary = crate::output::summary_json(spec, &model, &train.classes, &history, seconds);
+    let summary = crate::output::summary_json(spec, &model, &train.classes, (&history, &stopping), seconds);
     let extra = vec![
         ("spec".to_string(), serde_json::to_string(spec)?),
         ("name".to_string(), spec.name.clone().unwrap_or_else(|| "model".into())),
@@ -149,7 +149,7 @@ pub fn train_with_spec(spec: &ModelSpec, train_path: &Path, val_path: Option<&Pa
     let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
     std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
-    crate::output::write_history(&out_dir.join("history.parquet"), &history)?;
+    history.write(&out_dir.join("history.parquet"))?;
     formats::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     formats::atomic::write_bytes(&out_dir.join("summary.txt"), crate::output::summary_text(&summary).as_bytes())?;
     Ok(Trained { model, history, summary })

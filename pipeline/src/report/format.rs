@@ -3,22 +3,7 @@
 
 use serde_json::Value;
 
-/// `24790` → `24,790`.
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
+pub use formats::thousands;
 
 /// Four decimals, as every loss, accuracy and P/R/F1 figure is shown.
 pub(super) fn f4(x: f64) -> String {

@@ -87,17 +87,9 @@ pub trait Layer: Send {
     fn export(&self, g: &mut GraphBuilder);
 }
 
-/// Formats a count with thousands separators, as the summaries print them.
+/// A count with thousands separators (`formats::thousands`), for `usize` counts.
 pub fn thousands(n: usize) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    formats::thousands(n as i64)
 }
 
 /// Glorot (Xavier) uniform initialisation, Keras's default kernel initializer:
