@@ -407,7 +407,7 @@ mod tests {
         let e8 = bin_edges(8);
         assert_eq!(bin_of(45.0, &e8), 2);
         assert_eq!(bin_of(90.0, &e8), 4);
-        assert_eq!(bin_of(44.999999999999993, &e8), 1);
+        assert_eq!(bin_of(44.99999999999999, &e8), 1);
         // 7 bins: 180/7*7 rounds to exactly 180, so every angle has a bin.
         let e7 = bin_edges(7);
         assert_eq!(bin_of(179.99999999999997, &e7), 6);

@@ -26,7 +26,18 @@
 
 pub mod proto;
 
-use anyhow::{bail, Context, Result};
+/// Why a graph could not be built or a model not read: one sentence.
+#[derive(Debug, thiserror::Error)]
+pub enum OnnxError {
+    /// A misuse recorded by the builder (a kernel of the wrong length, a window that does
+    /// not fit, an output that does not match the classes, a metadata key given twice).
+    #[error("cannot build the ONNX graph: {0}")]
+    Build(String),
+    #[error("not an ONNX model (the protobuf does not decode): {0}")]
+    Decode(#[from] prost::DecodeError),
+}
+
+pub type Result<T, E = OnnxError> = std::result::Result<T, E>;
 use prost::Message;
 
 use proto::{
@@ -154,7 +165,7 @@ impl GraphBuilder {
                 self.layout = Layout::Flat(out_dim);
             }
             _ => {
-                self.to_nhwc();
+                self.make_nhwc();
                 let product = self.tensor_name(&layer, "matmul");
                 self.node("MatMul", &format!("{layer}/MatMul"), &[&self.current.clone(), &w], &product, vec![]);
                 self.node("Add", &format!("{layer}/Add"), &[&product, &b], &out, vec![]);
@@ -213,7 +224,7 @@ impl GraphBuilder {
                 }
             }
         }
-        self.to_nchw();
+        self.make_nchw();
         let wt = self.initializer(&layer, "kernel", &[c_out, c_in, kh, kw], &oihw);
         let b = self.initializer(&layer, "bias", &[c_out], bias);
         let out = self.tensor_name(&layer, "output");
@@ -244,7 +255,7 @@ impl GraphBuilder {
         else {
             return self.fail(format!("{layer}: a {}×{} pool with valid padding does not fit a {h}×{w} input", pool.0, pool.1));
         };
-        self.to_nchw();
+        self.make_nchw();
         let out = self.tensor_name(&layer, "output");
         let attrs = vec![
             attr_ints("kernel_shape", &[pool.0, pool.1]),
@@ -267,7 +278,7 @@ impl GraphBuilder {
             Layout::Nhwc { h, w, c } | Layout::Nchw { h, w, c } => (h, w, c),
         };
         let layer = self.layer_name("flatten");
-        self.to_nhwc();
+        self.make_nhwc();
         let out = self.tensor_name(&layer, "output");
         self.node("Flatten", &format!("{layer}/Flatten"), &[&self.current.clone()], &out, vec![attr_int("axis", 1)]);
         self.current = out;
@@ -303,15 +314,15 @@ impl GraphBuilder {
     /// A 2-D output must have one column per class, or one column for two classes (sigmoid).
     pub fn finish(mut self, classes: &[String], extra_metadata: &[(String, String)]) -> Result<Vec<u8>> {
         if let Some(e) = self.error.take() {
-            bail!("cannot build the ONNX graph: {e}");
+            return Err(OnnxError::Build(e));
         }
-        self.to_nhwc();
+        self.make_nhwc();
         if let Layout::Flat(width) = self.layout {
             if !(width == classes.len() || (width == 1 && classes.len() == 2)) {
-                bail!(
-                    "cannot build the ONNX graph: the model outputs {width} value(s) per row but there are {} classes",
+                return Err(OnnxError::Build(format!(
+                    "the model outputs {width} value(s) per row but there are {} classes",
                     classes.len()
-                );
+                )));
             }
         }
         // The output is the last node's output, renamed; a graph without nodes gets an Identity.
@@ -325,7 +336,7 @@ impl GraphBuilder {
         };
 
         let mut metadata = vec![
-            ("classes".to_string(), serde_json::to_string(classes)?),
+            ("classes".to_string(), serde_json::to_string(classes).expect("a list of strings is JSON")),
         ];
         metadata.extend(extra_metadata.iter().cloned());
         if !metadata.iter().any(|(k, _)| k == "producer") {
@@ -333,7 +344,7 @@ impl GraphBuilder {
         }
         for (i, (key, _)) in metadata.iter().enumerate() {
             if metadata[..i].iter().any(|(k, _)| k == key) {
-                bail!("cannot build the ONNX graph: metadata key `{key}` is given twice");
+                return Err(OnnxError::Build(format!("metadata key `{key}` is given twice")));
             }
         }
 
@@ -399,14 +410,14 @@ impl GraphBuilder {
         format!("{layer}/{what}")
     }
 
-    fn to_nchw(&mut self) {
+    fn make_nchw(&mut self) {
         if let Layout::Nhwc { h, w, c } = self.layout {
             self.transpose(&[0, 3, 1, 2], "to_nchw");
             self.layout = Layout::Nchw { h, w, c };
         }
     }
 
-    fn to_nhwc(&mut self) {
+    fn make_nhwc(&mut self) {
         if let Layout::Nchw { h, w, c } = self.layout {
             self.transpose(&[0, 2, 3, 1], "to_nhwc");
             self.layout = Layout::Nhwc { h, w, c };
@@ -475,7 +486,7 @@ fn attr_ints(name: &str, values: &[usize]) -> AttributeProto {
 
 /// The `metadata_props` of a serialized `ModelProto`, in file order.
 pub fn read_metadata(bytes: &[u8]) -> Result<Vec<(String, String)>> {
-    let model = ModelProto::decode(bytes).context("not an ONNX model (the protobuf does not decode)")?;
+    let model = ModelProto::decode(bytes)?;
     Ok(model
         .metadata_props
         .into_iter()

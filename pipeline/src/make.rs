@@ -276,25 +276,23 @@ fn run_rules(m: &Manifest, run: &Run) -> Result<(Rule, Rule, Vec<SpecFile>)> {
     let mut spec_files = Vec::new();
 
     let mut args = Vec::new();
-    let stamp;
-    let mut cmds;
-    match &run.trainer {
+    let stamp = match &run.trainer {
         Trainer::Network { .. } => {
             let spec_path = specs.join(format!("{}.toml", run.name));
             args.extend(["--spec".into(), s(&spec_path)]);
-            stamp = spec_path;
+            spec_path
         }
         Trainer::Baseline { method } => {
             args.extend(["--baseline".into(), method.clone()]);
-            stamp = specs.join(format!("{}.cmd", run.name));
+            specs.join(format!("{}.cmd", run.name))
         }
-    }
+    };
     args.extend(["--train".into(), s(&train)]);
     if let Some(v) = &val {
         args.extend(["--val".into(), s(v)]);
     }
     args.extend(["--out".into(), s(&model_dir)]);
-    cmds = vec![command("train", &args)];
+    let mut cmds = vec![command("train", &args)];
     match &run.trainer {
         Trainer::Network { table, .. } => {
             // The command goes in as a comment: a changed input path re-runs the run too.

@@ -197,7 +197,7 @@ impl LogisticBaseline {
         };
         graph.dense(&self.kernel, &self.bias, dim, n_classes);
         graph.activation(Activation::Softmax);
-        graph.finish(&self.classes, extra_metadata)
+        Ok(graph.finish(&self.classes, extra_metadata)?)
     }
 }
 

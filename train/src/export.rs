@@ -16,5 +16,5 @@ pub(crate) fn to_onnx(model: &Model, classes: &[String], extra: &[(String, Strin
     for layer in &model.layers {
         layer.export(&mut g);
     }
-    g.finish(classes, extra)
+    Ok(g.finish(classes, extra)?)
 }

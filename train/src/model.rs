@@ -334,13 +334,13 @@ rate = 0.4
             probes.finish(&format!("{loss_name}: input"));
             for (p, g) in grads.iter().enumerate() {
                 let mut probes = Probes::default();
-                for i in 0..g.len() {
+                for (i, &analytic) in g.iter().enumerate() {
                     model.params_and_grads()[p].0[i] += STEP;
                     let plus = probe(&mut model, loss, &x, labels, &weights);
                     model.params_and_grads()[p].0[i] -= 2.0 * STEP;
                     let minus = probe(&mut model, loss, &x, labels, &weights);
                     model.params_and_grads()[p].0[i] += STEP;
-                    probes.count(compare(plus, minus, g[i], format!("parameter {p}[{i}]")));
+                    probes.count(compare(plus, minus, analytic, format!("parameter {p}[{i}]")));
                 }
                 probes.finish(&format!("{loss_name}: parameter {p}"));
             }

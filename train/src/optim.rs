@@ -91,7 +91,7 @@ mod tests {
 
     fn run(spec: OptimizerSpec, grads: &[f32]) -> f32 {
         let mut opt = Optimizer::new(spec);
-        let mut w = vec![1.0f32];
+        let mut w = [1.0f32];
         for g in grads {
             opt.apply(vec![(&mut w[..], &[*g][..])]);
         }

@@ -181,7 +181,7 @@ pub fn resolve_manifest_run(path: &Path, name: &str) -> Result<ManifestRun> {
     let at = |p: std::path::PathBuf| if p.is_relative() { base.join(p) } else { p };
     let has_val = m.run_dataset(run).splits().iter().any(|s| s == "val");
     let (spec, baseline) = match &run.trainer {
-        Trainer::Network { spec, .. } => (Some(spec.clone()), None),
+        Trainer::Network { spec, .. } => (Some(spec.as_ref().clone()), None),
         Trainer::Baseline { method } => (None, Some(method.clone())),
     };
     Ok(ManifestRun {

@@ -171,7 +171,7 @@ pub enum RunInput {
 pub enum Trainer {
     /// `train --spec`: the model spec table as written (it becomes the spec file), and
     /// the same table read as `train` reads it.
-    Network { table: Table, spec: ModelSpec },
+    Network { table: Table, spec: Box<ModelSpec> },
     /// `train --baseline METHOD` (e.g. `logistic`).
     Baseline { method: String },
 }

@@ -10,6 +10,10 @@ use toml::{Table, Value};
 use super::parse::{check_name_chars, input_synthetic, join_path, Cx};
 use super::{Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Run, RunInput, Trainer, MODEL_PIPELINE_KEYS};
 
+/// A variant before it is a run: its name, the key path it was declared at, and its
+/// overrides (dotted key path → value).
+type Variant = (String, String, Vec<(String, Value)>);
+
 impl Cx {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn model(
@@ -30,7 +34,7 @@ impl Cx {
 
         // The variants: named ones (`[models.X.variants.NAME]`, overrides) and sweeps
         // (`[models.X.sweep]`, key path → list of values, one run per value).
-        let mut variants: Vec<(String, String, Vec<(String, Value)>)> = Vec::new(); // (name, where, overrides)
+        let mut variants: Vec<Variant> = Vec::new();
         if let Some(v) = t.get("variants") {
             let vt = self.table(&format!("{path}.variants"), v)?;
             let mut entries: Vec<_> = vt.iter().collect();
@@ -151,7 +155,7 @@ impl Cx {
             changes,
             synthetic: input_synthetic(&input, datasets, feature_sets),
             input,
-            trainer: Trainer::Network { table: spec, spec: typed },
+            trainer: Trainer::Network { table: spec, spec: Box::new(typed) },
             evaluation,
             line,
         };

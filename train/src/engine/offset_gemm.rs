@@ -11,6 +11,10 @@
 //! tails. Results depend only on the sizes, never on the thread count (the callers
 //! split work by sample). Machines without AVX2/FMA take a plain loop.
 
+// The kernels index fixed-size register blocks (`acc[r][v]`) and take every size as an
+// argument: that keeps their shape visible and lets the compiler keep them in registers.
+#![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
+
 /// Positions per vector.
 pub const LANES: usize = 8;
 

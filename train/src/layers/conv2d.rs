@@ -448,7 +448,7 @@ impl Layer for Conv2d {
     /// the activation's node (none for linear).
     fn export(&self, g: &mut GraphBuilder) {
         let (kh, kw) = self.kernel_size;
-        g.conv2d(&self.kernel, &self.bias, kh, kw, self.in_shape[2], self.filters, self.strides, self.padding.into());
+        g.conv2d(&self.kernel, &self.bias, kh, kw, self.in_shape[2], self.filters, self.strides, self.padding);
         g.activation(self.activation);
     }
 }

@@ -161,7 +161,7 @@ impl Layer for MaxPool2d {
 
     /// `MaxPool` (after a transpose to NCHW if needed).
     fn export(&self, g: &mut GraphBuilder) {
-        g.max_pool2d(self.pool, self.strides, self.padding.into());
+        g.max_pool2d(self.pool, self.strides, self.padding);
     }
 }
 
