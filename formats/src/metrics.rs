@@ -7,11 +7,19 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 /// `metrics.json` (docs/formats.md), plus a few fields describing the run.
+///
+/// Reading is more tolerant than writing, for files other programs wrote: the
+/// fields after `confusion` may be absent (empty, `None`, zero), a class in
+/// `top_confused` may be given by its index, and a `null` figure reads as NaN
+/// (serde_json writes a non-finite `f64`, e.g. the ROC AUC of a one-class test set,
+/// as `null`). What `evaluate` writes is unchanged by this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
     pub rows: usize,
     pub classes: Vec<String>,
+    #[serde(deserialize_with = "nan_if_null")]
     pub accuracy: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub log_loss: f64,
     pub per_class: Vec<ClassMetrics>,
     #[serde(rename = "macro")]
@@ -19,20 +27,32 @@ pub struct Metrics {
     pub weighted: Average,
     /// Rows = true class, columns = predicted class.
     pub confusion: Vec<Vec<u64>>,
+    #[serde(default)]
     pub top_confused: Vec<Confused>,
+    #[serde(default)]
     pub binary: Option<BinaryMetrics>,
+    #[serde(default)]
     pub model: String,
+    #[serde(default)]
     pub data: String,
+    #[serde(default)]
     pub history: Option<String>,
     /// How the dataset fed the model and which output was read.
+    #[serde(default)]
     pub input: String,
+    #[serde(default)]
     pub output: String,
     /// `none`, or `softmax` / `sigmoid` when the output held raw scores (logits).
+    #[serde(default)]
     pub score_transform: String,
+    #[serde(default)]
     pub batch_size: usize,
+    #[serde(default)]
     pub threads: usize,
     /// Inference time (ONNX Runtime calls plus feeding), and rows per second.
+    #[serde(default, deserialize_with = "nan_if_null")]
     pub seconds: f64,
+    #[serde(default, deserialize_with = "nan_if_null")]
     pub rows_per_second: f64,
 }
 
@@ -44,12 +64,34 @@ impl Metrics {
     }
 }
 
+/// An `f64` that serde_json wrote as `null` because it was not finite, read back as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}
+
+/// A class by name, or by index (as its decimal text) as other programs may write it.
+fn class_name_or_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NameOrIndex {
+        Name(String),
+        Index(u64),
+    }
+    Ok(match NameOrIndex::deserialize(d)? {
+        NameOrIndex::Name(s) => s,
+        NameOrIndex::Index(i) => i.to_string(),
+    })
+}
+
 /// Precision, recall, F1 and support of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassMetrics {
     pub class: String,
+    #[serde(deserialize_with = "nan_if_null")]
     pub precision: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub recall: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub f1: f64,
     pub support: u64,
 }
@@ -57,16 +99,21 @@ pub struct ClassMetrics {
 /// An average of per-class figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Average {
+    #[serde(deserialize_with = "nan_if_null")]
     pub precision: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub recall: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub f1: f64,
 }
 
-/// One off-diagonal cell of the confusion matrix.
+/// One off-diagonal cell of the confusion matrix. `evaluate` names the classes;
+/// a class another program gave by its index reads as the index's decimal text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confused {
-    #[serde(rename = "true")]
+    #[serde(rename = "true", deserialize_with = "class_name_or_index")]
     pub true_class: String,
+    #[serde(deserialize_with = "class_name_or_index")]
     pub predicted: String,
     pub count: u64,
 }
@@ -83,19 +130,30 @@ impl Confused {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinaryMetrics {
     pub positive_class: String,
+    /// NaN (`null` in the file) when the test set holds one class only.
+    #[serde(deserialize_with = "nan_if_null")]
     pub roc_auc: f64,
     /// The threshold on P(positive) used for `predicted` (`--threshold`, default 0.5).
+    #[serde(deserialize_with = "nan_if_null")]
     pub threshold: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub precision: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub recall: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub f1: f64,
     /// The threshold that maximises F1 over all distinct scores, and that F1.
+    #[serde(deserialize_with = "nan_if_null")]
     pub best_f1_threshold: f64,
+    #[serde(deserialize_with = "nan_if_null")]
     pub best_f1: f64,
     /// The recall target (`--min-recall`), the largest threshold reaching it and
     /// the precision there (null without a target).
+    #[serde(default)]
     pub min_recall: Option<f64>,
+    #[serde(default)]
     pub threshold_for_min_recall: Option<f64>,
+    #[serde(default)]
     pub precision_at_min_recall: Option<f64>,
     /// The ROC curve: false and true positive rates and the threshold of each point
     /// (one per distinct score, after a first point (0, 0) at threshold +∞). Drawn in
@@ -106,4 +164,76 @@ pub struct BinaryMetrics {
     pub roc_tpr: Vec<f64>,
     #[serde(skip, default)]
     pub roc_thresholds: Vec<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metrics(roc_auc: f64) -> Metrics {
+        let avg = Average { precision: 0.5, recall: 0.25, f1: 1.0 / 3.0 };
+        Metrics {
+            rows: 4,
+            classes: vec!["a".into(), "b".into()],
+            accuracy: 0.75,
+            log_loss: 0.5,
+            per_class: vec![ClassMetrics { class: "a".into(), precision: 1.0, recall: 0.5, f1: 2.0 / 3.0, support: 2 }],
+            macro_avg: avg.clone(),
+            weighted: avg,
+            confusion: vec![vec![1, 1], vec![0, 2]],
+            top_confused: vec![Confused { true_class: "a".into(), predicted: "b".into(), count: 1 }],
+            binary: Some(BinaryMetrics {
+                positive_class: "b".into(),
+                roc_auc,
+                threshold: 0.5,
+                precision: 2.0 / 3.0,
+                recall: 1.0,
+                f1: 0.8,
+                best_f1_threshold: 0.4,
+                best_f1: 0.8,
+                min_recall: Some(0.9),
+                threshold_for_min_recall: Some(0.3),
+                precision_at_min_recall: None,
+                roc_fpr: vec![],
+                roc_tpr: vec![],
+                roc_thresholds: vec![],
+            }),
+            model: "m.onnx".into(),
+            data: "d.parquet".into(),
+            history: None,
+            input: "pixels".into(),
+            output: "`probabilities`".into(),
+            score_transform: "none".into(),
+            batch_size: 512,
+            threads: 2,
+            seconds: 0.5,
+            rows_per_second: 8.0,
+        }
+    }
+
+    #[test]
+    fn what_evaluate_writes_reads_back_even_a_nan_roc_auc() {
+        let m = metrics(0.75);
+        assert_eq!(serde_json::from_str::<Metrics>(&serde_json::to_string_pretty(&m).unwrap()).unwrap(), m);
+        // One class in the test set: the AUC is NaN, written as null, read as NaN.
+        let text = serde_json::to_string(&metrics(f64::NAN)).unwrap();
+        assert!(text.contains("\"roc_auc\":null"), "{text}");
+        let back: Metrics = serde_json::from_str(&text).unwrap();
+        assert!(back.binary.unwrap().roc_auc.is_nan());
+    }
+
+    #[test]
+    fn other_programs_files_may_leave_out_the_run_description_and_name_classes_by_index() {
+        let text = r#"{"rows": 4, "classes": ["a", "b"], "accuracy": null, "log_loss": 0.5,
+            "per_class": [], "macro": {"precision": 0.5, "recall": 0.5, "f1": 0.5},
+            "weighted": {"precision": 0.5, "recall": 0.5, "f1": 0.5}, "confusion": [[1, 1], [0, 2]],
+            "top_confused": [{"true": 0, "predicted": "b", "count": 1}]}"#;
+        let m: Metrics = serde_json::from_str(text).unwrap();
+        assert!(m.accuracy.is_nan());
+        assert_eq!(m.top_confused[0], Confused { true_class: "0".into(), predicted: "b".into(), count: 1 });
+        assert_eq!((m.binary, m.history, m.model.as_str(), m.batch_size), (None, None, "", 0));
+        // The figures themselves stay required.
+        let e = serde_json::from_str::<Metrics>(&text.replace(r#""rows": 4, "#, "")).unwrap_err();
+        assert!(e.to_string().contains("missing field `rows`"), "{e}");
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use arrow::array::{Float64Array, Int32Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
+use formats::{EpochRecord, History, Metrics};
 use pipeline::manifest::Manifest;
 use parquet::arrow::ArrowWriter;
 use pipeline::report;
@@ -125,25 +126,33 @@ fn metrics(accuracy: f64, log_loss: f64) -> String {
     .to_string()
 }
 
+/// A history of `loss` and `val_loss` per epoch (epochs 1, 2, …).
+fn history(loss: &[f64], val_loss: &[Option<f64>]) -> History {
+    let epochs = loss
+        .iter()
+        .zip(val_loss)
+        .enumerate()
+        .map(|(i, (&loss, &val_loss))| EpochRecord { epoch: i + 1, loss, accuracy: 0.0, val_loss, val_accuracy: None, seconds: None })
+        .collect();
+    History { epochs }
+}
+
 #[test]
 fn curves_reading_finds_best_epoch_and_overfitting() {
-    let h = report::History {
-        epoch: vec![1, 2, 3, 4, 5],
-        loss: vec![0.9, 0.5, 0.3, 0.2, 0.1],
-        accuracy: vec![0.0; 5],
-        val_loss: vec![Some(0.8), Some(0.5), Some(0.4), Some(0.45), Some(0.6)],
-        val_accuracy: vec![None; 5],
-    };
+    let loss = [0.9, 0.5, 0.3, 0.2, 0.1];
+    let h = history(&loss, &[Some(0.8), Some(0.5), Some(0.4), Some(0.45), Some(0.6)]);
     let c = report::read_curves(&h).unwrap();
     assert_eq!((c.best_epoch, c.overfitting_from, c.last_epoch), (3, Some(4), 5));
     assert_eq!((c.best_val_loss, c.last_val_loss, c.train_loss_at_best, c.last_train_loss), (0.4, 0.6, 0.3, 0.1));
+    assert_eq!(c.best_epoch, h.best_epoch().unwrap().epoch, "the one best-epoch rule");
     // Still falling at the end: no overfitting.
-    let h2 = report::History { val_loss: vec![Some(0.8), Some(0.7), Some(0.6), Some(0.5), Some(0.4)], ..h.clone() };
+    let h2 = history(&loss, &[Some(0.8), Some(0.7), Some(0.6), Some(0.5), Some(0.4)]);
     let c = report::read_curves(&h2).unwrap();
     assert_eq!((c.best_epoch, c.overfitting_from), (5, None));
-    // No validation: no reading.
-    let h3 = report::History { val_loss: vec![None; 5], ..h };
+    // No validation: no reading (though History::best_epoch falls back to the training loss).
+    let h3 = history(&loss, &[None; 5]);
     assert!(report::read_curves(&h3).is_none());
+    assert_eq!(h3.best_epoch().unwrap().epoch, 5);
 }
 
 #[test]
@@ -159,7 +168,8 @@ fn thousands_separators() {
 fn confused_pairs_from_the_matrix_when_the_list_is_absent() {
     let mut v: serde_json::Value = serde_json::from_str(&metrics(0.9, 0.3)).unwrap();
     v.as_object_mut().unwrap().remove("top_confused");
-    let pairs = report::confused_pairs_in_words(&v);
+    let m: Metrics = serde_json::from_value(v).unwrap();
+    let pairs = report::confused_pairs_in_words(&m);
     assert_eq!(
         pairs,
         [
@@ -262,12 +272,21 @@ fn report_says_what_is_missing_and_replaces_the_old_one() {
 }
 
 #[test]
-fn unreadable_history_is_an_error_naming_the_file() {
+fn unreadable_outputs_are_said_to_be_unreadable_naming_the_file() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("history.parquet");
-    std::fs::write(&p, b"not parquet").unwrap();
-    let e = format!("{:#}", report::read_history(&p).unwrap_err());
-    assert!(e.contains("history.parquet") && e.contains("not a readable Parquet file"), "{e}");
+    let m = manifest(tmp.path());
+    let out = tmp.path().join("out/runs");
+    write(&out.join("mlp/model/history.parquet"), "not parquet");
+    write(&out.join("mlp/eval/metrics.json"), "{not json");
+    // Valid JSON without the figures: not an evaluation either.
+    write(&out.join("mlp-epochs40/eval/metrics.json"), r#"{"accuracy": 0.5}"#);
+    let report_dir = tmp.path().join("report");
+    let line = report::write_report(&m, &report_dir).unwrap();
+    assert!(line.contains("0 of 3 runs evaluated"), "{line}");
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    assert!(md.contains("mlp/model/history.parquet is not a readable Parquet file"), "{md}");
+    assert!(md.contains("mlp/eval/metrics.json is not valid JSON ("), "{md}");
+    assert!(md.contains("mlp-epochs40/eval/metrics.json does not hold what the report reads (missing field `rows`"), "{md}");
 }
 
 /// A feature dataset with only what the report reads: the `features` schema metadata.

@@ -10,14 +10,18 @@ pub(super) fn f4(x: f64) -> String {
     format!("{x:.4}")
 }
 
-/// A JSON number, if it is one.
-pub(super) fn num(v: Option<&Value>) -> Option<f64> {
-    v.and_then(Value::as_f64)
+/// A figure of `metrics.json` with four decimals, or `–` for NaN (`null` in the file).
+pub(super) fn show(x: f64) -> String {
+    if x.is_nan() {
+        "–".into()
+    } else {
+        f4(x)
+    }
 }
 
-/// A JSON number with four decimals, or `–`.
-pub(super) fn show_num(v: Option<&Value>) -> String {
-    num(v).map(f4).unwrap_or_else(|| "–".into())
+/// An optional figure with four decimals, or `–`.
+pub(super) fn show_opt(x: Option<f64>) -> String {
+    x.map(show).unwrap_or_else(|| "–".into())
 }
 
 /// A JSON value as plain text (`0.001`, `true`, `[28, 28, 1]`, `rmsprop`).

@@ -23,12 +23,12 @@ use anyhow::{Context, Result};
 use crate::manifest::{Manifest, Run};
 
 use document::{to_html, to_markdown, Block};
-use format::{f4, num, show_num};
+use format::{f4, show, show_opt};
 use reading::{read_run, RunOutputs};
 use sections::{describe_input, hog_pictures_blocks, layer_table, params_of, run_detail, topology_line, training_blocks};
 
 pub use format::thousands;
-pub use reading::{read_curves, read_history, CurveReading, History};
+pub use reading::{read_curves, CurveReading};
 pub use sections::confused_pairs_in_words;
 
 /// Writes `out_dir/index.md`, `out_dir/index.html` and `out_dir/img/`, replacing
@@ -61,7 +61,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     doc.push(Block::Heading(2, "Leaderboard".into()));
     let mut board: Vec<(&Run, &RunOutputs, f64)> = outputs
         .iter()
-        .filter_map(|(r, o)| Some((r, o, num(o.metrics.as_ref()?.get("accuracy"))?)))
+        .filter_map(|(r, o)| Some((r, o, o.metrics.as_ref().map(|mt| mt.accuracy).filter(|a| !a.is_nan())?)))
         .collect();
     board.sort_by(|a, b| b.2.total_cmp(&a.2));
     let rows = board
@@ -75,8 +75,8 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                 r.experiment.clone(),
                 o.summary.as_ref().and_then(params_of).map(thousands).unwrap_or_else(|| "–".into()),
                 f4(*acc),
-                show_num(mt.get("log_loss")),
-                show_num(mt.get("macro").and_then(|x| x.get("f1"))),
+                show(mt.log_loss),
+                show(mt.macro_avg.f1),
                 if r.synthetic { "SYNTHETIC".into() } else { String::new() },
             ]
         })
@@ -117,11 +117,11 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                     r.name.clone(),
                     if r.changes.is_empty() { "(base)".into() } else { r.changes.join("; ") },
                     o.summary.as_ref().and_then(params_of).map(thousands).unwrap_or_else(|| "–".into()),
-                    o.history.as_ref().map(|h| h.epoch.len().to_string()).unwrap_or_else(|| "–".into()),
+                    o.history.as_ref().map(|h| h.epochs.len().to_string()).unwrap_or_else(|| "–".into()),
                     reading.as_ref().map(|c| c.best_epoch.to_string()).unwrap_or_else(|| "–".into()),
                     reading.as_ref().and_then(|c| c.overfitting_from).map(|e| format!("from epoch {e}")).unwrap_or_else(|| "–".into()),
-                    show_num(o.metrics.as_ref().and_then(|x| x.get("log_loss"))),
-                    show_num(o.metrics.as_ref().and_then(|x| x.get("accuracy"))),
+                    show_opt(o.metrics.as_ref().map(|x| x.log_loss)),
+                    show_opt(o.metrics.as_ref().map(|x| x.accuracy)),
                 ]
             })
             .collect();

@@ -4,88 +4,48 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
-use arrow::array::{Array, Float64Array};
-use arrow::datatypes::DataType;
+use anyhow::{Context, Result};
 use crate::manifest::{Manifest, Run, Trainer};
+use formats::{History, Metrics};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
-
-/// A training history (`history.parquet`, docs/formats.md).
-#[derive(Debug, Clone, PartialEq)]
-pub struct History {
-    pub epoch: Vec<i64>,
-    pub loss: Vec<f64>,
-    pub accuracy: Vec<f64>,
-    pub val_loss: Vec<Option<f64>>,
-    pub val_accuracy: Vec<Option<f64>>,
-}
-
-/// Reads `history.parquet`: columns `epoch`, `loss`, `accuracy`, `val_loss`, `val_accuracy`.
-pub fn read_history(path: &Path) -> Result<History> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
-    let mut h = History { epoch: vec![], loss: vec![], accuracy: vec![], val_loss: vec![], val_accuracy: vec![] };
-    for batch in reader {
-        let batch = batch.with_context(|| format!("cannot read {}", path.display()))?;
-        let column = |name: &str| -> Result<Vec<Option<f64>>> {
-            let c = batch
-                .column_by_name(name)
-                .with_context(|| format!("{} has no column `{name}`", path.display()))?;
-            let c = arrow::compute::cast(c, &DataType::Float64)
-                .with_context(|| format!("{}: column `{name}` is not numeric", path.display()))?;
-            let c = c.as_any().downcast_ref::<Float64Array>().expect("cast to Float64");
-            Ok((0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i))).collect())
-        };
-        let required = |name: &str| -> Result<Vec<f64>> {
-            column(name)?
-                .into_iter()
-                .map(|v| v.with_context(|| format!("{}: column `{name}` has a null", path.display())))
-                .collect()
-        };
-        h.epoch.extend(required("epoch")?.into_iter().map(|e| e as i64));
-        h.loss.extend(required("loss")?);
-        h.accuracy.extend(required("accuracy")?);
-        h.val_loss.extend(column("val_loss")?);
-        h.val_accuracy.extend(column("val_accuracy")?);
-    }
-    if h.epoch.is_empty() {
-        bail!("{} has no epochs", path.display());
-    }
-    Ok(h)
-}
 
 /// What the curves say: the best epoch and where validation loss starts rising.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurveReading {
     /// Epoch of the lowest validation loss, and that loss.
-    pub best_epoch: i64,
+    pub best_epoch: usize,
     pub best_val_loss: f64,
     /// Set when validation loss ends above its minimum while training loss
     /// kept falling: the first epoch after the best one (where it starts rising).
-    pub overfitting_from: Option<i64>,
-    pub last_epoch: i64,
+    pub overfitting_from: Option<usize>,
+    pub last_epoch: usize,
     pub last_val_loss: f64,
     pub train_loss_at_best: f64,
     pub last_train_loss: f64,
 }
 
-/// Reads the best epoch and the overfitting onset; `None` without validation losses.
+/// Reads the best epoch ([`History::best_epoch`]: lowest validation loss) and the
+/// overfitting onset; `None` without validation losses.
 pub fn read_curves(h: &History) -> Option<CurveReading> {
-    let points: Vec<(usize, f64)> = h.val_loss.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
-    let &(best_i, best) = points.iter().min_by(|a, b| a.1.total_cmp(&b.1))?;
-    let &(last_i, last) = points.last()?;
-    let rising = last_i > best_i && last > best && h.loss[last_i] < h.loss[best_i];
+    if !h.has_validation() {
+        return None;
+    }
+    let best = h.best_epoch()?;
+    let best_i = h.epochs.iter().position(|r| std::ptr::eq(r, best))?;
+    let last_i = h.epochs.iter().rposition(|r| r.val_loss.is_some())?;
+    let (best_val, last) = (best.val_loss?, &h.epochs[last_i]);
+    let last_val = last.val_loss?;
+    let rising = last_i > best_i && last_val > best_val && last.loss < best.loss;
     Some(CurveReading {
-        best_epoch: h.epoch[best_i],
-        best_val_loss: best,
-        overfitting_from: rising.then(|| h.epoch[best_i + 1]),
-        last_epoch: h.epoch[last_i],
-        last_val_loss: last,
-        train_loss_at_best: h.loss[best_i],
-        last_train_loss: h.loss[last_i],
+        best_epoch: best.epoch,
+        best_val_loss: best_val,
+        overfitting_from: rising.then(|| h.epochs[best_i + 1].epoch),
+        last_epoch: last.epoch,
+        last_val_loss: last_val,
+        train_loss_at_best: best.loss,
+        last_train_loss: last.loss,
     })
 }
 
@@ -93,12 +53,14 @@ pub fn read_curves(h: &History) -> Option<CurveReading> {
 pub(super) struct RunOutputs {
     pub(super) summary: Option<Value>,
     pub(super) history: Option<History>,
-    pub(super) metrics: Option<Value>,
+    pub(super) metrics: Option<Metrics>,
     /// Problems reading the outputs (missing files, unreadable content), said in the report.
     pub(super) missing: Vec<String>,
 }
 
-fn read_json(path: &Path, missing: &mut Vec<String>) -> Option<Value> {
+/// Reads a JSON file as `T` (`Value` for any JSON); a missing file, invalid JSON or
+/// JSON without what `T` needs is recorded in `missing`.
+fn read_json<T: DeserializeOwned>(path: &Path, missing: &mut Vec<String>) -> Option<T> {
     match std::fs::read_to_string(path) {
         Err(_) => {
             missing.push(format!("{} is missing", path.display()));
@@ -107,20 +69,28 @@ fn read_json(path: &Path, missing: &mut Vec<String>) -> Option<Value> {
         Ok(text) => match serde_json::from_str(&text) {
             Ok(v) => Some(v),
             Err(e) => {
-                missing.push(format!("{} is not valid JSON ({e})", path.display()));
+                let what = match e.classify() {
+                    serde_json::error::Category::Data => "does not hold what the report reads",
+                    _ => "is not valid JSON",
+                };
+                missing.push(format!("{} {what} ({e})", path.display()));
                 None
             }
         },
     }
 }
 
+/// Reads `run`'s `summary.json`, `history.parquet` and `metrics.json` at the paths
+/// the manifest gives them. (`evaluate compare`'s `read_run` reads the same two typed
+/// files from an evaluation directory, finding the history through `metrics.json`
+/// instead, and fails on the first problem where this one records it.)
 pub(super) fn read_run(m: &Manifest, run: &Run) -> RunOutputs {
     let mut missing = Vec::new();
     let model_dir = m.run_model_dir(&run.name);
     let summary = read_json(&model_dir.join("summary.json"), &mut missing);
     let hpath = model_dir.join("history.parquet");
     let history = if hpath.exists() {
-        match read_history(&hpath) {
+        match History::read(&hpath) {
             Ok(h) => Some(h),
             Err(e) => {
                 missing.push(format!("{e:#}"));

@@ -6,10 +6,11 @@
 use std::path::Path;
 
 use crate::manifest::{DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, RunInput};
+use formats::Metrics;
 use serde_json::Value;
 
 use super::document::Block;
-use super::format::{f4, num, plain, show_num, thousands};
+use super::format::{f4, plain, show, show_opt, thousands};
 use super::reading::{feature_metadata, read_curves, RunOutputs};
 
 /// What a run reads, in words: its dataset (and how it is stored) and, for a
@@ -237,7 +238,7 @@ pub(super) fn run_detail(m: &Manifest, run: &Run, out: &RunOutputs, report_tmp: 
                     doc.push(Block::Para(text));
                 }
             }
-            None => doc.push(Block::Para(format!("{} epochs; no validation losses in history.parquet, so no best epoch.", h.epoch.len()))),
+            None => doc.push(Block::Para(format!("{} epochs; no validation losses in history.parquet, so no best epoch.", h.epochs.len()))),
         }
     }
     if let Some(src) = copy_picture(m, &run.name, "curves.png", report_tmp) {
@@ -252,36 +253,24 @@ pub(super) fn run_detail(m: &Manifest, run: &Run, out: &RunOutputs, report_tmp: 
         doc.push(Block::Para("Most confused pairs:".into()));
         doc.push(Block::List(pairs));
     }
-    if let Some(per_class) = metrics.get("per_class").and_then(Value::as_array) {
-        let mut rows: Vec<Vec<String>> = per_class
-            .iter()
-            .map(|c| {
-                vec![
-                    c.get("class").map(plain).unwrap_or_default(),
-                    show_num(c.get("precision")),
-                    show_num(c.get("recall")),
-                    show_num(c.get("f1")),
-                    c.get("support").map(plain).unwrap_or_default(),
-                ]
-            })
-            .collect();
-        for avg in ["macro", "weighted"] {
-            if let Some(a) = metrics.get(avg) {
-                rows.push(vec![format!("{avg} average"), show_num(a.get("precision")), show_num(a.get("recall")), show_num(a.get("f1")), String::new()]);
-            }
-        }
-        doc.push(Block::Table(["class", "precision", "recall", "F1", "support"].map(String::from).to_vec(), rows));
+    let mut rows: Vec<Vec<String>> = metrics
+        .per_class
+        .iter()
+        .map(|c| vec![c.class.clone(), show(c.precision), show(c.recall), show(c.f1), c.support.to_string()])
+        .collect();
+    for (avg, a) in [("macro", &metrics.macro_avg), ("weighted", &metrics.weighted)] {
+        rows.push(vec![format!("{avg} average"), show(a.precision), show(a.recall), show(a.f1), String::new()]);
     }
-    if let Some(b) = metrics.get("binary").filter(|b| !b.is_null()) {
-        let g = |k: &str| show_num(b.get(k));
+    doc.push(Block::Table(["class", "precision", "recall", "F1", "support"].map(String::from).to_vec(), rows));
+    if let Some(b) = &metrics.binary {
         let mut items = vec![
-            format!("Positive class: {}", b.get("positive_class").map(plain).unwrap_or_default()),
-            format!("ROC AUC: {}", g("roc_auc")),
-            format!("At the chosen threshold {}: precision {}, recall {}, F1 {}", g("threshold"), g("precision"), g("recall"), g("f1")),
-            format!("Best-F1 threshold {} (F1 {})", g("best_f1_threshold"), g("best_f1")),
+            format!("Positive class: {}", b.positive_class),
+            format!("ROC AUC: {}", show(b.roc_auc)),
+            format!("At the chosen threshold {}: precision {}, recall {}, F1 {}", show(b.threshold), show(b.precision), show(b.recall), show(b.f1)),
+            format!("Best-F1 threshold {} (F1 {})", show(b.best_f1_threshold), show(b.best_f1)),
         ];
-        if b.get("threshold_for_min_recall").is_some_and(|v| !v.is_null()) {
-            items.push(format!("Threshold keeping recall ≥ {}: {}", g("min_recall"), g("threshold_for_min_recall")));
+        if let Some(t) = b.threshold_for_min_recall {
+            items.push(format!("Threshold keeping recall ≥ {}: {}", show_opt(b.min_recall), show(t)));
         }
         doc.push(Block::List(items));
         if let Some(src) = copy_picture(m, &run.name, "roc.png", report_tmp) {
@@ -302,25 +291,20 @@ fn copy_picture(m: &Manifest, run: &str, name: &str, report_tmp: &Path) -> Optio
 }
 
 /// The three most confused (true, predicted) pairs, in words, from `top_confused`
-/// (or the confusion matrix when that list is absent).
-pub fn confused_pairs_in_words(metrics: &Value) -> Vec<String> {
-    let classes = classes_of(metrics);
-    let confusion: Vec<Vec<f64>> = metrics
-        .get("confusion")
-        .and_then(Value::as_array)
-        .map(|rows| rows.iter().map(|r| r.as_array().map(|c| c.iter().filter_map(Value::as_f64).collect()).unwrap_or_default()).collect())
-        .unwrap_or_default();
+/// (or the confusion matrix when that list is absent or empty).
+pub fn confused_pairs_in_words(metrics: &Metrics) -> Vec<String> {
+    let classes = &metrics.classes;
+    let confusion: Vec<Vec<f64>> = metrics.confusion.iter().map(|r| r.iter().map(|&c| c as f64).collect()).collect();
     let mut pairs: Vec<(String, String, f64, Option<f64>)> = Vec::new();
     let row_total = |name: &str| -> Option<f64> {
         let i = classes.iter().position(|c| c == name)?;
         Some(confusion.get(i)?.iter().sum())
     };
-    if let Some(list) = metrics.get("top_confused").and_then(Value::as_array) {
-        for p in list {
-            let (Some(t), Some(pr), Some(count)) = (p.get("true"), p.get("predicted"), num(p.get("count"))) else { continue };
-            let (t, pr) = (class_name(&classes, t), class_name(&classes, pr));
+    if !metrics.top_confused.is_empty() {
+        for p in &metrics.top_confused {
+            let (t, pr) = (class_name(classes, &p.true_class), class_name(classes, &p.predicted));
             let total = row_total(&t);
-            pairs.push((t, pr, count, total));
+            pairs.push((t, pr, p.count as f64, total));
         }
     } else {
         for (i, row) in confusion.iter().enumerate() {
@@ -348,22 +332,11 @@ pub fn confused_pairs_in_words(metrics: &Value) -> Vec<String> {
         .collect()
 }
 
-/// A class given by index or by name, as its name.
-fn class_name(classes: &[String], v: &Value) -> String {
-    match v {
-        Value::Number(n) => n
-            .as_u64()
-            .and_then(|i| classes.get(i as usize).cloned())
-            .unwrap_or_else(|| n.to_string()),
-        other => plain(other),
+/// A class of `top_confused` as its name: a class name as it is; a class given by
+/// its index (other programs) as the name at that index.
+fn class_name(classes: &[String], class: &str) -> String {
+    if classes.iter().any(|c| c == class) {
+        return class.to_string();
     }
-}
-
-/// The class names of `metrics.json`.
-fn classes_of(metrics: &Value) -> Vec<String> {
-    metrics
-        .get("classes")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().map(plain).collect())
-        .unwrap_or_default()
+    class.parse::<usize>().ok().and_then(|i| classes.get(i).cloned()).unwrap_or_else(|| class.to_string())
 }
