@@ -268,7 +268,7 @@ pub fn stratified_split(labels: &[u8], fraction: f64, seed: u64) -> Vec<bool> {
 pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     let start = Instant::now();
     match (&opts.val_fraction, &opts.val_out) {
-        (Some(f), Some(_)) if !(*f > 0.0 && *f < 1.0) => bail!("--val-fraction must be between 0 and 1 (exclusive), got {f}"),
+        (Some(f), Some(_)) => params::ingest::check_val_fraction(*f)?,
         (Some(_), None) => bail!("--val-fraction needs --val-out (where to write the validation rows)"),
         (None, Some(_)) => bail!("--val-out needs --val-fraction"),
         _ => {}

@@ -17,15 +17,12 @@ pub use folders::{run_folders, FolderOptions, FolderSummary};
 pub use idx::{run_idx, IdxOptions, IdxSummary};
 pub use synth::{run_synth, SynthOptions, SynthSummary};
 
-/// Largest side `--size` accepts.
-pub const MAX_SIDE: usize = 16384;
-
-/// Parses `HxW` (e.g. `128x128`, or `N` for `NxN`) into (height, width), sides 1..=[`MAX_SIDE`].
+/// Parses `HxW` (e.g. `128x128`, or `N` for `NxN`) into (height, width), sides
+/// 1..=[`params::ingest::MAX_SIDE`].
 pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("size {s:?} is not HxW with sides 1..={MAX_SIDE} (e.g. 128x128)");
+    let max = params::ingest::MAX_SIDE;
+    let bad = || format!("size {s:?} is not HxW with sides 1..={max} (e.g. 128x128)");
     let size: params::Size2 = s.parse().map_err(|_| bad())?;
-    if size.rows > MAX_SIDE || size.cols > MAX_SIDE {
-        return Err(bad());
-    }
+    params::ingest::check_image_size(size).map_err(|_| bad())?;
     Ok(size.pair())
 }

@@ -92,10 +92,10 @@ enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Smallest image side in pixels.
-        #[arg(long, default_value_t = 300)]
+        #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.0)]
         min_size: usize,
         /// Largest image side in pixels.
-        #[arg(long, default_value_t = 1500)]
+        #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.1)]
         max_size: usize,
         /// JPEG quality 1..=100.
         #[arg(long, default_value_t = 85)]

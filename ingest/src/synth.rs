@@ -108,19 +108,11 @@ pub fn class_counts(normal: usize, pneumonia_ratio: f64) -> [usize; 2] {
 /// `ingest synth-xray`: writes `out/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg` and `out/README.txt`.
 pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
     let start = Instant::now();
-    if opts.min_size < 32 || opts.min_size > opts.max_size || opts.max_size > 8000 {
-        bail!(
-            "--min-size/--max-size must satisfy 32 ≤ min ≤ max ≤ 8000, got {} and {}",
-            opts.min_size,
-            opts.max_size
-        );
-    }
+    params::ingest::check_synth_sides(opts.min_size, opts.max_size)?;
     if !(1..=100).contains(&opts.quality) {
         bail!("JPEG quality must be 1..=100, got {}", opts.quality);
     }
-    if !(opts.pneumonia_ratio.is_finite() && opts.pneumonia_ratio > 0.0) {
-        bail!("--pneumonia-ratio must be a finite number > 0, got {}", opts.pneumonia_ratio);
-    }
+    params::ingest::check_pneumonia_ratio(opts.pneumonia_ratio)?;
     let counts = [opts.train, opts.val, opts.test];
     if counts.iter().all(|&c| c == 0) {
         bail!("--train, --val and --test are all 0: nothing to generate");

@@ -5,6 +5,7 @@
 //! * [`ModelSpec`] and its parts ([`LayerSpec`], [`OptimizerSpec`], [`Loss`],
 //!   [`Activation`], [`Padding`], [`EarlyStopping`], [`ClassWeight`]): `train`'s model spec;
 //! * [`HogParams`] ([`BlockNorm`]): `features hog`;
+//! * [`ingest`]: the checks of `ingest`'s numeric flags;
 //! * [`Size2`]: every rows × columns pair (`8x8`, `[3, 5]`, `4`);
 //! * [`ParamError`]: the key path of a refused value and one sentence why.
 //!
@@ -37,6 +38,7 @@
 mod activation;
 mod error;
 mod hog;
+pub mod ingest;
 mod loss;
 mod model;
 mod optimizer;

@@ -190,3 +190,20 @@ fn pointing_root_at_real_data_drops_synthetic() {
     let m = parse(&text).unwrap();
     assert!(!m.run("pneumonia").unwrap().synthetic);
 }
+
+#[test]
+fn dataset_values_ingest_would_refuse_are_refused_with_its_words() {
+    // Each pair: the manifest edit, and the sentence `ingest` says for the same value.
+    let e = err(&BASE.replace("val_fraction = 0.1", "val_fraction = 0"));
+    assert!(e.contains("datasets.mnist.val_fraction: --val-fraction must be between 0 and 1 (exclusive), got 0"), "{e}");
+    let synth = |extra: &str| format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\n{extra}\n");
+    let e = err(&synth("min_size = 10"));
+    assert!(e.contains("datasets.xs.min_size: --min-size/--max-size must satisfy 32 ≤ min ≤ max ≤ 8000, got 10 and 1500"), "{e}");
+    let e = err(&synth("min_size = 2000"));
+    assert!(e.contains("got 2000 and 1500"), "{e}");
+    assert!(parse(&synth("min_size = 2000\nmax_size = 2000")).is_ok());
+    let folders = |size: &str| format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\n[datasets.xf]\nkind = \"folders\"\nfrom = \"xs\"\nsize = {size}\n");
+    let e = err(&folders("[20000, 5]"));
+    assert!(e.contains("datasets.xf.size: size 20000x5 is not HxW with sides 1..=16384"), "{e}");
+    assert!(parse(&folders("[16384, 5]")).is_ok());
+}

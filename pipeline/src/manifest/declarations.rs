@@ -36,24 +36,36 @@ impl Cx {
                     train_labels: self.opt_path(path, t, "train_labels")?.ok_or_else(|| self.err(path, "missing key `train_labels`"))?,
                     test_images,
                     test_labels,
-                    val_fraction: self.opt_float(path, t, "val_fraction", 0.0, 0.99)?,
+                    val_fraction: match self.opt_float(path, t, "val_fraction", 0.0, 1.0)? {
+                        Some(f) => {
+                            params::ingest::check_val_fraction(f).map_err(|e| self.param_err(path, e))?;
+                            Some(f)
+                        }
+                        None => None,
+                    },
                     seed: self.opt_int(path, t, "seed", 0)?,
                     classes,
                 }
             }
             "synth-xray" => {
                 self.check_keys(path, t, &["kind", "train", "val", "test", "seed", "min_size", "max_size", "pneumonia_ratio"])?;
-                let pneumonia_ratio = self.opt_float(path, t, "pneumonia_ratio", 0.0, 1000.0)?;
-                if pneumonia_ratio == Some(0.0) {
-                    return Err(self.err(&join_path(path, "pneumonia_ratio"), "must be > 0 (PNEUMONIA images per NORMAL image)"));
+                // The same checks as `ingest synth-xray` (params::ingest).
+                let pneumonia_ratio = self.opt_float(path, t, "pneumonia_ratio", f64::NEG_INFINITY, f64::INFINITY)?;
+                if let Some(r) = pneumonia_ratio {
+                    params::ingest::check_pneumonia_ratio(r).map_err(|e| self.param_err(path, e))?;
                 }
+                let (min_size, max_size) = (self.opt_int(path, t, "min_size", 1)?, self.opt_int(path, t, "max_size", 1)?);
+                let (min_default, max_default) = params::ingest::SYNTH_DEFAULT_SIDES;
+                let side = |v: Option<i64>, default: usize| v.map_or(default, |v| v as usize);
+                params::ingest::check_synth_sides(side(min_size, min_default), side(max_size, max_default))
+                    .map_err(|e| self.param_err(path, e))?;
                 DatasetSource::SynthXray {
                     train: self.opt_int(path, t, "train", 1)?.unwrap_or(50),
                     val: self.opt_int(path, t, "val", 1)?.unwrap_or(8),
                     test: self.opt_int(path, t, "test", 1)?.unwrap_or(20),
                     seed: self.opt_int(path, t, "seed", 0)?,
-                    min_size: self.opt_int(path, t, "min_size", 1)?,
-                    max_size: self.opt_int(path, t, "max_size", 1)?,
+                    min_size,
+                    max_size,
                     pneumonia_ratio,
                 }
             }
@@ -77,6 +89,7 @@ impl Cx {
                     check_name_chars(s).map_err(|m| self.err(&format!("{path}.splits"), &m))?;
                 }
                 let size = self.opt_size(path, t, "size")?.ok_or_else(|| self.err(path, "missing key `size` ([height, width])"))?;
+                params::ingest::check_image_size(size).map_err(|e| self.param_err(path, e))?;
                 let (height, width) = (size.rows as i64, size.cols as i64);
                 let channels = self.opt_int(path, t, "channels", 1)?.unwrap_or(1);
                 if channels != 1 && channels != 3 {
