@@ -5,7 +5,7 @@ use std::path::Path;
 use params::{HogParams, Size2};
 use pipeline::manifest::{DatasetSource, FeatureMethod, FolderRoot, Manifest, RunInput, Trainer};
 
-fn parse(text: &str) -> anyhow::Result<Manifest> {
+fn parse(text: &str) -> Result<Manifest, pipeline::manifest::ManifestError> {
     Manifest::parse(text, Path::new("pipeline.toml"))
 }
 

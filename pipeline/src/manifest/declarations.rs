@@ -3,12 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
 use params::HogParams;
 use toml::{Table, Value};
 
 use super::parse::{check_name_chars, join_path, Cx};
-use super::{Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Run, RunInput};
+use super::{Result, Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Run, RunInput};
 
 impl Cx {
     pub(super) fn dataset(&self, path: &str, name: &str, t: &Table) -> Result<Dataset> {

@@ -11,14 +11,18 @@
 //! the spans of `toml::de::DeTable`, values from an ordinary `toml::Table`.
 
 mod declarations;
+mod error;
 mod layout;
 mod parse;
 mod variants;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+pub use error::ManifestError;
 use params::{HogParams, ModelSpec};
+
+/// What the manifest's functions return.
+pub type Result<T, E = ManifestError> = std::result::Result<T, E>;
 use toml::Table;
 
 /// Run and target names that the root Makefile uses for itself.
@@ -219,7 +223,7 @@ pub fn spec_toml(spec: &Table, header_comments: &[String]) -> Result<String> {
         s.push_str(c);
         s.push('\n');
     }
-    s.push_str(&toml::to_string(spec).context("cannot write the model spec as TOML")?);
+    s.push_str(&toml::to_string(spec)?);
     Ok(s)
 }
 

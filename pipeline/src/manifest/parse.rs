@@ -5,27 +5,29 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
 use params::{ParamError, Size2};
 use serde::Deserialize;
 use toml::{Table, Value};
 
-use super::{Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, RESERVED_NAMES};
+use super::error::toml_syntax;
+use super::{ManifestError, Result, Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, RESERVED_NAMES};
 
 impl Manifest {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read manifest {}", path.display()))?;
+            .map_err(|source| ManifestError::Read { path: path.to_path_buf(), source })?;
         Self::parse(&text, path)
     }
 
     /// Parses manifest text; `file` is only used in messages and make rules.
     pub fn parse(text: &str, file: &Path) -> Result<Self> {
         let fname = file.display().to_string();
-        let root: Table = toml::from_str(text)
-            .map_err(|e| anyhow!("{fname}: invalid TOML: {}", e.to_string().trim_end()))?;
-        let lines = key_lines(text).map_err(|e| anyhow!("{fname}: invalid TOML: {e}"))?;
+        let root: Table = toml::from_str(text).map_err(|e| {
+            let (line, message) = toml_syntax(text, &e);
+            ManifestError::Toml { file: fname.clone(), line, message }
+        })?;
+        let lines = key_lines(text);
         let cx = Cx { file: fname, lines };
         cx.check_keys("", &root, &["settings", "datasets", "features", "models", "baselines", "evaluation"])?;
 
@@ -130,8 +132,9 @@ pub(super) fn input_synthetic(input: &RunInput, datasets: &[Dataset], features: 
 }
 
 /// Line (1-based) of every key path (`models.mlp.layers.2.units`) in `text`.
-pub(super) fn key_lines(text: &str) -> Result<HashMap<String, usize>> {
-    let doc = toml::de::DeTable::parse(text).map_err(|e| anyhow!("{}", e.to_string().trim_end()))?;
+/// (Called on text that already parsed as TOML; a document that does not gives no lines.)
+pub(super) fn key_lines(text: &str) -> HashMap<String, usize> {
+    let Ok(doc) = toml::de::DeTable::parse(text) else { return HashMap::new() };
     let line_of = |offset: usize| text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1;
     let mut out = HashMap::new();
     pub(super) fn walk(
@@ -162,7 +165,7 @@ pub(super) fn key_lines(text: &str) -> Result<HashMap<String, usize>> {
         out.insert(k.get_ref().to_string(), line_of(k.span().start));
         walk(k.get_ref(), v.get_ref(), &line_of, &mut out);
     }
-    Ok(out)
+    out
 }
 
 pub(super) fn join_path(prefix: &str, key: &str) -> String {
@@ -194,16 +197,16 @@ impl Cx {
         }
     }
 
-    pub(super) fn err(&self, path: &str, msg: &str) -> anyhow::Error {
-        anyhow!("{} line {}: {}: {}", self.file, self.line(path), path, msg)
+    pub(super) fn err(&self, path: &str, msg: &str) -> ManifestError {
+        ManifestError::Key { file: self.file.clone(), line: self.line(path), key: path.to_string(), message: msg.to_string() }
     }
 
     /// A stage's refusal of the table at `path`, at the line of the refused key.
-    pub(super) fn param_err(&self, path: &str, e: ParamError) -> anyhow::Error {
+    pub(super) fn param_err(&self, path: &str, e: ParamError) -> ManifestError {
         self.err(&join_path(path, &e.key), &e.message)
     }
 
-    pub(super) fn dangling<'a>(&self, path: &str, name: &str, what: &str, known: impl Iterator<Item = &'a str>) -> anyhow::Error {
+    pub(super) fn dangling<'a>(&self, path: &str, name: &str, what: &str, known: impl Iterator<Item = &'a str>) -> ManifestError {
         let known: Vec<&str> = known.collect();
         self.err(
             path,

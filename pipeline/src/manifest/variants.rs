@@ -3,12 +3,11 @@
 
 use std::collections::HashMap;
 
-use anyhow::{anyhow, Result};
 use params::ModelSpec;
 use toml::{Table, Value};
 
 use super::parse::{check_name_chars, input_synthetic, join_path, Cx};
-use super::{Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Run, RunInput, Trainer, MODEL_PIPELINE_KEYS};
+use super::{Result, Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Run, RunInput, Trainer, MODEL_PIPELINE_KEYS};
 
 /// A variant before it is a run: its name, the key path it was declared at, and its
 /// overrides (dotted key path → value).
@@ -77,7 +76,7 @@ impl Cx {
             check_name_chars(&vname).map_err(|m| self.err(&vpath, &format!("variant name: {m}")))?;
             let run_name = format!("{name}-{vname}");
             self.check_name(&vpath, &run_name, names)
-                .map_err(|e| anyhow!("{e} (variant `{vname}` of model `{name}`)"))?;
+                .map_err(|e| e.with_note(&format!("variant `{vname}` of model `{name}`")))?;
             let run = self.network_run(&vpath, name, &run_name, Some(&vname), t, &overrides, datasets, feature_sets, eval_defaults, self.line(&vpath))?;
             experiment.runs.push(run.name.clone());
             runs.push(run);
