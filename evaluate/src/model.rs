@@ -280,6 +280,7 @@ impl Classifier {
     /// (open the reader with the wanted batch size).
     pub fn predict(&mut self, reader: DatasetReader) -> Result<Scores> {
         let what = reader.describe();
+        let dataset = reader.path().to_path_buf();
         let kind = reader.kind()?;
         let bar = formats::progress::bar(reader.rows() as u64, "rows");
         if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
@@ -293,7 +294,7 @@ impl Classifier {
         let mut seconds = 0.0;
         for batch in reader {
             let batch = batch?;
-            labels.extend(batch_labels(&batch, &what)?);
+            labels.extend(batch_labels(&batch, &dataset)?);
             // The reader yields batches of at most `batch_size` rows.
             let n = batch.num_rows();
             if n == 0 {
@@ -304,20 +305,20 @@ impl Classifier {
             let start = Instant::now();
             let outputs = match (&self.feed, kind) {
                 (Feed::ImageBytes, DatasetKind::Image) => {
-                    let bytes = batch_images(&batch, &what)?;
+                    let bytes = batch_images(&batch, &dataset)?;
                     debug_assert_eq!(bytes.len(), n * row_values);
                     let t = TensorRef::from_array_view((shape, bytes))?;
                     self.session.run(ort::inputs![t])
                 }
                 (Feed::ImageScaled { scale }, DatasetKind::Image) => {
-                    let bytes = batch_images(&batch, &what)?;
+                    let bytes = batch_images(&batch, &dataset)?;
                     scaled.clear();
                     scaled.extend(bytes.iter().map(|&b| b as f32 * scale));
                     let t = TensorRef::from_array_view((shape, scaled.as_slice()))?;
                     self.session.run(ort::inputs![t])
                 }
                 (Feed::Features, DatasetKind::Features) => {
-                    let values = batch_features(&batch, &what)?;
+                    let values = batch_features(&batch, &dataset)?;
                     let t = TensorRef::from_array_view((shape, values))?;
                     self.session.run(ort::inputs![t])
                 }

@@ -106,7 +106,7 @@ fn stream_features(
     meta: &FeatureMeta,
     mut make: impl FnMut(&[i32], &[u8], &mut Vec<f32>) -> Result<()>,
 ) -> Result<usize> {
-    let what = reader.describe();
+    let dataset = reader.path().to_path_buf();
     let bar = formats::progress::bar(reader.rows() as u64, "images");
     let mut writer = DatasetWriter::create(output, feature_schema(meta), None)?;
     let (send, receive) = sync_channel::<RecordBatch>(1);
@@ -123,10 +123,10 @@ fn stream_features(
         for batch in reader {
             let step = (|| -> Result<RecordBatch> {
                 let batch = batch?;
-                let labels = batch_labels(&batch, &what)?;
-                let images = batch_images(&batch, &what)?;
+                let labels = batch_labels(&batch, &dataset)?;
+                let images = batch_images(&batch, &dataset)?;
                 make(&labels, images, &mut values)?;
-                feature_batch(meta, &labels, &values)
+                Ok(feature_batch(meta, &labels, &values)?)
             })();
             match step {
                 Ok(b) => {

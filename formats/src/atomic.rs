@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Error, IoAction, Result};
 
 /// A temporary path beside `target`, renamed onto `target` by [`AtomicPath::commit`].
 #[derive(Debug)]
@@ -24,11 +24,10 @@ impl AtomicPath {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent)
-            .with_context(|| format!("cannot create output directory {}", parent.display()))?;
+        std::fs::create_dir_all(&parent).map_err(Error::io(IoAction::CreateOutputDirectory, &parent))?;
         let name = target
             .file_name()
-            .with_context(|| format!("output path {} has no file name", target.display()))?
+            .ok_or_else(|| Error::NoFileName { path: target.to_path_buf() })?
             .to_string_lossy()
             .into_owned();
         let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
@@ -53,8 +52,10 @@ impl AtomicPath {
             // rename(2) cannot replace a non-empty directory.
             remove_path(&self.target);
         }
-        std::fs::rename(&self.temp, &self.target).with_context(|| {
-            format!("cannot move {} into place as {}", self.temp.display(), self.target.display())
+        std::fs::rename(&self.temp, &self.target).map_err(|source| Error::Move {
+            from: self.temp.clone(),
+            to: self.target.clone(),
+            source,
         })?;
         self.committed = true;
         Ok(())
@@ -80,8 +81,7 @@ fn remove_path(path: &Path) {
 /// Writes `bytes` to `target` atomically.
 pub fn write_bytes(target: &Path, bytes: &[u8]) -> Result<()> {
     let out = AtomicPath::new(target)?;
-    std::fs::write(out.temp(), bytes)
-        .with_context(|| format!("cannot write {}", out.temp().display()))?;
+    std::fs::write(out.temp(), bytes).map_err(Error::io(IoAction::Write, out.temp()))?;
     out.commit()
 }
 

@@ -11,14 +11,16 @@
 //! tell them apart without guessing from columns.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
 use arrow::array::{
     Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int32Array,
     RecordBatch, StringArray,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+
+use crate::error::{Error, Result};
 
 /// Column names, fixed by the format.
 pub const LABEL: &str = "label";
@@ -72,29 +74,35 @@ impl ImageMeta {
         ])
     }
 
-    /// Reads the metadata of an image dataset's schema; `what` names the dataset in errors.
-    pub fn from_schema(schema: &Schema, what: &str) -> Result<Self> {
+    /// Reads the metadata of an image dataset's schema; `dataset` is its path, for errors.
+    pub fn from_schema(schema: &Schema, dataset: &Path) -> Result<Self> {
+        let what = describe(dataset);
         let md = schema.metadata();
-        let height = parse_usize(md, HEIGHT_KEY, what)?;
-        let width = parse_usize(md, WIDTH_KEY, what)?;
-        let channels = parse_usize(md, CHANNELS_KEY, what)?;
-        let classes = parse_classes(md, what)?;
+        let height = parse_usize(md, HEIGHT_KEY, dataset)?;
+        let width = parse_usize(md, WIDTH_KEY, dataset)?;
+        let channels = parse_usize(md, CHANNELS_KEY, dataset)?;
+        let classes = parse_classes(md, dataset)?;
         let source = md.get(SOURCE_KEY).cloned().unwrap_or_default();
         let meta = Self { height, width, channels, classes, source };
         let field = schema.field_with_name(IMAGE).map_err(|_| {
-            anyhow::anyhow!("{what} has no `{IMAGE}` column (columns: {})", column_list(schema))
+            Error::schema(dataset, format!("{what} has no `{IMAGE}` column (columns: {})", column_list(schema)))
         })?;
         match field.data_type() {
             DataType::FixedSizeBinary(n) if *n as usize == meta.image_len() => {}
-            other => bail!(
-                "{what}: column `{IMAGE}` is {other}, expected fixed_size_binary[{}] for {}x{}x{} images",
-                meta.image_len(),
-                meta.height,
-                meta.width,
-                meta.channels
-            ),
+            other => {
+                return Err(Error::schema(
+                    dataset,
+                    format!(
+                        "{what}: column `{IMAGE}` is {other}, expected fixed_size_binary[{}] for {}x{}x{} images",
+                        meta.image_len(),
+                        meta.height,
+                        meta.width,
+                        meta.channels
+                    ),
+                ))
+            }
         }
-        check_label_field(schema, what)?;
+        check_label_field(schema, dataset)?;
         Ok(meta)
     }
 }
@@ -120,72 +128,105 @@ impl FeatureMeta {
         ])
     }
 
-    pub fn from_schema(schema: &Schema, what: &str) -> Result<Self> {
+    /// Reads the metadata of a feature dataset's schema; `dataset` is its path, for errors.
+    pub fn from_schema(schema: &Schema, dataset: &Path) -> Result<Self> {
+        let what = describe(dataset);
         let md = schema.metadata();
         let field = schema.field_with_name(FEATURES).map_err(|_| {
-            anyhow::anyhow!("{what} has no `{FEATURES}` column (columns: {})", column_list(schema))
+            Error::schema(dataset, format!("{what} has no `{FEATURES}` column (columns: {})", column_list(schema)))
         })?;
         let dim = match field.data_type() {
             DataType::FixedSizeList(item, n) if item.data_type() == &DataType::Float32 => *n as usize,
-            other => bail!("{what}: column `{FEATURES}` is {other}, expected fixed_size_list<float32>[D]"),
+            other => {
+                return Err(Error::schema(
+                    dataset,
+                    format!("{what}: column `{FEATURES}` is {other}, expected fixed_size_list<float32>[D]"),
+                ))
+            }
         };
         if let Some(d) = md.get(DIM_KEY) {
             if d.parse::<usize>().ok() != Some(dim) {
-                bail!("{what}: metadata says dim = {d} but column `{FEATURES}` holds {dim} values per row");
+                return Err(Error::schema(
+                    dataset,
+                    format!("{what}: metadata says dim = {d} but column `{FEATURES}` holds {dim} values per row"),
+                ));
             }
         }
-        check_label_field(schema, what)?;
-        let classes = parse_classes(md, what)?;
+        check_label_field(schema, dataset)?;
+        let classes = parse_classes(md, dataset)?;
         let source = md.get(SOURCE_KEY).cloned().unwrap_or_default();
         let params = match md.get(FEATURES_KEY) {
-            Some(s) => serde_json::from_str(s)
-                .with_context(|| format!("{what}: metadata `{FEATURES_KEY}` is not JSON"))?,
+            Some(s) => serde_json::from_str(s).map_err(|source| Error::Json {
+                path: dataset.to_path_buf(),
+                message: format!("{what}: metadata `{FEATURES_KEY}` is not JSON"),
+                source,
+            })?,
             None => serde_json::Value::Null,
         };
         Ok(Self { dim, classes, source, params })
     }
 }
 
+/// `dataset PATH`, how errors name a dataset.
+pub(crate) fn describe(dataset: &Path) -> String {
+    format!("dataset {}", dataset.display())
+}
+
 fn column_list(schema: &Schema) -> String {
     schema.fields().iter().map(|f| f.name().as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn check_label_field(schema: &Schema, what: &str) -> Result<()> {
+fn check_label_field(schema: &Schema, dataset: &Path) -> Result<()> {
+    let what = describe(dataset);
     let field = schema.field_with_name(LABEL).map_err(|_| {
-        anyhow::anyhow!("{what} has no `{LABEL}` column (columns: {})", column_list(schema))
+        Error::schema(dataset, format!("{what} has no `{LABEL}` column (columns: {})", column_list(schema)))
     })?;
     if !field.data_type().is_integer() {
-        bail!("{what}: column `{LABEL}` is {}, expected an integer type", field.data_type());
+        return Err(Error::schema(
+            dataset,
+            format!("{what}: column `{LABEL}` is {}, expected an integer type", field.data_type()),
+        ));
     }
     Ok(())
 }
 
-fn parse_usize(md: &arrow::datatypes::Metadata, key: &str, what: &str) -> Result<usize> {
-    let v = md
-        .get(key)
-        .with_context(|| format!("{what} has no `{key}` in its schema metadata; is it an image dataset?"))?;
-    v.parse().with_context(|| format!("{what}: metadata `{key}` = {v:?} is not a whole number"))
+fn parse_usize(md: &arrow::datatypes::Metadata, key: &str, dataset: &Path) -> Result<usize> {
+    let what = describe(dataset);
+    let v = md.get(key).ok_or_else(|| {
+        Error::schema(dataset, format!("{what} has no `{key}` in its schema metadata; is it an image dataset?"))
+    })?;
+    v.parse().map_err(|e: std::num::ParseIntError| {
+        Error::schema_because(dataset, format!("{what}: metadata `{key}` = {v:?} is not a whole number"), e)
+    })
 }
 
-fn parse_classes(md: &arrow::datatypes::Metadata, what: &str) -> Result<Vec<String>> {
+fn parse_classes(md: &arrow::datatypes::Metadata, dataset: &Path) -> Result<Vec<String>> {
     match md.get(CLASSES_KEY) {
-        Some(s) => serde_json::from_str(s)
-            .with_context(|| format!("{what}: metadata `{CLASSES_KEY}` is not a JSON list of names")),
+        Some(s) => serde_json::from_str(s).map_err(|source| Error::Json {
+            path: dataset.to_path_buf(),
+            message: format!("{}: metadata `{CLASSES_KEY}` is not a JSON list of names", describe(dataset)),
+            source,
+        }),
         None => Ok(Vec::new()),
     }
 }
 
-/// Tells an image dataset from a feature dataset by its columns.
-pub fn kind_of(schema: &Schema, what: &str) -> Result<DatasetKind> {
+/// Tells an image dataset from a feature dataset by its columns; `dataset` is its
+/// path, for errors.
+pub fn kind_of(schema: &Schema, dataset: &Path) -> Result<DatasetKind> {
     if schema.field_with_name(IMAGE).is_ok() {
         Ok(DatasetKind::Image)
     } else if schema.field_with_name(FEATURES).is_ok() {
         Ok(DatasetKind::Features)
     } else {
-        bail!(
-            "{what} is neither an image dataset (no `{IMAGE}` column) nor a feature dataset (no `{FEATURES}` column); columns: {}",
-            column_list(schema)
-        )
+        Err(Error::schema(
+            dataset,
+            format!(
+                "{} is neither an image dataset (no `{IMAGE}` column) nor a feature dataset (no `{FEATURES}` column); columns: {}",
+                describe(dataset),
+                column_list(schema)
+            ),
+        ))
     }
 }
 
@@ -218,55 +259,59 @@ fn features_type(dim: usize) -> DataType {
     DataType::FixedSizeList(item_field(), dim as i32)
 }
 
-/// Labels of a batch as i32, whatever integer type the file used.
-pub fn batch_labels(batch: &RecordBatch, what: &str) -> Result<Vec<i32>> {
+/// Labels of a batch of `dataset` as i32, whatever integer type the file used.
+pub fn batch_labels(batch: &RecordBatch, dataset: &Path) -> Result<Vec<i32>> {
+    let what = describe(dataset);
     let col = batch
         .column_by_name(LABEL)
-        .with_context(|| format!("{what} has no `{LABEL}` column"))?;
+        .ok_or_else(|| Error::schema(dataset, format!("{what} has no `{LABEL}` column")))?;
     if col.null_count() > 0 {
-        bail!("{what}: column `{LABEL}` has {} missing values", col.null_count());
+        return Err(Error::schema(dataset, format!("{what}: column `{LABEL}` has {} missing values", col.null_count())));
     }
-    let cast = arrow::compute::cast(col, &DataType::Int32)
-        .with_context(|| format!("{what}: column `{LABEL}` does not fit in int32"))?;
+    let cast = arrow::compute::cast(col, &DataType::Int32).map_err(|e| {
+        Error::schema_because(dataset, format!("{what}: column `{LABEL}` does not fit in int32"), e)
+    })?;
     let arr = cast.as_any().downcast_ref::<Int32Array>().unwrap();
     Ok(arr.values().to_vec())
 }
 
-/// The image bytes of a batch, concatenated (row-major, H·W·C per row).
-pub fn batch_images<'a>(batch: &'a RecordBatch, what: &str) -> Result<&'a [u8]> {
+/// The image bytes of a batch of `dataset`, concatenated (row-major, H·W·C per row).
+pub fn batch_images<'a>(batch: &'a RecordBatch, dataset: &Path) -> Result<&'a [u8]> {
+    let what = describe(dataset);
     let col = batch
         .column_by_name(IMAGE)
-        .with_context(|| format!("{what} has no `{IMAGE}` column"))?;
+        .ok_or_else(|| Error::schema(dataset, format!("{what} has no `{IMAGE}` column")))?;
     let arr = col
         .as_any()
         .downcast_ref::<FixedSizeBinaryArray>()
-        .with_context(|| format!("{what}: column `{IMAGE}` is not fixed_size_binary"))?;
+        .ok_or_else(|| Error::schema(dataset, format!("{what}: column `{IMAGE}` is not fixed_size_binary")))?;
     if arr.null_count() > 0 {
-        bail!("{what}: column `{IMAGE}` has {} missing images", arr.null_count());
+        return Err(Error::schema(dataset, format!("{what}: column `{IMAGE}` has {} missing images", arr.null_count())));
     }
     let width = arr.value_length() as usize;
     let start = arr.offset() * width;
     Ok(&arr.value_data()[start..start + arr.len() * width])
 }
 
-/// The feature values of a batch, concatenated (D per row).
-pub fn batch_features<'a>(batch: &'a RecordBatch, what: &str) -> Result<&'a [f32]> {
+/// The feature values of a batch of `dataset`, concatenated (D per row).
+pub fn batch_features<'a>(batch: &'a RecordBatch, dataset: &Path) -> Result<&'a [f32]> {
+    let what = describe(dataset);
     let col = batch
         .column_by_name(FEATURES)
-        .with_context(|| format!("{what} has no `{FEATURES}` column"))?;
+        .ok_or_else(|| Error::schema(dataset, format!("{what} has no `{FEATURES}` column")))?;
     let arr = col
         .as_any()
         .downcast_ref::<FixedSizeListArray>()
-        .with_context(|| format!("{what}: column `{FEATURES}` is not a fixed_size_list"))?;
+        .ok_or_else(|| Error::schema(dataset, format!("{what}: column `{FEATURES}` is not a fixed_size_list")))?;
     if arr.null_count() > 0 {
-        bail!("{what}: column `{FEATURES}` has {} missing rows", arr.null_count());
+        return Err(Error::schema(dataset, format!("{what}: column `{FEATURES}` has {} missing rows", arr.null_count())));
     }
     let dim = arr.value_length() as usize;
     let values = arr
         .values()
         .as_any()
         .downcast_ref::<Float32Array>()
-        .with_context(|| format!("{what}: column `{FEATURES}` does not hold float32"))?;
+        .ok_or_else(|| Error::schema(dataset, format!("{what}: column `{FEATURES}` does not hold float32")))?;
     let start = arr.offset() * dim;
     Ok(&values.values()[start..start + arr.len() * dim])
 }
@@ -346,7 +391,7 @@ impl FeatureDataset {
 /// Builds one record batch of a feature dataset from labels and row-major values.
 pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Result<RecordBatch> {
     if values.len() != labels.len() * meta.dim {
-        bail!("{} values for {} rows of dimension {}", values.len(), labels.len(), meta.dim);
+        return Err(Error::FeatureValues { values: values.len(), rows: labels.len(), dim: meta.dim });
     }
     let list = FixedSizeListArray::try_new(
         item_field(),

@@ -5,10 +5,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
 use arrow::array::{Array, ArrayRef, Float64Array, Int32Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::{Error, IoAction, Result};
 
 /// One epoch: training loss and accuracy, the validation pair when there was
 /// validation, and the epoch's wall time.
@@ -78,25 +79,28 @@ impl History {
     /// Reads `path`: `epoch`, `loss` and `accuracy` required (any numeric type);
     /// `val_loss`, `val_accuracy` and `seconds` optional.
     pub fn read(path: &Path) -> Result<History> {
-        let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let file = std::fs::File::open(path).map_err(Error::io(IoAction::Open, path))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.build())
-            .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
+            .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
         let mut h = History::default();
         for batch in reader {
-            let batch = batch.with_context(|| format!("cannot read {}", path.display()))?;
+            let batch = batch.map_err(|source| Error::CorruptParquet { path: path.to_path_buf(), source })?;
             let column = |name: &str| -> Result<Option<Vec<Option<f64>>>> {
                 let Some(c) = batch.column_by_name(name) else { return Ok(None) };
-                let c = arrow::compute::cast(c, &DataType::Float64)
-                    .with_context(|| format!("{}: column `{name}` is not numeric", path.display()))?;
+                let c = arrow::compute::cast(c, &DataType::Float64).map_err(|e| {
+                    Error::schema_because(path, format!("{}: column `{name}` is not numeric", path.display()), e)
+                })?;
                 let c = c.as_any().downcast_ref::<Float64Array>().expect("cast to Float64");
                 Ok(Some((0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i))).collect()))
             };
             let required = |name: &str| -> Result<Vec<f64>> {
                 column(name)?
-                    .with_context(|| format!("{} has no column `{name}`", path.display()))?
+                    .ok_or_else(|| Error::schema(path, format!("{} has no column `{name}`", path.display())))?
                     .into_iter()
-                    .map(|v| v.with_context(|| format!("{}: column `{name}` has a null", path.display())))
+                    .map(|v| {
+                        v.ok_or_else(|| Error::schema(path, format!("{}: column `{name}` has a null", path.display())))
+                    })
                     .collect()
             };
             let optional = |name: &str| -> Result<Vec<Option<f64>>> {
@@ -106,7 +110,10 @@ impl History {
             let (val_loss, val_accuracy, seconds) = (optional("val_loss")?, optional("val_accuracy")?, optional("seconds")?);
             for i in 0..batch.num_rows() {
                 if !(epoch[i] >= 1.0 && epoch[i].fract() == 0.0) {
-                    bail!("{}: epoch {} is not a whole number ≥ 1", path.display(), epoch[i]);
+                    return Err(Error::schema(
+                        path,
+                        format!("{}: epoch {} is not a whole number ≥ 1", path.display(), epoch[i]),
+                    ));
                 }
                 h.epochs.push(EpochRecord {
                     epoch: epoch[i] as usize,
@@ -119,7 +126,7 @@ impl History {
             }
         }
         if h.epochs.is_empty() {
-            bail!("{} has no epochs", path.display());
+            return Err(Error::schema(path, format!("{} has no epochs", path.display())));
         }
         Ok(h)
     }

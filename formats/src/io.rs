@@ -8,7 +8,6 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -19,29 +18,29 @@ use parquet::file::properties::WriterProperties;
 
 use crate::atomic::AtomicPath;
 use crate::dataset::{
-    batch_features, batch_images, batch_labels, kind_of, AnyDataset, DatasetKind, FeatureDataset,
-    FeatureMeta, ImageDataset, ImageMeta, PATH,
+    batch_features, batch_images, batch_labels, describe, kind_of, AnyDataset, DatasetKind,
+    FeatureDataset, FeatureMeta, ImageDataset, ImageMeta, PATH,
 };
+use crate::error::{Error, IoAction, Result};
 
 /// Rows per record batch when reading.
 pub const READ_BATCH_ROWS: usize = 8192;
 
 /// The Parquet files that make up the dataset at `path`, in reading order.
 pub fn list_parts(path: &Path) -> Result<Vec<PathBuf>> {
-    let meta = std::fs::metadata(path)
-        .with_context(|| format!("cannot read dataset {}", path.display()))?;
+    let meta = std::fs::metadata(path).map_err(Error::io(IoAction::ReadDataset, path))?;
     if meta.is_file() {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut parts: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("cannot list dataset directory {}", path.display()))?
+        .map_err(Error::io(IoAction::ListDataset, path))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "parquet"))
         .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
         .collect();
     parts.sort();
     if parts.is_empty() {
-        bail!("dataset directory {} holds no .parquet files", path.display());
+        return Err(Error::NoParts { path: path.to_path_buf() });
     }
     Ok(parts)
 }
@@ -73,12 +72,13 @@ impl DatasetReader {
             let s = builder.schema().clone();
             match &schema {
                 None => schema = Some(s),
-                Some(first) if first.fields() != s.fields() => bail!(
-                    "dataset {}: part {} has a different schema from {}",
-                    path.display(),
-                    part.display(),
-                    parts[0].display()
-                ),
+                Some(first) if first.fields() != s.fields() => {
+                    return Err(Error::PartSchema {
+                        dataset: path.to_path_buf(),
+                        part: part.clone(),
+                        first: parts[0].clone(),
+                    })
+                }
                 Some(_) => {}
             }
         }
@@ -103,21 +103,26 @@ impl DatasetReader {
         self.rows
     }
 
+    /// The dataset's path (a file or a directory of parts), as given to [`DatasetReader::open`].
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// `dataset PATH`, for error messages.
     pub fn describe(&self) -> String {
-        format!("dataset {}", self.path.display())
+        describe(&self.path)
     }
 
     pub fn kind(&self) -> Result<DatasetKind> {
-        kind_of(&self.schema, &self.describe())
+        kind_of(&self.schema, &self.path)
     }
 
     pub fn image_meta(&self) -> Result<ImageMeta> {
-        ImageMeta::from_schema(&self.schema, &self.describe())
+        ImageMeta::from_schema(&self.schema, &self.path)
     }
 
     pub fn feature_meta(&self) -> Result<FeatureMeta> {
-        FeatureMeta::from_schema(&self.schema, &self.describe())
+        FeatureMeta::from_schema(&self.schema, &self.path)
     }
 }
 
@@ -129,10 +134,9 @@ impl Iterator for DatasetReader {
             if let Some(reader) = &mut self.current {
                 match reader.next() {
                     Some(Ok(batch)) => return Some(Ok(batch)),
-                    Some(Err(e)) => {
-                        let part = &self.parts[self.next_part - 1];
-                        return Some(Err(anyhow::Error::new(e)
-                            .context(format!("cannot read {}", part.display()))));
+                    Some(Err(source)) => {
+                        let path = self.parts[self.next_part - 1].clone();
+                        return Some(Err(Error::CorruptParquet { path, source }));
                     }
                     None => self.current = None,
                 }
@@ -145,7 +149,7 @@ impl Iterator for DatasetReader {
             let reader = open_part(part).and_then(|b| {
                 b.with_batch_size(self.batch_rows)
                     .build()
-                    .with_context(|| format!("cannot read {}", part.display()))
+                    .map_err(|source| Error::NotParquet { path: part.clone(), source })
             });
             match reader {
                 Ok(r) => self.current = Some(r),
@@ -156,26 +160,28 @@ impl Iterator for DatasetReader {
 }
 
 fn open_part(part: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
-    let file = File::open(part).with_context(|| format!("cannot open {}", part.display()))?;
+    let file = File::open(part).map_err(Error::io(IoAction::Open, part))?;
     ParquetRecordBatchReaderBuilder::try_new(file)
-        .with_context(|| format!("{} is not a readable Parquet file", part.display()))
+        .map_err(|source| Error::NotParquet { path: part.to_path_buf(), source })
 }
 
 /// Loads a whole image dataset into memory.
 pub fn read_image_dataset(path: &Path) -> Result<ImageDataset> {
     let reader = DatasetReader::open(path)?;
     let meta = reader.image_meta()?;
-    let what = reader.describe();
     let with_path = reader.schema().field_with_name(PATH).is_ok();
     let mut labels = Vec::with_capacity(reader.rows());
     let mut images = Vec::with_capacity(reader.rows() * meta.image_len());
     let mut paths = with_path.then(|| Vec::with_capacity(reader.rows()));
     for batch in reader {
         let batch = batch?;
-        labels.extend(batch_labels(&batch, &what)?);
-        images.extend_from_slice(batch_images(&batch, &what)?);
+        labels.extend(batch_labels(&batch, path)?);
+        images.extend_from_slice(batch_images(&batch, path)?);
         if let Some(paths) = &mut paths {
-            let col = arrow::compute::cast(batch.column_by_name(PATH).unwrap(), &arrow::datatypes::DataType::Utf8)?;
+            let col = arrow::compute::cast(batch.column_by_name(PATH).unwrap(), &arrow::datatypes::DataType::Utf8)
+                .map_err(|e| {
+                    Error::schema_because(path, format!("{}: column `{PATH}` is not text", describe(path)), e)
+                })?;
             let col = col.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
             paths.extend(col.iter().map(|s| s.unwrap_or_default().to_string()));
         }
@@ -187,13 +193,12 @@ pub fn read_image_dataset(path: &Path) -> Result<ImageDataset> {
 pub fn read_feature_dataset(path: &Path) -> Result<FeatureDataset> {
     let reader = DatasetReader::open(path)?;
     let meta = reader.feature_meta()?;
-    let what = reader.describe();
     let mut labels = Vec::with_capacity(reader.rows());
     let mut features = Vec::with_capacity(reader.rows() * meta.dim);
     for batch in reader {
         let batch = batch?;
-        labels.extend(batch_labels(&batch, &what)?);
-        features.extend_from_slice(batch_features(&batch, &what)?);
+        labels.extend(batch_labels(&batch, path)?);
+        features.extend_from_slice(batch_features(&batch, path)?);
     }
     Ok(FeatureDataset { meta, labels, features })
 }
@@ -232,12 +237,11 @@ impl DatasetWriter {
     /// Starts a dataset at `target` with `schema` (whose metadata is the format's).
     pub fn create(target: &Path, schema: SchemaRef, rows_per_file: Option<usize>) -> Result<Self> {
         if rows_per_file == Some(0) {
-            bail!("--rows-per-file must be at least 1");
+            return Err(Error::ZeroRowsPerFile);
         }
         let out = AtomicPath::new(target)?;
         if rows_per_file.is_some() {
-            std::fs::create_dir_all(out.temp())
-                .with_context(|| format!("cannot create {}", out.temp().display()))?;
+            std::fs::create_dir_all(out.temp()).map_err(Error::io(IoAction::Create, out.temp()))?;
         }
         // Keep row groups around 64 MB whatever the row size, so readers can stream.
         let row_bytes = schema
@@ -271,7 +275,7 @@ impl DatasetWriter {
     /// Appends a batch (its schema must be the writer's, metadata aside).
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         if batch.schema().fields() != self.schema.fields() {
-            bail!("internal error: batch schema differs from the dataset schema");
+            return Err(Error::BatchSchema { path: self.out.target().to_path_buf() });
         }
         let mut start = 0;
         while start < batch.num_rows() {
@@ -282,7 +286,7 @@ impl DatasetWriter {
             let take = room.min(batch.num_rows() - start);
             let slice = batch.slice(start, take);
             let slice = RecordBatch::try_new(self.schema.clone(), slice.columns().to_vec())?;
-            self.current_writer()?.write(&slice).with_context(|| self.describe_error())?;
+            self.current_writer()?.write(&slice).map_err(|e| self.write_error(e))?;
             self.rows_in_file += take;
             self.rows += take;
             start += take;
@@ -293,8 +297,8 @@ impl DatasetWriter {
         Ok(())
     }
 
-    fn describe_error(&self) -> String {
-        format!("cannot write {}", self.out.target().display())
+    fn write_error(&self, source: parquet::errors::ParquetError) -> Error {
+        Error::WriteParquet { path: self.out.target().to_path_buf(), source }
     }
 
     fn current_writer(&mut self) -> Result<&mut ArrowWriter<File>> {
@@ -303,8 +307,9 @@ impl DatasetWriter {
                 Some(_) => self.out.temp().join(format!("part-{:05}.parquet", self.files)),
                 None => self.out.temp().to_path_buf(),
             };
-            let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
-            let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))?;
+            let file = File::create(&path).map_err(Error::io(IoAction::Create, &path))?;
+            let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
+                .map_err(|e| self.write_error(e))?;
             self.writer = Some(writer);
             self.rows_in_file = 0;
         }
@@ -313,7 +318,7 @@ impl DatasetWriter {
 
     fn close_file(&mut self) -> Result<()> {
         if let Some(w) = self.writer.take() {
-            w.close().with_context(|| self.describe_error())?;
+            w.close().map_err(|e| self.write_error(e))?;
             self.files += 1;
         }
         Ok(())

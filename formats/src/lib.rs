@@ -5,15 +5,51 @@
 //! with [`DatasetWriter`], `features` reads them with [`DatasetReader`] and
 //! writes feature datasets, `train` and `evaluate` load either with
 //! [`read_image_dataset`] / [`read_feature_dataset`] or [`read_any_dataset`].
+//!
+//! A two-image dataset written as one Parquet file and read back:
+//!
+//! ```
+//! use formats::{read_any_dataset, read_image_dataset, AnyDataset, ImageDataset, ImageMeta};
+//!
+//! # fn main() -> formats::Result<()> {
+//! let dir = tempfile::tempdir().unwrap();
+//! let meta = ImageMeta {
+//!     height: 2,
+//!     width: 2,
+//!     channels: 1,
+//!     classes: vec!["dark".into(), "light".into()],
+//!     source: "doctest".into(),
+//! };
+//! let ds = ImageDataset { meta, labels: vec![0, 1], images: vec![0, 1, 2, 3, 252, 253, 254, 255], paths: None };
+//! let path = dir.path().join("tiny.parquet");
+//! let summary = ds.write(&path, None)?;
+//! assert_eq!((summary.rows, summary.files), (2, 1));
+//!
+//! let back = read_image_dataset(&path)?;
+//! assert_eq!(back, ds);
+//! assert_eq!(back.image(1), &[252, 253, 254, 255]);
+//! assert_eq!(back.meta.classes[back.labels[1] as usize], "light");
+//! assert!(matches!(read_any_dataset(&path)?, AnyDataset::Image(_)));
+//!
+//! // Errors are one sentence naming the file; the cause is the error's `source()`.
+//! let missing = dir.path().join("missing.parquet");
+//! let e = read_image_dataset(&missing).unwrap_err();
+//! assert_eq!(e.to_string(), format!("cannot read dataset {}", missing.display()));
+//! assert!(matches!(e, formats::Error::Io { .. }));
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod atomic;
 pub mod dataset;
+pub mod error;
 pub mod history;
 pub mod io;
 pub mod metrics;
 pub mod progress;
 
 pub use atomic::AtomicPath;
+pub use error::{Error, IoAction, Result};
 pub use history::{EpochRecord, History};
 pub use metrics::Metrics;
 pub use dataset::{
@@ -50,8 +86,13 @@ pub fn thousands(n: i64) -> String {
 }
 
 /// How every stage's `main` ends: `Ok` is exit status 0; an error is one line on stderr,
-/// `error: ` and the whole context chain (file, then problem), and exit status 1.
-pub fn exit_status(result: anyhow::Result<()>) -> std::process::ExitCode {
+/// `error: ` and the error printed with `{:#}`, and exit status 1.
+///
+/// The stages pass an `anyhow::Result<()>`, whose `{:#}` is the whole context chain
+/// (file, then problem, then cause). Generic over the error so this crate needs no
+/// `anyhow`; an error type whose `{:#}` prints only its own message (such as
+/// [`Error`]) should be converted to `anyhow::Error` first.
+pub fn exit_status<E: std::fmt::Display>(result: std::result::Result<(), E>) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -3,8 +3,9 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoAction, Result};
 
 /// `metrics.json` (docs/formats.md), plus a few fields describing the run.
 ///
@@ -59,8 +60,12 @@ pub struct Metrics {
 impl Metrics {
     /// Reads a `metrics.json` written by `evaluate`.
     pub fn read(path: &Path) -> Result<Metrics> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_str(&text).with_context(|| format!("{} is not a metrics.json written by evaluate", path.display()))
+        let text = std::fs::read_to_string(path).map_err(Error::io(IoAction::Read, path))?;
+        serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            message: format!("{} is not a metrics.json written by evaluate", path.display()),
+            source,
+        })
     }
 }
 

@@ -93,7 +93,8 @@ pub(super) fn read_run(m: &Manifest, run: &Run) -> RunOutputs {
         match History::read(&hpath) {
             Ok(h) => Some(h),
             Err(e) => {
-                missing.push(format!("{e:#}"));
+                // `{:#}` of an anyhow error is the sentence and its cause, as the stages print it.
+                missing.push(format!("{:#}", anyhow::Error::new(e)));
                 None
             }
         }
