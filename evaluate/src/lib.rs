@@ -4,6 +4,31 @@
 //! [`evaluate`] does all the work that can fail (loading the runtime, matching the
 //! model to the dataset, inference, metrics, reading the history) before
 //! [`write_outputs`] writes anything, so bad input leaves no partial output.
+//!
+//! The figures come from [`metrics`], which needs no model:
+//!
+//! ```
+//! use evaluate::metrics::{accuracy, argmax_rows, confusion_matrix, log_loss, macro_average, per_class, roc_auc};
+//!
+//! // Three classes, five samples: one row of probabilities per sample.
+//! let labels = [0, 0, 1, 2, 2];
+//! let probabilities = [0.8, 0.1, 0.1, /* 0 taken for 1: */ 0.4, 0.5, 0.1, 0.2, 0.7, 0.1, 0.1, 0.1, 0.8, 0.25, 0.25, 0.5];
+//! let predicted = argmax_rows(&probabilities, 3);
+//! assert_eq!(predicted, [0, 1, 1, 2, 2]);
+//! let confusion = confusion_matrix(&labels, &predicted, 3);
+//! assert_eq!(confusion, [[1, 1, 0], [0, 1, 0], [0, 0, 2]]); // confusion[true][predicted]
+//! assert_eq!(accuracy(&confusion), 0.8);
+//!
+//! let classes = per_class(&confusion, &["cat", "dog", "fox"].map(String::from));
+//! // "dog": 1 right of the 2 predicted, its 1 sample found.
+//! assert_eq!((classes[1].precision, classes[1].recall, classes[1].support), (0.5, 1.0, 1));
+//! assert!((macro_average(&classes).recall - (0.5 + 1.0 + 1.0) / 3.0).abs() < 1e-12);
+//! // Log-loss: −mean ln p(true class).
+//! let want = -[0.8f64, 0.4, 0.7, 0.8, 0.5].iter().map(|p| p.ln()).sum::<f64>() / 5.0;
+//! assert!((log_loss(&labels, &probabilities, 3) - want).abs() < 1e-6);
+//! // ROC AUC: the share of (positive, negative) pairs scored in the right order (3 of 4).
+//! assert_eq!(roc_auc(&[true, false, true, false], &[0.9, 0.8, 0.3, 0.1]), 0.75);
+//! ```
 
 pub mod compare;
 pub mod metrics;

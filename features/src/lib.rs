@@ -7,6 +7,32 @@
 //!
 //! Memory stays bounded: one record batch is read, turned into features and
 //! handed to a writer thread while the next batch is computed.
+//!
+//! ```
+//! use features::{BlockNorm, Hog, HogParams, Size2};
+//!
+//! // A 12×16 grayscale image, dark left half, bright right half: one vertical edge.
+//! let image: Vec<u8> = (0..12 * 16).map(|i| if i % 16 < 8 { 0 } else { 200 }).collect();
+//! let params = HogParams {
+//!     pixels_per_cell: Size2::square(4),
+//!     cells_per_block: Size2::square(2),
+//!     block_norm: BlockNorm::L2,
+//!     ..HogParams::DEFAULT // 9 orientations
+//! };
+//! let hog = Hog::new(params, 12, 16, 1).unwrap();
+//! // 3×4 cells, 2×3 blocks of 2×2 cells, 9 bins each.
+//! assert_eq!((hog.layout.cells, hog.layout.blocks), (Size2::new(3, 4), Size2::new(2, 3)));
+//! assert_eq!(hog.dim(), 2 * 3 * (2 * 2) * 9);
+//!
+//! let mut scratch = hog.scratch();
+//! // The edge's gradient (200, at 0°) in 4 of the 16 pixels of cell (0, 1): 200 · 4 / 16 in bin 0.
+//! assert_eq!(hog.cell_histograms(&image, &mut scratch)[9..18], [50.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+//! let mut descriptor = vec![0f32; hog.dim()];
+//! hog.compute(&image, &mut scratch, &mut descriptor);
+//! // Only bin 0 is set; the first block has two equal cells, L2-normalised to 1/√2 each.
+//! assert!(descriptor.iter().enumerate().all(|(i, &v)| i % 9 == 0 || v == 0.0));
+//! assert_eq!(descriptor[..36].iter().filter(|&&v| (v - 0.5f32.sqrt()).abs() < 1e-6).count(), 2);
+//! ```
 
 pub mod hog;
 pub mod visualize;

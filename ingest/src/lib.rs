@@ -7,6 +7,33 @@
 //! * [`synth::run_synth`]: a SYNTHETIC X-ray-like JPEG tree for tests and the demo.
 //!
 //! `main.rs` only parses flags; tests call these functions directly.
+//!
+//! ```
+//! use ingest::{parse_size, run_idx, IdxOptions};
+//!
+//! // Four 2×3 images with labels 0, 1, 0, 1 as raw IDX files (header: 0, 0, dtype, ndims, dims).
+//! let dir = tempfile::tempdir().unwrap();
+//! let mut images = vec![0, 0, 0x08, 3, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 3];
+//! images.extend((0..24).map(|v| v * 10));
+//! std::fs::write(dir.path().join("images.idx"), images).unwrap();
+//! std::fs::write(dir.path().join("labels.idx"), [0, 0, 0x08, 1, 0, 0, 0, 4, 0, 1, 0, 1]).unwrap();
+//!
+//! // Half of each class goes to the validation dataset, chosen by a seeded shuffle.
+//! let summary = run_idx(&IdxOptions {
+//!     images: dir.path().join("images.idx"),
+//!     labels: dir.path().join("labels.idx"),
+//!     out: dir.path().join("train"),
+//!     val_fraction: Some(0.5),
+//!     val_out: Some(dir.path().join("val")),
+//!     seed: 42,
+//!     rows_per_file: None,
+//!     classes: Some(vec!["even".into(), "odd".into()]),
+//!     progress: false,
+//! }).unwrap();
+//! assert_eq!((summary.rows, summary.val_rows, summary.height, summary.width), (2, 2, 2, 3));
+//! assert_eq!(summary.classes, ["even", "odd"]);
+//! assert_eq!(parse_size("128x96"), Ok((128, 96)));
+//! ```
 
 pub mod folders;
 pub mod idx;

@@ -23,6 +23,30 @@
 //! Misuse (a kernel of the wrong length, a Conv2D on features, a window larger than
 //! its input for `valid`) is recorded at the first faulty call and returned by
 //! [`GraphBuilder::finish`], so callers keep a plain builder style.
+//!
+//! ```
+//! use onnx::{read_metadata, Activation, GraphBuilder, OnnxError};
+//!
+//! // Two features → Dense(2) → softmax: a two-class classifier (kernel `[in, out]`).
+//! let mut b = GraphBuilder::feature_input(2);
+//! b.dense(&[1.0, -1.0, 0.5, 0.5], &[0.0, 0.1], 2, 2);
+//! b.activation(Activation::Softmax);
+//! let classes = ["cat".to_string(), "dog".to_string()];
+//! let bytes = b.finish(&classes, &[("spec".into(), "units = 2".into())]).unwrap();
+//!
+//! let metadata = read_metadata(&bytes).unwrap();
+//! assert_eq!(metadata[0], ("classes".to_string(), r#"["cat","dog"]"#.to_string()));
+//! assert_eq!(metadata[1], ("spec".to_string(), "units = 2".to_string()));
+//! assert_eq!(metadata[2].0, "producer"); // "lab-pipeline <version>" unless given
+//! assert!(metadata[2].1.starts_with(onnx::PRODUCER));
+//!
+//! // Misuse surfaces at `finish`: three outputs per row for two classes.
+//! let mut b = GraphBuilder::feature_input(2);
+//! b.dense(&[0.0; 6], &[0.0; 3], 2, 3);
+//! let err = b.finish(&classes, &[]).unwrap_err();
+//! assert!(matches!(err, OnnxError::Build(_)));
+//! assert_eq!(err.to_string(), "cannot build the ONNX graph: the model outputs 3 value(s) per row but there are 2 classes");
+//! ```
 
 pub mod proto;
 
@@ -41,9 +65,8 @@ pub type Result<T, E = OnnxError> = std::result::Result<T, E>;
 use prost::Message;
 
 use proto::{
-    attribute_type, data_type, AttributeProto, Dimension, DimensionValue, GraphProto, ModelProto,
-    NodeProto, OperatorSetIdProto, StringStringEntryProto, TensorProto, TensorShapeProto,
-    TypeProto, TypeProtoTensor, ValueInfoProto,
+    attr_int, attr_ints, data_type, value_info, AttributeProto, GraphProto, ModelProto, NodeProto,
+    OperatorSetIdProto, StringStringEntryProto, TensorProto, ValueInfoProto,
 };
 
 /// ONNX IR version written (ONNX Runtime 1.31 reads up to 13; 8 is ONNX 1.10+).
@@ -453,34 +476,6 @@ impl GraphBuilder {
             ..Default::default()
         });
         name
-    }
-}
-
-fn value_info(name: &str, elem_type: i32, dims: &[usize]) -> ValueInfoProto {
-    let batch = Dimension { value: Some(DimensionValue::DimParam(BATCH_DIM.into())), denotation: None };
-    let dim = std::iter::once(batch)
-        .chain(dims.iter().map(|&d| Dimension { value: Some(DimensionValue::DimValue(d as i64)), denotation: None }))
-        .collect();
-    ValueInfoProto {
-        name: Some(name.into()),
-        r#type: Some(TypeProto {
-            tensor_type: Some(TypeProtoTensor { elem_type: Some(elem_type), shape: Some(TensorShapeProto { dim }) }),
-            denotation: None,
-        }),
-        doc_string: None,
-    }
-}
-
-fn attr_int(name: &str, value: i64) -> AttributeProto {
-    AttributeProto { name: Some(name.into()), r#type: Some(attribute_type::INT), i: Some(value), ..Default::default() }
-}
-
-fn attr_ints(name: &str, values: &[usize]) -> AttributeProto {
-    AttributeProto {
-        name: Some(name.into()),
-        r#type: Some(attribute_type::INTS),
-        ints: values.iter().map(|&v| v as i64).collect(),
-        ..Default::default()
     }
 }
 

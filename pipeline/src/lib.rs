@@ -1,6 +1,37 @@
 //! `pipeline`: the manifest (`pipeline.toml`, parsed by [`crate::manifest`]) as
 //! make rules ([`make`]), and the lab report written from the stage outputs
 //! ([`report`]). See `docs/pipeline.md`.
+//!
+//! ```
+//! use std::path::Path;
+//! use pipeline::manifest::{Manifest, Trainer};
+//!
+//! let text = r#"
+//! [datasets.digits]
+//! kind = "idx"
+//! train_images = "train-images.gz"
+//! train_labels = "train-labels.gz"
+//! test_images = "test-images.gz"
+//! test_labels = "test-labels.gz"
+//! val_fraction = 0.1
+//!
+//! [models.mlp]
+//! data = "digits"
+//! loss = "categorical_crossentropy"
+//! layers = [{ type = "flatten" }, { type = "dense", units = 10, activation = "softmax" }]
+//! sweep = { epochs = [5, 20] }
+//! "#;
+//! let m = Manifest::parse(text, Path::new("pipeline.toml")).unwrap();
+//! let runs: Vec<&str> = m.runs.iter().map(|r| r.name.as_str()).collect();
+//! assert_eq!(runs, ["mlp", "mlp-epochs5", "mlp-epochs20"]); // base run, then the sweep
+//! let Trainer::Network { spec, .. } = &m.run("mlp-epochs20").unwrap().trainer else { unreachable!() };
+//! assert_eq!(spec.epochs, 20);
+//! assert_eq!(m.run_model_dir("mlp-epochs20"), Path::new("out/runs/mlp-epochs20/model"));
+//!
+//! // A refused value names the file, the line and the key.
+//! let err = Manifest::parse(&text.replace("units = 10", "units = 0"), Path::new("pipeline.toml")).unwrap_err();
+//! assert_eq!(format!("{err:#}"), "pipeline.toml line 13: models.mlp.layers.1.units: layer 2 (dense): units must be at least 1");
+//! ```
 
 pub mod make;
 pub mod manifest;

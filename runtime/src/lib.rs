@@ -13,6 +13,27 @@
 //!
 //! [`run_model`] runs a serialized model once, for tests and tools (`evaluate` keeps
 //! its own session for batches).
+//!
+//! ```
+//! use onnx::{Activation, GraphBuilder};
+//! use runtime::{run_model, InputTensor};
+//!
+//! // The library is the first existing candidate (in this workspace: the `.venv` one).
+//! let (found, looked) = runtime::candidates();
+//! assert!(looked.contains(".venv/lib/python3*/site-packages/onnxruntime/capi/"));
+//! assert_eq!(runtime::library_path().unwrap(), *found.iter().find(|p| p.is_file()).unwrap());
+//!
+//! // Dense(1) + sigmoid on two features: p = sigmoid(x0 − x1), batch of two rows.
+//! let mut b = GraphBuilder::feature_input(2);
+//! b.dense(&[1.0, -1.0], &[0.0], 2, 1);
+//! b.activation(Activation::Sigmoid);
+//! let model = b.finish(&["no".into(), "yes".into()], &[]).unwrap();
+//! let input = InputTensor::F32 { shape: &[2, 2], data: &[3.0, 3.0, 2.0, 0.0] };
+//! let (shape, p) = run_model(&model, input).unwrap();
+//! assert_eq!(shape, [2, 1]);
+//! assert_eq!(p[0], 0.5);
+//! assert!((p[1] - 1.0 / (1.0 + (-2.0f32).exp())).abs() < 1e-6);
+//! ```
 
 use onnx::{INPUT_NAME, OUTPUT_NAME};
 

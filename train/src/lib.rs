@@ -10,6 +10,33 @@
 //!
 //! Public: what the `train` binary and the tests (this crate's and `evaluate`'s) use —
 //! the run entry points and what they return, the spec, and the baseline.
+//!
+//! ```
+//! use train::{train_with_spec, ModelSpec, Tensor};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let data = testkit::feature_dataset(12, 4, &["a", "b", "c"], 1);
+//! data.write(&dir.path().join("train.parquet"), None).unwrap();
+//! let spec = ModelSpec::from_toml_str(r#"
+//!     loss = "categorical_crossentropy"
+//!     epochs = 3
+//!     validation_split = 0.25
+//!     layers = [{ type = "dense", units = 3, activation = "softmax" }]
+//! "#).unwrap();
+//! let out = dir.path().join("out");
+//! let mut trained = train_with_spec(&spec, &dir.path().join("train.parquet"), None, &out, false).unwrap();
+//! assert_eq!(trained.history.epochs.len(), 3);
+//! assert!(trained.history.epochs.iter().all(|r| r.val_loss.is_some())); // 3 of the 12 rows
+//! assert_eq!(trained.summary["total_params"], 4 * 3 + 3);
+//!
+//! // The exported model.onnx computes what the engine computes.
+//! let row = &data.features[..4];
+//! let p = trained.model.predict(Tensor::new(vec![1, 4], row.to_vec())).data;
+//! assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-6);
+//! let onnx = std::fs::read(out.join("model.onnx")).unwrap();
+//! let (_, q) = runtime::run_model(&onnx, runtime::InputTensor::F32 { shape: &[1, 4], data: row }).unwrap();
+//! assert!(p.iter().zip(&q).all(|(a, b)| (a - b).abs() < 1e-6), "{p:?} vs {q:?}");
+//! ```
 
 pub mod baseline;
 mod data;
