@@ -28,8 +28,9 @@ pub struct Run {
 /// `history.parquet` beside its model).
 pub fn read_run(dir: &Path) -> Result<Run> {
     let path = dir.join("metrics.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("{} is not an evaluation directory: cannot read {}", dir.display(), path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!("{} is not an evaluation directory: cannot read {}", dir.display(), path.display())
+    })?;
     let metrics: Metrics = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a metrics.json written by evaluate", path.display()))?;
     let history_path = metrics
@@ -63,7 +64,9 @@ fn run_row(run: &Run) -> Result<DataFrame> {
         cols.push(Column::new("precision".into(), [b.precision]));
         cols.push(Column::new("best_f1".into(), [b.best_f1]));
     }
-    if let (Some(h), Some(last)) = (&run.history, run.history.as_ref().and_then(|h| h.epochs.last())) {
+    if let (Some(h), Some(last)) =
+        (&run.history, run.history.as_ref().and_then(|h| h.epochs.last()))
+    {
         cols.push(Column::new("epochs".into(), [h.epochs.len() as u32]));
         if let Some(best) = h.best_epoch() {
             cols.push(Column::new("best_epoch".into(), [best.epoch as i32]));
@@ -83,7 +86,10 @@ fn run_row(run: &Run) -> Result<DataFrame> {
 pub fn leaderboard(runs: &[Run]) -> Result<DataFrame> {
     let rows = runs.iter().map(run_row).collect::<Result<Vec<_>>>()?;
     let df = concat_df_diagonal(&rows)?;
-    Ok(df.sort(["accuracy"], SortMultipleOptions::default().with_order_descending(true).with_maintain_order(true))?)
+    Ok(df.sort(
+        ["accuracy"],
+        SortMultipleOptions::default().with_order_descending(true).with_maintain_order(true),
+    )?)
 }
 
 /// Every epoch of every run that has a history, with a leading `run` column.
@@ -151,7 +157,8 @@ pub fn format_table(df: &DataFrame) -> String {
         }
         columns.push(cells);
     }
-    let widths: Vec<usize> = columns.iter().map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(1)).collect();
+    let widths: Vec<usize> =
+        columns.iter().map(|c| c.iter().map(|s| s.chars().count()).max().unwrap_or(1)).collect();
     let rows = columns.first().map_or(0, Vec::len);
     let mut out = String::new();
     for r in 0..rows {
@@ -159,7 +166,15 @@ pub fn format_table(df: &DataFrame) -> String {
             .iter()
             .zip(&widths)
             .enumerate()
-            .map(|(i, (c, &w))| if i == 0 { format!("{:<w$}", c[r]) } else { format!("{:>w$}", c[r]) })
+            .map(
+                |(i, (c, &w))| {
+                    if i == 0 {
+                        format!("{:<w$}", c[r])
+                    } else {
+                        format!("{:>w$}", c[r])
+                    }
+                },
+            )
             .collect();
         out.push_str(line.join("  ").trim_end());
         out.push('\n');

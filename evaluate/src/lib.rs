@@ -136,9 +136,19 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
     let c = out.classes;
     let model = opts.model.display().to_string();
 
-    let (names, relabel) = class_names(&dataset_classes, classifier.model_classes.as_deref(), c, opts.labels_from_model, &model, &dataset, &classifier.describe_output())?;
+    let (names, relabel) = class_names(
+        &dataset_classes,
+        classifier.model_classes.as_deref(),
+        c,
+        opts.labels_from_model,
+        &model,
+        &dataset,
+        &classifier.describe_output(),
+    )?;
     let labels: Vec<i32> = match &relabel {
-        Some(map) => out.labels.iter().map(|&l| map.get(l as usize).copied().unwrap_or(i32::MAX)).collect(),
+        Some(map) => {
+            out.labels.iter().map(|&l| map.get(l as usize).copied().unwrap_or(i32::MAX)).collect()
+        }
         None => out.labels.clone(),
     };
     if let Some(row) = labels.iter().position(|&l| l < 0 || l as usize >= c) {
@@ -204,10 +214,15 @@ fn class_names(
             bail!("--labels-from-model: model {model} has no `classes` in its metadata to match dataset {dataset}'s labels against");
         };
         if mc.len() != c {
-            bail!("model {model} names {} classes in its metadata but its output {output} scores {c}", mc.len());
+            bail!(
+                "model {model} names {} classes in its metadata but its output {output} scores {c}",
+                mc.len()
+            );
         }
         if dataset_classes.is_empty() {
-            bail!("--labels-from-model: dataset {dataset} has no `classes` metadata to match by name");
+            bail!(
+                "--labels-from-model: dataset {dataset} has no `classes` metadata to match by name"
+            );
         }
         let map = dataset_classes
             .iter()
@@ -260,7 +275,8 @@ pub fn to_probabilities(scores: &mut [f32], classes: usize, sigmoid: bool) -> &'
         }
         return "sigmoid";
     }
-    let sums_to_one = scores.chunks_exact(classes).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-3);
+    let sums_to_one =
+        scores.chunks_exact(classes).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-3);
     if in_unit && sums_to_one {
         return "none";
     }
@@ -288,7 +304,8 @@ pub struct Staging {
 
 impl Staging {
     pub fn new(out: &Path) -> Result<Self> {
-        std::fs::create_dir_all(out).with_context(|| format!("cannot create output directory {}", out.display()))?;
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("cannot create output directory {}", out.display()))?;
         let dir = out.join(format!(".evaluate.tmp-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -302,7 +319,8 @@ impl Staging {
 
     /// Moves every staged file into the output directory; returns their final paths.
     pub fn commit(mut self) -> Result<Vec<PathBuf>> {
-        let mut names: Vec<_> = std::fs::read_dir(&self.dir)?.flatten().map(|e| e.file_name()).collect();
+        let mut names: Vec<_> =
+            std::fs::read_dir(&self.dir)?.flatten().map(|e| e.file_name()).collect();
         names.sort();
         let mut done = Vec::new();
         for name in names {
@@ -357,10 +375,18 @@ fn write_predictions(ev: &Evaluation, path: &Path) -> Result<()> {
             Field::new("predicted", DataType::Int32, false),
             Field::new("scores", DataType::FixedSizeList(item.clone(), c as i32), false),
         ],
-        std::collections::HashMap::from([("classes".to_string(), serde_json::to_string(&ev.metrics.classes)?)]),
+        std::collections::HashMap::from([(
+            "classes".to_string(),
+            serde_json::to_string(&ev.metrics.classes)?,
+        )]),
     ));
     let n = ev.labels.len();
-    let scores = FixedSizeListArray::try_new(item, c as i32, Arc::new(Float32Array::from(ev.scores.clone())), None)?;
+    let scores = FixedSizeListArray::try_new(
+        item,
+        c as i32,
+        Arc::new(Float32Array::from(ev.scores.clone())),
+        None,
+    )?;
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
@@ -378,11 +404,24 @@ fn write_predictions(ev: &Evaluation, path: &Path) -> Result<()> {
 pub fn summary(m: &Metrics) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(s, "model {} on {}: {} rows, {} classes", m.model, m.data, m.rows, m.classes.len());
-    let _ = writeln!(s, "  input {} ; output {}{}", m.input, m.output, match m.score_transform.as_str() {
-        "none" => String::new(),
-        t => format!(" (raw scores, {t} applied)"),
-    });
+    let _ = writeln!(
+        s,
+        "model {} on {}: {} rows, {} classes",
+        m.model,
+        m.data,
+        m.rows,
+        m.classes.len()
+    );
+    let _ = writeln!(
+        s,
+        "  input {} ; output {}{}",
+        m.input,
+        m.output,
+        match m.score_transform.as_str() {
+            "none" => String::new(),
+            t => format!(" (raw scores, {t} applied)"),
+        }
+    );
     let _ = writeln!(
         s,
         "  accuracy {:.4}   log-loss {:.4}   macro F1 {:.4}   weighted F1 {:.4}",
@@ -396,10 +435,22 @@ pub fn summary(m: &Metrics) -> String {
     let width = m.classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).clamp(8, 24);
     let _ = writeln!(s, "\n  {:<width$}  precision  recall      f1  support", "class");
     for c in &m.per_class {
-        let _ = writeln!(s, "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", c.class, c.precision, c.recall, c.f1, c.support);
+        let _ = writeln!(
+            s,
+            "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
+            c.class, c.precision, c.recall, c.f1, c.support
+        );
     }
-    let _ = writeln!(s, "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", "macro", m.macro_avg.precision, m.macro_avg.recall, m.macro_avg.f1, m.rows);
-    let _ = writeln!(s, "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}", "weighted", m.weighted.precision, m.weighted.recall, m.weighted.f1, m.rows);
+    let _ = writeln!(
+        s,
+        "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
+        "macro", m.macro_avg.precision, m.macro_avg.recall, m.macro_avg.f1, m.rows
+    );
+    let _ = writeln!(
+        s,
+        "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
+        "weighted", m.weighted.precision, m.weighted.recall, m.weighted.f1, m.rows
+    );
     if !m.top_confused.is_empty() {
         let _ = writeln!(s, "\n  most confused:");
         for c in m.top_confused.iter().take(5) {

@@ -11,7 +11,12 @@ use evaluate::{EvalOptions, DEFAULT_BATCH_SIZE};
 
 /// Evaluates an ONNX classifier on a dataset: metrics, tables and pictures.
 #[derive(Parser, Debug)]
-#[command(name = "evaluate", version, args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+#[command(
+    name = "evaluate",
+    version,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -96,8 +101,10 @@ fn run(cli: Cli) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&ev.metrics)?);
     } else {
         print!("{}", evaluate::summary(&ev.metrics));
-        let names: Vec<String> =
-            written.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
+        let names: Vec<String> = written
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
         println!("\n  wrote {}/{{{}}}", out.display(), names.join(", "));
     }
     Ok(())

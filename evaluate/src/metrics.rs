@@ -69,7 +69,13 @@ pub fn per_class(confusion: &[Vec<u64>], names: &[String]) -> Vec<ClassMetrics> 
             let support: u64 = confusion[k].iter().sum();
             let precision = ratio(tp, predicted);
             let recall = ratio(tp, support);
-            ClassMetrics { class: names[k].clone(), precision, recall, f1: f1_of(precision, recall), support }
+            ClassMetrics {
+                class: names[k].clone(),
+                precision,
+                recall,
+                f1: f1_of(precision, recall),
+                support,
+            }
         })
         .collect()
 }
@@ -125,7 +131,11 @@ pub fn top_confused(confusion: &[Vec<u64>], names: &[String], limit: usize) -> V
     cells
         .into_iter()
         .take(limit)
-        .map(|(count, t, p)| Confused { true_class: names[t].clone(), predicted: names[p].clone(), count })
+        .map(|(count, t, p)| Confused {
+            true_class: names[t].clone(),
+            predicted: names[p].clone(),
+            count,
+        })
         .collect()
 }
 
@@ -213,7 +223,10 @@ pub fn threshold_sweep(positive: &[bool], scores: &[f64]) -> Vec<SweepPoint> {
             }
             i += 1;
         }
-        points.push(SweepPoint { threshold, counts: Counts { tp, fp, fn_: n_pos - tp, tn: n_neg - fp } });
+        points.push(SweepPoint {
+            threshold,
+            counts: Counts { tp, fp, fn_: n_pos - tp, tn: n_neg - fp },
+        });
     }
     points
 }
@@ -315,9 +328,19 @@ mod tests {
         let m = vec![vec![5, 0, 3], vec![22, 1, 0], vec![3, 0, 0]];
         let top = top_confused(&m, &names(3), 10);
         let words: Vec<String> = top.iter().map(Confused::sentence).collect();
-        assert_eq!(words, vec!["1 predicted as 0: 22 times", "0 predicted as 2: 3 times", "2 predicted as 0: 3 times"]);
+        assert_eq!(
+            words,
+            vec![
+                "1 predicted as 0: 22 times",
+                "0 predicted as 2: 3 times",
+                "2 predicted as 0: 3 times"
+            ]
+        );
         assert_eq!(top_confused(&m, &names(3), 1).len(), 1);
-        assert_eq!(Confused { true_class: "a".into(), predicted: "b".into(), count: 1 }.sentence(), "a predicted as b: 1 time");
+        assert_eq!(
+            Confused { true_class: "a".into(), predicted: "b".into(), count: 1 }.sentence(),
+            "a predicted as b: 1 time"
+        );
     }
 
     #[test]

@@ -165,7 +165,9 @@ impl Classifier {
             .with_intra_threads(threads)
             .map_err(|e| anyhow!("cannot set ONNX Runtime threads: {e}"))?
             .commit_from_file(path)
-            .map_err(|e| anyhow!("model {} cannot be loaded by ONNX Runtime: {e}", path.display()))?;
+            .map_err(|e| {
+                anyhow!("model {} cannot be loaded by ONNX Runtime: {e}", path.display())
+            })?;
         let model = path.display().to_string();
 
         // ---- input ----
@@ -182,7 +184,10 @@ impl Classifier {
         let input_name = input.name().to_string();
         let (in_ty, input_shape) = match input.dtype() {
             ValueType::Tensor { ty, shape, .. } => (*ty, shape.to_vec()),
-            other => bail!("model {model} input `{input_name}` is {}, not a tensor", describe_type(other)),
+            other => bail!(
+                "model {model} input `{input_name}` is {}, not a tensor",
+                describe_type(other)
+            ),
         };
         let feed = match (in_ty, rows) {
             (TensorElementType::Uint8, RowShape::Image { .. }) => Feed::ImageBytes,
@@ -202,7 +207,9 @@ impl Classifier {
             ),
         };
         if input_shape.is_empty() {
-            bail!("model {model} input `{input_name}` is a scalar; expected a batch of rows [N, …]");
+            bail!(
+                "model {model} input `{input_name}` is a scalar; expected a batch of rows [N, …]"
+            );
         }
         let feed_dims = row_dims(&input_shape[1..], rows).with_context(|| {
             format!(
@@ -215,9 +222,7 @@ impl Classifier {
 
         // ---- output ----
         let outputs = session.outputs();
-        let is_scores = |t: &ValueType| {
-            matches!(t, ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == 2)
-        };
+        let is_scores = |t: &ValueType| matches!(t, ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == 2);
         let chosen = match &opts.output {
             Some(name) => outputs.iter().find(|o| o.name() == name).with_context(|| {
                 let names: Vec<&str> = outputs.iter().map(|o| o.name()).collect();
@@ -269,7 +274,13 @@ impl Classifier {
 
     /// The input as one phrase: "`input` uint8 [N,28,28,1] ← image bytes (uint8)".
     pub fn describe_input(&self) -> String {
-        format!("`{}` {} {} ← {}", self.input_name, self.input_type, dims(&self.input_shape), self.feed.describe())
+        format!(
+            "`{}` {} {} ← {}",
+            self.input_name,
+            self.input_type,
+            dims(&self.input_shape),
+            self.feed.describe()
+        )
     }
 
     pub fn describe_output(&self) -> String {
@@ -325,12 +336,12 @@ impl Classifier {
                 _ => unreachable!("feed chosen from the dataset kind"),
             }
             .map_err(|e| anyhow!("model {} failed on {what}: {e}", self.path.display()))?;
-            let value = outputs
-                .get(&self.output_name)
-                .with_context(|| format!("model {} gave no output `{}`", self.path.display(), self.output_name))?;
-            let (out_shape, data) = value
-                .try_extract_tensor::<f32>()
-                .map_err(|e| anyhow!("model {} output `{}`: {e}", self.path.display(), self.output_name))?;
+            let value = outputs.get(&self.output_name).with_context(|| {
+                format!("model {} gave no output `{}`", self.path.display(), self.output_name)
+            })?;
+            let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(|e| {
+                anyhow!("model {} output `{}`: {e}", self.path.display(), self.output_name)
+            })?;
             if out_shape.len() != 2 || out_shape[0] as usize != n {
                 bail!(
                     "model {} output `{}` has shape {:?} for a batch of {n} rows; expected [{n}, C]",
@@ -342,7 +353,11 @@ impl Classifier {
             let c = out_shape[1] as usize;
             match classes {
                 None => classes = Some(c),
-                Some(prev) if prev != c => bail!("model {} output `{}` changed from {prev} to {c} columns between batches", self.path.display(), self.output_name),
+                Some(prev) if prev != c => bail!(
+                    "model {} output `{}` changed from {prev} to {c} columns between batches",
+                    self.path.display(),
+                    self.output_name
+                ),
                 _ => {}
             }
             if c == 1 {
@@ -358,13 +373,7 @@ impl Classifier {
             Some(&d) if d > 0 => d as usize,
             _ => 1,
         });
-        Ok(Scores {
-            labels,
-            scores,
-            classes: if c == 1 { 2 } else { c },
-            sigmoid: c == 1,
-            seconds,
-        })
+        Ok(Scores { labels, scores, classes: if c == 1 { 2 } else { c }, sigmoid: c == 1, seconds })
     }
 }
 

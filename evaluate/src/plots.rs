@@ -13,8 +13,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 use crate::metrics::BinaryMetrics;
-use formats::History;
 use crate::Metrics;
+use formats::History;
 
 static FONT: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
@@ -71,8 +71,12 @@ pub fn confusion_png(m: &Metrics, path: &Path) -> Result<()> {
         (12, 10),
     )
     .map_err(err(path))?;
-    root.draw_text("rows: true class, columns: predicted class", &(FAMILY, 13).into_font().color(&BLACK.mix(0.7)), (12, 36))
-        .map_err(err(path))?;
+    root.draw_text(
+        "rows: true class, columns: predicted class",
+        &(FAMILY, 13).into_font().color(&BLACK.mix(0.7)),
+        (12, 36),
+    )
+    .map_err(err(path))?;
 
     for t in 0..c {
         let row_total: u64 = m.confusion[t].iter().sum();
@@ -150,26 +154,30 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
             b.val_loss.unwrap_or(f64::NAN),
             b.val_accuracy.unwrap_or(f64::NAN)
         ),
-        Some(b) => format!("Training curves: best epoch {} (loss {:.4}; no validation)", b.epoch, b.loss),
+        Some(b) => {
+            format!("Training curves: best epoch {} (loss {:.4}; no validation)", b.epoch, b.loss)
+        }
         None => "Training curves".into(),
     };
     let column = |f: fn(&formats::EpochRecord) -> f64| h.epochs.iter().map(f).collect::<Vec<f64>>();
-    let optional = |f: fn(&formats::EpochRecord) -> Option<f64>| h.epochs.iter().map(f).collect::<Vec<_>>();
+    let optional =
+        |f: fn(&formats::EpochRecord) -> Option<f64>| h.epochs.iter().map(f).collect::<Vec<_>>();
     let (loss, accuracy) = (column(|r| r.loss), column(|r| r.accuracy));
     let (val_loss, val_accuracy) = (optional(|r| r.val_loss), optional(|r| r.val_accuracy));
     let epochs: Vec<f64> = h.epochs.iter().map(|r| r.epoch as f64).collect();
     let (top, body) = root.split_vertically(40);
-    top.draw_text(&heading, &(FAMILY, 18).into_font().color(&BLACK), (12, 12)).map_err(err(path))?;
+    top.draw_text(&heading, &(FAMILY, 18).into_font().color(&BLACK), (12, 12))
+        .map_err(err(path))?;
     let panels = body.split_evenly((1, 2));
     let first = *epochs.first().unwrap_or(&1.0);
     let last = *epochs.last().unwrap_or(&1.0);
     let x_range = (first - 0.5)..(last.max(first + 1.0) + 0.5);
 
-    for (panel, (name, train, val)) in panels.iter().zip([
-        ("loss", &loss, &val_loss),
-        ("accuracy", &accuracy, &val_accuracy),
-    ]) {
-        let (lo, hi) = padded_range(train.iter().copied().chain(val.iter().flatten().copied()), false);
+    for (panel, (name, train, val)) in
+        panels.iter().zip([("loss", &loss, &val_loss), ("accuracy", &accuracy, &val_accuracy)])
+    {
+        let (lo, hi) =
+            padded_range(train.iter().copied().chain(val.iter().flatten().copied()), false);
         let mut chart = ChartBuilder::on(panel)
             .caption(name, (FAMILY, 16))
             .margin(12)
@@ -182,13 +190,20 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
             .x_desc("epoch")
             .y_desc(name)
             .x_labels(epochs.len().min(12) + 1)
-            .x_label_formatter(&|v| if (v - v.round()).abs() < 1e-9 { format!("{}", v.round() as i64) } else { String::new() })
+            .x_label_formatter(&|v| {
+                if (v - v.round()).abs() < 1e-9 {
+                    format!("{}", v.round() as i64)
+                } else {
+                    String::new()
+                }
+            })
             .label_style((FAMILY, 12))
             .axis_desc_style((FAMILY, 13))
             .light_line_style(WHITE.mix(0.0))
             .draw()
             .map_err(err(path))?;
-        let train_pts: Vec<(f64, f64)> = epochs.iter().copied().zip(train.iter().copied()).collect();
+        let train_pts: Vec<(f64, f64)> =
+            epochs.iter().copied().zip(train.iter().copied()).collect();
         chart
             .draw_series(LineSeries::new(train_pts.clone(), BLUE.stroke_width(2)))
             .map_err(err(path))?
@@ -204,7 +219,9 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
                 .draw_series(LineSeries::new(val_pts.clone(), ORANGE.stroke_width(2)))
                 .map_err(err(path))?
                 .label(format!("validation {name}"))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], ORANGE.stroke_width(2)));
+                .legend(|(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 18, y)], ORANGE.stroke_width(2))
+                });
             chart
                 .draw_series(val_pts.iter().map(|&p| Circle::new(p, 3, ORANGE.filled())))
                 .map_err(err(path))?;
@@ -212,7 +229,12 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
         if let Some(b) = best {
             let e = b.epoch as f64;
             chart
-                .draw_series(DashedLineSeries::new(vec![(e, lo), (e, hi)], 6, 4, RED.mix(0.8).stroke_width(2)))
+                .draw_series(DashedLineSeries::new(
+                    vec![(e, lo), (e, hi)],
+                    6,
+                    4,
+                    RED.mix(0.8).stroke_width(2),
+                ))
                 .map_err(err(path))?
                 .label(format!("best epoch {}", e as i64))
                 .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(2)));
@@ -222,7 +244,11 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
             .label_font((FAMILY, 12))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.3))
-            .position(if name == "loss" { SeriesLabelPosition::UpperRight } else { SeriesLabelPosition::LowerRight })
+            .position(if name == "loss" {
+                SeriesLabelPosition::UpperRight
+            } else {
+                SeriesLabelPosition::LowerRight
+            })
             .draw()
             .map_err(err(path))?;
     }
@@ -237,7 +263,10 @@ pub fn roc_png(b: &BinaryMetrics, path: &Path) -> Result<()> {
     let root = BitMapBackend::new(path, (620, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("ROC (positive = {}): AUC {:.4}", b.positive_class, b.roc_auc), (FAMILY, 17))
+        .caption(
+            format!("ROC (positive = {}): AUC {:.4}", b.positive_class, b.roc_auc),
+            (FAMILY, 17),
+        )
         .margin(16)
         .x_label_area_size(44)
         .y_label_area_size(56)
@@ -252,7 +281,12 @@ pub fn roc_png(b: &BinaryMetrics, path: &Path) -> Result<()> {
         .draw()
         .map_err(err(path))?;
     chart
-        .draw_series(DashedLineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], 6, 4, BLACK.mix(0.4).stroke_width(1)))
+        .draw_series(DashedLineSeries::new(
+            vec![(0.0, 0.0), (1.0, 1.0)],
+            6,
+            4,
+            BLACK.mix(0.4).stroke_width(1),
+        ))
         .map_err(err(path))?;
     let pts: Vec<(f64, f64)> = b.roc_fpr.iter().copied().zip(b.roc_tpr.iter().copied()).collect();
     chart
@@ -268,7 +302,10 @@ pub fn roc_png(b: &BinaryMetrics, path: &Path) -> Result<()> {
         chart
             .draw_series(std::iter::once(Circle::new(p, 6, RED.filled())))
             .map_err(err(path))?
-            .label(format!("threshold {:.3}: recall {:.3}, precision {:.3}", b.threshold, b.recall, b.precision))
+            .label(format!(
+                "threshold {:.3}: recall {:.3}, precision {:.3}",
+                b.threshold, b.recall, b.precision
+            ))
             .legend(|(x, y)| Circle::new((x + 9, y), 5, RED.filled()));
     }
     if let Some(t) = b.threshold_for_min_recall {

@@ -33,7 +33,10 @@ pub fn confusion_frame(m: &Metrics) -> Result<DataFrame> {
     for (p, name) in m.classes.iter().enumerate() {
         // A class name could clash with `true`; suffix it then.
         let col_name = if name == "true" { format!("{name}_") } else { name.clone() };
-        cols.push(Column::new(col_name.into(), (0..c).map(|t| m.confusion[t][p]).collect::<Vec<u64>>()));
+        cols.push(Column::new(
+            col_name.into(),
+            (0..c).map(|t| m.confusion[t][p]).collect::<Vec<u64>>(),
+        ));
     }
     Ok(DataFrame::new(c, cols)?)
 }
@@ -48,7 +51,10 @@ pub fn history_frame(h: &History) -> Result<DataFrame> {
             Column::new("loss".into(), e.iter().map(|r| r.loss).collect::<Vec<_>>()),
             Column::new("accuracy".into(), e.iter().map(|r| r.accuracy).collect::<Vec<_>>()),
             Column::new("val_loss".into(), e.iter().map(|r| r.val_loss).collect::<Vec<_>>()),
-            Column::new("val_accuracy".into(), e.iter().map(|r| r.val_accuracy).collect::<Vec<_>>()),
+            Column::new(
+                "val_accuracy".into(),
+                e.iter().map(|r| r.val_accuracy).collect::<Vec<_>>(),
+            ),
             Column::new("seconds".into(), e.iter().map(|r| r.seconds).collect::<Vec<_>>()),
         ],
     )?)

@@ -16,7 +16,11 @@ fn evaluate(args: &[&str]) -> Output {
 }
 
 fn evaluate_env(args: &[&str], key: &str, value: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evaluate")).args(args).env(key, value).output().expect("run evaluate")
+    Command::new(env!("CARGO_BIN_EXE_evaluate"))
+        .args(args)
+        .env(key, value)
+        .output()
+        .expect("run evaluate")
 }
 
 fn expected(name: &str) -> Value {
@@ -48,7 +52,8 @@ fn assert_one_sentence_error(o: &Output, out: &Path, needles: &[&str]) {
     for n in needles {
         assert!(err.contains(n), "error should mention {n:?}: {err}");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(out).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(out).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
     assert!(leftovers.is_empty(), "no output on failure, found {leftovers:?}");
 }
 
@@ -161,7 +166,17 @@ fn binary_sigmoid_model_thresholds_roc_and_curves() {
     let b = &m["binary"];
     assert_eq!(b["positive_class"], "zero");
     close(&b["roc_auc"], &e["roc_auc"], 1e-12, "roc_auc");
-    for k in ["threshold", "precision", "recall", "f1", "best_f1", "best_f1_threshold", "min_recall", "threshold_for_min_recall", "precision_at_min_recall"] {
+    for k in [
+        "threshold",
+        "precision",
+        "recall",
+        "f1",
+        "best_f1",
+        "best_f1_threshold",
+        "min_recall",
+        "threshold_for_min_recall",
+        "precision_at_min_recall",
+    ] {
         close(&b[k], &e[k], 1e-9, k);
     }
     // history.parquet beside the model is picked up by default
@@ -201,23 +216,38 @@ fn predictions_parquet_layout() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     use polars::prelude::*;
-    let df = ParquetReader::new(std::fs::File::open(dir.path().join("predictions.parquet")).unwrap()).finish().unwrap();
+    let df =
+        ParquetReader::new(std::fs::File::open(dir.path().join("predictions.parquet")).unwrap())
+            .finish()
+            .unwrap();
     assert_eq!(df.shape(), (200, 4));
     let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
     assert_eq!(names, ["row", "label", "predicted", "scores"]);
     assert_eq!(df.column("row").unwrap().dtype(), &DataType::Int64);
     assert_eq!(df.column("label").unwrap().dtype(), &DataType::Int32);
-    assert_eq!(df.column("scores").unwrap().dtype(), &DataType::Array(Box::new(DataType::Float32), 2));
+    assert_eq!(
+        df.column("scores").unwrap().dtype(),
+        &DataType::Array(Box::new(DataType::Float32), 2)
+    );
     let labels: Vec<i32> = df.column("label").unwrap().i32().unwrap().into_no_null_iter().collect();
     assert_eq!(labels.iter().filter(|&&l| l == 1).count(), 19);
-    let pc = ParquetReader::new(std::fs::File::open(dir.path().join("per_class.parquet")).unwrap()).finish().unwrap();
+    let pc = ParquetReader::new(std::fs::File::open(dir.path().join("per_class.parquet")).unwrap())
+        .finish()
+        .unwrap();
     assert_eq!(pc.shape(), (2, 5));
-    let conf = ParquetReader::new(std::fs::File::open(dir.path().join("confusion.parquet")).unwrap()).finish().unwrap();
+    let conf =
+        ParquetReader::new(std::fs::File::open(dir.path().join("confusion.parquet")).unwrap())
+            .finish()
+            .unwrap();
     let names: Vec<&str> = conf.get_column_names().iter().map(|s| s.as_str()).collect();
     assert_eq!(names, ["true", "other", "zero"]);
     let m = read_json(&dir.path().join("metrics.json"));
-    let zero_col: Vec<u64> = conf.column("zero").unwrap().u64().unwrap().into_no_null_iter().collect();
-    assert_eq!(zero_col, vec![m["confusion"][0][1].as_u64().unwrap(), m["confusion"][1][1].as_u64().unwrap()]);
+    let zero_col: Vec<u64> =
+        conf.column("zero").unwrap().u64().unwrap().into_no_null_iter().collect();
+    assert_eq!(
+        zero_col,
+        vec![m["confusion"][0][1].as_u64().unwrap(), m["confusion"][1][1].as_u64().unwrap()]
+    );
 }
 
 #[test]
@@ -253,7 +283,11 @@ fn wrong_input_size_names_both_sides() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_one_sentence_error(&o, &out, &["sklearn/model.onnx", "[N,784]", "features-81.parquet", "81 values per row"]);
+    assert_one_sentence_error(
+        &o,
+        &out,
+        &["sklearn/model.onnx", "[N,784]", "features-81.parquet", "81 values per row"],
+    );
 
     // uint8 image model fed a feature dataset
     let o = evaluate(&[
@@ -264,7 +298,11 @@ fn wrong_input_size_names_both_sides() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_one_sentence_error(&o, &out, &["binary/model.onnx", "uint8", "mnist-200-features.parquet", "784"]);
+    assert_one_sentence_error(
+        &o,
+        &out,
+        &["binary/model.onnx", "uint8", "mnist-200-features.parquet", "784"],
+    );
 }
 
 #[test]
@@ -303,10 +341,24 @@ fn missing_files_and_bad_flags_are_one_sentence() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("eval");
     let data = fixture("mnist-200.parquet");
-    let o = evaluate(&["--model", "/nonexistent/model.onnx", "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let o = evaluate(&[
+        "--model",
+        "/nonexistent/model.onnx",
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_one_sentence_error(&o, &out, &["/nonexistent/model.onnx", "does not exist"]);
     let model = fixture("sklearn/model.onnx");
-    let o = evaluate(&["--model", model.to_str().unwrap(), "--data", "/nonexistent/d.parquet", "--out", out.to_str().unwrap()]);
+    let o = evaluate(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        "/nonexistent/d.parquet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_one_sentence_error(&o, &out, &["/nonexistent/d.parquet"]);
     let o = evaluate(&[
         "--model",
@@ -319,15 +371,28 @@ fn missing_files_and_bad_flags_are_one_sentence() {
         "label",
     ]);
     assert_one_sentence_error(&o, &out, &["output `label`", "int64", "expected float32 [N, C]"]);
-    let o = evaluate(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--threshold", "1.5"]);
+    let o = evaluate(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--threshold",
+        "1.5",
+    ]);
     assert_one_sentence_error(&o, &out, &["--threshold 1.5"]);
 }
 
 #[test]
 fn compare_stacks_runs_into_a_leaderboard() {
     let dir = tempfile::tempdir().unwrap();
-    let runs: Vec<PathBuf> = ["sklearn-images", "binary"].iter().map(|n| dir.path().join(n)).collect();
-    for (run, (model, data)) in runs.iter().zip([("sklearn/model.onnx", "mnist-200.parquet"), ("binary/model.onnx", "binary-200.parquet")]) {
+    let runs: Vec<PathBuf> =
+        ["sklearn-images", "binary"].iter().map(|n| dir.path().join(n)).collect();
+    for (run, (model, data)) in runs.iter().zip([
+        ("sklearn/model.onnx", "mnist-200.parquet"),
+        ("binary/model.onnx", "binary-200.parquet"),
+    ]) {
         let o = evaluate(&[
             "--model",
             fixture(model).to_str().unwrap(),
@@ -339,17 +404,34 @@ fn compare_stacks_runs_into_a_leaderboard() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     let board_dir = dir.path().join("board");
-    let o = evaluate(&["compare", runs[0].to_str().unwrap(), runs[1].to_str().unwrap(), "--out", board_dir.to_str().unwrap()]);
+    let o = evaluate(&[
+        "compare",
+        runs[0].to_str().unwrap(),
+        runs[1].to_str().unwrap(),
+        "--out",
+        board_dir.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("sklearn-images") && stdout.contains("roc_auc"), "{stdout}");
 
     use polars::prelude::*;
-    let board = ParquetReader::new(std::fs::File::open(board_dir.join("leaderboard.parquet")).unwrap()).finish().unwrap();
+    let board =
+        ParquetReader::new(std::fs::File::open(board_dir.join("leaderboard.parquet")).unwrap())
+            .finish()
+            .unwrap();
     assert_eq!(board.height(), 2);
-    let names: Vec<String> = board.column("run").unwrap().str().unwrap().iter().map(|s| s.unwrap().to_string()).collect();
+    let names: Vec<String> = board
+        .column("run")
+        .unwrap()
+        .str()
+        .unwrap()
+        .iter()
+        .map(|s| s.unwrap().to_string())
+        .collect();
     // binary accuracy (0.935) > sklearn (0.905): best first
-    let acc: Vec<f64> = board.column("accuracy").unwrap().f64().unwrap().into_no_null_iter().collect();
+    let acc: Vec<f64> =
+        board.column("accuracy").unwrap().f64().unwrap().into_no_null_iter().collect();
     assert!(acc[0] >= acc[1]);
     let b = expected("binary_expected.json");
     let s = expected("sklearn_expected.json");
@@ -361,10 +443,18 @@ fn compare_stacks_runs_into_a_leaderboard() {
     assert_eq!(auc.null_count(), 1);
     let best = board.column("best_epoch").unwrap().i32().unwrap();
     assert_eq!(best.iter().flatten().collect::<Vec<_>>(), vec![4]);
-    let hist = ParquetReader::new(std::fs::File::open(board_dir.join("histories.parquet")).unwrap()).finish().unwrap();
+    let hist =
+        ParquetReader::new(std::fs::File::open(board_dir.join("histories.parquet")).unwrap())
+            .finish()
+            .unwrap();
     assert_eq!(hist.height(), 6);
 
-    let o = evaluate(&["compare", dir.path().join("nothing-here").to_str().unwrap(), "--out", board_dir.to_str().unwrap()]);
+    let o = evaluate(&[
+        "compare",
+        dir.path().join("nothing-here").to_str().unwrap(),
+        "--out",
+        board_dir.to_str().unwrap(),
+    ]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("is not an evaluation directory"), "{}", stderr(&o));
 }
@@ -382,14 +472,29 @@ fn labels_from_model_matches_class_names() {
     ds.write(&data, None).unwrap();
     let model = fixture("binary/model.onnx");
     let out = dir.path().join("eval");
-    let o = evaluate(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap(), "--labels-from-model"]);
+    let o = evaluate(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--labels-from-model",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let m = read_json(&out.join("metrics.json"));
     compare_with_sklearn(&m, &expected("binary_expected.json"));
 
     // Without the flag labels are matched by index: a warning, and different figures.
     let out2 = dir.path().join("eval2");
-    let o = evaluate(&["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out2.to_str().unwrap()]);
+    let o = evaluate(&[
+        "--model",
+        model.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("--labels-from-model"), "{}", stderr(&o));
     let m2 = read_json(&out2.join("metrics.json"));

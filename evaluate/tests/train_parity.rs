@@ -35,11 +35,17 @@ activation = "softmax"
     let last = trained.history.epochs.last().unwrap();
     let (val_accuracy, val_loss) = (last.val_accuracy.unwrap(), last.val_loss.unwrap());
 
-    let ev = evaluate::evaluate(&evaluate::EvalOptions::new(&out.join("model.onnx"), &data)).unwrap();
+    let ev =
+        evaluate::evaluate(&evaluate::EvalOptions::new(&out.join("model.onnx"), &data)).unwrap();
     assert_eq!(ev.metrics.rows, 200);
     // Accuracy is a count over 200 rows: it must be identical.
     assert_eq!(ev.metrics.accuracy, val_accuracy, "evaluate vs train's validation accuracy");
-    assert!((ev.metrics.log_loss - val_loss).abs() < 1e-4, "log-loss {} vs {}", ev.metrics.log_loss, val_loss);
+    assert!(
+        (ev.metrics.log_loss - val_loss).abs() < 1e-4,
+        "log-loss {} vs {}",
+        ev.metrics.log_loss,
+        val_loss
+    );
     // A model that learned nothing would make this test pass trivially.
     assert!(val_accuracy > 0.5, "the parity model should learn something: {val_accuracy}");
 }

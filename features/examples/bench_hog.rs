@@ -16,17 +16,22 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use formats::{ImageDataset, ImageMeta};
 use features::{hog_batch, BlockNorm, Hog, HogParams, Size2};
+use formats::{ImageDataset, ImageMeta};
 
 fn read_idx_images(path: &PathBuf) -> Result<(usize, usize, Vec<u8>)> {
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let mut raw = Vec::new();
-    flate2::read::GzDecoder::new(file).read_to_end(&mut raw).with_context(|| format!("cannot read {}", path.display()))?;
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut raw)
+        .with_context(|| format!("cannot read {}", path.display()))?;
     if raw.len() < 16 || raw[..4] != [0, 0, 8, 3] {
         bail!("{} is not an IDX image file", path.display());
     }
-    let dims: Vec<usize> = (0..3).map(|i| u32::from_be_bytes(raw[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize).collect();
+    let dims: Vec<usize> = (0..3)
+        .map(|i| u32::from_be_bytes(raw[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
+        .collect();
     Ok((dims[1], dims[2], raw[16..16 + dims[0] * dims[1] * dims[2]].to_vec()))
 }
 
@@ -39,7 +44,8 @@ fn main() -> Result<()> {
         block_norm: BlockNorm::L2Hys,
         transform_sqrt: false,
     };
-    let (mut repeat, mut dump, mut dump_rows, mut write_dataset) = (5usize, None::<PathBuf>, 2000usize, None::<PathBuf>);
+    let (mut repeat, mut dump, mut dump_rows, mut write_dataset) =
+        (5usize, None::<PathBuf>, 2000usize, None::<PathBuf>);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut value = || args.next().with_context(|| format!("{a} needs a value"));
@@ -94,7 +100,10 @@ fn main() -> Result<()> {
                 width: w,
                 channels: 1,
                 classes: (0..10).map(|i| i.to_string()).collect(),
-                source: format!("benchmark: {}", files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")),
+                source: format!(
+                    "benchmark: {}",
+                    files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", ")
+                ),
             },
             labels: vec![0; n],
             images: images.clone(),

@@ -57,7 +57,12 @@ pub struct HogLayout {
 
 impl HogLayout {
     /// Checks the parameters against an image size and works out the descriptor layout.
-    pub fn new(params: &HogParams, height: usize, width: usize, channels: usize) -> Result<HogLayout> {
+    pub fn new(
+        params: &HogParams,
+        height: usize,
+        width: usize,
+        channels: usize,
+    ) -> Result<HogLayout> {
         let (ppc, cpb) = (params.pixels_per_cell, params.cells_per_block);
         params.validate()?;
         if channels == 0 || height == 0 || width == 0 {
@@ -213,8 +218,16 @@ impl Hog {
         HogScratch {
             totals: vec![0.0; cells],
             histogram: vec![0.0; cells],
-            block: vec![0.0; self.params.cells_per_block.rows * self.params.cells_per_block.cols * self.params.orientations],
-            values: vec![0.0; if self.table.is_some() { 0 } else { l.height * l.width * l.channels }],
+            block: vec![
+                0.0;
+                self.params.cells_per_block.rows
+                    * self.params.cells_per_block.cols
+                    * self.params.orientations
+            ],
+            values: vec![
+                0.0;
+                if self.table.is_some() { 0 } else { l.height * l.width * l.channels }
+            ],
         }
     }
 
@@ -234,10 +247,16 @@ impl Hog {
 
     fn fill_histogram(&self, image: &[u8], s: &mut HogScratch) {
         let l = &self.layout;
-        assert_eq!(image.len(), l.height * l.width * l.channels, "image size does not match the extractor");
+        assert_eq!(
+            image.len(),
+            l.height * l.width * l.channels,
+            "image size does not match the extractor"
+        );
         s.totals.fill(0.0);
         match &self.table {
-            Some(table) if l.channels == 1 => self.accumulate_gray_table(image, table, &mut s.totals),
+            Some(table) if l.channels == 1 => {
+                self.accumulate_gray_table(image, table, &mut s.totals)
+            }
             _ => self.accumulate_general(image, &mut s.values, &mut s.totals),
         }
         let area = (self.params.pixels_per_cell.rows * self.params.pixels_per_cell.cols) as f32;
@@ -280,7 +299,11 @@ impl Hog {
                 for (cc, cell) in cell_row.chunks_exact_mut(n).enumerate() {
                     let c = cc * pc + offset;
                     let gr = down[c] as i32 - up[c] as i32;
-                    let gc = if c == 0 || c + 1 == w { 0 } else { row[c + 1] as i32 - row[c - 1] as i32 };
+                    let gc = if c == 0 || c + 1 == w {
+                        0
+                    } else {
+                        row[c + 1] as i32 - row[c - 1] as i32
+                    };
                     if gr == 0 && gc == 0 {
                         continue; // magnitude 0: adding it leaves the float32 total unchanged
                     }
@@ -310,8 +333,10 @@ impl Hog {
                 let mut best = (0.0f64, 0.0f64);
                 let mut best_magnitude = f64::NEG_INFINITY;
                 for k in 0..ch {
-                    let gr = if r == 0 || r + 1 == h { 0.0 } else { at(r + 1, c, k) - at(r - 1, c, k) };
-                    let gc = if c == 0 || c + 1 == w { 0.0 } else { at(r, c + 1, k) - at(r, c - 1, k) };
+                    let gr =
+                        if r == 0 || r + 1 == h { 0.0 } else { at(r + 1, c, k) - at(r - 1, c, k) };
+                    let gc =
+                        if c == 0 || c + 1 == w { 0.0 } else { at(r, c + 1, k) - at(r, c - 1, k) };
                     let m = gr.hypot(gc);
                     // `argmax` keeps the first maximum; NaN cannot occur for finite input.
                     if m > best_magnitude {
@@ -340,7 +365,8 @@ impl Hog {
                 let mut k = 0;
                 for r in br..br + cpb.rows {
                     let start = (r * cells_cols + bc) * n;
-                    s.block[k..k + cpb.cols * n].copy_from_slice(&s.histogram[start..start + cpb.cols * n]);
+                    s.block[k..k + cpb.cols * n]
+                        .copy_from_slice(&s.histogram[start..start + cpb.cols * n]);
                     k += cpb.cols * n;
                 }
                 normalize_block(&mut s.block, self.params.block_norm);
@@ -389,7 +415,10 @@ mod tests {
             for gr in -255i32..=255 {
                 for gc in -255i32..=255 {
                     let deg = orientation_degrees(gr as f64, gc as f64);
-                    let direct = edges.windows(2).position(|e| deg >= e[0] && deg < e[1]).map_or(NO_BIN, |i| i as u8);
+                    let direct = edges
+                        .windows(2)
+                        .position(|e| deg >= e[0] && deg < e[1])
+                        .map_or(NO_BIN, |i| i as u8);
                     assert_eq!(t.bin(gr, gc), direct, "n={n} gr={gr} gc={gc} deg={deg}");
                     assert_eq!(t.magnitude(gr, gc), (gc as f64).hypot(gr as f64));
                 }
@@ -419,20 +448,42 @@ mod tests {
         let e = HogLayout::new(&p, 28, 28, 1).unwrap_err().to_string();
         assert!(e.contains("cell of 32x32 pixels is larger than the 28x28 images"), "{e}");
         let p = HogParams { orientations: 0, ..Default::default() };
-        assert!(HogLayout::new(&p, 28, 28, 1).unwrap_err().to_string().contains("orientations must be at least 1"));
+        assert!(HogLayout::new(&p, 28, 28, 1)
+            .unwrap_err()
+            .to_string()
+            .contains("orientations must be at least 1"));
         let p = HogParams { pixels_per_cell: Size2::new(10, 10), ..Default::default() };
         let e = HogLayout::new(&p, 28, 28, 1).unwrap_err().to_string();
         assert!(e.contains("block of 3x3 cells is larger than the 2x2 grid"), "{e}");
-        assert!("l2".parse::<BlockNorm>().unwrap_err().to_string().contains("unknown block norm \"l2\""));
+        assert!("l2"
+            .parse::<BlockNorm>()
+            .unwrap_err()
+            .to_string()
+            .contains("unknown block norm \"l2\""));
     }
 
     #[test]
     fn dimension_formula() {
-        let p = HogParams { orientations: 8, pixels_per_cell: Size2::new(4, 4), cells_per_block: Size2::new(1, 1), ..Default::default() };
+        let p = HogParams {
+            orientations: 8,
+            pixels_per_cell: Size2::new(4, 4),
+            cells_per_block: Size2::new(1, 1),
+            ..Default::default()
+        };
         assert_eq!(HogLayout::new(&p, 28, 28, 1).unwrap().dim, 392);
-        let p = HogParams { orientations: 9, pixels_per_cell: Size2::new(7, 7), cells_per_block: Size2::new(2, 2), ..Default::default() };
+        let p = HogParams {
+            orientations: 9,
+            pixels_per_cell: Size2::new(7, 7),
+            cells_per_block: Size2::new(2, 2),
+            ..Default::default()
+        };
         assert_eq!(HogLayout::new(&p, 28, 28, 1).unwrap().dim, 3 * 3 * 2 * 2 * 9);
-        let p = HogParams { orientations: 6, pixels_per_cell: Size2::new(4, 6), cells_per_block: Size2::new(2, 3), ..Default::default() };
+        let p = HogParams {
+            orientations: 6,
+            pixels_per_cell: Size2::new(4, 6),
+            cells_per_block: Size2::new(2, 3),
+            ..Default::default()
+        };
         // 30x40: 7x6 cells, 6x4 blocks.
         assert_eq!(HogLayout::new(&p, 30, 40, 3).unwrap().dim, 6 * 4 * 2 * 3 * 6);
     }

@@ -97,16 +97,14 @@ pub fn hog_batch(hog: &Hog, images: &[u8], out: &mut [f32]) {
     assert_eq!(images.len() / len, out.len() / dim, "images and output rows differ");
     // Chunks of several images per task keep rayon's overhead off the ~µs per image.
     const PER_TASK: usize = 64;
-    out.par_chunks_mut(dim * PER_TASK)
-        .zip(images.par_chunks(len * PER_TASK))
-        .for_each_init(
-            || hog.scratch(),
-            |scratch, (out, images)| {
-                for (o, img) in out.chunks_exact_mut(dim).zip(images.chunks_exact(len)) {
-                    hog.compute(img, scratch, o);
-                }
-            },
-        );
+    out.par_chunks_mut(dim * PER_TASK).zip(images.par_chunks(len * PER_TASK)).for_each_init(
+        || hog.scratch(),
+        |scratch, (out, images)| {
+            for (o, img) in out.chunks_exact_mut(dim).zip(images.chunks_exact(len)) {
+                hog.compute(img, scratch, o);
+            }
+        },
+    );
 }
 
 /// Opens an image dataset, failing with one sentence when it is not one.
@@ -114,7 +112,8 @@ fn open_images(input: &Path) -> Result<(DatasetReader, ImageMeta)> {
     let reader = DatasetReader::open(input)?;
     let what = reader.describe();
     if reader.schema().field_with_name(IMAGE).is_err() {
-        let columns: Vec<&str> = reader.schema().fields().iter().map(|f| f.name().as_str()).collect();
+        let columns: Vec<&str> =
+            reader.schema().fields().iter().map(|f| f.name().as_str()).collect();
         bail!(
             "{what} has no `{IMAGE}` column (columns: {}); `features` needs an image dataset as written by `ingest`",
             columns.join(", ")
@@ -184,7 +183,10 @@ fn stream_features(
 pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSummary> {
     let start = Instant::now();
     if opts.visualize > 0 && opts.visualize_out.is_none() {
-        bail!("--visualize {} needs --visualize-out DIR to know where to write the pictures", opts.visualize);
+        bail!(
+            "--visualize {} needs --visualize-out DIR to know where to write the pictures",
+            opts.visualize
+        );
     }
     let (reader, meta) = open_images(input)?;
     let what = reader.describe();
@@ -205,16 +207,25 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
         let n = images.len() / image_len;
         values.resize(n * hog.dim(), 0.0);
         hog_batch(&hog, images, values);
-        for img in images.chunks_exact(image_len).take(opts.visualize.saturating_sub(pictures.len())) {
+        for img in
+            images.chunks_exact(image_len).take(opts.visualize.saturating_sub(pictures.len()))
+        {
             let hist = hog.cell_histograms(img, &mut scratch);
-            pictures.push(visualize::picture_png(img, &hog.layout, ppc, hog.params.orientations, hist)?);
+            pictures.push(visualize::picture_png(
+                img,
+                &hog.layout,
+                ppc,
+                hog.params.orientations,
+                hist,
+            )?);
         }
         Ok(())
     })?;
     let mut written = Vec::new();
     if let Some(dir) = &opts.visualize_out {
         if !pictures.is_empty() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         for (i, png) in pictures.iter().enumerate() {
             let path = dir.join(format!("hog-{i:05}.png"));
@@ -222,7 +233,12 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
             written.push(path);
         }
     }
-    Ok(RunSummary { rows, dim: hog.dim(), seconds: start.elapsed().as_secs_f64(), pictures: written })
+    Ok(RunSummary {
+        rows,
+        dim: hog.dim(),
+        seconds: start.elapsed().as_secs_f64(),
+        pictures: written,
+    })
 }
 
 /// `features pixels`: every image as float32 values `v / 255` (row-major H·W·C).

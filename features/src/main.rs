@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand};
 use features::{BlockNorm, HogOptions, HogParams, Size2};
 
 #[derive(Parser)]
-#[command(name = "features", version, about = "Image dataset → feature dataset (HOG as scikit-image, or raw pixels)")]
+#[command(
+    name = "features",
+    version,
+    about = "Image dataset → feature dataset (HOG as scikit-image, or raw pixels)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -69,7 +73,9 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             // The flags are strings so that a bad value is one `error:` line (exit 1) naming
             // the flag, like every other refusal; the parsing is `params`'s.
-            let size = |flag: &str, value: &str| value.parse::<Size2>().map_err(|e| anyhow::anyhow!("{flag} {e}"));
+            let size = |flag: &str, value: &str| {
+                value.parse::<Size2>().map_err(|e| anyhow::anyhow!("{flag} {e}"))
+            };
             let params = HogParams {
                 orientations,
                 pixels_per_cell: size("--pixels-per-cell", &pixels_per_cell)?,
@@ -89,12 +95,23 @@ fn run(cli: Cli) -> Result<()> {
                 s.rows as f64 / s.seconds.max(1e-9)
             );
             if let (Some(first), Some(dir)) = (s.pictures.first(), &opts.visualize_out) {
-                eprintln!("features hog: {} pictures in {} (first: {})", s.pictures.len(), dir.display(), first.display());
+                eprintln!(
+                    "features hog: {} pictures in {} (first: {})",
+                    s.pictures.len(),
+                    dir.display(),
+                    first.display()
+                );
             }
         }
         Command::Pixels { input, output } => {
             let s = features::run_pixels(&input, &output)?;
-            eprintln!("features pixels: {} rows × {} features → {} in {:.2} s", s.rows, s.dim, output.display(), s.seconds);
+            eprintln!(
+                "features pixels: {} rows × {} features → {} in {:.2} s",
+                s.rows,
+                s.dim,
+                output.display(),
+                s.seconds
+            );
         }
     }
     Ok(())

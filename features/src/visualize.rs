@@ -47,7 +47,15 @@ pub fn glyphs(
                 // As scikit-image: midpoint of the bin, line from (r - dc, c + dr) to (r + dc, c - dr).
                 let theta = std::f64::consts::PI * (o as f64 + 0.5) / orientations as f64;
                 let (dr, dc) = (radius * theta.sin(), radius * theta.cos());
-                draw_line(&mut canvas, w, h, (centre.0 - dc, centre.1 + dr), (centre.0 + dc, centre.1 - dr), value, thickness);
+                draw_line(
+                    &mut canvas,
+                    w,
+                    h,
+                    (centre.0 - dc, centre.1 + dr),
+                    (centre.0 + dc, centre.1 - dr),
+                    value,
+                    thickness,
+                );
             }
         }
     }
@@ -55,13 +63,22 @@ pub fn glyphs(
 }
 
 /// Adds `value` along a line `thickness` pixels wide (DDA), each pixel once per line.
-fn draw_line(canvas: &mut [f64], w: usize, h: usize, a: (f64, f64), b: (f64, f64), value: f64, thickness: usize) {
+fn draw_line(
+    canvas: &mut [f64],
+    w: usize,
+    h: usize,
+    a: (f64, f64),
+    b: (f64, f64),
+    value: f64,
+    thickness: usize,
+) {
     let steps = (b.0 - a.0).abs().max((b.1 - a.1).abs()).ceil().max(1.0) as usize;
     let mut touched = Vec::with_capacity((steps + 1) * thickness * thickness);
     let half = (thickness / 2) as f64;
     for i in 0..=steps {
         let t = i as f64 / steps as f64;
-        let (r, c) = ((a.0 + (b.0 - a.0) * t - half).floor(), (a.1 + (b.1 - a.1) * t - half).floor());
+        let (r, c) =
+            ((a.0 + (b.0 - a.0) * t - half).floor(), (a.1 + (b.1 - a.1) * t - half).floor());
         for dr in 0..thickness {
             for dc in 0..thickness {
                 let (rr, cc) = (r + dr as f64, c + dc as f64);

@@ -36,7 +36,9 @@ fn manifest_refusal(key: &str, value: &str) -> String {
     let text = format!(
         "[datasets.d]\nkind = \"parquet\"\ntrain = \"train.parquet\"\n\n[features.h]\nmethod = \"hog\"\nfrom = \"d\"\n{key} = {value}\n"
     );
-    let e = Manifest::parse(&text, Path::new("pipeline.toml")).expect_err("the manifest accepted it").to_string();
+    let e = Manifest::parse(&text, Path::new("pipeline.toml"))
+        .expect_err("the manifest accepted it")
+        .to_string();
     assert!(e.starts_with("pipeline.toml line 8: "), "{e}");
     e.split_once(": features.h.").unwrap_or_else(|| panic!("{e}")).1.to_string()
 }
@@ -46,7 +48,12 @@ fn the_manifest_refuses_what_features_hog_refuses_with_the_same_words() {
     for &(flag, value, key, toml_value) in BAD {
         let by_features = features_refusal(flag, value);
         let by_manifest = manifest_refusal(key, toml_value);
-        let sentence = by_manifest.strip_prefix(&format!("{key}: ")).unwrap_or_else(|| panic!("{by_manifest}"));
-        assert!(by_features.ends_with(sentence), "{flag} {value}: features says {by_features:?}, the manifest {sentence:?}");
+        let sentence = by_manifest
+            .strip_prefix(&format!("{key}: "))
+            .unwrap_or_else(|| panic!("{by_manifest}"));
+        assert!(
+            by_features.ends_with(sentence),
+            "{flag} {value}: features says {by_features:?}, the manifest {sentence:?}"
+        );
     }
 }

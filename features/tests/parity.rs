@@ -20,7 +20,8 @@ fn reference_dir() -> PathBuf {
 
 /// The first `n` images of MNIST's t10k file shipped in `data/`.
 fn mnist_test_images(n: usize) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist-10k/t10k-images-idx3-ubyte.gz");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/mnist-10k/t10k-images-idx3-ubyte.gz");
     let file = std::fs::File::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut raw = Vec::new();
     flate2::read::GzDecoder::new(file).read_to_end(&mut raw).unwrap();
@@ -43,9 +44,19 @@ fn params_of(card: &serde_json::Value) -> HogParams {
     let d = HogParams::default();
     HogParams {
         orientations: p["orientations"].as_u64().map_or(d.orientations, |v| v as usize),
-        pixels_per_cell: if p["pixels_per_cell"].is_null() { d.pixels_per_cell } else { pair(&p["pixels_per_cell"]) },
-        cells_per_block: if p["cells_per_block"].is_null() { d.cells_per_block } else { pair(&p["cells_per_block"]) },
-        block_norm: p["block_norm"].as_str().map_or(d.block_norm, |s| s.parse::<BlockNorm>().unwrap()),
+        pixels_per_cell: if p["pixels_per_cell"].is_null() {
+            d.pixels_per_cell
+        } else {
+            pair(&p["pixels_per_cell"])
+        },
+        cells_per_block: if p["cells_per_block"].is_null() {
+            d.cells_per_block
+        } else {
+            pair(&p["cells_per_block"])
+        },
+        block_norm: p["block_norm"]
+            .as_str()
+            .map_or(d.block_norm, |s| s.parse::<BlockNorm>().unwrap()),
         transform_sqrt: p["transform_sqrt"].as_bool().unwrap_or(false),
     }
 }
@@ -172,7 +183,8 @@ fn extra_cases_match_scikit_image() {
         .unwrap()
         .filter_map(|e| {
             let p = e.unwrap().path();
-            (p.extension()? == "json").then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
+            (p.extension()? == "json")
+                .then(|| p.file_stem().unwrap().to_string_lossy().into_owned())
         })
         .collect();
     names.sort();
@@ -188,7 +200,8 @@ fn extra_cases_match_scikit_image() {
         assert_eq!(hog.dim() as u64, c["dim"].as_u64().unwrap(), "{name}");
         let images = std::fs::read(dir.join(format!("{name}.u8"))).unwrap();
         let reference = read_f32(&dir.join(format!("{name}.f32")));
-        let worst = row_errors(&ours(&hog, &images), &reference, hog.dim()).into_iter().fold(0.0, f32::max);
+        let worst =
+            row_errors(&ours(&hog, &images), &reference, hog.dim()).into_iter().fold(0.0, f32::max);
         assert!(worst <= TOLERANCE, "{name}: max |ours - reference| = {worst}");
     }
 }

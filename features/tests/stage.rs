@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use formats::{read_feature_dataset, FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
 use features::{run_hog, run_pixels, Hog, HogOptions, HogParams, Size2};
+use formats::{read_feature_dataset, FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
 
 /// A small image dataset with deterministic, varied pixels.
 fn images(n: usize, h: usize, w: usize, c: usize) -> ImageDataset {
@@ -29,12 +29,20 @@ fn images(n: usize, h: usize, w: usize, c: usize) -> ImageDataset {
 }
 
 fn seed_params() -> HogParams {
-    HogParams { orientations: 8, pixels_per_cell: Size2::new(4, 4), cells_per_block: Size2::new(1, 1), ..Default::default() }
+    HogParams {
+        orientations: 8,
+        pixels_per_cell: Size2::new(4, 4),
+        cells_per_block: Size2::new(1, 1),
+        ..Default::default()
+    }
 }
 
 /// Files in `dir`, hidden temporaries included.
 fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     v.sort();
     v
 }
@@ -46,7 +54,8 @@ fn hog_writes_features_labels_and_metadata() {
     let ds = images(9000, 28, 28, 1); // more than one 8192-row read batch
     ds.write(&input, Some(4000)).unwrap(); // a directory of 3 parts
     let out = dir.path().join("hog.parquet");
-    let summary = run_hog(&input, &out, &HogOptions { params: seed_params(), ..Default::default() }).unwrap();
+    let summary =
+        run_hog(&input, &out, &HogOptions { params: seed_params(), ..Default::default() }).unwrap();
     assert_eq!((summary.rows, summary.dim), (9000, 392));
     let back = read_feature_dataset(&out).unwrap();
     assert_eq!(back.labels, ds.labels);
@@ -60,7 +69,10 @@ fn hog_writes_features_labels_and_metadata() {
     assert_eq!(p["cells_per_block"], serde_json::json!([1, 1]));
     assert_eq!(p["block_norm"], "L2-Hys");
     assert_eq!(p["transform_sqrt"], false);
-    assert_eq!((p["height"].as_u64(), p["width"].as_u64(), p["channels"].as_u64(), p["dim"].as_u64()), (Some(28), Some(28), Some(1), Some(392)));
+    assert_eq!(
+        (p["height"].as_u64(), p["width"].as_u64(), p["channels"].as_u64(), p["dim"].as_u64()),
+        (Some(28), Some(28), Some(1), Some(392))
+    );
     // Row by row equal to the extractor itself (streaming and ordering intact).
     let hog = Hog::new(seed_params(), 28, 28, 1).unwrap();
     let mut s = hog.scratch();
@@ -77,7 +89,12 @@ fn hog_handles_color_and_uneven_sizes() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("rgb.parquet");
     images(10, 30, 22, 3).write(&input, None).unwrap();
-    let params = HogParams { orientations: 6, pixels_per_cell: Size2::new(5, 4), cells_per_block: Size2::new(2, 2), ..Default::default() };
+    let params = HogParams {
+        orientations: 6,
+        pixels_per_cell: Size2::new(5, 4),
+        cells_per_block: Size2::new(2, 2),
+        ..Default::default()
+    };
     let out = dir.path().join("f.parquet");
     let s = run_hog(&input, &out, &HogOptions { params, ..Default::default() }).unwrap();
     // 30x22 → 6x5 cells → 5x4 blocks of 2x2 cells × 6 bins.
@@ -91,7 +108,8 @@ fn pictures_are_pngs_of_image_and_glyphs() {
     let input = dir.path().join("in.parquet");
     images(5, 28, 28, 1).write(&input, None).unwrap();
     let pics = dir.path().join("pics");
-    let opts = HogOptions { params: seed_params(), visualize: 3, visualize_out: Some(pics.clone()) };
+    let opts =
+        HogOptions { params: seed_params(), visualize: 3, visualize_out: Some(pics.clone()) };
     let s = run_hog(&input, &dir.path().join("f.parquet"), &opts).unwrap();
     assert_eq!(s.pictures.len(), 3);
     assert_eq!(listing(&pics), ["hog-00000.png", "hog-00001.png", "hog-00002.png"]);
@@ -104,7 +122,11 @@ fn pictures_are_pngs_of_image_and_glyphs() {
         .count();
     assert!(glyph_pixels > 500, "the glyph half is nearly empty: {glyph_pixels} lit pixels");
     // Asking for more pictures than images writes one per image.
-    let opts = HogOptions { params: seed_params(), visualize: 50, visualize_out: Some(dir.path().join("all")) };
+    let opts = HogOptions {
+        params: seed_params(),
+        visualize: 50,
+        visualize_out: Some(dir.path().join("all")),
+    };
     assert_eq!(run_hog(&input, &dir.path().join("g.parquet"), &opts).unwrap().pictures.len(), 5);
 }
 
@@ -146,7 +168,11 @@ fn assert_fails_cleanly(args: &[&str], out: &Path, expected: &str) {
     assert!(!out.exists(), "{} was written", out.display());
     let parent = out.parent().unwrap();
     if parent.exists() {
-        assert!(listing(parent).iter().all(|f| !f.contains(".tmp-")), "temporary left: {:?}", listing(parent));
+        assert!(
+            listing(parent).iter().all(|f| !f.contains(".tmp-")),
+            "temporary left: {:?}",
+            listing(parent)
+        );
     }
 }
 
@@ -155,7 +181,12 @@ fn dataset_without_image_column_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("features.parquet");
     FeatureDataset {
-        meta: FeatureMeta { dim: 2, classes: vec![], source: String::new(), params: serde_json::Value::Null },
+        meta: FeatureMeta {
+            dim: 2,
+            classes: vec![],
+            source: String::new(),
+            params: serde_json::Value::Null,
+        },
         labels: vec![0, 1],
         features: vec![0.0; 4],
     }
@@ -163,7 +194,11 @@ fn dataset_without_image_column_is_refused() {
     .unwrap();
     let out = dir.path().join("o/hog.parquet");
     let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
-    assert_fails_cleanly(&["hog", "--in", i, "--out", o], &out, "has no `image` column (columns: label, features)");
+    assert_fails_cleanly(
+        &["hog", "--in", i, "--out", o],
+        &out,
+        "has no `image` column (columns: label, features)",
+    );
     assert_fails_cleanly(&["pixels", "--in", i, "--out", o], &out, "has no `image` column");
     let e = run_hog(&input, &out, &HogOptions::default()).unwrap_err().to_string();
     assert!(e.contains("features.parquet"), "{e}");
@@ -182,7 +217,11 @@ fn cell_larger_than_image_is_refused() {
         "a cell of 8x32 pixels is larger than the 28x28 images",
     );
     // Default 3x3 blocks of 10-pixel cells do not fit 28 pixels either (scikit-image refuses too).
-    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--pixels-per-cell", "10"], &out, "block of 3x3 cells is larger");
+    assert_fails_cleanly(
+        &["hog", "--in", i, "--out", o, "--pixels-per-cell", "10"],
+        &out,
+        "block of 3x3 cells is larger",
+    );
 }
 
 #[test]
@@ -192,7 +231,11 @@ fn zero_orientations_is_refused() {
     images(3, 28, 28, 1).write(&input, None).unwrap();
     let out = dir.path().join("hog.parquet");
     let (i, o) = (input.to_str().unwrap(), out.to_str().unwrap());
-    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--orientations", "0"], &out, "orientations must be at least 1");
+    assert_fails_cleanly(
+        &["hog", "--in", i, "--out", o, "--orientations", "0"],
+        &out,
+        "orientations must be at least 1",
+    );
 }
 
 #[test]
@@ -207,8 +250,16 @@ fn unknown_block_norm_is_refused() {
         &out,
         "unknown block norm \"L3\": expected L1, L1-sqrt, L2 or L2-Hys",
     );
-    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--pixels-per-cell", "4xq"], &out, "--pixels-per-cell \"4xq\" is not valid");
-    assert_fails_cleanly(&["hog", "--in", i, "--out", o, "--visualize", "2"], &out, "--visualize 2 needs --visualize-out DIR");
+    assert_fails_cleanly(
+        &["hog", "--in", i, "--out", o, "--pixels-per-cell", "4xq"],
+        &out,
+        "--pixels-per-cell \"4xq\" is not valid",
+    );
+    assert_fails_cleanly(
+        &["hog", "--in", i, "--out", o, "--visualize", "2"],
+        &out,
+        "--visualize 2 needs --visualize-out DIR",
+    );
 }
 
 #[test]
@@ -216,5 +267,9 @@ fn missing_input_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("hog.parquet");
     let missing = dir.path().join("nope.parquet");
-    assert_fails_cleanly(&["hog", "--in", missing.to_str().unwrap(), "--out", out.to_str().unwrap()], &out, "nope.parquet");
+    assert_fails_cleanly(
+        &["hog", "--in", missing.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        &out,
+        "nope.parquet",
+    );
 }

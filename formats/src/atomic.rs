@@ -24,7 +24,8 @@ impl AtomicPath {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        std::fs::create_dir_all(&parent).map_err(Error::io(IoAction::CreateOutputDirectory, &parent))?;
+        std::fs::create_dir_all(&parent)
+            .map_err(Error::io(IoAction::CreateOutputDirectory, &parent))?;
         let name = target
             .file_name()
             .ok_or_else(|| Error::NoFileName { path: target.to_path_buf() })?

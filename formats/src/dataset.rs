@@ -85,7 +85,10 @@ impl ImageMeta {
         let source = md.get(SOURCE_KEY).cloned().unwrap_or_default();
         let meta = Self { height, width, channels, classes, source };
         let field = schema.field_with_name(IMAGE).map_err(|_| {
-            Error::schema(dataset, format!("{what} has no `{IMAGE}` column (columns: {})", column_list(schema)))
+            Error::schema(
+                dataset,
+                format!("{what} has no `{IMAGE}` column (columns: {})", column_list(schema)),
+            )
         })?;
         match field.data_type() {
             DataType::FixedSizeBinary(n) if *n as usize == meta.image_len() => {}
@@ -133,14 +136,21 @@ impl FeatureMeta {
         let what = describe(dataset);
         let md = schema.metadata();
         let field = schema.field_with_name(FEATURES).map_err(|_| {
-            Error::schema(dataset, format!("{what} has no `{FEATURES}` column (columns: {})", column_list(schema)))
+            Error::schema(
+                dataset,
+                format!("{what} has no `{FEATURES}` column (columns: {})", column_list(schema)),
+            )
         })?;
         let dim = match field.data_type() {
-            DataType::FixedSizeList(item, n) if item.data_type() == &DataType::Float32 => *n as usize,
+            DataType::FixedSizeList(item, n) if item.data_type() == &DataType::Float32 => {
+                *n as usize
+            }
             other => {
                 return Err(Error::schema(
                     dataset,
-                    format!("{what}: column `{FEATURES}` is {other}, expected fixed_size_list<float32>[D]"),
+                    format!(
+                    "{what}: column `{FEATURES}` is {other}, expected fixed_size_list<float32>[D]"
+                ),
                 ))
             }
         };
@@ -179,7 +189,10 @@ fn column_list(schema: &Schema) -> String {
 fn check_label_field(schema: &Schema, dataset: &Path) -> Result<()> {
     let what = describe(dataset);
     let field = schema.field_with_name(LABEL).map_err(|_| {
-        Error::schema(dataset, format!("{what} has no `{LABEL}` column (columns: {})", column_list(schema)))
+        Error::schema(
+            dataset,
+            format!("{what} has no `{LABEL}` column (columns: {})", column_list(schema)),
+        )
     })?;
     if !field.data_type().is_integer() {
         return Err(Error::schema(
@@ -193,10 +206,17 @@ fn check_label_field(schema: &Schema, dataset: &Path) -> Result<()> {
 fn parse_usize(md: &arrow::datatypes::Metadata, key: &str, dataset: &Path) -> Result<usize> {
     let what = describe(dataset);
     let v = md.get(key).ok_or_else(|| {
-        Error::schema(dataset, format!("{what} has no `{key}` in its schema metadata; is it an image dataset?"))
+        Error::schema(
+            dataset,
+            format!("{what} has no `{key}` in its schema metadata; is it an image dataset?"),
+        )
     })?;
     v.parse().map_err(|e: std::num::ParseIntError| {
-        Error::schema_because(dataset, format!("{what}: metadata `{key}` = {v:?} is not a whole number"), e)
+        Error::schema_because(
+            dataset,
+            format!("{what}: metadata `{key}` = {v:?} is not a whole number"),
+            e,
+        )
     })
 }
 
@@ -204,7 +224,10 @@ fn parse_classes(md: &arrow::datatypes::Metadata, dataset: &Path) -> Result<Vec<
     match md.get(CLASSES_KEY) {
         Some(s) => serde_json::from_str(s).map_err(|source| Error::Json {
             path: dataset.to_path_buf(),
-            message: format!("{}: metadata `{CLASSES_KEY}` is not a JSON list of names", describe(dataset)),
+            message: format!(
+                "{}: metadata `{CLASSES_KEY}` is not a JSON list of names",
+                describe(dataset)
+            ),
             source,
         }),
         None => Ok(Vec::new()),
@@ -266,7 +289,10 @@ pub fn batch_labels(batch: &RecordBatch, dataset: &Path) -> Result<Vec<i32>> {
         .column_by_name(LABEL)
         .ok_or_else(|| Error::schema(dataset, format!("{what} has no `{LABEL}` column")))?;
     if col.null_count() > 0 {
-        return Err(Error::schema(dataset, format!("{what}: column `{LABEL}` has {} missing values", col.null_count())));
+        return Err(Error::schema(
+            dataset,
+            format!("{what}: column `{LABEL}` has {} missing values", col.null_count()),
+        ));
     }
     let cast = arrow::compute::cast(col, &DataType::Int32).map_err(|e| {
         Error::schema_because(dataset, format!("{what}: column `{LABEL}` does not fit in int32"), e)
@@ -281,12 +307,14 @@ pub fn batch_images<'a>(batch: &'a RecordBatch, dataset: &Path) -> Result<&'a [u
     let col = batch
         .column_by_name(IMAGE)
         .ok_or_else(|| Error::schema(dataset, format!("{what} has no `{IMAGE}` column")))?;
-    let arr = col
-        .as_any()
-        .downcast_ref::<FixedSizeBinaryArray>()
-        .ok_or_else(|| Error::schema(dataset, format!("{what}: column `{IMAGE}` is not fixed_size_binary")))?;
+    let arr = col.as_any().downcast_ref::<FixedSizeBinaryArray>().ok_or_else(|| {
+        Error::schema(dataset, format!("{what}: column `{IMAGE}` is not fixed_size_binary"))
+    })?;
     if arr.null_count() > 0 {
-        return Err(Error::schema(dataset, format!("{what}: column `{IMAGE}` has {} missing images", arr.null_count())));
+        return Err(Error::schema(
+            dataset,
+            format!("{what}: column `{IMAGE}` has {} missing images", arr.null_count()),
+        ));
     }
     let width = arr.value_length() as usize;
     let start = arr.offset() * width;
@@ -299,19 +327,19 @@ pub fn batch_features<'a>(batch: &'a RecordBatch, dataset: &Path) -> Result<&'a 
     let col = batch
         .column_by_name(FEATURES)
         .ok_or_else(|| Error::schema(dataset, format!("{what} has no `{FEATURES}` column")))?;
-    let arr = col
-        .as_any()
-        .downcast_ref::<FixedSizeListArray>()
-        .ok_or_else(|| Error::schema(dataset, format!("{what}: column `{FEATURES}` is not a fixed_size_list")))?;
+    let arr = col.as_any().downcast_ref::<FixedSizeListArray>().ok_or_else(|| {
+        Error::schema(dataset, format!("{what}: column `{FEATURES}` is not a fixed_size_list"))
+    })?;
     if arr.null_count() > 0 {
-        return Err(Error::schema(dataset, format!("{what}: column `{FEATURES}` has {} missing rows", arr.null_count())));
+        return Err(Error::schema(
+            dataset,
+            format!("{what}: column `{FEATURES}` has {} missing rows", arr.null_count()),
+        ));
     }
     let dim = arr.value_length() as usize;
-    let values = arr
-        .values()
-        .as_any()
-        .downcast_ref::<Float32Array>()
-        .ok_or_else(|| Error::schema(dataset, format!("{what}: column `{FEATURES}` does not hold float32")))?;
+    let values = arr.values().as_any().downcast_ref::<Float32Array>().ok_or_else(|| {
+        Error::schema(dataset, format!("{what}: column `{FEATURES}` does not hold float32"))
+    })?;
     let start = arr.offset() * dim;
     Ok(&values.values()[start..start + arr.len() * dim])
 }
@@ -384,14 +412,22 @@ impl FeatureDataset {
 
     /// Rows `start..end` as a record batch of [`feature_schema`].
     pub fn to_batch(&self, start: usize, end: usize) -> Result<RecordBatch> {
-        feature_batch(&self.meta, &self.labels[start..end], &self.features[start * self.meta.dim..end * self.meta.dim])
+        feature_batch(
+            &self.meta,
+            &self.labels[start..end],
+            &self.features[start * self.meta.dim..end * self.meta.dim],
+        )
     }
 }
 
 /// Builds one record batch of a feature dataset from labels and row-major values.
 pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Result<RecordBatch> {
     if values.len() != labels.len() * meta.dim {
-        return Err(Error::FeatureValues { values: values.len(), rows: labels.len(), dim: meta.dim });
+        return Err(Error::FeatureValues {
+            values: values.len(),
+            rows: labels.len(),
+            dim: meta.dim,
+        });
     }
     let list = FixedSizeListArray::try_new(
         item_field(),

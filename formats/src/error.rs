@@ -154,7 +154,10 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(action: IoAction, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    pub(crate) fn io(
+        action: IoAction,
+        path: impl Into<PathBuf>,
+    ) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { action, path, source }
     }
@@ -183,7 +186,9 @@ mod tests {
 
     #[test]
     fn message_names_the_file_and_the_cause_is_the_source() {
-        let e = Error::io(IoAction::ReadDataset, "data/x.parquet")(std::io::Error::from(std::io::ErrorKind::NotFound));
+        let e = Error::io(IoAction::ReadDataset, "data/x.parquet")(std::io::Error::from(
+            std::io::ErrorKind::NotFound,
+        ));
         assert_eq!(e.to_string(), "cannot read dataset data/x.parquet");
         assert_eq!(e.path(), Some(std::path::Path::new("data/x.parquet")));
         assert!(std::error::Error::source(&e).is_some());

@@ -70,7 +70,9 @@ impl History {
             Arc::new(Float64Array::from_iter_values(e.iter().map(|r| r.accuracy))),
             Arc::new(Float64Array::from_iter(e.iter().map(|r| r.val_loss))),
             Arc::new(Float64Array::from_iter(e.iter().map(|r| r.val_accuracy))),
-            Arc::new(Float64Array::from_iter_values(e.iter().map(|r| r.seconds.unwrap_or(f64::NAN)))),
+            Arc::new(Float64Array::from_iter_values(
+                e.iter().map(|r| r.seconds.unwrap_or(f64::NAN)),
+            )),
         ];
         let batch = RecordBatch::try_new(schema.clone(), columns)?;
         crate::io::write_batches(path, schema, &[batch], None).map(|_| ())
@@ -85,29 +87,43 @@ impl History {
             .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
         let mut h = History::default();
         for batch in reader {
-            let batch = batch.map_err(|source| Error::CorruptParquet { path: path.to_path_buf(), source })?;
+            let batch = batch
+                .map_err(|source| Error::CorruptParquet { path: path.to_path_buf(), source })?;
             let column = |name: &str| -> Result<Option<Vec<Option<f64>>>> {
                 let Some(c) = batch.column_by_name(name) else { return Ok(None) };
                 let c = arrow::compute::cast(c, &DataType::Float64).map_err(|e| {
-                    Error::schema_because(path, format!("{}: column `{name}` is not numeric", path.display()), e)
+                    Error::schema_because(
+                        path,
+                        format!("{}: column `{name}` is not numeric", path.display()),
+                        e,
+                    )
                 })?;
                 let c = c.as_any().downcast_ref::<Float64Array>().expect("cast to Float64");
                 Ok(Some((0..c.len()).map(|i| c.is_valid(i).then(|| c.value(i))).collect()))
             };
             let required = |name: &str| -> Result<Vec<f64>> {
                 column(name)?
-                    .ok_or_else(|| Error::schema(path, format!("{} has no column `{name}`", path.display())))?
+                    .ok_or_else(|| {
+                        Error::schema(path, format!("{} has no column `{name}`", path.display()))
+                    })?
                     .into_iter()
                     .map(|v| {
-                        v.ok_or_else(|| Error::schema(path, format!("{}: column `{name}` has a null", path.display())))
+                        v.ok_or_else(|| {
+                            Error::schema(
+                                path,
+                                format!("{}: column `{name}` has a null", path.display()),
+                            )
+                        })
                     })
                     .collect()
             };
             let optional = |name: &str| -> Result<Vec<Option<f64>>> {
                 Ok(column(name)?.unwrap_or_else(|| vec![None; batch.num_rows()]))
             };
-            let (epoch, loss, accuracy) = (required("epoch")?, required("loss")?, required("accuracy")?);
-            let (val_loss, val_accuracy, seconds) = (optional("val_loss")?, optional("val_accuracy")?, optional("seconds")?);
+            let (epoch, loss, accuracy) =
+                (required("epoch")?, required("loss")?, required("accuracy")?);
+            let (val_loss, val_accuracy, seconds) =
+                (optional("val_loss")?, optional("val_accuracy")?, optional("seconds")?);
             for i in 0..batch.num_rows() {
                 if !(epoch[i] >= 1.0 && epoch[i].fract() == 0.0) {
                     return Err(Error::schema(
@@ -137,14 +153,29 @@ mod tests {
     use super::*;
 
     fn record(epoch: usize, loss: f64, val_loss: Option<f64>) -> EpochRecord {
-        EpochRecord { epoch, loss, accuracy: 0.5, val_loss, val_accuracy: val_loss.map(|_| 0.4), seconds: Some(0.25) }
+        EpochRecord {
+            epoch,
+            loss,
+            accuracy: 0.5,
+            val_loss,
+            val_accuracy: val_loss.map(|_| 0.4),
+            seconds: Some(0.25),
+        }
     }
 
     #[test]
     fn best_epoch_is_lowest_val_loss_else_lowest_loss() {
-        let h = History { epochs: vec![record(1, 0.9, Some(0.8)), record(2, 0.5, Some(0.6)), record(3, 0.4, Some(0.7))] };
+        let h = History {
+            epochs: vec![
+                record(1, 0.9, Some(0.8)),
+                record(2, 0.5, Some(0.6)),
+                record(3, 0.4, Some(0.7)),
+            ],
+        };
         assert_eq!(h.best_epoch().unwrap().epoch, 2);
-        let h = History { epochs: vec![record(1, 0.9, None), record(2, 0.5, None), record(3, 0.5, None)] };
+        let h = History {
+            epochs: vec![record(1, 0.9, None), record(2, 0.5, None), record(3, 0.5, None)],
+        };
         assert_eq!(h.best_epoch().unwrap().epoch, 2, "first of a tie");
         assert_eq!(History::default().best_epoch(), None);
     }

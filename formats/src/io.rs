@@ -178,10 +178,17 @@ pub fn read_image_dataset(path: &Path) -> Result<ImageDataset> {
         labels.extend(batch_labels(&batch, path)?);
         images.extend_from_slice(batch_images(&batch, path)?);
         if let Some(paths) = &mut paths {
-            let col = arrow::compute::cast(batch.column_by_name(PATH).unwrap(), &arrow::datatypes::DataType::Utf8)
-                .map_err(|e| {
-                    Error::schema_because(path, format!("{}: column `{PATH}` is not text", describe(path)), e)
-                })?;
+            let col = arrow::compute::cast(
+                batch.column_by_name(PATH).unwrap(),
+                &arrow::datatypes::DataType::Utf8,
+            )
+            .map_err(|e| {
+                Error::schema_because(
+                    path,
+                    format!("{}: column `{PATH}` is not text", describe(path)),
+                    e,
+                )
+            })?;
             let col = col.as_any().downcast_ref::<arrow::array::StringArray>().unwrap();
             paths.extend(col.iter().map(|s| s.unwrap_or_default().to_string()));
         }
@@ -247,11 +254,13 @@ impl DatasetWriter {
         let row_bytes = schema
             .fields()
             .iter()
-            .map(|f| f.data_type().primitive_width().unwrap_or(match f.data_type() {
-                arrow::datatypes::DataType::FixedSizeBinary(n) => *n as usize,
-                arrow::datatypes::DataType::FixedSizeList(_, n) => 4 * *n as usize,
-                _ => 32,
-            }))
+            .map(|f| {
+                f.data_type().primitive_width().unwrap_or(match f.data_type() {
+                    arrow::datatypes::DataType::FixedSizeBinary(n) => *n as usize,
+                    arrow::datatypes::DataType::FixedSizeList(_, n) => 4 * *n as usize,
+                    _ => 32,
+                })
+            })
             .sum::<usize>()
             .max(1);
         let group_rows = (64 << 20) / row_bytes;
@@ -265,7 +274,16 @@ impl DatasetWriter {
             .set_max_row_group_row_count(Some(group_rows.clamp(64, 1 << 20)))
             .set_key_value_metadata(Some(kv))
             .build();
-        Ok(Self { out, schema, rows_per_file, props, writer: None, rows_in_file: 0, rows: 0, files: 0 })
+        Ok(Self {
+            out,
+            schema,
+            rows_per_file,
+            props,
+            writer: None,
+            rows_in_file: 0,
+            rows: 0,
+            files: 0,
+        })
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -338,7 +356,12 @@ impl DatasetWriter {
 }
 
 /// Writes whole record batches as one dataset.
-pub fn write_batches(target: &Path, schema: SchemaRef, batches: &[RecordBatch], rows_per_file: Option<usize>) -> Result<WriteSummary> {
+pub fn write_batches(
+    target: &Path,
+    schema: SchemaRef,
+    batches: &[RecordBatch],
+    rows_per_file: Option<usize>,
+) -> Result<WriteSummary> {
     let mut w = DatasetWriter::create(target, schema, rows_per_file)?;
     for b in batches {
         w.write(b)?;
@@ -434,13 +457,17 @@ mod tests {
     #[test]
     fn missing_dataset_and_empty_directory_are_clear_errors() {
         let dir = tempfile::tempdir().unwrap();
-        let err = format!("{:#}", read_image_dataset(&dir.path().join("nope.parquet")).unwrap_err());
+        let err =
+            format!("{:#}", read_image_dataset(&dir.path().join("nope.parquet")).unwrap_err());
         assert!(err.contains("nope.parquet"), "{err}");
         let err = format!("{:#}", read_image_dataset(dir.path()).unwrap_err());
         assert!(err.contains("holds no .parquet files"), "{err}");
         std::fs::write(dir.path().join("bad.parquet"), b"not parquet").unwrap();
         let err = format!("{:#}", read_image_dataset(dir.path()).unwrap_err());
-        assert!(err.contains("bad.parquet") && err.contains("not a readable Parquet file"), "{err}");
+        assert!(
+            err.contains("bad.parquet") && err.contains("not a readable Parquet file"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -49,17 +49,17 @@ pub mod metrics;
 pub mod progress;
 
 pub use atomic::AtomicPath;
-pub use error::{Error, IoAction, Result};
-pub use history::{EpochRecord, History};
-pub use metrics::Metrics;
 pub use dataset::{
     feature_schema, image_schema, AnyDataset, DatasetKind, FeatureDataset, FeatureMeta,
     ImageDataset, ImageMeta,
 };
+pub use error::{Error, IoAction, Result};
+pub use history::{EpochRecord, History};
 pub use io::{
     list_parts, read_any_dataset, read_feature_dataset, read_image_dataset, DatasetReader,
     DatasetWriter, WriteSummary,
 };
+pub use metrics::Metrics;
 
 /// A count with thousands separators, as summaries and the report print weight
 /// counts: `24790` → `24,790`.
@@ -92,7 +92,9 @@ pub fn thousands(n: i64) -> String {
 /// (file, then problem, then cause). Generic over the error so this crate needs no
 /// `anyhow`; an error type whose `{:#}` prints only its own message (such as
 /// [`Error`]) should be converted to `anyhow::Error` first.
-pub fn exit_status<E: std::fmt::Display>(result: std::result::Result<(), E>) -> std::process::ExitCode {
+pub fn exit_status<E: std::fmt::Display>(
+    result: std::result::Result<(), E>,
+) -> std::process::ExitCode {
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

@@ -182,11 +182,21 @@ mod tests {
             classes: vec!["a".into(), "b".into()],
             accuracy: 0.75,
             log_loss: 0.5,
-            per_class: vec![ClassMetrics { class: "a".into(), precision: 1.0, recall: 0.5, f1: 2.0 / 3.0, support: 2 }],
+            per_class: vec![ClassMetrics {
+                class: "a".into(),
+                precision: 1.0,
+                recall: 0.5,
+                f1: 2.0 / 3.0,
+                support: 2,
+            }],
             macro_avg: avg.clone(),
             weighted: avg,
             confusion: vec![vec![1, 1], vec![0, 2]],
-            top_confused: vec![Confused { true_class: "a".into(), predicted: "b".into(), count: 1 }],
+            top_confused: vec![Confused {
+                true_class: "a".into(),
+                predicted: "b".into(),
+                count: 1,
+            }],
             binary: Some(BinaryMetrics {
                 positive_class: "b".into(),
                 roc_auc,
@@ -219,7 +229,10 @@ mod tests {
     #[test]
     fn what_evaluate_writes_reads_back_even_a_nan_roc_auc() {
         let m = metrics(0.75);
-        assert_eq!(serde_json::from_str::<Metrics>(&serde_json::to_string_pretty(&m).unwrap()).unwrap(), m);
+        assert_eq!(
+            serde_json::from_str::<Metrics>(&serde_json::to_string_pretty(&m).unwrap()).unwrap(),
+            m
+        );
         // One class in the test set: the AUC is NaN, written as null, read as NaN.
         let text = serde_json::to_string(&metrics(f64::NAN)).unwrap();
         assert!(text.contains("\"roc_auc\":null"), "{text}");
@@ -235,7 +248,10 @@ mod tests {
             "top_confused": [{"true": 0, "predicted": "b", "count": 1}]}"#;
         let m: Metrics = serde_json::from_str(text).unwrap();
         assert!(m.accuracy.is_nan());
-        assert_eq!(m.top_confused[0], Confused { true_class: "0".into(), predicted: "b".into(), count: 1 });
+        assert_eq!(
+            m.top_confused[0],
+            Confused { true_class: "0".into(), predicted: "b".into(), count: 1 }
+        );
         assert_eq!((m.binary, m.history, m.model.as_str(), m.batch_size), (None, None, "", 0));
         // The figures themselves stay required.
         let e = serde_json::from_str::<Metrics>(&text.replace(r#""rows": 4, "#, "")).unwrap_err();

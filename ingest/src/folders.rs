@@ -70,13 +70,16 @@ fn is_hidden(path: &Path) -> bool {
 
 /// Lists `root`: classes = sorted subfolders; every class must hold at least one file.
 pub fn list_tree(root: &Path) -> Result<Listing> {
-    let meta = std::fs::metadata(root).with_context(|| format!("cannot read --root {}", root.display()))?;
+    let meta = std::fs::metadata(root)
+        .with_context(|| format!("cannot read --root {}", root.display()))?;
     if !meta.is_dir() {
         bail!("--root {} is not a directory", root.display());
     }
     let mut hidden_ignored = 0;
     let mut class_dirs = Vec::new();
-    for entry in std::fs::read_dir(root).with_context(|| format!("cannot list {}", root.display()))? {
+    for entry in
+        std::fs::read_dir(root).with_context(|| format!("cannot list {}", root.display()))?
+    {
         let path = entry.with_context(|| format!("cannot list {}", root.display()))?.path();
         if is_hidden(&path) {
             hidden_ignored += 1;
@@ -190,7 +193,12 @@ fn decode_jpeg(bytes: &[u8], height: usize, width: usize, channels: usize) -> Re
     }
     let gray_or_rgb = |rgb_of: &dyn Fn(usize) -> (u8, u8, u8)| -> Vec<u8> {
         if channels == 1 {
-            (0..px).map(|i| { let (r, g, b) = rgb_of(i); luma601(r, g, b) }).collect()
+            (0..px)
+                .map(|i| {
+                    let (r, g, b) = rgb_of(i);
+                    luma601(r, g, b)
+                })
+                .collect()
         } else {
             let mut v = Vec::with_capacity(px * 3);
             for i in 0..px {
@@ -204,12 +212,20 @@ fn decode_jpeg(bytes: &[u8], height: usize, width: usize, channels: usize) -> Re
         PixelFormat::L8 => {
             let mut raw = raw;
             raw.truncate(px);
-            if channels == 1 { raw } else { raw.iter().flat_map(|&g| [g, g, g]).collect() }
+            if channels == 1 {
+                raw
+            } else {
+                raw.iter().flat_map(|&g| [g, g, g]).collect()
+            }
         }
         // 12-bit JPEGs: 16-bit big-endian samples; keep the high byte.
         PixelFormat::L16 => {
             let gray: Vec<u8> = raw.chunks_exact(2).take(px).map(|c| c[0]).collect();
-            if channels == 1 { gray } else { gray.iter().flat_map(|&g| [g, g, g]).collect() }
+            if channels == 1 {
+                gray
+            } else {
+                gray.iter().flat_map(|&g| [g, g, g]).collect()
+            }
         }
         PixelFormat::RGB24 => {
             if channels == 3 {
@@ -261,10 +277,10 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         .files
         .par_iter()
         .map(|(_, path)| {
-            let out = std::fs::read(path)
-                .map_err(|e| format!("cannot read: {e}"))
-                .and_then(|bytes| {
-                    load_image(&bytes, opts.height, opts.width, opts.channels).map_err(|e| format!("{e:#}"))
+            let out =
+                std::fs::read(path).map_err(|e| format!("cannot read: {e}")).and_then(|bytes| {
+                    load_image(&bytes, opts.height, opts.width, opts.channels)
+                        .map_err(|e| format!("{e:#}"))
                 });
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -282,7 +298,8 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         .filter_map(|((_, p), r)| r.as_ref().err().map(|e| (p.clone(), e.clone())))
         .collect();
     if !bad.is_empty() && !opts.skip_bad {
-        let shown: Vec<String> = bad.iter().take(5).map(|(p, e)| format!("{}: {e}", p.display())).collect();
+        let shown: Vec<String> =
+            bad.iter().take(5).map(|(p, e)| format!("{}: {e}", p.display())).collect();
         bail!(
             "{} of {} files could not be decoded (use --skip-bad to skip them): {}{}",
             bad.len(),
@@ -293,7 +310,11 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
     }
     let good = listing.files.len() - bad.len();
     if good == 0 {
-        bail!("none of the {} files under {} could be decoded", listing.files.len(), opts.root.display());
+        bail!(
+            "none of the {} files under {} could be decoded",
+            listing.files.len(),
+            opts.root.display()
+        );
     }
     let meta = ImageMeta {
         height: opts.height,
@@ -312,12 +333,8 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
     let schema = image_schema(&meta, true);
     let mut writer = DatasetWriter::create(&opts.out, schema.clone(), opts.rows_per_file)?;
     let n = meta.image_len();
-    let rows: Vec<(&(i32, PathBuf), Vec<u8>)> = listing
-        .files
-        .iter()
-        .zip(results)
-        .filter_map(|(f, r)| r.ok().map(|px| (f, px)))
-        .collect();
+    let rows: Vec<(&(i32, PathBuf), Vec<u8>)> =
+        listing.files.iter().zip(results).filter_map(|(f, r)| r.ok().map(|px| (f, px))).collect();
     for chunk in rows.chunks(4096) {
         let labels = Int32Array::from_iter_values(chunk.iter().map(|((l, _), _)| *l));
         let mut pixels = Vec::with_capacity(chunk.len() * n);
@@ -325,7 +342,8 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
             pixels.extend_from_slice(px);
         }
         let images = FixedSizeBinaryArray::try_new(n as i32, Buffer::from_vec(pixels), None)?;
-        let paths = StringArray::from_iter_values(chunk.iter().map(|((_, p), _)| p.to_string_lossy()));
+        let paths =
+            StringArray::from_iter_values(chunk.iter().map(|((_, p), _)| p.to_string_lossy()));
         let columns: Vec<ArrayRef> = vec![Arc::new(labels), Arc::new(images), Arc::new(paths)];
         writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
     }

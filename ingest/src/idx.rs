@@ -66,11 +66,10 @@ impl IdxStream {
     /// Opens `path` (gzip or raw, told by content) and checks magic, dtype and
     /// dimensions; for a raw file also that the payload length matches the header.
     pub fn open(path: &Path, expected_dims: u8, what: &str) -> Result<Self> {
-        let file = File::open(path).with_context(|| format!("cannot open {what} file {}", path.display()))?;
-        let file_len = file
-            .metadata()
-            .with_context(|| format!("cannot stat {}", path.display()))?
-            .len();
+        let file = File::open(path)
+            .with_context(|| format!("cannot open {what} file {}", path.display()))?;
+        let file_len =
+            file.metadata().with_context(|| format!("cannot stat {}", path.display()))?.len();
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut first = [0u8; 2];
         let got = read_up_to(&mut reader, &mut first)
@@ -79,11 +78,15 @@ impl IdxStream {
         // Put the sniffed bytes back in front of the stream.
         let chained = std::io::Cursor::new(first[..got].to_vec()).chain(reader);
         let reader: Box<dyn Read + Send> = if gzip {
-            Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, chained)))
+            Box::new(flate2::bufread::MultiGzDecoder::new(BufReader::with_capacity(
+                1 << 16,
+                chained,
+            )))
         } else {
             Box::new(chained)
         };
-        let mut stream = IdxStream { path: path.to_path_buf(), dims: Vec::new(), claimed: 0, gzip, reader };
+        let mut stream =
+            IdxStream { path: path.to_path_buf(), dims: Vec::new(), claimed: 0, gzip, reader };
         stream.read_header(expected_dims, what, (!gzip).then_some(file_len))?;
         Ok(stream)
     }
@@ -127,17 +130,21 @@ impl IdxStream {
         let mut dim_bytes = vec![0u8; 4 * expected_dims as usize];
         let got = read_up_to(&mut self.reader, &mut dim_bytes).map_err(|e| self.io_error(e))?;
         if got < dim_bytes.len() {
-            bail!("{name}: header is truncated ({} of {} dimension bytes present)", got, dim_bytes.len());
+            bail!(
+                "{name}: header is truncated ({} of {} dimension bytes present)",
+                got,
+                dim_bytes.len()
+            );
         }
         let dims: Vec<usize> = dim_bytes
             .chunks_exact(4)
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
             .collect();
         let header_len = 4 + dim_bytes.len() as u64;
-        let claimed = dims
-            .iter()
-            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
-            .with_context(|| format!("{name}: header dimensions {dims:?} overflow a 64-bit size"))?;
+        let claimed =
+            dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64)).with_context(|| {
+                format!("{name}: header dimensions {dims:?} overflow a 64-bit size")
+            })?;
         if let Some(raw_len) = raw_len {
             // Raw file: the exact size is known, so check before reading anything.
             let present = raw_len - header_len;
@@ -269,7 +276,9 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     let start = Instant::now();
     match (&opts.val_fraction, &opts.val_out) {
         (Some(f), Some(_)) => params::ingest::check_val_fraction(*f)?,
-        (Some(_), None) => bail!("--val-fraction needs --val-out (where to write the validation rows)"),
+        (Some(_), None) => {
+            bail!("--val-fraction needs --val-out (where to write the validation rows)")
+        }
         (None, Some(_)) => bail!("--val-out needs --val-fraction"),
         _ => {}
     }
@@ -291,7 +300,10 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
         bail!("{}: images of {height}x{width} pixels are empty", opts.images.display());
     }
     if height.saturating_mul(width) > i32::MAX as usize {
-        bail!("{}: images of {height}x{width} pixels are too large for one Parquet value", opts.images.display());
+        bail!(
+            "{}: images of {height}x{width} pixels are too large for one Parquet value",
+            opts.images.display()
+        );
     }
     let max_label = labels.iter().copied().max().unwrap_or(0) as usize;
     let classes = match &opts.classes {
@@ -350,7 +362,15 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
         let mut write_error = None;
         for chunk in rx.iter() {
             let rows = chunk.len() / image_len.max(1);
-            let res = write_chunk(&schema, &labels[first..first + rows], chunk, image_len, is_val.as_ref().map(|v| &v[first..first + rows]), &mut train_writer, val_writer.as_mut());
+            let res = write_chunk(
+                &schema,
+                &labels[first..first + rows],
+                chunk,
+                image_len,
+                is_val.as_ref().map(|v| &v[first..first + rows]),
+                &mut train_writer,
+                val_writer.as_mut(),
+            );
             if let Err(e) = res {
                 write_error = Some(e);
                 break;
@@ -376,7 +396,14 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     if let Some(w) = val_writer {
         w.finish()?;
     }
-    Ok(IdxSummary { rows: train_rows, val_rows, classes, height, width, seconds: start.elapsed().as_secs_f64() })
+    Ok(IdxSummary {
+        rows: train_rows,
+        val_rows,
+        classes,
+        height,
+        width,
+        seconds: start.elapsed().as_secs_f64(),
+    })
 }
 
 /// Writes one chunk of rows, each to the training or the validation writer.
@@ -390,7 +417,8 @@ fn write_chunk(
     val: Option<&mut DatasetWriter>,
 ) -> Result<()> {
     let batch = |labels: Vec<i32>, pixels: Vec<u8>| -> Result<RecordBatch> {
-        let images = FixedSizeBinaryArray::try_new(image_len as i32, Buffer::from_vec(pixels), None)?;
+        let images =
+            FixedSizeBinaryArray::try_new(image_len as i32, Buffer::from_vec(pixels), None)?;
         let columns: Vec<ArrayRef> = vec![Arc::new(Int32Array::from(labels)), Arc::new(images)];
         Ok(RecordBatch::try_new(schema.clone(), columns)?)
     };

@@ -110,7 +110,16 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let progress = !cli.quiet;
     match cli.command {
-        Command::Idx { images, labels, out, val_fraction, val_out, seed, rows_per_file, classes } => {
+        Command::Idx {
+            images,
+            labels,
+            out,
+            val_fraction,
+            val_out,
+            seed,
+            rows_per_file,
+            classes,
+        } => {
             let opts = IdxOptions {
                 images,
                 labels,
@@ -162,7 +171,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if s.synthetic {
                 notes.push("SYNTHETIC source".to_string());
             }
-            let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
+            let notes =
+                if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
             println!(
                 "ingest folders: {} rows of {}x{}x{}, {} classes [{}], {:.2} s ({:.0} images/s) → {}{notes}",
                 s.rows,
@@ -176,9 +186,29 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        Command::SynthXray { out, train, val, test, pneumonia_ratio, seed, min_size, max_size, quality } => {
-            let opts =
-                SynthOptions { out: out.clone(), train, val, test, pneumonia_ratio, seed, min_size, max_size, quality, progress };
+        Command::SynthXray {
+            out,
+            train,
+            val,
+            test,
+            pneumonia_ratio,
+            seed,
+            min_size,
+            max_size,
+            quality,
+        } => {
+            let opts = SynthOptions {
+                out: out.clone(),
+                train,
+                val,
+                test,
+                pneumonia_ratio,
+                seed,
+                min_size,
+                max_size,
+                quality,
+                progress,
+            };
             let s = ingest::run_synth(&opts)?;
             println!(
                 "ingest synth-xray: {} SYNTHETIC JPEGs ({} RGB, {} progressive, {:.1} MB), 2 classes, {:.2} s → {}",

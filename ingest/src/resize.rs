@@ -54,7 +54,14 @@ fn taps(src: usize, dst: usize) -> Vec<Taps> {
 }
 
 /// Resizes an interleaved `src_h × src_w × channels` u8 image to `dst_h × dst_w`.
-pub fn resize(src: &[u8], src_h: usize, src_w: usize, channels: usize, dst_h: usize, dst_w: usize) -> Vec<u8> {
+pub fn resize(
+    src: &[u8],
+    src_h: usize,
+    src_w: usize,
+    channels: usize,
+    dst_h: usize,
+    dst_w: usize,
+) -> Vec<u8> {
     assert_eq!(src.len(), src_h * src_w * channels);
     if src_h == dst_h && src_w == dst_w {
         return src.to_vec();

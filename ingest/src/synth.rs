@@ -126,9 +126,12 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
             continue;
         }
         // Image i of a class keeps its seed whatever the ratio, so R only adds or drops images.
-        for (class, class_count) in class_counts(count, opts.pneumonia_ratio).into_iter().enumerate() {
+        for (class, class_count) in
+            class_counts(count, opts.pneumonia_ratio).into_iter().enumerate()
+        {
             let dir = tmp.join(SPLITS[split]).join(CLASSES[class]);
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
             jobs.extend((0..class_count).map(|index| Job { split, class, index }));
         }
     }
@@ -137,11 +140,13 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
         .par_iter()
         .map(|&job| -> Result<(u64, bool, bool)> {
             let (bytes, rgb, progressive) = make_jpeg(opts, job)?;
-            let path = tmp
-                .join(SPLITS[job.split])
-                .join(CLASSES[job.class])
-                .join(file_name(SPLITS[job.split], CLASSES[job.class], job.index));
-            std::fs::write(&path, &bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            let path = tmp.join(SPLITS[job.split]).join(CLASSES[job.class]).join(file_name(
+                SPLITS[job.split],
+                CLASSES[job.class],
+                job.index,
+            ));
+            std::fs::write(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -176,7 +181,8 @@ fn refuse_foreign_directory(dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot list {}", dir.display()))?
         .next()
         .is_none();
-    let ours = std::fs::read_to_string(dir.join(SYNTHETIC_README)).is_ok_and(|t| t.contains(SYNTHETIC_MARK));
+    let ours = std::fs::read_to_string(dir.join(SYNTHETIC_README))
+        .is_ok_and(|t| t.contains(SYNTHETIC_MARK));
     if !empty && !ours {
         bail!(
             "--out {} exists and is not an earlier synth-xray tree (no {SYNTHETIC_README} saying {SYNTHETIC_MARK}); refusing to replace it",
@@ -232,10 +238,8 @@ fn make_jpeg(opts: &SynthOptions, job: Job) -> Result<(Vec<u8>, bool, bool)> {
     let (w, h) = (width as u16, height as u16);
     if rgb {
         // A faint warm tint, so the file is genuinely colour.
-        let data: Vec<u8> = gray
-            .iter()
-            .flat_map(|&g| [g.saturating_add(6), g, g.saturating_sub(6)])
-            .collect();
+        let data: Vec<u8> =
+            gray.iter().flat_map(|&g| [g.saturating_add(6), g, g.saturating_sub(6)]).collect();
         encoder.encode(&data, w, h, jpeg_encoder::ColorType::Rgb)?;
     } else {
         encoder.encode(&gray, w, h, jpeg_encoder::ColorType::Luma)?;
@@ -330,7 +334,12 @@ fn render(rng: &mut impl Rng, width: usize, height: usize, pneumonia: bool) -> V
         (0..rng.random_range(2..=5))
             .map(|_| {
                 let (cx, cy) = random_lung_point(&mut *rng, 0.75);
-                Blob { cx, cy, sigma: rng.random_range(0.035..0.075), amp: rng.random_range(35.0..65.0) }
+                Blob {
+                    cx,
+                    cy,
+                    sigma: rng.random_range(0.035..0.075),
+                    amp: rng.random_range(35.0..65.0),
+                }
             })
             .collect()
     } else {
@@ -361,7 +370,8 @@ fn render(rng: &mut impl Rng, width: usize, height: usize, pneumonia: bool) -> V
             if rib_v > -0.02 && dx > 0.0 {
                 let phase = (rib_v / rib_gap).fract();
                 let band = (-((phase - 0.5) / 0.13).powi(2)).exp();
-                let fade = soft_inside(ellipse(u, v, 0.5 + jx, 0.5 + jy, body_rx * 0.95, 0.42), 0.1);
+                let fade =
+                    soft_inside(ellipse(u, v, 0.5 + jx, 0.5 + jy, body_rx * 0.95, 0.42), 0.1);
                 value += 26.0 * band * fade * body;
             }
             // Clavicles.

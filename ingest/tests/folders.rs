@@ -6,7 +6,13 @@ use std::path::{Path, PathBuf};
 use formats::read_image_dataset;
 use ingest::{run_folders, run_synth, FolderOptions, SynthOptions};
 
-fn jpeg(w: u16, h: u16, color: jpeg_encoder::ColorType, pixel: &dyn Fn(usize, usize) -> Vec<u8>, progressive: bool) -> Vec<u8> {
+fn jpeg(
+    w: u16,
+    h: u16,
+    color: jpeg_encoder::ColorType,
+    pixel: &dyn Fn(usize, usize) -> Vec<u8>,
+    progressive: bool,
+) -> Vec<u8> {
     let mut data = Vec::new();
     for y in 0..h as usize {
         for x in 0..w as usize {
@@ -22,7 +28,14 @@ fn jpeg(w: u16, h: u16, color: jpeg_encoder::ColorType, pixel: &dyn Fn(usize, us
 
 fn png(w: u32, h: u32, color: image::ExtendedColorType, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    image::ImageEncoder::write_image(image::codecs::png::PngEncoder::new(&mut out), data, w, h, color).unwrap();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut out),
+        data,
+        w,
+        h,
+        color,
+    )
+    .unwrap();
     out
 }
 
@@ -56,13 +69,29 @@ fn build_tree(root: &Path) -> Vec<(&'static str, u8)> {
     put(root, "cats/a_gray_big.jpeg", &jpeg(1200, 900, ColorType::Luma, &uni(vec![200]), false));
     put(root, "cats/b_rgb.jpg", &jpeg(300, 200, ColorType::Rgb, &uni(vec![255, 0, 0]), false));
     put(root, "cats/c_progressive.jpeg", &jpeg(640, 480, ColorType::Luma, &uni(vec![90]), true));
-    put(root, "cats/d_cmyk.jpeg", &jpeg(100, 120, ColorType::Cmyk, &uni(vec![0, 0, 0, 128]), false));
+    put(
+        root,
+        "cats/d_cmyk.jpeg",
+        &jpeg(100, 120, ColorType::Cmyk, &uni(vec![0, 0, 0, 128]), false),
+    );
     put(root, "cats/e_small.jpeg", &jpeg(8, 6, ColorType::Luma, &uni(vec![30]), false));
-    put(root, "cats/nested/f_progressive_rgb.jpeg", &jpeg(500, 700, ColorType::Rgb, &uni(vec![0, 0, 255]), true));
+    put(
+        root,
+        "cats/nested/f_progressive_rgb.jpeg",
+        &jpeg(500, 700, ColorType::Rgb, &uni(vec![0, 0, 255]), true),
+    );
     // Class "dogs" (label 1): PNGs, one with a misleading extension.
     put(root, "dogs/a_gray.png", &png(40, 50, image::ExtendedColorType::L8, &vec![77; 2000]));
-    put(root, "dogs/b_rgba.png", &png(20, 20, image::ExtendedColorType::Rgba8, &[0, 255, 0, 255].repeat(400)));
-    put(root, "dogs/c_png_named.jpeg", &png(33, 17, image::ExtendedColorType::Rgb8, &[10, 20, 30].repeat(33 * 17)));
+    put(
+        root,
+        "dogs/b_rgba.png",
+        &png(20, 20, image::ExtendedColorType::Rgba8, &[0, 255, 0, 255].repeat(400)),
+    );
+    put(
+        root,
+        "dogs/c_png_named.jpeg",
+        &png(33, 17, image::ExtendedColorType::Rgb8, &[10, 20, 30].repeat(33 * 17)),
+    );
     // Hidden files are ignored (the Kaggle archive has .DS_Store files).
     put(root, "dogs/.DS_Store", b"junk");
     vec![
@@ -135,9 +164,25 @@ fn geometry_survives_dct_scaling_and_area_resize() {
     // 1600x800 JPEG: left half black, right half white, top-right quarter gray.
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("tree");
-    put(&root, "x/img.jpeg", &jpeg(1600, 800, ColorType::Luma, &|x, y| {
-        vec![if x < 800 { 0 } else if y < 400 { 128 } else { 255 }]
-    }, false));
+    put(
+        &root,
+        "x/img.jpeg",
+        &jpeg(
+            1600,
+            800,
+            ColorType::Luma,
+            &|x, y| {
+                vec![if x < 800 {
+                    0
+                } else if y < 400 {
+                    128
+                } else {
+                    255
+                }]
+            },
+            false,
+        ),
+    );
     let out = dir.path().join("o.parquet");
     let mut o = opts(&root, &out);
     o.height = 20;
@@ -224,7 +269,11 @@ fn non_image_file_is_an_error() {
     let root = dir.path().join("tree");
     small_tree(&root);
     put(&root, "A/notes.txt", b"these are notes");
-    expect_failure(&root, &dir.path().join("o.parquet"), &["notes.txt", "not a JPEG or PNG image", "74 68 65 73"]);
+    expect_failure(
+        &root,
+        &dir.path().join("o.parquet"),
+        &["notes.txt", "not a JPEG or PNG image", "74 68 65 73"],
+    );
 }
 
 #[test]
@@ -287,9 +336,14 @@ fn synthetic_tree_has_kaggle_layout_and_is_marked_synthetic() {
         d.read_info().unwrap();
         d.info().unwrap()
     };
-    let rgb = decode_info(out.join("train/PNEUMONIA").join(ingest::synth::file_name("train", "PNEUMONIA", 7)));
+    let rgb = decode_info(out.join("train/PNEUMONIA").join(ingest::synth::file_name(
+        "train",
+        "PNEUMONIA",
+        7,
+    )));
     assert_eq!(rgb.pixel_format, jpeg_decoder::PixelFormat::RGB24);
-    let prog = decode_info(out.join("train/NORMAL").join(ingest::synth::file_name("train", "NORMAL", 3)));
+    let prog =
+        decode_info(out.join("train/NORMAL").join(ingest::synth::file_name("train", "NORMAL", 3)));
     assert_eq!(prog.coding_process, jpeg_decoder::CodingProcess::DctProgressive);
     assert!((100..=260).contains(&prog.width) && (100..=260).contains(&prog.height));
 
@@ -314,7 +368,10 @@ fn synthetic_tree_has_kaggle_layout_and_is_marked_synthetic() {
     // A directory that is not ours is never replaced.
     let foreign = dir.path().join("foreign");
     put(&foreign, "keep.txt", b"mine");
-    let err = format!("{:#}", run_synth(&SynthOptions { out: foreign.clone(), ..o.clone() }).unwrap_err());
+    let err = format!(
+        "{:#}",
+        run_synth(&SynthOptions { out: foreign.clone(), ..o.clone() }).unwrap_err()
+    );
     assert!(err.contains("refusing to replace"), "{err}");
     assert!(foreign.join("keep.txt").exists());
 }
@@ -355,11 +412,41 @@ fn cli_reports_errors_in_one_sentence_and_exits_1() {
 
     // --help explains every flag.
     for (sub, flags) in [
-        ("idx", &["--images", "--labels", "--out", "--val-fraction", "--val-out", "--seed", "--rows-per-file", "--classes"][..]),
-        ("folders", &["--root", "--out", "--size", "--channels", "--skip-bad", "--rows-per-file"][..]),
-        ("synth-xray", &["--out", "--train", "--val", "--test", "--pneumonia-ratio", "--seed", "--min-size", "--max-size"][..]),
+        (
+            "idx",
+            &[
+                "--images",
+                "--labels",
+                "--out",
+                "--val-fraction",
+                "--val-out",
+                "--seed",
+                "--rows-per-file",
+                "--classes",
+            ][..],
+        ),
+        (
+            "folders",
+            &["--root", "--out", "--size", "--channels", "--skip-bad", "--rows-per-file"][..],
+        ),
+        (
+            "synth-xray",
+            &[
+                "--out",
+                "--train",
+                "--val",
+                "--test",
+                "--pneumonia-ratio",
+                "--seed",
+                "--min-size",
+                "--max-size",
+            ][..],
+        ),
     ] {
-        let help = std::process::Command::new(env!("CARGO_BIN_EXE_ingest")).args([sub, "--help"]).output().unwrap();
+        let help = std::process::Command::new(env!("CARGO_BIN_EXE_ingest"))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&help.stdout);
         for f in flags {
             assert!(text.contains(f), "{sub} --help lacks {f}: {text}");

@@ -99,7 +99,8 @@ fn class_names_and_rows_per_file_directory() {
     o.classes = Some(vec!["a".into(), "b".into(), "c".into()]);
     run_idx(&o).unwrap();
     let parts = formats::list_parts(&o.out).unwrap();
-    let names: Vec<_> = parts.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    let names: Vec<_> =
+        parts.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names, ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]);
     let ds = read_image_dataset(&o.out).unwrap();
     assert_eq!(ds.images, pixels);
@@ -109,7 +110,10 @@ fn class_names_and_rows_per_file_directory() {
     o.classes = Some(vec!["a".into(), "b".into()]);
     o.out = dir.path().join("two.parquet");
     let err = format!("{:#}", run_idx(&o).unwrap_err());
-    assert!(err.contains("l.idx") && err.contains("label 2") && err.contains("only 2 classes"), "{err}");
+    assert!(
+        err.contains("l.idx") && err.contains("label 2") && err.contains("only 2 classes"),
+        "{err}"
+    );
     assert!(!o.out.exists());
 }
 
@@ -133,7 +137,10 @@ fn validation_split_is_stratified_seeded_and_complete() {
         assert_eq!(train.labels.iter().filter(|&&l| l == class).count(), 40);
     }
     // Every source image appears exactly once over the two outputs.
-    let mut all: Vec<&[u8]> = (0..train.len()).map(|i| train.image(i)).chain((0..val.len()).map(|i| val.image(i))).collect();
+    let mut all: Vec<&[u8]> = (0..train.len())
+        .map(|i| train.image(i))
+        .chain((0..val.len()).map(|i| val.image(i)))
+        .collect();
     all.sort();
     let mut want: Vec<&[u8]> = pixels.chunks(9).collect();
     want.sort();
@@ -173,7 +180,12 @@ fn expect_error(images: &[u8], labels: &[u8], names_file: &str, what: &[&str]) {
 fn truncated_gzip_is_a_clear_error() {
     let (pixels, labels) = sample(50, 8, 8, 10);
     let gz = gzip(&idx_images(50, 8, 8, &pixels));
-    expect_error(&gz[..gz.len() / 2], &idx_labels(&labels), "images.idx.gz", &["truncated or corrupt gzip"]);
+    expect_error(
+        &gz[..gz.len() / 2],
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["truncated or corrupt gzip"],
+    );
     // Cut inside the gzip trailer (CRC/length) only.
     expect_error(&gz[..gz.len() - 3], &idx_labels(&labels), "images.idx.gz", &["gzip"]);
 }
@@ -183,9 +195,19 @@ fn truncated_payload_is_a_clear_error() {
     let (pixels, labels) = sample(10, 5, 5, 10);
     let full = idx_images(10, 5, 5, &pixels);
     // Raw: detected from the file size before reading.
-    expect_error(&full[..full.len() - 7], &idx_labels(&labels), "images.idx.gz", &["truncated payload", "250"]);
+    expect_error(
+        &full[..full.len() - 7],
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["truncated payload", "250"],
+    );
     // Gzip of a short payload.
-    expect_error(&gzip(&full[..full.len() - 7]), &idx_labels(&labels), "images.idx.gz", &["truncated payload", "243"]);
+    expect_error(
+        &gzip(&full[..full.len() - 7]),
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["truncated payload", "243"],
+    );
     // Labels short by one.
     expect_error(&full, &idx_labels(&labels[..9])[..], "labels.idx.gz", &["10 images", "9 labels"]);
     // Extra bytes after the payload.
@@ -201,13 +223,23 @@ fn wrong_magic_and_dtype_are_clear_errors() {
     bad[0] = 0x12;
     expect_error(&bad, &idx_labels(&labels), "images.idx.gz", &["wrong magic number 0x12000803"]);
     // Labels file given as images: 1 dimension instead of 3.
-    expect_error(&idx_labels(&labels), &idx_labels(&labels), "images.idx.gz", &["wrong magic number 0x00000801"]);
+    expect_error(
+        &idx_labels(&labels),
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["wrong magic number 0x00000801"],
+    );
     // Float32 data.
     let mut float = idx_images(4, 2, 2, &pixels);
     float[2] = 0x0D;
     expect_error(&float, &idx_labels(&labels), "images.idx.gz", &["dtype", "float32"]);
     // Not IDX at all, and too short for a header.
-    expect_error(b"hello world, this is text", &idx_labels(&labels), "images.idx.gz", &["not an IDX file"]);
+    expect_error(
+        b"hello world, this is text",
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["not an IDX file"],
+    );
     expect_error(&[0, 0], &idx_labels(&labels), "images.idx.gz", &["too short"]);
     expect_error(&gzip(&[0, 0, 8]), &idx_labels(&labels), "images.idx.gz", &["too short"]);
 }
@@ -230,25 +262,41 @@ fn header_claiming_terabytes_fails_before_allocating() {
     let huge = idx_images(u32::MAX, u32::MAX, u32::MAX, &[1, 2, 3]);
     expect_error(&huge, &idx_labels(&labels), "images.idx.gz", &["overflow"]);
     let peta = idx_images(100_000, 100_000, 100_000, &[1, 2, 3, 4]);
-    expect_error(&peta, &idx_labels(&labels), "images.idx.gz", &["1000000000000000", "truncated payload"]);
+    expect_error(
+        &peta,
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["1000000000000000", "truncated payload"],
+    );
     // Inside gzip the decompressed size is unknown up front: 1000 images of
     // 10^6 × 1000 px (1 TB) with 4 bytes present; the reader stops at the real
     // data (this test would abort on a terabyte allocation).
     let tera = idx_images(1000, 1_000_000, 1000, &[1, 2, 3, 4]);
-    expect_error(&gzip(&tera), &gzip(&idx_labels(&[0; 1000])), "images.idx.gz", &["1000000000000", "only 4 are present"]);
+    expect_error(
+        &gzip(&tera),
+        &gzip(&idx_labels(&[0; 1000])),
+        "images.idx.gz",
+        &["1000000000000", "only 4 are present"],
+    );
     let labels_peta = {
         let mut v = vec![0, 0, 8, 1];
         v.extend_from_slice(&u32::MAX.to_be_bytes());
         v
     };
     let (pixels, _) = sample(4, 2, 2, 10);
-    expect_error(&idx_images(4, 2, 2, &pixels), &gzip(&labels_peta), "labels.idx.gz", &["4294967295", "truncated payload"]);
+    expect_error(
+        &idx_images(4, 2, 2, &pixels),
+        &gzip(&labels_peta),
+        "labels.idx.gz",
+        &["4294967295", "truncated payload"],
+    );
 }
 
 #[test]
 fn missing_input_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let o = opts(dir.path(), &dir.path().join("nope-images.gz"), &dir.path().join("nope-labels.gz"));
+    let o =
+        opts(dir.path(), &dir.path().join("nope-images.gz"), &dir.path().join("nope-labels.gz"));
     let err = format!("{:#}", run_idx(&o).unwrap_err());
     assert!(err.contains("nope-images.gz") || err.contains("nope-labels.gz"), "{err}");
     assert_only(dir.path(), &[]);
@@ -306,7 +354,8 @@ print(json.dumps({
     "label_sum": sum(t.column("label").to_pylist()),
 }))
 "#;
-    let out = std::process::Command::new(&python).arg("-c").arg(script).arg(&o.out).output().unwrap();
+    let out =
+        std::process::Command::new(&python).arg("-c").arg(script).arg(&o.out).output().unwrap();
     assert!(out.status.success(), "pyarrow failed: {}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["rows"], 60_000);

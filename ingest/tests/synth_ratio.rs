@@ -44,8 +44,15 @@ fn ratio_sets_pneumonia_count_per_split() {
     run_synth(&tiny(&again, 2.5)).unwrap();
     let balanced = dir.path().join("balanced");
     run_synth(&tiny(&balanced, 1.0)).unwrap();
-    for rel in ["train/PNEUMONIA/synth-train-pneumonia-00009.jpeg", "test/NORMAL/synth-test-normal-00002.jpeg"] {
-        assert_eq!(std::fs::read(out.join(rel)).unwrap(), std::fs::read(again.join(rel)).unwrap(), "{rel}");
+    for rel in [
+        "train/PNEUMONIA/synth-train-pneumonia-00009.jpeg",
+        "test/NORMAL/synth-test-normal-00002.jpeg",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(rel)).unwrap(),
+            std::fs::read(again.join(rel)).unwrap(),
+            "{rel}"
+        );
     }
     let rel = "train/PNEUMONIA/synth-train-pneumonia-00003.jpeg";
     assert_eq!(std::fs::read(out.join(rel)).unwrap(), std::fs::read(balanced.join(rel)).unwrap());
@@ -63,12 +70,26 @@ fn bad_ratio_is_refused_without_output() {
     }
     // Through the CLI: one `error:` line, exit 1.
     let run = std::process::Command::new(env!("CARGO_BIN_EXE_ingest"))
-        .args(["synth-xray", "--train", "2", "--val", "0", "--test", "0", "--pneumonia-ratio", "0", "--out"])
+        .args([
+            "synth-xray",
+            "--train",
+            "2",
+            "--val",
+            "0",
+            "--test",
+            "0",
+            "--pneumonia-ratio",
+            "0",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
     assert_eq!(run.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(stderr.starts_with("error: --pneumonia-ratio must be a finite number > 0, got 0"), "{stderr}");
+    assert!(
+        stderr.starts_with("error: --pneumonia-ratio must be a finite number > 0, got 0"),
+        "{stderr}"
+    );
     assert!(!out.exists());
 }

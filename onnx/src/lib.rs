@@ -86,7 +86,12 @@ pub use params::{Activation, Padding};
 
 /// Output size and (begin, end) padding of one spatial axis under Keras's rules
 /// ([`Padding::window`]); `None` when a `valid` window does not fit.
-pub fn window_output(input: usize, kernel: usize, stride: usize, padding: Padding) -> Option<(usize, usize, usize)> {
+pub fn window_output(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: Padding,
+) -> Option<(usize, usize, usize)> {
     padding.window(input, kernel, stride)
 }
 
@@ -127,7 +132,13 @@ impl GraphBuilder {
             b.fail(format!("image input {height}×{width}×{channels} has an empty dimension"));
         }
         let cast = b.tensor_name("scale", "cast");
-        b.node("Cast", "scale/Cast", &[INPUT_NAME], &cast, vec![attr_int("to", data_type::FLOAT as i64)]);
+        b.node(
+            "Cast",
+            "scale/Cast",
+            &[INPUT_NAME],
+            &cast,
+            vec![attr_int("to", data_type::FLOAT as i64)],
+        );
         let divisor = b.initializer("scale", "divisor", &[], &[255.0]);
         let out = b.tensor_name("scale", "output");
         b.node("Div", "scale/Div", &[&cast, &divisor], &out, vec![]);
@@ -177,20 +188,34 @@ impl GraphBuilder {
             Layout::Nhwc { c, .. } | Layout::Nchw { c, .. } => c,
         };
         if width != in_dim {
-            return self.fail(format!("{layer}: declared {in_dim} inputs but the previous layer gives {width}"));
+            return self.fail(format!(
+                "{layer}: declared {in_dim} inputs but the previous layer gives {width}"
+            ));
         }
         let w = self.initializer(&layer, "kernel", &[in_dim, out_dim], kernel);
         let b = self.initializer(&layer, "bias", &[out_dim], bias);
         let out = self.tensor_name(&layer, "output");
         match self.layout {
             Layout::Flat(_) => {
-                self.node("Gemm", &format!("{layer}/Gemm"), &[&self.current.clone(), &w, &b], &out, vec![]);
+                self.node(
+                    "Gemm",
+                    &format!("{layer}/Gemm"),
+                    &[&self.current.clone(), &w, &b],
+                    &out,
+                    vec![],
+                );
                 self.layout = Layout::Flat(out_dim);
             }
             _ => {
                 self.make_nhwc();
                 let product = self.tensor_name(&layer, "matmul");
-                self.node("MatMul", &format!("{layer}/MatMul"), &[&self.current.clone(), &w], &product, vec![]);
+                self.node(
+                    "MatMul",
+                    &format!("{layer}/MatMul"),
+                    &[&self.current.clone(), &w],
+                    &product,
+                    vec![],
+                );
                 self.node("Add", &format!("{layer}/Add"), &[&product, &b], &out, vec![]);
                 let Layout::Nhwc { h, w, .. } = self.layout else { unreachable!() };
                 self.layout = Layout::Nhwc { h, w, c: out_dim };
@@ -221,7 +246,9 @@ impl GraphBuilder {
             return self.fail(format!("{layer}: kernel {kh}×{kw}, {c_out} filters and strides {strides:?} must all be at least 1"));
         }
         if c != c_in {
-            return self.fail(format!("{layer}: declared {c_in} input channels but the previous layer gives {c}"));
+            return self.fail(format!(
+                "{layer}: declared {c_in} input channels but the previous layer gives {c}"
+            ));
         }
         if kernel.len() != kh * kw * c_in * c_out || bias.len() != c_out {
             return self.fail(format!(
@@ -234,7 +261,9 @@ impl GraphBuilder {
         let (Some((oh, top, bottom)), Some((ow, left, right))) =
             (window_output(h, kh, strides.0, padding), window_output(w, kw, strides.1, padding))
         else {
-            return self.fail(format!("{layer}: a {kh}×{kw} kernel with valid padding does not fit a {h}×{w} input"));
+            return self.fail(format!(
+                "{layer}: a {kh}×{kw} kernel with valid padding does not fit a {h}×{w} input"
+            ));
         };
         // Keras [kh, kw, c_in, c_out] → ONNX OIHW [c_out, c_in, kh, kw].
         let mut oihw = vec![0f32; kernel.len()];
@@ -242,7 +271,8 @@ impl GraphBuilder {
             for x in 0..kw {
                 for i in 0..c_in {
                     for o in 0..c_out {
-                        oihw[((o * c_in + i) * kh + y) * kw + x] = kernel[((y * kw + x) * c_in + i) * c_out + o];
+                        oihw[((o * c_in + i) * kh + y) * kw + x] =
+                            kernel[((y * kw + x) * c_in + i) * c_out + o];
                     }
                 }
             }
@@ -271,12 +301,18 @@ impl GraphBuilder {
         let layer = self.layer_name("max_pooling2d");
         let Some((h, w, c)) = self.image_dims(&layer) else { return };
         if pool.0 == 0 || pool.1 == 0 || strides.0 == 0 || strides.1 == 0 {
-            return self.fail(format!("{layer}: pool {pool:?} and strides {strides:?} must be at least 1"));
+            return self.fail(format!(
+                "{layer}: pool {pool:?} and strides {strides:?} must be at least 1"
+            ));
         }
-        let (Some((oh, top, bottom)), Some((ow, left, right))) =
-            (window_output(h, pool.0, strides.0, padding), window_output(w, pool.1, strides.1, padding))
-        else {
-            return self.fail(format!("{layer}: a {}×{} pool with valid padding does not fit a {h}×{w} input", pool.0, pool.1));
+        let (Some((oh, top, bottom)), Some((ow, left, right))) = (
+            window_output(h, pool.0, strides.0, padding),
+            window_output(w, pool.1, strides.1, padding),
+        ) else {
+            return self.fail(format!(
+                "{layer}: a {}×{} pool with valid padding does not fit a {h}×{w} input",
+                pool.0, pool.1
+            ));
         };
         self.make_nchw();
         let out = self.tensor_name(&layer, "output");
@@ -303,7 +339,13 @@ impl GraphBuilder {
         let layer = self.layer_name("flatten");
         self.make_nhwc();
         let out = self.tensor_name(&layer, "output");
-        self.node("Flatten", &format!("{layer}/Flatten"), &[&self.current.clone()], &out, vec![attr_int("axis", 1)]);
+        self.node(
+            "Flatten",
+            &format!("{layer}/Flatten"),
+            &[&self.current.clone()],
+            &out,
+            vec![attr_int("axis", 1)],
+        );
         self.current = out;
         self.layout = Layout::Flat(h * w * c);
     }
@@ -335,7 +377,11 @@ impl GraphBuilder {
     /// dimension "N", producer "lab-pipeline". Returns the serialized `ModelProto`.
     ///
     /// A 2-D output must have one column per class, or one column for two classes (sigmoid).
-    pub fn finish(mut self, classes: &[String], extra_metadata: &[(String, String)]) -> Result<Vec<u8>> {
+    pub fn finish(
+        mut self,
+        classes: &[String],
+        extra_metadata: &[(String, String)],
+    ) -> Result<Vec<u8>> {
         if let Some(e) = self.error.take() {
             return Err(OnnxError::Build(e));
         }
@@ -350,17 +396,26 @@ impl GraphBuilder {
         }
         // The output is the last node's output, renamed; a graph without nodes gets an Identity.
         match self.nodes.last_mut() {
-            Some(last) if last.output.first() == Some(&self.current) => last.output[0] = OUTPUT_NAME.to_string(),
-            _ => self.node("Identity", "output/Identity", &[&self.current.clone()], OUTPUT_NAME, vec![]),
+            Some(last) if last.output.first() == Some(&self.current) => {
+                last.output[0] = OUTPUT_NAME.to_string()
+            }
+            _ => self.node(
+                "Identity",
+                "output/Identity",
+                &[&self.current.clone()],
+                OUTPUT_NAME,
+                vec![],
+            ),
         }
         let out_dims: Vec<usize> = match self.layout {
             Layout::Flat(d) => vec![d],
             Layout::Nhwc { h, w, c } | Layout::Nchw { h, w, c } => vec![h, w, c],
         };
 
-        let mut metadata = vec![
-            ("classes".to_string(), serde_json::to_string(classes).expect("a list of strings is JSON")),
-        ];
+        let mut metadata = vec![(
+            "classes".to_string(),
+            serde_json::to_string(classes).expect("a list of strings is JSON"),
+        )];
         metadata.extend(extra_metadata.iter().cloned());
         if !metadata.iter().any(|(k, _)| k == "producer") {
             metadata.push(("producer".into(), format!("{PRODUCER} {}", env!("CARGO_PKG_VERSION"))));
@@ -373,7 +428,10 @@ impl GraphBuilder {
 
         let model = ModelProto {
             ir_version: Some(IR_VERSION),
-            opset_import: vec![OperatorSetIdProto { domain: Some(String::new()), version: Some(OPSET_VERSION) }],
+            opset_import: vec![OperatorSetIdProto {
+                domain: Some(String::new()),
+                version: Some(OPSET_VERSION),
+            }],
             producer_name: Some(PRODUCER.into()),
             producer_version: Some(env!("CARGO_PKG_VERSION").into()),
             domain: None,
@@ -409,7 +467,9 @@ impl GraphBuilder {
         match self.layout {
             Layout::Nhwc { h, w, c } | Layout::Nchw { h, w, c } => Some((h, w, c)),
             Layout::Flat(d) => {
-                self.fail(format!("{layer} needs an image tensor [N,H,W,C] but the previous layer gives [N,{d}]"));
+                self.fail(format!(
+                    "{layer} needs an image tensor [N,H,W,C] but the previous layer gives [N,{d}]"
+                ));
                 None
             }
         }
@@ -450,11 +510,24 @@ impl GraphBuilder {
     fn transpose(&mut self, perm: &[usize], kind: &str) {
         let layer = self.layer_name(kind);
         let out = self.tensor_name(&layer, "output");
-        self.node("Transpose", &format!("{layer}/Transpose"), &[&self.current.clone()], &out, vec![attr_ints("perm", perm)]);
+        self.node(
+            "Transpose",
+            &format!("{layer}/Transpose"),
+            &[&self.current.clone()],
+            &out,
+            vec![attr_ints("perm", perm)],
+        );
         self.current = out;
     }
 
-    fn node(&mut self, op: &str, name: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) {
+    fn node(
+        &mut self,
+        op: &str,
+        name: &str,
+        inputs: &[&str],
+        output: &str,
+        attribute: Vec<AttributeProto>,
+    ) {
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
             output: vec![output.to_string()],

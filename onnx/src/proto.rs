@@ -204,14 +204,23 @@ pub enum DimensionValue {
 
 /// A graph input or output: `[N, dims…]` with the symbolic batch dimension first.
 pub(crate) fn value_info(name: &str, elem_type: i32, dims: &[usize]) -> ValueInfoProto {
-    let batch = Dimension { value: Some(DimensionValue::DimParam(crate::BATCH_DIM.into())), denotation: None };
+    let batch = Dimension {
+        value: Some(DimensionValue::DimParam(crate::BATCH_DIM.into())),
+        denotation: None,
+    };
     let dim = std::iter::once(batch)
-        .chain(dims.iter().map(|&d| Dimension { value: Some(DimensionValue::DimValue(d as i64)), denotation: None }))
+        .chain(dims.iter().map(|&d| Dimension {
+            value: Some(DimensionValue::DimValue(d as i64)),
+            denotation: None,
+        }))
         .collect();
     ValueInfoProto {
         name: Some(name.into()),
         r#type: Some(TypeProto {
-            tensor_type: Some(TypeProtoTensor { elem_type: Some(elem_type), shape: Some(TensorShapeProto { dim }) }),
+            tensor_type: Some(TypeProtoTensor {
+                elem_type: Some(elem_type),
+                shape: Some(TensorShapeProto { dim }),
+            }),
             denotation: None,
         }),
         doc_string: None,
@@ -219,7 +228,12 @@ pub(crate) fn value_info(name: &str, elem_type: i32, dims: &[usize]) -> ValueInf
 }
 
 pub(crate) fn attr_int(name: &str, value: i64) -> AttributeProto {
-    AttributeProto { name: Some(name.into()), r#type: Some(attribute_type::INT), i: Some(value), ..Default::default() }
+    AttributeProto {
+        name: Some(name.into()),
+        r#type: Some(attribute_type::INT),
+        i: Some(value),
+        ..Default::default()
+    }
 }
 
 pub(crate) fn attr_ints(name: &str, values: &[usize]) -> AttributeProto {

@@ -22,7 +22,8 @@ fn model_header_input_types_and_metadata() {
     let graph = model.graph.unwrap();
     let input = graph.input[0].r#type.as_ref().unwrap().tensor_type.as_ref().unwrap();
     assert_eq!(input.elem_type, Some(data_type::UINT8));
-    let dims: Vec<_> = input.shape.as_ref().unwrap().dim.iter().map(|d| d.value.clone().unwrap()).collect();
+    let dims: Vec<_> =
+        input.shape.as_ref().unwrap().dim.iter().map(|d| d.value.clone().unwrap()).collect();
     assert_eq!(
         dims,
         vec![
@@ -52,8 +53,11 @@ fn model_header_input_types_and_metadata() {
     let input = model.graph.unwrap().input[0].r#type.clone().unwrap().tensor_type.unwrap();
     assert_eq!(input.elem_type, Some(data_type::FLOAT));
     assert_eq!(read_metadata(&bytes).unwrap()[1], ("producer".to_string(), "me".to_string()));
-    let (shape, probabilities) =
-        run_model(&bytes, InputTensor::F32 { shape: &[2, 3], data: &[1.0, 2.0, 3.0, 0.0, 0.0, 0.0] }).unwrap();
+    let (shape, probabilities) = run_model(
+        &bytes,
+        InputTensor::F32 { shape: &[2, 3], data: &[1.0, 2.0, 3.0, 0.0, 0.0, 0.0] },
+    )
+    .unwrap();
     assert_eq!(shape, [2, 1]);
     let sigmoid_half = 1.0 / (1.0 + (-0.5f32).exp());
     assert!(probabilities.iter().all(|p| (p - sigmoid_half).abs() < 1e-7), "{probabilities:?}");
@@ -64,10 +68,10 @@ fn a_model_without_layers_is_an_identity() {
     let b = GraphBuilder::feature_input(2);
     let classes = vec!["a".to_string(), "b".to_string()];
     let bytes = b.finish(&classes, &[]).unwrap();
-    let (shape, out) = run_model(&bytes, InputTensor::F32 { shape: &[1, 2], data: &[0.25, 0.75] }).unwrap();
+    let (shape, out) =
+        run_model(&bytes, InputTensor::F32 { shape: &[1, 2], data: &[0.25, 0.75] }).unwrap();
     assert_eq!((shape, out), (vec![1, 2], vec![0.25, 0.75]));
 }
-
 
 fn names(n: usize) -> Vec<String> {
     (0..n).map(|i| i.to_string()).collect()
@@ -163,6 +167,9 @@ fn output_width_must_match_the_classes_and_metadata_keys_are_unique() {
 fn bad_bytes_are_not_a_model() {
     let e = format!("{:#}", read_metadata(b"\xff\xff\xff").unwrap_err());
     assert!(e.contains("not an ONNX model"), "{e}");
-    let e = format!("{:#}", run_model(b"\x08\x08", InputTensor::F32 { shape: &[1, 1], data: &[0.0] }).unwrap_err());
+    let e = format!(
+        "{:#}",
+        run_model(b"\x08\x08", InputTensor::F32 { shape: &[1, 1], data: &[0.0] }).unwrap_err()
+    );
     assert!(e.contains("ONNX Runtime rejects the model"), "{e}");
 }

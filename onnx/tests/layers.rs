@@ -62,12 +62,22 @@ fn all_models() -> Vec<(&'static str, Model, usize)> {
     vec![
         (
             "mlp_features",
-            model(Shape::Flat(6), false, &[Spec::Dense(5, Relu), Spec::Dense(4, Tanh), Spec::Dense(3, Softmax)], 1),
+            model(
+                Shape::Flat(6),
+                false,
+                &[Spec::Dense(5, Relu), Spec::Dense(4, Tanh), Spec::Dense(3, Softmax)],
+                1,
+            ),
             3,
         ),
         (
             "image_mlp_flatten",
-            model(Shape::Image(5, 4, 2), true, &[Spec::Flatten, Spec::Dense(7, Sigmoid), Spec::Dense(3, Softmax)], 2),
+            model(
+                Shape::Image(5, 4, 2),
+                true,
+                &[Spec::Flatten, Spec::Dense(7, Sigmoid), Spec::Dense(3, Softmax)],
+                2,
+            ),
             3,
         ),
         (
@@ -182,7 +192,11 @@ for path in sys.argv[1:]:
 "#;
     let out = Command::new(&python).arg("-c").arg(script).args(&files).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "checker failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "checker failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     for path in &files {
         let name = path.file_name().unwrap().to_string_lossy();
         assert!(
@@ -191,7 +205,6 @@ for path in sys.argv[1:]:
         );
     }
 }
-
 
 #[test]
 fn keras_window_rules() {

@@ -61,7 +61,9 @@ pub fn from_table<T: serde::de::DeserializeOwned>(table: toml::Table) -> Result<
         // serde's path stops at the table that holds an unknown key; name the key itself.
         let unknown = message.strip_prefix("unknown field `").and_then(|rest| rest.split_once('`'));
         let key = match unknown {
-            Some((field, _)) if key != field && !key.ends_with(&format!(".{field}")) => join_key(&key, field),
+            Some((field, _)) if key != field && !key.ends_with(&format!(".{field}")) => {
+                join_key(&key, field)
+            }
             _ => key,
         };
         ParamError::new(key, message)

@@ -163,15 +163,22 @@ mod tests {
     #[test]
     fn a_table_takes_scikit_image_defaults() {
         let p = HogParams::from_table(table("orientations = 8\npixels_per_cell = [4, 4]")).unwrap();
-        assert_eq!(p, HogParams { orientations: 8, pixels_per_cell: Size2::square(4), ..HogParams::DEFAULT });
-        let p = HogParams::from_table(table("cells_per_block = \"2x1\"\nblock_norm = \"L1-sqrt\"")).unwrap();
+        assert_eq!(
+            p,
+            HogParams { orientations: 8, pixels_per_cell: Size2::square(4), ..HogParams::DEFAULT }
+        );
+        let p = HogParams::from_table(table("cells_per_block = \"2x1\"\nblock_norm = \"L1-sqrt\""))
+            .unwrap();
         assert_eq!((p.cells_per_block, p.block_norm), (Size2::new(2, 1), BlockNorm::L1Sqrt));
     }
 
     #[test]
     fn bad_values_name_their_key() {
         let e = HogParams::from_table(table("orientations = 0")).unwrap_err();
-        assert_eq!((e.key.as_str(), e.message.as_str()), ("orientations", "orientations must be at least 1 (got 0)"));
+        assert_eq!(
+            (e.key.as_str(), e.message.as_str()),
+            ("orientations", "orientations must be at least 1 (got 0)")
+        );
         let e = HogParams::from_table(table("block_norm = \"L3\"")).unwrap_err();
         assert_eq!(e.key, "block_norm");
         assert!(e.message.contains("L3"), "{e}");
@@ -183,7 +190,12 @@ mod tests {
 
     #[test]
     fn flags_round_trip() {
-        let p = HogParams { orientations: 6, cells_per_block: Size2::new(2, 3), transform_sqrt: true, ..HogParams::DEFAULT };
+        let p = HogParams {
+            orientations: 6,
+            cells_per_block: Size2::new(2, 3),
+            transform_sqrt: true,
+            ..HogParams::DEFAULT
+        };
         assert_eq!(
             p.to_args().join(" "),
             "--orientations 6 --cells-per-block 2x3 --transform-sqrt"

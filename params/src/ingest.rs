@@ -17,7 +17,10 @@ pub fn check_val_fraction(f: f64) -> Result<(), ParamError> {
     if f > 0.0 && f < 1.0 {
         Ok(())
     } else {
-        Err(ParamError::new("val_fraction", format!("--val-fraction must be between 0 and 1 (exclusive), got {f}")))
+        Err(ParamError::new(
+            "val_fraction",
+            format!("--val-fraction must be between 0 and 1 (exclusive), got {f}"),
+        ))
     }
 }
 
@@ -26,7 +29,10 @@ pub fn check_image_size(size: Size2) -> Result<(), ParamError> {
     if size.rows <= MAX_SIDE && size.cols <= MAX_SIDE {
         Ok(())
     } else {
-        Err(ParamError::new("size", format!("size {size} is not HxW with sides 1..={MAX_SIDE} (e.g. 128x128)")))
+        Err(ParamError::new(
+            "size",
+            format!("size {size} is not HxW with sides 1..={MAX_SIDE} (e.g. 128x128)"),
+        ))
     }
 }
 
@@ -38,7 +44,9 @@ pub fn check_synth_sides(min: usize, max: usize) -> Result<(), ParamError> {
     } else {
         Err(ParamError::new(
             "min_size",
-            format!("--min-size/--max-size must satisfy {lo} ≤ min ≤ max ≤ {hi}, got {min} and {max}"),
+            format!(
+                "--min-size/--max-size must satisfy {lo} ≤ min ≤ max ≤ {hi}, got {min} and {max}"
+            ),
         ))
     }
 }
@@ -48,6 +56,9 @@ pub fn check_pneumonia_ratio(r: f64) -> Result<(), ParamError> {
     if r.is_finite() && r > 0.0 {
         Ok(())
     } else {
-        Err(ParamError::new("pneumonia_ratio", format!("--pneumonia-ratio must be a finite number > 0, got {r}")))
+        Err(ParamError::new(
+            "pneumonia_ratio",
+            format!("--pneumonia-ratio must be a finite number > 0, got {r}"),
+        ))
     }
 }

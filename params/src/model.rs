@@ -133,10 +133,13 @@ impl ModelSpec {
             // toml's message is a caret snippet over several lines; keep its first sentence.
             let message = e.message().trim_end().to_string();
             let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            ParamError::new("", match line {
-                Some(l) => format!("invalid TOML at line {l}: {message}"),
-                None => format!("invalid TOML: {message}"),
-            })
+            ParamError::new(
+                "",
+                match line {
+                    Some(l) => format!("invalid TOML at line {l}: {message}"),
+                    None => format!("invalid TOML: {message}"),
+                },
+            )
         })?;
         Self::from_table(table)
     }
@@ -160,7 +163,10 @@ impl ModelSpec {
         }
         if let Some(f) = self.validation_split {
             if !(f > 0.0 && f < 1.0) {
-                return bad("validation_split", format!("validation_split = {f} must be between 0 and 1 (exclusive)"));
+                return bad(
+                    "validation_split",
+                    format!("validation_split = {f} must be between 0 and 1 (exclusive)"),
+                );
             }
         }
         match &self.class_weight {
@@ -185,7 +191,13 @@ impl ModelSpec {
                 );
             }
             if !(es.min_delta >= 0.0 && es.min_delta.is_finite()) {
-                return bad("early_stopping.min_delta", format!("early_stopping.min_delta = {} must be a finite number ≥ 0", es.min_delta));
+                return bad(
+                    "early_stopping.min_delta",
+                    format!(
+                        "early_stopping.min_delta = {} must be a finite number ≥ 0",
+                        es.min_delta
+                    ),
+                );
             }
         }
         self.optimizer.validate().map_err(|e| e.within("optimizer"))?;
@@ -194,11 +206,18 @@ impl ModelSpec {
         }
         for (i, layer) in self.layers.iter().enumerate() {
             let bad = |key: &str, msg: String| {
-                Err(ParamError::new(format!("layers.{i}.{key}"), format!("layer {} ({}): {msg}", i + 1, layer.type_str())))
+                Err(ParamError::new(
+                    format!("layers.{i}.{key}"),
+                    format!("layer {} ({}): {msg}", i + 1, layer.type_str()),
+                ))
             };
             match layer {
-                LayerSpec::Dense { units: 0, .. } => return bad("units", "units must be at least 1".into()),
-                LayerSpec::Conv2d { filters: 0, .. } => return bad("filters", "filters must be at least 1".into()),
+                LayerSpec::Dense { units: 0, .. } => {
+                    return bad("units", "units must be at least 1".into())
+                }
+                LayerSpec::Conv2d { filters: 0, .. } => {
+                    return bad("filters", "filters must be at least 1".into())
+                }
                 LayerSpec::Dropout { rate } if !(*rate >= 0.0 && *rate < 1.0) => {
                     return bad("rate", format!("rate = {rate} must be in [0, 1)"))
                 }
@@ -269,10 +288,23 @@ activation = "softmax"
                 activation: Activation::Linear
             }
         );
-        assert_eq!(s.layers[1], LayerSpec::MaxPool2d { pool_size: Size2::square(2), strides: None, padding: Padding::Valid });
-        assert_eq!(s.optimizer, OptimizerSpec::Adam { learning_rate: 0.01, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 });
+        assert_eq!(
+            s.layers[1],
+            LayerSpec::MaxPool2d {
+                pool_size: Size2::square(2),
+                strides: None,
+                padding: Padding::Valid
+            }
+        );
+        assert_eq!(
+            s.optimizer,
+            OptimizerSpec::Adam { learning_rate: 0.01, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 }
+        );
         assert_eq!(s.early_stopping.unwrap().monitor, "val_loss");
-        assert_eq!(s.class_weight, Some(ClassWeight::Table(BTreeMap::from([("NORMAL".into(), 2.0)]))));
+        assert_eq!(
+            s.class_weight,
+            Some(ClassWeight::Table(BTreeMap::from([("NORMAL".into(), 2.0)])))
+        );
     }
 
     #[test]
@@ -293,13 +325,19 @@ activation = "softmax"
     fn bad_values_are_explained() {
         assert!(err(&MLP.replace("\"relu\"", "\"gelu\"")).contains("gelu"));
         assert!(err(&MLP.replace("\"flatten\"", "\"lstm\"")).contains("lstm"));
-        assert!(err(&MLP.replace("epochs = 10", "epochs = 0")).contains("epochs must be at least 1"));
+        assert!(
+            err(&MLP.replace("epochs = 10", "epochs = 0")).contains("epochs must be at least 1")
+        );
         assert!(err(&format!("validation_split = 1.5\n{MLP}")).contains("validation_split"));
         assert!(err(&format!("class_weight = \"auto\"\n{MLP}")).contains("balanced"));
-        assert!(err(&MLP.replace("name = \"rmsprop\"", "name = \"rmsprop\"\nlearning_rate = -1.0")).contains("learning_rate"));
+        assert!(
+            err(&MLP.replace("name = \"rmsprop\"", "name = \"rmsprop\"\nlearning_rate = -1.0"))
+                .contains("learning_rate")
+        );
         assert!(err(&MLP.replace("\"rmsprop\"", "\"adagrad\"")).contains("adagrad"));
         assert!(err(&MLP.replace("loss = \"categorical_crossentropy\"\n", "")).contains("loss"));
-        assert!(err(&MLP.replace("units = 30", "units = 0")).contains("layer 2 (dense): units must be at least 1"));
+        assert!(err(&MLP.replace("units = 30", "units = 0"))
+            .contains("layer 2 (dense): units must be at least 1"));
         let e = err(&format!("{MLP}\n[[layers]]\ntype = \"dropout\"\nrate = 1.0"));
         assert!(e.contains("rate = 1"), "{e}");
     }

@@ -63,7 +63,13 @@ fn beta2_default() -> f64 {
 impl Default for OptimizerSpec {
     /// Keras `compile`'s default optimizer: `"rmsprop"`.
     fn default() -> Self {
-        OptimizerSpec::Rmsprop { learning_rate: 0.001, rho: 0.9, momentum: 0.0, epsilon: 1e-7, centered: false }
+        OptimizerSpec::Rmsprop {
+            learning_rate: 0.001,
+            rho: 0.9,
+            momentum: 0.0,
+            epsilon: 1e-7,
+            centered: false,
+        }
     }
 }
 

@@ -26,7 +26,12 @@ impl Padding {
     /// assert_eq!(Padding::Same.window(28, 4, 2), Some((14, 1, 1)));
     /// assert_eq!(Padding::Valid.window(2, 3, 1), None);
     /// ```
-    pub fn window(self, input: usize, kernel: usize, stride: usize) -> Option<(usize, usize, usize)> {
+    pub fn window(
+        self,
+        input: usize,
+        kernel: usize,
+        stride: usize,
+    ) -> Option<(usize, usize, usize)> {
         if input == 0 || kernel == 0 || stride == 0 {
             return None;
         }

@@ -55,7 +55,10 @@ impl FromStr for Size2 {
     /// `RxC` (or `RXC`) or `N`, whole numbers ≥ 1.
     fn from_str(s: &str) -> Result<Self, ParamError> {
         let bad = || {
-            ParamError::new("", format!("{s:?} is not valid: expected ROWSxCOLS of whole numbers ≥ 1, e.g. 8x8"))
+            ParamError::new(
+                "",
+                format!("{s:?} is not valid: expected ROWSxCOLS of whole numbers ≥ 1, e.g. 8x8"),
+            )
         };
         let one = |p: &str| match p.trim().parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
@@ -84,7 +87,10 @@ impl<'de> Deserialize<'de> for Size2 {
         struct V;
         const EXPECTED: &str = "a whole number ≥ 1, [rows, cols] or \"RxC\"";
         fn positive<E: de::Error>(v: i64) -> Result<usize, E> {
-            usize::try_from(v).ok().filter(|&n| n > 0).ok_or_else(|| E::custom(format!("{v} is not {EXPECTED}")))
+            usize::try_from(v)
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| E::custom(format!("{v} is not {EXPECTED}")))
         }
         impl<'de> Visitor<'de> for V {
             type Value = Size2;

@@ -39,8 +39,8 @@ pub mod report;
 
 use std::path::Path;
 
-use anyhow::Result;
 use crate::manifest::Manifest;
+use anyhow::Result;
 
 /// `pipeline make`: checks the manifest, writes the changed parameter files and
 /// returns the make fragment. `fragment_out` is where the caller will put it

@@ -8,7 +8,10 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "pipeline", about = "The lab pipeline: pipeline.toml → make rules, and the report")]
+#[command(
+    name = "pipeline",
+    about = "The lab pipeline: pipeline.toml → make rules, and the report"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -10,8 +10,10 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::manifest::{
+    spec_toml, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, Trainer,
+};
 use anyhow::{bail, Context, Result};
-use crate::manifest::{spec_toml, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, Trainer};
 
 /// The stage binaries the rules call, as `$(BIN)/NAME` (the Makefile sets `BIN`).
 pub const STAGE_BINARIES: &[&str] = &["ingest", "features", "train", "evaluate", "pipeline"];
@@ -61,8 +63,8 @@ pub struct MakePlan {
 
 /// Quotes a word for `sh` (only when needed) and escapes `$` for make.
 pub fn shell_word(w: &str) -> String {
-    let plain = !w.is_empty()
-        && w.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,+-@%".contains(c));
+    let plain =
+        !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,+-@%".contains(c));
     let quoted = if plain { w.to_string() } else { format!("'{}'", w.replace('\'', r"'\''")) };
     quoted.replace('$', "$$")
 }
@@ -105,13 +107,34 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
     for d in &m.datasets {
         let mut outputs = Vec::new();
         match &d.source {
-            DatasetSource::Idx { train_images, train_labels, test_images, test_labels, val_fraction, seed, classes } => {
+            DatasetSource::Idx {
+                train_images,
+                train_labels,
+                test_images,
+                test_labels,
+                val_fraction,
+                seed,
+                classes,
+            } => {
                 let train = m.dataset_split_path(&d.name, "train");
-                let mut args = vec!["idx".into(), "--images".into(), s(train_images), "--labels".into(), s(train_labels), "--out".into(), s(&train)];
+                let mut args = vec![
+                    "idx".into(),
+                    "--images".into(),
+                    s(train_images),
+                    "--labels".into(),
+                    s(train_labels),
+                    "--out".into(),
+                    s(&train),
+                ];
                 let mut targets = vec![make_path(&train)?];
                 if let Some(f) = val_fraction {
                     let val = m.dataset_split_path(&d.name, "val");
-                    args.extend(["--val-fraction".into(), f.to_string(), "--val-out".into(), s(&val)]);
+                    args.extend([
+                        "--val-fraction".into(),
+                        f.to_string(),
+                        "--val-out".into(),
+                        s(&val),
+                    ]);
                     targets.push(make_path(&val)?);
                 }
                 if let Some(seed) = seed {
@@ -124,15 +147,31 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
                 let stamp = cmd_file(&format!("data-{}-train", d.name), &cmds);
                 outputs.extend(targets.clone());
                 rules.push(Rule {
-                    comment: format!("dataset {}: train{} split (ingest idx)", d.name, if val_fraction.is_some() { " and val" } else { "" }),
+                    comment: format!(
+                        "dataset {}: train{} split (ingest idx)",
+                        d.name,
+                        if val_fraction.is_some() { " and val" } else { "" }
+                    ),
                     targets,
-                    prerequisites: vec![make_path(train_images)?, make_path(train_labels)?, make_path(&stamp)?],
+                    prerequisites: vec![
+                        make_path(train_images)?,
+                        make_path(train_labels)?,
+                        make_path(&stamp)?,
+                    ],
                     order_only: vec!["$(BIN)/ingest".into()],
                     commands: cmds,
                 });
                 if let (Some(ti), Some(tl)) = (test_images, test_labels) {
                     let test = m.dataset_split_path(&d.name, "test");
-                    let mut args = vec!["idx".into(), "--images".into(), s(ti), "--labels".into(), s(tl), "--out".into(), s(&test)];
+                    let mut args = vec![
+                        "idx".into(),
+                        "--images".into(),
+                        s(ti),
+                        "--labels".into(),
+                        s(tl),
+                        "--out".into(),
+                        s(&test),
+                    ];
                     if let Some(c) = classes {
                         args.extend(["--classes".into(), c.join(",")]);
                     }
@@ -148,10 +187,30 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
                     });
                 }
             }
-            DatasetSource::SynthXray { train, val, test, seed, min_size, max_size, pneumonia_ratio } => {
+            DatasetSource::SynthXray {
+                train,
+                val,
+                test,
+                seed,
+                min_size,
+                max_size,
+                pneumonia_ratio,
+            } => {
                 let dir = m.synthetic_dir(&d.name);
-                let mut args = vec!["synth-xray".into(), "--out".into(), s(&dir), "--train".into(), train.to_string(), "--val".into(), val.to_string(), "--test".into(), test.to_string()];
-                for (flag, v) in [("--seed", seed), ("--min-size", min_size), ("--max-size", max_size)] {
+                let mut args = vec![
+                    "synth-xray".into(),
+                    "--out".into(),
+                    s(&dir),
+                    "--train".into(),
+                    train.to_string(),
+                    "--val".into(),
+                    val.to_string(),
+                    "--test".into(),
+                    test.to_string(),
+                ];
+                for (flag, v) in
+                    [("--seed", seed), ("--min-size", min_size), ("--max-size", max_size)]
+                {
                     if let Some(v) = v {
                         args.extend([flag.to_string(), v.to_string()]);
                     }
@@ -160,11 +219,15 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
                     args.extend(["--pneumonia-ratio".to_string(), ratio.to_string()]);
                 }
                 // The directory is the target; touch it so its date is the run's.
-                let cmds = vec![command("ingest", &args), format!("touch {}", shell_word(&s(&dir)))];
+                let cmds =
+                    vec![command("ingest", &args), format!("touch {}", shell_word(&s(&dir)))];
                 let stamp = cmd_file(&format!("data-{}", d.name), &cmds);
                 outputs.push(make_path(&dir)?);
                 rules.push(Rule {
-                    comment: format!("dataset {}: SYNTHETIC X-ray-like JPEGs (ingest synth-xray)", d.name),
+                    comment: format!(
+                        "dataset {}: SYNTHETIC X-ray-like JPEGs (ingest synth-xray)",
+                        d.name
+                    ),
                     targets: vec![make_path(&dir)?],
                     prerequisites: vec![make_path(&stamp)?],
                     order_only: vec!["$(BIN)/ingest".into()],
@@ -174,11 +237,23 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
             DatasetSource::Folders { root, splits, height, width, channels, skip_bad } => {
                 let (root_dir, root_prereq) = match root {
                     FolderRoot::Path(p) => (p.clone(), None),
-                    FolderRoot::Synthetic(src) => (m.synthetic_dir(src), Some(make_path(&m.synthetic_dir(src))?)),
+                    FolderRoot::Synthetic(src) => {
+                        (m.synthetic_dir(src), Some(make_path(&m.synthetic_dir(src))?))
+                    }
                 };
                 for split in splits {
                     let out = m.dataset_split_path(&d.name, split);
-                    let mut args = vec!["folders".into(), "--root".into(), s(&root_dir.join(split)), "--out".into(), s(&out), "--size".into(), format!("{height}x{width}"), "--channels".into(), channels.to_string()];
+                    let mut args = vec![
+                        "folders".into(),
+                        "--root".into(),
+                        s(&root_dir.join(split)),
+                        "--out".into(),
+                        s(&out),
+                        "--size".into(),
+                        format!("{height}x{width}"),
+                        "--channels".into(),
+                        channels.to_string(),
+                    ];
                     if *skip_bad {
                         args.push("--skip-bad".into());
                     }
@@ -188,7 +263,11 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
                     prerequisites.push(make_path(&stamp)?);
                     outputs.push(make_path(&out)?);
                     rules.push(Rule {
-                        comment: format!("dataset {}: {split} split (ingest folders{})", d.name, if d.synthetic { ", SYNTHETIC" } else { "" }),
+                        comment: format!(
+                            "dataset {}: {split} split (ingest folders{})",
+                            d.name,
+                            if d.synthetic { ", SYNTHETIC" } else { "" }
+                        ),
                         targets: vec![make_path(&out)?],
                         prerequisites,
                         order_only: vec!["$(BIN)/ingest".into()],
@@ -211,12 +290,25 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
         for split in ds.splits() {
             let input = m.dataset_split_path(&f.from, &split);
             let out = m.feature_split_path(&f.name, &split);
-            let mut args = vec![f.method.name().to_string(), "--in".into(), s(&input), "--out".into(), s(&out)];
+            let mut args = vec![
+                f.method.name().to_string(),
+                "--in".into(),
+                s(&input),
+                "--out".into(),
+                s(&out),
+            ];
             args.extend(f.method.args());
             // The report shows what HOG captured: pictures of a few images of one split
             // (the first the dataset lists, `train` for an IDX dataset), written beside it.
-            if matches!(f.method, FeatureMethod::Hog(_)) && hog_pictures_split(m, f).as_deref() == Some(split.as_str()) {
-                args.extend(["--visualize".into(), HOG_PICTURES.to_string(), "--visualize-out".into(), s(&hog_pictures_dir(m, &f.name))]);
+            if matches!(f.method, FeatureMethod::Hog(_))
+                && hog_pictures_split(m, f).as_deref() == Some(split.as_str())
+            {
+                args.extend([
+                    "--visualize".into(),
+                    HOG_PICTURES.to_string(),
+                    "--visualize-out".into(),
+                    s(&hog_pictures_dir(m, &f.name)),
+                ]);
             }
             let cmds = vec![command("features", &args)];
             let stamp = cmd_file(&format!("features-{}-{split}", f.name), &cmds);
@@ -241,7 +333,10 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
         report_inputs.push(model_rule.targets[0].clone());
         report_inputs.push(metrics.clone());
         rules.push(Rule { order_only: vec!["$(BIN)/train".into(), runtime.clone()], ..model_rule });
-        rules.push(Rule { order_only: vec!["$(BIN)/evaluate".into(), runtime.clone()], ..eval_rule });
+        rules.push(Rule {
+            order_only: vec!["$(BIN)/evaluate".into(), runtime.clone()],
+            ..eval_rule
+        });
         phony.push((run.name.clone(), vec![metrics]));
     }
 
@@ -253,11 +348,19 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
         targets: vec![make_path(&index)?],
         prerequisites,
         order_only: vec!["$(BIN)/pipeline".into()],
-        commands: vec![
-            command("pipeline", &["report".into(), "--manifest".into(), s(&m.file), "--out".into(), s(&m.settings.report)]),
-        ],
+        commands: vec![command(
+            "pipeline",
+            &[
+                "report".into(),
+                "--manifest".into(),
+                s(&m.file),
+                "--out".into(),
+                s(&m.settings.report),
+            ],
+        )],
     });
-    let evals: Vec<String> = m.runs.iter().map(|r| s(&m.run_eval_dir(&r.name).join("metrics.json"))).collect();
+    let evals: Vec<String> =
+        m.runs.iter().map(|r| s(&m.run_eval_dir(&r.name).join("metrics.json"))).collect();
     phony.push(("runs".into(), evals));
     phony.push(("report".into(), vec![make_path(&index)?]));
     phony.push(("pipeline".into(), vec!["report".into()]));
@@ -300,7 +403,9 @@ fn run_rules(m: &Manifest, run: &Run) -> Result<(Rule, Rule, Vec<SpecFile>)> {
             header.extend(cmds.iter().map(|c| format!("$ {c}")));
             spec_files.push(SpecFile { path: stamp.clone(), content: spec_toml(table, &header)? });
         }
-        Trainer::Baseline { .. } => spec_files.push(SpecFile { path: stamp.clone(), content: cmds.join("\n") + "\n" }),
+        Trainer::Baseline { .. } => {
+            spec_files.push(SpecFile { path: stamp.clone(), content: cmds.join("\n") + "\n" })
+        }
     }
     let mut prerequisites = vec![make_path(&train)?];
     if let Some(v) = &val {
@@ -312,7 +417,11 @@ fn run_rules(m: &Manifest, run: &Run) -> Result<(Rule, Rule, Vec<SpecFile>)> {
         Trainer::Baseline { method } => format!("train --baseline {method}"),
     };
     let model_rule = Rule {
-        comment: format!("run {}: {kind}{}", run.name, if run.synthetic { " (SYNTHETIC data)" } else { "" }),
+        comment: format!(
+            "run {}: {kind}{}",
+            run.name,
+            if run.synthetic { " (SYNTHETIC data)" } else { "" }
+        ),
         targets: vec![make_path(&model)?],
         prerequisites,
         order_only: vec![],
@@ -320,7 +429,8 @@ fn run_rules(m: &Manifest, run: &Run) -> Result<(Rule, Rule, Vec<SpecFile>)> {
     };
 
     let data = m.run_input_path(run, &run.evaluation.split);
-    let mut eargs = vec!["--model".into(), s(&model), "--data".into(), s(&data), "--out".into(), s(&eval_dir)];
+    let mut eargs =
+        vec!["--model".into(), s(&model), "--data".into(), s(&data), "--out".into(), s(&eval_dir)];
     if let Some(t) = run.evaluation.threshold {
         eargs.extend(["--threshold".into(), t.to_string()]);
     }
@@ -347,9 +457,20 @@ fn run_rules(m: &Manifest, run: &Run) -> Result<(Rule, Rule, Vec<SpecFile>)> {
 /// (used by a rule that recreates them if someone deletes `OUT/`).
 pub fn render(m: &Manifest, plan: &MakePlan, regenerate: &str) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "# Generated by `pipeline make --manifest {}`: do not edit, edit the manifest.", m.file.display());
-    let _ = writeln!(o, "# Each stage output is a target; its prerequisites are its inputs and its parameter");
-    let _ = writeln!(o, "# file under {} (rewritten only when the parameters change).", m.specs_dir().display());
+    let _ = writeln!(
+        o,
+        "# Generated by `pipeline make --manifest {}`: do not edit, edit the manifest.",
+        m.file.display()
+    );
+    let _ = writeln!(
+        o,
+        "# Each stage output is a target; its prerequisites are its inputs and its parameter"
+    );
+    let _ = writeln!(
+        o,
+        "# file under {} (rewritten only when the parameters change).",
+        m.specs_dir().display()
+    );
     let _ = writeln!(o, "# `make -n TARGET` prints the stage commands, ready to copy.");
     let _ = writeln!(o, "BIN ?= target/release");
     let _ = writeln!(o, "PIPELINE_RUNTIME ?=");
@@ -383,7 +504,10 @@ pub fn render(m: &Manifest, plan: &MakePlan, regenerate: &str) -> String {
         }
     }
     let _ = writeln!(o);
-    let _ = writeln!(o, "# Parameter files are written by `pipeline make`; if one is missing (e.g. after");
+    let _ = writeln!(
+        o,
+        "# Parameter files are written by `pipeline make`; if one is missing (e.g. after"
+    );
     let _ = writeln!(o, "# `rm -rf {}`), write them again.", m.settings.out.display());
     let stamps: Vec<String> = plan.spec_files.iter().map(|f| s(&f.path)).collect();
     let _ = writeln!(o, "{} &:", stamps.join(" "));

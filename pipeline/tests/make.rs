@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use pipeline::manifest::Manifest;
 use pipeline::make;
+use pipeline::manifest::Manifest;
 
 const SMALL: &str = r#"
 [datasets.mnist]
@@ -60,7 +60,11 @@ features = "hog"
 fn fragment_of(text: &str) -> (Manifest, make::MakePlan, String) {
     let m = Manifest::parse(text, Path::new("pipeline.toml")).unwrap();
     let plan = make::plan(&m).unwrap();
-    let text = make::render(&m, &plan, "$(BIN)/pipeline make --manifest pipeline.toml --out build/pipeline.mk");
+    let text = make::render(
+        &m,
+        &plan,
+        "$(BIN)/pipeline make --manifest pipeline.toml --out build/pipeline.mk",
+    );
     (m, plan, text)
 }
 
@@ -78,7 +82,10 @@ fn fragment_has_one_rule_per_stage_output() {
     has_line(&f, "out/data/xs : out/specs/data-xs.cmd | $(BIN)/ingest");
     has_line(&f, "\t$(BIN)/ingest synth-xray --out out/data/xs --train 4 --val 2 --test 3");
     has_line(&f, "\ttouch out/data/xs");
-    has_line(&f, "out/data/xray/val.parquet : out/data/xs out/specs/data-xray-val.cmd | $(BIN)/ingest");
+    has_line(
+        &f,
+        "out/data/xray/val.parquet : out/data/xs out/specs/data-xray-val.cmd | $(BIN)/ingest",
+    );
     has_line(&f, "\t$(BIN)/ingest folders --root out/data/xs/val --out out/data/xray/val.parquet --size 64x64 --channels 1");
     has_line(&f, "out/features/hog/train.parquet : out/data/mnist/train.parquet out/specs/features-hog-train.cmd | $(BIN)/features");
     // Only the first split (train) draws the pictures the report shows, beside the set's splits.
@@ -107,7 +114,12 @@ fn fragment_has_one_rule_per_stage_output() {
     }
     assert!(report.ends_with("pipeline.toml | $(BIN)/pipeline"), "{report}");
     // Missing parameter files are rewritten by one grouped rule.
-    assert!(f.contains("out/specs/h.toml") && f.contains("&:\n\t$(BIN)/pipeline make --manifest pipeline.toml --out build/pipeline.mk\n"));
+    assert!(
+        f.contains("out/specs/h.toml")
+            && f.contains(
+                "&:\n\t$(BIN)/pipeline make --manifest pipeline.toml --out build/pipeline.mk\n"
+            )
+    );
     // 2 idx + 1 synth + 3 folders + 6 features + 4×2 runs + report.
     assert_eq!(plan.rules.len(), 2 + 1 + 3 + 6 + 8 + 1);
 
@@ -123,7 +135,10 @@ fn fragment_has_one_rule_per_stage_output() {
 
 #[test]
 fn pneumonia_ratio_is_passed_to_synth_xray_only_when_set() {
-    let text = SMALL.replace("train = 4\nval = 2\ntest = 3\n", "train = 4\nval = 2\ntest = 3\npneumonia_ratio = 2.9\nseed = 7\n");
+    let text = SMALL.replace(
+        "train = 4\nval = 2\ntest = 3\n",
+        "train = 4\nval = 2\ntest = 3\npneumonia_ratio = 2.9\nseed = 7\n",
+    );
     assert_ne!(text, SMALL);
     let (_, _, f) = fragment_of(&text);
     has_line(&f, "\t$(BIN)/ingest synth-xray --out out/data/xs --train 4 --val 2 --test 3 --seed 7 --pneumonia-ratio 2.9");
@@ -201,7 +216,13 @@ done
     bin
 }
 
-fn run_make(dir: &Path, bin: &Path, fragment: &Path, log: &Path, extra: &[&str]) -> (String, Vec<String>) {
+fn run_make(
+    dir: &Path,
+    bin: &Path,
+    fragment: &Path,
+    log: &Path,
+    extra: &[&str],
+) -> (String, Vec<String>) {
     let _ = std::fs::remove_file(log);
     let out = Command::new("make")
         .current_dir(dir)
@@ -213,8 +234,13 @@ fn run_make(dir: &Path, bin: &Path, fragment: &Path, log: &Path, extra: &[&str])
         .output()
         .expect("make runs");
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "make failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let calls = std::fs::read_to_string(log).unwrap_or_default().lines().map(str::to_string).collect();
+    assert!(
+        out.status.success(),
+        "make failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls =
+        std::fs::read_to_string(log).unwrap_or_default().lines().map(str::to_string).collect();
     (stdout, calls)
 }
 
@@ -264,8 +290,16 @@ fn make_runs_everything_once_then_only_what_a_parameter_change_touches() {
     let (_, calls) = run_make(dir, &bin, &fragment, &log, &["pipeline"]);
     let calls = short(&calls, dir);
     assert_eq!(calls.len(), 3 + 2 + 2 + 1, "{calls:#?}");
-    assert_eq!(calls.iter().filter(|c| c.starts_with("features hog --in out/data/mnist/")).count(), 3);
-    assert!(calls.iter().all(|c| !c.contains("hog-o4") && !c.contains("xray") && !c.starts_with("ingest")), "{calls:#?}");
+    assert_eq!(
+        calls.iter().filter(|c| c.starts_with("features hog --in out/data/mnist/")).count(),
+        3
+    );
+    assert!(
+        calls
+            .iter()
+            .all(|c| !c.contains("hog-o4") && !c.contains("xray") && !c.starts_with("ingest")),
+        "{calls:#?}"
+    );
     assert!(calls.iter().any(|c| c.starts_with("train --spec out/specs/h.toml")));
     assert!(calls.iter().any(|c| c.starts_with("train --baseline logistic")));
     assert!(calls.iter().any(|c| c.starts_with("evaluate --model out/runs/lr/model/model.onnx")));
@@ -274,7 +308,14 @@ fn make_runs_everything_once_then_only_what_a_parameter_change_touches() {
     // `make RUN` builds one run; `make -n RUN` prints its commands without running them.
     let (stdout, calls) = run_make(dir, &bin, &fragment, &log, &["-n", "-B", "x"]);
     assert!(calls.is_empty());
-    assert!(stdout.contains(&format!("{}/train --spec {}/out/specs/x.toml", bin.display(), dir.display())), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "{}/train --spec {}/out/specs/x.toml",
+            bin.display(),
+            dir.display()
+        )),
+        "{stdout}"
+    );
     assert!(!stdout.contains("features hog"), "{stdout}");
 }
 

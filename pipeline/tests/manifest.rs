@@ -49,7 +49,10 @@ fn base_manifest_parses() {
 #[test]
 fn unknown_key_names_key_and_line() {
     // Line 22 is the last layer.
-    let text = BASE.replace(r#"{ type = "dense", units = 10, activation = "softmax" },"#, r#"{ type = "dense", unit = 10, activation = "softmax" },"#);
+    let text = BASE.replace(
+        r#"{ type = "dense", units = 10, activation = "softmax" },"#,
+        r#"{ type = "dense", unit = 10, activation = "softmax" },"#,
+    );
     let e = err(&text);
     assert!(e.contains("pipeline.toml line 22"), "{e}");
     assert!(e.contains("models.m.layers.1.unit"), "{e}");
@@ -62,20 +65,44 @@ fn unknown_top_level_and_section_keys() {
     assert!(e.contains("line 25") && e.contains("unknown key `modles`"), "{e}");
     let e = err(&BASE.replace("val_fraction = 0.1", "val_fraction = 0.1\nval_out = \"x\""));
     assert!(e.contains("line 9") && e.contains("datasets.mnist.val_out"), "{e}");
-    let e = err(&BASE.replace(r#"optimizer = { name = "rmsprop" }"#, r#"optimizer = { name = "rmsprop", beta_1 = 0.9 }"#));
+    let e = err(&BASE.replace(
+        r#"optimizer = { name = "rmsprop" }"#,
+        r#"optimizer = { name = "rmsprop", beta_1 = 0.9 }"#,
+    ));
     assert!(e.contains("line 19") && e.contains("models.m.optimizer.beta_1"), "{e}");
 }
 
 #[test]
 fn dangling_references_are_errors() {
     let e = err(&BASE.replace(r#"features = "hog""#, r#"features = "hgo""#));
-    assert!(e.contains("line 17") && e.contains("models.m.features") && e.contains("no feature set named `hgo`") && e.contains("declared: hog"), "{e}");
+    assert!(
+        e.contains("line 17")
+            && e.contains("models.m.features")
+            && e.contains("no feature set named `hgo`")
+            && e.contains("declared: hog"),
+        "{e}"
+    );
     let e = err(&BASE.replace(r#"from = "mnist""#, r#"from = "minst""#));
-    assert!(e.contains("line 12") && e.contains("features.hog.from") && e.contains("no dataset named `minst`"), "{e}");
+    assert!(
+        e.contains("line 12")
+            && e.contains("features.hog.from")
+            && e.contains("no dataset named `minst`"),
+        "{e}"
+    );
     let e = err(&format!("{BASE}\n[datasets.x]\nkind = \"folders\"\nfrom = \"nope\"\nsize = 64\n"));
-    assert!(e.contains("line 27") && e.contains("datasets.x.from") && e.contains("no dataset named `nope`"), "{e}");
+    assert!(
+        e.contains("line 27")
+            && e.contains("datasets.x.from")
+            && e.contains("no dataset named `nope`"),
+        "{e}"
+    );
     let e = err(&format!("{BASE}\n[baselines.b]\nmethod = \"logistic\"\ndata = \"pixels\"\n"));
-    assert!(e.contains("line 27") && e.contains("baselines.b.data") && e.contains("no dataset named `pixels`"), "{e}");
+    assert!(
+        e.contains("line 27")
+            && e.contains("baselines.b.data")
+            && e.contains("no dataset named `pixels`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -84,7 +111,12 @@ fn bad_values_and_variants_are_errors() {
     assert!(e.contains("line 18") && e.contains("models.m.loss: unknown variant `mse`"), "{e}");
     // A variant that changes a key the spec does not have.
     let e = err(&format!("{BASE}\n[models.m.variants.fast]\nepoch = 3\n"));
-    assert!(e.contains("line 26") && e.contains("models.m.variants.fast.epoch") && e.contains("unknown field `epoch`"), "{e}");
+    assert!(
+        e.contains("line 26")
+            && e.contains("models.m.variants.fast.epoch")
+            && e.contains("unknown field `epoch`"),
+        "{e}"
+    );
     // Index past the end of the layers.
     let e = err(&format!("{BASE}\n[models.m.sweep]\n\"layers.5.units\" = [20]\n"));
     assert!(e.contains("line 26") && e.contains("past the end"), "{e}");
@@ -92,7 +124,9 @@ fn bad_values_and_variants_are_errors() {
     let e = err(&format!("{BASE}\n[models.m.sweep]\nepochs = 40\n"));
     assert!(e.contains("line 26") && e.contains("list of values"), "{e}");
     // Two variants with the same run name.
-    let e = err(&format!("{BASE}\n[models.m.variants.epochs40]\nepochs = 40\n[models.m.sweep]\nepochs = [40]\n"));
+    let e = err(&format!(
+        "{BASE}\n[models.m.variants.epochs40]\nepochs = 40\n[models.m.sweep]\nepochs = [40]\n"
+    ));
     assert!(e.contains("name `m-epochs40` is already used"), "{e}");
     // A reserved make target.
     let e = err(&BASE.replace("[models.m]", "[models.report]"));
@@ -110,11 +144,21 @@ fn default_manifest_expands_the_lab() {
     assert_eq!(
         names,
         [
-            "mlp", "mlp-hidden3", "mlp-epochs40",
-            "hog-mlp", "hog-mlp-orientations4", "hog-mlp-units300", "hog-mlp-ppc7",
-            "cnn", "cnn-units20", "cnn-units100", "cnn-units300",
-            "pneumonia", "pneumonia-balanced",
-            "logistic-pixels", "logistic-hog",
+            "mlp",
+            "mlp-hidden3",
+            "mlp-epochs40",
+            "hog-mlp",
+            "hog-mlp-orientations4",
+            "hog-mlp-units300",
+            "hog-mlp-ppc7",
+            "cnn",
+            "cnn-units20",
+            "cnn-units100",
+            "cnn-units300",
+            "pneumonia",
+            "pneumonia-balanced",
+            "logistic-pixels",
+            "logistic-hog",
         ]
     );
     let exps: Vec<&str> = m.experiments.iter().map(|e| e.name.as_str()).collect();
@@ -126,7 +170,10 @@ fn default_manifest_expands_the_lab() {
     };
     assert_eq!(spec("mlp-epochs40")["epochs"].as_integer(), Some(40));
     assert_eq!(m.run("mlp-epochs40").unwrap().changes, ["epochs = 40"]);
-    assert_eq!(m.run("mlp-hidden3").unwrap().changes, ["layers: flatten → dense 30 relu → dense 30 relu → dense 30 relu → dense 10 softmax"]);
+    assert_eq!(
+        m.run("mlp-hidden3").unwrap().changes,
+        ["layers: flatten → dense 30 relu → dense 30 relu → dense 30 relu → dense 10 softmax"]
+    );
     assert_eq!(m.run("hog-mlp-ppc7").unwrap().changes, ["features.pixels_per_cell = [7, 7]"]);
     assert_eq!(spec("mlp")["epochs"].as_integer(), Some(10));
     assert_eq!(spec("mlp-hidden3")["layers"].as_array().unwrap().len(), 5);
@@ -141,7 +188,10 @@ fn default_manifest_expands_the_lab() {
     }
 
     // Feature variants derive their own feature sets; the model reads them.
-    assert_eq!(m.run("hog-mlp-orientations4").unwrap().input, RunInput::Features("hog-orientations4".into()));
+    assert_eq!(
+        m.run("hog-mlp-orientations4").unwrap().input,
+        RunInput::Features("hog-orientations4".into())
+    );
     assert_eq!(m.run("hog-mlp-units300").unwrap().input, RunInput::Features("hog".into()));
     let fs = m.feature_set("hog-ppc7").unwrap();
     assert_eq!(fs.derived_from.as_deref(), Some("hog"));
@@ -154,23 +204,38 @@ fn default_manifest_expands_the_lab() {
             ..HogParams::DEFAULT
         })
     );
-    assert_eq!(fs.method.args(), ["--orientations", "8", "--pixels-per-cell", "7x7", "--cells-per-block", "1x1"]);
+    assert_eq!(
+        fs.method.args(),
+        ["--orientations", "8", "--pixels-per-cell", "7x7", "--cells-per-block", "1x1"]
+    );
 
     // The X-rays are synthetic, through the folders dataset; MNIST is not.
-    assert!(m.run("pneumonia").unwrap().synthetic && m.run("pneumonia-balanced").unwrap().synthetic);
+    assert!(
+        m.run("pneumonia").unwrap().synthetic && m.run("pneumonia-balanced").unwrap().synthetic
+    );
     assert!(!m.run("cnn").unwrap().synthetic);
-    assert!(matches!(&m.dataset("xray").unwrap().source, DatasetSource::Folders { root: FolderRoot::Synthetic(s), .. } if s == "xray-synth"));
+    assert!(
+        matches!(&m.dataset("xray").unwrap().source, DatasetSource::Folders { root: FolderRoot::Synthetic(s), .. } if s == "xray-synth")
+    );
     assert_eq!(m.run("pneumonia").unwrap().evaluation.min_recall, Some(0.95));
     assert_eq!(m.run("mlp").unwrap().evaluation.split, "test");
 }
 
 #[test]
 fn synth_xray_pneumonia_ratio_is_read_and_checked() {
-    let synth = |ratio: &str| format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\ntrain = 4\npneumonia_ratio = {ratio}\n");
+    let synth = |ratio: &str| {
+        format!(
+            "{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\ntrain = 4\npneumonia_ratio = {ratio}\n"
+        )
+    };
     let m = parse(&synth("2.5")).unwrap();
-    assert!(matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { train: 4, pneumonia_ratio: Some(r), .. } if r == 2.5));
+    assert!(
+        matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { train: 4, pneumonia_ratio: Some(r), .. } if r == 2.5)
+    );
     let m = parse(&synth("3")).unwrap();
-    assert!(matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 3.0));
+    assert!(
+        matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 3.0)
+    );
     for bad in ["0", "-1.5", "nan", "inf"] {
         let e = err(&synth(bad));
         assert!(e.contains("line 28") && e.contains("datasets.xs.pneumonia_ratio"), "{bad}: {e}");
@@ -180,13 +245,17 @@ fn synth_xray_pneumonia_ratio_is_read_and_checked() {
     // The root manifest mimics the Kaggle imbalance.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
     let m = parse(&std::fs::read_to_string(path).unwrap()).unwrap();
-    assert!(matches!(m.dataset("xray-synth").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 2.9));
+    assert!(
+        matches!(m.dataset("xray-synth").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 2.9)
+    );
 }
 
 #[test]
 fn pointing_root_at_real_data_drops_synthetic() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
-    let text = std::fs::read_to_string(path).unwrap().replace("from = \"xray-synth\"", "root = \"/data/chest_xray\"");
+    let text = std::fs::read_to_string(path)
+        .unwrap()
+        .replace("from = \"xray-synth\"", "root = \"/data/chest_xray\"");
     let m = parse(&text).unwrap();
     assert!(!m.run("pneumonia").unwrap().synthetic);
 }
@@ -202,7 +271,9 @@ fn dataset_values_ingest_would_refuse_are_refused_with_its_words() {
     let e = err(&synth("min_size = 2000"));
     assert!(e.contains("got 2000 and 1500"), "{e}");
     assert!(parse(&synth("min_size = 2000\nmax_size = 2000")).is_ok());
-    let folders = |size: &str| format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\n[datasets.xf]\nkind = \"folders\"\nfrom = \"xs\"\nsize = {size}\n");
+    let folders = |size: &str| {
+        format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\n[datasets.xf]\nkind = \"folders\"\nfrom = \"xs\"\nsize = {size}\n")
+    };
     let e = err(&folders("[20000, 5]"));
     assert!(e.contains("datasets.xf.size: size 20000x5 is not HxW with sides 1..=16384"), "{e}");
     assert!(parse(&folders("[16384, 5]")).is_ok());

@@ -7,8 +7,8 @@ use arrow::array::{Float64Array, Int32Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use formats::{EpochRecord, History, Metrics};
-use pipeline::manifest::Manifest;
 use parquet::arrow::ArrowWriter;
+use pipeline::manifest::Manifest;
 use pipeline::report;
 
 fn manifest(dir: &Path) -> Manifest {
@@ -132,7 +132,14 @@ fn history(loss: &[f64], val_loss: &[Option<f64>]) -> History {
         .iter()
         .zip(val_loss)
         .enumerate()
-        .map(|(i, (&loss, &val_loss))| EpochRecord { epoch: i + 1, loss, accuracy: 0.0, val_loss, val_accuracy: None, seconds: None })
+        .map(|(i, (&loss, &val_loss))| EpochRecord {
+            epoch: i + 1,
+            loss,
+            accuracy: 0.0,
+            val_loss,
+            val_accuracy: None,
+            seconds: None,
+        })
         .collect();
     History { epochs }
 }
@@ -143,7 +150,10 @@ fn curves_reading_finds_best_epoch_and_overfitting() {
     let h = history(&loss, &[Some(0.8), Some(0.5), Some(0.4), Some(0.45), Some(0.6)]);
     let c = report::read_curves(&h).unwrap();
     assert_eq!((c.best_epoch, c.overfitting_from, c.last_epoch), (3, Some(4), 5));
-    assert_eq!((c.best_val_loss, c.last_val_loss, c.train_loss_at_best, c.last_train_loss), (0.4, 0.6, 0.3, 0.1));
+    assert_eq!(
+        (c.best_val_loss, c.last_val_loss, c.train_loss_at_best, c.last_train_loss),
+        (0.4, 0.6, 0.3, 0.1)
+    );
     assert_eq!(c.best_epoch, h.best_epoch().unwrap().epoch, "the one best-epoch rule");
     // Still falling at the end: no overfitting.
     let h2 = history(&loss, &[Some(0.8), Some(0.7), Some(0.6), Some(0.5), Some(0.4)]);
@@ -188,12 +198,19 @@ fn report_from_fixture_outputs() {
     let out = dir.join("out/runs");
     // mlp: full outputs with pictures; val loss bottoms out at epoch 3.
     write(&out.join("mlp/model/summary.json"), MLP_SUMMARY);
-    write_history(&out.join("mlp/model/history.parquet"), &[0.9, 0.5, 0.3, 0.2, 0.1], &[0.8, 0.5, 0.4, 0.45, 0.6]);
+    write_history(
+        &out.join("mlp/model/history.parquet"),
+        &[0.9, 0.5, 0.3, 0.2, 0.1],
+        &[0.8, 0.5, 0.4, 0.45, 0.6],
+    );
     write(&out.join("mlp/eval/metrics.json"), &metrics(0.9412, 0.2171));
     write(&out.join("mlp/eval/confusion.png"), "PNG-confusion");
     write(&out.join("mlp/eval/curves.png"), "PNG-curves");
     // mlp-epochs40: better accuracy, other weight count, no pictures.
-    write(&out.join("mlp-epochs40/model/summary.json"), &MLP_SUMMARY.replace("\"total_params\": 24790", "\"total_params\": 24791"));
+    write(
+        &out.join("mlp-epochs40/model/summary.json"),
+        &MLP_SUMMARY.replace("\"total_params\": 24790", "\"total_params\": 24791"),
+    );
     write_history(&out.join("mlp-epochs40/model/history.parquet"), &[0.9, 0.5], &[0.8, 0.5]);
     write(&out.join("mlp-epochs40/eval/metrics.json"), &metrics(0.9655, 0.1234));
     // pn: binary metrics, SYNTHETIC; no summary (missing on purpose).
@@ -214,10 +231,20 @@ fn report_from_fixture_outputs() {
 
     // Leaderboard: best accuracy first, synthetic marked.
     let board = md.split("## Leaderboard").nth(1).unwrap().split("\n## ").next().unwrap();
-    let order: Vec<&str> = board.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| #")).map(|l| l.split(" | ").nth(1).unwrap()).collect();
+    let order: Vec<&str> = board
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| #"))
+        .map(|l| l.split(" | ").nth(1).unwrap())
+        .collect();
     assert_eq!(order, ["mlp-epochs40", "mlp", "pn"]);
-    assert!(board.contains("| 1 | mlp-epochs40 | mlp | 24,791 | 0.9655 | 0.1234 | 0.9012 |  |"), "{board}");
-    assert!(board.contains("| 3 | pn | pn | – | 0.7500 | 0.5500 | 0.9012 | SYNTHETIC |"), "{board}");
+    assert!(
+        board.contains("| 1 | mlp-epochs40 | mlp | 24,791 | 0.9655 | 0.1234 | 0.9012 |  |"),
+        "{board}"
+    );
+    assert!(
+        board.contains("| 3 | pn | pn | – | 0.7500 | 0.5500 | 0.9012 | SYNTHETIC |"),
+        "{board}"
+    );
 
     // Experiment 1: optimizer with all parameters, loss with equation, topology, weights.
     assert!(md.contains("## 1. Raw-pixel MLP\n"), "{md}");
@@ -227,8 +254,14 @@ fn report_from_fixture_outputs() {
     assert!(md.contains("| dense_1 | Dense | [N, 30] | relu | 23,550 | 784 inputs × 30 units + 30 biases = 23,550 |"), "{md}");
     assert!(md.contains("| total |  |  |  | 24,790 |  |"), "{md}");
     // Variants table: change, weights, epochs, best epoch, overfitting, test loss/accuracy.
-    assert!(md.contains("| mlp | (base) | 24,790 | 5 | 3 | from epoch 4 | 0.2171 | 0.9412 |"), "{md}");
-    assert!(md.contains("| mlp-epochs40 | epochs = 40 | 24,791 | 2 | 2 | – | 0.1234 | 0.9655 |"), "{md}");
+    assert!(
+        md.contains("| mlp | (base) | 24,790 | 5 | 3 | from epoch 4 | 0.2171 | 0.9412 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| mlp-epochs40 | epochs = 40 | 24,791 | 2 | 2 | – | 0.1234 | 0.9655 |"),
+        "{md}"
+    );
     assert!(md.contains("#### Weights of `mlp-epochs40`"), "{md}");
     // Curves reading, pictures, confused pairs, P/R/F1.
     assert!(md.contains("Best epoch 3 (lowest validation loss, 0.4000)."), "{md}");
@@ -242,12 +275,22 @@ fn report_from_fixture_outputs() {
 
     // Experiment 2: SYNTHETIC, binary metrics, ROC, confused pairs by index, missing summary said.
     assert!(md.contains("## 2. Pneumonia — SYNTHETIC data"), "{md}");
-    assert!(md.contains("- true NORMAL predicted as PNEUMONIA: 10 times (33.3% of the 30 true NORMAL)"), "{md}");
+    assert!(
+        md.contains("- true NORMAL predicted as PNEUMONIA: 10 times (33.3% of the 30 true NORMAL)"),
+        "{md}"
+    );
     assert!(md.contains("- ROC AUC: 0.8123"), "{md}");
-    assert!(md.contains("- At the chosen threshold 0.5000: precision 0.7300, recall 0.9000, F1 0.8060"), "{md}");
+    assert!(
+        md.contains("- At the chosen threshold 0.5000: precision 0.7300, recall 0.9000, F1 0.8060"),
+        "{md}"
+    );
     assert!(md.contains("- Threshold keeping recall ≥ 0.9500: 0.3100"), "{md}");
     assert!(md.contains("![pn: ROC curve](img/pn-roc.png)"));
-    assert!(md.contains("Not available: ") && md.contains("pn/model/summary.json is missing (run `make pn`)"), "{md}");
+    assert!(
+        md.contains("Not available: ")
+            && md.contains("pn/model/summary.json is missing (run `make pn`)"),
+        "{md}"
+    );
 
     // HTML: the same content, offline.
     assert!(html.contains("<img src=\"img/mlp-confusion.png\""));
@@ -292,8 +335,12 @@ fn unreadable_outputs_are_said_to_be_unreadable_naming_the_file() {
 /// A feature dataset with only what the report reads: the `features` schema metadata.
 fn write_feature_metadata(path: &Path, features: &serde_json::Value) {
     let meta = std::collections::HashMap::from([("features".to_string(), features.to_string())]);
-    let schema = Arc::new(Schema::new_with_metadata(vec![Field::new("label", DataType::Int32, false)], meta));
-    let batch = RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(vec![0, 1]))]).unwrap();
+    let schema = Arc::new(Schema::new_with_metadata(
+        vec![Field::new("label", DataType::Int32, false)],
+        meta,
+    ));
+    let batch =
+        RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(vec![0, 1]))]).unwrap();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
     w.write(&batch).unwrap();
@@ -355,9 +402,20 @@ layers.0.units = 3
     let html = std::fs::read_to_string(report_dir.join("index.html")).unwrap();
 
     assert_eq!(md.matches("### What the HOG descriptor captures").count(), 1, "{md}");
-    let section = md.split("### What the HOG descriptor captures").nth(1).unwrap().split("\n### ").next().unwrap();
+    let section = md
+        .split("### What the HOG descriptor captures")
+        .nth(1)
+        .unwrap()
+        .split("\n### ")
+        .next()
+        .unwrap();
     assert!(section.contains("Feature set `hog`: orientations 8, pixels_per_cell [4, 4], cells_per_block [1, 1], D = 392 (from "), "{section}");
-    assert!(section.contains("![hog: train image 00000 (left) and its HOG glyphs (right)](img/hog-hog-00000.png)"), "{section}");
+    assert!(
+        section.contains(
+            "![hog: train image 00000 (left) and its HOG glyphs (right)](img/hog-hog-00000.png)"
+        ),
+        "{section}"
+    );
     assert!(section.contains("(img/hog-hog-00001.png)"), "{section}");
     assert_eq!(section.matches("![").count(), 2, "{section}");
     assert_eq!(std::fs::read(report_dir.join("img/hog-hog-00000.png")).unwrap(), b"PNG-hog-0");
@@ -367,6 +425,10 @@ layers.0.units = 3
     // The derived set, listed once though two runs could name it, says what is missing.
     assert!(section.contains("Feature set `hog-o4`: --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 (parameters unknown: "), "{section}");
     assert!(section.contains("hog-o4/train.parquet is missing"), "{section}");
-    assert!(section.contains("Not available: the HOG pictures of `hog-o4` (") && section.contains("hog-o4/pictures/hog-00000.png …) are missing (run `make hog-o4`)"), "{section}");
+    assert!(
+        section.contains("Not available: the HOG pictures of `hog-o4` (")
+            && section.contains("hog-o4/pictures/hog-00000.png …) are missing (run `make hog-o4`)"),
+        "{section}"
+    );
     assert_eq!(section.matches("Feature set `hog`").count(), 1, "{section}");
 }

@@ -89,8 +89,7 @@ fn venv_library(venv: &Path) -> Option<PathBuf> {
             .flatten()
             .map(|e| e.path())
             .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
+                p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
             })
             .collect();
         libs.sort();
@@ -101,8 +100,9 @@ fn venv_library(venv: &Path) -> Option<PathBuf> {
     None
 }
 
-static ENVIRONMENT: OnceLock<std::result::Result<(ort::environment::Environment, PathBuf), String>> =
-    OnceLock::new();
+static ENVIRONMENT: OnceLock<
+    std::result::Result<(ort::environment::Environment, PathBuf), String>,
+> = OnceLock::new();
 
 /// The process-wide ONNX Runtime environment, loading the library on first use.
 pub fn environment() -> Result<ort::environment::Environment> {
@@ -161,8 +161,12 @@ pub fn run_model(model: &[u8], input: InputTensor<'_>) -> Result<(Vec<usize>, Ve
         .commit_from_memory(model)
         .map_err(fail("ONNX Runtime rejects the model"))?;
     let value = match input {
-        InputTensor::U8 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec())).map(|t| t.into_dyn()),
-        InputTensor::F32 { shape, data } => Tensor::from_array((shape.to_vec(), data.to_vec())).map(|t| t.into_dyn()),
+        InputTensor::U8 { shape, data } => {
+            Tensor::from_array((shape.to_vec(), data.to_vec())).map(|t| t.into_dyn())
+        }
+        InputTensor::F32 { shape, data } => {
+            Tensor::from_array((shape.to_vec(), data.to_vec())).map(|t| t.into_dyn())
+        }
     }
     .map_err(fail("cannot make the input tensor"))?;
     let outputs = session
@@ -171,6 +175,7 @@ pub fn run_model(model: &[u8], input: InputTensor<'_>) -> Result<(Vec<usize>, Ve
     let output = outputs
         .get(OUTPUT_NAME)
         .ok_or_else(|| RuntimeError(format!("the model has no output named `{OUTPUT_NAME}`")))?;
-    let (shape, values) = output.try_extract_tensor::<f32>().map_err(fail("cannot read the model's output"))?;
+    let (shape, values) =
+        output.try_extract_tensor::<f32>().map_err(fail("cannot read the model's output"))?;
     Ok((shape.iter().map(|&d| d as usize).collect(), values.to_vec()))
 }

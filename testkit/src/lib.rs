@@ -51,9 +51,15 @@ fn names(classes: &[&str]) -> Vec<String> {
 }
 
 /// `rows` random images of `[height, width, channels]`, labels cycling through the classes.
-pub fn image_dataset(rows: usize, [height, width, channels]: [usize; 3], classes: &[&str], seed: u64) -> ImageDataset {
+pub fn image_dataset(
+    rows: usize,
+    [height, width, channels]: [usize; 3],
+    classes: &[&str],
+    seed: u64,
+) -> ImageDataset {
     let mut rng = Rng::new(seed);
-    let meta = ImageMeta { height, width, channels, classes: names(classes), source: "testkit".into() };
+    let meta =
+        ImageMeta { height, width, channels, classes: names(classes), source: "testkit".into() };
     let labels = (0..rows).map(|i| (i % classes.len()) as i32).collect();
     ImageDataset { meta, labels, images: rng.bytes(rows * height * width * channels), paths: None }
 }

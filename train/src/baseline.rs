@@ -16,11 +16,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use onnx::{Activation, GraphBuilder};
 use formats::AnyDataset;
 use linfa::traits::Fit;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
+use onnx::{Activation, GraphBuilder};
 use serde_json::json;
 
 use crate::layers::thousands;
@@ -69,14 +69,18 @@ impl InputKind {
 
     fn describe(&self) -> String {
         match *self {
-            InputKind::Image { height, width, channels } => format!("image {height}×{width}×{channels}"),
+            InputKind::Image { height, width, channels } => {
+                format!("image {height}×{width}×{channels}")
+            }
             InputKind::Features { dim } => format!("features [{dim}]"),
         }
     }
 
     fn json(&self) -> serde_json::Value {
         match *self {
-            InputKind::Image { height, width, channels } => json!({"kind": "image", "shape": [height, width, channels]}),
+            InputKind::Image { height, width, channels } => {
+                json!({"kind": "image", "shape": [height, width, channels]})
+            }
             InputKind::Features { dim } => json!({"kind": "features", "shape": [dim]}),
         }
     }
@@ -100,20 +104,35 @@ impl DesignMatrix {
         let classes = data.classes().to_vec();
         let (input, values): (InputKind, Vec<f64>) = match data {
             AnyDataset::Image(d) => (
-                InputKind::Image { height: d.meta.height, width: d.meta.width, channels: d.meta.channels },
+                InputKind::Image {
+                    height: d.meta.height,
+                    width: d.meta.width,
+                    channels: d.meta.channels,
+                },
                 d.images.iter().map(|&p| p as f64 / 255.0).collect(),
             ),
             AnyDataset::Features(d) => {
                 if let Some(i) = d.features.iter().position(|v| !v.is_finite()) {
-                    bail!("{what}: row {} holds a non-finite feature value ({})", i / d.meta.dim, d.features[i]);
+                    bail!(
+                        "{what}: row {} holds a non-finite feature value ({})",
+                        i / d.meta.dim,
+                        d.features[i]
+                    );
                 }
-                (InputKind::Features { dim: d.meta.dim }, d.features.iter().map(|&v| v as f64).collect())
+                (
+                    InputKind::Features { dim: d.meta.dim },
+                    d.features.iter().map(|&v| v as f64).collect(),
+                )
             }
         };
         let mut labels = Vec::with_capacity(data.len());
         for (row, &label) in data.labels().iter().enumerate() {
             if label < 0 || label as usize >= classes.len() {
-                bail!("{what}: row {row} has label {label}, but there are {} classes {:?}", classes.len(), classes);
+                bail!(
+                    "{what}: row {row} has label {label}, but there are {} classes {:?}",
+                    classes.len(),
+                    classes
+                );
             }
             labels.push(label as usize);
         }
@@ -218,7 +237,11 @@ pub fn loss_and_accuracy(probabilities: &Array2<f64>, labels: &[usize]) -> (f64,
 /// Fits the logistic-regression baseline on `train` (feature or image dataset),
 /// optionally scores `val`, and writes `model.onnx`, `summary.json`, `summary.txt`
 /// and `history.parquet` into `out_dir`.
-pub fn run_baseline(train: &std::path::Path, val: Option<&std::path::Path>, out_dir: &std::path::Path) -> anyhow::Result<()> {
+pub fn run_baseline(
+    train: &std::path::Path,
+    val: Option<&std::path::Path>,
+    out_dir: &std::path::Path,
+) -> anyhow::Result<()> {
     run_baseline_with(train, val, out_dir, &BaselineConfig::default()).map(|_| ())
 }
 
@@ -234,20 +257,35 @@ pub struct BaselineFigures {
 }
 
 /// [`run_baseline`] with explicit solver settings; returns the figures it wrote.
-pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, config: &BaselineConfig) -> Result<BaselineFigures> {
+pub fn run_baseline_with(
+    train: &Path,
+    val: Option<&Path>,
+    out_dir: &Path,
+    config: &BaselineConfig,
+) -> Result<BaselineFigures> {
     let train_what = format!("training set {}", train.display());
-    let train_data = formats::read_any_dataset(train).with_context(|| format!("cannot read the {train_what}"))?;
+    let train_data = formats::read_any_dataset(train)
+        .with_context(|| format!("cannot read the {train_what}"))?;
     let train_data = DesignMatrix::from_dataset(&train_data, &train_what)?;
     let val_data = match val {
         Some(path) => {
             let what = format!("validation set {}", path.display());
-            let data = formats::read_any_dataset(path).with_context(|| format!("cannot read the {what}"))?;
+            let data = formats::read_any_dataset(path)
+                .with_context(|| format!("cannot read the {what}"))?;
             let data = DesignMatrix::from_dataset(&data, &what)?;
             if data.input != train_data.input {
-                bail!("the {what} holds {} but the training set holds {}", data.input.describe(), train_data.input.describe());
+                bail!(
+                    "the {what} holds {} but the training set holds {}",
+                    data.input.describe(),
+                    train_data.input.describe()
+                );
             }
             if data.classes != train_data.classes {
-                bail!("the {what} has classes {:?} but the training set has {:?}", data.classes, train_data.classes);
+                bail!(
+                    "the {what} has classes {:?} but the training set has {:?}",
+                    data.classes,
+                    train_data.classes
+                );
             }
             Some(data)
         }
@@ -257,7 +295,8 @@ pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, confi
     let start = Instant::now();
     let model = LogisticBaseline::fit(&train_data, config)?;
     let seconds = start.elapsed().as_secs_f64();
-    let (loss, accuracy) = loss_and_accuracy(&model.probabilities(&train_data.x), &train_data.labels);
+    let (loss, accuracy) =
+        loss_and_accuracy(&model.probabilities(&train_data.x), &train_data.labels);
     let (val_loss, val_accuracy) = match &val_data {
         Some(v) => {
             let (l, a) = loss_and_accuracy(&model.probabilities(&v.x), &v.labels);
@@ -265,7 +304,8 @@ pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, confi
         }
         None => (None, None),
     };
-    let figures = BaselineFigures { loss, accuracy, val_loss, val_accuracy, seconds, params: model.params() };
+    let figures =
+        BaselineFigures { loss, accuracy, val_loss, val_accuracy, seconds, params: model.params() };
 
     let spec = json!({
         "baseline": "logistic",
@@ -290,9 +330,13 @@ pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, confi
         }],
     };
 
-    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
     formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
-    formats::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
+    formats::atomic::write_bytes(
+        &out_dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
     formats::atomic::write_bytes(&out_dir.join("summary.txt"), text.as_bytes())?;
     history.write(&out_dir.join("history.parquet"))?;
     Ok(figures)
@@ -300,12 +344,22 @@ pub fn run_baseline_with(train: &Path, val: Option<&Path>, out_dir: &Path, confi
 
 fn formula(model: &LogisticBaseline) -> String {
     let (d, c) = (model.input.dim(), model.classes.len());
-    format!("{} inputs × {} classes + {} biases = {}", thousands(d), thousands(c), thousands(c), thousands(model.params()))
+    format!(
+        "{} inputs × {} classes + {} biases = {}",
+        thousands(d),
+        thousands(c),
+        thousands(c),
+        thousands(model.params())
+    )
 }
 
 const LOSS_EQUATION: &str = "L = −(1/N) Σᵢ Σₖ yᵢₖ log pᵢₖ, pᵢ = softmax(xᵢ·W + b); linfa minimises N·L + (α/2)‖W‖² (reported losses omit the penalty)";
 
-fn summary_json(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineFigures) -> serde_json::Value {
+fn summary_json(
+    model: &LogisticBaseline,
+    config: &BaselineConfig,
+    f: &BaselineFigures,
+) -> serde_json::Value {
     json!({
         "name": "logistic_baseline",
         "input": model.input.json(),
@@ -344,7 +398,10 @@ fn summary_text(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineF
     s.push_str("Model: logistic_baseline (linfa multinomial logistic regression)\n");
     s.push_str(&format!("Input: {}\n", model.input.describe()));
     s.push_str(&format!("Classes: {}\n\n", model.classes.join(", ")));
-    s.push_str(&format!("{:<42} {:<14} {:>10}   {}\n", "Layer (type)", "Output shape", "Params", "Formula"));
+    s.push_str(&format!(
+        "{:<42} {:<14} {:>10}   {}\n",
+        "Layer (type)", "Output shape", "Params", "Formula"
+    ));
     s.push_str(&format!(
         "{:<42} {:<14} {:>10}   {}\n",
         "logistic_regression (LogisticRegression)",
@@ -365,4 +422,3 @@ fn summary_text(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineF
     s.push_str(&format!("Fit time: {:.2} s\n", f.seconds));
     s
 }
-

@@ -4,8 +4,8 @@
 use anyhow::{bail, Result};
 use formats::AnyDataset;
 
-use crate::model::InputKind;
 use crate::engine::tensor::{batch_shape, Tensor};
+use crate::model::InputKind;
 
 enum Values {
     Bytes(Vec<u8>),
@@ -32,16 +32,35 @@ impl Samples {
                 d.labels,
                 Values::Bytes(d.images),
             ),
-            AnyDataset::Features(d) => (InputKind::Features, vec![d.meta.dim], d.meta.classes, d.labels, Values::Floats(d.features)),
+            AnyDataset::Features(d) => (
+                InputKind::Features,
+                vec![d.meta.dim],
+                d.meta.classes,
+                d.labels,
+                Values::Floats(d.features),
+            ),
         };
         if labels.is_empty() {
             bail!("{what} has no rows");
         }
-        let n_classes = if classes.is_empty() { labels.iter().copied().max().unwrap_or(0).max(0) as usize + 1 } else { classes.len() };
-        if let Some((row, bad)) = labels.iter().enumerate().find(|(_, l)| **l < 0 || **l as usize >= n_classes) {
-            bail!("{what}: row {row} has label {bad}, outside the {n_classes} classes 0..{}", n_classes - 1);
+        let n_classes = if classes.is_empty() {
+            labels.iter().copied().max().unwrap_or(0).max(0) as usize + 1
+        } else {
+            classes.len()
+        };
+        if let Some((row, bad)) =
+            labels.iter().enumerate().find(|(_, l)| **l < 0 || **l as usize >= n_classes)
+        {
+            bail!(
+                "{what}: row {row} has label {bad}, outside the {n_classes} classes 0..{}",
+                n_classes - 1
+            );
         }
-        let classes = if classes.is_empty() { (0..n_classes).map(|c| c.to_string()).collect() } else { classes };
+        let classes = if classes.is_empty() {
+            (0..n_classes).map(|c| c.to_string()).collect()
+        } else {
+            classes
+        };
         let labels = labels.into_iter().map(|l| l as usize).collect();
         Ok(Samples { kind, shape, classes, labels, values })
     }
@@ -83,8 +102,12 @@ impl Samples {
     pub fn subset(&self, idx: &[usize]) -> Samples {
         let len = self.sample_len();
         let values = match &self.values {
-            Values::Bytes(b) => Values::Bytes(idx.iter().flat_map(|&i| b[i * len..(i + 1) * len].iter().copied()).collect()),
-            Values::Floats(f) => Values::Floats(idx.iter().flat_map(|&i| f[i * len..(i + 1) * len].iter().copied()).collect()),
+            Values::Bytes(b) => Values::Bytes(
+                idx.iter().flat_map(|&i| b[i * len..(i + 1) * len].iter().copied()).collect(),
+            ),
+            Values::Floats(f) => Values::Floats(
+                idx.iter().flat_map(|&i| f[i * len..(i + 1) * len].iter().copied()).collect(),
+            ),
         };
         Samples {
             kind: self.kind,

@@ -8,9 +8,17 @@ use crate::model::{InputKind, Model};
 
 /// Serialized ONNX model: input `input` (uint8 NHWC images or float32 features),
 /// output `probabilities`, `metadata_props` = classes + `extra`.
-pub(crate) fn to_onnx(model: &Model, classes: &[String], extra: &[(String, String)]) -> Result<Vec<u8>> {
+pub(crate) fn to_onnx(
+    model: &Model,
+    classes: &[String],
+    extra: &[(String, String)],
+) -> Result<Vec<u8>> {
     let mut g = match model.input_kind {
-        InputKind::Image => GraphBuilder::image_input(model.input_shape[0], model.input_shape[1], model.input_shape[2]),
+        InputKind::Image => GraphBuilder::image_input(
+            model.input_shape[0],
+            model.input_shape[1],
+            model.input_shape[2],
+        ),
         InputKind::Features => GraphBuilder::feature_input(model.input_shape[0]),
     };
     for layer in &model.layers {

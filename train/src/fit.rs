@@ -56,7 +56,8 @@ pub fn evaluate(model: &mut Model, data: &Samples, loss: Loss, batch_size: usize
     let (mut sum, mut correct) = (0.0f64, 0usize);
     let idx: Vec<usize> = (0..data.len()).collect();
     for chunk in idx.chunks(batch_size) {
-        let logits = model.forward(data.batch(chunk), &mut Ctx { training: false, rng: &mut rng }, false);
+        let logits =
+            model.forward(data.batch(chunk), &mut Ctx { training: false, rng: &mut rng }, false);
         let labels: Vec<usize> = chunk.iter().map(|&i| data.labels[i]).collect();
         let b = loss.evaluate(&logits.data, logits.last_dim(), &labels, &vec![1.0; chunk.len()]);
         sum += b.weighted_sum;
@@ -66,7 +67,12 @@ pub fn evaluate(model: &mut Model, data: &Samples, loss: Loss, batch_size: usize
 }
 
 /// Trains `model` in place and returns its history and what early stopping did.
-pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &FitOptions) -> Result<(History, Stopping)> {
+pub fn fit(
+    model: &mut Model,
+    train: &Samples,
+    val: Option<&Samples>,
+    opts: &FitOptions,
+) -> Result<(History, Stopping)> {
     let mut optimizer = Optimizer::new(opts.optimizer.clone());
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ SHUFFLE_STREAM);
     let mut dropout_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ DROPOUT_STREAM);
@@ -77,14 +83,19 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
     for epoch in 1..=opts.epochs {
         let start = Instant::now();
         order.shuffle(&mut shuffle_rng);
-        let bar = if opts.verbose { formats::progress::bar(train.len() as u64, "samples") } else { indicatif::ProgressBar::hidden() };
+        let bar = if opts.verbose {
+            formats::progress::bar(train.len() as u64, "samples")
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
         bar.set_prefix(format!("Epoch {epoch}/{}", opts.epochs));
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for chunk in order.chunks(opts.batch_size) {
             let x = train.batch(chunk);
             let labels: Vec<usize> = chunk.iter().map(|&i| train.labels[i]).collect();
             let weights: Vec<f32> = labels.iter().map(|&l| opts.class_weights[l]).collect();
-            let logits = model.forward(x, &mut Ctx { training: true, rng: &mut dropout_rng }, false);
+            let logits =
+                model.forward(x, &mut Ctx { training: true, rng: &mut dropout_rng }, false);
             let b = opts.loss.evaluate(&logits.data, logits.last_dim(), &labels, &weights);
             model.backward(Tensor::new(logits.shape, b.grad), false);
             optimizer.apply(model.params_and_grads());
@@ -92,7 +103,11 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
             correct += b.correct;
             seen += chunk.len();
             bar.inc(chunk.len() as u64);
-            bar.set_message(format!("loss: {:.4} - accuracy: {:.4}", loss_sum / seen as f64, correct as f64 / seen as f64));
+            bar.set_message(format!(
+                "loss: {:.4} - accuracy: {:.4}",
+                loss_sum / seen as f64,
+                correct as f64 / seen as f64
+            ));
         }
         let (val_loss, val_accuracy) = match val {
             Some(v) => {
@@ -143,7 +158,10 @@ pub fn fit(model: &mut Model, train: &Samples, val: Option<&Samples>, opts: &Fit
             model.set_weights(w);
             stopping.restored_best = true;
             if opts.verbose {
-                eprintln!("Restoring model weights from the end of the best epoch: {}.", s.best_epoch.unwrap_or(0));
+                eprintln!(
+                    "Restoring model weights from the end of the best epoch: {}.",
+                    s.best_epoch.unwrap_or(0)
+                );
             }
         }
     }

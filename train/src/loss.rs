@@ -25,25 +25,35 @@ pub struct BatchLoss {
 /// The arithmetic of a [`Loss`] (its name, formula and serde form are `params`'s).
 pub trait LossFn {
     /// Loss, accuracy count and gradient from logits `[N, K]` (K = 1 for binary).
-    fn evaluate(self, logits: &[f32], width: usize, labels: &[usize], weights: &[f32]) -> BatchLoss;
+    fn evaluate(self, logits: &[f32], width: usize, labels: &[usize], weights: &[f32])
+        -> BatchLoss;
 }
 
 impl LossFn for Loss {
-    fn evaluate(self, logits: &[f32], width: usize, labels: &[usize], weights: &[f32]) -> BatchLoss {
+    fn evaluate(
+        self,
+        logits: &[f32],
+        width: usize,
+        labels: &[usize],
+        weights: &[f32],
+    ) -> BatchLoss {
         let n = labels.len();
         let mut grad = vec![0.0f32; logits.len()];
         let mut weighted_sum = 0.0f64;
         let mut correct = 0;
         match self {
             Loss::CategoricalCrossentropy => {
-                for (i, (z, g)) in logits.chunks_exact(width).zip(grad.chunks_exact_mut(width)).enumerate() {
+                for (i, (z, g)) in
+                    logits.chunks_exact(width).zip(grad.chunks_exact_mut(width)).enumerate()
+                {
                     let y = labels[i];
                     let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                     let sum: f64 = z.iter().map(|v| ((v - max) as f64).exp()).sum();
                     let lse = max as f64 + sum.ln();
                     weighted_sum += weights[i] as f64 * (lse - z[y] as f64);
                     // argmax, first on ties (as numpy/TF argmax)
-                    let best = z.iter().enumerate().fold(0, |b, (k, v)| if *v > z[b] { k } else { b });
+                    let best =
+                        z.iter().enumerate().fold(0, |b, (k, v)| if *v > z[b] { k } else { b });
                     correct += (best == y) as usize;
                     let scale = weights[i] / n as f32;
                     for (k, (gk, zk)) in g.iter_mut().zip(z).enumerate() {
@@ -99,7 +109,9 @@ mod tests {
         let (labels, w) = ([2, 0, 1], [1.0, 2.5, 0.5]);
         let b = Loss::CategoricalCrossentropy.evaluate(&z, 3, &labels, &w);
         assert_eq!(b.correct, 2, "rows 0 and 2 predict classes 2 and 1; row 1 ties 1/2 → first");
-        for (a, n) in b.grad.iter().zip(numeric_grad(Loss::CategoricalCrossentropy, &z, 3, &labels, &w)) {
+        for (a, n) in
+            b.grad.iter().zip(numeric_grad(Loss::CategoricalCrossentropy, &z, 3, &labels, &w))
+        {
             assert!((*a as f64 - n).abs() < 1e-3, "{a} vs {n}");
         }
     }
@@ -114,7 +126,8 @@ mod tests {
         let z = [0.4, -2.0, 1.5, -0.1];
         let (labels, w) = ([1, 0, 0, 1], [1.0, 1.0, 3.0, 0.5]);
         let b = Loss::BinaryCrossentropy.evaluate(&z, 1, &labels, &w);
-        for (a, n) in b.grad.iter().zip(numeric_grad(Loss::BinaryCrossentropy, &z, 1, &labels, &w)) {
+        for (a, n) in b.grad.iter().zip(numeric_grad(Loss::BinaryCrossentropy, &z, 1, &labels, &w))
+        {
             assert!((*a as f64 - n).abs() < 1e-3, "{a} vs {n}");
         }
     }

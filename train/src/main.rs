@@ -58,16 +58,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let val = cli.val.or(r.val);
         let out = cli.out.unwrap_or(r.out);
         return match (&r.spec, &r.baseline) {
-            (Some(spec), _) => train::train_with_spec(spec, &train, val.as_deref(), &out, verbose).map(print_summary),
-            (None, Some(method)) if method == "logistic" => train::baseline::run_baseline(&train, val.as_deref(), &out),
-            (None, Some(method)) => anyhow::bail!("{}: run `{model}` asks for baseline `{method}`; train knows `logistic`", manifest.display()),
+            (Some(spec), _) => train::train_with_spec(spec, &train, val.as_deref(), &out, verbose)
+                .map(print_summary),
+            (None, Some(method)) if method == "logistic" => {
+                train::baseline::run_baseline(&train, val.as_deref(), &out)
+            }
+            (None, Some(method)) => anyhow::bail!(
+                "{}: run `{model}` asks for baseline `{method}`; train knows `logistic`",
+                manifest.display()
+            ),
             (None, None) => unreachable!("a run is a network or a baseline"),
         };
     }
-    let (train, out) = (cli.train.expect("clap requires --train"), cli.out.expect("clap requires --out"));
+    let (train, out) =
+        (cli.train.expect("clap requires --train"), cli.out.expect("clap requires --out"));
     match (cli.baseline, &cli.spec) {
-        (Some(Baseline::Logistic), _) => train::baseline::run_baseline(&train, cli.val.as_deref(), &out),
-        (None, Some(spec)) => train::run(spec, &train, cli.val.as_deref(), &out, verbose).map(print_summary),
+        (Some(Baseline::Logistic), _) => {
+            train::baseline::run_baseline(&train, cli.val.as_deref(), &out)
+        }
+        (None, Some(spec)) => {
+            train::run(spec, &train, cli.val.as_deref(), &out, verbose).map(print_summary)
+        }
         (None, None) => unreachable!("clap requires --spec, --baseline or --manifest"),
     }
 }

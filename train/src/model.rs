@@ -4,10 +4,12 @@ use anyhow::{bail, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::layers::{Activation, ActivationLayer, Conv2d, Ctx, Dense, Dropout, Flatten, Layer, MaxPool2d};
+use crate::engine::tensor::Tensor;
+use crate::layers::{
+    Activation, ActivationLayer, Conv2d, Ctx, Dense, Dropout, Flatten, Layer, MaxPool2d,
+};
 use crate::loss::Loss;
 use crate::spec::LayerSpec;
-use crate::engine::tensor::Tensor;
 
 /// What the model reads: uint8 images (scaled to [0,1] inside) or float features.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +34,12 @@ fn shape_str(s: &[usize]) -> String {
 impl Model {
     /// Builds the layers in order, each from the previous one's output shape;
     /// kernels are Glorot-uniform from a stream seeded with `seed`.
-    pub(crate) fn build(specs: &[LayerSpec], input_kind: InputKind, input_shape: &[usize], seed: u64) -> Result<Model> {
+    pub(crate) fn build(
+        specs: &[LayerSpec],
+        input_kind: InputKind,
+        input_shape: &[usize],
+        seed: u64,
+    ) -> Result<Model> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut shape = input_shape.to_vec();
         let mut layers: Vec<Box<dyn Layer>> = Vec::new();
@@ -41,7 +48,9 @@ impl Model {
             let image = |shape: &[usize]| -> Result<[usize; 3]> {
                 match shape {
                     [h, w, c] => Ok([*h, *w, *c]),
-                    _ => bail!("{what} needs an image input [H, W, C]; it gets {}", shape_str(shape)),
+                    _ => {
+                        bail!("{what} needs an image input [H, W, C]; it gets {}", shape_str(shape))
+                    }
                 }
             };
             let layer: Box<dyn Layer> = match spec {
@@ -70,7 +79,9 @@ impl Model {
                     }
                 }
                 LayerSpec::Dropout { rate } => Box::new(Dropout::new(*rate as f32, &shape)),
-                LayerSpec::Activation { activation } => Box::new(ActivationLayer::new(*activation, &shape)),
+                LayerSpec::Activation { activation } => {
+                    Box::new(ActivationLayer::new(*activation, &shape))
+                }
             };
             if layer.activation() == Some(Activation::Softmax) && layer.output_shape().len() != 1 {
                 // Images are channel-planar inside the engine; softmax runs along a flat last axis.
@@ -116,7 +127,12 @@ impl Model {
     }
 
     /// Runs every layer; with `final_activation = false` the last layer returns its logits.
-    pub(crate) fn forward(&mut self, mut x: Tensor, ctx: &mut Ctx, final_activation: bool) -> Tensor {
+    pub(crate) fn forward(
+        &mut self,
+        mut x: Tensor,
+        ctx: &mut Ctx,
+        final_activation: bool,
+    ) -> Tensor {
         let last = self.layers.len() - 1;
         for (i, layer) in self.layers.iter_mut().enumerate() {
             x = layer.forward(x, ctx, final_activation || i != last);
@@ -168,7 +184,9 @@ mod tests {
     use crate::spec::{self, ModelSpec};
 
     fn example(name: &str) -> ModelSpec {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(format!("{name}.toml"));
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(format!("{name}.toml"));
         spec::from_file(&path).unwrap()
     }
 
@@ -180,12 +198,21 @@ mod tests {
 
     #[test]
     fn weight_counts_equal_keras() {
-        assert_eq!(weights("mlp", InputKind::Image, &[28, 28, 1]), (24_790, vec![0, 23_550, 930, 310]));
+        assert_eq!(
+            weights("mlp", InputKind::Image, &[28, 28, 1]),
+            (24_790, vec![0, 23_550, 930, 310])
+        );
         assert_eq!(weights("hog_mlp", InputKind::Features, &[392]), (40_310, vec![39_300, 1_010]));
-        assert_eq!(weights("cnn", InputKind::Image, &[28, 28, 1]), (4_940, vec![500, 0, 2_510, 0, 910, 0, 0, 910, 110]));
+        assert_eq!(
+            weights("cnn", InputKind::Image, &[28, 28, 1]),
+            (4_940, vec![500, 0, 2_510, 0, 910, 0, 0, 910, 110])
+        );
         let (total, per) = weights("pneumonia_cnn", InputKind::Image, &[128, 128, 1]);
         // 80+1168+4640+18496+73856 conv; 4·4·128 = 2048 → 32: 65,568; 528; 17
-        assert_eq!(per.iter().filter(|p| **p > 0).copied().collect::<Vec<_>>(), [80, 1_168, 4_640, 18_496, 73_856, 65_568, 528, 17]);
+        assert_eq!(
+            per.iter().filter(|p| **p > 0).copied().collect::<Vec<_>>(),
+            [80, 1_168, 4_640, 18_496, 73_856, 65_568, 528, 17]
+        );
         assert_eq!(total, 164_353);
     }
 
@@ -206,15 +233,26 @@ mod tests {
     #[test]
     fn shape_mismatches_are_explained() {
         let spec = example("mlp");
-        let e = Model::build(&spec.layers[1..], InputKind::Image, &[28, 28, 1], 1).err().unwrap().to_string();
+        let e = Model::build(&spec.layers[1..], InputKind::Image, &[28, 28, 1], 1)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("layer 1 (dense) needs a flat input; it gets [28, 28, 1]"), "{e}");
         let spec = example("cnn");
-        let e = Model::build(&spec.layers, InputKind::Features, &[392], 1).err().unwrap().to_string();
-        assert!(e.contains("layer 1 (conv2d) needs an image input [H, W, C]; it gets [392]"), "{e}");
-        let e = Model::build(&spec.layers, InputKind::Image, &[4, 4, 1], 1).err().unwrap().to_string();
+        let e =
+            Model::build(&spec.layers, InputKind::Features, &[392], 1).err().unwrap().to_string();
+        assert!(
+            e.contains("layer 1 (conv2d) needs an image input [H, W, C]; it gets [392]"),
+            "{e}"
+        );
+        let e =
+            Model::build(&spec.layers, InputKind::Image, &[4, 4, 1], 1).err().unwrap().to_string();
         assert!(e.contains("pool does not fit"), "{e}");
         let softmax_image = [LayerSpec::Activation { activation: Activation::Softmax }];
-        let e = Model::build(&softmax_image, InputKind::Image, &[4, 4, 3], 1).err().unwrap().to_string();
+        let e = Model::build(&softmax_image, InputKind::Image, &[4, 4, 3], 1)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(e.contains("layer 1 (activation): softmax over the channels of an image [4, 4, 3] is not supported"), "{e}");
     }
 
@@ -227,10 +265,17 @@ mod tests {
     /// logits, and which piece of its piecewise-linear parts the pass is on — each hidden
     /// ReLU's zeroed outputs and the inputs each pooling layer routes its gradient to (its
     /// windows' winners). A difference quotient is exact only when both steps stay on it.
-    fn probe(model: &mut Model, loss: Loss, x: &Tensor, labels: &[usize], weights: &[f32]) -> (f64, Vec<Vec<bool>>) {
+    fn probe(
+        model: &mut Model,
+        loss: Loss,
+        x: &Tensor,
+        labels: &[usize],
+        weights: &[f32],
+    ) -> (f64, Vec<Vec<bool>>) {
         let mut rng = ChaCha8Rng::seed_from_u64(DROPOUT_SEED);
         let logits = model.forward(x.clone(), &mut Ctx { training: true, rng: &mut rng }, false);
-        let l = loss.evaluate(&logits.data, logits.last_dim(), labels, weights).weighted_sum / labels.len() as f64;
+        let l = loss.evaluate(&logits.data, logits.last_dim(), labels, weights).weighted_sum
+            / labels.len() as f64;
         // The same pass layer by layer, reading the pieces off.
         let mut rng = ChaCha8Rng::seed_from_u64(DROPOUT_SEED);
         let mut ctx = Ctx { training: true, rng: &mut rng };
@@ -243,7 +288,9 @@ mod tests {
                 pieces.push(x.data.iter().map(|v| *v <= 0.0).collect());
             }
             if layer.type_name() == "MaxPooling2D" {
-                let routed = layer.backward(Tensor::new(x.shape.clone(), vec![1.0; x.data.len()]), true).unwrap();
+                let routed = layer
+                    .backward(Tensor::new(x.shape.clone(), vec![1.0; x.data.len()]), true)
+                    .unwrap();
                 pieces.push(routed.data.iter().map(|g| *g != 0.0).collect());
             }
         }
@@ -278,16 +325,30 @@ rate = 0.4
 "#;
         // (loss, last layer, labels, class weights)
         let cases = [
-            ("categorical_crossentropy", "units = 3\nactivation = \"softmax\"", vec![0, 2, 1], vec![1.0, 2.5, 0.5]),
-            ("binary_crossentropy", "units = 1\nactivation = \"sigmoid\"", vec![1, 0, 1], vec![0.7, 1.6]),
+            (
+                "categorical_crossentropy",
+                "units = 3\nactivation = \"softmax\"",
+                vec![0, 2, 1],
+                vec![1.0, 2.5, 0.5],
+            ),
+            (
+                "binary_crossentropy",
+                "units = 1\nactivation = \"sigmoid\"",
+                vec![1, 0, 1],
+                vec![0.7, 1.6],
+            ),
         ];
         for (loss_name, last, labels, class_weights) in cases {
-            let text = format!("loss = \"{loss_name}\"\n{chain}[[layers]]\ntype = \"dense\"\n{last}\n");
+            let text =
+                format!("loss = \"{loss_name}\"\n{chain}[[layers]]\ntype = \"dense\"\n{last}\n");
             let spec = ModelSpec::from_toml_str(&text).unwrap();
             let mut model = Model::build(&spec.layers, InputKind::Image, &[6, 6, 2], 1).unwrap();
             model.check_output(spec.loss, class_weights.len()).unwrap();
             let kinds: Vec<&str> = model.layers.iter().map(|l| l.type_name()).collect();
-            assert_eq!(kinds, ["Conv2D", "MaxPooling2D", "Activation", "Flatten", "Dense", "Dropout", "Dense"]);
+            assert_eq!(
+                kinds,
+                ["Conv2D", "MaxPooling2D", "Activation", "Flatten", "Dense", "Dropout", "Dense"]
+            );
             // Non-zero biases too, so that no gradient is a special case.
             for (i, (p, _)) in model.params_and_grads().into_iter().enumerate() {
                 p.copy_from_slice(&random(p.len(), -0.5, 0.5, 20 + i as u64));
@@ -299,19 +360,31 @@ rate = 0.4
             let (loss, labels) = (spec.loss, &labels[..]);
 
             // Analytical: the training pass, the fused loss gradient, the model's backward.
-            let inference = model.forward(x.clone(), &mut Ctx { training: false, rng: &mut ChaCha8Rng::seed_from_u64(0) }, false);
+            let inference = model.forward(
+                x.clone(),
+                &mut Ctx { training: false, rng: &mut ChaCha8Rng::seed_from_u64(0) },
+                false,
+            );
             let mut rng = ChaCha8Rng::seed_from_u64(DROPOUT_SEED);
-            let logits = model.forward(x.clone(), &mut Ctx { training: true, rng: &mut rng }, false);
+            let logits =
+                model.forward(x.clone(), &mut Ctx { training: true, rng: &mut rng }, false);
             assert_ne!(logits.data, inference.data, "dropout is on in the training pass");
             let b = loss.evaluate(&logits.data, logits.last_dim(), labels, &weights);
             let dx = model.backward(Tensor::new(logits.shape, b.grad), true).unwrap();
             assert_eq!(dx.shape, x.shape);
-            let grads: Vec<Vec<f32>> = model.params_and_grads().into_iter().map(|(_, g)| g.to_vec()).collect();
+            let grads: Vec<Vec<f32>> =
+                model.params_and_grads().into_iter().map(|(_, g)| g.to_vec()).collect();
 
             let (_, base) = probe(&mut model, loss, &x, labels, &weights);
-            assert!(base.iter().all(|p| p.contains(&true) && p.contains(&false)), "{loss_name}: a ReLU or a pool on one side only");
+            assert!(
+                base.iter().all(|p| p.contains(&true) && p.contains(&false)),
+                "{loss_name}: a ReLU or a pool on one side only"
+            );
             // Compares one coordinate; false when a step left the base's pieces (skipped).
-            let compare = |(plus, plus_pieces): (f64, Vec<Vec<bool>>), (minus, minus_pieces): (f64, Vec<Vec<bool>>), ana: f32, what: String| {
+            let compare = |(plus, plus_pieces): (f64, Vec<Vec<bool>>),
+                           (minus, minus_pieces): (f64, Vec<Vec<bool>>),
+                           ana: f32,
+                           what: String| {
                 if plus_pieces != base || minus_pieces != base {
                     return false;
                 }
@@ -319,7 +392,10 @@ rate = 0.4
                 // f32 rounding of L (~1e-7) is ~5e-5 over a 2·STEP step; the O(STEP²) truncation ~1e-6
                 // of the value. Seen: at most 2e-5 apart.
                 let tol = 1e-4 + 1e-2 * num.abs().max(ana.abs());
-                assert!((num - ana).abs() <= tol, "{loss_name}, {what}: numerical {num} vs analytical {ana}");
+                assert!(
+                    (num - ana).abs() <= tol,
+                    "{loss_name}, {what}: numerical {num} vs analytical {ana}"
+                );
                 true
             };
             // Each tensor separately must be mostly compared, not skipped.
@@ -328,7 +404,10 @@ rate = 0.4
                 let (mut plus, mut minus) = (x.clone(), x.clone());
                 plus.data[i] += STEP;
                 minus.data[i] -= STEP;
-                let (plus, minus) = (probe(&mut model, loss, &plus, labels, &weights), probe(&mut model, loss, &minus, labels, &weights));
+                let (plus, minus) = (
+                    probe(&mut model, loss, &plus, labels, &weights),
+                    probe(&mut model, loss, &minus, labels, &weights),
+                );
                 probes.count(compare(plus, minus, dx.data[i], format!("input {i}")));
             }
             probes.finish(&format!("{loss_name}: input"));

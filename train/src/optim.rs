@@ -32,13 +32,15 @@ impl Optimizer {
     pub fn apply(&mut self, params: Vec<(&mut [f32], &[f32])>) {
         self.step += 1;
         if self.slots.len() < params.len() {
-            self.slots = params.iter().map(|(p, _)| [vec![0.0; p.len()], vec![0.0; p.len()]]).collect();
+            self.slots =
+                params.iter().map(|(p, _)| [vec![0.0; p.len()], vec![0.0; p.len()]]).collect();
         }
         let t = self.step as f64;
         for ((w, g), [s0, s1]) in params.into_iter().zip(self.slots.iter_mut()) {
             match self.spec {
                 OptimizerSpec::Rmsprop { learning_rate, rho, momentum, epsilon, centered } => {
-                    let (lr, rho, mu, eps) = (learning_rate as f32, rho as f32, momentum as f32, epsilon as f32);
+                    let (lr, rho, mu, eps) =
+                        (learning_rate as f32, rho as f32, momentum as f32, epsilon as f32);
                     // s0 = velocity (mean square), s1 = average gradient (centered) or momentum.
                     for i in 0..w.len() {
                         let gi = g[i];
@@ -60,7 +62,8 @@ impl Optimizer {
                     }
                 }
                 OptimizerSpec::Adam { learning_rate, beta_1, beta_2, epsilon } => {
-                    let alpha = (learning_rate * (1.0 - beta_2.powf(t)).sqrt() / (1.0 - beta_1.powf(t))) as f32;
+                    let alpha = (learning_rate * (1.0 - beta_2.powf(t)).sqrt()
+                        / (1.0 - beta_1.powf(t))) as f32;
                     let (b1, b2, eps) = (beta_1 as f32, beta_2 as f32, epsilon as f32);
                     for i in 0..w.len() {
                         let gi = g[i];
@@ -112,7 +115,8 @@ mod tests {
 
     #[test]
     fn adam_first_step_is_lr_times_sign() {
-        let spec = OptimizerSpec::Adam { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 };
+        let spec =
+            OptimizerSpec::Adam { learning_rate: 0.001, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7 };
         // t=1: m = 0.1g, v = 0.001g², α = 0.001·√0.001/0.1 → Δ = 0.001·g/(|g| + ε/√0.001) ≈ 0.001
         let w = run(spec.clone(), &[3.0]);
         assert!((w - (1.0 - 0.001)).abs() < 1e-6, "{w}");

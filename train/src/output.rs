@@ -2,7 +2,6 @@
 //! `summary.json`, `summary.txt` (and `model.onnx`, see `export.rs`). Every file is
 //! written atomically.
 
-
 use serde_json::{json, Value};
 
 use crate::fit::{History, Stopping};
@@ -85,7 +84,9 @@ pub fn summary_json(
 fn shape_text(v: &Value) -> String {
     let dims: Vec<String> = v
         .as_array()
-        .map(|a| a.iter().map(|d| if d.is_null() { "None".into() } else { d.to_string() }).collect())
+        .map(|a| {
+            a.iter().map(|d| if d.is_null() { "None".into() } else { d.to_string() }).collect()
+        })
         .unwrap_or_default();
     format!("({})", dims.join(", "))
 }
@@ -95,11 +96,16 @@ fn shape_text(v: &Value) -> String {
 pub fn summary_text(summary: &Value) -> String {
     let mut s = format!("Model: \"{}\"\n", summary["name"].as_str().unwrap_or("model"));
     let input = &summary["input"];
-    s += &format!("Input: {} {} ({})\n\n", input["kind"].as_str().unwrap_or(""), shape_text(&{
-        let mut v = vec![Value::Null];
-        v.extend(input["shape"].as_array().cloned().unwrap_or_default());
-        Value::from(v)
-    }), input["scaling"].as_str().unwrap_or(""));
+    s += &format!(
+        "Input: {} {} ({})\n\n",
+        input["kind"].as_str().unwrap_or(""),
+        shape_text(&{
+            let mut v = vec![Value::Null];
+            v.extend(input["shape"].as_array().cloned().unwrap_or_default());
+            Value::from(v)
+        }),
+        input["scaling"].as_str().unwrap_or("")
+    );
     let rows: Vec<[String; 4]> = summary["layers"]
         .as_array()
         .unwrap()
@@ -113,9 +119,15 @@ pub fn summary_text(summary: &Value) -> String {
             ]
         })
         .collect();
-    let header = ["Layer (type)".to_string(), "Output Shape".into(), "Param #".into(), "How the count comes about".into()];
-    let widths: Vec<usize> =
-        (0..3).map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap() + 3).collect();
+    let header = [
+        "Layer (type)".to_string(),
+        "Output Shape".into(),
+        "Param #".into(),
+        "How the count comes about".into(),
+    ];
+    let widths: Vec<usize> = (0..3)
+        .map(|i| rows.iter().chain([&header]).map(|r| r[i].chars().count()).max().unwrap() + 3)
+        .collect();
     let line = |r: &[String; 4]| {
         let mut out = String::new();
         for i in 0..3 {
@@ -148,17 +160,32 @@ pub fn summary_text(summary: &Value) -> String {
         .filter(|(k, _)| *k != "name" && *k != "update")
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    s += &format!("Optimizer: {} ({})\n  update: {}\n", opt["name"].as_str().unwrap(), params.join(", "), opt["update"].as_str().unwrap_or(""));
-    s += &format!("Loss: {}\n  {}\n\n", summary["loss"]["name"].as_str().unwrap(), summary["loss"]["equation"].as_str().unwrap());
+    s += &format!(
+        "Optimizer: {} ({})\n  update: {}\n",
+        opt["name"].as_str().unwrap(),
+        params.join(", "),
+        opt["update"].as_str().unwrap_or("")
+    );
+    s += &format!(
+        "Loss: {}\n  {}\n\n",
+        summary["loss"]["name"].as_str().unwrap(),
+        summary["loss"]["equation"].as_str().unwrap()
+    );
     s += &format!(
         "Training: {} epochs run of {}, batch size {}, seed {}\n",
         summary["epochs_run"], summary["epochs"], summary["batch_size"], summary["seed"]
     );
     if !summary["best_epoch"].is_null() {
-        s += &format!("Best epoch: {} (restored: {})\n", summary["best_epoch"], summary["restored_best_weights"]);
+        s += &format!(
+            "Best epoch: {} (restored: {})\n",
+            summary["best_epoch"], summary["restored_best_weights"]
+        );
     }
     if let Some(f) = summary["final"].as_object() {
-        let mut parts = vec![format!("loss {:.4}", f["loss"].as_f64().unwrap_or(f64::NAN)), format!("accuracy {:.4}", f["accuracy"].as_f64().unwrap_or(f64::NAN))];
+        let mut parts = vec![
+            format!("loss {:.4}", f["loss"].as_f64().unwrap_or(f64::NAN)),
+            format!("accuracy {:.4}", f["accuracy"].as_f64().unwrap_or(f64::NAN)),
+        ];
         if let Some(v) = f["val_loss"].as_f64() {
             parts.push(format!("val_loss {v:.4}"));
         }

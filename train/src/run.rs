@@ -26,7 +26,8 @@ pub struct Trained {
 }
 
 fn load(path: &Path, what: &str) -> Result<Samples> {
-    let data = formats::read_any_dataset(path).with_context(|| format!("cannot read the {what} data {}", path.display()))?;
+    let data = formats::read_any_dataset(path)
+        .with_context(|| format!("cannot read the {what} data {}", path.display()))?;
     Samples::from_dataset(data, &format!("{what} data {}", path.display()))
 }
 
@@ -41,7 +42,15 @@ pub fn class_weights(spec: Option<&ClassWeight>, train: &Samples) -> Result<Vec<
             train.labels.iter().for_each(|&l| counts[l] += 1);
             counts
                 .iter()
-                .map(|&c| if c == 0 { 1.0 } else { (train.len() as f64 / (k as f64 * c as f64)) as f32 })
+                .map(
+                    |&c| {
+                        if c == 0 {
+                            1.0
+                        } else {
+                            (train.len() as f64 / (k as f64 * c as f64)) as f32
+                        }
+                    },
+                )
                 .collect()
         }
         Some(ClassWeight::Table(t)) => {
@@ -59,13 +68,25 @@ pub fn class_weights(spec: Option<&ClassWeight>, train: &Samples) -> Result<Vec<
 
 /// Trains the model of `spec_path` and writes `model.onnx`, `history.parquet`,
 /// `summary.json` and `summary.txt` into `out_dir`.
-pub fn run(spec_path: &Path, train_path: &Path, val_path: Option<&Path>, out_dir: &Path, verbose: bool) -> Result<Trained> {
+pub fn run(
+    spec_path: &Path,
+    train_path: &Path,
+    val_path: Option<&Path>,
+    out_dir: &Path,
+    verbose: bool,
+) -> Result<Trained> {
     let spec = crate::spec::from_file(spec_path)?;
     train_with_spec(&spec, train_path, val_path, out_dir, verbose)
 }
 
 /// [`run`] for a spec already parsed (e.g. a model table of `pipeline.toml`).
-pub fn train_with_spec(spec: &ModelSpec, train_path: &Path, val_path: Option<&Path>, out_dir: &Path, verbose: bool) -> Result<Trained> {
+pub fn train_with_spec(
+    spec: &ModelSpec,
+    train_path: &Path,
+    val_path: Option<&Path>,
+    out_dir: &Path,
+    verbose: bool,
+) -> Result<Trained> {
     let started = Instant::now();
     let mut train = load(train_path, "training")?;
     let val = match val_path {
@@ -140,18 +161,33 @@ pub fn train_with_spec(spec: &ModelSpec, train_path: &Path, val_path: Option<&Pa
     let (history, stopping) = fit(&mut model, &train, val.as_ref(), &opts)?;
     let seconds = started.elapsed().as_secs_f64();
 
-    let summary = crate::output::summary_json(spec, &model, &train.classes, (&history, &stopping), seconds);
+    let summary =
+        crate::output::summary_json(spec, &model, &train.classes, (&history, &stopping), seconds);
     let extra = vec![
         ("spec".to_string(), serde_json::to_string(spec)?),
         ("name".to_string(), spec.name.clone().unwrap_or_else(|| "model".into())),
-        ("input_kind".to_string(), match model.input_kind { InputKind::Image => "image", InputKind::Features => "features" }.to_string()),
+        (
+            "input_kind".to_string(),
+            match model.input_kind {
+                InputKind::Image => "image",
+                InputKind::Features => "features",
+            }
+            .to_string(),
+        ),
     ];
     let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
-    std::fs::create_dir_all(out_dir).with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
     formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
     history.write(&out_dir.join("history.parquet"))?;
-    formats::atomic::write_bytes(&out_dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
-    formats::atomic::write_bytes(&out_dir.join("summary.txt"), crate::output::summary_text(&summary).as_bytes())?;
+    formats::atomic::write_bytes(
+        &out_dir.join("summary.json"),
+        serde_json::to_string_pretty(&summary)?.as_bytes(),
+    )?;
+    formats::atomic::write_bytes(
+        &out_dir.join("summary.txt"),
+        crate::output::summary_text(&summary).as_bytes(),
+    )?;
     Ok(Trained { model, history, summary })
 }
 

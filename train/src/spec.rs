@@ -9,7 +9,8 @@ pub use params::{ClassWeight, EarlyStopping, LayerSpec, ModelSpec};
 
 /// Reads and checks the spec file at `path`; its name defaults to the file's stem.
 pub fn from_file(path: &Path) -> Result<ModelSpec> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read model spec {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read model spec {}", path.display()))?;
     let mut spec = ModelSpec::from_toml_str(&text).map_err(|e| match e.key.as_str() {
         "" => anyhow!("{} is not a valid model spec: {e}", path.display()),
         key => anyhow!("{} is not a valid model spec: {key}: {e}", path.display()),

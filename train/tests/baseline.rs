@@ -5,13 +5,14 @@
 use std::path::Path;
 
 use arrow::array::{Array, Float64Array, Int32Array};
-use onnx::read_metadata;
-use runtime::{run_model, InputTensor};
 use formats::{FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
 use ndarray::Array2;
+use onnx::read_metadata;
+use runtime::{run_model, InputTensor};
 use testkit::Rng;
 use train::baseline::{
-    loss_and_accuracy, run_baseline, run_baseline_with, BaselineConfig, DesignMatrix, InputKind, LogisticBaseline,
+    loss_and_accuracy, run_baseline, run_baseline_with, BaselineConfig, DesignMatrix, InputKind,
+    LogisticBaseline,
 };
 
 fn names(n: usize) -> Vec<String> {
@@ -29,7 +30,12 @@ fn blobs(rows_per_class: usize, seed: u64, classes: usize, present: &[i32]) -> F
         labels.push(class);
         features.extend([cx + 0.8 * rng.uniform(), cy + 0.8 * rng.uniform()]);
     }
-    let meta = FeatureMeta { dim: 2, classes: names(classes), source: "test blobs".into(), params: serde_json::json!({"method": "test"}) };
+    let meta = FeatureMeta {
+        dim: 2,
+        classes: names(classes),
+        source: "test blobs".into(),
+        params: serde_json::json!({"method": "test"}),
+    };
     FeatureDataset { meta, labels, features }
 }
 
@@ -48,7 +54,13 @@ fn images(rows: usize, seed: u64) -> ImageDataset {
             }
         }
     }
-    let meta = ImageMeta { height: 4, width: 4, channels: 1, classes: vec!["top".into(), "bottom".into()], source: "test".into() };
+    let meta = ImageMeta {
+        height: 4,
+        width: 4,
+        channels: 1,
+        classes: vec!["top".into(), "bottom".into()],
+        source: "test".into(),
+    };
     ImageDataset { meta, labels, images: pixels, paths: None }
 }
 
@@ -64,13 +76,16 @@ fn feature_baseline_is_accurate_and_onnx_matches_linfa() {
     let model = LogisticBaseline::fit(&data, &BaselineConfig::default()).unwrap();
     assert_eq!(model.params(), 2 * 3 + 3);
 
-    let val_data = DesignMatrix::from_dataset(&formats::AnyDataset::Features(val.clone()), "val").unwrap();
+    let val_data =
+        DesignMatrix::from_dataset(&formats::AnyDataset::Features(val.clone()), "val").unwrap();
     let linfa = model.probabilities(&val_data.x);
     let (_, accuracy) = loss_and_accuracy(&linfa, &val_data.labels);
     assert_eq!(accuracy, 1.0, "separable blobs");
 
     let bytes = model.to_onnx(&[]).unwrap();
-    let (shape, ort) = run_model(&bytes, InputTensor::F32 { shape: &[val.len(), 2], data: &val.features }).unwrap();
+    let (shape, ort) =
+        run_model(&bytes, InputTensor::F32 { shape: &[val.len(), 2], data: &val.features })
+            .unwrap();
     assert_eq!(shape, [val.len(), 3]);
     let worst = max_abs_diff(&ort, &linfa);
     eprintln!("features: max |ort − linfa| = {worst:e}");
@@ -86,12 +101,15 @@ fn image_baseline_onnx_takes_raw_pixels_and_matches_linfa() {
     assert!(data.x.iter().all(|&v| (0.0..=1.0).contains(&v)));
     let model = LogisticBaseline::fit(&data, &BaselineConfig::default()).unwrap();
 
-    let test_data = DesignMatrix::from_dataset(&formats::AnyDataset::Image(test.clone()), "test").unwrap();
+    let test_data =
+        DesignMatrix::from_dataset(&formats::AnyDataset::Image(test.clone()), "test").unwrap();
     let linfa = model.probabilities(&test_data.x);
     assert_eq!(loss_and_accuracy(&linfa, &test_data.labels).1, 1.0);
 
     let bytes = model.to_onnx(&[]).unwrap();
-    let (shape, ort) = run_model(&bytes, InputTensor::U8 { shape: &[test.len(), 4, 4, 1], data: &test.images }).unwrap();
+    let (shape, ort) =
+        run_model(&bytes, InputTensor::U8 { shape: &[test.len(), 4, 4, 1], data: &test.images })
+            .unwrap();
     assert_eq!(shape, [test.len(), 2]);
     let worst = max_abs_diff(&ort, &linfa);
     eprintln!("images: max |ort − linfa| = {worst:e}");
@@ -101,13 +119,16 @@ fn image_baseline_onnx_takes_raw_pixels_and_matches_linfa() {
 #[test]
 fn a_class_missing_from_training_gets_probability_zero() {
     let train = blobs(20, 5, 3, &[0, 2]); // no "dog"
-    let data = DesignMatrix::from_dataset(&formats::AnyDataset::Features(train.clone()), "train").unwrap();
+    let data =
+        DesignMatrix::from_dataset(&formats::AnyDataset::Features(train.clone()), "train").unwrap();
     let model = LogisticBaseline::fit(&data, &BaselineConfig::default()).unwrap();
     assert_eq!(model.present, [0, 2]);
     let linfa = model.probabilities(&data.x);
     assert!(linfa.column(1).iter().all(|&p| p == 0.0));
     let bytes = model.to_onnx(&[]).unwrap();
-    let (_, ort) = run_model(&bytes, InputTensor::F32 { shape: &[train.len(), 2], data: &train.features }).unwrap();
+    let (_, ort) =
+        run_model(&bytes, InputTensor::F32 { shape: &[train.len(), 2], data: &train.features })
+            .unwrap();
     assert!(ort.chunks(3).all(|row| row[1] == 0.0), "absent class must get 0");
     assert!(max_abs_diff(&ort, &linfa) <= 1e-5);
 }
@@ -117,8 +138,11 @@ fn read_history(path: &Path) -> (i32, f64, f64, Option<f64>, Option<f64>, usize)
     let batches: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
     assert_eq!(batches.len(), 1);
     let b = &batches[0];
-    let f = |name: &str| b.column_by_name(name).unwrap().as_any().downcast_ref::<Float64Array>().unwrap().clone();
-    let epoch = b.column_by_name("epoch").unwrap().as_any().downcast_ref::<Int32Array>().unwrap().value(0);
+    let f = |name: &str| {
+        b.column_by_name(name).unwrap().as_any().downcast_ref::<Float64Array>().unwrap().clone()
+    };
+    let epoch =
+        b.column_by_name("epoch").unwrap().as_any().downcast_ref::<Int32Array>().unwrap().value(0);
     let (vl, va) = (f("val_loss"), f("val_accuracy"));
     (
         epoch,
@@ -133,12 +157,14 @@ fn read_history(path: &Path) -> (i32, f64, f64, Option<f64>, Option<f64>, usize)
 #[test]
 fn run_baseline_writes_the_four_outputs() {
     let dir = tempfile::tempdir().unwrap();
-    let (train, val, out) = (dir.path().join("train.parquet"), dir.path().join("val.parquet"), dir.path().join("out"));
+    let (train, val, out) =
+        (dir.path().join("train.parquet"), dir.path().join("val.parquet"), dir.path().join("out"));
     blobs(30, 6, 3, &[0, 1, 2]).write(&train, None).unwrap();
     blobs(10, 7, 3, &[0, 1, 2]).write(&val, None).unwrap();
     run_baseline(&train, Some(&val), &out).unwrap();
 
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["total_params"], 9);
     assert_eq!(summary["layers"][0]["type"], "LogisticRegression");
     assert_eq!(summary["layers"][0]["formula"], "2 inputs × 3 classes + 3 biases = 9");
@@ -153,10 +179,14 @@ fn run_baseline_writes_the_four_outputs() {
     assert_eq!(summary["final"]["val_accuracy"], 1.0);
 
     let text = std::fs::read_to_string(out.join("summary.txt")).unwrap();
-    assert!(text.contains("2 inputs × 3 classes + 3 biases = 9") && text.contains("Total params: 9"), "{text}");
+    assert!(
+        text.contains("2 inputs × 3 classes + 3 biases = 9") && text.contains("Total params: 9"),
+        "{text}"
+    );
     assert!(text.contains("Validation: loss"), "{text}");
 
-    let (epoch, loss, accuracy, val_loss, val_accuracy, rows) = read_history(&out.join("history.parquet"));
+    let (epoch, loss, accuracy, val_loss, val_accuracy, rows) =
+        read_history(&out.join("history.parquet"));
     assert_eq!((epoch, rows), (1, 1));
     assert_eq!(accuracy, 1.0);
     assert_eq!(val_accuracy, Some(1.0));
@@ -174,7 +204,10 @@ fn run_baseline_writes_the_four_outputs() {
     // The file passes the ONNX checker.
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
     let status = std::process::Command::new(python)
-        .args(["-c", "import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)"])
+        .args([
+            "-c",
+            "import sys, onnx; onnx.checker.check_model(onnx.load(sys.argv[1]), full_check=True)",
+        ])
         .arg(out.join("model.onnx"))
         .status()
         .unwrap();
@@ -192,7 +225,8 @@ fn run_baseline_on_images_without_validation() {
     assert_eq!(figures.accuracy, 1.0);
     let (_, _, _, val_loss, val_accuracy, _) = read_history(&out.join("history.parquet"));
     assert_eq!((val_loss, val_accuracy), (None, None));
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["input"], serde_json::json!({"kind": "image", "shape": [4, 4, 1]}));
     assert_eq!(summary["layers"][0]["formula"], "16 inputs × 2 classes + 2 biases = 34");
     assert_eq!(summary["optimizer"]["max_iterations"], 20);
@@ -217,7 +251,10 @@ fn bad_inputs_name_the_file_and_write_nothing() {
 
     images(6, 10).write(&p("images.parquet"), None).unwrap();
     let e = error_of(&p("train.parquet"), Some(&p("images.parquet")), &out);
-    assert!(e.contains("images.parquet") && e.contains("image 4×4×1") && e.contains("features [2]"), "{e}");
+    assert!(
+        e.contains("images.parquet") && e.contains("image 4×4×1") && e.contains("features [2]"),
+        "{e}"
+    );
 
     let mut other_classes = blobs(5, 11, 3, &[0, 1, 2]);
     other_classes.meta.classes = vec!["a".into(), "b".into(), "c".into()];

@@ -33,8 +33,16 @@ fn bad_specs() -> Vec<(&'static str, String, &'static str)> {
     vec![
         ("validation_split 0", top("validation_split = 0"), "validation_split"),
         ("validation_split 1.5", top("validation_split = 1.5"), "validation_split"),
-        ("learning_rate 0", swap("name = \"rmsprop\"", "name = \"rmsprop\"\nlearning_rate = 0"), "optimizer.learning_rate"),
-        ("learning_rate inf", swap("name = \"rmsprop\"", "name = \"rmsprop\"\nlearning_rate = inf"), "optimizer.learning_rate"),
+        (
+            "learning_rate 0",
+            swap("name = \"rmsprop\"", "name = \"rmsprop\"\nlearning_rate = 0"),
+            "optimizer.learning_rate",
+        ),
+        (
+            "learning_rate inf",
+            swap("name = \"rmsprop\"", "name = \"rmsprop\"\nlearning_rate = inf"),
+            "optimizer.learning_rate",
+        ),
         ("rho 1", swap("name = \"rmsprop\"", "name = \"rmsprop\"\nrho = 1.0"), "optimizer.rho"),
         ("epochs 0", swap("epochs = 2", "epochs = 0"), "epochs"),
         ("batch_size 0", top("batch_size = 0"), "batch_size"),
@@ -49,8 +57,16 @@ fn bad_specs() -> Vec<(&'static str, String, &'static str)> {
         ("optimizer name", swap("\"rmsprop\"", "\"adagrad\""), "optimizer.name"),
         ("class_weight mode", top("class_weight = \"auto\""), "class_weight"),
         ("class_weight value", top("class_weight = { a = -1.0 }"), "class_weight.a"),
-        ("early_stopping monitor", format!("{BASE}\n[early_stopping]\nmonitor = \"f1\""), "early_stopping.monitor"),
-        ("dropout rate", format!("{BASE}\n[[layers]]\ntype = \"dropout\"\nrate = 1.0"), "layers.3.rate"),
+        (
+            "early_stopping monitor",
+            format!("{BASE}\n[early_stopping]\nmonitor = \"f1\""),
+            "early_stopping.monitor",
+        ),
+        (
+            "dropout rate",
+            format!("{BASE}\n[[layers]]\ntype = \"dropout\"\nrate = 1.0"),
+            "layers.3.rate",
+        ),
         ("loss", swap("\"categorical_crossentropy\"", "\"hinge\""), "loss"),
         ("no layers", "loss = \"binary_crossentropy\"\nlayers = []".into(), "layers"),
     ]
@@ -76,11 +92,18 @@ fn train_refusal(dir: &Path, spec: &str) -> String {
 fn manifest_refusal(spec: &str) -> String {
     let mut model: toml::Table = toml::from_str(spec).unwrap();
     model.insert("data".into(), "d".into());
-    let mut root: toml::Table =
-        toml::from_str("[datasets.d]\nkind = \"parquet\"\ntrain = \"train.parquet\"\ntest = \"test.parquet\"\n").unwrap();
-    root.insert("models".into(), toml::Value::Table(toml::Table::from_iter([("m".to_string(), model.into())])));
+    let mut root: toml::Table = toml::from_str(
+        "[datasets.d]\nkind = \"parquet\"\ntrain = \"train.parquet\"\ntest = \"test.parquet\"\n",
+    )
+    .unwrap();
+    root.insert(
+        "models".into(),
+        toml::Value::Table(toml::Table::from_iter([("m".to_string(), model.into())])),
+    );
     let text = toml::to_string(&root).unwrap();
-    let e = Manifest::parse(&text, Path::new("pipeline.toml")).expect_err("the manifest accepted it").to_string();
+    let e = Manifest::parse(&text, Path::new("pipeline.toml"))
+        .expect_err("the manifest accepted it")
+        .to_string();
     let rest = e.split_once(": models.m.").unwrap_or_else(|| panic!("{e}")).1;
     rest.to_string()
 }
@@ -93,7 +116,9 @@ fn the_manifest_refuses_what_train_refuses_with_the_same_words() {
         let by_train = train_refusal(dir.path(), &spec);
         let by_manifest = manifest_refusal(&spec);
         if !by_train.starts_with(&format!("{key}: ")) || by_train != by_manifest {
-            wrong.push(format!("{what} (key {key}):\n  train:    {by_train}\n  manifest: {by_manifest}"));
+            wrong.push(format!(
+                "{what} (key {key}):\n  train:    {by_train}\n  manifest: {by_manifest}"
+            ));
         }
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));

@@ -4,11 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use arrow::array::{Array, Float64Array, Int32Array};
-use onnx::read_metadata;
-use runtime::{run_model, InputTensor};
 use formats::{FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
+use onnx::read_metadata;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use runtime::{run_model, InputTensor};
 
 /// 12×12 grayscale images of 3 classes: class c has a bright 4×4 patch at position c, plus noise.
 fn image_dataset(rows: usize, seed: u64) -> ImageDataset {
@@ -168,7 +168,14 @@ fn read_history(path: &Path) -> Vec<arrow::array::RecordBatch> {
 fn cnn_trains_exports_and_matches_onnx_runtime() {
     let s = Setup::new();
     let out = s.p("out_cnn");
-    let mut t = train::run(&s.p("cnn.toml"), &s.p("img_train.parquet"), Some(&s.p("img_val.parquet")), &out, false).unwrap();
+    let mut t = train::run(
+        &s.p("cnn.toml"),
+        &s.p("img_train.parquet"),
+        Some(&s.p("img_val.parquet")),
+        &out,
+        false,
+    )
+    .unwrap();
     let last = t.history.epochs.last().unwrap();
     assert_eq!(t.history.epochs.len(), 4);
     assert!(last.val_accuracy.unwrap() > 0.9, "learns the patches: {:?}", t.history.epochs);
@@ -186,10 +193,17 @@ fn cnn_trains_exports_and_matches_onnx_runtime() {
 
     // Summary: counts and formulas. conv 3·3·1·4+4 = 40; conv 2·2·4·4+4 = 68; flatten 3·3·4 = 36;
     // dense 36·8+8 = 296; dense 8·3+3 = 27.
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["total_params"], 40 + 68 + 296 + 27);
-    assert_eq!(summary["layers"][0]["formula"], "4 filters × 3×3 kernel × 1 input channel + 4 biases = 40");
-    assert_eq!(summary["layers"][2]["formula"], "4 filters × 2×2 kernel × 4 input channels + 4 biases = 68");
+    assert_eq!(
+        summary["layers"][0]["formula"],
+        "4 filters × 3×3 kernel × 1 input channel + 4 biases = 40"
+    );
+    assert_eq!(
+        summary["layers"][2]["formula"],
+        "4 filters × 2×2 kernel × 4 input channels + 4 biases = 68"
+    );
     assert_eq!(summary["layers"][3]["output_shape"], serde_json::json!([null, 3, 3, 4]));
     assert_eq!(summary["layers"][5]["name"], "dense_1");
     assert_eq!(summary["optimizer"]["name"], "RMSprop");
@@ -206,14 +220,16 @@ fn cnn_trains_exports_and_matches_onnx_runtime() {
     assert_eq!(get("classes").unwrap(), r#"["a","b","c"]"#);
     assert!(get("spec").unwrap().contains("tiny_cnn"));
     let val = image_dataset(30, 2);
-    let (shape, onnx_probs) = run_model(&bytes, InputTensor::U8 { shape: &[30, 12, 12, 1], data: &val.images }).unwrap();
+    let (shape, onnx_probs) =
+        run_model(&bytes, InputTensor::U8 { shape: &[30, 12, 12, 1], data: &val.images }).unwrap();
     assert_eq!(shape, [30, 3]);
     let x = train::Tensor::new(
         vec![30, 12, 12, 1],
         val.images.iter().map(|v| *v as f32 / 255.0).collect(),
     );
     let ours = t.model.predict(x);
-    let max_diff = ours.data.iter().zip(&onnx_probs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+    let max_diff =
+        ours.data.iter().zip(&onnx_probs).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
     assert!(max_diff <= 1e-5, "ONNX Runtime differs from the trainer by {max_diff}");
 }
 
@@ -221,7 +237,8 @@ fn cnn_trains_exports_and_matches_onnx_runtime() {
 fn feature_model_with_split_class_weights_and_early_stopping() {
     let s = Setup::new();
     let out = s.p("out_mlp");
-    let mut t = train::run(&s.p("mlp.toml"), &s.p("feat_train.parquet"), None, &out, false).unwrap();
+    let mut t =
+        train::run(&s.p("mlp.toml"), &s.p("feat_train.parquet"), None, &out, false).unwrap();
     // 96 rows, split 0.25 → 72 train / 24 validation.
     assert!(t.history.epochs.iter().all(|r| r.val_loss.is_some()));
     assert_eq!(t.summary["total_params"], 6 * 5 + 5 + 5 + 1);
@@ -229,7 +246,8 @@ fn feature_model_with_split_class_weights_and_early_stopping() {
     assert_eq!(t.summary["optimizer"]["beta_2"], 0.999);
     let bytes = std::fs::read(out.join("model.onnx")).unwrap();
     let data = feature_dataset(16, 9);
-    let (shape, probs) = run_model(&bytes, InputTensor::F32 { shape: &[16, 6], data: &data.features }).unwrap();
+    let (shape, probs) =
+        run_model(&bytes, InputTensor::F32 { shape: &[16, 6], data: &data.features }).unwrap();
     assert_eq!(shape, [16, 1]);
     let ours = t.model.predict(train::Tensor::new(vec![16, 6], data.features.clone()));
     for (a, b) in ours.data.iter().zip(&probs) {
@@ -242,17 +260,22 @@ fn feature_model_with_split_class_weights_and_early_stopping() {
 #[test]
 fn seeded_runs_are_bit_identical() {
     let s = Setup::new();
-    let a = train::run(&s.p("cnn.toml"), &s.p("img_train.parquet"), None, &s.p("a"), false).unwrap();
-    let b = train::run(&s.p("cnn.toml"), &s.p("img_train.parquet"), None, &s.p("b"), false).unwrap();
+    let a =
+        train::run(&s.p("cnn.toml"), &s.p("img_train.parquet"), None, &s.p("a"), false).unwrap();
+    let b =
+        train::run(&s.p("cnn.toml"), &s.p("img_train.parquet"), None, &s.p("b"), false).unwrap();
     assert_eq!(a.model.weights(), b.model.weights());
-    let losses = |t: &train::Trained| t.history.epochs.iter().map(|r| (r.loss, r.accuracy)).collect::<Vec<_>>();
+    let losses = |t: &train::Trained| {
+        t.history.epochs.iter().map(|r| (r.loss, r.accuracy)).collect::<Vec<_>>()
+    };
     assert_eq!(losses(&a), losses(&b));
     // No validation → null columns.
     let batches = read_history(&s.p("a").join("history.parquet"));
     assert_eq!(batches[0].column(3).null_count(), 4);
     // A different seed gives different weights.
     std::fs::write(s.p("cnn2.toml"), CNN_SPEC.replace("seed = 7", "seed = 8")).unwrap();
-    let c = train::run(&s.p("cnn2.toml"), &s.p("img_train.parquet"), None, &s.p("c"), false).unwrap();
+    let c =
+        train::run(&s.p("cnn2.toml"), &s.p("img_train.parquet"), None, &s.p("c"), false).unwrap();
     assert_ne!(a.model.weights(), c.model.weights());
 }
 
@@ -282,18 +305,31 @@ fn bad_inputs_fail_with_one_clear_message_and_no_output() {
     let cnn = s.p("cnn.toml").to_string_lossy().into_owned();
     let unknown = spec("u.toml", CNN_SPEC.replace("epochs = 4", "epochs = 4\nepoch = 3"));
     fails(&s, &["--spec", &unknown, "--train", &train], "unknown field `epoch`");
-    let unknown_layer_key = spec("ul.toml", CNN_SPEC.replace("filters = 4\nkernel_size = 3", "filters = 4\nkernel = 3"));
+    let unknown_layer_key = spec(
+        "ul.toml",
+        CNN_SPEC.replace("filters = 4\nkernel_size = 3", "filters = 4\nkernel = 3"),
+    );
     fails(&s, &["--spec", &unknown_layer_key, "--train", &train], "unknown field `kernel`");
     fails(&s, &["--spec", "/nonexistent/spec.toml", "--train", &train], "/nonexistent/spec.toml");
-    fails(&s, &["--spec", &cnn, "--train", "/nonexistent/data.parquet"], "/nonexistent/data.parquet");
+    fails(
+        &s,
+        &["--spec", &cnn, "--train", "/nonexistent/data.parquet"],
+        "/nonexistent/data.parquet",
+    );
     fails(&s, &["--spec", &cnn, "--train", &feats], "input_shape = [12, 12, 1]");
     let no_shape = spec("ns.toml", CNN_SPEC.replace("input_shape = [12, 12, 1]\n", ""));
-    fails(&s, &["--spec", &no_shape, "--train", &feats], "needs an image input [H, W, C]; it gets [6]");
+    fails(
+        &s,
+        &["--spec", &no_shape, "--train", &feats],
+        "needs an image input [H, W, C]; it gets [6]",
+    );
     let classes = spec("cl.toml", CNN_SPEC.replace("units = 3", "units = 4"));
     fails(&s, &["--spec", &classes, "--train", &train], "3 classes");
-    let weights = spec("cw.toml", CNN_SPEC.replace("seed = 7", "seed = 7\nclass_weight = { z = 2.0 }"));
+    let weights =
+        spec("cw.toml", CNN_SPEC.replace("seed = 7", "seed = 7\nclass_weight = { z = 2.0 }"));
     fails(&s, &["--spec", &weights, "--train", &train], "class_weight names class \"z\"");
-    let monitor = spec("es.toml", format!("{}\n[early_stopping]\nmonitor = \"val_accuracy\"\n", CNN_SPEC));
+    let monitor =
+        spec("es.toml", format!("{}\n[early_stopping]\nmonitor = \"val_accuracy\"\n", CNN_SPEC));
     fails(&s, &["--spec", &monitor, "--train", &train], "no validation data");
     fails(&s, &["--spec", &cnn, "--train", &train, "--val", &feats], "validation data");
     let mlp = s.p("mlp.toml").to_string_lossy().into_owned();
@@ -354,7 +390,13 @@ layers.1.units = 16
     // Run from elsewhere: the manifest's relative paths still resolve next to it.
     let run = |model: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_train"))
-            .args(["--manifest", s.p("pipeline.toml").to_str().unwrap(), "--model", model, "--quiet"])
+            .args([
+                "--manifest",
+                s.p("pipeline.toml").to_str().unwrap(),
+                "--model",
+                model,
+                "--quiet",
+            ])
             .current_dir(std::env::temp_dir())
             .output()
             .unwrap()
@@ -362,7 +404,8 @@ layers.1.units = 16
     let o = run("net-wide");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = s.p("pipe/runs/net-wide/model");
-    let summary: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     // 144·16 + 16 + 16·3 + 3: the variant's 16 units, not the base model's 8.
     assert_eq!(summary["total_params"], 2_371, "{summary}");
     let history = read_history(&out.join("history.parquet"));

@@ -9,9 +9,24 @@ use testkit::Rng;
 /// One layer of a test model, with its weights.
 #[derive(Clone)]
 pub enum Layer {
-    Dense { kernel: Vec<f32>, bias: Vec<f32>, units: usize },
-    Conv { kernel: Vec<f32>, bias: Vec<f32>, k: (usize, usize), filters: usize, strides: (usize, usize), padding: Padding },
-    Pool { pool: (usize, usize), strides: (usize, usize), padding: Padding },
+    Dense {
+        kernel: Vec<f32>,
+        bias: Vec<f32>,
+        units: usize,
+    },
+    Conv {
+        kernel: Vec<f32>,
+        bias: Vec<f32>,
+        k: (usize, usize),
+        filters: usize,
+        strides: (usize, usize),
+        padding: Padding,
+    },
+    Pool {
+        pool: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    },
     Flatten,
     Act(Activation),
 }
@@ -58,7 +73,11 @@ pub fn model(input: Shape, image: bool, specs: &[Spec], seed: u64) -> Model {
                     Shape::Flat(d) => d,
                     Shape::Image(_, _, c) => c,
                 };
-                layers.push(Layer::Dense { kernel: rng.vec(fan_in * units, 0.5), bias: rng.vec(units, 0.2), units });
+                layers.push(Layer::Dense {
+                    kernel: rng.vec(fan_in * units, 0.5),
+                    bias: rng.vec(units, 0.2),
+                    units,
+                });
                 layers.push(Layer::Act(act));
             }
             Spec::Conv(k, filters, strides, padding, act) => {
@@ -73,7 +92,9 @@ pub fn model(input: Shape, image: bool, specs: &[Spec], seed: u64) -> Model {
                 });
                 layers.push(Layer::Act(act));
             }
-            Spec::Pool(pool, strides, padding) => layers.push(Layer::Pool { pool, strides, padding }),
+            Spec::Pool(pool, strides, padding) => {
+                layers.push(Layer::Pool { pool, strides, padding })
+            }
             Spec::Flatten => layers.push(Layer::Flatten),
         }
         shape = reference_shape(shape, layers[start..].iter());
@@ -87,11 +108,17 @@ fn reference_shape<'a>(mut shape: Shape, layers: impl Iterator<Item = &'a Layer>
             (Layer::Dense { units, .. }, Shape::Flat(_)) => Shape::Flat(*units),
             (Layer::Dense { units, .. }, Shape::Image(h, w, _)) => Shape::Image(h, w, *units),
             (Layer::Conv { k, filters, strides, padding, .. }, Shape::Image(h, w, _)) => {
-                Shape::Image(keras_out(h, k.0, strides.0, *padding), keras_out(w, k.1, strides.1, *padding), *filters)
+                Shape::Image(
+                    keras_out(h, k.0, strides.0, *padding),
+                    keras_out(w, k.1, strides.1, *padding),
+                    *filters,
+                )
             }
-            (Layer::Pool { pool, strides, padding }, Shape::Image(h, w, c)) => {
-                Shape::Image(keras_out(h, pool.0, strides.0, *padding), keras_out(w, pool.1, strides.1, *padding), c)
-            }
+            (Layer::Pool { pool, strides, padding }, Shape::Image(h, w, c)) => Shape::Image(
+                keras_out(h, pool.0, strides.0, *padding),
+                keras_out(w, pool.1, strides.1, *padding),
+                c,
+            ),
             (Layer::Flatten, s) => Shape::Flat(s.len()),
             (Layer::Act(_), s) => s,
             _ => panic!("layer does not fit shape {shape:?}"),
@@ -176,12 +203,18 @@ impl Model {
                     }
                     y
                 }
-                (Layer::Conv { kernel, bias, k, filters, strides, padding }, Shape::Image(h, w, c)) => {
+                (
+                    Layer::Conv { kernel, bias, k, filters, strides, padding },
+                    Shape::Image(h, w, c),
+                ) => {
                     let oh = keras_out(h, k.0, strides.0, *padding);
                     let ow = keras_out(w, k.1, strides.1, *padding);
                     let (top, left) = match padding {
                         Padding::Valid => (0, 0),
-                        Padding::Same => (keras_pad_before(h, k.0, strides.0), keras_pad_before(w, k.1, strides.1)),
+                        Padding::Same => (
+                            keras_pad_before(h, k.0, strides.0),
+                            keras_pad_before(w, k.1, strides.1),
+                        ),
                     };
                     let mut y = vec![0f32; oh * ow * filters];
                     for oy in 0..oh {
@@ -192,12 +225,16 @@ impl Model {
                                     for kx in 0..k.1 {
                                         let iy = (oy * strides.0 + ky) as isize - top as isize;
                                         let ix = (ox * strides.1 + kx) as isize - left as isize;
-                                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
+                                        if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize
+                                        {
                                             continue; // zero padding
                                         }
                                         for i in 0..c {
-                                            let v = x[((iy as usize) * w + ix as usize) * c + i] as f64;
-                                            acc += v * kernel[((ky * k.1 + kx) * c + i) * filters + o] as f64;
+                                            let v =
+                                                x[((iy as usize) * w + ix as usize) * c + i] as f64;
+                                            acc += v * kernel
+                                                [((ky * k.1 + kx) * c + i) * filters + o]
+                                                as f64;
                                         }
                                     }
                                 }
@@ -212,7 +249,10 @@ impl Model {
                     let ow = keras_out(w, pool.1, strides.1, *padding);
                     let (top, left) = match padding {
                         Padding::Valid => (0, 0),
-                        Padding::Same => (keras_pad_before(h, pool.0, strides.0), keras_pad_before(w, pool.1, strides.1)),
+                        Padding::Same => (
+                            keras_pad_before(h, pool.0, strides.0),
+                            keras_pad_before(w, pool.1, strides.1),
+                        ),
                     };
                     let mut y = vec![f32::NEG_INFINITY; oh * ow * c];
                     for oy in 0..oh {
@@ -223,8 +263,10 @@ impl Model {
                                     for px in 0..pool.1 {
                                         let iy = (oy * strides.0 + py) as isize - top as isize;
                                         let ix = (ox * strides.1 + px) as isize - left as isize;
-                                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize {
-                                            *cell = cell.max(x[((iy as usize) * w + ix as usize) * c + ch]);
+                                        if iy >= 0 && ix >= 0 && iy < h as isize && ix < w as isize
+                                        {
+                                            *cell = cell
+                                                .max(x[((iy as usize) * w + ix as usize) * c + ch]);
                                         }
                                     }
                                 }
@@ -254,7 +296,9 @@ fn activate(a: Activation, x: &mut [f32], last_axis: usize) {
     match a {
         Activation::Linear => {}
         Activation::Relu => x.iter_mut().for_each(|v| *v = v.max(0.0)),
-        Activation::Sigmoid => x.iter_mut().for_each(|v| *v = (1.0 / (1.0 + (-*v as f64).exp())) as f32),
+        Activation::Sigmoid => {
+            x.iter_mut().for_each(|v| *v = (1.0 / (1.0 + (-*v as f64).exp())) as f32)
+        }
         Activation::Tanh => x.iter_mut().for_each(|v| *v = (*v as f64).tanh() as f32),
         Activation::Softmax => {
             for row in x.chunks_mut(last_axis) {

@@ -21,7 +21,9 @@ impl Manifest {
 
     /// `OUT/data/NAME/SPLIT.parquet`, or the file a `parquet` dataset names.
     pub fn dataset_split_path(&self, dataset: &str, split: &str) -> PathBuf {
-        if let Some(Dataset { source: DatasetSource::Parquet { splits }, .. }) = self.dataset(dataset) {
+        if let Some(Dataset { source: DatasetSource::Parquet { splits }, .. }) =
+            self.dataset(dataset)
+        {
             if let Some((_, p)) = splits.iter().find(|(s, _)| s == split) {
                 return p.clone();
             }

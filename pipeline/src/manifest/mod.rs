@@ -30,7 +30,8 @@ pub const RESERVED_NAMES: &[&str] =
     &["all", "setup", "build", "test", "demo", "bench", "clean", "report", "runs", "pipeline"];
 
 /// Keys of a model table that belong to the pipeline, not to `train`'s spec.
-const MODEL_PIPELINE_KEYS: &[&str] = &["title", "data", "features", "evaluation", "variants", "sweep"];
+const MODEL_PIPELINE_KEYS: &[&str] =
+    &["title", "data", "features", "evaluation", "variants", "sweep"];
 const EVALUATION_KEYS: &[&str] = &["split", "batch_size", "threshold", "min_recall"];
 
 /// The whole manifest, with variants already expanded into runs.
@@ -92,7 +93,14 @@ pub enum DatasetSource {
         pneumonia_ratio: Option<f64>,
     },
     /// `ingest folders`, once per split: `ROOT/SPLIT/CLASS/*.jpeg`.
-    Folders { root: FolderRoot, splits: Vec<String>, height: i64, width: i64, channels: i64, skip_bad: bool },
+    Folders {
+        root: FolderRoot,
+        splits: Vec<String>,
+        height: i64,
+        width: i64,
+        channels: i64,
+        skip_bad: bool,
+    },
     /// Ready-made dataset files (any program that writes docs/formats.md); no stage runs.
     Parquet { splits: Vec<(String, PathBuf)> },
 }
@@ -226,4 +234,3 @@ pub fn spec_toml(spec: &Table, header_comments: &[String]) -> Result<String> {
     s.push_str(&toml::to_string(spec)?);
     Ok(s)
 }
-

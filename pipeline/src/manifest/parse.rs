@@ -10,7 +10,10 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 use super::error::toml_syntax;
-use super::{ManifestError, Result, Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, RESERVED_NAMES};
+use super::{
+    Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest,
+    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, RESERVED_NAMES,
+};
 
 impl Manifest {
     /// Reads and checks `path`.
@@ -29,7 +32,11 @@ impl Manifest {
         })?;
         let lines = key_lines(text);
         let cx = Cx { file: fname, lines };
-        cx.check_keys("", &root, &["settings", "datasets", "features", "models", "baselines", "evaluation"])?;
+        cx.check_keys(
+            "",
+            &root,
+            &["settings", "datasets", "features", "models", "baselines", "evaluation"],
+        )?;
 
         let settings = match root.get("settings") {
             None => Settings { out: "out".into(), report: "report".into() },
@@ -38,15 +45,32 @@ impl Manifest {
                 cx.check_keys("settings", t, &["out", "report"])?;
                 Settings {
                     out: cx.opt_str("settings", t, "out")?.unwrap_or_else(|| "out".into()).into(),
-                    report: cx.opt_str("settings", t, "report")?.unwrap_or_else(|| "report".into()).into(),
+                    report: cx
+                        .opt_str("settings", t, "report")?
+                        .unwrap_or_else(|| "report".into())
+                        .into(),
                 }
             }
         };
         let eval_defaults = match root.get("evaluation") {
-            None => Evaluation { split: "test".into(), batch_size: None, threshold: None, min_recall: None },
+            None => Evaluation {
+                split: "test".into(),
+                batch_size: None,
+                threshold: None,
+                min_recall: None,
+            },
             Some(v) => {
                 let t = cx.table("evaluation", v)?;
-                cx.evaluation("evaluation", t, &Evaluation { split: "test".into(), batch_size: None, threshold: None, min_recall: None })?
+                cx.evaluation(
+                    "evaluation",
+                    t,
+                    &Evaluation {
+                        split: "test".into(),
+                        batch_size: None,
+                        threshold: None,
+                        min_recall: None,
+                    },
+                )?
             }
         };
 
@@ -64,9 +88,20 @@ impl Manifest {
             if let DatasetSource::Folders { root: FolderRoot::Synthetic(src), .. } = &d.source {
                 let path = format!("datasets.{}.from", d.name);
                 match dataset_list.iter().find(|x| &x.name == src) {
-                    Some(Dataset { source: DatasetSource::SynthXray { .. }, .. }) => dataset_list[i].synthetic = true,
-                    Some(_) => return Err(cx.err(&path, &format!("`{src}` is not a synth-xray dataset"))),
-                    None => return Err(cx.dangling(&path, src, "dataset", dataset_list.iter().map(|d| d.name.as_str()))),
+                    Some(Dataset { source: DatasetSource::SynthXray { .. }, .. }) => {
+                        dataset_list[i].synthetic = true
+                    }
+                    Some(_) => {
+                        return Err(cx.err(&path, &format!("`{src}` is not a synth-xray dataset")))
+                    }
+                    None => {
+                        return Err(cx.dangling(
+                            &path,
+                            src,
+                            "dataset",
+                            dataset_list.iter().map(|d| d.name.as_str()),
+                        ))
+                    }
                 }
             }
         }
@@ -84,7 +119,17 @@ impl Manifest {
         for (name, t) in &cx.sections(&root, "models")? {
             let path = format!("models.{name}");
             cx.check_name(&path, name, &mut names)?;
-            cx.model(&path, name, t, &dataset_list, &mut feature_sets, &eval_defaults, &mut experiments, &mut runs, &mut names)?;
+            cx.model(
+                &path,
+                name,
+                t,
+                &dataset_list,
+                &mut feature_sets,
+                &eval_defaults,
+                &mut experiments,
+                &mut runs,
+                &mut names,
+            )?;
         }
         for (name, t) in &cx.sections(&root, "baselines")? {
             let path = format!("baselines.{name}");
@@ -92,11 +137,18 @@ impl Manifest {
             cx.check_keys(&path, t, &["title", "method", "data", "features", "evaluation"])?;
             let method = cx.req_str(&path, t, "method")?;
             if method != "logistic" {
-                return Err(cx.err(&format!("{path}.method"), &format!("unknown baseline `{method}` (expected logistic)")));
+                return Err(cx.err(
+                    &format!("{path}.method"),
+                    &format!("unknown baseline `{method}` (expected logistic)"),
+                ));
             }
             let input = cx.run_input(&path, t, &dataset_list, &feature_sets)?;
             let evaluation = match t.get("evaluation") {
-                Some(v) => cx.evaluation(&format!("{path}.evaluation"), cx.table(&format!("{path}.evaluation"), v)?, &eval_defaults)?,
+                Some(v) => cx.evaluation(
+                    &format!("{path}.evaluation"),
+                    cx.table(&format!("{path}.evaluation"), v)?,
+                    &eval_defaults,
+                )?,
                 None => eval_defaults.clone(),
             };
             let run = Run {
@@ -113,18 +165,31 @@ impl Manifest {
             cx.check_run_splits(&path, &run, &dataset_list, &feature_sets)?;
             experiments.push(Experiment {
                 name: name.clone(),
-                title: cx.opt_str(&path, t, "title")?.unwrap_or_else(|| format!("{} baseline", name)),
+                title: cx
+                    .opt_str(&path, t, "title")?
+                    .unwrap_or_else(|| format!("{} baseline", name)),
                 line: run.line,
                 is_baseline: true,
                 runs: vec![name.clone()],
             });
             runs.push(run);
         }
-        Ok(Manifest { file: file.to_path_buf(), settings, datasets: dataset_list, feature_sets, experiments, runs })
+        Ok(Manifest {
+            file: file.to_path_buf(),
+            settings,
+            datasets: dataset_list,
+            feature_sets,
+            experiments,
+            runs,
+        })
     }
 }
 
-pub(super) fn input_synthetic(input: &RunInput, datasets: &[Dataset], features: &[FeatureSet]) -> bool {
+pub(super) fn input_synthetic(
+    input: &RunInput,
+    datasets: &[Dataset],
+    features: &[FeatureSet],
+) -> bool {
     match input {
         RunInput::Dataset(d) => datasets.iter().any(|x| &x.name == d && x.synthetic),
         RunInput::Features(f) => features.iter().any(|x| &x.name == f && x.synthetic),
@@ -135,7 +200,8 @@ pub(super) fn input_synthetic(input: &RunInput, datasets: &[Dataset], features: 
 /// (Called on text that already parsed as TOML; a document that does not gives no lines.)
 pub(super) fn key_lines(text: &str) -> HashMap<String, usize> {
     let Ok(doc) = toml::de::DeTable::parse(text) else { return HashMap::new() };
-    let line_of = |offset: usize| text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_of =
+        |offset: usize| text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1;
     let mut out = HashMap::new();
     pub(super) fn walk(
         prefix: &str,
@@ -198,7 +264,12 @@ impl Cx {
     }
 
     pub(super) fn err(&self, path: &str, msg: &str) -> ManifestError {
-        ManifestError::Key { file: self.file.clone(), line: self.line(path), key: path.to_string(), message: msg.to_string() }
+        ManifestError::Key {
+            file: self.file.clone(),
+            line: self.line(path),
+            key: path.to_string(),
+            message: msg.to_string(),
+        }
     }
 
     /// A stage's refusal of the table at `path`, at the line of the refused key.
@@ -206,7 +277,13 @@ impl Cx {
         self.err(&join_path(path, &e.key), &e.message)
     }
 
-    pub(super) fn dangling<'a>(&self, path: &str, name: &str, what: &str, known: impl Iterator<Item = &'a str>) -> ManifestError {
+    pub(super) fn dangling<'a>(
+        &self,
+        path: &str,
+        name: &str,
+        what: &str,
+        known: impl Iterator<Item = &'a str>,
+    ) -> ManifestError {
         let known: Vec<&str> = known.collect();
         self.err(
             path,
@@ -234,10 +311,18 @@ impl Cx {
         Ok(())
     }
 
-    pub(super) fn check_name(&self, path: &str, name: &str, names: &mut HashMap<String, String>) -> Result<()> {
+    pub(super) fn check_name(
+        &self,
+        path: &str,
+        name: &str,
+        names: &mut HashMap<String, String>,
+    ) -> Result<()> {
         check_name_chars(name).map_err(|m| self.err(path, &m))?;
         if RESERVED_NAMES.contains(&name) {
-            return Err(self.err(path, &format!("`{name}` is reserved for a Makefile target; choose another name")));
+            return Err(self.err(
+                path,
+                &format!("`{name}` is reserved for a Makefile target; choose another name"),
+            ));
         }
         if let Some(other) = names.get(name) {
             return Err(self.err(path, &format!("name `{name}` is already used by {other}")));
@@ -247,11 +332,16 @@ impl Cx {
     }
 
     pub(super) fn table<'a>(&self, path: &str, v: &'a Value) -> Result<&'a Table> {
-        v.as_table().ok_or_else(|| self.err(path, &format!("expected a table, found {}", v.type_str())))
+        v.as_table()
+            .ok_or_else(|| self.err(path, &format!("expected a table, found {}", v.type_str())))
     }
 
     /// The entries of `[SECTION.NAME]` tables, in file order.
-    pub(super) fn sections<'a>(&self, root: &'a Table, section: &str) -> Result<Vec<(String, &'a Table)>> {
+    pub(super) fn sections<'a>(
+        &self,
+        root: &'a Table,
+        section: &str,
+    ) -> Result<Vec<(String, &'a Table)>> {
         let Some(v) = root.get(section) else { return Ok(vec![]) };
         let t = self.table(section, v)?;
         let mut out = Vec::new();
@@ -266,25 +356,47 @@ impl Cx {
         match t.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(self.err(&join_path(path, key), &format!("expected a string, found {}", v.type_str()))),
+            Some(v) => Err(self
+                .err(&join_path(path, key), &format!("expected a string, found {}", v.type_str()))),
         }
     }
     pub(super) fn req_str(&self, path: &str, t: &Table, key: &str) -> Result<String> {
         self.opt_str(path, t, key)?.ok_or_else(|| self.err(path, &format!("missing key `{key}`")))
     }
-    pub(super) fn opt_int(&self, path: &str, t: &Table, key: &str, min: i64) -> Result<Option<i64>> {
+    pub(super) fn opt_int(
+        &self,
+        path: &str,
+        t: &Table,
+        key: &str,
+        min: i64,
+    ) -> Result<Option<i64>> {
         match t.get(key) {
             None => Ok(None),
             Some(Value::Integer(i)) if *i >= min => Ok(Some(*i)),
-            Some(v) => Err(self.err(&join_path(path, key), &format!("expected a whole number ≥ {min}, found {v}"))),
+            Some(v) => Err(self.err(
+                &join_path(path, key),
+                &format!("expected a whole number ≥ {min}, found {v}"),
+            )),
         }
     }
-    pub(super) fn opt_float(&self, path: &str, t: &Table, key: &str, lo: f64, hi: f64) -> Result<Option<f64>> {
+    pub(super) fn opt_float(
+        &self,
+        path: &str,
+        t: &Table,
+        key: &str,
+        lo: f64,
+        hi: f64,
+    ) -> Result<Option<f64>> {
         let x = match t.get(key) {
             None => return Ok(None),
             Some(Value::Integer(i)) => *i as f64,
             Some(Value::Float(f)) => *f,
-            Some(v) => return Err(self.err(&join_path(path, key), &format!("expected a number, found {}", v.type_str()))),
+            Some(v) => {
+                return Err(self.err(
+                    &join_path(path, key),
+                    &format!("expected a number, found {}", v.type_str()),
+                ))
+            }
         };
         if !(lo..=hi).contains(&x) {
             return Err(self.err(&join_path(path, key), &format!("{x} is outside [{lo}, {hi}]")));
@@ -295,7 +407,10 @@ impl Cx {
         match t.get(key) {
             None => Ok(None),
             Some(Value::Boolean(b)) => Ok(Some(*b)),
-            Some(v) => Err(self.err(&join_path(path, key), &format!("expected true or false, found {}", v.type_str()))),
+            Some(v) => Err(self.err(
+                &join_path(path, key),
+                &format!("expected true or false, found {}", v.type_str()),
+            )),
         }
     }
     /// An `n` (→ n×n), `[h, w]` or `"HxW"` pair of positive whole numbers.
@@ -311,7 +426,12 @@ impl Cx {
         Ok(self.opt_str(path, t, key)?.map(PathBuf::from))
     }
 
-    pub(super) fn evaluation(&self, path: &str, t: &Table, defaults: &Evaluation) -> Result<Evaluation> {
+    pub(super) fn evaluation(
+        &self,
+        path: &str,
+        t: &Table,
+        defaults: &Evaluation,
+    ) -> Result<Evaluation> {
         self.check_keys(path, t, EVALUATION_KEYS)?;
         Ok(Evaluation {
             split: self.opt_str(path, t, "split")?.unwrap_or_else(|| defaults.split.clone()),

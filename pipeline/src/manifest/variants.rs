@@ -7,7 +7,10 @@ use params::ModelSpec;
 use toml::{Table, Value};
 
 use super::parse::{check_name_chars, input_synthetic, join_path, Cx};
-use super::{Result, Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Run, RunInput, Trainer, MODEL_PIPELINE_KEYS};
+use super::{
+    Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Result, Run, RunInput, Trainer,
+    MODEL_PIPELINE_KEYS,
+};
 
 /// A variant before it is a run: its name, the key path it was declared at, and its
 /// overrides (dotted key path → value).
@@ -58,9 +61,17 @@ impl Cx {
             for (key, values) in leaves {
                 let kpath = format!("{spath}.{key}");
                 let Value::Array(values) = values else {
-                    return Err(self.err(&kpath, "a sweep maps a key path to a list of values, e.g. epochs = [20, 40]"));
+                    return Err(self.err(
+                        &kpath,
+                        "a sweep maps a key path to a list of values, e.g. epochs = [20, 40]",
+                    ));
                 };
-                let label = key.split('.').rev().find(|s| s.parse::<usize>().is_err()).unwrap_or(&key).to_string();
+                let label = key
+                    .split('.')
+                    .rev()
+                    .find(|s| s.parse::<usize>().is_err())
+                    .unwrap_or(&key)
+                    .to_string();
                 for value in values {
                     let vname = format!("{label}{}", value_label(&value));
                     variants.push((vname, kpath.clone(), vec![(key.clone(), value)]));
@@ -68,16 +79,40 @@ impl Cx {
             }
         }
 
-        let mut experiment = Experiment { name: name.to_string(), title, line, is_baseline: false, runs: vec![] };
-        let base = self.network_run(path, name, name, None, t, &[], datasets, feature_sets, eval_defaults, line)?;
+        let mut experiment =
+            Experiment { name: name.to_string(), title, line, is_baseline: false, runs: vec![] };
+        let base = self.network_run(
+            path,
+            name,
+            name,
+            None,
+            t,
+            &[],
+            datasets,
+            feature_sets,
+            eval_defaults,
+            line,
+        )?;
         experiment.runs.push(base.name.clone());
         runs.push(base);
         for (vname, vpath, overrides) in variants {
-            check_name_chars(&vname).map_err(|m| self.err(&vpath, &format!("variant name: {m}")))?;
+            check_name_chars(&vname)
+                .map_err(|m| self.err(&vpath, &format!("variant name: {m}")))?;
             let run_name = format!("{name}-{vname}");
             self.check_name(&vpath, &run_name, names)
                 .map_err(|e| e.with_note(&format!("variant `{vname}` of model `{name}`")))?;
-            let run = self.network_run(&vpath, name, &run_name, Some(&vname), t, &overrides, datasets, feature_sets, eval_defaults, self.line(&vpath))?;
+            let run = self.network_run(
+                &vpath,
+                name,
+                &run_name,
+                Some(&vname),
+                t,
+                &overrides,
+                datasets,
+                feature_sets,
+                eval_defaults,
+                self.line(&vpath),
+            )?;
             experiment.runs.push(run.name.clone());
             runs.push(run);
         }
@@ -125,7 +160,11 @@ impl Cx {
             for (k, v) in &feature_overrides {
                 ft.insert(k.clone(), v.clone());
             }
-            let derived_name = format!("{}-{}", base.derived_from.as_deref().unwrap_or(&base.name), variant.unwrap_or("variant"));
+            let derived_name = format!(
+                "{}-{}",
+                base.derived_from.as_deref().unwrap_or(&base.name),
+                variant.unwrap_or("variant")
+            );
             // Lines of the override keys are those of the variant.
             let mut fs = self.feature_set(path, &derived_name, &ft, datasets)?;
             fs.derived_from = Some(base.name.clone());
@@ -138,7 +177,11 @@ impl Cx {
             input = RunInput::Features(derived_name);
         }
         let evaluation = match t.get("evaluation") {
-            Some(v) => self.evaluation(&format!("{path}.evaluation"), self.table(&format!("{path}.evaluation"), v)?, eval_defaults)?,
+            Some(v) => self.evaluation(
+                &format!("{path}.evaluation"),
+                self.table(&format!("{path}.evaluation"), v)?,
+                eval_defaults,
+            )?,
             None => eval_defaults.clone(),
         };
         let mut spec = t.clone();
@@ -186,7 +229,11 @@ pub(super) fn set_path(t: &mut Table, path: &str, value: Value) -> std::result::
     r
 }
 
-pub(super) fn set_in(v: &mut Value, parts: &[&str], value: Value) -> std::result::Result<(), String> {
+pub(super) fn set_in(
+    v: &mut Value,
+    parts: &[&str],
+    value: Value,
+) -> std::result::Result<(), String> {
     let (head, rest) = (parts[0], &parts[1..]);
     match v {
         Value::Table(t) => {
@@ -199,8 +246,12 @@ pub(super) fn set_in(v: &mut Value, parts: &[&str], value: Value) -> std::result
         }
         Value::Array(a) => {
             let len = a.len();
-            let i: usize = head.parse().map_err(|_| format!("`{head}` must be an index into a list of {len} items"))?;
-            let child = a.get_mut(i).ok_or_else(|| format!("index {i} is past the end of the list ({len} items, counted from 0)"))?;
+            let i: usize = head
+                .parse()
+                .map_err(|_| format!("`{head}` must be an index into a list of {len} items"))?;
+            let child = a.get_mut(i).ok_or_else(|| {
+                format!("index {i} is past the end of the list ({len} items, counted from 0)")
+            })?;
             if rest.is_empty() {
                 *child = value;
                 Ok(())
@@ -247,7 +298,9 @@ pub(super) fn value_label(v: &Value) -> String {
 pub(super) fn feature_table(fs: &FeatureSet) -> Table {
     let mut t = match &fs.method {
         FeatureMethod::Pixels => Table::new(),
-        FeatureMethod::Hog(params) => Table::try_from(params).expect("HOG parameters serialize to a table"),
+        FeatureMethod::Hog(params) => {
+            Table::try_from(params).expect("HOG parameters serialize to a table")
+        }
     };
     t.insert("method".into(), Value::String(fs.method.name().into()));
     t.insert("from".into(), Value::String(fs.from.clone()));

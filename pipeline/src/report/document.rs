@@ -13,7 +13,10 @@ pub(super) enum Block {
     Note(String),
     List(Vec<String>),
     Table(Vec<String>, Vec<Vec<String>>),
-    Image { alt: String, src: String },
+    Image {
+        alt: String,
+        src: String,
+    },
 }
 
 /// A table cell's text with `|` escaped and on one line.
@@ -42,10 +45,18 @@ pub(super) fn to_markdown(doc: &[Block]) -> String {
                 o.push('\n');
             }
             Block::Table(head, rows) => {
-                let _ = writeln!(o, "| {} |", head.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | "));
+                let _ = writeln!(
+                    o,
+                    "| {} |",
+                    head.iter().map(|h| md_cell(h)).collect::<Vec<_>>().join(" | ")
+                );
                 let _ = writeln!(o, "|{}", head.iter().map(|_| "---|").collect::<String>());
                 for r in rows {
-                    let _ = writeln!(o, "| {} |", r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | "));
+                    let _ = writeln!(
+                        o,
+                        "| {} |",
+                        r.iter().map(|c| md_cell(c)).collect::<Vec<_>>().join(" | ")
+                    );
                 }
                 o.push('\n');
             }

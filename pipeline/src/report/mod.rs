@@ -19,13 +19,16 @@ mod sections;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use crate::manifest::{Manifest, Run};
+use anyhow::{Context, Result};
 
 use document::{to_html, to_markdown, Block};
 use format::{f4, show, show_opt};
 use reading::{read_run, RunOutputs};
-use sections::{describe_input, hog_pictures_blocks, layer_table, params_of, run_detail, topology_line, training_blocks};
+use sections::{
+    describe_input, hog_pictures_blocks, layer_table, params_of, run_detail, topology_line,
+    training_blocks,
+};
 
 pub use format::thousands;
 pub use reading::{read_curves, CurveReading};
@@ -35,9 +38,12 @@ pub use sections::confused_pairs_in_words;
 /// the directory as a whole. Returns a one-line summary for the terminal.
 pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     let tmp = formats::AtomicPath::new(out_dir)?;
-    std::fs::create_dir_all(tmp.temp().join("img")).with_context(|| format!("cannot create {}", tmp.temp().display()))?;
-    let outputs: Vec<(Run, RunOutputs)> = m.runs.iter().map(|r| (r.clone(), read_run(m, r))).collect();
-    let find = |name: &str| outputs.iter().find(|(r, _)| r.name == name).expect("run of the manifest");
+    std::fs::create_dir_all(tmp.temp().join("img"))
+        .with_context(|| format!("cannot create {}", tmp.temp().display()))?;
+    let outputs: Vec<(Run, RunOutputs)> =
+        m.runs.iter().map(|r| (r.clone(), read_run(m, r))).collect();
+    let find =
+        |name: &str| outputs.iter().find(|(r, _)| r.name == name).expect("run of the manifest");
 
     let mut doc = Vec::new();
     let title = "Lab report: MLP, HOG, CNN and pneumonia experiments";
@@ -54,14 +60,19 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     }
     let complete = outputs.iter().filter(|(_, o)| o.metrics.is_some()).count();
     if complete < outputs.len() {
-        doc.push(Block::Note(format!("{complete} of {} runs have an evaluation; the others are listed as missing.", outputs.len())));
+        doc.push(Block::Note(format!(
+            "{complete} of {} runs have an evaluation; the others are listed as missing.",
+            outputs.len()
+        )));
     }
 
     // Leaderboard: every evaluated run, best test accuracy first.
     doc.push(Block::Heading(2, "Leaderboard".into()));
     let mut board: Vec<(&Run, &RunOutputs, f64)> = outputs
         .iter()
-        .filter_map(|(r, o)| Some((r, o, o.metrics.as_ref().map(|mt| mt.accuracy).filter(|a| !a.is_nan())?)))
+        .filter_map(|(r, o)| {
+            Some((r, o, o.metrics.as_ref().map(|mt| mt.accuracy).filter(|a| !a.is_nan())?))
+        })
         .collect();
     board.sort_by(|a, b| b.2.total_cmp(&a.2));
     let rows = board
@@ -82,17 +93,25 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
         })
         .collect();
     doc.push(Block::Table(
-        ["#", "run", "experiment", "weights", "test accuracy", "test loss", "macro F1", "data"].map(String::from).to_vec(),
+        ["#", "run", "experiment", "weights", "test accuracy", "test loss", "macro F1", "data"]
+            .map(String::from)
+            .to_vec(),
         rows,
     ));
 
     for (i, exp) in m.experiments.iter().enumerate() {
         let synthetic = exp.runs.iter().any(|r| find(r).0.synthetic);
-        doc.push(Block::Heading(2, format!("{}. {}{}", i + 1, exp.title, if synthetic { " — SYNTHETIC data" } else { "" })));
+        doc.push(Block::Heading(
+            2,
+            format!("{}. {}{}", i + 1, exp.title, if synthetic { " — SYNTHETIC data" } else { "" }),
+        ));
         let (base, base_out) = find(&exp.runs[0]);
         doc.push(Block::Para(format!("Input: {}.", describe_input(m, base))));
         if synthetic {
-            doc.push(Block::Note("SYNTHETIC: these results come from generated images, not real chest X-rays.".into()));
+            doc.push(Block::Note(
+                "SYNTHETIC: these results come from generated images, not real chest X-rays."
+                    .into(),
+            ));
         }
         hog_pictures_blocks(m, &exp.runs, tmp.temp(), &mut doc);
         if let Some(s) = &base_out.summary {
@@ -106,7 +125,10 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
             }
         }
         // Variants side by side.
-        doc.push(Block::Heading(3, if exp.runs.len() > 1 { "Variants".into() } else { "Result".into() }));
+        doc.push(Block::Heading(
+            3,
+            if exp.runs.len() > 1 { "Variants".into() } else { "Result".into() },
+        ));
         let rows = exp
             .runs
             .iter()
@@ -116,17 +138,42 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                 vec![
                     r.name.clone(),
                     if r.changes.is_empty() { "(base)".into() } else { r.changes.join("; ") },
-                    o.summary.as_ref().and_then(params_of).map(thousands).unwrap_or_else(|| "–".into()),
-                    o.history.as_ref().map(|h| h.epochs.len().to_string()).unwrap_or_else(|| "–".into()),
-                    reading.as_ref().map(|c| c.best_epoch.to_string()).unwrap_or_else(|| "–".into()),
-                    reading.as_ref().and_then(|c| c.overfitting_from).map(|e| format!("from epoch {e}")).unwrap_or_else(|| "–".into()),
+                    o.summary
+                        .as_ref()
+                        .and_then(params_of)
+                        .map(thousands)
+                        .unwrap_or_else(|| "–".into()),
+                    o.history
+                        .as_ref()
+                        .map(|h| h.epochs.len().to_string())
+                        .unwrap_or_else(|| "–".into()),
+                    reading
+                        .as_ref()
+                        .map(|c| c.best_epoch.to_string())
+                        .unwrap_or_else(|| "–".into()),
+                    reading
+                        .as_ref()
+                        .and_then(|c| c.overfitting_from)
+                        .map(|e| format!("from epoch {e}"))
+                        .unwrap_or_else(|| "–".into()),
                     show_opt(o.metrics.as_ref().map(|x| x.log_loss)),
                     show_opt(o.metrics.as_ref().map(|x| x.accuracy)),
                 ]
             })
             .collect();
         doc.push(Block::Table(
-            ["run", "change", "weights", "epochs", "best epoch", "overfitting", "test loss", "test accuracy"].map(String::from).to_vec(),
+            [
+                "run",
+                "change",
+                "weights",
+                "epochs",
+                "best epoch",
+                "overfitting",
+                "test loss",
+                "test accuracy",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows,
         ));
         let base_params = base_out.summary.as_ref().and_then(params_of);

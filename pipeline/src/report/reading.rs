@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
 use crate::manifest::{Manifest, Run, Trainer};
+use anyhow::{Context, Result};
 use formats::{History, Metrics};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::de::DeserializeOwned;
@@ -110,7 +110,8 @@ pub(super) fn read_run(m: &Manifest, run: &Run) -> RunOutputs {
 
 /// The `features` JSON of a feature dataset's schema metadata (docs/features.md).
 pub(super) fn feature_metadata(path: &Path) -> Result<Value> {
-    let file = std::fs::File::open(path).with_context(|| format!("{} is missing", path.display()))?;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("{} is missing", path.display()))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
     let text = builder
@@ -118,5 +119,6 @@ pub(super) fn feature_metadata(path: &Path) -> Result<Value> {
         .metadata()
         .get("features")
         .with_context(|| format!("{} has no `features` metadata", path.display()))?;
-    serde_json::from_str(text).with_context(|| format!("{}: the `features` metadata is not valid JSON", path.display()))
+    serde_json::from_str(text)
+        .with_context(|| format!("{}: the `features` metadata is not valid JSON", path.display()))
 }

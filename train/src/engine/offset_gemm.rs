@@ -72,7 +72,15 @@ impl PackedRows {
 
 /// `out[i·ldo + q] = bias[i] + Σ_k a[i][k] · src[offsets[k] + q]` for `i < m`, `q < q_len`,
 /// with `a` the packed `m × K` matrix and `K = offsets.len()`. Overwrites `out`.
-pub fn offset_gemm(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
+pub fn offset_gemm(
+    a: &PackedRows,
+    offsets: &[usize],
+    src: &[f32],
+    q_len: usize,
+    bias: Option<&[f32]>,
+    out: &mut [f32],
+    ldo: usize,
+) {
     let (m, k_len) = (a.m, a.k);
     assert_eq!(offsets.len(), k_len, "{} offsets for {k_len} columns", offsets.len());
     assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
@@ -102,7 +110,15 @@ pub fn offset_gemm(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize,
 
 /// `out[t·F + f] += Σ_{q < q_len} src[offsets[t] + q] · g[f·ldg + q]` for `t < offsets.len()`,
 /// `f < F = f_len`. Accumulates into `out`.
-pub fn offset_dot(src: &[f32], offsets: &[usize], g: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]) {
+pub fn offset_dot(
+    src: &[f32],
+    offsets: &[usize],
+    g: &[f32],
+    f_len: usize,
+    ldg: usize,
+    q_len: usize,
+    out: &mut [f32],
+) {
     let t_len = offsets.len();
     assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
     assert!(out.len() >= t_len * f_len, "out smaller than {t_len}×{f_len}");
@@ -146,7 +162,15 @@ mod avx2 {
     const GEMM_CHUNK: usize = 96;
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn offset_gemm(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, bias: Option<&[f32]>, out: &mut [f32], ldo: usize) {
+    pub unsafe fn offset_gemm(
+        a: &PackedRows,
+        offsets: &[usize],
+        src: &[f32],
+        q_len: usize,
+        bias: Option<&[f32]>,
+        out: &mut [f32],
+        ldo: usize,
+    ) {
         let k_len = a.k;
         let blocks: Vec<(usize, usize, [f32; 6])> = a
             .blocks
@@ -244,7 +268,15 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn offset_dot(src: &[f32], offsets: &[usize], g: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]) {
+    pub unsafe fn offset_dot(
+        src: &[f32],
+        offsets: &[usize],
+        g: &[f32],
+        f_len: usize,
+        ldg: usize,
+        q_len: usize,
+        out: &mut [f32],
+    ) {
         let t_len = offsets.len();
         let (s, offs, gp, o) = (src.as_ptr(), offsets.as_ptr(), g.as_ptr(), out.as_mut_ptr());
         let mut q0 = 0;
@@ -256,7 +288,16 @@ mod avx2 {
                 let mut f0 = 0;
                 while f0 < f_len {
                     let fr = (f_len - f0).min(4);
-                    let args = (s, offs.add(t0), gp.add(f0 * ldg), ldg, q0, q1, o.add(t0 * f_len + f0), f_len);
+                    let args = (
+                        s,
+                        offs.add(t0),
+                        gp.add(f0 * ldg),
+                        ldg,
+                        q0,
+                        q1,
+                        o.add(t0 * f_len + f0),
+                        f_len,
+                    );
                     match (tr, fr) {
                         (3, 4) => dot::<3, 4>(args),
                         (3, 3) => dot::<3, 3>(args),
@@ -284,7 +325,9 @@ mod avx2 {
     /// TR source rows × FR gradient rows over positions q0..q1, added into `out` (row stride `ldo`).
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    unsafe fn dot<const TR: usize, const FR: usize>((src, offsets, g, ldg, q0, q1, out, ldo): DotArgs) {
+    unsafe fn dot<const TR: usize, const FR: usize>(
+        (src, offsets, g, ldg, q0, q1, out, ldo): DotArgs,
+    ) {
         let mut acc = [[_mm256_setzero_ps(); FR]; TR];
         let mut rows = [src; TR];
         for t in 0..TR {
@@ -326,23 +369,50 @@ mod tests {
     use super::*;
 
     fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n).map(|i| (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 2001) as f32 / 1000.0 - 1.0).collect()
+        (0..n)
+            .map(|i| {
+                (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 2001) as f32
+                    / 1000.0
+                    - 1.0
+            })
+            .collect()
     }
 
     #[test]
     fn offset_gemm_matches_plain_sums() {
         // Row counts hit every block shape (6, 5, 4, 3, 2, 1) and q_len both block and vector tails.
-        for (m, k, q_len) in [(10, 7, 40), (8, 3, 24), (7, 5, 56), (3, 9, 8), (2, 4, 16), (1, 6, 72), (13, 11, 104), (16, 5, 96), (128, 9, 80)] {
+        for (m, k, q_len) in [
+            (10, 7, 40),
+            (8, 3, 24),
+            (7, 5, 56),
+            (3, 9, 8),
+            (2, 4, 16),
+            (1, 6, 72),
+            (13, 11, 104),
+            (16, 5, 96),
+            (128, 9, 80),
+        ] {
             let src = values(400, 1);
             let offsets: Vec<usize> = (0..k).map(|i| (i * 37) % 250).collect();
             let a = values(m * k, 2);
             let bias = values(m, 3);
             let ldo = q_len + 8;
             let mut out = vec![f32::NAN; m * ldo];
-            offset_gemm(&PackedRows::new(&a, m, k), &offsets, &src, q_len, Some(&bias), &mut out, ldo);
+            offset_gemm(
+                &PackedRows::new(&a, m, k),
+                &offsets,
+                &src,
+                q_len,
+                Some(&bias),
+                &mut out,
+                ldo,
+            );
             for i in 0..m {
                 for q in 0..q_len {
-                    let want: f64 = bias[i] as f64 + (0..k).map(|j| a[i * k + j] as f64 * src[offsets[j] + q] as f64).sum::<f64>();
+                    let want: f64 = bias[i] as f64
+                        + (0..k)
+                            .map(|j| a[i * k + j] as f64 * src[offsets[j] + q] as f64)
+                            .sum::<f64>();
                     let got = out[i * ldo + q] as f64;
                     assert!((got - want).abs() < 1e-4, "m {m} k {k} [{i}][{q}]: {got} vs {want}");
                 }
@@ -353,7 +423,8 @@ mod tests {
 
     #[test]
     fn offset_dot_accumulates_plain_sums() {
-        for (t_len, f_len, q_len) in [(7, 10, 48), (3, 4, 8), (5, 3, 2064), (1, 1, 16), (2, 6, 24)] {
+        for (t_len, f_len, q_len) in [(7, 10, 48), (3, 4, 8), (5, 3, 2064), (1, 1, 16), (2, 6, 24)]
+        {
             let src = values(3000, 4);
             let offsets: Vec<usize> = (0..t_len).map(|i| (i * 53) % 900).collect();
             let ldg = q_len + 16;
@@ -362,7 +433,10 @@ mod tests {
             offset_dot(&src, &offsets, &g, f_len, ldg, q_len, &mut out);
             for t in 0..t_len {
                 for f in 0..f_len {
-                    let want: f64 = 1.0 + (0..q_len).map(|q| src[offsets[t] + q] as f64 * g[f * ldg + q] as f64).sum::<f64>();
+                    let want: f64 = 1.0
+                        + (0..q_len)
+                            .map(|q| src[offsets[t] + q] as f64 * g[f * ldg + q] as f64)
+                            .sum::<f64>();
                     let got = out[t * f_len + f] as f64;
                     assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
                 }
@@ -413,7 +487,8 @@ mod speed {
             let wp = hw + k - 1;
             let plane = round_up(wp * wp + k + 7);
             let src = vec![0.5f32; c * plane + 64];
-            let offsets: Vec<usize> = (0..c * k * k).map(|t| (t / (k * k)) * plane + (t / k % k) * wp + t % k).collect();
+            let offsets: Vec<usize> =
+                (0..c * k * k).map(|t| (t / (k * k)) * plane + (t / k % k) * wp + t % k).collect();
             let q_len = round_up(hw * wp);
             let a = PackedRows::new(&vec![0.25f32; f * offsets.len()], f, offsets.len());
             let mut out = vec![0.0f32; f * q_len];

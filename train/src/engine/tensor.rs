@@ -19,7 +19,11 @@ pub struct Tensor {
 
 impl Tensor {
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
-        assert_eq!(shape.iter().product::<usize>(), data.len(), "tensor data does not match shape {shape:?}");
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "tensor data does not match shape {shape:?}"
+        );
         Tensor { shape, data }
     }
 
@@ -60,7 +64,10 @@ impl Unwritten {
     }
 
     /// The buffer in pieces of `chunk` values, to zip with the other per-sample slices.
-    pub fn par_chunks_mut(&mut self, chunk: usize) -> rayon::slice::ChunksMut<'_, MaybeUninit<f32>> {
+    pub fn par_chunks_mut(
+        &mut self,
+        chunk: usize,
+    ) -> rayon::slice::ChunksMut<'_, MaybeUninit<f32>> {
         use rayon::prelude::*;
         self.data.spare_capacity_mut()[..self.len].par_chunks_mut(chunk)
     }
@@ -110,12 +117,18 @@ mod tests {
     fn unwritten_buffers_and_lane_sums() {
         use rayon::prelude::*;
         let mut b = Unwritten::new(10);
-        b.par_chunks_mut(4).enumerate().for_each(|(i, c)| zeroed(c).iter_mut().for_each(|v| *v = i as f32));
+        b.par_chunks_mut(4)
+            .enumerate()
+            .for_each(|(i, c)| zeroed(c).iter_mut().for_each(|v| *v = i as f32));
         // SAFETY: every chunk was zeroed then written.
         assert_eq!(unsafe { b.assume_init() }, [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 2.0, 2.0]);
         for len in [0, 3, 8, 21] {
             let v: Vec<f32> = (0..len).map(|i| i as f32 * 0.5).collect();
-            assert_eq!(lane_sum(&v), v.iter().sum::<f32>(), "small integers/2 add exactly in any order");
+            assert_eq!(
+                lane_sum(&v),
+                v.iter().sum::<f32>(),
+                "small integers/2 add exactly in any order"
+            );
         }
     }
 }

@@ -50,7 +50,9 @@ impl ActivationFn for Activation {
                     *g = 0.0
                 }
             }),
-            Activation::Sigmoid => grad.iter_mut().zip(output).for_each(|(g, a)| *g *= a * (1.0 - a)),
+            Activation::Sigmoid => {
+                grad.iter_mut().zip(output).for_each(|(g, a)| *g *= a * (1.0 - a))
+            }
             Activation::Tanh => grad.iter_mut().zip(output).for_each(|(g, a)| *g *= 1.0 - a * a),
             Activation::Softmax => {
                 for (g, a) in grad.chunks_exact_mut(width).zip(output.chunks_exact(width)) {
@@ -65,7 +67,6 @@ impl ActivationFn for Activation {
         self != Activation::Linear
     }
 }
-
 
 /// The logistic function, written so that neither branch overflows.
 pub fn sigmoid(z: f32) -> f32 {
@@ -122,7 +123,8 @@ impl Layer for ActivationLayer {
             let width = x.last_dim();
             self.activation.apply(&mut x.data, width);
         }
-        self.output = (ctx.training && apply_activation && self.activation.needs_output()).then(|| x.clone());
+        self.output =
+            (ctx.training && apply_activation && self.activation.needs_output()).then(|| x.clone());
         x
     }
 
@@ -164,12 +166,17 @@ mod tests {
 
     #[test]
     fn gradient_check_every_activation() {
-        for act in [Activation::Linear, Activation::Sigmoid, Activation::Tanh, Activation::Softmax] {
+        for act in [Activation::Linear, Activation::Sigmoid, Activation::Tanh, Activation::Softmax]
+        {
             let mut layer = ActivationLayer::new(act, &[2, 3]);
             check(&mut layer, Tensor::new(vec![2, 2, 3], random(12, -2.0, 2.0, 1)), true);
         }
         // relu: keep inputs away from the kink at 0, where the difference quotient is meaningless.
-        let x: Vec<f32> = random(12, 0.1, 2.0, 2).iter().enumerate().map(|(i, v)| if i % 2 == 0 { -v } else { *v }).collect();
+        let x: Vec<f32> = random(12, 0.1, 2.0, 2)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| if i % 2 == 0 { -v } else { *v })
+            .collect();
         let mut layer = ActivationLayer::new(Activation::Relu, &[12]);
         check(&mut layer, Tensor::new(vec![1, 12], x), true);
     }

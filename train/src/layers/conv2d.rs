@@ -124,7 +124,14 @@ impl Conv2d {
         })
     }
 
-    fn plan(in_shape: [usize; 3], filters: usize, (kh, kw): (usize, usize), strides: (usize, usize), (ho, wo): (usize, usize), pt: usize) -> Plan {
+    fn plan(
+        in_shape: [usize; 3],
+        filters: usize,
+        (kh, kw): (usize, usize),
+        strides: (usize, usize),
+        (ho, wo): (usize, usize),
+        pt: usize,
+    ) -> Plan {
         let [h, _, c] = in_shape;
         let taps = c * kh * kw;
         if strides == (1, 1) {
@@ -132,14 +139,27 @@ impl Conv2d {
             let q_len = round_up(ho * wp);
             // The last tap row reads up to (kh−1)·Wp + kw−1 + q_len − 1 ≤ Hp·Wp + kw + 6.
             let plane = round_up(hp * wp + kw + 7);
-            let tap_offsets = (0..taps).map(|t| (t / (kh * kw)) * plane + (t / kw % kh) * wp + t % kw).collect();
+            let tap_offsets =
+                (0..taps).map(|t| (t / (kh * kw)) * plane + (t / kw % kh) * wp + t % kw).collect();
             let margin = (kh - 1) * wp + kw - 1;
             let dz_row = round_up(margin + hp * wp + 8);
             // dx over the unpadded rows pt..pt+H of the padded frame: dz shifted back by (ky, kx).
             let back_offsets = (0..filters * kh * kw)
                 .map(|j| (j / (kh * kw)) * dz_row + margin + pt * wp - (j / kw % kh) * wp - j % kw)
                 .collect();
-            Plan { shifted: true, q_width: wp, q_len, src_len: c * plane, plane, wp, tap_offsets, margin, dz_row, back_offsets, dx_q_len: round_up(h * wp) }
+            Plan {
+                shifted: true,
+                q_width: wp,
+                q_len,
+                src_len: c * plane,
+                plane,
+                wp,
+                tap_offsets,
+                margin,
+                dz_row,
+                back_offsets,
+                dx_q_len: round_up(h * wp),
+            }
         } else {
             let q_len = round_up(ho * wo);
             Plan {
@@ -206,7 +226,10 @@ impl Conv2d {
                 for ox in 0..wo {
                     let ix = (ox * sw + kx) as isize - pl as isize;
                     if ix >= 0 && ix < w as isize {
-                        visit(t * self.plan.q_len + oy * wo + ox, (ch * h + iy as usize) * w + ix as usize);
+                        visit(
+                            t * self.plan.q_len + oy * wo + ox,
+                            (ch * h + iy as usize) * w + ix as usize,
+                        );
                     }
                 }
             }
@@ -286,13 +309,17 @@ impl Layer for Conv2d {
         let this = &*self;
         let p = &this.plan;
         let activation = apply_activation.then_some(this.activation);
-        out.par_chunks_mut(out_len).zip(z.par_chunks_mut(z_len)).zip(src.par_chunks_mut(p.src_len)).zip(x.data.par_chunks(in_len)).for_each(
-            |(((out, z), src), image)| {
+        out.par_chunks_mut(out_len)
+            .zip(z.par_chunks_mut(z_len))
+            .zip(src.par_chunks_mut(p.src_len))
+            .zip(x.data.par_chunks(in_len))
+            .for_each(|(((out, z), src), image)| {
                 this.fill_source(image, src);
                 offset_gemm(&a, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
                 for f in 0..f_len {
                     for oy in 0..ho {
-                        out[(f * ho + oy) * wo..][..wo].write_copy_of_slice(&z[f * p.q_len + oy * p.q_width..][..wo]);
+                        out[(f * ho + oy) * wo..][..wo]
+                            .write_copy_of_slice(&z[f * p.q_len + oy * p.q_width..][..wo]);
                     }
                 }
                 // SAFETY: the loop above wrote all F·Ho·Wo values of this sample.
@@ -300,8 +327,7 @@ impl Layer for Conv2d {
                 if let Some(act) = activation {
                     act.apply(out, f_len);
                 }
-            },
-        );
+            });
         self.applied = apply_activation;
         self.z = z;
         self.src = src;
@@ -320,16 +346,26 @@ impl Layer for Conv2d {
         let p = &self.plan;
         let z_len = f_len * p.q_len;
         assert_eq!(self.src.len(), n * p.src_len, "Conv2D backward without a training forward");
-        assert_eq!(grad.data.len(), n * f_len * ho * wo, "Conv2D backward: gradient of another batch");
-        let derivative = (self.applied && self.activation != Activation::Linear).then_some(self.activation);
+        assert_eq!(
+            grad.data.len(),
+            n * f_len * ho * wo,
+            "Conv2D backward: gradient of another batch"
+        );
+        let derivative =
+            (self.applied && self.activation != Activation::Linear).then_some(self.activation);
         let rows = if self.plan.shifted { c } else { taps };
-        let a_back = need_input_grad.then(|| PackedRows::new(&self.backward_matrix(), rows, self.plan.back_offsets.len()));
+        let a_back = need_input_grad
+            .then(|| PackedRows::new(&self.backward_matrix(), rows, self.plan.back_offsets.len()));
         let mut dx = Unwritten::new(if need_input_grad { n * in_len } else { 0 });
         let this = &*self;
         let g_all = &grad.data;
         // One sample: dz laid out in q-space, its kernel gradient added to `dk`, its bias
         // gradient to `db`, and its dx.
-        let per_sample = |i: usize, dk: &mut [f32], db: &mut [f32], dx: Option<&mut [MaybeUninit<f32>]>, scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>)| {
+        let per_sample = |i: usize,
+                          dk: &mut [f32],
+                          db: &mut [f32],
+                          dx: Option<&mut [MaybeUninit<f32>]>,
+                          scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>)| {
             let (dzq, work, act_row) = scratch;
             let g = &g_all[i * f_len * ho * wo..][..f_len * ho * wo];
             let z = &this.z[i * z_len..][..z_len];
@@ -342,9 +378,10 @@ impl Layer for Conv2d {
                     let row = &mut dzq[f * p.dz_row + p.margin + oy * p.q_width..][..wo];
                     match derivative {
                         // The common case, inline and branch-free: relu′(z) = [z > 0].
-                        Some(Activation::Relu) => {
-                            row.iter_mut().zip(g.iter().zip(z)).for_each(|(d, (g, z))| *d = if *z > 0.0 { *g } else { 0.0 })
-                        }
+                        Some(Activation::Relu) => row
+                            .iter_mut()
+                            .zip(g.iter().zip(z))
+                            .for_each(|(d, (g, z))| *d = if *z > 0.0 { *g } else { 0.0 }),
                         Some(act) => {
                             act_row.clear();
                             act_row.extend_from_slice(z);
@@ -366,7 +403,8 @@ impl Layer for Conv2d {
                     let pl = this.pad_top_left.1;
                     for ch in 0..c {
                         for y in 0..h {
-                            dx[(ch * h + y) * w..][..w].write_copy_of_slice(&work[ch * p.dx_q_len + y * p.wp + pl..][..w]);
+                            dx[(ch * h + y) * w..][..w]
+                                .write_copy_of_slice(&work[ch * p.dx_q_len + y * p.wp + pl..][..w]);
                         }
                     }
                 } else {
@@ -392,9 +430,15 @@ impl Layer for Conv2d {
             (dk, db)
         };
         let partials: Vec<(Vec<f32>, Vec<f32>)> = if need_input_grad {
-            dx.par_chunks_mut(GRAD_GROUP * in_len).enumerate().map_init(Default::default, |s, (g, dx)| per_group(g, Some(dx), s)).collect()
+            dx.par_chunks_mut(GRAD_GROUP * in_len)
+                .enumerate()
+                .map_init(Default::default, |s, (g, dx)| per_group(g, Some(dx), s))
+                .collect()
         } else {
-            (0..groups).into_par_iter().map_init(Default::default, |s, g| per_group(g, None, s)).collect()
+            (0..groups)
+                .into_par_iter()
+                .map_init(Default::default, |s, g| per_group(g, None, s))
+                .collect()
         };
         let mut dk = vec![0.0f32; taps * f_len];
         self.grad_bias.fill(0.0);
@@ -448,7 +492,16 @@ impl Layer for Conv2d {
     /// the activation's node (none for linear).
     fn export(&self, g: &mut GraphBuilder) {
         let (kh, kw) = self.kernel_size;
-        g.conv2d(&self.kernel, &self.bias, kh, kw, self.in_shape[2], self.filters, self.strides, self.padding);
+        g.conv2d(
+            &self.kernel,
+            &self.bias,
+            kh,
+            kw,
+            self.in_shape[2],
+            self.filters,
+            self.strides,
+            self.padding,
+        );
         g.activation(self.activation);
     }
 }

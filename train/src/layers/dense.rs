@@ -70,7 +70,12 @@ impl Layer for Dense {
         for row in out.chunks_exact_mut(self.units) {
             row.iter_mut().zip(&self.bias).for_each(|(o, b)| *o = *b);
         }
-        gemm(Mat::rows(&x.data, n, self.in_dim), Mat::rows(&self.kernel, self.in_dim, self.units), 1.0, &mut out);
+        gemm(
+            Mat::rows(&x.data, n, self.in_dim),
+            Mat::rows(&self.kernel, self.in_dim, self.units),
+            1.0,
+            &mut out,
+        );
         self.applied = apply_activation;
         if apply_activation {
             self.activation.apply(&mut out, self.units);
@@ -159,7 +164,8 @@ mod tests {
     #[test]
     fn gradient_check() {
         let mut rng = ChaCha8Rng::seed_from_u64(2);
-        for act in [Activation::Linear, Activation::Tanh, Activation::Softmax, Activation::Sigmoid] {
+        for act in [Activation::Linear, Activation::Tanh, Activation::Softmax, Activation::Sigmoid]
+        {
             let mut d = Dense::new(5, 4, act, &mut rng);
             d.bias = random(4, -0.5, 0.5, 3);
             check(&mut d, Tensor::new(vec![3, 5], random(15, -1.0, 1.0, 4)), true);

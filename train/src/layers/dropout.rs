@@ -47,8 +47,9 @@ impl Layer for Dropout {
         }
         let keep = 1.0 - self.rate;
         let scale = 1.0 / keep;
-        let mask: Vec<f32> =
-            (0..x.data.len()).map(|_| if ctx.rng.random::<f32>() < keep { scale } else { 0.0 }).collect();
+        let mask: Vec<f32> = (0..x.data.len())
+            .map(|_| if ctx.rng.random::<f32>() < keep { scale } else { 0.0 })
+            .collect();
         x.data.iter_mut().zip(&mask).for_each(|(v, m)| *v *= m);
         self.mask = Some(mask);
         x
@@ -80,11 +81,19 @@ mod tests {
     fn drops_about_rate_and_scales_the_rest() {
         let mut d = Dropout::new(0.5, &[1000]);
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let y = d.forward(Tensor::new(vec![4, 1000], vec![1.0; 4000]), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = d.forward(
+            Tensor::new(vec![4, 1000], vec![1.0; 4000]),
+            &mut Ctx { training: true, rng: &mut rng },
+            true,
+        );
         let zeros = y.data.iter().filter(|v| **v == 0.0).count();
         assert!((1800..2200).contains(&zeros), "{zeros} zeros");
         assert!(y.data.iter().all(|v| *v == 0.0 || *v == 2.0));
-        let y = d.forward(Tensor::new(vec![1, 1000], vec![1.0; 1000]), &mut Ctx { training: false, rng: &mut rng }, true);
+        let y = d.forward(
+            Tensor::new(vec![1, 1000], vec![1.0; 1000]),
+            &mut Ctx { training: false, rng: &mut rng },
+            true,
+        );
         assert!(y.data.iter().all(|v| *v == 1.0), "identity at inference");
     }
 

@@ -64,7 +64,8 @@ impl Layer for Flatten {
         let len = grad.sample_len();
         Some(match self.in_shape[..] {
             [h, w, c] => {
-                let data = if c > 1 { transpose_samples(&grad.data, len, h * w, c) } else { grad.data };
+                let data =
+                    if c > 1 { transpose_samples(&grad.data, len, h * w, c) } else { grad.data };
                 Tensor::new(vec![n, c, h, w], data)
             }
             _ => Tensor::new(crate::engine::tensor::batch_shape(n, &self.in_shape), grad.data),
@@ -91,18 +92,33 @@ mod tests {
         let mut f = Flatten::new(&[3, 3, 10]);
         assert_eq!(f.output_shape(), [90]);
         // Planar in, h-w-c out: value (c, y, x) = 100c + 10y + x lands at (3y + x)·10 + c.
-        let sample: Vec<f32> = (0..10).flat_map(|c| (0..3).flat_map(move |y| (0..3).map(move |x| (100 * c + 10 * y + x) as f32))).collect();
+        let sample: Vec<f32> = (0..10)
+            .flat_map(|c| {
+                (0..3).flat_map(move |y| (0..3).map(move |x| (100 * c + 10 * y + x) as f32))
+            })
+            .collect();
         let mut rng = <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0);
-        let y = f.forward(Tensor::new(vec![1, 10, 3, 3], sample.clone()), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = f.forward(
+            Tensor::new(vec![1, 10, 3, 3], sample.clone()),
+            &mut Ctx { training: true, rng: &mut rng },
+            true,
+        );
         assert_eq!(y.shape, [1, 90]);
-        assert_eq!(&y.data[..12], &[0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1.0, 101.0]);
+        assert_eq!(
+            &y.data[..12],
+            &[0.0, 100.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0, 800.0, 900.0, 1.0, 101.0]
+        );
         assert_eq!(y.data[(3 * 2 + 1) * 10 + 4], 421.0);
         let back = f.backward(y, true).unwrap();
         assert_eq!((back.shape, back.data), (vec![1, 10, 3, 3], sample));
         check(&mut f, Tensor::new(vec![2, 10, 3, 3], random(180, -1.0, 1.0, 1)), true);
         // One channel and flat inputs are plain reshapes.
         let mut f = Flatten::new(&[2, 2, 1]);
-        let y = f.forward(Tensor::new(vec![1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = f.forward(
+            Tensor::new(vec![1, 1, 2, 2], vec![1.0, 2.0, 3.0, 4.0]),
+            &mut Ctx { training: true, rng: &mut rng },
+            true,
+        );
         assert_eq!(y.data, [1.0, 2.0, 3.0, 4.0]);
     }
 }

@@ -32,10 +32,23 @@ pub struct MaxPool2d {
 
 impl MaxPool2d {
     /// `None` when a `valid` window is larger than the input.
-    pub fn new(in_shape: [usize; 3], pool: (usize, usize), strides: (usize, usize), padding: Padding) -> Option<Self> {
+    pub fn new(
+        in_shape: [usize; 3],
+        pool: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    ) -> Option<Self> {
         let (ho, pt) = output_len(in_shape[0], pool.0, strides.0, padding)?;
         let (wo, pl) = output_len(in_shape[1], pool.1, strides.1, padding)?;
-        Some(MaxPool2d { in_shape, pool, strides, padding, out_hw: (ho, wo), pad_top_left: (pt, pl), argmax: Vec::new() })
+        Some(MaxPool2d {
+            in_shape,
+            pool,
+            strides,
+            padding,
+            out_hw: (ho, wo),
+            pad_top_left: (pt, pl),
+            argmax: Vec::new(),
+        })
     }
 
     /// Pools one planar sample `[C, H, W]` into `out` `[C, Ho, Wo]`.
@@ -43,7 +56,12 @@ impl MaxPool2d {
         let [h, w, c] = self.in_shape;
         let (ho, wo) = self.out_hw;
         let (pt, pl) = self.pad_top_left;
-        if self.pool == (2, 2) && self.strides == (2, 2) && (pt, pl) == (0, 0) && 2 * ho <= h && 2 * wo <= w {
+        if self.pool == (2, 2)
+            && self.strides == (2, 2)
+            && (pt, pl) == (0, 0)
+            && 2 * ho <= h
+            && 2 * wo <= w
+        {
             return self.pool_2x2(image, out, argmax);
         }
         for ch in 0..c {
@@ -53,7 +71,8 @@ impl MaxPool2d {
                 let ys = y0.max(0) as usize..((y0 + self.pool.0 as isize).min(h as isize)) as usize;
                 for ox in 0..wo {
                     let x0 = (ox * self.strides.1) as isize - pl as isize;
-                    let xs = x0.max(0) as usize..((x0 + self.pool.1 as isize).min(w as isize)) as usize;
+                    let xs =
+                        x0.max(0) as usize..((x0 + self.pool.1 as isize).min(w as isize)) as usize;
                     let (mut best, mut at) = (f32::NEG_INFINITY, 0);
                     for iy in ys.clone() {
                         for ix in xs.clone() {
@@ -88,7 +107,12 @@ impl MaxPool2d {
                 let (out, argmax) = (&mut out[o..o + wo], &mut argmax[o..o + wo]);
                 // Branch-free (the comparisons of real activations are unpredictable): the
                 // better of each row pair, then of the two rows; ties keep the earlier one.
-                for (ox, ((out, argmax), (t, b))) in out.iter_mut().zip(argmax.iter_mut()).zip(r0.chunks_exact(2).zip(r1.chunks_exact(2))).enumerate() {
+                for (ox, ((out, argmax), (t, b))) in out
+                    .iter_mut()
+                    .zip(argmax.iter_mut())
+                    .zip(r0.chunks_exact(2).zip(r1.chunks_exact(2)))
+                    .enumerate()
+                {
                     let (top_right, bottom_right) = (t[1] > t[0], b[1] > b[0]);
                     let top_best = if top_right { t[1] } else { t[0] };
                     let bottom_best = if bottom_right { b[1] } else { b[0] };
@@ -126,7 +150,9 @@ impl Layer for MaxPool2d {
             .for_each(|((out, argmax), image)| self.pool_sample(image, zeroed(out), argmax));
         self.argmax = argmax;
         // SAFETY: every chunk was zeroed (then filled) above.
-        Tensor::new(vec![n, self.in_shape[2], self.out_hw.0, self.out_hw.1], unsafe { out.assume_init() })
+        Tensor::new(vec![n, self.in_shape[2], self.out_hw.0, self.out_hw.1], unsafe {
+            out.assume_init()
+        })
     }
 
     fn backward(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
@@ -188,17 +214,29 @@ mod tests {
         let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Valid).unwrap();
         let x: Vec<f32> = vec![1.0, 5.0, 9.0, 3.0, 2.0, 9.0, 9.0, 9.0, 9.0];
         let mut rng = ChaCha8Rng::seed_from_u64(0);
-        let y = p.forward(Tensor::new(vec![1, 1, 3, 3], x), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = p.forward(
+            Tensor::new(vec![1, 1, 3, 3], x),
+            &mut Ctx { training: true, rng: &mut rng },
+            true,
+        );
         assert_eq!(y.data, [5.0]);
         let dx = p.backward(Tensor::new(vec![1, 1, 1, 1], vec![2.0]), true).unwrap();
         assert_eq!(dx.data, [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         // same padding: the padded border never wins, even over negative values.
         let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Same).unwrap();
-        let y = p.forward(Tensor::new(vec![1, 1, 3, 3], vec![-1.0; 9]), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = p.forward(
+            Tensor::new(vec![1, 1, 3, 3], vec![-1.0; 9]),
+            &mut Ctx { training: true, rng: &mut rng },
+            true,
+        );
         assert_eq!(y.data, [-1.0; 4]);
         // Two planar channels pool independently.
         let mut p = MaxPool2d::new([2, 2, 2], (2, 2), (2, 2), Padding::Valid).unwrap();
-        let y = p.forward(Tensor::new(vec![1, 2, 2, 2], vec![1.0, 4.0, 2.0, 3.0, -5.0, -6.0, -7.0, -8.0]), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = p.forward(
+            Tensor::new(vec![1, 2, 2, 2], vec![1.0, 4.0, 2.0, 3.0, -5.0, -6.0, -7.0, -8.0]),
+            &mut Ctx { training: true, rng: &mut rng },
+            true,
+        );
         assert_eq!((y.shape, y.data), (vec![1, 2, 1, 1], vec![4.0, -5.0]));
         let dx = p.backward(Tensor::new(vec![1, 2, 1, 1], vec![1.0, 2.0]), true).unwrap();
         assert_eq!(dx.data, [0.0, 1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0]);
@@ -213,7 +251,11 @@ mod tests {
             // Same on an even input has no padding either: both take the unrolled path; the
             // general path is checked against it on the same tiles with a 3-row input below.
             let mut p = MaxPool2d::new([2, 6, 1], (2, 2), (2, 2), padding).unwrap();
-            let y = p.forward(Tensor::new(vec![1, 1, 2, 6], x.clone()), &mut Ctx { training: true, rng: &mut rng }, true);
+            let y = p.forward(
+                Tensor::new(vec![1, 1, 2, 6], x.clone()),
+                &mut Ctx { training: true, rng: &mut rng },
+                true,
+            );
             assert_eq!(y.data, [7.0, 2.0, 3.0]);
             let dx = p.backward(Tensor::new(vec![1, 1, 1, 3], vec![1.0, 2.0, 3.0]), true).unwrap();
             assert_eq!(dx.data, [1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0]);
@@ -222,9 +264,15 @@ mod tests {
         let mut x3 = x.clone();
         x3.extend([0.0; 6]);
         let mut p = MaxPool2d::new([3, 6, 1], (2, 2), (2, 2), Padding::Same).unwrap();
-        let y = p.forward(Tensor::new(vec![1, 1, 3, 6], x3), &mut Ctx { training: true, rng: &mut rng }, true);
+        let y = p.forward(
+            Tensor::new(vec![1, 1, 3, 6], x3),
+            &mut Ctx { training: true, rng: &mut rng },
+            true,
+        );
         assert_eq!(&y.data[..3], &[7.0, 2.0, 3.0]);
-        let dx = p.backward(Tensor::new(vec![1, 1, 2, 3], vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0]), true).unwrap();
+        let dx = p
+            .backward(Tensor::new(vec![1, 1, 2, 3], vec![1.0, 2.0, 3.0, 0.0, 0.0, 0.0]), true)
+            .unwrap();
         assert_eq!(&dx.data[..12], &[1.0, 0.0, 0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0, 0.0]);
     }
 
@@ -237,7 +285,12 @@ mod tests {
         rand::seq::SliceRandom::shuffle(&mut x[..], &mut rng);
         // 2×2/2 valid on 5×5 is the unrolled path (dropping the odd row and column); 2×2/2
         // same on 5×5 pads, so it takes the general path like the overlapping windows.
-        for (pool, strides, padding) in [((2, 2), (2, 2), Padding::Valid), ((3, 3), (2, 2), Padding::Same), ((2, 2), (1, 1), Padding::Valid), ((2, 2), (2, 2), Padding::Same)] {
+        for (pool, strides, padding) in [
+            ((2, 2), (2, 2), Padding::Valid),
+            ((3, 3), (2, 2), Padding::Same),
+            ((2, 2), (1, 1), Padding::Valid),
+            ((2, 2), (2, 2), Padding::Same),
+        ] {
             let mut p = MaxPool2d::new([5, 5, 2], pool, strides, padding).unwrap();
             check(&mut p, Tensor::new(vec![2, 2, 5, 5], x.clone()), true);
         }

@@ -41,7 +41,12 @@ pub use params::Padding;
 /// `same`: `ceil(in/s)`, total padding `max((out−1)·s + k − in, 0)` of which the smaller half
 /// goes before (top/left) and the extra one after (bottom/right) — what matters for even kernels.
 /// One rule for training and export: [`Padding::window`].
-pub fn output_len(input: usize, kernel: usize, stride: usize, padding: Padding) -> Option<(usize, usize)> {
+pub fn output_len(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: Padding,
+) -> Option<(usize, usize)> {
     padding.window(input, kernel, stride).map(|(out, before, _after)| (out, before))
 }
 
@@ -153,7 +158,12 @@ pub(crate) mod gradcheck {
         }
 
         pub fn finish(self, what: &str) {
-            assert!(self.compared > 0 && self.skipped * 3 <= self.compared, "{what}: {} coordinates compared, {} skipped at kinks", self.compared, self.skipped);
+            assert!(
+                self.compared > 0 && self.skipped * 3 <= self.compared,
+                "{what}: {} coordinates compared, {} skipped at kinks",
+                self.compared,
+                self.skipped
+            );
         }
     }
 
@@ -170,13 +180,17 @@ pub(crate) mod gradcheck {
         let activation = layer.activation();
         let out = run(layer, &x, training);
         let base = kinks(activation, &out);
-        assert!(base.is_empty() || (base.contains(&true) && base.contains(&false)), "{name}: every ReLU output on one side of the kink");
+        assert!(
+            base.is_empty() || (base.contains(&true) && base.contains(&false)),
+            "{name}: every ReLU output on one side of the kink"
+        );
         let r = random(out.data.len(), -1.0, 1.0, 5);
         let dx = layer
             .backward(Tensor::new(out.shape.clone(), r.clone()), true)
             .expect("input gradient");
         assert_eq!(dx.shape, x.shape);
-        let param_grads: Vec<Vec<f32>> = layer.params_and_grads().into_iter().map(|(_, g)| g.to_vec()).collect();
+        let param_grads: Vec<Vec<f32>> =
+            layer.params_and_grads().into_iter().map(|(_, g)| g.to_vec()).collect();
         let mut probes = Probes::default();
         let mut compare = |plus: Tensor, minus: Tensor, ana: f32, what: String| {
             let (plus_kinks, minus_kinks) = (kinks(activation, &plus), kinks(activation, &minus));

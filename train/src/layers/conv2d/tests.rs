@@ -5,7 +5,14 @@ use super::*;
 use crate::layers::gradcheck::{check, random};
 use rand::SeedableRng;
 
-fn conv(in_shape: [usize; 3], f: usize, k: (usize, usize), s: (usize, usize), p: Padding, a: Activation) -> Conv2d {
+fn conv(
+    in_shape: [usize; 3],
+    f: usize,
+    k: (usize, usize),
+    s: (usize, usize),
+    p: Padding,
+    a: Activation,
+) -> Conv2d {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     Conv2d::new(in_shape, f, k, s, p, a, &mut rng).unwrap()
 }
@@ -24,9 +31,21 @@ fn weight_counts_and_shapes_of_the_seed_cnn() {
     assert_eq!(c2.param_count(), 2510);
     let c3 = conv([7, 7, 10], 10, (3, 3), (1, 1), Padding::Same, Activation::Relu);
     assert_eq!(c3.param_count(), 910);
-    assert_eq!(conv([7, 7, 1], 2, (3, 3), (2, 2), Padding::Valid, Activation::Linear).output_shape(), [3, 3, 2]);
+    assert_eq!(
+        conv([7, 7, 1], 2, (3, 3), (2, 2), Padding::Valid, Activation::Linear).output_shape(),
+        [3, 3, 2]
+    );
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    assert!(Conv2d::new([2, 2, 1], 1, (3, 3), (1, 1), Padding::Valid, Activation::Linear, &mut rng).is_none());
+    assert!(Conv2d::new(
+        [2, 2, 1],
+        1,
+        (3, 3),
+        (1, 1),
+        Padding::Valid,
+        Activation::Linear,
+        &mut rng
+    )
+    .is_none());
 }
 
 /// The textbook loop over NHWC input and the Keras kernel layout, for comparison;
@@ -80,7 +99,11 @@ fn same_padding_even_kernel_puts_the_extra_row_at_the_bottom() {
     c.kernel = vec![1.0, 0.0, 0.0, 0.0]; // picks the top-left of each window
     let x: Vec<f32> = (0..16).map(|v| v as f32).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(0);
-    let y = c.forward(Tensor::new(vec![1, 1, 4, 4], x.clone()), &mut Ctx { training: false, rng: &mut rng }, true);
+    let y = c.forward(
+        Tensor::new(vec![1, 1, 4, 4], x.clone()),
+        &mut Ctx { training: false, rng: &mut rng },
+        true,
+    );
     assert_eq!(y.data, x, "top-left tap of a window anchored at the pixel itself");
     // 3×3 kernel, stride 2 on 6: out 3, total padding max(2·2+3−6,0)=1 → 0 before.
     let c = conv([6, 6, 1], 1, (3, 3), (2, 2), Padding::Same, Activation::Linear);
@@ -107,14 +130,21 @@ fn direct_convolution_matches_the_textbook_loop() {
             let x = random(2 * n, -1.0, 1.0, 8);
             let planar: Vec<f32> = x.chunks(n).flat_map(|s| to_planar(s, shape)).collect();
             let mut rng = ChaCha8Rng::seed_from_u64(0);
-            let y = c.forward(Tensor::new(planar_shape(2, shape), planar), &mut Ctx { training: false, rng: &mut rng }, true);
+            let y = c.forward(
+                Tensor::new(planar_shape(2, shape), planar),
+                &mut Ctx { training: false, rng: &mut rng },
+                true,
+            );
             let out_shape = [c.out_hw.0, c.out_hw.1, filters];
             assert_eq!(y.shape, planar_shape(2, out_shape));
             let per = y.sample_len();
             for i in 0..2 {
                 let want = to_planar(&naive(&c, &x[i * n..(i + 1) * n]), out_shape);
                 for (j, (g, w)) in y.data[i * per..(i + 1) * per].iter().zip(&want).enumerate() {
-                    assert!((g - w).abs() < 1e-5, "{shape:?} k {k:?} s {s:?}, {filters} filters, [{j}]: {g} vs {w}");
+                    assert!(
+                        (g - w).abs() < 1e-5,
+                        "{shape:?} k {k:?} s {s:?}, {filters} filters, [{j}]: {g} vs {w}"
+                    );
                 }
             }
         }
