@@ -48,6 +48,7 @@
 //! assert_eq!(err.to_string(), "cannot build the ONNX graph: the model outputs 3 value(s) per row but there are 2 classes");
 //! ```
 
+mod graph;
 pub mod proto;
 
 /// Why a graph could not be built or a model not read: one sentence.
@@ -65,7 +66,7 @@ pub type Result<T, E = OnnxError> = std::result::Result<T, E>;
 use prost::Message;
 
 use proto::{
-    attr_int, attr_ints, data_type, value_info, AttributeProto, GraphProto, ModelProto, NodeProto,
+    attr_int, attr_ints, data_type, value_info, GraphProto, ModelProto, NodeProto,
     OperatorSetIdProto, StringStringEntryProto, TensorProto, ValueInfoProto,
 };
 
@@ -455,101 +456,6 @@ impl GraphBuilder {
     }
 
     // ---- internals ----
-
-    fn fail(&mut self, message: String) {
-        if self.error.is_none() {
-            self.error = Some(message);
-        }
-    }
-
-    /// `(h, w, c)` of an image tensor, or records that `layer` needs one.
-    fn image_dims(&mut self, layer: &str) -> Option<(usize, usize, usize)> {
-        match self.layout {
-            Layout::Nhwc { h, w, c } | Layout::Nchw { h, w, c } => Some((h, w, c)),
-            Layout::Flat(d) => {
-                self.fail(format!(
-                    "{layer} needs an image tensor [N,H,W,C] but the previous layer gives [N,{d}]"
-                ));
-                None
-            }
-        }
-    }
-
-    fn layer_name(&mut self, kind: &str) -> String {
-        let n = match self.counts.iter_mut().find(|(k, _)| k == kind) {
-            Some((_, n)) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                self.counts.push((kind.to_string(), 1));
-                1
-            }
-        };
-        format!("{kind}_{n}")
-    }
-
-    fn tensor_name(&self, layer: &str, what: &str) -> String {
-        format!("{layer}/{what}")
-    }
-
-    fn make_nchw(&mut self) {
-        if let Layout::Nhwc { h, w, c } = self.layout {
-            self.transpose(&[0, 3, 1, 2], "to_nchw");
-            self.layout = Layout::Nchw { h, w, c };
-        }
-    }
-
-    fn make_nhwc(&mut self) {
-        if let Layout::Nchw { h, w, c } = self.layout {
-            self.transpose(&[0, 2, 3, 1], "to_nhwc");
-            self.layout = Layout::Nhwc { h, w, c };
-        }
-    }
-
-    fn transpose(&mut self, perm: &[usize], kind: &str) {
-        let layer = self.layer_name(kind);
-        let out = self.tensor_name(&layer, "output");
-        self.node(
-            "Transpose",
-            &format!("{layer}/Transpose"),
-            &[&self.current.clone()],
-            &out,
-            vec![attr_ints("perm", perm)],
-        );
-        self.current = out;
-    }
-
-    fn node(
-        &mut self,
-        op: &str,
-        name: &str,
-        inputs: &[&str],
-        output: &str,
-        attribute: Vec<AttributeProto>,
-    ) {
-        self.nodes.push(NodeProto {
-            input: inputs.iter().map(|s| s.to_string()).collect(),
-            output: vec![output.to_string()],
-            name: Some(name.to_string()),
-            op_type: Some(op.to_string()),
-            domain: None,
-            attribute,
-            doc_string: None,
-        });
-    }
-
-    fn initializer(&mut self, layer: &str, what: &str, dims: &[usize], values: &[f32]) -> String {
-        let name = self.tensor_name(layer, what);
-        self.initializers.push(TensorProto {
-            dims: dims.iter().map(|&d| d as i64).collect(),
-            data_type: Some(data_type::FLOAT),
-            name: Some(name.clone()),
-            raw_data: Some(values.iter().flat_map(|v| v.to_le_bytes()).collect()),
-            ..Default::default()
-        });
-        name
-    }
 }
 
 /// The `metadata_props` of a serialized `ModelProto`, in file order.
