@@ -71,36 +71,7 @@ enum Command {
     },
     /// Generate SYNTHETIC chest-X-ray-like JPEGs in the Kaggle layout
     /// (OUT/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg + OUT/README.txt). Not real X-rays.
-    SynthXray {
-        /// Output directory (replaced only if empty or an earlier synth-xray tree).
-        #[arg(long)]
-        out: PathBuf,
-        /// Training NORMAL images (0 = no train split); PNEUMONIA gets round(N × ratio).
-        #[arg(long, default_value_t = 300)]
-        train: usize,
-        /// Validation NORMAL images (0 = no val split); PNEUMONIA gets round(N × ratio).
-        #[arg(long, default_value_t = 50)]
-        val: usize,
-        /// Test NORMAL images (0 = no test split); PNEUMONIA gets round(N × ratio).
-        #[arg(long, default_value_t = 100)]
-        test: usize,
-        /// PNEUMONIA images per NORMAL image in every split (> 0). 1.0 = balanced;
-        /// the Kaggle set is ≈ 2.9 in train (1,341 NORMAL vs 3,875 PNEUMONIA).
-        #[arg(long, default_value_t = 1.0)]
-        pneumonia_ratio: f64,
-        /// Seed: the same seed gives the same files.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Smallest image side in pixels.
-        #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.0)]
-        min_size: usize,
-        /// Largest image side in pixels.
-        #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.1)]
-        max_size: usize,
-        /// JPEG quality 1..=100.
-        #[arg(long, default_value_t = 85)]
-        quality: u8,
-    },
+    SynthXray(SynthOptions),
 }
 
 fn main() -> ExitCode {
@@ -186,29 +157,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        Command::SynthXray {
-            out,
-            train,
-            val,
-            test,
-            pneumonia_ratio,
-            seed,
-            min_size,
-            max_size,
-            quality,
-        } => {
-            let opts = SynthOptions {
-                out: out.clone(),
-                train,
-                val,
-                test,
-                pneumonia_ratio,
-                seed,
-                min_size,
-                max_size,
-                quality,
-                progress,
-            };
+        Command::SynthXray(opts) => {
+            let opts = SynthOptions { progress, ..opts };
             let s = ingest::run_synth(&opts)?;
             println!(
                 "ingest synth-xray: {} SYNTHETIC JPEGs ({} RGB, {} progressive, {:.1} MB), 2 classes, {:.2} s → {}",
@@ -217,7 +167,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s.progressive,
                 s.bytes as f64 / 1e6,
                 s.seconds,
-                out.display()
+                opts.out.display()
             );
         }
     }

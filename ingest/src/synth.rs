@@ -30,38 +30,52 @@ pub const CLASSES: [&str; 2] = ["NORMAL", "PNEUMONIA"];
 pub const SPLITS: [&str; 3] = ["train", "val", "test"];
 
 /// Options of `ingest synth-xray` (counts are NORMAL images per split; PNEUMONIA
-/// gets `round(count × pneumonia_ratio)`).
-#[derive(Debug, Clone)]
+/// gets `round(count × pneumonia_ratio)`). They are the subcommand's flags too, so
+/// each default is written once, here.
+#[derive(Debug, Clone, clap::Args)]
 pub struct SynthOptions {
+    /// Output directory (replaced only if empty or an earlier synth-xray tree).
+    #[arg(long)]
     pub out: PathBuf,
+    /// Training NORMAL images (0 = no train split); PNEUMONIA gets round(N × ratio).
+    #[arg(long, default_value_t = 300)]
     pub train: usize,
+    /// Validation NORMAL images (0 = no val split); PNEUMONIA gets round(N × ratio).
+    #[arg(long, default_value_t = 50)]
     pub val: usize,
+    /// Test NORMAL images (0 = no test split); PNEUMONIA gets round(N × ratio).
+    #[arg(long, default_value_t = 100)]
     pub test: usize,
-    /// PNEUMONIA images per NORMAL image in every split (> 0; 1.0 = balanced).
-    /// The Kaggle set is about 2.9 in train, so `balanced` class weights matter there.
+    /// PNEUMONIA images per NORMAL image in every split (> 0). 1.0 = balanced;
+    /// the Kaggle set is ≈ 2.9 in train (1,341 NORMAL vs 3,875 PNEUMONIA).
+    #[arg(long, default_value_t = 1.0)]
     pub pneumonia_ratio: f64,
+    /// Seed: the same seed gives the same files.
+    #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Smallest image side in pixels.
+    #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.0)]
     pub min_size: usize,
+    /// Largest image side in pixels.
+    #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.1)]
     pub max_size: usize,
-    /// JPEG quality (1–100).
+    /// JPEG quality 1..=100.
+    #[arg(long, default_value_t = 85)]
     pub quality: u8,
+    /// Draw a progress bar (the binary's `--quiet` turns it off).
+    #[arg(skip)]
     pub progress: bool,
 }
 
 impl Default for SynthOptions {
+    /// The flags' defaults, with `out = chest_xray_synthetic`.
     fn default() -> Self {
-        Self {
-            out: PathBuf::from("chest_xray_synthetic"),
-            train: 300,
-            val: 50,
-            test: 100,
-            pneumonia_ratio: 1.0,
-            seed: 42,
-            min_size: 300,
-            max_size: 1500,
-            quality: 85,
-            progress: false,
+        #[derive(clap::Parser)]
+        struct Flags {
+            #[command(flatten)]
+            options: SynthOptions,
         }
+        <Flags as clap::Parser>::parse_from(["synth-xray", "--out", "chest_xray_synthetic"]).options
     }
 }
 

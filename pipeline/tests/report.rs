@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{Float64Array, Int32Array};
+use arrow::array::Int32Array;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use formats::{EpochRecord, History, Metrics};
@@ -56,31 +56,21 @@ layers = [ {{ type = "flatten" }}, {{ type = "dense", units = 1, activation = "s
 }
 
 fn write_history(path: &Path, loss: &[f64], val_loss: &[f64]) {
-    let n = loss.len();
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("epoch", DataType::Int32, false),
-        Field::new("loss", DataType::Float64, false),
-        Field::new("accuracy", DataType::Float64, false),
-        Field::new("val_loss", DataType::Float64, true),
-        Field::new("val_accuracy", DataType::Float64, true),
-        Field::new("seconds", DataType::Float64, false),
-    ]));
-    let batch = RecordBatch::try_new(
-        schema.clone(),
-        vec![
-            Arc::new(Int32Array::from_iter_values(1..=n as i32)),
-            Arc::new(Float64Array::from(loss.to_vec())),
-            Arc::new(Float64Array::from(vec![0.9; n])),
-            Arc::new(Float64Array::from(val_loss.to_vec())),
-            Arc::new(Float64Array::from(vec![0.8; n])),
-            Arc::new(Float64Array::from(vec![1.0; n])),
-        ],
-    )
-    .unwrap();
+    let epochs = loss
+        .iter()
+        .zip(val_loss)
+        .enumerate()
+        .map(|(i, (&loss, &val_loss))| EpochRecord {
+            epoch: i + 1,
+            loss,
+            accuracy: 0.9,
+            val_loss: Some(val_loss),
+            val_accuracy: Some(0.8),
+            seconds: Some(1.0),
+        })
+        .collect();
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    History { epochs }.write(path).unwrap();
 }
 
 fn write(path: &Path, text: &str) {
