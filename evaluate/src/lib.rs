@@ -21,7 +21,7 @@
 //!
 //! let classes = per_class(&confusion, &["cat", "dog", "fox"].map(String::from));
 //! // "dog": 1 right of the 2 predicted, its 1 sample found.
-//! assert_eq!((classes[1].precision, classes[1].recall, classes[1].support), (0.5, 1.0, 1));
+//! assert_eq!((classes[1].scores.precision, classes[1].scores.recall, classes[1].support), (0.5, 1.0, 1));
 //! assert!((macro_average(&classes).recall - (0.5 + 1.0 + 1.0) / 3.0).abs() < 1e-12);
 //! // Log-loss: −mean ln p(true class).
 //! let want = -[0.8f64, 0.4, 0.7, 0.8, 0.5].iter().map(|p| p.ln()).sum::<f64>() / 5.0;
@@ -438,7 +438,7 @@ pub fn summary(m: &Metrics) -> String {
         let _ = writeln!(
             s,
             "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
-            c.class, c.precision, c.recall, c.f1, c.support
+            c.class, c.scores.precision, c.scores.recall, c.scores.f1, c.support
         );
     }
     let _ = writeln!(

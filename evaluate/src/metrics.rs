@@ -10,7 +10,7 @@ pub const LOG_LOSS_EPS: f64 = 1e-7;
 /// How many confused pairs `metrics.json` lists.
 pub const TOP_CONFUSED: usize = 10;
 
-pub use formats::metrics::{Average, BinaryMetrics, ClassMetrics, Confused};
+pub use formats::metrics::{BinaryMetrics, ClassMetrics, Confused, Scores};
 
 /// `confusion[true][predicted]` counts.
 pub fn confusion_matrix(labels: &[i32], predicted: &[i32], classes: usize) -> Vec<Vec<u64>> {
@@ -71,9 +71,7 @@ pub fn per_class(confusion: &[Vec<u64>], names: &[String]) -> Vec<ClassMetrics> 
             let recall = ratio(tp, support);
             ClassMetrics {
                 class: names[k].clone(),
-                precision,
-                recall,
-                f1: f1_of(precision, recall),
+                scores: Scores { precision, recall, f1: f1_of(precision, recall) },
                 support,
             }
         })
@@ -81,17 +79,17 @@ pub fn per_class(confusion: &[Vec<u64>], names: &[String]) -> Vec<ClassMetrics> 
 }
 
 /// The unweighted mean over classes (scikit-learn's `average="macro"`).
-pub fn macro_average(per_class: &[ClassMetrics]) -> Average {
+pub fn macro_average(per_class: &[ClassMetrics]) -> Scores {
     let n = per_class.len().max(1) as f64;
-    Average {
-        precision: per_class.iter().map(|m| m.precision).sum::<f64>() / n,
-        recall: per_class.iter().map(|m| m.recall).sum::<f64>() / n,
-        f1: per_class.iter().map(|m| m.f1).sum::<f64>() / n,
+    Scores {
+        precision: per_class.iter().map(|m| m.scores.precision).sum::<f64>() / n,
+        recall: per_class.iter().map(|m| m.scores.recall).sum::<f64>() / n,
+        f1: per_class.iter().map(|m| m.scores.f1).sum::<f64>() / n,
     }
 }
 
 /// The support-weighted mean over classes (scikit-learn's `average="weighted"`).
-pub fn weighted_average(per_class: &[ClassMetrics]) -> Average {
+pub fn weighted_average(per_class: &[ClassMetrics]) -> Scores {
     let total: u64 = per_class.iter().map(|m| m.support).sum();
     let w = |f: fn(&ClassMetrics) -> f64| {
         if total == 0 {
@@ -100,7 +98,11 @@ pub fn weighted_average(per_class: &[ClassMetrics]) -> Average {
             per_class.iter().map(|m| f(m) * m.support as f64).sum::<f64>() / total as f64
         }
     };
-    Average { precision: w(|m| m.precision), recall: w(|m| m.recall), f1: w(|m| m.f1) }
+    Scores {
+        precision: w(|m| m.scores.precision),
+        recall: w(|m| m.scores.recall),
+        f1: w(|m| m.scores.f1),
+    }
 }
 
 /// Mean cross-entropy −(1/N) Σ log p(true class), probabilities clipped to
@@ -305,8 +307,8 @@ mod tests {
         assert_eq!(m, vec![vec![2, 1, 0], vec![0, 2, 1], vec![1, 0, 1]]);
         assert_eq!(accuracy(&m), 5.0 / 8.0);
         let pc = per_class(&m, &names(3));
-        assert!((pc[0].precision - 2.0 / 3.0).abs() < 1e-12);
-        assert!((pc[2].recall - 0.5).abs() < 1e-12);
+        assert!((pc[0].scores.precision - 2.0 / 3.0).abs() < 1e-12);
+        assert!((pc[2].scores.recall - 0.5).abs() < 1e-12);
         assert_eq!(pc.iter().map(|c| c.support).collect::<Vec<_>>(), vec![3, 3, 2]);
         let mac = macro_average(&pc);
         assert!((mac.f1 - 11.0 / 18.0).abs() < 1e-12);
@@ -319,8 +321,8 @@ mod tests {
     fn class_never_predicted_has_zero_precision_not_nan() {
         let m = confusion_matrix(&[0, 1], &[0, 0], 2);
         let pc = per_class(&m, &names(2));
-        assert_eq!((pc[1].precision, pc[1].recall, pc[1].f1), (0.0, 0.0, 0.0));
-        assert_eq!(pc[0].precision, 0.5);
+        assert_eq!((pc[1].scores.precision, pc[1].scores.recall, pc[1].scores.f1), (0.0, 0.0, 0.0));
+        assert_eq!(pc[0].scores.precision, 0.5);
     }
 
     #[test]

@@ -17,9 +17,12 @@ pub fn per_class_frame(m: &Metrics) -> Result<DataFrame> {
         pc.len(),
         vec![
             Column::new("class".into(), pc.iter().map(|c| c.class.as_str()).collect::<Vec<_>>()),
-            Column::new("precision".into(), pc.iter().map(|c| c.precision).collect::<Vec<_>>()),
-            Column::new("recall".into(), pc.iter().map(|c| c.recall).collect::<Vec<_>>()),
-            Column::new("f1".into(), pc.iter().map(|c| c.f1).collect::<Vec<_>>()),
+            Column::new(
+                "precision".into(),
+                pc.iter().map(|c| c.scores.precision).collect::<Vec<_>>(),
+            ),
+            Column::new("recall".into(), pc.iter().map(|c| c.scores.recall).collect::<Vec<_>>()),
+            Column::new("f1".into(), pc.iter().map(|c| c.scores.f1).collect::<Vec<_>>()),
             Column::new("support".into(), pc.iter().map(|c| c.support).collect::<Vec<_>>()),
         ],
     )?)

@@ -24,8 +24,8 @@ pub struct Metrics {
     pub log_loss: f64,
     pub per_class: Vec<ClassMetrics>,
     #[serde(rename = "macro")]
-    pub macro_avg: Average,
-    pub weighted: Average,
+    pub macro_avg: Scores,
+    pub weighted: Scores,
     /// Rows = true class, columns = predicted class.
     pub confusion: Vec<Vec<u64>>,
     #[serde(default)]
@@ -88,22 +88,18 @@ fn class_name_or_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String,
     })
 }
 
-/// Precision, recall, F1 and support of one class.
+/// Precision, recall and F1 and the support of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassMetrics {
     pub class: String,
-    #[serde(deserialize_with = "nan_if_null")]
-    pub precision: f64,
-    #[serde(deserialize_with = "nan_if_null")]
-    pub recall: f64,
-    #[serde(deserialize_with = "nan_if_null")]
-    pub f1: f64,
+    #[serde(flatten)]
+    pub scores: Scores,
     pub support: u64,
 }
 
-/// An average of per-class figures.
+/// Precision, recall and F1: of one class, or averaged over the classes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Average {
+pub struct Scores {
     #[serde(deserialize_with = "nan_if_null")]
     pub precision: f64,
     #[serde(deserialize_with = "nan_if_null")]
@@ -176,7 +172,7 @@ mod tests {
     use super::*;
 
     fn metrics(roc_auc: f64) -> Metrics {
-        let avg = Average { precision: 0.5, recall: 0.25, f1: 1.0 / 3.0 };
+        let avg = Scores { precision: 0.5, recall: 0.25, f1: 1.0 / 3.0 };
         Metrics {
             rows: 4,
             classes: vec!["a".into(), "b".into()],
@@ -184,9 +180,7 @@ mod tests {
             log_loss: 0.5,
             per_class: vec![ClassMetrics {
                 class: "a".into(),
-                precision: 1.0,
-                recall: 0.5,
-                f1: 2.0 / 3.0,
+                scores: Scores { precision: 1.0, recall: 0.5, f1: 2.0 / 3.0 },
                 support: 2,
             }],
             macro_avg: avg.clone(),

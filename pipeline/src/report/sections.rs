@@ -317,9 +317,9 @@ pub(super) fn run_detail(
         .map(|c| {
             vec![
                 c.class.clone(),
-                show(c.precision),
-                show(c.recall),
-                show(c.f1),
+                show(c.scores.precision),
+                show(c.scores.recall),
+                show(c.scores.f1),
                 c.support.to_string(),
             ]
         })
