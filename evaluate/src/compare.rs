@@ -60,8 +60,8 @@ fn run_row(run: &Run) -> Result<DataFrame> {
     ];
     if let Some(b) = &m.binary {
         cols.push(Column::new("roc_auc".into(), [b.roc_auc]));
-        cols.push(Column::new("recall".into(), [b.recall]));
-        cols.push(Column::new("precision".into(), [b.precision]));
+        cols.push(Column::new("recall".into(), [b.at_threshold.recall]));
+        cols.push(Column::new("precision".into(), [b.at_threshold.precision]));
         cols.push(Column::new("best_f1".into(), [b.best_f1]));
     }
     if let (Some(h), Some(last)) =

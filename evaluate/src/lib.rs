@@ -461,7 +461,7 @@ pub fn summary(m: &Metrics) -> String {
         let _ = writeln!(
             s,
             "\n  binary (positive = {}): ROC-AUC {:.4}; at threshold {:.3}: precision {:.4}, recall {:.4}, F1 {:.4}",
-            b.positive_class, b.roc_auc, b.threshold, b.precision, b.recall, b.f1
+            b.positive_class, b.roc_auc, b.threshold, b.at_threshold.precision, b.at_threshold.recall, b.at_threshold.f1
         );
         let _ = writeln!(s, "  best F1 {:.4} at threshold {:.4}", b.best_f1, b.best_f1_threshold);
         if let Some(r) = b.min_recall {

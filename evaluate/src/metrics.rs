@@ -268,9 +268,7 @@ pub fn binary_metrics(
         positive_class: positive_class.to_string(),
         roc_auc: roc_auc(positive, scores),
         threshold,
-        precision: at.precision(),
-        recall: at.recall(),
-        f1: at.f1(),
+        at_threshold: Scores { precision: at.precision(), recall: at.recall(), f1: at.f1() },
         best_f1_threshold: best.0,
         best_f1: best.1.max(0.0),
         min_recall,
@@ -384,7 +382,10 @@ mod tests {
         assert_eq!(b.threshold_for_min_recall, Some(0.7));
         assert!((b.precision_at_min_recall.unwrap() - 2.0 / 3.0).abs() < 1e-12);
         // at 0.5: tp 2 (0.9,0.7), fp 1 (0.8), fn 1 (0.3)
-        assert!((b.precision - 2.0 / 3.0).abs() < 1e-12 && (b.recall - 2.0 / 3.0).abs() < 1e-12);
+        assert!(
+            (b.at_threshold.precision - 2.0 / 3.0).abs() < 1e-12
+                && (b.at_threshold.recall - 2.0 / 3.0).abs() < 1e-12
+        );
         assert_eq!(b.roc_fpr, vec![0.0, 0.0, 0.5, 0.5, 0.5, 1.0]);
         assert_eq!(b.roc_tpr.len(), 6);
         assert_eq!(*b.roc_tpr.last().unwrap(), 1.0);

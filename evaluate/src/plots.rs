@@ -304,7 +304,7 @@ pub fn roc_png(b: &BinaryMetrics, path: &Path) -> Result<()> {
             .map_err(err(path))?
             .label(format!(
                 "threshold {:.3}: recall {:.3}, precision {:.3}",
-                b.threshold, b.recall, b.precision
+                b.threshold, b.at_threshold.recall, b.at_threshold.precision
             ))
             .legend(|(x, y)| Circle::new((x + 9, y), 5, RED.filled()));
     }

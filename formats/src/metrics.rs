@@ -137,12 +137,9 @@ pub struct BinaryMetrics {
     /// The threshold on P(positive) used for `predicted` (`--threshold`, default 0.5).
     #[serde(deserialize_with = "nan_if_null")]
     pub threshold: f64,
-    #[serde(deserialize_with = "nan_if_null")]
-    pub precision: f64,
-    #[serde(deserialize_with = "nan_if_null")]
-    pub recall: f64,
-    #[serde(deserialize_with = "nan_if_null")]
-    pub f1: f64,
+    /// Precision, recall and F1 at `threshold`.
+    #[serde(flatten)]
+    pub at_threshold: Scores,
     /// The threshold that maximises F1 over all distinct scores, and that F1.
     #[serde(deserialize_with = "nan_if_null")]
     pub best_f1_threshold: f64,
@@ -195,9 +192,7 @@ mod tests {
                 positive_class: "b".into(),
                 roc_auc,
                 threshold: 0.5,
-                precision: 2.0 / 3.0,
-                recall: 1.0,
-                f1: 0.8,
+                at_threshold: Scores { precision: 2.0 / 3.0, recall: 1.0, f1: 0.8 },
                 best_f1_threshold: 0.4,
                 best_f1: 0.8,
                 min_recall: Some(0.9),

@@ -344,9 +344,9 @@ pub(super) fn run_detail(
             format!(
                 "At the chosen threshold {}: precision {}, recall {}, F1 {}",
                 show(b.threshold),
-                show(b.precision),
-                show(b.recall),
-                show(b.f1)
+                show(b.at_threshold.precision),
+                show(b.at_threshold.recall),
+                show(b.at_threshold.f1)
             ),
             format!("Best-F1 threshold {} (F1 {})", show(b.best_f1_threshold), show(b.best_f1)),
         ];
