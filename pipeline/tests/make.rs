@@ -333,3 +333,46 @@ fn spec_files_are_rewritten_only_when_their_content_changes() {
     // The three HOG splits' command files change; nothing else.
     assert_eq!(make::write_spec_files(&plan).unwrap(), 3);
 }
+
+/// A crafted manifest must not make `make` run anything but the stage binaries.
+#[test]
+fn manifest_strings_cannot_inject_make_lines_or_shell_commands() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let pwned = dir.join("PWNED");
+    let path = manifest_in(dir, 8);
+    let text = std::fs::read_to_string(&path).unwrap();
+
+    // A newline (or any control character) in any string is refused at parse time:
+    // it would end the recipe line and start a make line of its own.
+    let injected = format!("x\n\ttouch {}\nall:\n\ttouch {}", pwned.display(), pwned.display());
+    for at in ["seed = 42", "[datasets.xs]"] {
+        let bad = text.replacen(at, &format!("classes = [\"a\", {injected:?}]\n{at}"), 1);
+        std::fs::write(&path, &bad).unwrap();
+        let e = pipeline::make_fragment(&path, None).unwrap_err().to_string();
+        assert!(e.contains("control character"), "{e}");
+    }
+    let bad = text.replace("[datasets.xs]", "[datasets.xs]\n\"a\\tb\" = 1");
+    std::fs::write(&path, bad).unwrap();
+    assert!(pipeline::make_fragment(&path, None)
+        .unwrap_err()
+        .to_string()
+        .contains("control character"));
+
+    // Shell and make metacharacters in a value are quoted: make runs the stage binary
+    // with the value as one argument, and nothing else.
+    let sneaky = format!("$(shell touch {p}); touch {p} # `touch {p}`", p = pwned.display());
+    let classes = format!(
+        "classes = [{:?}, \"b\", \"c\", \"d\", \"e\", \"f\", \"g\", \"h\", \"i\", \"j\"]\n",
+        sneaky
+    );
+    std::fs::write(&path, text.replacen("seed = 42", &format!("{classes}seed = 42"), 1)).unwrap();
+    let fragment = dir.join("pipeline.mk");
+    std::fs::write(&fragment, pipeline::make_fragment(&path, Some(&fragment)).unwrap()).unwrap();
+    let bin = fake_binaries(dir);
+    let log = dir.join("calls.log");
+    let (_, calls) = run_make(dir, &bin, &fragment, &log, &[]);
+    assert!(!pwned.exists(), "a manifest value ran a command");
+    let ingest = calls.iter().find(|c| c.starts_with("ingest idx")).expect("ingest ran");
+    assert!(ingest.contains(&format!("--classes {sneaky},b,c")), "{ingest}");
+}

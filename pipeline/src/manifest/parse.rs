@@ -32,6 +32,7 @@ impl Manifest {
         })?;
         let lines = key_lines(text);
         let cx = Cx { file: fname, lines };
+        cx.refuse_control_characters("", &Value::Table(root.clone()))?;
         cx.check_keys(
             "",
             &root,
@@ -273,6 +274,31 @@ impl Cx {
     }
 
     /// A stage's refusal of the table at `path`, at the line of the refused key.
+    /// Every key and string of the manifest may end up in a make rule or a file name;
+    /// a newline there would start a make line of its own (make injection), so no
+    /// control character is accepted anywhere.
+    pub(super) fn refuse_control_characters(&self, path: &str, v: &Value) -> Result<()> {
+        let bad = |s: &str| s.chars().any(char::is_control);
+        match v {
+            Value::String(s) if bad(s) => Err(self.err(
+                path,
+                &format!("{s:?} holds a control character (newline, tab, …), which a make rule cannot carry"),
+            )),
+            Value::Table(t) => t.iter().try_for_each(|(k, v)| {
+                let key = join_path(path, k);
+                if bad(k) {
+                    return Err(self.err(path, &format!("the key {k:?} holds a control character (newline, tab, …)")));
+                }
+                self.refuse_control_characters(&key, v)
+            }),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .try_for_each(|(i, v)| self.refuse_control_characters(&join_path(path, &i.to_string()), v)),
+            _ => Ok(()),
+        }
+    }
+
     pub(super) fn param_err(&self, path: &str, e: ParamError) -> ManifestError {
         self.err(&join_path(path, &e.key), &e.message)
     }
