@@ -501,3 +501,24 @@ fn labels_from_model_matches_class_names() {
     assert_eq!(m2["classes"], serde_json::json!(["zero", "other"]));
     assert_ne!(m2["accuracy"], m["accuracy"]);
 }
+
+/// A model that loads but fails while running: one `error:` line, not ONNX Runtime's
+/// own coloured log line before it, and no output.
+#[test]
+fn a_model_failing_at_run_time_is_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    let o = evaluate(&[
+        "--model",
+        fixture("fails-at-run.onnx").to_str().unwrap(),
+        "--data",
+        fixture("mnist-200-features.parquet").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("error: model ") && err.contains("Reshape"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(!out.exists());
+}

@@ -134,6 +134,9 @@ fn load() -> std::result::Result<(ort::environment::Environment, PathBuf), Strin
         .with_name("lab-pipeline")
         .build()
         .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", path.display()))?;
+    // ONNX Runtime would print its own (coloured) line for an error it also returns to
+    // us; we say it once, in our one `error:` line.
+    env.set_log_level(ort::logging::LogLevel::Fatal);
     Ok((env, path))
 }
 
