@@ -108,6 +108,11 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
             bail!("--min-recall {r} is not a fraction between 0 and 1");
         }
     }
+    if let Some(s) = opts.model_options.scale {
+        if !(s.is_finite() && s > 0.0) {
+            bail!("--scale {s} is not a finite number > 0");
+        }
+    }
     let reader = DatasetReader::open_with_batch_rows(&opts.data, opts.batch_size)?;
     let dataset = opts.data.display().to_string();
     let (rows, dataset_classes) = match reader.kind()? {
@@ -135,6 +140,17 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
     let mut out = classifier.predict(reader)?;
     let c = out.classes;
     let model = opts.model.display().to_string();
+    if out.labels.is_empty() {
+        bail!("dataset {dataset} holds no rows: there is nothing to evaluate");
+    }
+    // A NaN or infinite score would silently count as a wrong (or right) prediction.
+    if let Some(i) = out.scores.iter().position(|v| !v.is_finite()) {
+        bail!(
+            "model {model} gives a non-finite score ({}) for row {} of dataset {dataset}",
+            out.scores[i],
+            i / c.max(1)
+        );
+    }
 
     let (names, relabel) = class_names(
         &dataset_classes,
