@@ -320,7 +320,23 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
             }
             c.clone()
         }
-        None => (0..=max_label.max(9)).map(|i| i.to_string()).collect(),
+        None => {
+            // Beyond the ten digits, a stray large label (255) would silently make
+            // hundreds of empty classes: refuse unless most of them have rows.
+            if max_label > 9 {
+                let mut present = vec![false; max_label + 1];
+                labels.iter().for_each(|&l| present[l as usize] = true);
+                let present = present.iter().filter(|&&p| p).count();
+                if present * 2 < max_label + 1 {
+                    bail!(
+                        "{} holds label {max_label}, which makes {} classes, but only {present} of them have rows; name the classes with --classes if that is meant",
+                        opts.labels.display(),
+                        max_label + 1
+                    );
+                }
+            }
+            (0..=max_label.max(9)).map(|i| i.to_string()).collect()
+        }
     };
     let meta = ImageMeta {
         height,

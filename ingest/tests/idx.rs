@@ -374,3 +374,22 @@ print(json.dumps({
     assert_eq!(v["first_image_head"], serde_json::json!(raw_images[16..36].to_vec()));
     assert_eq!(v["label_sum"], 6_000 * 45);
 }
+
+#[test]
+fn a_stray_large_label_without_class_names_is_refused() {
+    // Ten digits and one label 255: 256 classes of which 11 have rows.
+    let (pixels, mut labels) = sample(12, 2, 2, 10);
+    labels[11] = 255;
+    expect_error(
+        &gzip(&idx_images(12, 2, 2, &pixels)),
+        &gzip(&idx_labels(&labels)),
+        "labels.idx.gz",
+        &["label 255", "256 classes", "only 11 of them have rows", "--classes"],
+    );
+    // Up to ten classes (the digits) need no names, whatever is present.
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, labels) = sample(4, 2, 2, 3);
+    let i = write(dir.path(), "i.gz", &gzip(&idx_images(4, 2, 2, &pixels)));
+    let l = write(dir.path(), "l.gz", &gzip(&idx_labels(&labels)));
+    assert!(run_idx(&opts(dir.path(), &i, &l)).is_ok());
+}
