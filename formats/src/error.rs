@@ -63,8 +63,8 @@ pub enum Error {
         #[source]
         source: ParquetError,
     },
-    /// The part files of a dataset directory disagree on the schema.
-    #[error("dataset {}: part {} has a different schema from {}", dataset.display(), part.display(), first.display())]
+    /// The part files of a dataset directory disagree on the schema or its metadata.
+    #[error("dataset {}: part {} has a different schema or metadata from {}", dataset.display(), part.display(), first.display())]
     PartSchema { dataset: PathBuf, part: PathBuf, first: PathBuf },
     /// Wrong schema, metadata or content: a missing or mistyped column, a metadata key
     /// missing or not a number, missing values, an epoch that is not a whole number.

@@ -57,7 +57,7 @@ pub struct DatasetReader {
 }
 
 impl DatasetReader {
-    /// Opens a dataset and checks that every part has the same schema.
+    /// Opens a dataset and checks that every part has the same schema and metadata.
     pub fn open(path: &Path) -> Result<Self> {
         Self::open_with_batch_rows(path, READ_BATCH_ROWS)
     }
@@ -72,7 +72,8 @@ impl DatasetReader {
             let s = builder.schema().clone();
             match &schema {
                 None => schema = Some(s),
-                Some(first) if first.fields() != s.fields() => {
+                // Metadata too: parts of 49×16 and 28×28 images share their columns.
+                Some(first) if first.fields() != s.fields() || first.metadata() != s.metadata() => {
                     return Err(Error::PartSchema {
                         dataset: path.to_path_buf(),
                         part: part.clone(),
@@ -429,6 +430,21 @@ mod tests {
         assert!(matches!(read_any_dataset(&parts).unwrap(), AnyDataset::Image(_)));
         // Only the two targets: no temporary leftovers.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn parts_whose_metadata_disagree_are_not_one_dataset() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts = dir.path().join("parts");
+        sample_images(4).write(&parts, Some(2)).unwrap();
+        // A part of other-sized images, with the same columns, dropped in beside them.
+        let mut other = sample_images(2);
+        (other.meta.height, other.meta.width) = (2, 3);
+        other.write(&dir.path().join("other.parquet"), None).unwrap();
+        std::fs::rename(dir.path().join("other.parquet"), parts.join("part-00009.parquet"))
+            .unwrap();
+        let e = DatasetReader::open(&parts).err().expect("mixed parts are refused").to_string();
+        assert!(e.contains("part-00009.parquet has a different schema or metadata"), "{e}");
     }
 
     #[test]
