@@ -93,9 +93,10 @@ pub fn list_tree(root: &Path) -> Result<Listing> {
     }
     let mut classes = Vec::new();
     let mut files = Vec::new();
+    let mut visited = std::collections::HashSet::new();
     for (label, dir) in class_dirs.iter().enumerate() {
         let mut found = Vec::new();
-        walk(dir, &mut found, &mut hidden_ignored)?;
+        walk(dir, &mut found, &mut hidden_ignored, &mut visited)?;
         if found.is_empty() {
             bail!("class folder {} is empty (no image files)", dir.display());
         }
@@ -106,15 +107,38 @@ pub fn list_tree(root: &Path) -> Result<Listing> {
     Ok(Listing { classes, files, hidden_ignored })
 }
 
-fn walk(dir: &Path, found: &mut Vec<PathBuf>, hidden: &mut usize) -> Result<()> {
+/// Collects the files under `dir`. Symlinks are followed, but a directory reached twice
+/// (a symlink loop, or two links to one folder) is an error, and so is anything that is
+/// not a regular file: reading a FIFO blocks forever, a device never ends.
+fn walk(
+    dir: &Path,
+    found: &mut Vec<PathBuf>,
+    hidden: &mut usize,
+    visited: &mut std::collections::HashSet<PathBuf>,
+) -> Result<()> {
+    let real =
+        std::fs::canonicalize(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    if !visited.insert(real.clone()) {
+        bail!(
+            "{} leads to {}, which is already listed (a symlink loop or a second link)",
+            dir.display(),
+            real.display()
+        );
+    }
     for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
         let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
         if is_hidden(&path) {
             *hidden += 1;
-        } else if path.is_dir() {
-            walk(&path, found, hidden)?;
-        } else {
-            found.push(path);
+            continue;
+        }
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_dir() => walk(&path, found, hidden, visited)?,
+            Ok(m) if !m.is_file() => bail!(
+                "{} is not a regular file (a FIFO, socket or device); ingest folders reads only files",
+                path.display()
+            ),
+            // A regular file, or a broken link that reading will report.
+            _ => found.push(path),
         }
     }
     Ok(())
@@ -170,12 +194,27 @@ fn dct_reduction(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> usiz
         .unwrap_or(1)
 }
 
+/// The most pixels an input image may declare (100 megapixels): a header is checked
+/// against it before anything is decoded, so a tiny file cannot claim 65500×65500.
+pub const MAX_PIXELS: usize = 100_000_000;
+
+fn check_pixels(kind: &str, w: usize, h: usize) -> Result<()> {
+    if w.saturating_mul(h) > MAX_PIXELS {
+        bail!(
+            "{kind} header declares {w}x{h} pixels, more than the {} megapixels accepted",
+            MAX_PIXELS / 1_000_000
+        );
+    }
+    Ok(())
+}
+
 fn decode_jpeg(bytes: &[u8], height: usize, width: usize, channels: usize) -> Result<Decoded> {
     use jpeg_decoder::PixelFormat;
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().map_err(|e| anyhow::anyhow!("not a decodable JPEG: {e}"))?;
     let info = decoder.info().context("not a decodable JPEG: no frame header")?;
     let (src_w, src_h) = (info.width as usize, info.height as usize);
+    check_pixels("JPEG", src_w, src_h)?;
     let reduction = dct_reduction(src_w, src_h, width, height);
     if reduction > 1 {
         // jpeg-decoder picks the smallest of 1/8, 1/4, 1/2, 1 giving ≥ the request.
@@ -248,6 +287,10 @@ fn decode_jpeg(bytes: &[u8], height: usize, width: usize, channels: usize) -> Re
 }
 
 fn decode_png(bytes: &[u8], channels: usize) -> Result<Decoded> {
+    let reader =
+        image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Png);
+    let (w, h) = reader.into_dimensions().map_err(|e| anyhow::anyhow!("corrupt PNG: {e}"))?;
+    check_pixels("PNG", w as usize, h as usize)?;
     let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
         .map_err(|e| anyhow::anyhow!("corrupt PNG: {e}"))?;
     let (w, h) = (img.width() as usize, img.height() as usize);
