@@ -83,6 +83,15 @@ impl ImageMeta {
         let channels = parse_usize(md, CHANNELS_KEY, dataset)?;
         let classes = parse_classes(md, dataset)?;
         let source = md.get(SOURCE_KEY).cloned().unwrap_or_default();
+        // H·W·C is a Parquet value's byte length: it must not overflow (2⁶³+392 × 2
+        // would wrap to 784) and must fit the i32 a fixed_size_binary length is.
+        let fits = height.checked_mul(width).and_then(|hw| hw.checked_mul(channels));
+        if !fits.is_some_and(|n| n <= i32::MAX as usize) {
+            return Err(Error::schema(
+                dataset,
+                format!("{what}: images of {height}x{width}x{channels} values are too large for one Parquet value"),
+            ));
+        }
         let meta = Self { height, width, channels, classes, source };
         let field = schema.field_with_name(IMAGE).map_err(|_| {
             Error::schema(

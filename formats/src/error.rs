@@ -49,6 +49,9 @@ pub enum Error {
         #[source]
         source: ParquetError,
     },
+    /// A Parquet file on which the parquet crate panicked (caught at the file boundary).
+    #[error("{}: corrupt Parquet ({message})", path.display())]
+    PanickedParquet { path: PathBuf, message: String },
     /// A Parquet file whose footer reads but whose data does not decode.
     #[error("cannot read {}", path.display())]
     CorruptParquet {
@@ -144,6 +147,7 @@ impl Error {
             | Error::NoParts { path }
             | Error::NotParquet { path, .. }
             | Error::CorruptParquet { path, .. }
+            | Error::PanickedParquet { path, .. }
             | Error::WriteParquet { path, .. }
             | Error::Schema { path, .. }
             | Error::Json { path, .. }

@@ -82,11 +82,14 @@ impl History {
     /// `val_loss`, `val_accuracy` and `seconds` optional.
     pub fn read(path: &Path) -> Result<History> {
         let file = std::fs::File::open(path).map_err(Error::io(IoAction::Open, path))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.build())
-            .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
+        let panicked = |message| Error::PanickedParquet { path: path.to_path_buf(), message };
+        let mut reader = crate::guard::catch(|| {
+            ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build())
+        })
+        .map_err(panicked)?
+        .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
         let mut h = History::default();
-        for batch in reader {
+        while let Some(batch) = crate::guard::catch(|| reader.next()).map_err(panicked)? {
             let batch = batch
                 .map_err(|source| Error::CorruptParquet { path: path.to_path_buf(), source })?;
             let column = |name: &str| -> Result<Option<Vec<Option<f64>>>> {

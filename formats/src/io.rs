@@ -45,6 +45,10 @@ pub fn list_parts(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(parts)
 }
 
+/// At most this many rows and bytes are reserved from a footer's counts before reading.
+const PREALLOCATED_ROWS: usize = 1 << 20;
+const PREALLOCATED_BYTES: usize = 1 << 30;
+
 /// Streams the record batches of a dataset (file or directory of parts).
 pub struct DatasetReader {
     path: PathBuf,
@@ -68,7 +72,21 @@ impl DatasetReader {
         let mut rows = 0;
         for part in &parts {
             let builder = open_part(part)?;
-            rows += builder.metadata().file_metadata().num_rows() as usize;
+            // The footer's row count is checked against its row groups before anything
+            // is sized from it (a corrupt footer says -1 or 2⁴⁰).
+            let declared = builder.metadata().file_metadata().num_rows();
+            let in_groups: i64 =
+                builder.metadata().row_groups().iter().map(|g| g.num_rows().max(0)).sum();
+            if declared < 0 || declared != in_groups {
+                return Err(Error::schema(
+                    part,
+                    format!(
+                        "{}: corrupt Parquet footer ({declared} rows declared, {in_groups} in its row groups)",
+                        part.display()
+                    ),
+                ));
+            }
+            rows += declared as usize;
             let s = builder.schema().clone();
             match &schema {
                 None => schema = Some(s),
@@ -133,13 +151,20 @@ impl Iterator for DatasetReader {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             if let Some(reader) = &mut self.current {
-                match reader.next() {
-                    Some(Ok(batch)) => return Some(Ok(batch)),
-                    Some(Err(source)) => {
+                match crate::guard::catch(|| reader.next()) {
+                    Ok(Some(Ok(batch))) => return Some(Ok(batch)),
+                    Ok(Some(Err(source))) => {
                         let path = self.parts[self.next_part - 1].clone();
                         return Some(Err(Error::CorruptParquet { path, source }));
                     }
-                    None => self.current = None,
+                    Ok(None) => self.current = None,
+                    Err(message) => {
+                        // A reader that panicked is not used again, nor are the parts after it.
+                        let path = self.parts[self.next_part - 1].clone();
+                        self.current = None;
+                        self.next_part = self.parts.len();
+                        return Some(Err(Error::PanickedParquet { path, message }));
+                    }
                 }
             }
             if self.next_part == self.parts.len() {
@@ -148,8 +173,8 @@ impl Iterator for DatasetReader {
             let part = &self.parts[self.next_part];
             self.next_part += 1;
             let reader = open_part(part).and_then(|b| {
-                b.with_batch_size(self.batch_rows)
-                    .build()
+                crate::guard::catch(|| b.with_batch_size(self.batch_rows).build())
+                    .map_err(|message| Error::PanickedParquet { path: part.clone(), message })?
                     .map_err(|source| Error::NotParquet { path: part.clone(), source })
             });
             match reader {
@@ -162,7 +187,8 @@ impl Iterator for DatasetReader {
 
 fn open_part(part: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     let file = File::open(part).map_err(Error::io(IoAction::Open, part))?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
+    crate::guard::catch(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(|message| Error::PanickedParquet { path: part.to_path_buf(), message })?
         .map_err(|source| Error::NotParquet { path: part.to_path_buf(), source })
 }
 
@@ -171,9 +197,12 @@ pub fn read_image_dataset(path: &Path) -> Result<ImageDataset> {
     let reader = DatasetReader::open(path)?;
     let meta = reader.image_meta()?;
     let with_path = reader.schema().field_with_name(PATH).is_ok();
-    let mut labels = Vec::with_capacity(reader.rows());
-    let mut images = Vec::with_capacity(reader.rows() * meta.image_len());
-    let mut paths = with_path.then(|| Vec::with_capacity(reader.rows()));
+    // Sized up front, but only so far: the vectors grow with what is really read.
+    let rows = reader.rows().min(PREALLOCATED_ROWS);
+    let mut labels = Vec::with_capacity(rows);
+    let mut images =
+        Vec::with_capacity(rows.saturating_mul(meta.image_len()).min(PREALLOCATED_BYTES));
+    let mut paths = with_path.then(|| Vec::with_capacity(rows));
     for batch in reader {
         let batch = batch?;
         labels.extend(batch_labels(&batch, path)?);
@@ -201,8 +230,10 @@ pub fn read_image_dataset(path: &Path) -> Result<ImageDataset> {
 pub fn read_feature_dataset(path: &Path) -> Result<FeatureDataset> {
     let reader = DatasetReader::open(path)?;
     let meta = reader.feature_meta()?;
-    let mut labels = Vec::with_capacity(reader.rows());
-    let mut features = Vec::with_capacity(reader.rows() * meta.dim);
+    let rows = reader.rows().min(PREALLOCATED_ROWS);
+    let mut labels = Vec::with_capacity(rows);
+    let mut features =
+        Vec::with_capacity(rows.saturating_mul(meta.dim).min(PREALLOCATED_BYTES / 4));
     for batch in reader {
         let batch = batch?;
         labels.extend(batch_labels(&batch, path)?);
@@ -430,6 +461,32 @@ mod tests {
         assert!(matches!(read_any_dataset(&parts).unwrap(), AnyDataset::Image(_)));
         // Only the two targets: no temporary leftovers.
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn image_sizes_that_overflow_are_refused() {
+        // 2⁶³+392 × 2 × 1 wraps to 784, the byte length of the real column.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wraps.parquet");
+        let meta = ImageMeta {
+            height: 28,
+            width: 28,
+            channels: 1,
+            classes: vec!["a".into()],
+            source: "t".into(),
+        };
+        let schema = image_schema(&meta, false);
+        let mut md = schema.metadata().clone();
+        md.insert(HEIGHT_KEY.to_string(), (usize::MAX / 2 + 1 + 392).to_string());
+        md.insert(WIDTH_KEY.to_string(), "2".to_string());
+        let schema = std::sync::Arc::new(arrow::datatypes::Schema::new_with_metadata(
+            schema.fields().clone(),
+            md,
+        ));
+        let batch = RecordBatch::new_empty(schema.clone());
+        write_batches(&path, schema, &[batch], None).unwrap();
+        let e = read_image_dataset(&path).unwrap_err().to_string();
+        assert!(e.contains("too large for one Parquet value"), "{e}");
     }
 
     #[test]

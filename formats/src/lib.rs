@@ -43,6 +43,7 @@
 pub mod atomic;
 pub mod dataset;
 pub mod error;
+mod guard;
 pub mod history;
 pub mod io;
 pub mod metrics;
