@@ -86,7 +86,7 @@ impl ImageMeta {
         // H·W·C is a Parquet value's byte length: it must not overflow (2⁶³+392 × 2
         // would wrap to 784) and must fit the i32 a fixed_size_binary length is.
         let fits = height.checked_mul(width).and_then(|hw| hw.checked_mul(channels));
-        if !fits.is_some_and(|n| n <= i32::MAX as usize) {
+        if fits.is_none_or(|n| n > i32::MAX as usize) {
             return Err(Error::schema(
                 dataset,
                 format!("{what}: images of {height}x{width}x{channels} values are too large for one Parquet value"),
