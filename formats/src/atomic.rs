@@ -46,10 +46,26 @@ impl AtomicPath {
         &self.target
     }
 
-    /// Moves the finished temporary file or directory onto the target,
-    /// replacing what was there.
-    pub fn commit(mut self) -> Result<()> {
-        if self.temp.is_dir() && self.target.exists() {
+    /// Moves the finished temporary file or directory onto the target, replacing what
+    /// was there. A directory replaces a directory in one step (`renameat2` with
+    /// `RENAME_EXCHANGE`, then the old one is removed), so a reader, or a kill at any
+    /// moment, sees the old set or the new one, never nothing.
+    pub fn commit(self) -> Result<()> {
+        self.commit_replacing(&|_| true)
+    }
+
+    /// [`AtomicPath::commit`], but an existing target directory is replaced only if
+    /// `is_ours(target)` says it is an output of this kind (its marker, or nothing
+    /// but the names this output writes); otherwise it is an error and nothing moves.
+    pub fn commit_replacing(mut self, is_ours: &dyn Fn(&Path) -> bool) -> Result<()> {
+        if self.temp.is_dir() && self.target.is_dir() {
+            if !is_ours(&self.target) {
+                return Err(Error::Foreign { path: self.target.clone() });
+            }
+            if exchange(&self.temp, &self.target) {
+                // The old set is now at the temporary name; the drop removes it.
+                return Ok(());
+            }
             // rename(2) cannot replace a non-empty directory.
             remove_path(&self.target);
         }
@@ -69,6 +85,34 @@ impl Drop for AtomicPath {
             remove_path(&self.temp);
         }
     }
+}
+
+/// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); false where the
+/// system or file system cannot, and the caller falls back to remove + rename.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> bool {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let (Ok(a), Ok(b)) =
+        (CString::new(a.as_os_str().as_bytes()), CString::new(b.as_os_str().as_bytes()))
+    else {
+        return false;
+    };
+    // SAFETY: two valid NUL-terminated paths relative to the working directory.
+    unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        ) == 0
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> bool {
+    false
 }
 
 fn remove_path(path: &Path) {
@@ -100,6 +144,31 @@ mod tests {
         }
         assert!(!target.exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_directory_is_swapped_in_whole_and_a_foreign_one_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("set");
+        let make = |files: &[&str]| {
+            let out = AtomicPath::new(&target).unwrap();
+            std::fs::create_dir(out.temp()).unwrap();
+            files.iter().for_each(|f| std::fs::write(out.temp().join(f), f).unwrap());
+            out
+        };
+        let ours = |d: &Path| d.join("a").exists() || d.join("b").exists();
+        make(&["a"]).commit_replacing(&ours).unwrap();
+        make(&["b"]).commit_replacing(&ours).unwrap();
+        assert!(target.join("b").exists() && !target.join("a").exists());
+        // Nothing but the target is left: the old set went with the temporary name.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        std::fs::remove_file(target.join("b")).unwrap();
+        std::fs::write(target.join("thesis.tex"), "mine").unwrap();
+        let e = make(&["a"]).commit_replacing(&ours).unwrap_err().to_string();
+        assert!(e.contains("is not an output of this kind"), "{e}");
+        assert_eq!(std::fs::read_to_string(target.join("thesis.tex")).unwrap(), "mine");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the temporary is removed");
     }
 
     #[test]

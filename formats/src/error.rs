@@ -66,6 +66,10 @@ pub enum Error {
         #[source]
         source: ParquetError,
     },
+    /// An output directory that holds something other than this kind of output: it is
+    /// not replaced (it may hold a user's files).
+    #[error("{} exists and is not an output of this kind (it holds other files); not replacing it: choose another output or empty it", path.display())]
+    Foreign { path: PathBuf },
     /// The part files of a dataset directory disagree on the schema or its metadata.
     #[error("dataset {}: part {} has a different schema or metadata from {}", dataset.display(), part.display(), first.display())]
     PartSchema { dataset: PathBuf, part: PathBuf, first: PathBuf },
@@ -145,6 +149,7 @@ impl Error {
             Error::Io { path, .. }
             | Error::NoFileName { path }
             | Error::NoParts { path }
+            | Error::Foreign { path }
             | Error::NotParquet { path, .. }
             | Error::CorruptParquet { path, .. }
             | Error::PanickedParquet { path, .. }

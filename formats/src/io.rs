@@ -45,6 +45,13 @@ pub fn list_parts(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(parts)
 }
 
+/// True when every entry of `dir` has a name that `ours` accepts (an empty one too).
+pub fn only_names(dir: &Path, ours: impl Fn(&str) -> bool) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).all(|e| ours(&e.file_name().to_string_lossy()))
+    })
+}
+
 /// At most this many rows and bytes are reserved from a footer's counts before reading.
 const PREALLOCATED_ROWS: usize = 1 << 20;
 const PREALLOCATED_BYTES: usize = 1 << 30;
@@ -382,7 +389,10 @@ impl DatasetWriter {
         }
         self.close_file()?;
         let summary = WriteSummary { rows: self.rows, files: self.files };
-        self.out.commit()?;
+        // A part directory replaces only a part directory, never a folder of other files.
+        self.out.commit_replacing(&|dir| {
+            only_names(dir, |n| n.starts_with("part-") && n.ends_with(".parquet"))
+        })?;
         Ok(summary)
     }
 }

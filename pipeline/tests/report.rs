@@ -293,8 +293,18 @@ fn report_from_fixture_outputs() {
 fn report_says_what_is_missing_and_replaces_the_old_one() {
     let tmp = tempfile::tempdir().unwrap();
     let m = manifest(tmp.path());
+    // A folder of someone's files is not a report: it is left alone.
     let report_dir = tmp.path().join("report");
     std::fs::create_dir_all(&report_dir).unwrap();
+    std::fs::write(report_dir.join("notes.txt"), "mine").unwrap();
+    let e = format!("{:#}", report::write_report(&m, &report_dir).unwrap_err());
+    assert!(e.contains("is not an output of this kind"), "{e}");
+    assert_eq!(std::fs::read_to_string(report_dir.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1, "no temporary left");
+    // A report (its marker) is replaced as a whole, stale files included.
+    std::fs::remove_file(report_dir.join("notes.txt")).unwrap();
+    report::write_report(&m, &report_dir).unwrap();
+    assert!(report_dir.join(report::REPORT_MARKER).is_file());
     std::fs::write(report_dir.join("stale.txt"), "old").unwrap();
     let line = report::write_report(&m, &report_dir).unwrap();
     assert!(line.contains("0 of 3 runs evaluated"), "{line}");

@@ -34,6 +34,9 @@ pub use format::thousands;
 pub use reading::{read_curves, CurveReading};
 pub use sections::confused_pairs_in_words;
 
+/// The file that marks a directory as a report `pipeline report` may replace.
+pub const REPORT_MARKER: &str = ".lab-report";
+
 /// Writes `out_dir/index.md`, `out_dir/index.html` and `out_dir/img/`, replacing
 /// the directory as a whole. Returns a one-line summary for the terminal.
 pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
@@ -202,7 +205,14 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     };
     write("index.html", &html)?;
     write("index.md", &md)?;
-    tmp.commit()?;
+    // A report directory replaces only a report directory (its marker, or what a report
+    // of an earlier version holds), never a folder of someone's files.
+    std::fs::write(tmp.temp().join(REPORT_MARKER), "written by `pipeline report`\n")
+        .with_context(|| format!("cannot write {}", tmp.temp().display()))?;
+    tmp.commit_replacing(&|dir| {
+        dir.join(REPORT_MARKER).is_file()
+            || formats::io::only_names(dir, |n| ["index.md", "index.html", "img"].contains(&n))
+    })?;
     Ok(format!(
         "report: {} ({complete} of {} runs evaluated; also index.html)",
         out_dir.join("index.md").display(),
