@@ -14,7 +14,7 @@ use polars::prelude::*;
 use formats::History;
 
 use crate::tables::{history_frame, write_parquet};
-use crate::{Metrics, Staging};
+use crate::Metrics;
 
 /// One evaluation directory, read back.
 pub struct Run {
@@ -128,7 +128,7 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<(DataFrame, Vec<PathBuf>)
     }
     let mut board = leaderboard(&runs)?;
     let hist = histories(&runs)?;
-    let stage = Staging::new(out)?;
+    let stage = formats::OutputSet::new(out, &["leaderboard.parquet", "histories.parquet"])?;
     write_parquet(&mut board, &stage.path("leaderboard.parquet"))?;
     if let Some(mut h) = hist {
         write_parquet(&mut h, &stage.path("histories.parquet"))?;

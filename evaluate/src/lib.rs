@@ -310,59 +310,22 @@ pub fn to_probabilities(scores: &mut [f32], classes: usize, sigmoid: bool) -> &'
     "softmax"
 }
 
-/// A directory beside the outputs where files are written first; [`Staging::commit`]
-/// renames each into `out/`, so a failed run leaves no partial file there.
-pub struct Staging {
-    dir: PathBuf,
-    out: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    pub fn new(out: &Path) -> Result<Self> {
-        std::fs::create_dir_all(out)
-            .with_context(|| format!("cannot create output directory {}", out.display()))?;
-        let dir = out.join(format!(".evaluate.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Self { dir, out: out.to_path_buf(), committed: false })
-    }
-
-    /// Where to write `name` now.
-    pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.join(name)
-    }
-
-    /// Moves every staged file into the output directory; returns their final paths.
-    pub fn commit(mut self) -> Result<Vec<PathBuf>> {
-        let mut names: Vec<_> =
-            std::fs::read_dir(&self.dir)?.flatten().map(|e| e.file_name()).collect();
-        names.sort();
-        let mut done = Vec::new();
-        for name in names {
-            let target = self.out.join(&name);
-            std::fs::rename(self.dir.join(&name), &target)
-                .with_context(|| format!("cannot move {} into place", target.display()))?;
-            done.push(target);
-        }
-        let _ = std::fs::remove_dir(&self.dir);
-        self.committed = true;
-        Ok(done)
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        }
-    }
-}
+/// Every file an evaluation directory can hold: the set that replaces the previous one.
+pub const OUTPUTS: &[&str] = &[
+    "metrics.json",
+    "predictions.parquet",
+    "per_class.parquet",
+    "confusion.parquet",
+    "confusion.png",
+    "curves.png",
+    "roc.png",
+];
 
 /// Writes metrics.json, predictions.parquet, per_class.parquet, confusion.parquet,
-/// confusion.png, curves.png (with a history) and roc.png (binary) into `out`.
+/// confusion.png, curves.png (with a history) and roc.png (binary) into `out`, as one
+/// set ([`formats::OutputSet`]: the old set or the new one, never a mix).
 pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
-    let stage = Staging::new(out)?;
+    let stage = formats::OutputSet::new(out, OUTPUTS)?;
     let m = &ev.metrics;
     let json = serde_json::to_string_pretty(m)? + "\n";
     std::fs::write(stage.path("metrics.json"), json).context("cannot write metrics.json")?;
@@ -376,7 +339,7 @@ pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
     if let Some(b) = &m.binary {
         plots::roc_png(b, &stage.path("roc.png"))?;
     }
-    stage.commit()
+    Ok(stage.commit()?)
 }
 
 /// `predictions.parquet`: `row: int64, label: int32, predicted: int32,

@@ -33,6 +33,7 @@ impl AtomicPath {
             .into_owned();
         let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
         remove_path(&temp);
+        remove_stale_temps(&parent, &name);
         Ok(Self { target: target.to_path_buf(), temp, committed: false })
     }
 
@@ -83,6 +84,88 @@ impl Drop for AtomicPath {
     fn drop(&mut self) {
         if !self.committed {
             remove_path(&self.temp);
+        }
+    }
+}
+
+/// A set of files that replaces the previous set in an output directory as one unit
+/// (train's model, history and summaries; evaluate's metrics, tables and pictures).
+///
+/// The files are written into a staging directory beside `out`. At [`OutputSet::commit`]:
+/// * `out` absent, or holding nothing but names of this set: the staging directory
+///   takes its place in one step ([`AtomicPath::commit`]), so a reader or a kill sees
+///   the old set or the new one, never a mix, never nothing;
+/// * `out` also holding other files (e.g. `--out .`): each file is renamed in, and
+///   names of this set that the new run did not write (a `roc.png` of an earlier
+///   binary model) are removed, so no stale file survives.
+#[derive(Debug)]
+pub struct OutputSet {
+    stage: AtomicPath,
+    names: &'static [&'static str],
+}
+
+impl OutputSet {
+    /// Starts a set for `out` whose files are all among `names`.
+    pub fn new(out: &Path, names: &'static [&'static str]) -> Result<Self> {
+        let stage = AtomicPath::new(out)?;
+        std::fs::create_dir(stage.temp()).map_err(Error::io(IoAction::Create, stage.temp()))?;
+        Ok(Self { stage, names })
+    }
+
+    /// Where to write `name` now.
+    pub fn path(&self, name: &str) -> PathBuf {
+        debug_assert!(self.names.contains(&name), "{name} is not one of {:?}", self.names);
+        self.stage.temp().join(name)
+    }
+
+    /// Puts the set in place; returns the final paths of the files written, sorted.
+    ///
+    /// Test hook: with `LAB_PAUSE_BEFORE_COMMIT=SECONDS` set, the set waits that long
+    /// before it moves, so a test can `kill -9` the stage at exactly that moment.
+    pub fn commit(self) -> Result<Vec<PathBuf>> {
+        if let Some(s) = std::env::var_os("LAB_PAUSE_BEFORE_COMMIT") {
+            let seconds = s.to_string_lossy().parse::<f64>().unwrap_or(0.0).clamp(0.0, 600.0);
+            std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
+        }
+        let out = self.stage.target().to_path_buf();
+        let mut written: Vec<String> = std::fs::read_dir(self.stage.temp())
+            .map_err(Error::io(IoAction::Read, self.stage.temp()))?
+            .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect();
+        written.sort();
+        let finals = written.iter().map(|n| out.join(n)).collect();
+        let only_ours = crate::io::only_names(&out, |n| self.names.contains(&n));
+        if !out.exists() || (out.is_dir() && only_ours) {
+            self.stage.commit()?;
+            return Ok(finals);
+        }
+        for name in &written {
+            let (from, to) = (self.stage.temp().join(name), out.join(name));
+            std::fs::rename(&from, &to).map_err(|source| Error::Move { from, to, source })?;
+        }
+        for stale in self.names.iter().filter(|n| !written.iter().any(|w| w == *n)) {
+            let _ = std::fs::remove_file(out.join(stale));
+        }
+        Ok(finals)
+    }
+}
+
+/// Removes the temporaries of `name` that a killed run left (`.NAME.tmp-PID` whose
+/// process is gone), so they do not pile up. Linux only (`/proc`); elsewhere a no-op.
+fn remove_stale_temps(parent: &Path, name: &str) {
+    let proc = Path::new("/proc");
+    if !proc.is_dir() {
+        return;
+    }
+    let prefix = format!(".{name}.tmp-");
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
+            remove_path(&entry.path());
         }
     }
 }
@@ -169,6 +252,31 @@ mod tests {
         assert!(e.contains("is not an output of this kind"), "{e}");
         assert_eq!(std::fs::read_to_string(target.join("thesis.tex")).unwrap(), "mine");
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "the temporary is removed");
+    }
+
+    #[test]
+    fn an_output_set_replaces_the_old_set_whole_or_file_by_file() {
+        const NAMES: &[&str] = &["model.onnx", "roc.png"];
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("run");
+        let write = |files: &[&str]| {
+            let set = OutputSet::new(&out, NAMES).unwrap();
+            files.iter().for_each(|f| std::fs::write(set.path(f), f).unwrap());
+            set.commit().unwrap()
+        };
+        assert_eq!(
+            write(&["model.onnx", "roc.png"]),
+            [out.join("model.onnx"), out.join("roc.png")]
+        );
+        // A dedicated directory is swapped whole: the old roc.png goes with it.
+        write(&["model.onnx"]);
+        assert!(out.join("model.onnx").exists() && !out.join("roc.png").exists());
+        // Beside other files, file by file, and our stale names are removed.
+        write(&["model.onnx", "roc.png"]);
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        write(&["model.onnx"]);
+        assert!(out.join("notes.txt").exists() && !out.join("roc.png").exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left");
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub mod io;
 pub mod metrics;
 pub mod progress;
 
-pub use atomic::AtomicPath;
+pub use atomic::{AtomicPath, OutputSet};
 pub use dataset::{
     feature_schema, image_schema, AnyDataset, DatasetKind, FeatureDataset, FeatureMeta,
     ImageDataset, ImageMeta,

@@ -330,15 +330,7 @@ pub fn run_baseline_with(
         }],
     };
 
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create the output directory {}", out_dir.display()))?;
-    formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
-    formats::atomic::write_bytes(
-        &out_dir.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
-    )?;
-    formats::atomic::write_bytes(&out_dir.join("summary.txt"), text.as_bytes())?;
-    history.write(&out_dir.join("history.parquet"))?;
+    crate::output::write_run(out_dir, &onnx, &history, &summary, &text)?;
     Ok(figures)
 }
 

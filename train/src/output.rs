@@ -9,6 +9,33 @@ use crate::layers::thousands;
 use crate::model::{InputKind, Model};
 use crate::spec::ModelSpec;
 
+/// Every file a training run writes: the set that replaces the previous one.
+pub const OUTPUTS: &[&str] = &["model.onnx", "history.parquet", "summary.json", "summary.txt"];
+
+/// Writes a run's files into `out_dir` as one set ([`formats::OutputSet`]): a reader,
+/// or a kill at any moment, finds the old model with its old history, or the new with
+/// the new, never a mix; a failure half-way (a full disk) leaves the old set.
+pub fn write_run(
+    out_dir: &std::path::Path,
+    onnx: &[u8],
+    history: &History,
+    summary: &Value,
+    summary_text: &str,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let set = formats::OutputSet::new(out_dir, OUTPUTS)?;
+    let write = |name: &str, bytes: &[u8]| {
+        std::fs::write(set.path(name), bytes)
+            .with_context(|| format!("cannot write {}", set.path(name).display()))
+    };
+    write("model.onnx", onnx)?;
+    history.write(&set.path("history.parquet"))?;
+    write("summary.json", serde_json::to_string_pretty(summary)?.as_bytes())?;
+    write("summary.txt", summary_text.as_bytes())?;
+    set.commit()?;
+    Ok(())
+}
+
 /// Per-layer rows of the summary: Keras-style names (`dense_1`, ...), output shapes with a
 /// `null` batch axis, weight counts and their formulas.
 pub fn layer_rows(model: &Model) -> Vec<Value> {

@@ -176,18 +176,8 @@ pub fn train_with_spec(
         ),
     ];
     let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
-    std::fs::create_dir_all(out_dir)
-        .with_context(|| format!("cannot create output directory {}", out_dir.display()))?;
-    formats::atomic::write_bytes(&out_dir.join("model.onnx"), &onnx)?;
-    history.write(&out_dir.join("history.parquet"))?;
-    formats::atomic::write_bytes(
-        &out_dir.join("summary.json"),
-        serde_json::to_string_pretty(&summary)?.as_bytes(),
-    )?;
-    formats::atomic::write_bytes(
-        &out_dir.join("summary.txt"),
-        crate::output::summary_text(&summary).as_bytes(),
-    )?;
+    let text = crate::output::summary_text(&summary);
+    crate::output::write_run(out_dir, &onnx, &history, &summary, &text)?;
     Ok(Trained { model, history, summary })
 }
 

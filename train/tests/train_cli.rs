@@ -417,3 +417,59 @@ layers.1.units = 16
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("declares no run `nope`; its runs are: net, net-wide"), "{err}");
 }
+
+/// `kill -9` while a run's new files wait to be committed: the output directory still
+/// holds the old model with the old history and summaries, not a mix.
+#[test]
+fn a_kill_before_the_commit_leaves_the_old_set() {
+    let s = Setup::new();
+    let out = s.p("run");
+    train::run(&s.p("cnn.toml"), &s.p("img_train.parquet"), None, &out, false).unwrap();
+    let read = |dir: &Path| -> Vec<Vec<u8>> {
+        ["model.onnx", "history.parquet", "summary.json", "summary.txt"]
+            .iter()
+            .map(|f| std::fs::read(dir.join(f)).unwrap())
+            .collect()
+    };
+    let old = read(&out);
+    // A different run (another seed), paused just before its commit, then killed.
+    std::fs::write(s.p("cnn2.toml"), CNN_SPEC.replace("seed = 7", "seed = 8")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--spec", s.p("cnn2.toml").to_str().unwrap(), "--train"])
+        .arg(s.p("img_train.parquet"))
+        .arg("--out")
+        .arg(&out)
+        .arg("--quiet")
+        .env("LAB_PAUSE_BEFORE_COMMIT", "60")
+        .spawn()
+        .unwrap();
+    let staged = |name: &str| {
+        std::fs::read_dir(s.p(".")).unwrap().filter_map(|e| e.ok()).any(|e| {
+            let dir = e.path();
+            dir.file_name().unwrap().to_string_lossy().starts_with(".run.tmp-")
+                && dir.join(name).exists()
+        })
+    };
+    let started = std::time::Instant::now();
+    while !staged("summary.txt") {
+        assert!(started.elapsed().as_secs() < 120, "the run never staged its files");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(read(&out), old, "the old set is intact");
+    // And without the kill the new set replaces it whole.
+    let new = train::run(&s.p("cnn2.toml"), &s.p("img_train.parquet"), None, &out, false).unwrap();
+    assert_ne!(read(&out)[0], old[0]);
+    assert_eq!(
+        new.history.epochs.len(),
+        formats::History::read(&out.join("history.parquet")).unwrap().epochs.len()
+    );
+    // The killed run's staging directory was cleaned up by the next run.
+    let temps = std::fs::read_dir(s.p("."))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .count();
+    assert_eq!(temps, 0, "temporaries of the killed run remain");
+}
