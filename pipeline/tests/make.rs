@@ -376,3 +376,30 @@ fn manifest_strings_cannot_inject_make_lines_or_shell_commands() {
     let ingest = calls.iter().find(|c| c.starts_with("ingest idx")).expect("ingest ran");
     assert!(ingest.contains(&format!("--classes {sneaky},b,c")), "{ingest}");
 }
+
+#[test]
+fn outputs_cannot_be_pointed_outside_the_manifest_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    let path = manifest_in(&dir, 8);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let d = dir.display();
+    for (out, report) in [
+        ("/etc".to_string(), format!("{d}/report")),
+        (format!("{d}/../elsewhere"), format!("{d}/report")),
+        ("../out".to_string(), "report".to_string()),
+        ("out".to_string(), format!("{d}")),
+        ("out".to_string(), ".".to_string()),
+    ] {
+        let bad = text
+            .replacen(&format!("out = \"{d}/out\""), &format!("out = {out:?}"), 1)
+            .replacen(&format!("report = \"{d}/report\""), &format!("report = {report:?}"), 1);
+        std::fs::write(&path, bad).unwrap();
+        let e = pipeline::make_fragment(&path, None).unwrap_err().to_string();
+        assert!(e.contains("leads outside the manifest's directory"), "{out} {report}: {e}");
+    }
+    // Inside is fine, absolute or relative.
+    let good = text.replacen(&format!("report = \"{d}/report\""), "report = \"reports/latest\"", 1);
+    std::fs::write(&path, good).unwrap();
+    assert!(pipeline::make_fragment(&path, None).is_ok());
+}
