@@ -20,11 +20,12 @@ build:
 	$(CARGO) build --release --workspace
 
 # The test command of the README and of .ci/run: formatting and lints first (they fail
-# fast), then every test.
+# fast), then every test, then the bad-input matrix over the five binaries.
 test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
+	bash scripts/bad-inputs.sh $(BIN)
 
 # The whole default pipeline from a fresh clone, timed, ending with the report's path
 # (two stages at a time: this machine has 2 cores).

@@ -111,5 +111,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    formats::exit_status(run(Cli::parse()))
+    formats::exit_status(run(formats::parse_args::<Cli>()))
 }

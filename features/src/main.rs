@@ -118,5 +118,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    formats::exit_status(run(Cli::parse()))
+    formats::exit_status(run(formats::parse_args::<Cli>()))
 }

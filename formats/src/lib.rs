@@ -86,6 +86,39 @@ pub fn thousands(n: i64) -> String {
     }
 }
 
+/// Parses the binary's flags. `--help` and `--version` work as clap's; a flag that
+/// does not parse is one `error:` line (clap's message without its usage block) and
+/// exit status 1, like every other refusal.
+pub fn parse_args<T: clap::Parser>() -> T {
+    use clap::error::ErrorKind;
+    match T::try_parse() {
+        Ok(args) => args,
+        // --help, --version and a bare command print their text as clap does.
+        Err(e)
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // clap's message without its usage block, on one line, exit status 1.
+            let text = e.render().to_string();
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            eprintln!("{} (see --help)", message.join(" "));
+            std::process::exit(1)
+        }
+    }
+}
+
 /// How every stage's `main` ends: `Ok` is exit status 0; an error is one line on stderr,
 /// `error: ` and the error printed with `{:#}`, and exit status 1.
 ///

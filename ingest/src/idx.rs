@@ -275,6 +275,12 @@ pub fn stratified_split(labels: &[u8], fraction: f64, seed: u64) -> Vec<bool> {
 pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     let start = Instant::now();
     match (&opts.val_fraction, &opts.val_out) {
+        (Some(_), Some(v)) if v == &opts.out => {
+            bail!(
+                "--val-out {} is the same path as --out: the two splits need two files",
+                v.display()
+            )
+        }
         (Some(f), Some(_)) => params::ingest::check_val_fraction(*f)?,
         (Some(_), None) => {
             bail!("--val-fraction needs --val-out (where to write the validation rows)")

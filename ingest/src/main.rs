@@ -75,7 +75,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    formats::exit_status(run(Cli::parse()))
+    formats::exit_status(run(formats::parse_args::<Cli>()))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

@@ -84,5 +84,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    formats::exit_status(run(Cli::parse()))
+    formats::exit_status(run(formats::parse_args::<Cli>()))
 }
