@@ -2,7 +2,8 @@
 # pipeline.toml by `pipeline make` into build/pipeline.mk; see README.md and
 # docs/pipeline.md.
 CARGO ?= cargo
-BIN := target/release
+# Where cargo puts the binaries (CARGO_TARGET_DIR moves it).
+BIN := $(or $(CARGO_TARGET_DIR),target)/release
 MANIFEST ?= pipeline.toml
 FRAGMENT := build/pipeline.mk
 # The ONNX Runtime library that train and evaluate load (made by scripts/setup.sh).
