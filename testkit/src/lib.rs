@@ -46,6 +46,47 @@ impl Rng {
     }
 }
 
+/// How many fuzz cases each parser's fuzz test runs: `LAB_FUZZ_CASES`, default 300
+/// (`scripts/fuzz-long.sh` runs 100,000).
+pub fn fuzz_cases() -> usize {
+    std::env::var("LAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
+}
+
+/// A mutated copy of `seed`: 1 to 8 random edits — a byte replaced, a bit flipped,
+/// bytes inserted or deleted, the tail cut off, a slice repeated — half of them aimed
+/// at the last 512 bytes, where Parquet keeps its footer.
+pub fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    let edits = 1 + (rng.next_u64() % 8) as usize;
+    for _ in 0..edits {
+        if b.is_empty() {
+            b.push(rng.next_u64() as u8);
+            continue;
+        }
+        let len = b.len();
+        let at = if rng.next_u64() % 2 == 0 {
+            len - 1 - (rng.next_u64() as usize % len.min(512))
+        } else {
+            rng.next_u64() as usize % len
+        };
+        match rng.next_u64() % 6 {
+            0 => b[at] = rng.next_u64() as u8,
+            1 => b[at] ^= 1 << (rng.next_u64() % 8),
+            2 => b.insert(at, rng.next_u64() as u8),
+            3 => {
+                b.remove(at);
+            }
+            4 => b.truncate(at),
+            _ => {
+                let end = (at + 1 + rng.next_u64() as usize % 16).min(len);
+                let slice = b[at..end].to_vec();
+                b.splice(at..at, slice);
+            }
+        }
+    }
+    b
+}
+
 fn names(classes: &[&str]) -> Vec<String> {
     classes.iter().map(|s| s.to_string()).collect()
 }
