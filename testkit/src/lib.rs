@@ -64,7 +64,7 @@ pub fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
             continue;
         }
         let len = b.len();
-        let at = if rng.next_u64() % 2 == 0 {
+        let at = if rng.next_u64().is_multiple_of(2) {
             len - 1 - (rng.next_u64() as usize % len.min(512))
         } else {
             rng.next_u64() as usize % len
