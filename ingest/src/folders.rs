@@ -42,6 +42,8 @@ pub struct FolderOptions {
     pub skip_bad: bool,
     pub rows_per_file: Option<usize>,
     pub progress: bool,
+    /// The most pixels an image header may declare ([`MAX_PIXELS`] by default).
+    pub max_pixels: usize,
 }
 
 /// What `ingest folders` wrote.
@@ -170,14 +172,20 @@ struct Decoded {
 
 /// Decodes one file's bytes and resizes to `height × width × channels`.
 /// Errors are the reason only; the caller adds the file name.
-pub fn load_image(bytes: &[u8], height: usize, width: usize, channels: usize) -> Result<Vec<u8>> {
+pub fn load_image(
+    bytes: &[u8],
+    height: usize,
+    width: usize,
+    channels: usize,
+    max_pixels: usize,
+) -> Result<Vec<u8>> {
     if bytes.is_empty() {
         bail!("empty file (0 bytes)");
     }
     let decoded = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        decode_jpeg(bytes, height, width, channels)?
+        decode_jpeg(bytes, height, width, channels, max_pixels)?
     } else if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
-        decode_png(bytes, channels)?
+        decode_png(bytes, channels, max_pixels)?
     } else {
         let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02X}")).collect();
         bail!("not a JPEG or PNG image (starts with bytes {})", head.join(" "));
@@ -194,27 +202,34 @@ fn dct_reduction(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> usiz
         .unwrap_or(1)
 }
 
-/// The most pixels an input image may declare (100 megapixels): a header is checked
-/// against it before anything is decoded, so a tiny file cannot claim 65500×65500.
+/// The default most pixels an input image may declare (100 megapixels,
+/// `--max-megapixels`): a header is checked against it before anything is decoded, so
+/// a tiny file cannot claim 65500×65500.
 pub const MAX_PIXELS: usize = 100_000_000;
 
-fn check_pixels(kind: &str, w: usize, h: usize) -> Result<()> {
-    if w.saturating_mul(h) > MAX_PIXELS {
+fn check_pixels(kind: &str, w: usize, h: usize, max_pixels: usize) -> Result<()> {
+    if w.saturating_mul(h) > max_pixels {
         bail!(
-            "{kind} header declares {w}x{h} pixels, more than the {} megapixels accepted",
-            MAX_PIXELS / 1_000_000
+            "{kind} header declares {w}x{h} pixels, more than the {} megapixels accepted (--max-megapixels)",
+            max_pixels as f64 / 1e6
         );
     }
     Ok(())
 }
 
-fn decode_jpeg(bytes: &[u8], height: usize, width: usize, channels: usize) -> Result<Decoded> {
+fn decode_jpeg(
+    bytes: &[u8],
+    height: usize,
+    width: usize,
+    channels: usize,
+    max_pixels: usize,
+) -> Result<Decoded> {
     use jpeg_decoder::PixelFormat;
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().map_err(|e| anyhow::anyhow!("not a decodable JPEG: {e}"))?;
     let info = decoder.info().context("not a decodable JPEG: no frame header")?;
     let (src_w, src_h) = (info.width as usize, info.height as usize);
-    check_pixels("JPEG", src_w, src_h)?;
+    check_pixels("JPEG", src_w, src_h, max_pixels)?;
     let reduction = dct_reduction(src_w, src_h, width, height);
     if reduction > 1 {
         // jpeg-decoder picks the smallest of 1/8, 1/4, 1/2, 1 giving ≥ the request.
@@ -286,11 +301,11 @@ fn decode_jpeg(bytes: &[u8], height: usize, width: usize, channels: usize) -> Re
     Ok(Decoded { height: h, width: w, channels, pixels })
 }
 
-fn decode_png(bytes: &[u8], channels: usize) -> Result<Decoded> {
+fn decode_png(bytes: &[u8], channels: usize, max_pixels: usize) -> Result<Decoded> {
     let reader =
         image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Png);
     let (w, h) = reader.into_dimensions().map_err(|e| anyhow::anyhow!("corrupt PNG: {e}"))?;
-    check_pixels("PNG", w as usize, h as usize)?;
+    check_pixels("PNG", w as usize, h as usize, max_pixels)?;
     let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
         .map_err(|e| anyhow::anyhow!("corrupt PNG: {e}"))?;
     let (w, h) = (img.width() as usize, img.height() as usize);
@@ -322,7 +337,7 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         .map(|(_, path)| {
             let out =
                 std::fs::read(path).map_err(|e| format!("cannot read: {e}")).and_then(|bytes| {
-                    load_image(&bytes, opts.height, opts.width, opts.channels)
+                    load_image(&bytes, opts.height, opts.width, opts.channels, opts.max_pixels)
                         .map_err(|e| format!("{e:#}"))
                 });
             if let Some(bar) = &bar {

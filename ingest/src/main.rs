@@ -68,6 +68,10 @@ enum Command {
         /// Write a directory of part-NNNNN.parquet files of at most N rows each.
         #[arg(long, value_name = "N")]
         rows_per_file: Option<usize>,
+        /// Refuse an image whose header declares more megapixels than this (checked
+        /// before decoding).
+        #[arg(long, value_name = "MP", default_value_t = ingest::folders::MAX_PIXELS as f64 / 1e6)]
+        max_megapixels: f64,
     },
     /// Generate SYNTHETIC chest-X-ray-like JPEGs in the Kaggle layout
     /// (OUT/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg + OUT/README.txt). Not real X-rays.
@@ -117,7 +121,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        Command::Folders { root, out, size, channels, skip_bad, rows_per_file } => {
+        Command::Folders { root, out, size, channels, skip_bad, rows_per_file, max_megapixels } => {
+            if !(max_megapixels.is_finite() && max_megapixels > 0.0) {
+                anyhow::bail!("--max-megapixels {max_megapixels} is not a number > 0");
+            }
             let opts = FolderOptions {
                 root,
                 out: out.clone(),
@@ -127,6 +134,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 skip_bad,
                 rows_per_file,
                 progress,
+                max_pixels: (max_megapixels * 1e6) as usize,
             };
             let s = ingest::run_folders(&opts)?;
             for (path, reason) in &s.skipped {

@@ -56,6 +56,7 @@ fn opts(root: &Path, out: &Path) -> FolderOptions {
         skip_bad: false,
         rows_per_file: None,
         progress: false,
+        max_pixels: ingest::folders::MAX_PIXELS,
     }
 }
 
@@ -507,4 +508,10 @@ fn a_header_claiming_too_many_pixels_is_refused_before_decoding() {
         e.contains("huge.jpeg") && e.contains("65500x65500 pixels, more than the 100 megapixels"),
         "{e}"
     );
+    // The limit is a setting: 64×64 = 4096 pixels is over a limit of 4000.
+    let small = dir.path().join("small");
+    small_tree(&small);
+    let o = FolderOptions { max_pixels: 4000, ..opts(&small, &out) };
+    let e = format!("{:#}", run_folders(&o).unwrap_err());
+    assert!(e.contains("64x64 pixels, more than the 0.004 megapixels"), "{e}");
 }
