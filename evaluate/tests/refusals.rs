@@ -1,0 +1,87 @@
+//! Inputs that would give a meaningless figure, or a second error line, are refused
+//! with one `error:` line, exit status 1 and no output.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn evaluate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_evaluate")).args(args).output().expect("run evaluate")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A model that loads but fails while running: one `error:` line, not ONNX Runtime's
+/// own coloured log line before it, and no output.
+#[test]
+fn a_model_failing_at_run_time_is_one_error_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    let o = evaluate(&[
+        "--model",
+        fixture("fails-at-run.onnx").to_str().unwrap(),
+        "--data",
+        fixture("mnist-200-features.parquet").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.starts_with("error: model ") && err.contains("Reshape"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(!out.exists());
+}
+
+/// Values that would give a meaningless figure with exit 0 are refused instead:
+/// an empty dataset (accuracy 0.0) and a `--scale` that is not a finite positive number.
+#[test]
+fn empty_data_and_a_non_finite_scale_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = fixture("binary/model.onnx");
+    let mut ds = formats::read_image_dataset(&fixture("binary-200.parquet")).unwrap();
+    let row = ds.meta.image_len();
+    ds.labels.clear();
+    ds.images.truncate(0);
+    ds.paths = ds.paths.map(|_| Vec::new());
+    let empty = dir.path().join("empty.parquet");
+    ds.write(&empty, None).unwrap();
+    assert_eq!(row, ds.meta.image_len());
+    let cases: [(&[&str], &str); 3] = [
+        (&["--data", empty.to_str().unwrap()], "holds no rows: there is nothing to evaluate"),
+        (&["--scale", "NaN"], "--scale NaN is not a finite number > 0"),
+        (&["--scale=-1"], "--scale -1 is not a finite number > 0"),
+    ];
+    let nan_model = fixture("nan-scores.onnx");
+    let features = fixture("mnist-200-features.parquet");
+    let o = evaluate(&[
+        "--model",
+        nan_model.to_str().unwrap(),
+        "--data",
+        features.to_str().unwrap(),
+        "--out",
+        dir.path().join("nan").to_str().unwrap(),
+    ]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("gives a non-finite score (NaN) for row 0"), "{err}");
+    assert!(!dir.path().join("nan").exists());
+    let data = fixture("binary-200.parquet");
+    for (extra, expected) in cases {
+        let out = dir.path().join("eval");
+        let mut args = vec!["--model", model.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        if !extra.contains(&"--data") {
+            args.extend(["--data", data.to_str().unwrap()]);
+        }
+        args.extend(extra);
+        let o = evaluate(&args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{extra:?}: {err}");
+        assert!(err.contains(expected) && err.trim_end().lines().count() == 1, "{extra:?}: {err}");
+        assert!(!out.exists(), "{extra:?} wrote output");
+    }
+}

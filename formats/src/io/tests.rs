@@ -1,0 +1,122 @@
+//! Round trips of both dataset formats, part directories and the refusals of the reader.
+
+use super::*;
+use crate::dataset::*;
+
+fn sample_images(n: usize) -> ImageDataset {
+    let meta = ImageMeta {
+        height: 3,
+        width: 2,
+        channels: 1,
+        classes: vec!["a".into(), "b".into()],
+        source: "test".into(),
+    };
+    ImageDataset {
+        labels: (0..n as i32).map(|i| i % 2).collect(),
+        images: (0..n * 6).map(|i| (i * 7 % 256) as u8).collect(),
+        paths: Some((0..n).map(|i| format!("img{i}.png")).collect()),
+        meta,
+    }
+}
+
+#[test]
+fn image_dataset_round_trips_as_file_and_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = sample_images(25);
+    let file = dir.path().join("one.parquet");
+    assert_eq!(ds.write(&file, None).unwrap(), WriteSummary { rows: 25, files: 1 });
+    assert_eq!(read_image_dataset(&file).unwrap(), ds);
+
+    let parts = dir.path().join("parts");
+    assert_eq!(ds.write(&parts, Some(10)).unwrap(), WriteSummary { rows: 25, files: 3 });
+    assert_eq!(list_parts(&parts).unwrap().len(), 3);
+    assert_eq!(read_image_dataset(&parts).unwrap(), ds);
+    assert!(matches!(read_any_dataset(&parts).unwrap(), AnyDataset::Image(_)));
+    // Only the two targets: no temporary leftovers.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+#[test]
+fn image_sizes_that_overflow_are_refused() {
+    // 2⁶³+392 × 2 × 1 wraps to 784, the byte length of the real column.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wraps.parquet");
+    let meta = ImageMeta {
+        height: 28,
+        width: 28,
+        channels: 1,
+        classes: vec!["a".into()],
+        source: "t".into(),
+    };
+    let schema = image_schema(&meta, false);
+    let mut md = schema.metadata().clone();
+    md.insert(HEIGHT_KEY.to_string(), (usize::MAX / 2 + 1 + 392).to_string());
+    md.insert(WIDTH_KEY.to_string(), "2".to_string());
+    let schema = std::sync::Arc::new(arrow::datatypes::Schema::new_with_metadata(
+        schema.fields().clone(),
+        md,
+    ));
+    let batch = RecordBatch::new_empty(schema.clone());
+    write_batches(&path, schema, &[batch], None).unwrap();
+    let e = read_image_dataset(&path).unwrap_err().to_string();
+    assert!(e.contains("too large for one Parquet value"), "{e}");
+}
+
+#[test]
+fn parts_whose_metadata_disagree_are_not_one_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let parts = dir.path().join("parts");
+    sample_images(4).write(&parts, Some(2)).unwrap();
+    // A part of other-sized images, with the same columns, dropped in beside them.
+    let mut other = sample_images(2);
+    (other.meta.height, other.meta.width) = (2, 3);
+    other.write(&dir.path().join("other.parquet"), None).unwrap();
+    std::fs::rename(dir.path().join("other.parquet"), parts.join("part-00009.parquet")).unwrap();
+    let e = DatasetReader::open(&parts).err().expect("mixed parts are refused").to_string();
+    assert!(e.contains("part-00009.parquet has a different schema or metadata"), "{e}");
+}
+
+#[test]
+fn feature_dataset_round_trips_with_metadata() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = FeatureMeta {
+        dim: 4,
+        classes: vec!["x".into(), "y".into(), "z".into()],
+        source: "unit".into(),
+        params: serde_json::json!({"method": "hog", "orientations": 8}),
+    };
+    let ds = FeatureDataset {
+        labels: vec![0, 2, 1],
+        features: (0..12).map(|i| i as f32 * 0.5).collect(),
+        meta,
+    };
+    let file = dir.path().join("f.parquet");
+    ds.write(&file, None).unwrap();
+    let back = read_feature_dataset(&file).unwrap();
+    assert_eq!(back, ds);
+    assert_eq!(back.row(1), &[2.0, 2.5, 3.0, 3.5]);
+    let err = read_image_dataset(&file).unwrap_err().to_string();
+    assert!(err.contains("f.parquet") && err.contains("height"), "{err}");
+}
+
+#[test]
+fn missing_dataset_and_empty_directory_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = format!("{:#}", read_image_dataset(&dir.path().join("nope.parquet")).unwrap_err());
+    assert!(err.contains("nope.parquet"), "{err}");
+    let err = format!("{:#}", read_image_dataset(dir.path()).unwrap_err());
+    assert!(err.contains("holds no .parquet files"), "{err}");
+    std::fs::write(dir.path().join("bad.parquet"), b"not parquet").unwrap();
+    let err = format!("{:#}", read_image_dataset(dir.path()).unwrap_err());
+    assert!(err.contains("bad.parquet") && err.contains("not a readable Parquet file"), "{err}");
+}
+
+#[test]
+fn empty_dataset_is_a_valid_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut ds = sample_images(0);
+    ds.paths = None;
+    let file = dir.path().join("empty.parquet");
+    assert_eq!(ds.write(&file, None).unwrap().rows, 0);
+    assert_eq!(read_image_dataset(&file).unwrap(), ds);
+}

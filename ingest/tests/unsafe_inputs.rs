@@ -1,0 +1,115 @@
+//! `ingest folders` reads only regular files, refuses symlink loops, and refuses an image
+//! header that claims too many pixels before decoding it.
+
+use std::path::{Path, PathBuf};
+
+use ingest::{run_folders, FolderOptions};
+use jpeg_encoder::ColorType;
+
+fn jpeg(
+    w: u16,
+    h: u16,
+    color: jpeg_encoder::ColorType,
+    pixel: &dyn Fn(usize, usize) -> Vec<u8>,
+    progressive: bool,
+) -> Vec<u8> {
+    let mut data = Vec::new();
+    for y in 0..h as usize {
+        for x in 0..w as usize {
+            data.extend(pixel(x, y));
+        }
+    }
+    let mut out = Vec::new();
+    let mut enc = jpeg_encoder::Encoder::new(&mut out, 95);
+    enc.set_progressive(progressive);
+    enc.encode(&data, w, h, color).unwrap();
+    out
+}
+
+fn put(root: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn opts(root: &Path, out: &Path) -> FolderOptions {
+    FolderOptions {
+        root: root.to_path_buf(),
+        out: out.to_path_buf(),
+        height: 16,
+        width: 16,
+        channels: 1,
+        skip_bad: false,
+        rows_per_file: None,
+        progress: false,
+        max_pixels: ingest::folders::MAX_PIXELS,
+    }
+}
+
+fn small_tree(root: &Path) {
+    put(root, "A/1.jpeg", &jpeg(64, 64, ColorType::Luma, &|x, _| vec![x as u8], false));
+    put(root, "A/2.jpeg", &jpeg(64, 64, ColorType::Luma, &|_, y| vec![y as u8], false));
+    put(root, "B/1.jpeg", &jpeg(64, 64, ColorType::Luma, &|x, y| vec![(x + y) as u8], false));
+}
+
+/// `run_folders` in a thread, so a hang fails the test instead of blocking it.
+fn folders_within(root: &Path, out: &Path, seconds: u64) -> String {
+    let o = opts(root, out);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(run_folders(&o).map(|_| ()).map_err(|e| format!("{e:#}"))));
+    let result =
+        rx.recv_timeout(std::time::Duration::from_secs(seconds)).expect("ingest folders hangs");
+    assert!(!out.exists(), "output written despite the error");
+    result.expect_err("accepted")
+}
+
+#[test]
+fn only_regular_files_are_read_and_symlink_loops_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.parquet");
+    // A FIFO in a class folder: opening it would block forever.
+    let root = dir.path().join("fifo");
+    small_tree(&root);
+    let fifo = root.join("A/pipe.jpeg");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let e = folders_within(&root, &out, 20);
+    assert!(e.contains("pipe.jpeg is not a regular file"), "{e}");
+    // A link to a device: read until memory runs out.
+    let root = dir.path().join("device");
+    small_tree(&root);
+    std::os::unix::fs::symlink("/dev/zero", root.join("B/zero.jpeg")).unwrap();
+    let e = folders_within(&root, &out, 20);
+    assert!(e.contains("zero.jpeg is not a regular file"), "{e}");
+    // A link back to its own class folder: a loop, not endless duplicate rows.
+    let root = dir.path().join("loop");
+    small_tree(&root);
+    std::os::unix::fs::symlink(root.join("A"), root.join("A/again")).unwrap();
+    let e = folders_within(&root, &out, 20);
+    assert!(e.contains("again leads to") && e.contains("already listed"), "{e}");
+}
+
+#[test]
+fn a_header_claiming_too_many_pixels_is_refused_before_decoding() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("tree");
+    small_tree(&root);
+    // A 64×64 JPEG whose frame header says 65500×65500.
+    let mut bytes = jpeg(64, 64, ColorType::Luma, &|x, _| vec![x as u8], false);
+    let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).expect("baseline frame header");
+    bytes[sof + 5..sof + 9].copy_from_slice(&[0xFF, 0xDC, 0xFF, 0xDC]);
+    put(&root, "A/huge.jpeg", &bytes);
+    let out = dir.path().join("out.parquet");
+    // The message comes from the header check: a decode would have failed otherwise.
+    let e = folders_within(&root, &out, 20);
+    assert!(
+        e.contains("huge.jpeg") && e.contains("65500x65500 pixels, more than the 100 megapixels"),
+        "{e}"
+    );
+    // The limit is a setting: 64×64 = 4096 pixels is over a limit of 4000.
+    let small = dir.path().join("small");
+    small_tree(&small);
+    let o = FolderOptions { max_pixels: 4000, ..opts(&small, &out) };
+    let e = format!("{:#}", run_folders(&o).unwrap_err());
+    assert!(e.contains("64x64 pixels, more than the 0.004 megapixels"), "{e}");
+}
