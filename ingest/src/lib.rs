@@ -50,6 +50,7 @@ pub fn parse_size(s: &str) -> Result<(usize, usize), String> {
     let max = params::ingest::MAX_SIDE;
     let bad = || format!("size {s:?} is not HxW with sides 1..={max} (e.g. 128x128)");
     let size: params::Size2 = s.parse().map_err(|_| bad())?;
-    params::ingest::check_image_size(size).map_err(|_| bad())?;
+    // The range check and its sentence are the manifest's too.
+    params::ingest::check_image_size(size).map_err(|e| e.message)?;
     Ok(size.pair())
 }

@@ -1,30 +1,13 @@
 //! `ingest folders` and `ingest synth-xray`: every file read and sized, colour
 //! models (gray, RGB, CMYK, progressive, PNG), bad files, and the SYNTHETIC mark.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use common::{jpeg, opts, put, small_tree};
 use formats::read_image_dataset;
-use ingest::{run_folders, run_synth, FolderOptions, SynthOptions};
-
-fn jpeg(
-    w: u16,
-    h: u16,
-    color: jpeg_encoder::ColorType,
-    pixel: &dyn Fn(usize, usize) -> Vec<u8>,
-    progressive: bool,
-) -> Vec<u8> {
-    let mut data = Vec::new();
-    for y in 0..h as usize {
-        for x in 0..w as usize {
-            data.extend(pixel(x, y));
-        }
-    }
-    let mut out = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, 95);
-    enc.set_progressive(progressive);
-    enc.encode(&data, w, h, color).unwrap();
-    out
-}
+use ingest::{run_folders, run_synth, SynthOptions};
 
 fn png(w: u32, h: u32, color: image::ExtendedColorType, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -37,27 +20,6 @@ fn png(w: u32, h: u32, color: image::ExtendedColorType, data: &[u8]) -> Vec<u8> 
     )
     .unwrap();
     out
-}
-
-fn put(root: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn opts(root: &Path, out: &Path) -> FolderOptions {
-    FolderOptions {
-        root: root.to_path_buf(),
-        out: out.to_path_buf(),
-        height: 16,
-        width: 16,
-        channels: 1,
-        skip_bad: false,
-        rows_per_file: None,
-        progress: false,
-        max_pixels: ingest::folders::MAX_PIXELS,
-    }
 }
 
 use jpeg_encoder::ColorType;
@@ -216,12 +178,6 @@ fn expect_failure(root: &Path, out: &Path, what: &[&str]) -> String {
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     err
-}
-
-fn small_tree(root: &Path) {
-    put(root, "A/1.jpeg", &jpeg(64, 64, ColorType::Luma, &|x, _| vec![x as u8], false));
-    put(root, "A/2.jpeg", &jpeg(64, 64, ColorType::Luma, &|_, y| vec![y as u8], false));
-    put(root, "B/1.jpeg", &jpeg(64, 64, ColorType::Luma, &|x, y| vec![(x + y) as u8], false));
 }
 
 #[test]

@@ -1,57 +1,13 @@
 //! `ingest folders` reads only regular files, refuses symlink loops, and refuses an image
 //! header that claims too many pixels before decoding it.
 
-use std::path::{Path, PathBuf};
+mod common;
 
+use std::path::Path;
+
+use common::{jpeg, opts, put, small_tree};
 use ingest::{run_folders, FolderOptions};
 use jpeg_encoder::ColorType;
-
-fn jpeg(
-    w: u16,
-    h: u16,
-    color: jpeg_encoder::ColorType,
-    pixel: &dyn Fn(usize, usize) -> Vec<u8>,
-    progressive: bool,
-) -> Vec<u8> {
-    let mut data = Vec::new();
-    for y in 0..h as usize {
-        for x in 0..w as usize {
-            data.extend(pixel(x, y));
-        }
-    }
-    let mut out = Vec::new();
-    let mut enc = jpeg_encoder::Encoder::new(&mut out, 95);
-    enc.set_progressive(progressive);
-    enc.encode(&data, w, h, color).unwrap();
-    out
-}
-
-fn put(root: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-fn opts(root: &Path, out: &Path) -> FolderOptions {
-    FolderOptions {
-        root: root.to_path_buf(),
-        out: out.to_path_buf(),
-        height: 16,
-        width: 16,
-        channels: 1,
-        skip_bad: false,
-        rows_per_file: None,
-        progress: false,
-        max_pixels: ingest::folders::MAX_PIXELS,
-    }
-}
-
-fn small_tree(root: &Path) {
-    put(root, "A/1.jpeg", &jpeg(64, 64, ColorType::Luma, &|x, _| vec![x as u8], false));
-    put(root, "A/2.jpeg", &jpeg(64, 64, ColorType::Luma, &|_, y| vec![y as u8], false));
-    put(root, "B/1.jpeg", &jpeg(64, 64, ColorType::Luma, &|x, y| vec![(x + y) as u8], false));
-}
 
 /// `run_folders` in a thread, so a hang fails the test instead of blocking it.
 fn folders_within(root: &Path, out: &Path, seconds: u64) -> String {
