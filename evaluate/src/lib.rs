@@ -34,6 +34,7 @@ pub mod compare;
 pub mod metrics;
 pub mod model;
 pub mod plots;
+pub mod shard;
 pub mod tables;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +66,9 @@ pub struct EvalOptions {
     pub model_options: ModelOptions,
     /// Map the dataset's labels onto the model's `classes` by name.
     pub labels_from_model: bool,
+    /// `--shard K/N`: score only those rows ([`shard`]); the figures come from
+    /// `evaluate merge` over all N.
+    pub shard: formats::Shard,
 }
 
 impl EvalOptions {
@@ -78,6 +82,7 @@ impl EvalOptions {
             batch_size: DEFAULT_BATCH_SIZE,
             model_options: ModelOptions::default(),
             labels_from_model: false,
+            shard: formats::Shard::WHOLE,
         }
     }
 }
@@ -95,8 +100,27 @@ pub struct Evaluation {
     pub history: Option<formats::History>,
 }
 
+/// The model's probabilities for the rows of a dataset (or of one shard of it), with
+/// what the figures need besides: everything before the metrics.
+#[derive(Debug, Clone)]
+pub struct Scored {
+    pub info: shard::RunInfo,
+    /// Dataset labels as model class indices.
+    pub labels: Vec<i32>,
+    /// Row-major probabilities, `info.classes.len()` per row.
+    pub scores: Vec<f32>,
+}
+
 /// Runs the model over the dataset and computes every figure; writes nothing.
 pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
+    let scored = score(opts)?;
+    let history = scored.info.history.as_deref().map(Path::new).map(formats::History::read);
+    finish(scored, history.transpose()?)
+}
+
+/// Runs the model over the dataset's rows (those of `opts.shard`) and checks the
+/// scores; computes no figure and writes nothing.
+pub fn score(opts: &EvalOptions) -> Result<Scored> {
     if opts.batch_size == 0 {
         bail!("--batch-size must be at least 1");
     }
@@ -114,6 +138,9 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
         }
     }
     let reader = DatasetReader::open_with_batch_rows(&opts.data, opts.batch_size)?;
+    let total_rows = reader.total_rows();
+    let reader = reader.shard(opts.shard);
+    let first_row = reader.first_row();
     let dataset = opts.data.display().to_string();
     let (rows, dataset_classes) = match reader.kind()? {
         DatasetKind::Image => {
@@ -134,13 +161,14 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
         }
         None => opts.model.parent().map(|d| d.join("history.parquet")).filter(|h| h.is_file()),
     };
-    let history = history_path.as_deref().map(formats::History::read).transpose()?;
+    // Read now so that a corrupt history fails before any inference.
+    history_path.as_deref().map(formats::History::read).transpose()?;
 
     let mut classifier = Classifier::open(&opts.model, &rows, &dataset, &opts.model_options)?;
     let mut out = classifier.predict(reader)?;
     let c = out.classes;
     let model = opts.model.display().to_string();
-    if out.labels.is_empty() {
+    if total_rows == 0 {
         bail!("dataset {dataset} holds no rows: there is nothing to evaluate");
     }
     // A NaN or infinite score would silently count as a wrong (or right) prediction.
@@ -175,44 +203,76 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
         );
     }
     let score_transform = to_probabilities(&mut out.scores, c, out.sigmoid);
-
-    let predicted: Vec<i32> = if c == 2 {
-        // Binary: the threshold on P(positive) decides, not the argmax.
-        out.scores.chunks_exact(2).map(|r| (r[1] as f64 >= opts.threshold) as i32).collect()
-    } else {
-        metrics::argmax_rows(&out.scores, c)
-    };
-    let confusion = metrics::confusion_matrix(&labels, &predicted, c);
-    let per_class = metrics::per_class(&confusion, &names);
-    let binary = (c == 2).then(|| {
-        let positive: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
-        let p: Vec<f64> = out.scores.chunks_exact(2).map(|r| r[1] as f64).collect();
-        metrics::binary_metrics(&positive, &p, opts.threshold, opts.min_recall, &names[1])
-    });
-    let n = labels.len();
-    let metrics = Metrics {
-        rows: n,
-        classes: names.clone(),
-        accuracy: metrics::accuracy(&confusion),
-        log_loss: metrics::log_loss(&labels, &out.scores, c),
-        macro_avg: metrics::macro_average(&per_class),
-        weighted: metrics::weighted_average(&per_class),
-        per_class,
-        top_confused: metrics::top_confused(&confusion, &names, metrics::TOP_CONFUSED),
-        confusion,
-        binary,
+    let info = shard::RunInfo {
         model,
         data: dataset,
         history: history_path.map(|h| h.display().to_string()),
+        classes: names,
         input: classifier.describe_input(),
         output: classifier.describe_output(),
         score_transform: score_transform.to_string(),
         batch_size: opts.batch_size,
         threads: classifier.threads,
         seconds: out.seconds,
-        rows_per_second: if out.seconds > 0.0 { n as f64 / out.seconds } else { 0.0 },
+        threshold: opts.threshold,
+        min_recall: opts.min_recall,
+        shard: opts.shard,
+        first_row,
+        rows: labels.len(),
+        total_rows,
     };
-    Ok(Evaluation { metrics, labels, predicted, scores: out.scores, history })
+    Ok(Scored { info, labels, scores: out.scores })
+}
+
+/// Every figure from the scores of all rows (one run, or the shards merged).
+pub fn finish(scored: Scored, history: Option<formats::History>) -> Result<Evaluation> {
+    let Scored { info, labels, scores } = scored;
+    let (names, c) = (info.classes.clone(), info.classes.len());
+    if labels.is_empty() {
+        bail!("dataset {} holds no rows: there is nothing to evaluate", info.data);
+    }
+    let predicted = predict_classes(&scores, c, info.threshold);
+    let confusion = metrics::confusion_matrix(&labels, &predicted, c);
+    let per_class = metrics::per_class(&confusion, &names);
+    let binary = (c == 2).then(|| {
+        let positive: Vec<bool> = labels.iter().map(|&l| l == 1).collect();
+        let p: Vec<f64> = scores.chunks_exact(2).map(|r| r[1] as f64).collect();
+        metrics::binary_metrics(&positive, &p, info.threshold, info.min_recall, &names[1])
+    });
+    let n = labels.len();
+    let metrics = Metrics {
+        rows: n,
+        classes: names.clone(),
+        accuracy: metrics::accuracy(&confusion),
+        log_loss: metrics::log_loss(&labels, &scores, c),
+        macro_avg: metrics::macro_average(&per_class),
+        weighted: metrics::weighted_average(&per_class),
+        per_class,
+        top_confused: metrics::top_confused(&confusion, &names, metrics::TOP_CONFUSED),
+        confusion,
+        binary,
+        model: info.model,
+        data: info.data,
+        history: info.history,
+        input: info.input,
+        output: info.output,
+        score_transform: info.score_transform,
+        batch_size: info.batch_size,
+        threads: info.threads,
+        seconds: info.seconds,
+        rows_per_second: if info.seconds > 0.0 { n as f64 / info.seconds } else { 0.0 },
+    };
+    Ok(Evaluation { metrics, labels, predicted, scores, history })
+}
+
+/// The predicted class of each row. Binary: the threshold on P(positive) decides,
+/// not the argmax.
+pub fn predict_classes(scores: &[f32], classes: usize, threshold: f64) -> Vec<i32> {
+    if classes == 2 {
+        scores.chunks_exact(2).map(|r| (r[1] as f64 >= threshold) as i32).collect()
+    } else {
+        metrics::argmax_rows(scores, classes)
+    }
 }
 
 /// Class names, and (with `--labels-from-model`) the map dataset label → model index.
@@ -329,7 +389,8 @@ pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
     let m = &ev.metrics;
     let json = serde_json::to_string_pretty(m)? + "\n";
     std::fs::write(stage.path("metrics.json"), json).context("cannot write metrics.json")?;
-    write_predictions(ev, &stage.path("predictions.parquet"))?;
+    let (classes, path) = (&ev.metrics.classes, stage.path("predictions.parquet"));
+    write_predictions(classes, 0, &ev.labels, &ev.predicted, &ev.scores, &path)?;
     tables::write_parquet(&mut tables::per_class_frame(m)?, &stage.path("per_class.parquet"))?;
     tables::write_parquet(&mut tables::confusion_frame(m)?, &stage.path("confusion.parquet"))?;
     plots::confusion_png(m, &stage.path("confusion.png"))?;
@@ -343,9 +404,17 @@ pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// `predictions.parquet`: `row: int64, label: int32, predicted: int32,
-/// scores: fixed_size_list<float32>[C]`; schema metadata `classes`.
-fn write_predictions(ev: &Evaluation, path: &Path) -> Result<()> {
-    let c = ev.metrics.classes.len();
+/// scores: fixed_size_list<float32>[C]`; schema metadata `classes`. Rows are numbered
+/// from `first_row` (a shard's place in the dataset).
+pub fn write_predictions(
+    classes: &[String],
+    first_row: usize,
+    labels: &[i32],
+    predicted: &[i32],
+    scores: &[f32],
+    path: &Path,
+) -> Result<()> {
+    let c = classes.len();
     let item = Arc::new(Field::new("item", DataType::Float32, false));
     let schema = Arc::new(Schema::new_with_metadata(
         vec![
@@ -354,24 +423,22 @@ fn write_predictions(ev: &Evaluation, path: &Path) -> Result<()> {
             Field::new("predicted", DataType::Int32, false),
             Field::new("scores", DataType::FixedSizeList(item.clone(), c as i32), false),
         ],
-        std::collections::HashMap::from([(
-            "classes".to_string(),
-            serde_json::to_string(&ev.metrics.classes)?,
-        )]),
+        std::collections::HashMap::from([("classes".to_string(), serde_json::to_string(classes)?)]),
     ));
-    let n = ev.labels.len();
+    let n = labels.len() as i64;
+    let first = first_row as i64;
     let scores = FixedSizeListArray::try_new(
         item,
         c as i32,
-        Arc::new(Float32Array::from(ev.scores.clone())),
+        Arc::new(Float32Array::from(scores.to_vec())),
         None,
     )?;
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(Int64Array::from_iter_values(0..n as i64)),
-            Arc::new(Int32Array::from(ev.labels.clone())),
-            Arc::new(Int32Array::from(ev.predicted.clone())),
+            Arc::new(Int64Array::from_iter_values(first..first + n)),
+            Arc::new(Int32Array::from(labels.to_vec())),
+            Arc::new(Int32Array::from(predicted.to_vec())),
             Arc::new(scores),
         ],
     )?;

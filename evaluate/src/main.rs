@@ -8,6 +8,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use evaluate::model::ModelOptions;
 use evaluate::{EvalOptions, DEFAULT_BATCH_SIZE};
+use formats::Shard;
 
 /// Evaluates an ONNX classifier on a dataset: metrics, tables and pictures.
 #[derive(Parser, Debug)]
@@ -34,6 +35,19 @@ enum Command {
         /// Where leaderboard.parquet (and histories.parquet) go.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Combines the shard directories of `evaluate --shard K/N` (all N of them) into
+    /// the metrics, tables and pictures of one unsharded evaluation.
+    Merge {
+        /// The shard directories (each with shard.json and predictions.parquet).
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Output directory, as `evaluate --out`.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print metrics.json on stdout instead of the summary.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -75,16 +89,28 @@ struct EvalArgs {
     /// Use the model's `classes` metadata as class names and match the dataset's labels to them by name.
     #[arg(long)]
     labels_from_model: bool,
+    /// Score only shard K of N (0-based) of the rows, a contiguous slice, and write
+    /// OUT/shard.json and OUT/predictions.parquet; `evaluate merge` makes the figures.
+    #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
+    shard: Shard,
 }
 
 fn run(cli: Cli) -> Result<()> {
-    if let Some(Command::Compare { dirs, out }) = cli.command {
-        let (board, written) = evaluate::compare::compare(&dirs, &out)?;
-        println!("{}", evaluate::compare::format_table(&board));
-        for w in written {
-            println!("wrote {}", w.display());
+    match cli.command {
+        Some(Command::Compare { dirs, out }) => {
+            let (board, written) = evaluate::compare::compare(&dirs, &out)?;
+            println!("{}", evaluate::compare::format_table(&board));
+            for w in written {
+                println!("wrote {}", w.display());
+            }
+            return Ok(());
         }
-        return Ok(());
+        Some(Command::Merge { dirs, out, json }) => {
+            let ev = evaluate::shard::merge(&dirs)?;
+            let written = evaluate::write_outputs(&ev, &out)?;
+            return report(&ev, &out, &written, json);
+        }
+        None => {}
     }
     let a = cli.eval;
     let (model, data, out) = (a.model.unwrap(), a.data.unwrap(), a.out.unwrap());
@@ -95,9 +121,35 @@ fn run(cli: Cli) -> Result<()> {
     opts.batch_size = a.batch_size;
     opts.labels_from_model = a.labels_from_model;
     opts.model_options = ModelOptions { scale: a.scale, output: a.output, threads: a.threads };
+    opts.shard = a.shard;
+    if !a.shard.is_whole() {
+        let scored = evaluate::score(&opts)?;
+        evaluate::shard::write_shard(&scored, &out)?;
+        let i = &scored.info;
+        eprintln!(
+            "evaluate shard {}: rows {}..{} of {} scored in {:.2} s → {}/{{shard.json, predictions.parquet}}",
+            i.shard,
+            i.first_row,
+            i.first_row + i.rows,
+            i.total_rows,
+            i.seconds,
+            out.display()
+        );
+        return Ok(());
+    }
     let ev = evaluate::evaluate(&opts)?;
     let written = evaluate::write_outputs(&ev, &out)?;
-    if a.json {
+    report(&ev, &out, &written, a.json)
+}
+
+/// The summary (or metrics.json with `--json`) and the files written, on stdout.
+fn report(
+    ev: &evaluate::Evaluation,
+    out: &std::path::Path,
+    written: &[PathBuf],
+    json: bool,
+) -> Result<()> {
+    if json {
         println!("{}", serde_json::to_string_pretty(&ev.metrics)?);
     } else {
         print!("{}", evaluate::summary(&ev.metrics));

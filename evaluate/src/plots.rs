@@ -33,6 +33,25 @@ fn err<E: std::fmt::Debug>(path: &Path) -> impl FnOnce(E) -> anyhow::Error + '_ 
     move |e| anyhow!("cannot draw {}: {e:?}", path.display())
 }
 
+/// A white RGB canvas of `w`×`h` pixels for plotters' in-memory bitmap backend.
+fn canvas(w: u32, h: u32) -> Vec<u8> {
+    vec![255; w as usize * h as usize * 3]
+}
+
+/// Encodes an RGB canvas as PNG. plotters' own encoder would pull a second major
+/// version of `image` into the build; this one is already there.
+fn write_png(path: &Path, pixels: &[u8], w: u32, h: u32) -> Result<()> {
+    image::save_buffer_with_format(
+        path,
+        pixels,
+        w,
+        h,
+        image::ColorType::Rgb8,
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| anyhow!("cannot write {}: {e}", path.display()))
+}
+
 const BLUE: RGBColor = RGBColor(31, 119, 180);
 const ORANGE: RGBColor = RGBColor(255, 127, 14);
 const GREEN: RGBColor = RGBColor(44, 160, 44);
@@ -59,7 +78,8 @@ pub fn confusion_png(m: &Metrics, path: &Path) -> Result<()> {
     let right = 30;
     let w = (left + cell * c as i32 + right).max(420) as u32;
     let h = (top + cell * c as i32 + bottom) as u32;
-    let root = BitMapBackend::new(path, (w, h)).into_drawing_area();
+    let mut pixels = canvas(w, h);
+    let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
 
     let title = (FAMILY, 18).into_font();
@@ -121,7 +141,8 @@ pub fn confusion_png(m: &Metrics, path: &Path) -> Result<()> {
     ))
     .map_err(err(path))?;
     root.present().map_err(err(path))?;
-    Ok(())
+    drop(root);
+    write_png(path, &pixels, w, h)
 }
 
 fn padded_range(values: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f64) {
@@ -144,7 +165,9 @@ fn padded_range(values: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f6
 /// (lowest validation loss; lowest training loss without validation) marked.
 pub fn curves_png(h: &History, path: &Path) -> Result<()> {
     register_font();
-    let root = BitMapBackend::new(path, (1100, 460)).into_drawing_area();
+    let (width, height) = (1100, 460);
+    let mut pixels = canvas(width, height);
+    let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let best = h.best_epoch();
     let heading = match best {
@@ -252,15 +275,20 @@ pub fn curves_png(h: &History, path: &Path) -> Result<()> {
             .draw()
             .map_err(err(path))?;
     }
+    // The split areas share the backend, and with it the borrow of `pixels`.
+    drop((top, body, panels));
     root.present().map_err(err(path))?;
-    Ok(())
+    drop(root);
+    write_png(path, &pixels, width, height)
 }
 
 /// `roc.png`: the ROC curve with its AUC, the operating point at the threshold used
 /// and at the best-F1 threshold.
 pub fn roc_png(b: &BinaryMetrics, path: &Path) -> Result<()> {
     register_font();
-    let root = BitMapBackend::new(path, (620, 600)).into_drawing_area();
+    let (w, h) = (620, 600);
+    let mut pixels = canvas(w, h);
+    let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(
@@ -325,6 +353,8 @@ pub fn roc_png(b: &BinaryMetrics, path: &Path) -> Result<()> {
         .position(SeriesLabelPosition::LowerRight)
         .draw()
         .map_err(err(path))?;
+    drop(chart);
     root.present().map_err(err(path))?;
-    Ok(())
+    drop(root);
+    write_png(path, &pixels, w, h)
 }

@@ -1,10 +1,19 @@
 //! The evaluation's tables as polars DataFrames: per-class metrics, the confusion
 //! matrix, the training history, written as Parquet.
+//!
+//! The frames are written through arrow-rs with plain types (`Utf8`, never polars'
+//! `Utf8View`), so that every Parquet reader opens them (pyarrow 12 and later
+//! included), and so that polars needs none of its I/O features in the build.
 
-use std::fs::File;
 use std::path::Path;
+use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use arrow::array::{
+    ArrayRef, Float64Array, Int32Array, Int64Array, StringArray, UInt32Array, UInt64Array,
+};
+use arrow::datatypes::{DataType as ArrowType, Field, Schema};
+use arrow::record_batch::RecordBatch;
 use formats::History;
 use polars::prelude::*;
 
@@ -28,14 +37,14 @@ pub fn per_class_frame(m: &Metrics) -> Result<DataFrame> {
     )?)
 }
 
-/// The confusion matrix: column `true` (class name), then one count column per
-/// predicted class, named after it.
+/// The confusion matrix: column `true_class` (class name), then one count column per
+/// predicted class, named after it. (`true` alone is an SQL keyword.)
 pub fn confusion_frame(m: &Metrics) -> Result<DataFrame> {
     let c = m.classes.len();
-    let mut cols = vec![Column::new("true".into(), m.classes.clone())];
+    let mut cols = vec![Column::new("true_class".into(), m.classes.clone())];
     for (p, name) in m.classes.iter().enumerate() {
-        // A class name could clash with `true`; suffix it then.
-        let col_name = if name == "true" { format!("{name}_") } else { name.clone() };
+        // A class name could clash with `true_class`; suffix it then.
+        let col_name = if name == "true_class" { format!("{name}_") } else { name.clone() };
         cols.push(Column::new(
             col_name.into(),
             (0..c).map(|t| m.confusion[t][p]).collect::<Vec<u64>>(),
@@ -63,12 +72,43 @@ pub fn history_frame(h: &History) -> Result<DataFrame> {
     )?)
 }
 
-/// Writes `df` to `path` as Parquet (zstd).
+/// `df` as one arrow-rs batch, column by column, nulls kept.
+pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch> {
+    let mut fields = Vec::new();
+    let mut arrays: Vec<ArrayRef> = Vec::new();
+    for col in df.columns() {
+        let name = col.name().as_str();
+        let (kind, array): (ArrowType, ArrayRef) = match col.dtype() {
+            DataType::String => {
+                (ArrowType::Utf8, Arc::new(col.str()?.iter().collect::<StringArray>()))
+            }
+            DataType::Float64 => {
+                (ArrowType::Float64, Arc::new(col.f64()?.iter().collect::<Float64Array>()))
+            }
+            DataType::Int32 => {
+                (ArrowType::Int32, Arc::new(col.i32()?.iter().collect::<Int32Array>()))
+            }
+            DataType::Int64 => {
+                (ArrowType::Int64, Arc::new(col.i64()?.iter().collect::<Int64Array>()))
+            }
+            DataType::UInt32 => {
+                (ArrowType::UInt32, Arc::new(col.u32()?.iter().collect::<UInt32Array>()))
+            }
+            DataType::UInt64 => {
+                (ArrowType::UInt64, Arc::new(col.u64()?.iter().collect::<UInt64Array>()))
+            }
+            other => bail!("column `{name}` has type {other}, which the tables never use"),
+        };
+        fields.push(Field::new(name, kind, col.null_count() > 0));
+        arrays.push(array);
+    }
+    Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays)?)
+}
+
+/// Writes `df` to `path` as Parquet (zstd), atomically.
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
-    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    ParquetWriter::new(file)
-        .finish(df)
-        .map_err(anyhow::Error::new)
+    let batch = to_record_batch(df)?;
+    formats::io::write_batches(path, batch.schema(), &[batch], None)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -27,6 +27,18 @@ fn expected(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap()
 }
 
+/// A Parquet file as one arrow batch.
+fn table(path: &Path) -> arrow::record_batch::RecordBatch {
+    let reader = formats::DatasetReader::open(path).unwrap();
+    let schema = reader.schema().clone();
+    let batches: Vec<_> = reader.map(|b| b.unwrap()).collect();
+    arrow::compute::concat_batches(&schema, &batches).unwrap()
+}
+
+fn column_names(batch: &arrow::record_batch::RecordBatch) -> Vec<String> {
+    batch.schema().fields().iter().map(|f| f.name().clone()).collect()
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -215,37 +227,31 @@ fn predictions_parquet_layout() {
         dir.path().to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    use polars::prelude::*;
-    let df =
-        ParquetReader::new(std::fs::File::open(dir.path().join("predictions.parquet")).unwrap())
-            .finish()
-            .unwrap();
-    assert_eq!(df.shape(), (200, 4));
-    let names: Vec<&str> = df.get_column_names().iter().map(|s| s.as_str()).collect();
-    assert_eq!(names, ["row", "label", "predicted", "scores"]);
-    assert_eq!(df.column("row").unwrap().dtype(), &DataType::Int64);
-    assert_eq!(df.column("label").unwrap().dtype(), &DataType::Int32);
-    assert_eq!(
-        df.column("scores").unwrap().dtype(),
-        &DataType::Array(Box::new(DataType::Float32), 2)
-    );
-    let labels: Vec<i32> = df.column("label").unwrap().i32().unwrap().into_no_null_iter().collect();
-    assert_eq!(labels.iter().filter(|&&l| l == 1).count(), 19);
-    let pc = ParquetReader::new(std::fs::File::open(dir.path().join("per_class.parquet")).unwrap())
-        .finish()
-        .unwrap();
-    assert_eq!(pc.shape(), (2, 5));
-    let conf =
-        ParquetReader::new(std::fs::File::open(dir.path().join("confusion.parquet")).unwrap())
-            .finish()
-            .unwrap();
-    let names: Vec<&str> = conf.get_column_names().iter().map(|s| s.as_str()).collect();
-    assert_eq!(names, ["true", "other", "zero"]);
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{DataType, Float64Type, Int32Type, UInt64Type};
+    let df = table(&dir.path().join("predictions.parquet"));
+    assert_eq!((df.num_rows(), df.num_columns()), (200, 4));
+    assert_eq!(column_names(&df), ["row", "label", "predicted", "scores"]);
+    let schema = df.schema();
+    assert_eq!(schema.field_with_name("row").unwrap().data_type(), &DataType::Int64);
+    assert_eq!(schema.field_with_name("label").unwrap().data_type(), &DataType::Int32);
+    assert!(matches!(
+        schema.field_with_name("scores").unwrap().data_type(),
+        DataType::FixedSizeList(item, 2) if item.data_type() == &DataType::Float32
+    ));
+    let labels = df.column_by_name("label").unwrap().as_primitive::<Int32Type>();
+    assert_eq!(labels.values().iter().filter(|&&l| l == 1).count(), 19);
+    let pc = table(&dir.path().join("per_class.parquet"));
+    assert_eq!((pc.num_rows(), pc.num_columns()), (2, 5));
+    // Plain UTF-8 strings (every pyarrow reads them), not polars' string views.
+    assert_eq!(pc.schema().field_with_name("class").unwrap().data_type(), &DataType::Utf8);
+    assert!(pc.column_by_name("f1").unwrap().as_primitive::<Float64Type>().null_count() == 0);
+    let conf = table(&dir.path().join("confusion.parquet"));
+    assert_eq!(column_names(&conf), ["true_class", "other", "zero"]);
     let m = read_json(&dir.path().join("metrics.json"));
-    let zero_col: Vec<u64> =
-        conf.column("zero").unwrap().u64().unwrap().into_no_null_iter().collect();
+    let zero_col = conf.column_by_name("zero").unwrap().as_primitive::<UInt64Type>();
     assert_eq!(
-        zero_col,
+        zero_col.values().to_vec(),
         vec![m["confusion"][0][1].as_u64().unwrap(), m["confusion"][1][1].as_u64().unwrap()]
     );
 }
@@ -415,23 +421,15 @@ fn compare_stacks_runs_into_a_leaderboard() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("sklearn-images") && stdout.contains("roc_auc"), "{stdout}");
 
-    use polars::prelude::*;
-    let board =
-        ParquetReader::new(std::fs::File::open(board_dir.join("leaderboard.parquet")).unwrap())
-            .finish()
-            .unwrap();
-    assert_eq!(board.height(), 2);
-    let names: Vec<String> = board
-        .column("run")
-        .unwrap()
-        .str()
-        .unwrap()
-        .iter()
-        .map(|s| s.unwrap().to_string())
-        .collect();
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{Float64Type, Int32Type};
+    let board = table(&board_dir.join("leaderboard.parquet"));
+    assert_eq!(board.num_rows(), 2);
+    let run = board.column_by_name("run").unwrap().as_string::<i32>();
+    let names: Vec<String> = run.iter().map(|s| s.unwrap().to_string()).collect();
     // binary accuracy (0.935) > sklearn (0.905): best first
-    let acc: Vec<f64> =
-        board.column("accuracy").unwrap().f64().unwrap().into_no_null_iter().collect();
+    let acc = board.column_by_name("accuracy").unwrap().as_primitive::<Float64Type>();
+    let acc: Vec<f64> = acc.values().to_vec();
     assert!(acc[0] >= acc[1]);
     let b = expected("binary_expected.json");
     let s = expected("sklearn_expected.json");
@@ -439,15 +437,12 @@ fn compare_stacks_runs_into_a_leaderboard() {
     assert!((acc_of("binary") - b["accuracy"].as_f64().unwrap()).abs() < 1e-12);
     assert!((acc_of("sklearn-images") - s["accuracy"].as_f64().unwrap()).abs() < 1e-12);
     // diagonal concat: roc_auc only for the binary run, history columns only for the run that has one
-    let auc = board.column("roc_auc").unwrap().f64().unwrap();
+    let auc = board.column_by_name("roc_auc").unwrap().as_primitive::<Float64Type>();
     assert_eq!(auc.null_count(), 1);
-    let best = board.column("best_epoch").unwrap().i32().unwrap();
+    let best = board.column_by_name("best_epoch").unwrap().as_primitive::<Int32Type>();
     assert_eq!(best.iter().flatten().collect::<Vec<_>>(), vec![4]);
-    let hist =
-        ParquetReader::new(std::fs::File::open(board_dir.join("histories.parquet")).unwrap())
-            .finish()
-            .unwrap();
-    assert_eq!(hist.height(), 6);
+    let hist = table(&board_dir.join("histories.parquet"));
+    assert_eq!(hist.num_rows(), 6);
 
     let o = evaluate(&[
         "compare",

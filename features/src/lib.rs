@@ -58,6 +58,8 @@ pub struct HogOptions {
     pub visualize: usize,
     /// Where the pictures go (`hog-00000.png`, ...); required when `visualize > 0`.
     pub visualize_out: Option<PathBuf>,
+    /// `--shard K/N`: only those rows, written as `OUT/part-0000K.parquet`.
+    pub shard: formats::Shard,
 }
 
 /// What a run produced.
@@ -128,12 +130,14 @@ fn open_images(input: &Path) -> Result<(DatasetReader, ImageMeta)> {
 fn stream_features(
     reader: DatasetReader,
     output: &Path,
+    shard: formats::Shard,
     meta: &FeatureMeta,
     mut make: impl FnMut(&[i32], &[u8], &mut Vec<f32>) -> Result<()>,
 ) -> Result<usize> {
+    let reader = reader.shard(shard);
     let dataset = reader.path().to_path_buf();
     let bar = formats::progress::bar(reader.rows() as u64, "images");
-    let mut writer = DatasetWriter::create(output, feature_schema(meta), None)?;
+    let mut writer = DatasetWriter::create_shard(output, feature_schema(meta), None, shard)?;
     let (send, receive) = sync_channel::<RecordBatch>(1);
     let rows = std::thread::scope(|scope| -> Result<usize> {
         let writing = scope.spawn(move || -> Result<DatasetWriter> {
@@ -203,7 +207,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
     // Pictures are rendered while streaming but written only once the dataset is in place.
     let mut pictures: Vec<Vec<u8>> = Vec::new();
     let mut scratch = hog.scratch();
-    let rows = stream_features(reader, output, &fmeta, |_, images, values| {
+    let rows = stream_features(reader, output, opts.shard, &fmeta, |_, images, values| {
         let n = images.len() / image_len;
         values.resize(n * hog.dim(), 0.0);
         hog_batch(&hog, images, values);
@@ -242,7 +246,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
 }
 
 /// `features pixels`: every image as float32 values `v / 255` (row-major H·W·C).
-pub fn run_pixels(input: &Path, output: &Path) -> Result<RunSummary> {
+pub fn run_pixels(input: &Path, output: &Path, shard: formats::Shard) -> Result<RunSummary> {
     let start = Instant::now();
     let (reader, meta) = open_images(input)?;
     let dim = meta.image_len();
@@ -260,7 +264,7 @@ pub fn run_pixels(input: &Path, output: &Path) -> Result<RunSummary> {
             "dim": dim,
         }),
     };
-    let rows = stream_features(reader, output, &fmeta, |_, images, values| {
+    let rows = stream_features(reader, output, shard, &fmeta, |_, images, values| {
         values.resize(images.len(), 0.0);
         values.par_chunks_mut(1 << 16).zip(images.par_chunks(1 << 16)).for_each(|(o, i)| {
             // float32 division, as `x.astype("float32") / 255` in numpy/Keras.

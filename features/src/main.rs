@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use features::{BlockNorm, HogOptions, HogParams, Size2};
+use formats::Shard;
 
 #[derive(Parser)]
 #[command(
@@ -48,13 +49,23 @@ enum Command {
         /// Directory for the pictures (hog-00000.png, ...).
         #[arg(long, value_name = "DIR")]
         visualize_out: Option<PathBuf>,
+        /// Process only shard K of N (0-based) of the rows, a contiguous slice, and
+        /// write it as OUT/part-0000K.parquet; the N parts read as one dataset.
+        #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
+        shard: Shard,
     },
     /// Raw pixels scaled to float32 in [0, 1] (v / 255), row-major H·W·C.
     Pixels {
+        /// Image dataset (Parquet file or directory of parts).
         #[arg(long = "in", value_name = "P")]
         input: PathBuf,
+        /// Feature dataset to write (replaced atomically).
         #[arg(long = "out", value_name = "P")]
         output: PathBuf,
+        /// Process only shard K of N (0-based) of the rows, a contiguous slice, and
+        /// write it as OUT/part-0000K.parquet; the N parts read as one dataset.
+        #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
+        shard: Shard,
     },
 }
 
@@ -70,6 +81,7 @@ fn run(cli: Cli) -> Result<()> {
             transform_sqrt,
             visualize,
             visualize_out,
+            shard,
         } => {
             // The flags are strings so that a bad value is one `error:` line (exit 1) naming
             // the flag, like every other refusal; the parsing is `params`'s.
@@ -84,7 +96,7 @@ fn run(cli: Cli) -> Result<()> {
                 transform_sqrt,
             };
             params.validate()?;
-            let opts = HogOptions { params, visualize, visualize_out };
+            let opts = HogOptions { params, visualize, visualize_out, shard };
             let s = features::run_hog(&input, &output, &opts)?;
             eprintln!(
                 "features hog: {} rows × {} features → {} in {:.2} s ({:.0} images/s)",
@@ -103,8 +115,8 @@ fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Pixels { input, output } => {
-            let s = features::run_pixels(&input, &output)?;
+        Command::Pixels { input, output, shard } => {
+            let s = features::run_pixels(&input, &output, shard)?;
             eprintln!(
                 "features pixels: {} rows × {} features → {} in {:.2} s",
                 s.rows,

@@ -108,8 +108,12 @@ fn pictures_are_pngs_of_image_and_glyphs() {
     let input = dir.path().join("in.parquet");
     images(5, 28, 28, 1).write(&input, None).unwrap();
     let pics = dir.path().join("pics");
-    let opts =
-        HogOptions { params: seed_params(), visualize: 3, visualize_out: Some(pics.clone()) };
+    let opts = HogOptions {
+        params: seed_params(),
+        visualize: 3,
+        visualize_out: Some(pics.clone()),
+        ..Default::default()
+    };
     let s = run_hog(&input, &dir.path().join("f.parquet"), &opts).unwrap();
     assert_eq!(s.pictures.len(), 3);
     assert_eq!(listing(&pics), ["hog-00000.png", "hog-00001.png", "hog-00002.png"]);
@@ -126,6 +130,7 @@ fn pictures_are_pngs_of_image_and_glyphs() {
         params: seed_params(),
         visualize: 50,
         visualize_out: Some(dir.path().join("all")),
+        ..Default::default()
     };
     assert_eq!(run_hog(&input, &dir.path().join("g.parquet"), &opts).unwrap().pictures.len(), 5);
 }
@@ -137,7 +142,7 @@ fn pixels_are_scaled_to_unit_float32() {
     let ds = images(7, 4, 3, 2);
     ds.write(&input, None).unwrap();
     let out = dir.path().join("px.parquet");
-    let s = run_pixels(&input, &out).unwrap();
+    let s = run_pixels(&input, &out, formats::Shard::WHOLE).unwrap();
     assert_eq!((s.rows, s.dim), (7, 24));
     let back = read_feature_dataset(&out).unwrap();
     assert_eq!(back.labels, ds.labels);
@@ -272,4 +277,40 @@ fn missing_input_is_refused() {
         &out,
         "nope.parquet",
     );
+}
+
+/// `--shard K/N`: the parts of N shards, read in order, are the rows of one unsharded
+/// run, value for value, with the same metadata (HOG and pixels).
+#[test]
+fn shards_concatenated_equal_the_unsharded_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    // 23 images as parts of 5 rows: shard boundaries fall inside parts.
+    images(23, 28, 28, 1).write(&input, Some(5)).unwrap();
+    let whole = dir.path().join("whole.parquet");
+    let opts = HogOptions { params: seed_params(), ..Default::default() };
+    run_hog(&input, &whole, &opts).unwrap();
+    run_pixels(&input, &dir.path().join("whole-px.parquet"), formats::Shard::WHOLE).unwrap();
+    for n in [1, 2, 3, 7] {
+        let sharded = dir.path().join(format!("hog-{n}"));
+        let px = dir.path().join(format!("px-{n}"));
+        let mut rows = 0;
+        for k in 0..n {
+            let shard: formats::Shard = format!("{k}/{n}").parse().unwrap();
+            rows += run_hog(&input, &sharded, &HogOptions { shard, ..opts.clone() }).unwrap().rows;
+            run_pixels(&input, &px, shard).unwrap();
+        }
+        assert_eq!(rows, 23);
+        let (a, b) =
+            (read_feature_dataset(&whole).unwrap(), read_feature_dataset(&sharded).unwrap());
+        assert_eq!(a, b, "{n} shards of HOG");
+        if n > 1 {
+            assert_eq!(listing(&sharded).len(), n);
+        }
+        assert_eq!(
+            read_feature_dataset(&dir.path().join("whole-px.parquet")).unwrap(),
+            read_feature_dataset(&px).unwrap(),
+            "{n} shards of pixels"
+        );
+    }
 }

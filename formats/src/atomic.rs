@@ -1,10 +1,17 @@
 //! Outputs appear under their final name only when complete.
 //!
-//! Every stage writes to a temporary sibling (`.NAME.tmp-PID`) and renames it
-//! into place at the end; if the run fails or is killed, the target name never
+//! Every stage writes to a temporary sibling (`.NAME.tmp-PID-RANDOM`) and renames
+//! it into place at the end; if the run fails or is killed, the target name never
 //! holds a partial file. Dropping an uncommitted [`AtomicPath`] removes the
 //! temporary file or directory.
+//!
+//! The temporary is created exclusively ([`AtomicPath::create_file`] opens with
+//! `O_CREAT | O_EXCL | O_NOFOLLOW`, [`AtomicPath::create_dir`] is `mkdir`) under a
+//! name no other process can guess, so in a shared directory nobody can plant a
+//! symlink there and make a stage write through it.
 
+use std::fs::File;
+use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, IoAction, Result};
@@ -31,13 +38,33 @@ impl AtomicPath {
             .ok_or_else(|| Error::NoFileName { path: target.to_path_buf() })?
             .to_string_lossy()
             .into_owned();
-        let temp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        remove_path(&temp);
         remove_stale_temps(&parent, &name);
+        let temp =
+            parent.join(format!(".{name}.tmp-{}-{:016x}", std::process::id(), unguessable()));
         Ok(Self { target: target.to_path_buf(), temp, committed: false })
     }
 
-    /// Where to write now.
+    /// Creates the temporary as a new, empty file: never an existing file, never
+    /// through a symlink (`O_EXCL`, `O_NOFOLLOW`).
+    pub fn create_file(&self) -> Result<File> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.custom_flags(libc::O_NOFOLLOW);
+        }
+        options.open(&self.temp).map_err(Error::io(IoAction::Create, &self.temp))
+    }
+
+    /// Creates the temporary as a new directory (`mkdir`, which fails on any
+    /// existing entry, a symlink included).
+    pub fn create_dir(&self) -> Result<()> {
+        std::fs::create_dir(&self.temp).map_err(Error::io(IoAction::Create, &self.temp))
+    }
+
+    /// Where to write now: inside the directory made by [`AtomicPath::create_dir`],
+    /// or the file made by [`AtomicPath::create_file`].
     pub fn temp(&self) -> &Path {
         &self.temp
     }
@@ -58,7 +85,14 @@ impl AtomicPath {
     /// [`AtomicPath::commit`], but an existing target directory is replaced only if
     /// `is_ours(target)` says it is an output of this kind (its marker, or nothing
     /// but the names this output writes); otherwise it is an error and nothing moves.
+    ///
+    /// Test hook: with `LAB_PAUSE_BEFORE_COMMIT=SECONDS` set, a directory (a set of
+    /// files) says so on stderr and waits that long before it moves, so a test can
+    /// `kill -9` the stage at exactly that moment.
     pub fn commit_replacing(mut self, is_ours: &dyn Fn(&Path) -> bool) -> Result<()> {
+        if self.temp.is_dir() {
+            pause_before_commit(&self.target);
+        }
         if self.temp.is_dir() && self.target.is_dir() {
             if !is_ours(&self.target) {
                 return Err(Error::Foreign { path: self.target.clone() });
@@ -108,7 +142,7 @@ impl OutputSet {
     /// Starts a set for `out` whose files are all among `names`.
     pub fn new(out: &Path, names: &'static [&'static str]) -> Result<Self> {
         let stage = AtomicPath::new(out)?;
-        std::fs::create_dir(stage.temp()).map_err(Error::io(IoAction::Create, stage.temp()))?;
+        stage.create_dir()?;
         Ok(Self { stage, names })
     }
 
@@ -119,14 +153,8 @@ impl OutputSet {
     }
 
     /// Puts the set in place; returns the final paths of the files written, sorted.
-    ///
-    /// Test hook: with `LAB_PAUSE_BEFORE_COMMIT=SECONDS` set, the set waits that long
-    /// before it moves, so a test can `kill -9` the stage at exactly that moment.
+    /// (The test hook of [`AtomicPath::commit_replacing`] applies.)
     pub fn commit(self) -> Result<Vec<PathBuf>> {
-        if let Some(s) = std::env::var_os("LAB_PAUSE_BEFORE_COMMIT") {
-            let seconds = s.to_string_lossy().parse::<f64>().unwrap_or(0.0).clamp(0.0, 600.0);
-            std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
-        }
         let out = self.stage.target().to_path_buf();
         let mut written: Vec<String> = std::fs::read_dir(self.stage.temp())
             .map_err(Error::io(IoAction::Read, self.stage.temp()))?
@@ -139,6 +167,7 @@ impl OutputSet {
             self.stage.commit()?;
             return Ok(finals);
         }
+        pause_before_commit(&out);
         for name in &written {
             let (from, to) = (self.stage.temp().join(name), out.join(name));
             std::fs::rename(&from, &to).map_err(|source| Error::Move { from, to, source })?;
@@ -150,8 +179,31 @@ impl OutputSet {
     }
 }
 
-/// Removes the temporaries of `name` that a killed run left (`.NAME.tmp-PID` whose
-/// process is gone), so they do not pile up. Linux only (`/proc`); elsewhere a no-op.
+/// The test hook of [`AtomicPath::commit_replacing`]. The line on stderr is how a
+/// test knows the stage has reached the commit.
+fn pause_before_commit(target: &Path) {
+    if let Some(s) = std::env::var_os("LAB_PAUSE_BEFORE_COMMIT") {
+        let seconds = s.to_string_lossy().parse::<f64>().unwrap_or(0.0).clamp(0.0, 600.0);
+        eprintln!("LAB_PAUSE_BEFORE_COMMIT: {seconds} s before {}", target.display());
+        std::thread::sleep(std::time::Duration::from_secs_f64(seconds));
+    }
+}
+
+/// 64 random bits for a temporary's name: std's `RandomState` keys come from the
+/// operating system's random source, fresh for each call's hasher.
+fn unguessable() -> u64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    h.finish()
+}
+
+/// Removes the temporaries of `name` that a killed run left (`.NAME.tmp-PID-…`
+/// whose process is gone), so they do not pile up. Linux only (`/proc`); elsewhere
+/// a no-op.
 fn remove_stale_temps(parent: &Path, name: &str) {
     let proc = Path::new("/proc");
     if !proc.is_dir() {
@@ -161,7 +213,8 @@ fn remove_stale_temps(parent: &Path, name: &str) {
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = file_name.strip_prefix(&prefix).and_then(|p| p.parse::<u32>().ok()) else {
+        let pid = file_name.strip_prefix(&prefix).and_then(|rest| rest.split('-').next());
+        let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
             continue;
         };
         if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
@@ -208,8 +261,9 @@ fn remove_path(path: &Path) {
 
 /// Writes `bytes` to `target` atomically.
 pub fn write_bytes(target: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
     let out = AtomicPath::new(target)?;
-    std::fs::write(out.temp(), bytes).map_err(Error::io(IoAction::Write, out.temp()))?;
+    out.create_file()?.write_all(bytes).map_err(Error::io(IoAction::Write, out.temp()))?;
     out.commit()
 }
 
@@ -277,6 +331,39 @@ mod tests {
         write(&["model.onnx"]);
         assert!(out.join("notes.txt").exists() && !out.join("roc.png").exists());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left");
+    }
+
+    #[test]
+    fn a_planted_temporary_is_never_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "keep").unwrap();
+        let out = AtomicPath::new(&dir.path().join("out.bin")).unwrap();
+        // Someone who learned the name links it to a file of theirs first.
+        std::os::unix::fs::symlink(&victim, out.temp()).unwrap();
+        assert!(out.create_file().is_err());
+        assert!(out.create_dir().is_err());
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        // Two reservations for the same target never share a name.
+        let (a, b) = (AtomicPath::new(&victim).unwrap(), AtomicPath::new(&victim).unwrap());
+        assert_ne!(a.temp(), b.temp());
+    }
+
+    #[test]
+    fn stale_temporaries_of_dead_processes_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("model.onnx");
+        // PID 0x7fffffff never runs here (pid_max is at most 2^22); ours is alive.
+        let dead = dir.path().join(".model.onnx.tmp-2147483647-00ff");
+        let old_style = dir.path().join(".model.onnx.tmp-2147483646");
+        let alive = dir.path().join(format!(".model.onnx.tmp-{}-1", std::process::id()));
+        let other = dir.path().join(".history.parquet.tmp-2147483647-1");
+        for p in [&dead, &old_style, &alive, &other] {
+            std::fs::write(p, "x").unwrap();
+        }
+        let _reserved = AtomicPath::new(&target).unwrap();
+        assert!(!dead.exists() && !old_style.exists());
+        assert!(alive.exists() && other.exists());
     }
 
     #[test]

@@ -92,6 +92,12 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// A shard's output directory is a single-file dataset of an unsharded run.
+    #[error("{} is a single-file dataset; a shard (--shard) writes part files into a directory there: remove it or write elsewhere", path.display())]
+    ShardOverFile { path: PathBuf },
+    /// `--shard` with `--rows-per-file`: a shard writes exactly one part.
+    #[error("--shard writes one part file per shard; it cannot be combined with --rows-per-file")]
+    ShardWithRowsPerFile,
     /// `rows_per_file` of `Some(0)` (the `--rows-per-file` option of the stages).
     #[error("--rows-per-file must be at least 1")]
     ZeroRowsPerFile,
@@ -159,7 +165,11 @@ impl Error {
             | Error::BatchSchema { path } => Some(path),
             Error::Move { to, .. } => Some(to),
             Error::PartSchema { dataset, .. } => Some(dataset),
-            Error::ZeroRowsPerFile | Error::FeatureValues { .. } | Error::Arrow(_) => None,
+            Error::ShardOverFile { path } => Some(path),
+            Error::ZeroRowsPerFile
+            | Error::ShardWithRowsPerFile
+            | Error::FeatureValues { .. }
+            | Error::Arrow(_) => None,
         }
     }
 

@@ -60,8 +60,12 @@ const PREALLOCATED_BYTES: usize = 1 << 30;
 pub struct DatasetReader {
     path: PathBuf,
     parts: Vec<PathBuf>,
+    /// Rows of each part, from its footer.
+    part_rows: Vec<usize>,
     schema: SchemaRef,
     rows: usize,
+    /// The rows this reader yields ([`DatasetReader::window`]): all by default.
+    window: std::ops::Range<usize>,
     next_part: usize,
     current: Option<ParquetRecordBatchReader>,
     batch_rows: usize,
@@ -77,6 +81,7 @@ impl DatasetReader {
         let parts = list_parts(path)?;
         let mut schema: Option<SchemaRef> = None;
         let mut rows = 0;
+        let mut part_rows = Vec::with_capacity(parts.len());
         for part in &parts {
             let builder = open_part(part)?;
             // The footer's row count is checked against its row groups before anything
@@ -94,6 +99,7 @@ impl DatasetReader {
                 ));
             }
             rows += declared as usize;
+            part_rows.push(declared as usize);
             let s = builder.schema().clone();
             match &schema {
                 None => schema = Some(s),
@@ -111,8 +117,10 @@ impl DatasetReader {
         Ok(Self {
             path: path.to_path_buf(),
             parts,
+            part_rows,
             schema: schema.unwrap(),
             rows,
+            window: 0..rows,
             next_part: 0,
             current: None,
             batch_rows,
@@ -124,9 +132,27 @@ impl DatasetReader {
         &self.schema
     }
 
-    /// Total rows over all parts (from the Parquet footers).
+    /// The rows this reader yields: all rows over all parts (from the Parquet
+    /// footers), or those of its [`DatasetReader::window`].
     pub fn rows(&self) -> usize {
+        self.window.len()
+    }
+
+    /// Rows over all parts, whatever the window.
+    pub fn total_rows(&self) -> usize {
         self.rows
+    }
+
+    /// Index of the first row yielded, among all rows of the dataset.
+    pub fn first_row(&self) -> usize {
+        self.window.start
+    }
+
+    /// Yields only the rows of `shard` (`--shard K/N`), in order: parts outside it
+    /// are not opened, and the ones it cuts are read from an offset with a limit.
+    pub fn shard(mut self, shard: crate::Shard) -> Self {
+        self.window = shard.range(self.rows);
+        self
     }
 
     /// The dataset's path (a file or a directory of parts), as given to [`DatasetReader::open`].
@@ -177,10 +203,21 @@ impl Iterator for DatasetReader {
             if self.next_part == self.parts.len() {
                 return None;
             }
+            // This part's rows among all rows, cut to the window.
+            let start: usize = self.part_rows[..self.next_part].iter().sum();
+            let end = start + self.part_rows[self.next_part];
+            let (from, to) = (start.max(self.window.start), end.min(self.window.end));
             let part = &self.parts[self.next_part];
             self.next_part += 1;
+            if from >= to {
+                continue;
+            }
+            let (offset, limit) = (from.saturating_sub(start), to.saturating_sub(from));
+            let whole = offset == 0 && limit == end - start;
             let reader = open_part(part).and_then(|b| {
-                crate::guard::catch(|| b.with_batch_size(self.batch_rows).build())
+                let b = b.with_batch_size(self.batch_rows);
+                let b = if whole { b } else { b.with_offset(offset).with_limit(limit) };
+                crate::guard::catch(|| b.build())
                     .map_err(|message| Error::PanickedParquet { path: part.clone(), message })?
                     .map_err(|source| Error::NotParquet { path: part.clone(), source })
             });
@@ -277,9 +314,36 @@ pub struct DatasetWriter {
     rows_in_file: usize,
     rows: usize,
     files: usize,
+    /// A shard's part: the directory and shard, to remove parts of a larger N at the end.
+    shard_of: Option<(PathBuf, crate::Shard)>,
 }
 
 impl DatasetWriter {
+    /// Starts shard `shard` of a dataset at `target`: the part file
+    /// `target/part-0000K.parquet` (the directory is created). With [`Shard::WHOLE`]
+    /// this is [`DatasetWriter::create`].
+    ///
+    /// [`Shard::WHOLE`]: crate::Shard::WHOLE
+    pub fn create_shard(
+        target: &Path,
+        schema: SchemaRef,
+        rows_per_file: Option<usize>,
+        shard: crate::Shard,
+    ) -> Result<Self> {
+        if shard.is_whole() {
+            return Self::create(target, schema, rows_per_file);
+        }
+        if rows_per_file.is_some() {
+            return Err(Error::ShardWithRowsPerFile);
+        }
+        if target.is_file() {
+            return Err(Error::ShardOverFile { path: target.to_path_buf() });
+        }
+        let mut w = Self::create(&target.join(shard.part_name()), schema, None)?;
+        w.shard_of = Some((target.to_path_buf(), shard));
+        Ok(w)
+    }
+
     /// Starts a dataset at `target` with `schema` (whose metadata is the format's).
     pub fn create(target: &Path, schema: SchemaRef, rows_per_file: Option<usize>) -> Result<Self> {
         if rows_per_file == Some(0) {
@@ -287,7 +351,7 @@ impl DatasetWriter {
         }
         let out = AtomicPath::new(target)?;
         if rows_per_file.is_some() {
-            std::fs::create_dir_all(out.temp()).map_err(Error::io(IoAction::Create, out.temp()))?;
+            out.create_dir()?;
         }
         // Keep row groups around 64 MB whatever the row size, so readers can stream.
         let row_bytes = schema
@@ -322,6 +386,7 @@ impl DatasetWriter {
             rows_in_file: 0,
             rows: 0,
             files: 0,
+            shard_of: None,
         })
     }
 
@@ -360,11 +425,14 @@ impl DatasetWriter {
 
     fn current_writer(&mut self) -> Result<&mut ArrowWriter<File>> {
         if self.writer.is_none() {
-            let path = match self.rows_per_file {
-                Some(_) => self.out.temp().join(format!("part-{:05}.parquet", self.files)),
-                None => self.out.temp().to_path_buf(),
+            let file = match self.rows_per_file {
+                // Inside our own new directory: no one else can create entries there.
+                Some(_) => {
+                    let path = self.out.temp().join(format!("part-{:05}.parquet", self.files));
+                    File::create(&path).map_err(Error::io(IoAction::Create, &path))?
+                }
+                None => self.out.create_file()?,
             };
-            let file = File::create(&path).map_err(Error::io(IoAction::Create, &path))?;
             let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
                 .map_err(|e| self.write_error(e))?;
             self.writer = Some(writer);
@@ -393,7 +461,23 @@ impl DatasetWriter {
         self.out.commit_replacing(&|dir| {
             only_names(dir, |n| n.starts_with("part-") && n.ends_with(".parquet"))
         })?;
+        if let Some((dir, shard)) = &self.shard_of {
+            remove_parts_beyond(dir, shard.count);
+        }
         Ok(summary)
+    }
+}
+
+/// Removes `part-NNNNN.parquet` files with NNNNN ≥ `count` from `dir`: the parts of an
+/// earlier run with more shards, which would otherwise be read with this run's.
+fn remove_parts_beyond(dir: &Path, count: usize) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let index = name.strip_prefix("part-").and_then(|n| n.strip_suffix(".parquet"));
+        if index.and_then(|i| i.parse::<usize>().ok()).is_some_and(|i| i >= count) {
+            let _ = std::fs::remove_file(e.path());
+        }
     }
 }
 

@@ -48,6 +48,7 @@ pub mod history;
 pub mod io;
 pub mod metrics;
 pub mod progress;
+pub mod shard;
 
 pub use atomic::{AtomicPath, OutputSet};
 pub use dataset::{
@@ -61,6 +62,7 @@ pub use io::{
     DatasetWriter, WriteSummary,
 };
 pub use metrics::Metrics;
+pub use shard::Shard;
 
 /// A count with thousands separators, as summaries and the report print weight
 /// counts: `24790` → `24,790`.

@@ -44,6 +44,9 @@ pub struct FolderOptions {
     pub progress: bool,
     /// The most pixels an image header may declare ([`MAX_PIXELS`] by default).
     pub max_pixels: usize,
+    /// `--shard K/N`: only that contiguous slice of the sorted file list (the class
+    /// list still comes from the whole tree), written as `OUT/part-0000K.parquet`.
+    pub shard: formats::Shard,
 }
 
 /// What `ingest folders` wrote.
@@ -330,9 +333,9 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
     }
     let listing = list_tree(&opts.root)?;
     let synthetic = is_synthetic_tree(&opts.root);
-    let bar = opts.progress.then(|| formats::progress::bar(listing.files.len() as u64, "images"));
-    let results: Vec<Result<Vec<u8>, String>> = listing
-        .files
+    let files = &listing.files[opts.shard.range(listing.files.len())];
+    let bar = opts.progress.then(|| formats::progress::bar(files.len() as u64, "images"));
+    let results: Vec<Result<Vec<u8>, String>> = files
         .par_iter()
         .map(|(_, path)| {
             let out =
@@ -349,8 +352,7 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
-    let bad: Vec<(PathBuf, String)> = listing
-        .files
+    let bad: Vec<(PathBuf, String)> = files
         .iter()
         .zip(&results)
         .filter_map(|((_, p), r)| r.as_ref().err().map(|e| (p.clone(), e.clone())))
@@ -361,18 +363,15 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         bail!(
             "{} of {} files could not be decoded (use --skip-bad to skip them): {}{}",
             bad.len(),
-            listing.files.len(),
+            files.len(),
             shown.join("; "),
             if bad.len() > 5 { "; …" } else { "" }
         );
     }
-    let good = listing.files.len() - bad.len();
-    if good == 0 {
-        bail!(
-            "none of the {} files under {} could be decoded",
-            listing.files.len(),
-            opts.root.display()
-        );
+    let good = files.len() - bad.len();
+    // (A shard may be given no files at all: it writes an empty part.)
+    if good == 0 && !files.is_empty() {
+        bail!("none of the {} files under {} could be decoded", files.len(), opts.root.display());
     }
     let meta = ImageMeta {
         height: opts.height,
@@ -389,10 +388,11 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         },
     };
     let schema = image_schema(&meta, true);
-    let mut writer = DatasetWriter::create(&opts.out, schema.clone(), opts.rows_per_file)?;
+    let mut writer =
+        DatasetWriter::create_shard(&opts.out, schema.clone(), opts.rows_per_file, opts.shard)?;
     let n = meta.image_len();
     let rows: Vec<(&(i32, PathBuf), Vec<u8>)> =
-        listing.files.iter().zip(results).filter_map(|(f, r)| r.ok().map(|px| (f, px))).collect();
+        files.iter().zip(results).filter_map(|(f, r)| r.ok().map(|px| (f, px))).collect();
     for chunk in rows.chunks(4096) {
         let labels = Int32Array::from_iter_values(chunk.iter().map(|((l, _), _)| *l));
         let mut pixels = Vec::with_capacity(chunk.len() * n);

@@ -234,6 +234,10 @@ pub struct IdxOptions {
     /// Class names (index = label); default "0".."9" (or up to the largest label).
     pub classes: Option<Vec<String>>,
     pub progress: bool,
+    /// `--shard K/N`: only those rows of the input order (the validation split is
+    /// still drawn over all rows), written as `OUT/part-0000K.parquet` (and the same
+    /// in `val_out`).
+    pub shard: formats::Shard,
 }
 
 /// What `ingest idx` wrote.
@@ -351,38 +355,50 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
         classes: classes.clone(),
         source: format!("IDX images {} + labels {}", opts.images.display(), opts.labels.display()),
     };
+    // Drawn over all rows, so that each row lands in the split of the unsharded run.
     let is_val = opts.val_fraction.map(|f| stratified_split(&labels, f, opts.seed));
-    let val_rows = is_val.as_ref().map_or(0, |v| v.iter().filter(|&&b| b).count());
+    let range = opts.shard.range(n);
+    let val_rows = is_val.as_ref().map_or(0, |v| v[range.clone()].iter().filter(|&&b| b).count());
     let schema = image_schema(&meta, false);
-    let mut train_writer = DatasetWriter::create(&opts.out, schema.clone(), opts.rows_per_file)?;
+    let create = |path: &Path| {
+        DatasetWriter::create_shard(path, schema.clone(), opts.rows_per_file, opts.shard)
+    };
+    let mut train_writer = create(&opts.out)?;
     let mut val_writer = match &opts.val_out {
-        Some(p) => Some(DatasetWriter::create(p, schema.clone(), opts.rows_per_file)?),
+        Some(p) => Some(create(p)?),
         None => None,
     };
-    let bar = opts.progress.then(|| formats::progress::bar(n as u64, "images"));
+    let bar = opts.progress.then(|| formats::progress::bar(range.len() as u64, "images"));
     let image_len = height * width;
     // Chunks of ~8 MB, at least one image.
     let chunk_rows = (BATCH_ROWS.min((8 << 20) / image_len.max(1))).max(1);
 
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    // Chunks of the shard's rows, each with the index of its first row.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(2);
     let write_result = std::thread::scope(|scope| -> Result<()> {
         let reader = scope.spawn(move || -> Result<()> {
             let mut images = images;
             let mut consumed = 0u64;
+            // Every chunk is read (the file is checked whole), only the shard's sent.
             for first in (0..n).step_by(chunk_rows) {
                 let rows = chunk_rows.min(n - first);
-                let chunk = images.read_chunk((rows * image_len) as u64, consumed)?;
+                let mut chunk = images.read_chunk((rows * image_len) as u64, consumed)?;
                 consumed += chunk.len() as u64;
-                if tx.send(chunk).is_err() {
+                let (lo, hi) = (first.max(range.start), (first + rows).min(range.end));
+                if lo >= hi {
+                    continue;
+                }
+                chunk.truncate((hi - first) * image_len);
+                chunk.drain(..(lo - first) * image_len);
+                if tx.send((lo, chunk)).is_err() {
                     return Ok(()); // the writer failed; its error is reported
                 }
             }
             drop(tx);
             images.finish()
         });
-        let mut first = 0;
         let mut write_error = None;
-        for chunk in rx.iter() {
+        for (first, chunk) in rx.iter() {
             let rows = chunk.len() / image_len.max(1);
             let res = write_chunk(
                 &schema,
@@ -397,7 +413,6 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
                 write_error = Some(e);
                 break;
             }
-            first += rows;
             if let Some(bar) = &bar {
                 bar.inc(rows as u64);
             }

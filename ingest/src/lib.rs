@@ -29,6 +29,7 @@
 //!     rows_per_file: None,
 //!     classes: Some(vec!["even".into(), "odd".into()]),
 //!     progress: false,
+//!     shard: formats::Shard::WHOLE,
 //! }).unwrap();
 //! assert_eq!((summary.rows, summary.val_rows, summary.height, summary.width), (2, 2, 2, 3));
 //! assert_eq!(summary.classes, ["even", "odd"]);

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
+use formats::Shard;
 use ingest::{parse_size, FolderOptions, IdxOptions, SynthOptions};
 
 /// Turns raw data into image datasets (Parquet, see docs/formats.md).
@@ -46,6 +47,10 @@ enum Command {
         /// Class names, comma-separated, index = label [default: 0,1,…,9].
         #[arg(long, value_delimiter = ',')]
         classes: Option<Vec<String>>,
+        /// Process only shard K of N (0-based): a contiguous slice of the rows (the validation split is drawn over all rows), written
+        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order.
+        #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
+        shard: Shard,
     },
     /// Class-per-folder JPEG/PNG tree (ROOT/CLASS/*.jpeg, the Kaggle chest X-ray layout) → image dataset.
     Folders {
@@ -72,6 +77,10 @@ enum Command {
         /// before decoding).
         #[arg(long, value_name = "MP", default_value_t = ingest::folders::MAX_PIXELS as f64 / 1e6)]
         max_megapixels: f64,
+        /// Process only shard K of N (0-based): a contiguous slice of the sorted file list (classes come from the whole tree), written
+        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order.
+        #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
+        shard: Shard,
     },
     /// Generate SYNTHETIC chest-X-ray-like JPEGs in the Kaggle layout
     /// (OUT/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg + OUT/README.txt). Not real X-rays.
@@ -94,6 +103,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seed,
             rows_per_file,
             classes,
+            shard,
         } => {
             let opts = IdxOptions {
                 images,
@@ -105,6 +115,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 rows_per_file,
                 classes,
                 progress,
+                shard,
             };
             let s = ingest::run_idx(&opts)?;
             let val = match &val_out {
@@ -121,7 +132,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 out.display()
             );
         }
-        Command::Folders { root, out, size, channels, skip_bad, rows_per_file, max_megapixels } => {
+        Command::Folders {
+            root,
+            out,
+            size,
+            channels,
+            skip_bad,
+            rows_per_file,
+            max_megapixels,
+            shard,
+        } => {
             if !(max_megapixels.is_finite() && max_megapixels > 0.0) {
                 anyhow::bail!("--max-megapixels {max_megapixels} is not a number > 0");
             }
@@ -135,6 +155,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 rows_per_file,
                 progress,
                 max_pixels: (max_megapixels * 1e6) as usize,
+                shard,
             };
             let s = ingest::run_folders(&opts)?;
             for (path, reason) in &s.skipped {

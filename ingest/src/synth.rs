@@ -133,6 +133,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
     }
     refuse_foreign_directory(&opts.out)?;
     let out = formats::AtomicPath::new(&opts.out)?;
+    out.create_dir()?;
     let tmp = out.temp().to_path_buf();
     let mut jobs = Vec::new();
     for (split, &count) in counts.iter().enumerate() {

@@ -46,6 +46,7 @@ fn opts(dir: &Path, images: &Path, labels: &Path) -> IdxOptions {
         rows_per_file: None,
         classes: None,
         progress: false,
+        shard: formats::Shard::WHOLE,
     }
 }
 
@@ -392,4 +393,84 @@ fn a_stray_large_label_without_class_names_is_refused() {
     let i = write(dir.path(), "i.gz", &gzip(&idx_images(4, 2, 2, &pixels)));
     let l = write(dir.path(), "l.gz", &gzip(&idx_labels(&labels)));
     assert!(run_idx(&opts(dir.path(), &i, &l)).is_ok());
+}
+
+/// `kill -9` of a part-file ingest at the moment its new directory is about to be
+/// swapped in: the old parts stay, whole. Without the kill the new parts replace
+/// them whole, and the next run clears the killed run's temporaries.
+#[test]
+fn a_kill_at_the_commit_of_part_files_leaves_the_old_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, labels) = sample(25, 2, 2, 3);
+    let images = write(dir.path(), "i.idx", &idx_images(25, 2, 2, &pixels));
+    let labels_path = write(dir.path(), "l.idx", &idx_labels(&labels));
+    let mut o = opts(dir.path(), &images, &labels_path);
+    o.out = dir.path().join("parts");
+    o.rows_per_file = Some(10);
+    run_idx(&o).unwrap();
+    let old = testkit::tree(&o.out);
+    assert_eq!(old.len(), 3, "{:?}", old.iter().map(|f| &f.0).collect::<Vec<_>>());
+
+    // Another set (7 rows per part: 4 files) at the same place, killed at its commit.
+    let ingest = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_ingest"));
+        c.arg("idx").arg("--images").arg(&images).arg("--labels").arg(&labels_path);
+        c.arg("--out").arg(&o.out).args(["--rows-per-file", "7"]);
+        c
+    };
+    let said = testkit::kill_at_commit(ingest());
+    assert!(said.contains("parts"), "{said}");
+    assert_eq!(testkit::tree(&o.out), old, "the old parts are intact");
+    let temps = |d: &Path| {
+        std::fs::read_dir(d)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+            .count()
+    };
+    assert_eq!(temps(dir.path()), 1, "the killed run's staging directory is left");
+
+    let done = ingest().output().unwrap();
+    assert!(done.status.success(), "{}", String::from_utf8_lossy(&done.stderr));
+    let new = testkit::tree(&o.out);
+    assert_eq!(new.len(), 4);
+    assert_eq!(read_image_dataset(&o.out).unwrap().images, pixels);
+    assert_eq!(temps(dir.path()), 0, "the next run removed it");
+}
+
+/// `--shard K/N`: N shards of a stratified ingest, read part by part, are the train
+/// and validation rows of the unsharded run, in the same order.
+#[test]
+fn shards_concatenated_equal_the_unsharded_run_split_included() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pixels, labels) = sample(101, 3, 2, 4);
+    let images = write(dir.path(), "i.gz", &gzip(&idx_images(101, 3, 2, &pixels)));
+    let labels_path = write(dir.path(), "l.gz", &gzip(&idx_labels(&labels)));
+    let mut o = opts(dir.path(), &images, &labels_path);
+    o.val_fraction = Some(0.25);
+    o.val_out = Some(dir.path().join("val.parquet"));
+    run_idx(&o).unwrap();
+    let (train, val) = (
+        read_image_dataset(&o.out).unwrap(),
+        read_image_dataset(o.val_out.as_ref().unwrap()).unwrap(),
+    );
+    for n in [2, 3, 5] {
+        let mut s = o.clone();
+        s.out = dir.path().join(format!("train-{n}"));
+        s.val_out = Some(dir.path().join(format!("val-{n}")));
+        let (mut rows, mut val_rows) = (0, 0);
+        for k in 0..n {
+            s.shard = format!("{k}/{n}").parse().unwrap();
+            let summary = run_idx(&s).unwrap();
+            rows += summary.rows;
+            val_rows += summary.val_rows;
+        }
+        assert_eq!((rows, val_rows), (train.len(), val.len()));
+        assert_eq!(read_image_dataset(&s.out).unwrap(), train, "{n} shards: train");
+        assert_eq!(
+            read_image_dataset(s.val_out.as_ref().unwrap()).unwrap(),
+            val,
+            "{n} shards: val"
+        );
+    }
 }

@@ -75,7 +75,7 @@ pub fn check_output_roots(m: &Manifest, manifest_path: &Path) -> Result<()> {
         };
         if !inside {
             anyhow::bail!(
-                "{}: {key} = {:?} leads outside the manifest's directory {}; outputs stay under it",
+                "{}: {key} = {:?} leads outside the manifest's directory {}; outputs stay under it unless `pipeline make --outputs-anywhere`",
                 manifest_path.display(),
                 path.display().to_string(),
                 base.display()
@@ -88,19 +88,28 @@ pub fn check_output_roots(m: &Manifest, manifest_path: &Path) -> Result<()> {
 /// `pipeline make`: checks the manifest, writes the changed parameter files and
 /// returns the make fragment. `fragment_out` is where the caller will put it
 /// (it goes into the rule that rewrites missing parameter files).
-pub fn make_fragment(manifest_path: &Path, fragment_out: Option<&Path>) -> Result<String> {
+/// `outputs_anywhere` (the `--outputs-anywhere` flag) lifts [`check_output_roots`]
+/// for a user who wants `out/` on another disk.
+pub fn make_fragment(
+    manifest_path: &Path,
+    fragment_out: Option<&Path>,
+    outputs_anywhere: bool,
+) -> Result<String> {
     let m = Manifest::load(manifest_path)?;
-    check_output_roots(&m, manifest_path)?;
+    if !outputs_anywhere {
+        check_output_roots(&m, manifest_path)?;
+    }
     let plan = make::plan(&m)?;
     make::write_spec_files(&plan)?;
+    let flag = if outputs_anywhere { " --outputs-anywhere" } else { "" };
     let regenerate = match fragment_out {
         Some(f) => format!(
-            "$(BIN)/pipeline make --manifest {} --out {}",
+            "$(BIN)/pipeline make --manifest {}{flag} --out {}",
             make::shell_word(&manifest_path.display().to_string()),
             make::shell_word(&f.display().to_string())
         ),
         None => format!(
-            "$(BIN)/pipeline make --manifest {} > /dev/null",
+            "$(BIN)/pipeline make --manifest {}{flag} > /dev/null",
             make::shell_word(&manifest_path.display().to_string())
         ),
     };

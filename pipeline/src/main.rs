@@ -28,6 +28,10 @@ enum Command {
         /// Write the fragment to this file (atomically) instead of printing it.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Allow `settings.out` and `settings.report` outside the manifest's
+        /// directory (e.g. on another disk). Without it, such a manifest is refused.
+        #[arg(long)]
+        outputs_anywhere: bool,
     },
     /// Write REPORT/index.md and REPORT/index.html (with its pictures) from the
     /// stage outputs of every run of the manifest.
@@ -43,8 +47,8 @@ enum Command {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Make { manifest, out } => {
-            let fragment = pipeline::make_fragment(&manifest, out.as_deref())?;
+        Command::Make { manifest, out, outputs_anywhere } => {
+            let fragment = pipeline::make_fragment(&manifest, out.as_deref(), outputs_anywhere)?;
             match out {
                 Some(path) => formats::atomic::write_bytes(&path, fragment.as_bytes())?,
                 None => print!("{fragment}"),

@@ -261,7 +261,7 @@ fn make_runs_everything_once_then_only_what_a_parameter_change_touches() {
     let manifest = manifest_in(dir, 8);
     let fragment = dir.join("pipeline.mk");
     let write_fragment = || {
-        let text = pipeline::make_fragment(&manifest, Some(&fragment)).unwrap();
+        let text = pipeline::make_fragment(&manifest, Some(&fragment), false).unwrap();
         std::fs::write(&fragment, text).unwrap();
     };
     write_fragment();
@@ -349,12 +349,12 @@ fn manifest_strings_cannot_inject_make_lines_or_shell_commands() {
     for at in ["seed = 42", "[datasets.xs]"] {
         let bad = text.replacen(at, &format!("classes = [\"a\", {injected:?}]\n{at}"), 1);
         std::fs::write(&path, &bad).unwrap();
-        let e = pipeline::make_fragment(&path, None).unwrap_err().to_string();
+        let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
         assert!(e.contains("control character"), "{e}");
     }
     let bad = text.replace("[datasets.xs]", "[datasets.xs]\n\"a\\tb\" = 1");
     std::fs::write(&path, bad).unwrap();
-    assert!(pipeline::make_fragment(&path, None)
+    assert!(pipeline::make_fragment(&path, None, false)
         .unwrap_err()
         .to_string()
         .contains("control character"));
@@ -368,7 +368,8 @@ fn manifest_strings_cannot_inject_make_lines_or_shell_commands() {
     );
     std::fs::write(&path, text.replacen("seed = 42", &format!("{classes}seed = 42"), 1)).unwrap();
     let fragment = dir.join("pipeline.mk");
-    std::fs::write(&fragment, pipeline::make_fragment(&path, Some(&fragment)).unwrap()).unwrap();
+    std::fs::write(&fragment, pipeline::make_fragment(&path, Some(&fragment), false).unwrap())
+        .unwrap();
     let bin = fake_binaries(dir);
     let log = dir.join("calls.log");
     let (_, calls) = run_make(dir, &bin, &fragment, &log, &[]);
@@ -395,11 +396,20 @@ fn outputs_cannot_be_pointed_outside_the_manifest_directory() {
             .replacen(&format!("out = \"{d}/out\""), &format!("out = {out:?}"), 1)
             .replacen(&format!("report = \"{d}/report\""), &format!("report = {report:?}"), 1);
         std::fs::write(&path, bad).unwrap();
-        let e = pipeline::make_fragment(&path, None).unwrap_err().to_string();
+        let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
         assert!(e.contains("leads outside the manifest's directory"), "{out} {report}: {e}");
     }
     // Inside is fine, absolute or relative.
     let good = text.replacen(&format!("report = \"{d}/report\""), "report = \"reports/latest\"", 1);
     std::fs::write(&path, good).unwrap();
-    assert!(pipeline::make_fragment(&path, None).is_ok());
+    assert!(pipeline::make_fragment(&path, None, false).is_ok());
+    // Outside, only when the user says so; the flag then rides along in the rule
+    // that regenerates the fragment.
+    let elsewhere = tmp.path().join("big-disk/out");
+    let far = text.replacen(&format!("out = \"{d}/out\""), &format!("out = {elsewhere:?}"), 1);
+    std::fs::write(&path, far).unwrap();
+    assert!(pipeline::make_fragment(&path, None, false).is_err());
+    let fragment = pipeline::make_fragment(&path, None, true).unwrap();
+    assert!(fragment.contains("--outputs-anywhere"), "{fragment}");
+    assert!(fragment.contains(&elsewhere.display().to_string()));
 }

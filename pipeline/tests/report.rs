@@ -12,8 +12,12 @@ use pipeline::manifest::Manifest;
 use pipeline::report;
 
 fn manifest(dir: &Path) -> Manifest {
+    Manifest::parse(&manifest_text(dir), Path::new("pipeline.toml")).unwrap()
+}
+
+fn manifest_text(dir: &Path) -> String {
     let d = dir.display();
-    let text = format!(
+    format!(
         r#"
 [settings]
 out = "{d}/out"
@@ -51,8 +55,7 @@ loss = "binary_crossentropy"
 optimizer = {{ name = "adam" }}
 layers = [ {{ type = "flatten" }}, {{ type = "dense", units = 1, activation = "sigmoid" }} ]
 "#
-    );
-    Manifest::parse(&text, Path::new("pipeline.toml")).unwrap()
+    )
 }
 
 fn write_history(path: &Path, loss: &[f64], val_loss: &[f64]) {
@@ -312,6 +315,40 @@ fn report_says_what_is_missing_and_replaces_the_old_one() {
     assert!(md.contains("0 of 3 runs have an evaluation"));
     assert!(md.contains("mlp/eval/metrics.json is missing (run `make mlp`)"), "{md}");
     assert!(!report_dir.join("stale.txt").exists());
+}
+
+/// `kill -9` of `pipeline report` at the moment its new directory is about to be
+/// swapped in: the old report stays, whole; without the kill the new one replaces it.
+#[test]
+fn a_kill_at_the_commit_of_the_report_leaves_the_old_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest_path = tmp.path().join("pipeline.toml");
+    write(&manifest_path, &manifest_text(tmp.path()));
+    let report_dir = tmp.path().join("report");
+    let report = || {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_pipeline"));
+        c.arg("report").arg("--manifest").arg(&manifest_path).arg("--out").arg(&report_dir);
+        c
+    };
+    assert!(report().status().unwrap().success());
+    let old = testkit::tree(&report_dir);
+    assert!(old.iter().any(|(name, _)| name == "index.md"));
+
+    // One run gets evaluated: the next report differs.
+    write(&tmp.path().join("out/runs/mlp/eval/metrics.json"), &metrics(0.9412, 0.2171));
+    let said = testkit::kill_at_commit(report());
+    assert!(said.contains("report"), "{said}");
+    assert_eq!(testkit::tree(&report_dir), old, "the old report is intact");
+
+    assert!(report().status().unwrap().success());
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    assert!(md.contains("1 of 3 runs have an evaluation"), "{md}");
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(left.is_empty(), "temporaries of the killed run remain: {left:?}");
 }
 
 #[test]

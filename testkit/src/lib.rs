@@ -117,3 +117,69 @@ pub fn feature_dataset(rows: usize, dim: usize, classes: &[&str], seed: u64) -> 
     let labels = (0..rows).map(|i| (i % classes.len()) as i32).collect();
     FeatureDataset { meta, labels, features: rng.vec(rows * dim, 1.0) }
 }
+
+/// Runs `command` with the commit hook on (`LAB_PAUSE_BEFORE_COMMIT`), waits until
+/// it says it has reached the commit of its output set, and `kill -9`s it there.
+/// Returns the stage's stderr up to that moment. Panics if the stage ends, or has
+/// not reached its commit within two minutes.
+pub fn kill_at_commit(mut command: std::process::Command) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut child = command
+        .env("LAB_PAUSE_BEFORE_COMMIT", "120")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the stage starts");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let reached = line.starts_with("LAB_PAUSE_BEFORE_COMMIT:");
+            if tx.send((line, reached)).is_err() || reached {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok((line, true)) => {
+                seen.push_str(&line);
+                break;
+            }
+            Ok((line, false)) => {
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            Err(_) => {
+                let _ = child.kill();
+                panic!("the stage never reached its commit; its stderr:\n{seen}");
+            }
+        }
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("the stage is reaped");
+    seen
+}
+
+/// Everything under `dir`, as sorted relative paths with each file's bytes, so a
+/// test can compare a whole output tree before and after.
+pub fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<(String, Vec<u8>)>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("readable").flatten().collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            let rel = path.strip_prefix(root).expect("under root").display().to_string();
+            if path.is_dir() {
+                out.push((rel + "/", Vec::new()));
+                walk(root, &path, out);
+            } else {
+                out.push((rel, std::fs::read(&path).expect("readable")));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}

@@ -120,3 +120,70 @@ fn empty_dataset_is_a_valid_file() {
     assert_eq!(ds.write(&file, None).unwrap().rows, 0);
     assert_eq!(read_image_dataset(&file).unwrap(), ds);
 }
+
+#[test]
+fn a_reader_of_one_shard_yields_its_rows_across_part_boundaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = sample_images(10);
+    let parts = dir.path().join("parts");
+    ds.write(&parts, Some(4)).unwrap(); // parts of 4, 4 and 2 rows
+    let rows_of = |shard: &str, batch_rows: usize| -> (usize, usize, Vec<i32>, Vec<u8>) {
+        let r = DatasetReader::open_with_batch_rows(&parts, batch_rows)
+            .unwrap()
+            .shard(shard.parse().unwrap());
+        let (first, n) = (r.first_row(), r.rows());
+        let mut labels = Vec::new();
+        let mut images = Vec::new();
+        for b in r {
+            let b = b.unwrap();
+            labels.extend(batch_labels(&b, &parts).unwrap());
+            images.extend_from_slice(batch_images(&b, &parts).unwrap());
+        }
+        (first, n, labels, images)
+    };
+    // 1/3 of 10 rows is rows 3..6: the end of part 0 and the start of part 1.
+    let (first, n, labels, images) = rows_of("1/3", 3);
+    assert_eq!((first, n), (3, 3));
+    assert_eq!(labels, ds.labels[3..6]);
+    assert_eq!(images, ds.images[3 * 6..6 * 6]);
+    // The shards, concatenated, are the dataset, whatever the batch size.
+    for batch_rows in [1, 2, 5, 100] {
+        let mut all = Vec::new();
+        for k in 0..4 {
+            all.extend(rows_of(&format!("{k}/4"), batch_rows).3);
+        }
+        assert_eq!(all, ds.images, "batch rows {batch_rows}");
+    }
+}
+
+#[test]
+fn shard_writers_make_one_dataset_and_drop_the_parts_of_a_larger_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = sample_images(10);
+    let out = dir.path().join("sharded");
+    let write = |count: usize| {
+        for index in 0..count {
+            let shard = crate::Shard { index, count };
+            let range = shard.range(10);
+            let mut w =
+                DatasetWriter::create_shard(&out, image_schema(&ds.meta, true), None, shard)
+                    .unwrap();
+            w.write(&ds.to_batch(range.start, range.end).unwrap()).unwrap();
+            w.finish().unwrap();
+        }
+    };
+    write(3);
+    assert_eq!(read_image_dataset(&out).unwrap(), ds);
+    write(2);
+    assert_eq!(list_parts(&out).unwrap().len(), 2, "part-00002 of the 3-shard run is gone");
+    assert_eq!(read_image_dataset(&out).unwrap(), ds);
+    // Over a single-file dataset, or with --rows-per-file, a shard refuses.
+    let file = dir.path().join("one.parquet");
+    ds.write(&file, None).unwrap();
+    let shard = crate::Shard { index: 0, count: 2 };
+    let schema = image_schema(&ds.meta, true);
+    let e = DatasetWriter::create_shard(&file, schema.clone(), None, shard).err().unwrap();
+    assert!(e.to_string().contains("is a single-file dataset"), "{e}");
+    let e = DatasetWriter::create_shard(&out, schema, Some(5), shard).err().unwrap();
+    assert!(matches!(e, Error::ShardWithRowsPerFile), "{e}");
+}

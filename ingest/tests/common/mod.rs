@@ -44,6 +44,7 @@ pub fn opts(root: &Path, out: &Path) -> FolderOptions {
         rows_per_file: None,
         progress: false,
         max_pixels: ingest::folders::MAX_PIXELS,
+        shard: formats::Shard::WHOLE,
     }
 }
 

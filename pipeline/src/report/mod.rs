@@ -41,6 +41,7 @@ pub const REPORT_MARKER: &str = ".lab-report";
 /// the directory as a whole. Returns a one-line summary for the terminal.
 pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     let tmp = formats::AtomicPath::new(out_dir)?;
+    tmp.create_dir()?;
     std::fs::create_dir_all(tmp.temp().join("img"))
         .with_context(|| format!("cannot create {}", tmp.temp().display()))?;
     let outputs: Vec<(Run, RunOutputs)> =
