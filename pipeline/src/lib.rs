@@ -35,6 +35,7 @@
 
 pub mod make;
 pub mod manifest;
+pub mod plan;
 pub mod report;
 
 use std::path::Path;
@@ -114,4 +115,16 @@ pub fn make_fragment(
         ),
     };
     Ok(make::render(&m, &plan, &regenerate))
+}
+
+/// `pipeline plan`: checks the manifest, writes the changed parameter files (as
+/// `pipeline make` does) and returns the DAG at `shards` shards per per-row stage.
+pub fn plan_for(manifest_path: &Path, shards: usize, outputs_anywhere: bool) -> Result<plan::Plan> {
+    let m = Manifest::load(manifest_path)?;
+    if !outputs_anywhere {
+        check_output_roots(&m, manifest_path)?;
+    }
+    let p = plan::plan(&m, shards)?;
+    plan::write_spec_files(&p.spec_files)?;
+    Ok(p)
 }

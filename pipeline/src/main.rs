@@ -33,6 +33,27 @@ enum Command {
         #[arg(long)]
         outputs_anywhere: bool,
     },
+    /// Print the pipeline's DAG: one node per stage command with its inputs, outputs,
+    /// dependencies and CPUs; per-row stages split into N shards (docs/scale-out.md).
+    /// Writes the changed parameter files, as `make` does.
+    ///
+    /// Examples:
+    ///   pipeline plan                          # the nodes `make` runs, as a list
+    ///   pipeline plan --shards 4 --json        # what scripts/ray_run.py runs
+    Plan {
+        /// The manifest.
+        #[arg(long, default_value = "pipeline.toml")]
+        manifest: PathBuf,
+        /// Shards per per-row stage (ingest, features, evaluate).
+        #[arg(long, default_value_t = 1)]
+        shards: usize,
+        /// Print the plan as JSON (format `lab-plan/1`).
+        #[arg(long)]
+        json: bool,
+        /// As for `pipeline make`.
+        #[arg(long)]
+        outputs_anywhere: bool,
+    },
     /// Write REPORT/index.md and REPORT/index.html (with its pictures) from the
     /// stage outputs of every run of the manifest.
     Report {
@@ -54,6 +75,15 @@ fn run(cli: Cli) -> Result<()> {
                 None => print!("{fragment}"),
             }
         }
+        Command::Plan { manifest, shards, json, outputs_anywhere } => {
+            let plan = pipeline::plan_for(&manifest, shards, outputs_anywhere)?;
+            let text = if json {
+                serde_json::to_string_pretty(&plan)? + "\n"
+            } else {
+                plan_listing(&plan)
+            };
+            print_out(&text)?;
+        }
         Command::Report { manifest, out } => {
             let m = pipeline::manifest::Manifest::load(&manifest)?;
             let summary = pipeline::report::write_report(&m, &out)?;
@@ -61,6 +91,35 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The plan for a person: each node with its CPUs, what it waits for, its commands.
+fn plan_listing(plan: &pipeline::plan::Plan) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    for n in &plan.nodes {
+        let cpus = if n.cpus == 1 { "1 cpu".to_string() } else { format!("{} cpus", n.cpus) };
+        let _ = writeln!(o, "{}  ({cpus}) {}", n.id, n.comment);
+        if !n.after.is_empty() {
+            let _ = writeln!(o, "    after: {}", n.after.join(", "));
+        }
+        for c in &n.commands {
+            let _ = writeln!(o, "    $ {}", pipeline::plan::command_line(c).replace("$(BIN)/", ""));
+        }
+    }
+    let plural = if plan.shards == 1 { "" } else { "s" };
+    let _ =
+        writeln!(o, "{} nodes, {} shard{plural} per per-row stage", plan.nodes.len(), plan.shards);
+    o
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn print_out(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 fn main() -> ExitCode {

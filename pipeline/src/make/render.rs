@@ -59,7 +59,8 @@ pub fn render(m: &Manifest, plan: &MakePlan, regenerate: &str) -> String {
         "# Parameter files are written by `pipeline make`; if one is missing (e.g. after"
     );
     let _ = writeln!(o, "# `rm -rf {}`), write them again.", m.settings.out.display());
-    let stamps: Vec<String> = plan.spec_files.iter().map(|f| s(&f.path)).collect();
+    let stamps: Vec<String> =
+        plan.spec_files.iter().map(|f| f.path.to_string_lossy().into_owned()).collect();
     let _ = writeln!(o, "{} &:", stamps.join(" "));
     let _ = writeln!(o, "\t{regenerate}");
     o
@@ -68,14 +69,5 @@ pub fn render(m: &Manifest, plan: &MakePlan, regenerate: &str) -> String {
 /// Writes each spec file whose content differs from what is on disk; returns
 /// how many were (re)written. Unchanged files keep their date.
 pub fn write_spec_files(plan: &MakePlan) -> Result<usize> {
-    let mut written = 0;
-    for f in &plan.spec_files {
-        if std::fs::read_to_string(&f.path).ok().as_deref() == Some(f.content.as_str()) {
-            continue;
-        }
-        formats::atomic::write_bytes(&f.path, f.content.as_bytes())
-            .with_context(|| format!("cannot write the parameter file {}", f.path.display()))?;
-        written += 1;
-    }
-    Ok(written)
+    crate::plan::write_spec_files(&plan.spec_files)
 }

@@ -1,0 +1,661 @@
+//! The pipeline's DAG as data (`pipeline plan`): one node per stage command, with its
+//! inputs, outputs, the nodes it waits for and the CPUs it wants.
+//!
+//! This is the one source of the pipeline's structure: `pipeline make` renders the
+//! nodes of a one-shard plan as make rules ([`crate::make`]), and
+//! `scripts/ray_run.py` runs the nodes of an N-shard plan as Ray tasks
+//! (`docs/scale-out.md`). With N > 1 every per-row stage (`ingest idx`, `ingest
+//! folders`, `features`, `evaluate`) becomes N nodes, each with `--shard K/N`
+//! writing `part-0000K.parquet`; an evaluation gets a merge node
+//! (`evaluate merge`). Training, the synthetic data and the report stay one node.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Result};
+use formats::Shard;
+use serde::Serialize;
+
+use crate::make::{hog_pictures_dir, hog_pictures_split, make_path, shell_word, HOG_PICTURES};
+use crate::manifest::{
+    spec_toml, DatasetSource, FeatureMethod, FolderRoot, Manifest, Run, Trainer,
+};
+
+/// The `format` field of the JSON plan.
+pub const PLAN_FORMAT: &str = "lab-plan/1";
+
+/// The stage binaries the nodes call (`BIN/NAME`; make's `$(BIN)/NAME`).
+pub const STAGE_BINARIES: &[&str] = &["ingest", "features", "train", "evaluate", "pipeline"];
+
+/// CPUs a training node asks for (its rayon pool); every other node asks for one.
+pub const TRAIN_CPUS: usize = 2;
+
+/// One stage command and its files.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Node {
+    /// Unique and stable: `data:mnist:train`, `features:hog:test:1`, `eval:mlp:merge`.
+    pub id: String,
+    /// What the node is for, one line.
+    pub comment: String,
+    /// Run in order, each an argv; `argv[0]` is a stage binary or `touch`.
+    pub commands: Vec<Vec<String>>,
+    /// Files read, the node's parameter file included.
+    pub inputs: Vec<String>,
+    /// Files (or, for the synthetic images, a directory) written.
+    pub outputs: Vec<String>,
+    /// Ids of the nodes whose outputs are among the inputs.
+    pub after: Vec<String>,
+    pub cpus: usize,
+    /// Loads ONNX Runtime (make waits for the runtime's set-up first).
+    #[serde(skip)]
+    pub needs_runtime: bool,
+}
+
+/// A parameter file and the content it must have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpecFile {
+    pub path: PathBuf,
+    pub content: String,
+}
+
+/// The DAG of a manifest at a shard count.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub format: &'static str,
+    pub manifest: String,
+    pub shards: usize,
+    /// In an order where every node comes after the nodes it waits for.
+    pub nodes: Vec<Node>,
+    /// The parameter files the nodes read (written by [`write_spec_files`]).
+    #[serde(skip)]
+    pub spec_files: Vec<SpecFile>,
+    /// Names (`mlp`, `hog`, `report`, …) → the outputs they stand for.
+    #[serde(skip)]
+    pub phony: Vec<(String, Vec<String>)>,
+}
+
+/// An argv as one shell line, stage binaries as `$(BIN)/NAME` (make's form; also the
+/// content of the parameter files, so a changed command re-runs its node).
+pub fn command_line(argv: &[String]) -> String {
+    let mut words = Vec::with_capacity(argv.len());
+    for (i, a) in argv.iter().enumerate() {
+        if i == 0 && STAGE_BINARIES.contains(&a.as_str()) {
+            words.push(format!("$(BIN)/{a}"));
+        } else {
+            words.push(shell_word(a));
+        }
+    }
+    words.join(" ")
+}
+
+fn s(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+fn argv(binary: &str, args: Vec<String>) -> Vec<String> {
+    std::iter::once(binary.to_string()).chain(args).collect()
+}
+
+/// Builds nodes in order; knows the shard count and collects the parameter files.
+struct Builder<'a> {
+    m: &'a Manifest,
+    shards: usize,
+    nodes: Vec<Node>,
+    spec_files: Vec<SpecFile>,
+}
+
+impl Builder<'_> {
+    /// Shard `k`, or none when the plan has one shard.
+    fn shard(&self, k: usize) -> Option<Shard> {
+        (self.shards > 1).then_some(Shard { index: k, count: self.shards })
+    }
+
+    /// The files of a dataset written by sharded nodes: the path itself with one
+    /// shard, its N part files otherwise. Datasets the manifest names (`parquet`)
+    /// are never split.
+    fn parts(&self, path: &Path, produced: bool) -> Result<Vec<String>> {
+        if self.shards == 1 || !produced {
+            return Ok(vec![make_path(path)?]);
+        }
+        (0..self.shards)
+            .map(|k| make_path(&path.join(Shard { index: k, count: self.shards }.part_name())))
+            .collect()
+    }
+
+    /// Where shard `k` writes for a dataset at `path`.
+    fn part(&self, path: &Path, k: usize) -> Result<String> {
+        match self.shard(k) {
+            Some(shard) => make_path(&path.join(shard.part_name())),
+            None => make_path(path),
+        }
+    }
+
+    /// The parameter file of a node: its commands, one a line.
+    fn cmd_file(&mut self, name: &str, commands: &[Vec<String>]) -> Result<String> {
+        let path = self.m.specs_dir().join(format!("{name}.cmd"));
+        let content =
+            commands.iter().map(|c| command_line(c)).collect::<Vec<_>>().join("\n") + "\n";
+        self.spec_files.push(SpecFile { path: path.clone(), content });
+        make_path(&path)
+    }
+
+    /// `base` for one shard, `base:k` for shard k of several.
+    fn id(&self, base: String, k: usize) -> String {
+        if self.shards == 1 {
+            base
+        } else {
+            format!("{base}:{k}")
+        }
+    }
+
+    fn stamp_name(&self, base: String, k: usize) -> String {
+        if self.shards == 1 {
+            base
+        } else {
+            format!("{base}.{k}-of-{}", self.shards)
+        }
+    }
+
+    fn comment(&self, base: String, k: usize) -> String {
+        if self.shards == 1 {
+            base
+        } else {
+            format!("{base}, shard {} of {}", k + 1, self.shards)
+        }
+    }
+
+    fn with_shard(&self, mut args: Vec<String>, k: usize) -> Vec<String> {
+        if let Some(shard) = self.shard(k) {
+            args.extend(["--shard".into(), shard.to_string()]);
+        }
+        args
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(
+        &mut self,
+        id: String,
+        comment: String,
+        commands: Vec<Vec<String>>,
+        mut inputs: Vec<String>,
+        outputs: Vec<String>,
+        stamp: Option<String>,
+        cpus: usize,
+        needs_runtime: bool,
+    ) {
+        inputs.extend(stamp);
+        self.nodes.push(Node {
+            id,
+            comment,
+            commands,
+            inputs,
+            outputs,
+            after: Vec::new(),
+            cpus,
+            needs_runtime,
+        });
+    }
+}
+
+/// The plan of `m` with `shards` shards per per-row stage (1: no sharding, what
+/// `pipeline make` runs).
+pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
+    if !(1..=formats::shard::MAX_SHARDS).contains(&shards) {
+        bail!("--shards {shards} is not between 1 and {}", formats::shard::MAX_SHARDS);
+    }
+    let mut b = Builder { m, shards, nodes: Vec::new(), spec_files: Vec::new() };
+    let mut phony = Vec::new();
+    datasets(&mut b, &mut phony)?;
+    features(&mut b, &mut phony)?;
+    let mut report_inputs = Vec::new();
+    for run in &m.runs {
+        let metrics = run_nodes(&mut b, run)?;
+        report_inputs.push(make_path(&m.run_model_dir(&run.name).join("model.onnx"))?);
+        report_inputs.push(metrics.clone());
+        phony.push((run.name.clone(), vec![metrics]));
+    }
+
+    let index = m.settings.report.join("index.md");
+    report_inputs.push(make_path(&m.file)?);
+    let report = argv(
+        "pipeline",
+        vec![
+            "report".into(),
+            "--manifest".into(),
+            s(&m.file),
+            "--out".into(),
+            s(&m.settings.report),
+        ],
+    );
+    b.push(
+        "report".into(),
+        "the report: every experiment, variant and run (pipeline report)".into(),
+        vec![report],
+        report_inputs,
+        vec![make_path(&index)?],
+        None,
+        1,
+        false,
+    );
+    let evals: Vec<String> =
+        m.runs.iter().map(|r| s(&m.run_eval_dir(&r.name).join("metrics.json"))).collect();
+    phony.push(("runs".into(), evals));
+    phony.push(("report".into(), vec![make_path(&index)?]));
+    phony.push(("pipeline".into(), vec!["report".into()]));
+
+    // Edges: a node waits for the nodes that write its inputs.
+    let mut producer: HashMap<String, String> = HashMap::new();
+    for n in &b.nodes {
+        for o in &n.outputs {
+            producer.insert(o.clone(), n.id.clone());
+        }
+    }
+    for n in &mut b.nodes {
+        for i in &n.inputs {
+            if let Some(p) = producer.get(i) {
+                if !n.after.contains(p) {
+                    n.after.push(p.clone());
+                }
+            }
+        }
+    }
+    Ok(Plan {
+        format: PLAN_FORMAT,
+        manifest: s(&m.file),
+        shards,
+        nodes: b.nodes,
+        spec_files: b.spec_files,
+        phony,
+    })
+}
+
+fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<()> {
+    let m = b.m;
+    for d in &m.datasets {
+        let mut outputs = Vec::new();
+        match &d.source {
+            DatasetSource::Idx {
+                train_images,
+                train_labels,
+                test_images,
+                test_labels,
+                val_fraction,
+                seed,
+                classes,
+            } => {
+                let train = m.dataset_split_path(&d.name, "train");
+                let val = val_fraction.map(|_| m.dataset_split_path(&d.name, "val"));
+                for k in 0..b.shards {
+                    let mut args = vec![
+                        "idx".into(),
+                        "--images".into(),
+                        s(train_images),
+                        "--labels".into(),
+                        s(train_labels),
+                        "--out".into(),
+                        s(&train),
+                    ];
+                    let mut targets = vec![b.part(&train, k)?];
+                    if let (Some(f), Some(val)) = (val_fraction, &val) {
+                        args.extend([
+                            "--val-fraction".into(),
+                            f.to_string(),
+                            "--val-out".into(),
+                            s(val),
+                        ]);
+                        targets.push(b.part(val, k)?);
+                    }
+                    if let Some(seed) = seed {
+                        args.extend(["--seed".into(), seed.to_string()]);
+                    }
+                    if let Some(c) = classes {
+                        args.extend(["--classes".into(), c.join(",")]);
+                    }
+                    let cmds = vec![argv("ingest", b.with_shard(args, k))];
+                    let name = b.stamp_name(format!("data-{}-train", d.name), k);
+                    let stamp = b.cmd_file(&name, &cmds)?;
+                    outputs.extend(targets.clone());
+                    let comment = b.comment(
+                        format!(
+                            "dataset {}: train{} split (ingest idx)",
+                            d.name,
+                            if val_fraction.is_some() { " and val" } else { "" }
+                        ),
+                        k,
+                    );
+                    let inputs = vec![make_path(train_images)?, make_path(train_labels)?];
+                    let id = b.id(format!("data:{}:train", d.name), k);
+                    b.push(id, comment, cmds, inputs, targets, Some(stamp), 1, false);
+                }
+                if let (Some(ti), Some(tl)) = (test_images, test_labels) {
+                    let test = m.dataset_split_path(&d.name, "test");
+                    for k in 0..b.shards {
+                        let mut args = vec![
+                            "idx".into(),
+                            "--images".into(),
+                            s(ti),
+                            "--labels".into(),
+                            s(tl),
+                            "--out".into(),
+                            s(&test),
+                        ];
+                        if let Some(c) = classes {
+                            args.extend(["--classes".into(), c.join(",")]);
+                        }
+                        let cmds = vec![argv("ingest", b.with_shard(args, k))];
+                        let name = b.stamp_name(format!("data-{}-test", d.name), k);
+                        let stamp = b.cmd_file(&name, &cmds)?;
+                        let target = b.part(&test, k)?;
+                        outputs.push(target.clone());
+                        let comment =
+                            b.comment(format!("dataset {}: test split (ingest idx)", d.name), k);
+                        let id = b.id(format!("data:{}:test", d.name), k);
+                        let inputs = vec![make_path(ti)?, make_path(tl)?];
+                        b.push(id, comment, cmds, inputs, vec![target], Some(stamp), 1, false);
+                    }
+                }
+            }
+            DatasetSource::SynthXray {
+                train,
+                val,
+                test,
+                seed,
+                min_size,
+                max_size,
+                pneumonia_ratio,
+            } => {
+                let dir = m.synthetic_dir(&d.name);
+                let mut args = vec![
+                    "synth-xray".into(),
+                    "--out".into(),
+                    s(&dir),
+                    "--train".into(),
+                    train.to_string(),
+                    "--val".into(),
+                    val.to_string(),
+                    "--test".into(),
+                    test.to_string(),
+                ];
+                for (flag, v) in
+                    [("--seed", seed), ("--min-size", min_size), ("--max-size", max_size)]
+                {
+                    if let Some(v) = v {
+                        args.extend([flag.to_string(), v.to_string()]);
+                    }
+                }
+                if let Some(ratio) = pneumonia_ratio {
+                    args.extend(["--pneumonia-ratio".to_string(), ratio.to_string()]);
+                }
+                // The directory is the target; touch it so its date is the run's.
+                let cmds = vec![argv("ingest", args), vec!["touch".into(), s(&dir)]];
+                let stamp = b.cmd_file(&format!("data-{}", d.name), &cmds)?;
+                outputs.push(make_path(&dir)?);
+                b.push(
+                    format!("data:{}", d.name),
+                    format!("dataset {}: SYNTHETIC X-ray-like JPEGs (ingest synth-xray)", d.name),
+                    cmds,
+                    Vec::new(),
+                    vec![make_path(&dir)?],
+                    Some(stamp),
+                    1,
+                    false,
+                );
+            }
+            DatasetSource::Folders { root, splits, height, width, channels, skip_bad } => {
+                let (root_dir, root_prereq) = match root {
+                    FolderRoot::Path(p) => (p.clone(), None),
+                    FolderRoot::Synthetic(src) => {
+                        (m.synthetic_dir(src), Some(make_path(&m.synthetic_dir(src))?))
+                    }
+                };
+                for split in splits {
+                    let out = m.dataset_split_path(&d.name, split);
+                    for k in 0..b.shards {
+                        let mut args = vec![
+                            "folders".into(),
+                            "--root".into(),
+                            s(&root_dir.join(split)),
+                            "--out".into(),
+                            s(&out),
+                            "--size".into(),
+                            format!("{height}x{width}"),
+                            "--channels".into(),
+                            channels.to_string(),
+                        ];
+                        if *skip_bad {
+                            args.push("--skip-bad".into());
+                        }
+                        let cmds = vec![argv("ingest", b.with_shard(args, k))];
+                        let name = b.stamp_name(format!("data-{}-{split}", d.name), k);
+                        let stamp = b.cmd_file(&name, &cmds)?;
+                        let target = b.part(&out, k)?;
+                        outputs.push(target.clone());
+                        let comment = b.comment(
+                            format!(
+                                "dataset {}: {split} split (ingest folders{})",
+                                d.name,
+                                if d.synthetic { ", SYNTHETIC" } else { "" }
+                            ),
+                            k,
+                        );
+                        let id = b.id(format!("data:{}:{split}", d.name), k);
+                        let inputs = root_prereq.iter().cloned().collect();
+                        b.push(id, comment, cmds, inputs, vec![target], Some(stamp), 1, false);
+                    }
+                }
+            }
+            DatasetSource::Parquet { splits } => {
+                for (_, p) in splits {
+                    outputs.push(make_path(p)?);
+                }
+            }
+        }
+        phony.push((d.name.clone(), outputs));
+    }
+    Ok(())
+}
+
+/// Whether a dataset's files are written by the plan (and so split into parts).
+fn produced(m: &Manifest, dataset: &str) -> bool {
+    !matches!(m.dataset(dataset).map(|d| &d.source), Some(DatasetSource::Parquet { .. }))
+}
+
+fn features(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<()> {
+    let m = b.m;
+    for f in &m.feature_sets {
+        let ds = m.dataset(&f.from).expect("checked at parse");
+        let mut outputs = Vec::new();
+        for split in ds.splits() {
+            let input = m.dataset_split_path(&f.from, &split);
+            let out = m.feature_split_path(&f.name, &split);
+            let inputs = b.parts(&input, produced(m, &f.from))?;
+            for k in 0..b.shards {
+                let mut args = vec![
+                    f.method.name().to_string(),
+                    "--in".into(),
+                    s(&input),
+                    "--out".into(),
+                    s(&out),
+                ];
+                args.extend(f.method.args());
+                // The report shows what HOG captured: pictures of a few images of one
+                // split (the first the dataset lists, `train` for an IDX dataset), written
+                // beside it; drawn by the first shard, whose rows come first.
+                if matches!(f.method, FeatureMethod::Hog(_))
+                    && hog_pictures_split(m, f).as_deref() == Some(split.as_str())
+                    && k == 0
+                {
+                    args.extend([
+                        "--visualize".into(),
+                        HOG_PICTURES.to_string(),
+                        "--visualize-out".into(),
+                        s(&hog_pictures_dir(m, &f.name)),
+                    ]);
+                }
+                let cmds = vec![argv("features", b.with_shard(args, k))];
+                let name = b.stamp_name(format!("features-{}-{split}", f.name), k);
+                let stamp = b.cmd_file(&name, &cmds)?;
+                let target = b.part(&out, k)?;
+                outputs.push(target.clone());
+                let comment = b.comment(
+                    format!("feature set {}: {split} split ({})", f.name, f.method.name()),
+                    k,
+                );
+                let id = b.id(format!("features:{}:{split}", f.name), k);
+                b.push(id, comment, cmds, inputs.clone(), vec![target], Some(stamp), 1, false);
+            }
+        }
+        phony.push((f.name.clone(), outputs));
+    }
+    Ok(())
+}
+
+/// The train and evaluate nodes of one run (and its merge node when sharded);
+/// returns the path of its `metrics.json`.
+fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
+    let m = b.m;
+    let specs = m.specs_dir();
+    let model_dir = m.run_model_dir(&run.name);
+    let eval_dir = m.run_eval_dir(&run.name);
+    let model = model_dir.join("model.onnx");
+    let ds = m.run_dataset(run);
+    let from_plan = produced(m, &ds.name);
+    let train = m.run_input_path(run, "train");
+    let val = ds.splits().iter().any(|s| s == "val").then(|| m.run_input_path(run, "val"));
+
+    let mut args = Vec::new();
+    let stamp = match &run.trainer {
+        Trainer::Network { .. } => {
+            let spec_path = specs.join(format!("{}.toml", run.name));
+            args.extend(["--spec".into(), s(&spec_path)]);
+            spec_path
+        }
+        Trainer::Baseline { method } => {
+            args.extend(["--baseline".into(), method.clone()]);
+            specs.join(format!("{}.cmd", run.name))
+        }
+    };
+    args.extend(["--train".into(), s(&train)]);
+    if let Some(v) = &val {
+        args.extend(["--val".into(), s(v)]);
+    }
+    args.extend(["--out".into(), s(&model_dir)]);
+    let cmds = vec![argv("train", args)];
+    match &run.trainer {
+        Trainer::Network { table, .. } => {
+            // The command goes in as a comment: a changed input path re-runs the run too.
+            let mut header = vec![format!("model spec of run `{}`, written by `pipeline make` from {}; edit the manifest, not this file", run.name, m.file.display())];
+            header.extend(cmds.iter().map(|c| format!("$ {}", command_line(c))));
+            b.spec_files
+                .push(SpecFile { path: stamp.clone(), content: spec_toml(table, &header)? });
+        }
+        Trainer::Baseline { .. } => {
+            let content =
+                cmds.iter().map(|c| command_line(c)).collect::<Vec<_>>().join("\n") + "\n";
+            b.spec_files.push(SpecFile { path: stamp.clone(), content })
+        }
+    }
+    let mut inputs = b.parts(&train, from_plan)?;
+    if let Some(v) = &val {
+        inputs.extend(b.parts(v, from_plan)?);
+    }
+    let kind = match &run.trainer {
+        Trainer::Network { .. } => "train".to_string(),
+        Trainer::Baseline { method } => format!("train --baseline {method}"),
+    };
+    b.push(
+        format!("train:{}", run.name),
+        format!("run {}: {kind}{}", run.name, if run.synthetic { " (SYNTHETIC data)" } else { "" }),
+        cmds,
+        inputs,
+        vec![make_path(&model)?],
+        Some(make_path(&stamp)?),
+        TRAIN_CPUS,
+        true,
+    );
+
+    let data = m.run_input_path(run, &run.evaluation.split);
+    let mut options = Vec::new();
+    if let Some(t) = run.evaluation.threshold {
+        options.extend(["--threshold".into(), t.to_string()]);
+    }
+    if let Some(r) = run.evaluation.min_recall {
+        options.extend(["--min-recall".into(), r.to_string()]);
+    }
+    if let Some(batch) = run.evaluation.batch_size {
+        options.extend(["--batch-size".into(), batch.to_string()]);
+    }
+    let metrics = make_path(&eval_dir.join("metrics.json"))?;
+    let data_parts = b.parts(&data, from_plan)?;
+    let eval_comment = format!("run {}: evaluate on the {} split", run.name, run.evaluation.split);
+    if b.shards == 1 {
+        let mut eargs = vec![
+            "--model".into(),
+            s(&model),
+            "--data".into(),
+            s(&data),
+            "--out".into(),
+            s(&eval_dir),
+        ];
+        eargs.extend(options);
+        let cmds = vec![argv("evaluate", eargs)];
+        let stamp = b.cmd_file(&format!("{}.eval", run.name), &cmds)?;
+        let mut inputs = vec![make_path(&model)?];
+        inputs.extend(data_parts);
+        let id = format!("eval:{}", run.name);
+        b.push(id, eval_comment, cmds, inputs, vec![metrics.clone()], Some(stamp), 1, true);
+        return Ok(metrics);
+    }
+    // Sharded: each shard scores its rows into eval-shards/K; the merge makes the figures.
+    let shards_dir = eval_dir.with_file_name("eval-shards");
+    let mut shard_dirs = Vec::new();
+    let mut shard_files = Vec::new();
+    for k in 0..b.shards {
+        let dir = shards_dir.join(k.to_string());
+        let mut eargs =
+            vec!["--model".into(), s(&model), "--data".into(), s(&data), "--out".into(), s(&dir)];
+        eargs.extend(options.clone());
+        let cmds = vec![argv("evaluate", b.with_shard(eargs, k))];
+        let stamp = b.cmd_file(&b.stamp_name(format!("{}.eval", run.name), k), &cmds)?;
+        let mut inputs = vec![make_path(&model)?];
+        inputs.extend(data_parts.clone());
+        let out = make_path(&dir.join("shard.json"))?;
+        let (id, comment) =
+            (b.id(format!("eval:{}", run.name), k), b.comment(eval_comment.clone(), k));
+        b.push(id, comment, cmds, inputs, vec![out.clone()], Some(stamp), 1, true);
+        shard_dirs.push(s(&dir));
+        shard_files.push(out);
+    }
+    let mut margs = vec!["merge".to_string()];
+    margs.extend(shard_dirs);
+    margs.extend(["--out".into(), s(&eval_dir)]);
+    let cmds = vec![argv("evaluate", margs)];
+    let stamp = b.cmd_file(&format!("{}.eval-merge", run.name), &cmds)?;
+    b.push(
+        format!("eval:{}:merge", run.name),
+        format!("run {}: merge the {} evaluation shards", run.name, b.shards),
+        cmds,
+        shard_files,
+        vec![metrics.clone()],
+        Some(stamp),
+        1,
+        false,
+    );
+    Ok(metrics)
+}
+
+/// Writes each spec file whose content differs from what is on disk; returns
+/// how many were (re)written. Unchanged files keep their date.
+pub fn write_spec_files(spec_files: &[SpecFile]) -> Result<usize> {
+    use anyhow::Context;
+    let mut written = 0;
+    for f in spec_files {
+        if std::fs::read_to_string(&f.path).ok().as_deref() == Some(f.content.as_str()) {
+            continue;
+        }
+        formats::atomic::write_bytes(&f.path, f.content.as_bytes())
+            .with_context(|| format!("cannot write the parameter file {}", f.path.display()))?;
+        written += 1;
+    }
+    Ok(written)
+}

@@ -1,0 +1,88 @@
+//! `pipeline plan`: the DAG that make and the Ray executor both run.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use pipeline::manifest::Manifest;
+use pipeline::plan::plan;
+
+fn demo_manifest() -> Manifest {
+    Manifest::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml")).unwrap()
+}
+
+#[test]
+fn the_one_shard_plan_is_the_make_rules() {
+    let m = demo_manifest();
+    let p = plan(&m, 1).unwrap();
+    let rules = pipeline::make::plan(&m).unwrap().rules;
+    assert_eq!(p.nodes.len(), rules.len());
+    for (n, r) in p.nodes.iter().zip(&rules) {
+        assert_eq!(n.outputs, r.targets, "{}", n.id);
+        assert_eq!(n.inputs, r.prerequisites, "{}", n.id);
+        let lines: Vec<String> =
+            n.commands.iter().map(|c| pipeline::plan::command_line(c)).collect();
+        assert_eq!(lines, r.commands, "{}", n.id);
+    }
+}
+
+#[test]
+fn sharded_plans_split_the_per_row_stages_and_keep_a_valid_order() {
+    let m = demo_manifest();
+    let one = plan(&m, 1).unwrap();
+    for shards in [2, 3] {
+        let p = plan(&m, shards).unwrap();
+        let ids: HashSet<&str> = p.nodes.iter().map(|n| n.id.as_str()).collect();
+        assert_eq!(ids.len(), p.nodes.len(), "ids are unique");
+        // Every per-row node of the one-shard plan becomes `shards` nodes; training,
+        // the synthetic images and the report stay one; each evaluation gets a merge.
+        let per_row = one.nodes.iter().filter(|n| {
+            ["data:mnist:", "data:xray:", "features:", "eval:"].iter().any(|p| n.id.starts_with(p))
+        });
+        let single = one.nodes.len() - per_row.clone().count();
+        let evals = m.runs.len();
+        assert_eq!(p.nodes.len(), single + per_row.count() * shards + evals, "{shards} shards");
+        for run in &m.runs {
+            let merge =
+                p.nodes.iter().find(|n| n.id == format!("eval:{}:merge", run.name)).unwrap();
+            assert_eq!(merge.after.len(), shards);
+            assert_eq!(merge.commands[0][..2], ["evaluate".to_string(), "merge".to_string()]);
+        }
+        // A node comes after the nodes it waits for, and those write its inputs.
+        let mut seen = HashSet::new();
+        let writer: HashMap<&str, &str> = p
+            .nodes
+            .iter()
+            .flat_map(|n| n.outputs.iter().map(move |o| (o.as_str(), n.id.as_str())))
+            .collect();
+        for n in &p.nodes {
+            for a in &n.after {
+                assert!(seen.contains(a.as_str()), "{} runs before {a}", n.id);
+            }
+            for i in &n.inputs {
+                if let Some(w) = writer.get(i.as_str()) {
+                    assert!(
+                        n.after.iter().any(|a| a == w),
+                        "{} reads {i} without waiting for {w}",
+                        n.id
+                    );
+                }
+            }
+            seen.insert(n.id.as_str());
+        }
+        // Shard K writes part K; the HOG pictures are drawn once.
+        let hog: Vec<_> =
+            p.nodes.iter().filter(|n| n.id.starts_with("features:hog:train:")).collect();
+        assert_eq!(hog.len(), shards);
+        for (k, n) in hog.iter().enumerate() {
+            assert!(
+                n.outputs[0].ends_with(&format!("train.parquet/part-{k:05}.parquet")),
+                "{:?}",
+                n.outputs
+            );
+            assert_eq!(n.commands[0].contains(&"--visualize".to_string()), k == 0);
+        }
+        let train = p.nodes.iter().find(|n| n.id == "train:cnn").unwrap();
+        assert_eq!(train.cpus, pipeline::plan::TRAIN_CPUS);
+    }
+    assert!(plan(&m, 0).is_err());
+}
