@@ -31,7 +31,12 @@ test: setup
 # The whole default pipeline from a fresh clone, timed, ending with the report's path
 # (two stages at a time: this machine has 2 cores).
 DEMO_JOBS ?= 2
-demo: setup build
+demo:
+	@if [ ! -x $(BIN)/pipeline ]; then \
+	  echo "demo: first build of the five stage binaries: about 10 minutes on 2 cores (once; later builds take seconds)"; \
+	fi
+	@bash scripts/setup.sh
+	$(CARGO) build --release --workspace
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory -j$(DEMO_JOBS) pipeline && \
 	echo "demo: pipeline done in $$(( $$(date +%s) - start )) s; report: $(CURDIR)/report/index.html (and index.md)"
