@@ -52,6 +52,27 @@ impl History {
         self.epochs.iter().filter_map(|r| r.seconds).sum()
     }
 
+    /// The history as CSV (`history.csv`, for `dvc plots` and spreadsheets): a header
+    /// `epoch,loss,accuracy,val_loss,val_accuracy,seconds`, then one line per epoch
+    /// (1-based), an empty field where a value is missing. Numbers are written in
+    /// full (Rust's shortest round-trip form).
+    pub fn to_csv(&self) -> String {
+        let field = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+        let mut out = String::from("epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+        for r in &self.epochs {
+            out.push_str(&format!(
+                "{},{},{},{},{},{}\n",
+                r.epoch,
+                r.loss,
+                r.accuracy,
+                field(r.val_loss),
+                field(r.val_accuracy),
+                field(r.seconds)
+            ));
+        }
+        out
+    }
+
     /// Writes `path` atomically: `epoch` (int32), `loss`, `accuracy`, `val_loss` and
     /// `val_accuracy` (null without validation), `seconds` (float64).
     pub fn write(&self, path: &Path) -> Result<()> {
@@ -164,6 +185,34 @@ mod tests {
             val_accuracy: val_loss.map(|_| 0.4),
             seconds: Some(0.25),
         }
+    }
+
+    #[test]
+    fn csv_has_a_header_and_empty_fields_for_missing_values() {
+        let h = History {
+            epochs: vec![
+                EpochRecord {
+                    epoch: 1,
+                    loss: 0.5,
+                    accuracy: 0.75,
+                    val_loss: None,
+                    val_accuracy: None,
+                    seconds: Some(1.25),
+                },
+                EpochRecord {
+                    epoch: 2,
+                    loss: 0.25,
+                    accuracy: 0.875,
+                    val_loss: Some(0.3),
+                    val_accuracy: Some(0.9),
+                    seconds: None,
+                },
+            ],
+        };
+        assert_eq!(
+            h.to_csv(),
+            "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,0.5,0.75,,,1.25\n2,0.25,0.875,0.3,0.9,\n"
+        );
     }
 
     #[test]

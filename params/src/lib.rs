@@ -49,7 +49,7 @@ pub use activation::Activation;
 pub use error::{from_table, join_key, ParamError};
 pub use hog::{BlockNorm, HogParams};
 pub use loss::Loss;
-pub use model::{ClassWeight, EarlyStopping, LayerSpec, ModelSpec};
+pub use model::{ClassWeight, EarlyStopping, LayerSpec, ModelSpec, SplitMode};
 pub use optimizer::OptimizerSpec;
 pub use padding::Padding;
 pub use size::Size2;

@@ -29,9 +29,18 @@ pub struct ModelSpec {
     /// Seeds weights, shuffling, dropout and `validation_split`. Default 42.
     #[serde(default = "forty_two")]
     pub seed: u64,
-    /// Fraction of the training rows held out (seeded random choice) when `--val` is not given.
+    /// Fraction of the training rows held out when `--val` is not given.
     #[serde(default)]
     pub validation_split: Option<f64>,
+    /// Which rows `validation_split` holds out: `random` (default: a seeded random
+    /// choice, because datasets are often sorted by class) or `last` (Keras's
+    /// `fit(validation_split=…)`: the last rows, before any shuffling).
+    #[serde(default)]
+    pub validation_split_mode: SplitMode,
+    /// Shuffle the training rows before every epoch (Keras `fit(shuffle=True)`,
+    /// the default); `false` keeps the data's order, as `fit(shuffle=False)`.
+    #[serde(default = "yes")]
+    pub shuffle: bool,
     #[serde(default)]
     pub class_weight: Option<ClassWeight>,
     /// Keras `compile` default: RMSprop with its defaults.
@@ -44,6 +53,20 @@ pub struct ModelSpec {
 
 fn one() -> usize {
     1
+}
+fn yes() -> bool {
+    true
+}
+
+/// How `validation_split` chooses its rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitMode {
+    /// A seeded random choice of rows (ours).
+    #[default]
+    Random,
+    /// The last rows, as Keras.
+    Last,
 }
 fn thirty_two() -> usize {
     32

@@ -41,6 +41,8 @@ pub struct FitOptions {
     /// Weight per class index (1.0 without class weights).
     pub class_weights: Vec<f32>,
     pub early_stopping: Option<EarlyStopping>,
+    /// Shuffle the rows before every epoch (Keras's default); off keeps their order.
+    pub shuffle: bool,
     /// Print a progress bar and one line per epoch on stderr, like Keras's `verbose=1`.
     pub verbose: bool,
 }
@@ -82,7 +84,9 @@ pub fn fit(
     let mut stopper = opts.early_stopping.as_ref().map(Stopper::new);
     for epoch in 1..=opts.epochs {
         let start = Instant::now();
-        order.shuffle(&mut shuffle_rng);
+        if opts.shuffle {
+            order.shuffle(&mut shuffle_rng);
+        }
         let bar = if opts.verbose {
             formats::progress::bar(train.len() as u64, "samples")
         } else {

@@ -49,12 +49,12 @@ mod model;
 mod optim;
 mod output;
 mod run;
-mod spec;
+pub mod spec;
 
 pub use engine::tensor::Tensor;
 pub use fit::{EpochRecord, History};
 pub use model::{InputKind, Model};
 pub use output::summary_text;
-pub use run::{resolve_manifest_run, run, train_with_spec, ManifestRun, Trained};
+pub use run::{resolve_manifest_run, run, train_from, train_with_spec, ManifestRun, Trained};
 // The spec and its parts are the `params` crate's (shared with the pipeline manifest).
 pub use params::ModelSpec;

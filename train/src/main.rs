@@ -8,7 +8,17 @@ use clap::{Parser, ValueEnum};
 
 /// Trains a Keras-style network (or the logistic baseline) and exports it to ONNX.
 #[derive(Parser)]
-#[command(name = "train", version, about, long_about = None)]
+#[command(
+    name = "train",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:
+  train --spec mlp.toml --train out/data/mnist/train.parquet --val out/data/mnist/val.parquet --out runs/mlp
+  train --manifest pipeline.toml --model mlp-hidden3        # one run of the manifest, with its files
+  train --spec mlp.toml --train T --out runs/mlp-more --init-from runs/mlp/model.onnx   # warm start
+  train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic"
+)]
 struct Cli {
     /// Model spec (TOML: layers, loss, optimizer, epochs, ...; see docs/train.md).
     #[arg(long, required_unless_present_any = ["baseline", "manifest"], conflicts_with_all = ["baseline", "manifest"])]
@@ -35,6 +45,11 @@ struct Cli {
     /// --manifest, defaults to OUT/runs/RUN/model.
     #[arg(long, required_unless_present = "manifest")]
     out: Option<PathBuf>,
+    /// Start from the weights of this model.onnx (exported by `train` for the same
+    /// layers) instead of fresh ones: fine-tuning, resuming, or a run from given
+    /// initial weights. The optimizer's state starts fresh.
+    #[arg(long, value_name = "MODEL", conflicts_with = "baseline")]
+    init_from: Option<PathBuf>,
     /// No progress bar and no per-epoch lines.
     #[arg(long)]
     quiet: bool,
@@ -58,8 +73,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let val = cli.val.or(r.val);
         let out = cli.out.unwrap_or(r.out);
         return match (&r.spec, &r.baseline) {
-            (Some(spec), _) => train::train_with_spec(spec, &train, val.as_deref(), &out, verbose)
-                .map(print_summary),
+            (Some(spec), _) => {
+                let init = cli.init_from.as_deref();
+                train::train_from(spec, &train, val.as_deref(), &out, verbose, init)
+                    .map(print_summary)
+            }
+            (None, Some(_)) if cli.init_from.is_some() => {
+                anyhow::bail!("--init-from applies to networks; run `{model}` is a baseline")
+            }
             (None, Some(method)) if method == "logistic" => {
                 train::baseline::run_baseline(&train, val.as_deref(), &out)
             }
@@ -77,7 +98,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             train::baseline::run_baseline(&train, cli.val.as_deref(), &out)
         }
         (None, Some(spec)) => {
-            train::run(spec, &train, cli.val.as_deref(), &out, verbose).map(print_summary)
+            let spec = train::spec::from_file(spec)?;
+            let (val, init) = (cli.val.as_deref(), cli.init_from.as_deref());
+            train::train_from(&spec, &train, val, &out, verbose, init).map(print_summary)
         }
         (None, None) => unreachable!("clap requires --spec, --baseline or --manifest"),
     }

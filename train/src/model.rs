@@ -32,6 +32,41 @@ fn shape_str(s: &[usize]) -> String {
 }
 
 impl Model {
+    /// Replaces the weights with those of `onnx_bytes`, a model `train` exported from
+    /// the same layers (`train --init-from`): a warm start for fine-tuning, resuming,
+    /// or reproducing a run from given initial weights. Optimizer state starts fresh.
+    pub(crate) fn load_weights(&mut self, onnx_bytes: &[u8], what: &str) -> Result<()> {
+        let tensors: Vec<onnx::Initializer> = onnx::read_initializers(onnx_bytes)
+            .map_err(|e| anyhow::anyhow!("{what}: {e}"))?
+            .into_iter()
+            // The image input's 1/255 divisor is the graph's, not a layer's.
+            .filter(|t| !t.name.starts_with("scale/"))
+            .collect();
+        let mut rest = tensors.as_slice();
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let k = layer.params().len();
+            if rest.len() < k {
+                bail!(
+                    "{what} has fewer weight tensors than this model: none left for layer {} ({})",
+                    i + 1,
+                    layer.type_name()
+                );
+            }
+            layer.import(&rest[..k]).map_err(|e| {
+                anyhow::anyhow!(
+                    "{what} does not fit this model at layer {} ({}): {e}",
+                    i + 1,
+                    layer.type_name()
+                )
+            })?;
+            rest = &rest[k..];
+        }
+        if let Some(extra) = rest.first() {
+            bail!("{what} has more weight tensors than this model (`{}` is left over)", extra.name);
+        }
+        Ok(())
+    }
+
     /// Builds the layers in order, each from the previous one's output shape;
     /// kernels are Glorot-uniform from a stream seeded with `seed`.
     pub(crate) fn build(

@@ -1,5 +1,5 @@
-//! What `train` leaves in its output directory (docs/formats.md): `history.parquet`,
-//! `summary.json`, `summary.txt` (and `model.onnx`, see `export.rs`). Every file is
+//! What `train` leaves in its output directory (docs/formats.md): `history.parquet`
+//! (and the same as `history.csv`), `summary.json`, `summary.txt` (and `model.onnx`, see `export.rs`). Every file is
 //! written atomically.
 
 use serde_json::{json, Value};
@@ -10,7 +10,8 @@ use crate::model::{InputKind, Model};
 use crate::spec::ModelSpec;
 
 /// Every file a training run writes: the set that replaces the previous one.
-pub const OUTPUTS: &[&str] = &["model.onnx", "history.parquet", "summary.json", "summary.txt"];
+pub const OUTPUTS: &[&str] =
+    &["model.onnx", "history.parquet", "history.csv", "summary.json", "summary.txt"];
 
 /// Writes a run's files into `out_dir` as one set ([`formats::OutputSet`]): a reader,
 /// or a kill at any moment, finds the old model with its old history, or the new with
@@ -30,6 +31,7 @@ pub fn write_run(
     };
     write("model.onnx", onnx)?;
     history.write(&set.path("history.parquet"))?;
+    write("history.csv", history.to_csv().as_bytes())?;
     write("summary.json", serde_json::to_string_pretty(summary)?.as_bytes())?;
     write("summary.txt", summary_text.as_bytes())?;
     set.commit()?;
@@ -97,9 +99,14 @@ pub fn summary_json(
         "seed": spec.seed,
         "class_weight": spec.class_weight,
         "early_stopping": spec.early_stopping,
-        "best_epoch": stopping.best_epoch,
+        "shuffle": spec.shuffle,
+        // The one best-epoch rule (formats::History::best_epoch): lowest validation
+        // loss, or lowest training loss without validation; always filled.
+        "best_epoch": history.best_epoch().map(|r| r.epoch),
         "stopped_epoch": stopping.stopped_epoch,
         "restored_best_weights": stopping.restored_best,
+        // The epoch whose weights early stopping put back (its monitor's best).
+        "restored_epoch": stopping.restored_best.then_some(stopping.best_epoch).flatten(),
         "final": final_record.map(|r| json!({
             "epoch": r.epoch, "loss": r.loss, "accuracy": r.accuracy,
             "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,

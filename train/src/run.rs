@@ -66,6 +66,30 @@ pub fn class_weights(spec: Option<&ClassWeight>, train: &Samples) -> Result<Vec<
     })
 }
 
+/// The rows `validation_split = fraction` keeps for training and holds out for
+/// validation. Keras holds out n − ⌊n(1−f)⌋ rows, the last
+/// ones (`SplitMode::Last`); by default we pick them at random with the seed
+/// (`SplitMode::Random`), because datasets are often sorted by class.
+pub fn split_rows(
+    n: usize,
+    fraction: f64,
+    mode: params::SplitMode,
+    seed: u64,
+) -> Result<(Vec<usize>, Vec<usize>)> {
+    let n_train = (n as f64 * (1.0 - fraction)).floor() as usize;
+    if n_train == 0 || n_train == n {
+        bail!("validation_split = {fraction} leaves no training or no validation rows out of {n}");
+    }
+    let mut idx: Vec<usize> = (0..n).collect();
+    if mode == params::SplitMode::Random {
+        idx.shuffle(&mut ChaCha8Rng::seed_from_u64(seed ^ SPLIT_STREAM));
+    }
+    // Training rows in the data's order; the held-out ones in the order drawn.
+    let (mut keep, held) = (idx[..n_train].to_vec(), idx[n_train..].to_vec());
+    keep.sort_unstable();
+    Ok((keep, held))
+}
+
 /// Trains the model of `spec_path` and writes `model.onnx`, `history.parquet`,
 /// `summary.json` and `summary.txt` into `out_dir`.
 pub fn run(
@@ -87,7 +111,28 @@ pub fn train_with_spec(
     out_dir: &Path,
     verbose: bool,
 ) -> Result<Trained> {
+    train_from(spec, train_path, val_path, out_dir, verbose, None)
+}
+
+/// [`train_with_spec`], starting from the weights of `init_from` (a `model.onnx` that
+/// `train` exported for the same layers) instead of fresh ones: `train --init-from`.
+pub fn train_from(
+    spec: &ModelSpec,
+    train_path: &Path,
+    val_path: Option<&Path>,
+    out_dir: &Path,
+    verbose: bool,
+    init_from: Option<&Path>,
+) -> Result<Trained> {
     let started = Instant::now();
+    // Read first: a missing or foreign model is refused before any data is loaded.
+    let init_bytes = match init_from {
+        Some(p) => Some((
+            std::fs::read(p).with_context(|| format!("cannot read --init-from {}", p.display()))?,
+            format!("--init-from {}", p.display()),
+        )),
+        None => None,
+    };
     let mut train = load(train_path, "training")?;
     let val = match val_path {
         Some(p) => {
@@ -114,18 +159,9 @@ pub fn train_with_spec(
         }
         None => match spec.validation_split {
             Some(fraction) => {
-                // Keras keeps n − ⌊n(1−f)⌋ rows for validation; we pick them at random (seeded)
-                // rather than the last rows, because datasets are often sorted by class.
-                let n = train.len();
-                let n_train = (n as f64 * (1.0 - fraction)).floor() as usize;
-                if n_train == 0 || n_train == n {
-                    bail!("validation_split = {fraction} leaves no training or no validation rows out of {n}");
-                }
-                let mut idx: Vec<usize> = (0..n).collect();
-                idx.shuffle(&mut ChaCha8Rng::seed_from_u64(spec.seed ^ SPLIT_STREAM));
-                let v = train.subset(&idx[n_train..]);
-                let mut keep = idx[..n_train].to_vec();
-                keep.sort_unstable();
+                let (keep, held) =
+                    split_rows(train.len(), fraction, spec.validation_split_mode, spec.seed)?;
+                let v = train.subset(&held);
                 train = train.subset(&keep);
                 Some(v)
             }
@@ -148,6 +184,9 @@ pub fn train_with_spec(
     }
     let mut model = Model::build(&spec.layers, train.kind, &train.shape, spec.seed)?;
     model.check_output(spec.loss, train.classes.len())?;
+    if let Some((bytes, what)) = &init_bytes {
+        model.load_weights(bytes, what)?;
+    }
     let opts = FitOptions {
         epochs: spec.epochs,
         batch_size: spec.batch_size,
@@ -156,6 +195,7 @@ pub fn train_with_spec(
         optimizer: spec.optimizer.clone(),
         class_weights: class_weights(spec.class_weight.as_ref(), &train)?,
         early_stopping: spec.early_stopping.clone(),
+        shuffle: spec.shuffle,
         verbose,
     };
     let (history, stopping) = fit(&mut model, &train, val.as_ref(), &opts)?;
@@ -217,4 +257,25 @@ pub fn resolve_manifest_run(path: &Path, name: &str) -> Result<ManifestRun> {
         val: has_val.then(|| at(m.run_input_path(run, "val"))),
         out: at(m.run_model_dir(&run.name)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use params::SplitMode;
+
+    #[test]
+    fn keras_mode_holds_out_the_last_rows_and_ours_a_seeded_draw() {
+        // Keras: n − ⌊n(1−f)⌋ = 10 − ⌊7⌋ = 3 rows, the last ones.
+        let (keep, held) = split_rows(10, 0.3, SplitMode::Last, 1).unwrap();
+        assert_eq!((keep, held), ((0..7).collect::<Vec<_>>(), vec![7, 8, 9]));
+        let (keep, held) = split_rows(10, 0.3, SplitMode::Random, 1).unwrap();
+        assert_eq!((keep.len(), held.len()), (7, 3));
+        assert_ne!(held, [7, 8, 9], "a seeded draw, not the tail");
+        assert_eq!(split_rows(10, 0.3, SplitMode::Random, 1).unwrap().1, held, "seeded");
+        let mut all: Vec<usize> = keep.iter().chain(&held).copied().collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..10).collect::<Vec<_>>());
+        assert!(split_rows(3, 0.9, SplitMode::Last, 1).is_err(), "no training row");
+    }
 }

@@ -488,6 +488,27 @@ impl Layer for Conv2d {
         })
     }
 
+    /// The kernel comes back from ONNX's `[O, I, H, W]` to Keras's `[H, W, I, O]`.
+    fn import(&mut self, tensors: &[onnx::Initializer]) -> Result<(), String> {
+        let (kh, kw) = self.kernel_size;
+        let (c_in, c_out) = (self.in_shape[2], self.filters);
+        let [kernel, bias] = tensors else {
+            return Err(format!(
+                "a Conv2D layer has 2 weight tensors, the model gives {}",
+                tensors.len()
+            ));
+        };
+        if kernel.dims != [c_out, c_in, kh, kw] {
+            return Err(format!(
+                "`{}` is a kernel of {:?} where this model's is [{c_out}, {c_in}, {kh}, {kw}]",
+                kernel.name, kernel.dims
+            ));
+        }
+        let hwio = onnx::hwio_from_oihw(&kernel.values, kh, kw, c_in, c_out);
+        self.kernel.copy_from_slice(&hwio);
+        super::copy_weights(&mut self.bias, bias)
+    }
+
     /// `Conv` (the builder transposes to NCHW first if needed, and the kernel to OIHW), then
     /// the activation's node (none for linear).
     fn export(&self, g: &mut GraphBuilder) {

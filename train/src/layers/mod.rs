@@ -90,6 +90,30 @@ pub trait Layer: Send {
     fn config(&self) -> serde_json::Value;
     /// Appends the ONNX nodes this layer becomes (none for dropout) to `g`.
     fn export(&self, g: &mut GraphBuilder);
+    /// Takes the weights [`Layer::export`] wrote (one initializer per parameter, in
+    /// [`Layer::params`] order) back, for a warm start. The default copies each as
+    /// stored; a layer whose export changes the layout undoes it.
+    fn import(&mut self, tensors: &[onnx::Initializer]) -> Result<(), String> {
+        for ((param, _), t) in self.params_and_grads().into_iter().zip(tensors) {
+            copy_weights(param, t)?;
+        }
+        Ok(())
+    }
+}
+
+/// Copies an initializer into a parameter of the same length.
+pub(crate) fn copy_weights(param: &mut [f32], t: &onnx::Initializer) -> Result<(), String> {
+    if param.len() != t.values.len() {
+        return Err(format!(
+            "`{}` holds {} values ({:?}) where this model has {}",
+            t.name,
+            thousands(t.values.len()),
+            t.dims,
+            thousands(param.len())
+        ));
+    }
+    param.copy_from_slice(&t.values);
+    Ok(())
 }
 
 /// A count with thousands separators (`formats::thousands`), for `usize` counts.
