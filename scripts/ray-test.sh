@@ -223,6 +223,22 @@ test_bad_plan() {
   check "a plan of another format is refused" "$log" eval '[ $rc = 1 ] && has "$log" "unknown plan format '"'lab-plan/9'"'"'
 }
 
+test_other_shard_count() {
+  local S=$T/stale log=$T/run8.log rc
+  cp -r "$P" "$S"
+  mkdir -p "$S/out/data/d" "$S/out/features"
+  echo stale >"$S/out/data/d/part-00002.parquet"
+  (cd "$S" && $RUN --plan plan.json --bin "$BIN") >"$log" 2>&1
+  rc=$?
+  check "parts of another shard count are refused" "$log" eval '[ $rc = 1 ] && has "$log" "out/data/d holds part files this plan does not write (part-00002.parquet): it was made with another --shards; delete it first"'
+  rm "$S/out/data/d/part-00002.parquet"
+  rm -rf "$S/out/features/f"
+  echo "one file" >"$S/out/features/f"
+  (cd "$S" && $RUN --plan plan.json --bin "$BIN") >"$log" 2>&1
+  rc=$?
+  check "a dataset file where the parts go is refused" "$log" eval '[ $rc = 1 ] && has "$log" "out/features/f is a file, and this plan writes part files into it"'
+}
+
 test_no_cluster() {
   local log=$T/run7.log rc
   touch "$P/raw/a.txt"
@@ -271,7 +287,8 @@ test_worker_killed() {
 
 shift   # --inside
 # In this order: test_worker_killed is last, as it leaves the cluster with one node.
-all="first_run up_to_date touched_input failure bad_plan no_cluster real_pipeline worker_killed"
+all="first_run up_to_date touched_input failure bad_plan other_shard_count no_cluster real_pipeline
+  worker_killed"
 for t in ${*:-$all}; do
   "test_$t"
 done

@@ -58,8 +58,29 @@ def error_line(stderr, code):
 def mtime(root, path):
     try:
         return os.stat(os.path.join(root, path)).st_mtime_ns
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
+
+
+def check_parts(nodes, root):
+    """Refuses a dataset written with another shard count: readers would read its
+    stale part files (or find a file where the parts go)."""
+    parts = {}
+    for o in (o for n in nodes for o in n["outputs"]):
+        d, name = os.path.split(os.path.normpath(o))
+        if name.startswith("part-") and name.endswith(".parquet"):
+            parts.setdefault(d, set()).add(name)
+    for d, names in sorted(parts.items()):
+        path = os.path.join(root, d)
+        if os.path.isfile(path):
+            fail(f"{d} is a file, and this plan writes part files into it (it was made "
+                 "without --shards, e.g. by make): delete it first")
+        stale = sorted(f for f in (os.listdir(path) if os.path.isdir(path) else [])
+                       if f.startswith("part-") and f.endswith(".parquet") and f not in names)
+        if stale:
+            fail(f"{d} holds part files this plan does not write ({', '.join(stale[:3])}"
+                 f"{', …' if len(stale) > 3 else ''}): it was made with another --shards; "
+                 "delete it first")
 
 
 def to_run(nodes, root):
@@ -147,6 +168,7 @@ def main():
     if plan.get("format") != "lab-plan/1":
         fail(f"unknown plan format {plan.get('format')!r} (expected lab-plan/1)")
     nodes = plan["nodes"]
+    check_parts(nodes, root)
     runs = to_run(nodes, root)
     for n in nodes:
         if n["id"] not in runs:
