@@ -247,6 +247,23 @@ test_no_cluster() {
   check "no cluster at the address: exit 1 at once, said" "$log" eval '[ $rc = 1 ] && has "$log" "no Ray cluster answers at 127.0.0.1:6391"'
 }
 
+test_interrupted() {  # Ctrl-C on the driver: exit 130, the running stages end with it
+  local I=$T/interrupt log=$T/run9.log pid rc
+  make_project "$I" kill
+  # (A background job of a script starts with SIGINT ignored; give it back its default.)
+  (cd "$I" && exec $PY -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])' \
+    $RUN --plan plan.json --bin "$BIN") >"$log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do [ "$(grep -c '^start' "$I/log/runs.log" 2>/dev/null)" = 2 ] && break; sleep 0.2; done
+  kill -INT "$pid"
+  wait "$pid"
+  rc=$?
+  sleep 2
+  check "interrupted: exit 130, said" "$log" eval '[ $rc = 130 ] && has "$log" "ray_run: interrupted"'
+  check "interrupted: the running stages ended, nothing written" "$log" \
+    eval '! grep -q "^end" "$I/log/runs.log" && ! grep -qs "$BIN/" /proc/[0-9]*/cmdline && [ ! -e "$I/out/slow" ]'
+}
+
 # ===== REAL PIPELINE CHECK (to be filled in) ==========================================
 # The real check: `scripts/ray_run.py --shards 2` on the demo manifest with the real
 # binaries ($REPO/target/release, or $CARGO_TARGET_DIR/release), its outputs compared to
@@ -287,8 +304,8 @@ test_worker_killed() {
 
 shift   # --inside
 # In this order: test_worker_killed is last, as it leaves the cluster with one node.
-all="first_run up_to_date touched_input failure bad_plan other_shard_count no_cluster real_pipeline
-  worker_killed"
+all="first_run up_to_date touched_input failure bad_plan other_shard_count no_cluster interrupted
+  real_pipeline worker_killed"
 for t in ${*:-$all}; do
   "test_$t"
 done

@@ -36,7 +36,8 @@ def load_plan(args):
     cmd = [os.path.join(args.bin, "pipeline"), "plan", "--manifest", args.manifest,
            "--shards", str(args.shards), "--json"]
     try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           errors="replace")
     except OSError as e:
         fail(f"cannot run {cmd[0]}: {e.strerror} (build it: cargo build --release -p pipeline)")
     if p.returncode != 0:
@@ -48,10 +49,12 @@ def load_plan(args):
 
 
 def error_line(stderr, code):
+    """The stage's `error: …` line; else (a panic, another program) its last words."""
     lines = [l.strip() for l in stderr.splitlines() if l.strip()]
     errors = [l for l in lines if l.startswith("error:")]
-    if errors or lines:
-        return (errors or lines)[-1]
+    errors = errors or [l for l in lines if not l.startswith("note:")]
+    if errors:
+        return errors[-1]
     return f"killed by signal {-code}" if code < 0 else f"exit status {code}"
 
 
@@ -121,7 +124,7 @@ def run_node(node, root, bin_dir, env, cpus, progress, *upstream):
         try:
             p = subprocess.run(argv, cwd=root, env=env, stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               preexec_fn=die_with_worker)
+                               errors="replace", preexec_fn=die_with_worker)
         except OSError as e:
             raise StageFailed(node["id"], f"cannot run {argv[0]}: {e.strerror}")
         if p.returncode != 0:
@@ -267,4 +270,8 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # the driver's end ends its tasks, and they their stages
+        print("ray_run: interrupted", file=sys.stderr)
+        sys.exit(130)
