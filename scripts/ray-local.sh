@@ -13,7 +13,7 @@
 # node gets C CPUs (default: Ray's count of this machine's). Needs root (unshare) and
 # .venv/bin/ray (scripts/setup.sh, which must run outside: the namespace has no network).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+repo=$(cd "$(dirname "$0")/.." && pwd)   # COMMAND runs in the current directory
 nodes=1 cpus=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -26,7 +26,7 @@ done
 [ $# -gt 0 ] || { echo "ray-local: no command given" >&2; exit 2; }
 
 if [ -z "${RAY_LOCAL_INSIDE-}" ]; then
-  [ -x .venv/bin/ray ] || { echo "ray-local: .venv/bin/ray is missing: run scripts/setup.sh" >&2; exit 2; }
+  [ -x "$repo/.venv/bin/ray" ] || { echo "ray-local: .venv/bin/ray is missing: run scripts/setup.sh" >&2; exit 2; }
   RAY_LOCAL_INSIDE=1 exec unshare --net --pid --fork --mount-proc \
     bash "$0" --nodes "$nodes" ${cpus:+--cpus "$cpus"} -- "$@"
 fi
@@ -38,7 +38,7 @@ if ip -o link show | grep -qv ': lo:'; then
   echo "ray-local: refusing to start Ray: this namespace has an interface besides loopback" >&2
   exit 2
 fi
-export PATH="$PWD/.venv/bin:$PATH" RAY_USAGE_STATS_ENABLED=0
+export PATH="$repo/.venv/bin:$PATH" RAY_USAGE_STATS_ENABLED=0
 tmp=$(mktemp -d /tmp/ray-local.XXXXXX)   # short: Ray's socket paths must stay < 108 bytes
 stop() {
   ray stop --force >"$tmp/stop.log" 2>&1 || cat "$tmp/stop.log" >&2
