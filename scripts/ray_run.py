@@ -32,12 +32,13 @@ def fail(msg):
     sys.exit(1)
 
 
-def load_plan(args):
-    cmd = [os.path.join(args.bin, "pipeline"), "plan", "--manifest", args.manifest,
-           "--shards", str(args.shards), "--json"]
+def load_plan(args, root):
+    """`pipeline plan`, run in the manifest's directory (where the plan's paths start)."""
+    cmd = [os.path.join(args.bin, "pipeline"), "plan", "--manifest",
+           os.path.basename(args.manifest), "--shards", str(args.shards), "--json"]
     try:
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           errors="replace")
+        p = subprocess.run(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, errors="replace")
     except OSError as e:
         fail(f"cannot run {cmd[0]}: {e.strerror} (build it: cargo build --release -p pipeline)")
     if p.returncode != 0:
@@ -167,7 +168,7 @@ def main():
     args.manifest = args.manifest or (plan or {}).get("manifest") or "pipeline.toml"
     root = os.path.dirname(os.path.abspath(args.manifest))
     args.bin = os.path.abspath(args.bin or os.path.join(root, target, "release"))
-    plan = plan or load_plan(args)
+    plan = plan or load_plan(args, root)
     if plan.get("format") != "lab-plan/1":
         fail(f"unknown plan format {plan.get('format')!r} (expected lab-plan/1)")
     nodes = plan["nodes"]
