@@ -9,7 +9,7 @@ FRAGMENT := build/pipeline.mk
 # The ONNX Runtime library that train and evaluate load (made by scripts/setup.sh).
 PIPELINE_RUNTIME := .venv/.setup-ok
 
-.PHONY: all setup build test demo bench clean
+.PHONY: all setup build test demo bench clean ray
 
 # `make` runs the pipeline (whatever is out of date), ending with the report.
 all: pipeline
@@ -53,6 +53,15 @@ bench: setup build
 clean:
 	rm -rf out report $(FRAGMENT)
 
+# The pipeline through Ray (docs/scale-out.md): scripts/ray_run.py runs the plan of
+# `pipeline plan --shards $(RAY_SHARDS)` on a throwaway one-node Ray cluster that
+# scripts/ray-local.sh starts in a private network namespace (loopback only; root) and
+# stops after. Out-of-date rule as make's; its own, so no fragment is read.
+RAY_SHARDS ?= 2
+ray: setup $(BIN)/ingest $(BIN)/features $(BIN)/train $(BIN)/evaluate $(BIN)/pipeline
+	bash scripts/ray-local.sh -- .venv/bin/python scripts/ray_run.py --address 127.0.0.1:6390 \
+	    --shards $(RAY_SHARDS) --manifest $(MANIFEST) --bin $(BIN)
+
 $(PIPELINE_RUNTIME):
 	@bash scripts/setup.sh
 
@@ -66,7 +75,7 @@ $(FRAGMENT): $(MANIFEST) $(BIN)/pipeline
 	$(BIN)/pipeline make --manifest $(MANIFEST) --out $@
 
 # Goals that need no pipeline rules do not build the pipeline binary to read them.
-NO_FRAGMENT_GOALS := setup build test demo bench clean
+NO_FRAGMENT_GOALS := setup build test demo bench clean ray
 ifneq ($(filter-out $(NO_FRAGMENT_GOALS),$(MAKECMDGOALS))$(if $(MAKECMDGOALS),,all),)
 include $(FRAGMENT)
 endif
