@@ -270,7 +270,59 @@ test_interrupted() {  # Ctrl-C on the driver: exit 130, the running stages end w
 # those of make. Runs on the 2-node cluster above (RAY_ADDRESS=127.0.0.1:6390), before
 # the worker-kill test, which leaves one node. Report with `check NAME LOGFILE COMMAND…`.
 test_real_pipeline() {
-  :
+  local real_bin=${CARGO_TARGET_DIR:-$REPO/target}/release M=$T/real-make R=$T/real-ray log=$T/real.log
+  if [ ! -x "$real_bin/pipeline" ]; then
+    bad "real: the stage binaries are built ($real_bin; run cargo build --release first)"
+    return
+  fi
+  for d in "$M" "$R"; do
+    mkdir -p "$d" && cp "$REPO/pipeline.toml" "$d/" && ln -s "$REPO/data" "$d/data"
+  done
+  # make, as `make demo` runs the pipeline (2 jobs), and the executor with 2 shards.
+  ( cd "$M" && "$real_bin/pipeline" make --manifest pipeline.toml --out build/pipeline.mk &&
+    make --no-print-directory -f build/pipeline.mk BIN="$real_bin" PIPELINE_RUNTIME= -j2 pipeline ) >"$log" 2>&1
+  check "real: make runs the demo manifest" "$log" test -f "$M/report/index.md"
+  ( cd "$R" && $RUN --shards 2 --manifest pipeline.toml --bin "$real_bin" ) >>"$log" 2>&1
+  check "real: ray_run --shards 2 runs the demo manifest on 2 nodes" "$log" test -f "$R/report/index.md"
+  # Datasets and features: the same rows in the same order (parts concatenated), same
+  # metadata; models byte-identical (same seed; training is thread-count independent);
+  # metrics equal but for the timings.
+  local same=0
+  "$PY" - "$M" "$R" >>"$log" 2>&1 <<'PY' || same=1
+import glob, json, os, sys
+import pyarrow as pa, pyarrow.parquet as pq
+make, ray = sys.argv[1:]
+def table(path):
+    files = sorted(glob.glob(os.path.join(path, "part-*.parquet"))) if os.path.isdir(path) else [path]
+    return pa.concat_tables([pq.read_table(f) for f in files])
+problems, counts = [], {"datasets": 0, "models": 0, "metrics": 0}
+for path in sorted(glob.glob(f"{make}/out/data/*/*.parquet") + glob.glob(f"{make}/out/features/*/*.parquet")):
+    rel = os.path.relpath(path, make)
+    a, b = table(path), table(os.path.join(ray, rel))
+    if not a.equals(b) or a.schema.metadata != b.schema.metadata:
+        problems.append(f"{rel}: rows or metadata differ ({a.num_rows} vs {b.num_rows} rows)")
+    counts["datasets"] += 1
+for path in sorted(glob.glob(f"{make}/out/runs/*/model/model.onnx")):
+    rel = os.path.relpath(path, make)
+    if open(path, "rb").read() != open(os.path.join(ray, rel), "rb").read():
+        problems.append(f"{rel}: models differ")
+    counts["models"] += 1
+for path in sorted(glob.glob(f"{make}/out/runs/*/eval/metrics.json")):
+    rel = os.path.relpath(path, make)
+    a, b = (json.load(open(p)) for p in (path, os.path.join(ray, rel)))
+    for m in (a, b):
+        for k in ("seconds", "rows_per_second", "threads"):
+            m.pop(k, None)
+    if a != b:
+        problems.append(f"{rel}: metrics differ")
+    counts["metrics"] += 1
+print("compared", counts)
+for p in problems:
+    print("DIFFERENT:", p)
+sys.exit(1 if problems or min(counts.values()) == 0 else 0)
+PY
+  check "real: ray's datasets, features, models and metrics equal make's" "$log" test "$same" = 0
+  grep "^compared" "$log" | sed 's/^/    (/; s/$/)/'
 }
 # =======================================================================================
 

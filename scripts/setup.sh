@@ -11,8 +11,9 @@ stamp=.venv/.setup-ok
 want="onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow ray==2.60.0"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup: creating .venv with $want"
-  "$PY" -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check $want
+  # --clear: a .venv moved from another directory has scripts that point there.
+  "$PY" -m venv --clear .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check $want
   echo "$want" > "$stamp"
 fi
 if [ ! -d /usr/share/datasets/fashion-mnist ]; then

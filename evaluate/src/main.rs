@@ -80,7 +80,7 @@ struct EvalArgs {
     /// The model output holding class scores [default: `probabilities`, else the first float32 [N, C] output].
     #[arg(long)]
     output: Option<String>,
-    /// ONNX Runtime threads [default: all cores].
+    /// ONNX Runtime threads [default: RAYON_NUM_THREADS if set, else all cores].
     #[arg(long)]
     threads: Option<usize>,
     /// Print metrics.json on stdout instead of the summary.

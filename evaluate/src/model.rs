@@ -74,7 +74,7 @@ pub struct ModelOptions {
     pub scale: Option<f32>,
     /// The class-score output to use, overriding the default choice.
     pub output: Option<String>,
-    /// ONNX Runtime intra-op threads (default: all cores).
+    /// ONNX Runtime intra-op threads (default: `RAYON_NUM_THREADS` if set, else all cores).
     pub threads: Option<usize>,
 }
 
@@ -157,9 +157,12 @@ impl Classifier {
         if !path.is_file() {
             bail!("model {} does not exist", path.display());
         }
-        let threads = opts
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        // A scheduler that gives the stage fewer CPUs says so in RAYON_NUM_THREADS
+        // (scripts/ray_run.py does), as for the other stages' thread pools.
+        let from_env = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok());
+        let threads = opts.threads.or(from_env.filter(|&n: &usize| n > 0)).unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        });
         let session = Session::builder(&env)
             .map_err(|e| anyhow!("cannot start an ONNX Runtime session: {e}"))?
             .with_intra_threads(threads)

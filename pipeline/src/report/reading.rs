@@ -7,7 +7,6 @@ use std::path::Path;
 use crate::manifest::{Manifest, Run, Trainer};
 use anyhow::{Context, Result};
 use formats::{History, Metrics};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -108,13 +107,15 @@ pub(super) fn read_run(m: &Manifest, run: &Run) -> RunOutputs {
     RunOutputs { summary, history, metrics, missing }
 }
 
-/// The `features` JSON of a feature dataset's schema metadata (docs/features.md).
+/// The `features` JSON of a feature dataset's schema metadata (docs/features.md);
+/// the dataset is one file or a directory of parts (a sharded run's).
 pub(super) fn feature_metadata(path: &Path) -> Result<Value> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("{} is missing", path.display()))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    if !path.exists() {
+        anyhow::bail!("{} is missing", path.display());
+    }
+    let reader = formats::DatasetReader::open(path)
         .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
-    let text = builder
+    let text = reader
         .schema()
         .metadata()
         .get("features")
