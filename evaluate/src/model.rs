@@ -160,9 +160,10 @@ impl Classifier {
         // A scheduler that gives the stage fewer CPUs says so in RAYON_NUM_THREADS
         // (scripts/ray_run.py does), as for the other stages' thread pools.
         let from_env = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok());
-        let threads = opts.threads.or(from_env.filter(|&n: &usize| n > 0)).unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        });
+        let threads = opts
+            .threads
+            .or(from_env.filter(|&n: &usize| n > 0))
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
         let session = Session::builder(&env)
             .map_err(|e| anyhow!("cannot start an ONNX Runtime session: {e}"))?
             .with_intra_threads(threads)
