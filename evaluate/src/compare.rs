@@ -25,8 +25,14 @@ pub struct Run {
 }
 
 /// Reads `DIR/metrics.json` and the training history it names (or the
-/// `history.parquet` beside its model).
+/// `history.parquet` beside its model). `DIR` may also be a pipeline run directory
+/// (`out/runs/RUN`, whose evaluation is `RUN/eval`).
 pub fn read_run(dir: &Path) -> Result<Run> {
+    let dir = if !dir.join("metrics.json").is_file() && dir.join("eval/metrics.json").is_file() {
+        dir.join("eval")
+    } else {
+        dir.to_path_buf()
+    };
     let path = dir.join("metrics.json");
     let text = std::fs::read_to_string(&path).with_context(|| {
         format!("{} is not an evaluation directory: cannot read {}", dir.display(), path.display())
@@ -40,11 +46,19 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         .or_else(|| Path::new(&metrics.model).parent().map(|d| d.join("history.parquet")))
         .filter(|p| p.is_file());
     let history = history_path.as_deref().map(History::read).transpose()?;
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| dir.display().to_string());
-    Ok(Run { name, dir: dir.to_path_buf(), metrics, history })
+    Ok(Run { name: run_name(&dir), dir, metrics, history })
+}
+
+/// A run's name: its directory's, or for the pipeline's layout (`out/runs/RUN/eval`)
+/// the run directory's, since every evaluation there is called `eval`.
+pub fn run_name(eval_dir: &Path) -> String {
+    let absolute = std::path::absolute(eval_dir).unwrap_or_else(|_| eval_dir.to_path_buf());
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name(&absolute) {
+        Some(n) if n == "eval" => absolute.parent().and_then(name).unwrap_or(n),
+        Some(n) => n,
+        None => eval_dir.display().to_string(),
+    }
 }
 
 fn run_row(run: &Run) -> Result<DataFrame> {

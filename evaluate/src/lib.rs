@@ -180,6 +180,19 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
         );
     }
 
+    if c != 2 {
+        // Both only mean something for a positive class; silently ignoring them would
+        // let a user believe they applied.
+        if let Some(r) = opts.min_recall {
+            bail!("--min-recall {r} applies to binary models, but model {model} scores {c} classes");
+        }
+        if opts.threshold != 0.5 {
+            bail!(
+                "--threshold {} applies to binary models, but model {model} scores {c} classes (the prediction is the most probable class)",
+                opts.threshold
+            );
+        }
+    }
     let (names, relabel) = class_names(
         &dataset_classes,
         classifier.model_classes.as_deref(),

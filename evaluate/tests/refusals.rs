@@ -85,3 +85,32 @@ fn empty_data_and_a_non_finite_scale_are_refused() {
         assert!(!out.exists(), "{extra:?} wrote output");
     }
 }
+
+/// `--min-recall` and `--threshold` mean something only for a binary model; on a
+/// 10-class model they are refused rather than silently ignored.
+#[test]
+fn binary_only_flags_on_a_multi_class_model_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    let (model, data) = (fixture("sklearn/model.onnx"), fixture("mnist-200.parquet"));
+    for (flag, value, needle) in [
+        ("--min-recall", "0.9", "--min-recall 0.9 applies to binary models"),
+        ("--threshold", "0.3", "--threshold 0.3 applies to binary models"),
+    ] {
+        let o = evaluate(&[
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            flag,
+            value,
+        ]);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(needle) && err.contains("scores 10 classes"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(!out.exists());
+    }
+}
