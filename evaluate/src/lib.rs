@@ -184,7 +184,9 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
         // Both only mean something for a positive class; silently ignoring them would
         // let a user believe they applied.
         if let Some(r) = opts.min_recall {
-            bail!("--min-recall {r} applies to binary models, but model {model} scores {c} classes");
+            bail!(
+                "--min-recall {r} applies to binary models, but model {model} scores {c} classes"
+            );
         }
         if opts.threshold != 0.5 {
             bail!(

@@ -47,6 +47,28 @@ pub struct FolderOptions {
     /// `--shard K/N`: only that contiguous slice of the sorted file list (the class
     /// list still comes from the whole tree), written as `OUT/part-0000K.parquet`.
     pub shard: formats::Shard,
+    /// Accept class folders named like splits (train, val, test): without it they are
+    /// taken for a dataset's root given instead of one split, and refused.
+    pub allow_split_names: bool,
+}
+
+/// Folder names that are a dataset's splits rather than classes.
+const SPLIT_NAMES: &[&str] =
+    &["train", "training", "val", "valid", "validation", "test", "testing"];
+
+/// Refuses a root whose class folders are all split names (`chest_xray/` given instead
+/// of `chest_xray/train`): it would make a 3-class dataset of train/val/test.
+fn check_not_split_root(root: &Path, classes: &[String]) -> Result<()> {
+    let is_split = |c: &String| SPLIT_NAMES.contains(&c.to_lowercase().as_str());
+    if classes.len() >= 2 && classes.iter().all(is_split) {
+        bail!(
+            "--root {} holds the folders {}, which look like a dataset's splits, not its classes: give one split as --root (e.g. {}), or --allow-split-names if they are classes",
+            root.display(),
+            classes.join(", "),
+            root.join(classes.iter().find(|c| c.to_lowercase().starts_with("train")).unwrap_or(&classes[0])).display()
+        );
+    }
+    Ok(())
 }
 
 /// What `ingest folders` wrote.
@@ -332,6 +354,9 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         bail!("--size must be at least 1x1");
     }
     let listing = list_tree(&opts.root)?;
+    if !opts.allow_split_names {
+        check_not_split_root(&opts.root, &listing.classes)?;
+    }
     let synthetic = is_synthetic_tree(&opts.root);
     let files = &listing.files[opts.shard.range(listing.files.len())];
     let bar = opts.progress.then(|| formats::progress::bar(files.len() as u64, "images"));

@@ -77,6 +77,10 @@ enum Command {
         /// before decoding).
         #[arg(long, value_name = "MP", default_value_t = ingest::folders::MAX_PIXELS as f64 / 1e6)]
         max_megapixels: f64,
+        /// Accept class folders named train/val/test (without it such a root is taken
+        /// for a dataset's root, given instead of one of its splits, and refused).
+        #[arg(long)]
+        allow_split_names: bool,
         /// Process only shard K of N (0-based): a contiguous slice of the sorted file list (classes come from the whole tree), written
         /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order.
         #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
@@ -141,6 +145,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rows_per_file,
             max_megapixels,
             shard,
+            allow_split_names,
         } => {
             if !(max_megapixels.is_finite() && max_megapixels > 0.0) {
                 anyhow::bail!("--max-megapixels {max_megapixels} is not a number > 0");
@@ -156,6 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 progress,
                 max_pixels: (max_megapixels * 1e6) as usize,
                 shard,
+                allow_split_names,
             };
             let s = ingest::run_folders(&opts)?;
             for (path, reason) in &s.skipped {

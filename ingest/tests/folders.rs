@@ -438,3 +438,25 @@ fn shards_concatenated_equal_the_unsharded_run() {
         assert_eq!(read_image_dataset(&out).unwrap(), expected, "{n} shards");
     }
 }
+
+/// The Kaggle root given instead of one split (`chest_xray/` rather than
+/// `chest_xray/train`) would make a 3-class dataset of train/val/test: refused, unless
+/// the user says the folders are classes.
+#[test]
+fn a_root_of_splits_is_refused_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("chest_xray");
+    for split in ["train", "val", "test"] {
+        small_tree(&root.join(split));
+    }
+    let out = dir.path().join("out.parquet");
+    let e = format!("{:#}", run_folders(&opts(&root, &out)).unwrap_err());
+    assert!(
+        e.contains("holds the folders test, train, val, which look like a dataset's splits"),
+        "{e}"
+    );
+    assert!(e.contains("(e.g. ") && e.contains("chest_xray/train)"), "{e}");
+    assert!(!out.exists());
+    let o = FolderOptions { allow_split_names: true, ..opts(&root, &out) };
+    assert_eq!(run_folders(&o).unwrap().classes, ["test", "train", "val"]);
+}

@@ -45,6 +45,7 @@ pub fn opts(root: &Path, out: &Path) -> FolderOptions {
         progress: false,
         max_pixels: ingest::folders::MAX_PIXELS,
         shard: formats::Shard::WHOLE,
+        allow_split_names: false,
     }
 }
 
