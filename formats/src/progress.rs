@@ -35,7 +35,7 @@ pub fn rate_text(per_sec: f64) -> String {
 mod tests {
     #[test]
     fn rates_are_rounded_for_reading() {
-        assert_eq!(super::rate_text(36_537.5873), "36,538/s");
+        assert_eq!(super::rate_text(36537.5873), "36,538/s");
         assert_eq!(super::rate_text(12.46), "12.5/s");
         assert_eq!(super::rate_text(0.4213), "0.42/s");
         assert_eq!(super::rate_text(0.0), "–/s");
