@@ -28,6 +28,7 @@ test: setup
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
 	bash scripts/bad-inputs.sh $(BIN)
+	bash scripts/cli-habits.sh $(BIN)
 	bash scripts/ray-test.sh
 
 # The whole default pipeline from a fresh clone, timed, ending with the report's path

@@ -15,6 +15,12 @@ use formats::Shard;
 #[command(
     name = "evaluate",
     version,
+    after_help = "Examples:
+  evaluate --model out/runs/mlp/model/model.onnx --data out/data/mnist/test.parquet --out out/runs/mlp/eval
+  evaluate --model m.onnx --data test.parquet --out eval --json > metrics.json
+  evaluate --model pneumonia.onnx --data xray-test.parquet --out eval --min-recall 0.95
+  evaluate compare out/runs/mlp out/runs/mlp-hidden3 out/runs/cnn --out board
+  evaluate --model m.onnx --data big.parquet --out shards/0 --shard 0/4     # then: evaluate merge shards/* --out eval",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]
@@ -86,6 +92,9 @@ struct EvalArgs {
     /// Print metrics.json on stdout instead of the summary.
     #[arg(long)]
     json: bool,
+    /// No progress bar and no summary.
+    #[arg(long)]
+    quiet: bool,
     /// Use the model's `classes` metadata as class names and match the dataset's labels to them by name.
     #[arg(long)]
     labels_from_model: bool,
@@ -113,6 +122,7 @@ fn run(cli: Cli) -> Result<()> {
         None => {}
     }
     let a = cli.eval;
+    formats::progress::set_quiet(a.quiet);
     let (model, data, out) = (a.model.unwrap(), a.data.unwrap(), a.out.unwrap());
     let mut opts = EvalOptions::new(&model, &data);
     opts.history = a.history;
@@ -126,7 +136,10 @@ fn run(cli: Cli) -> Result<()> {
         let scored = evaluate::score(&opts)?;
         evaluate::shard::write_shard(&scored, &out)?;
         let i = &scored.info;
-        eprintln!(
+        if a.quiet {
+            return Ok(());
+        }
+        println!(
             "evaluate shard {}: rows {}..{} of {} scored in {:.2} s → {}/{{shard.json, predictions.parquet}}",
             i.shard,
             i.first_row,
@@ -139,6 +152,9 @@ fn run(cli: Cli) -> Result<()> {
     }
     let ev = evaluate::evaluate(&opts)?;
     let written = evaluate::write_outputs(&ev, &out)?;
+    if a.quiet && !a.json {
+        return Ok(());
+    }
     report(&ev, &out, &written, a.json)
 }
 

@@ -11,11 +11,22 @@ use formats::Shard;
 #[command(
     name = "features",
     version,
-    about = "Image dataset → feature dataset (HOG as scikit-image, or raw pixels)"
+    about = "Image dataset → feature dataset (HOG as scikit-image, or raw pixels)",
+    after_help = "Examples:
+  features hog --in out/data/mnist/train.parquet --out hog-train.parquet --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1
+  features hog --in train.parquet --out hog.parquet --visualize 3 --visualize-out pictures/
+  features pixels --in out/data/mnist/test.parquet --out pixels-test.parquet
+  features hog --in big.parquet --out hog/ --shard 0/4      # one quarter of the rows, as hog/part-00000.parquet"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress bar and no summary.
+    #[arg(long, global = true)]
+    quiet: bool,
+    /// Print the summary as JSON on stdout (rows, dim, seconds, output, pictures).
+    #[arg(long, global = true)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -70,7 +81,8 @@ enum Command {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    formats::progress::set_quiet(cli.quiet);
+    let (method, output, s) = match cli.command {
         Command::Hog {
             input,
             output,
@@ -97,32 +109,33 @@ fn run(cli: Cli) -> Result<()> {
             };
             params.validate()?;
             let opts = HogOptions { params, visualize, visualize_out, shard };
-            let s = features::run_hog(&input, &output, &opts)?;
-            eprintln!(
-                "features hog: {} rows × {} features → {} in {:.2} s ({:.0} images/s)",
-                s.rows,
-                s.dim,
-                output.display(),
-                s.seconds,
-                s.rows as f64 / s.seconds.max(1e-9)
-            );
-            if let (Some(first), Some(dir)) = (s.pictures.first(), &opts.visualize_out) {
-                eprintln!(
-                    "features hog: {} pictures in {} (first: {})",
-                    s.pictures.len(),
-                    dir.display(),
-                    first.display()
-                );
-            }
+            ("hog", output.clone(), features::run_hog(&input, &output, &opts)?)
         }
         Command::Pixels { input, output, shard } => {
-            let s = features::run_pixels(&input, &output, shard)?;
-            eprintln!(
-                "features pixels: {} rows × {} features → {} in {:.2} s",
-                s.rows,
-                s.dim,
-                output.display(),
-                s.seconds
+            ("pixels", output.clone(), features::run_pixels(&input, &output, shard)?)
+        }
+    };
+    if cli.json {
+        let pictures: Vec<String> = s.pictures.iter().map(|p| p.display().to_string()).collect();
+        let summary = serde_json::json!({
+            "method": method, "rows": s.rows, "dim": s.dim, "seconds": s.seconds,
+            "output": output.display().to_string(), "pictures": pictures,
+        });
+        println!("{summary}");
+    } else if !cli.quiet {
+        println!(
+            "features {method}: {} rows × {} features → {} in {:.2} s ({} images/s)",
+            s.rows,
+            s.dim,
+            output.display(),
+            s.seconds,
+            formats::thousands((s.rows as f64 / s.seconds.max(1e-9)).round() as i64)
+        );
+        if let Some(first) = s.pictures.first() {
+            println!(
+                "features {method}: {} pictures (first: {})",
+                s.pictures.len(),
+                first.display()
             );
         }
     }

@@ -1,9 +1,22 @@
 //! Progress bars on long work, drawn on stderr only when it is a terminal.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-/// A bar over `total` items labelled `what` (e.g. "images").
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `--quiet`: every bar made after this is hidden.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A bar over `total` items labelled `what` (e.g. "images"); hidden after
+/// [`set_quiet`]`(true)`.
 pub fn bar(total: u64, what: &str) -> ProgressBar {
+    if QUIET.load(Ordering::Relaxed) {
+        return ProgressBar::hidden();
+    }
     let bar = ProgressBar::new(total);
     bar.set_style(
         ProgressStyle::with_template(&format!(

@@ -10,11 +10,25 @@ use ingest::{parse_size, FolderOptions, IdxOptions, SynthOptions};
 
 /// Turns raw data into image datasets (Parquet, see docs/formats.md).
 #[derive(Parser)]
-#[command(name = "ingest", version, about, long_about = None)]
+#[command(
+    name = "ingest",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:
+  ingest idx --images train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz \\
+      --out train.parquet --val-fraction 0.1 --val-out val.parquet
+  ingest folders --root chest_xray/train --out xray-train.parquet --size 128x128
+  ingest synth-xray --out xs --train 100 --val 10 --test 30     # SYNTHETIC X-ray-like JPEGs
+  ingest folders --root big/train --out big-train/ --size 128x128 --shard 2/8"
+)]
 struct Cli {
-    /// Hide the progress bar (it is drawn only on a terminal anyway).
+    /// No progress bar and no summary (the bar is drawn only on a terminal anyway).
     #[arg(long, global = true)]
     quiet: bool,
+    /// Print the summary as JSON on stdout.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -122,6 +136,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 shard,
             };
             let s = ingest::run_idx(&opts)?;
+            if cli.json {
+                let j = serde_json::json!({
+                    "rows": s.rows, "val_rows": s.val_rows, "classes": s.classes,
+                    "height": s.height, "width": s.width, "seconds": s.seconds,
+                    "out": out.display().to_string(),
+                    "val_out": val_out.as_ref().map(|v| v.display().to_string()),
+                });
+                println!("{j}");
+                return Ok(());
+            }
+            if cli.quiet {
+                return Ok(());
+            }
             let val = match &val_out {
                 Some(v) => format!(" + {} validation rows → {}", s.val_rows, v.display()),
                 None => String::new(),
@@ -167,6 +194,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for (path, reason) in &s.skipped {
                 eprintln!("skipped {}: {reason}", path.display());
             }
+            if cli.json {
+                let skipped: Vec<_> = s
+                    .skipped
+                    .iter()
+                    .map(|(p, r)| serde_json::json!({"path": p.display().to_string(), "reason": r}))
+                    .collect();
+                let j = serde_json::json!({
+                    "rows": s.rows, "classes": s.classes, "skipped": skipped,
+                    "hidden_ignored": s.hidden_ignored, "synthetic": s.synthetic,
+                    "seconds": s.seconds, "out": out.display().to_string(),
+                });
+                println!("{j}");
+                return Ok(());
+            }
+            if cli.quiet {
+                return Ok(());
+            }
             let mut notes = Vec::new();
             if !s.skipped.is_empty() {
                 notes.push(format!("{} bad files skipped (listed above)", s.skipped.len()));
@@ -180,7 +224,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let notes =
                 if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
             println!(
-                "ingest folders: {} rows of {}x{}x{}, {} classes [{}], {:.2} s ({:.0} images/s) → {}{notes}",
+                "ingest folders: {} rows of {}x{}x{}, {} classes [{}], {:.2} s ({} images/s) → {}{notes}",
                 s.rows,
                 size.0,
                 size.1,
@@ -188,13 +232,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s.classes.len(),
                 s.classes.join(", "),
                 s.seconds,
-                (s.rows + s.skipped.len()) as f64 / s.seconds.max(1e-9),
+                formats::thousands(
+                    ((s.rows + s.skipped.len()) as f64 / s.seconds.max(1e-9)).round() as i64
+                ),
                 out.display()
             );
         }
         Command::SynthXray(opts) => {
             let opts = SynthOptions { progress, ..opts };
             let s = ingest::run_synth(&opts)?;
+            if cli.json {
+                let j = serde_json::json!({
+                    "files": s.files, "rgb": s.rgb, "progressive": s.progressive,
+                    "bytes": s.bytes, "seconds": s.seconds, "synthetic": true,
+                    "out": opts.out.display().to_string(),
+                });
+                println!("{j}");
+                return Ok(());
+            }
+            if cli.quiet {
+                return Ok(());
+            }
             println!(
                 "ingest synth-xray: {} SYNTHETIC JPEGs ({} RGB, {} progressive, {:.1} MB), 2 classes, {:.2} s → {}",
                 s.files,

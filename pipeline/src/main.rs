@@ -10,7 +10,12 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "pipeline",
-    about = "The lab pipeline: pipeline.toml → make rules, and the report"
+    version,
+    about = "The lab pipeline: pipeline.toml → make rules, its DAG, and the report",
+    after_help = "Examples:
+  pipeline make --manifest pipeline.toml --out build/pipeline.mk   # what `make` does first
+  pipeline plan --shards 2 --json                                  # the DAG, for scripts/ray_run.py
+  pipeline report --manifest pipeline.toml --out report"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -87,7 +92,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Report { manifest, out } => {
             let m = pipeline::manifest::Manifest::load(&manifest)?;
             let summary = pipeline::report::write_report(&m, &out)?;
-            eprintln!("{summary}");
+            println!("{summary}");
         }
     }
     Ok(())

@@ -50,9 +50,12 @@ struct Cli {
     /// initial weights. The optimizer's state starts fresh.
     #[arg(long, value_name = "MODEL", conflicts_with = "baseline")]
     init_from: Option<PathBuf>,
-    /// No progress bar and no per-epoch lines.
+    /// No progress bar, no per-epoch lines, no summary.
     #[arg(long)]
     quiet: bool,
+    /// Print summary.json on stdout instead of the summary table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -61,10 +64,14 @@ enum Baseline {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let verbose = !cli.quiet;
+    // Per-epoch lines and the bar go to stderr; the summary (the result) to stdout.
+    let verbose = !cli.quiet && !cli.json;
+    let json = cli.json;
     let print_summary = |t: train::Trained| {
-        if verbose {
-            eprint!("{}", train::summary_text(&t.summary));
+        if json {
+            println!("{}", t.summary);
+        } else if verbose {
+            print!("{}", train::summary_text(&t.summary));
         }
     };
     if let (Some(manifest), Some(model)) = (&cli.manifest, &cli.model) {
