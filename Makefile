@@ -21,12 +21,14 @@ build:
 	$(CARGO) build --release --workspace
 
 # The test command of the README and of .ci/run: formatting and lints first (they fail
-# fast), then every test, then the bad-input matrix over the five binaries.
+# fast), then every test, then the bad-input matrix over the five binaries, then the
+# HTML report in headless Chromium.
 test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
 	bash scripts/bad-inputs.sh $(BIN)
+	bash scripts/browser-test.sh $(BIN)
 
 # The whole default pipeline from a fresh clone, timed, ending with the report's path
 # (two stages at a time: this machine has 2 cores).
