@@ -10,7 +10,7 @@
 # history, a ten-class scikit-learn model), and BIN_DIR/pipeline report writes the
 # report of that, all under build/browser-test/ (seconds, no demo needed). With
 # REPORT_DIR (e.g. `report` after `make demo`) it checks that report instead.
-# Screenshot: build/browser-test/screenshot.png. Chromium comes from Debian's
+# Screenshot: build/browser-test/screenshot.png (-2.png, … for a long page). Chromium comes from Debian's
 # `chromium` package, installed here when missing and running as root; where it
 # cannot be, the test says "skipped: …" and passes.
 set -euo pipefail
@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 BIN=${1:-target/release}
 WORK=build/browser-test
 mkdir -p "$WORK"
+rm -f "$WORK"/screenshot*.png
 
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium" ] && [ "$(id -u)" = 0 ]; then

@@ -6,7 +6,8 @@ Chromium is driven over --remote-debugging-pipe (the DevTools protocol as
 NUL-separated JSON on file descriptors 3 and 4), so console messages, failed loads
 and script errors are seen as events rather than guessed from logs. Checks: every
 image loaded (naturalWidth > 0), no console error, every table-of-contents link has
-its heading, and the page fits a 390-px phone screen; then a full-page screenshot.
+its heading, and the page fits a 390-px phone screen; then a full-page screenshot
+(in parts of at most 16,000 px).
 Prints one `ok`/`FAIL` line per check and `N passed, M failed` last; exits 1 on a failure.
 """
 
@@ -150,13 +151,22 @@ def main(chromium, page, screenshot):
 
             b.send("Emulation.setDeviceMetricsOverride", width=1280, height=900,
                    deviceScaleFactor=1, mobile=False)
-            size = b.send("Page.getLayoutMetrics")["cssContentSize"]
-            height = min(int(size["height"]), 16000)
-            shot = b.send("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                          clip={"x": 0, "y": 0, "width": 1280, "height": height, "scale": 1})
-            Path(screenshot).write_bytes(base64.b64decode(shot["data"]))
-            check(Path(screenshot).stat().st_size > 0,
-                  f"screenshot {screenshot} (1280×{height} px of {int(size['height'])})")
+            # The whole page, in parts of at most 16,000 px (a long report is 40,000):
+            # SCREENSHOT, then SCREENSHOT-2.png, … below it.
+            height = int(b.send("Page.getLayoutMetrics")["cssContentSize"]["height"])
+            shots = []
+            for part, top in enumerate(range(0, height, 16000), start=1):
+                name = Path(screenshot)
+                if part > 1:
+                    name = name.with_name(f"{name.stem}-{part}{name.suffix}")
+                clip = {"x": 0, "y": top, "width": 1280,
+                        "height": min(16000, height - top), "scale": 1}
+                shot = b.send("Page.captureScreenshot", format="png",
+                              captureBeyondViewport=True, clip=clip)
+                name.write_bytes(base64.b64decode(shot["data"]))
+                shots.append(str(name))
+            check(all(Path(s).stat().st_size > 0 for s in shots),
+                  f"screenshot of the 1280×{height}-px page: {', '.join(shots)}")
 
             errors = console_errors(b.events)
             check(not errors, "no console errors" + "".join(f"\n    {e}" for e in errors))
