@@ -22,13 +22,15 @@ build:
 
 # The test command of the README and of .ci/run: formatting and lints first (they fail
 # fast), then every test, then the bad-input matrix over the five binaries, then the
-# scale-out executor on a 2-node Ray cluster in a private network namespace.
+# HTML report in headless Chromium, then the scale-out executor on a 2-node Ray cluster
+# in a private network namespace.
 test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
 	bash scripts/bad-inputs.sh $(BIN)
 	bash scripts/cli-habits.sh $(BIN)
+	bash scripts/browser-test.sh $(BIN)
 	bash scripts/ray-test.sh
 
 # The whole default pipeline from a fresh clone, timed, ending with the report's path

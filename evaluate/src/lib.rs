@@ -408,12 +408,13 @@ pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
     write_predictions(classes, 0, &ev.labels, &ev.predicted, &ev.scores, &path)?;
     tables::write_parquet(&mut tables::per_class_frame(m)?, &stage.path("per_class.parquet"))?;
     tables::write_parquet(&mut tables::confusion_frame(m)?, &stage.path("confusion.parquet"))?;
+    let run = plots::run_name(&m.model);
     plots::confusion_png(m, &stage.path("confusion.png"))?;
     if let Some(h) = &ev.history {
-        plots::curves_png(h, &stage.path("curves.png"))?;
+        plots::curves_png(h, run.as_deref(), &stage.path("curves.png"))?;
     }
     if let Some(b) = &m.binary {
-        plots::roc_png(b, &stage.path("roc.png"))?;
+        plots::roc_png(b, run.as_deref(), &stage.path("roc.png"))?;
     }
     Ok(stage.commit()?)
 }

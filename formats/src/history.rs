@@ -31,6 +31,41 @@ pub struct History {
     pub epochs: Vec<EpochRecord>,
 }
 
+/// How many epochs after its minimum validation loss must stay above it before a
+/// rise counts as overfitting.
+pub const OVERFITTING_MIN_EPOCHS: usize = 3;
+
+/// [`History::overfitting`] in one sentence, for the report and the docs to state
+/// the rule where they show its verdict.
+pub const OVERFITTING_RULE: &str = "Overfitting is called only for a sustained rise: after its minimum, validation loss stays above it for at least 3 epochs, rises in trend (least-squares slope over those epochs > 0), and training loss falls meanwhile.";
+
+/// A sustained rise of validation loss after its minimum ([`History::overfitting`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Overfitting {
+    /// The epoch of the lowest validation loss.
+    pub best_epoch: usize,
+    /// The first epoch after it: where validation loss starts rising.
+    pub from_epoch: usize,
+    /// The last epoch with a validation loss.
+    pub last_epoch: usize,
+    /// Least-squares slope of validation loss per epoch, from `from_epoch` to `last_epoch`.
+    pub slope: f64,
+}
+
+/// The least-squares slope of `y` over `x` (0 for fewer than two distinct `x`).
+fn least_squares_slope(points: &[(f64, f64)]) -> f64 {
+    let n = points.len() as f64;
+    let mean_x = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mean_y = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let covariance: f64 = points.iter().map(|p| (p.0 - mean_x) * (p.1 - mean_y)).sum();
+    let spread: f64 = points.iter().map(|p| (p.0 - mean_x).powi(2)).sum();
+    if spread > 0.0 {
+        covariance / spread
+    } else {
+        0.0
+    }
+}
+
 impl History {
     pub fn has_validation(&self) -> bool {
         self.epochs.iter().any(|r| r.val_loss.is_some())
@@ -45,6 +80,32 @@ impl History {
             .filter_map(|r| key(r).map(|k| (r, k)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(r, _)| r)
+    }
+
+    /// Whether validation loss overfits, by the one rule that the report's text and
+    /// `evaluate`'s curves picture both apply ([`OVERFITTING_RULE`]): after its
+    /// minimum, validation loss stays above it for at least
+    /// [`OVERFITTING_MIN_EPOCHS`] epochs, its least-squares slope over those epochs is
+    /// positive, and training loss at the last of them is below its value at the
+    /// minimum. A one-epoch uptick (0.1778 → 0.1800 at the end) is noise, not a trend.
+    pub fn overfitting(&self) -> Option<Overfitting> {
+        let best = self.best_epoch().filter(|_| self.has_validation())?;
+        let best_val = best.val_loss?;
+        let after: Vec<&EpochRecord> =
+            self.epochs.iter().filter(|r| r.epoch > best.epoch && r.val_loss.is_some()).collect();
+        let last = *after.last()?;
+        let points: Vec<(f64, f64)> =
+            after.iter().filter_map(|r| Some((r.epoch as f64, r.val_loss?))).collect();
+        let sustained = after.len() >= OVERFITTING_MIN_EPOCHS
+            && points.iter().all(|&(_, v)| v > best_val)
+            && least_squares_slope(&points) > 0.0
+            && last.loss < best.loss;
+        sustained.then(|| Overfitting {
+            best_epoch: best.epoch,
+            from_epoch: after[0].epoch,
+            last_epoch: last.epoch,
+            slope: least_squares_slope(&points),
+        })
     }
 
     /// Total training time, over the epochs that recorded one.
@@ -230,6 +291,49 @@ mod tests {
         };
         assert_eq!(h.best_epoch().unwrap().epoch, 2, "first of a tie");
         assert_eq!(History::default().best_epoch(), None);
+    }
+
+    /// A history whose training loss falls by 0.1 an epoch, with these validation losses.
+    fn with_val_losses(val: &[f64]) -> History {
+        let epochs = val
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| record(i + 1, 2.0 - 0.1 * i as f64, Some(v)))
+            .collect();
+        History { epochs }
+    }
+
+    #[test]
+    fn a_one_epoch_uptick_at_the_end_is_not_overfitting() {
+        let h = with_val_losses(&[0.40, 0.25, 0.20, 0.1778, 0.1800]);
+        assert_eq!(h.best_epoch().unwrap().epoch, 4);
+        assert_eq!(h.overfitting(), None);
+        // Two epochs above the minimum are not enough either.
+        assert_eq!(with_val_losses(&[0.40, 0.1778, 0.1800, 0.1900]).overfitting(), None);
+    }
+
+    #[test]
+    fn three_rising_epochs_above_the_minimum_are_overfitting() {
+        let h = with_val_losses(&[0.40, 0.30, 0.1778, 0.1800, 0.1900, 0.2100]);
+        let o = h.overfitting().unwrap();
+        assert_eq!((o.best_epoch, o.from_epoch, o.last_epoch), (3, 4, 6));
+        // Points (4, 0.18), (5, 0.19), (6, 0.21): slope 0.015 per epoch.
+        assert!((o.slope - 0.015).abs() < 1e-12, "{}", o.slope);
+    }
+
+    #[test]
+    fn a_rise_that_falls_back_or_with_rising_training_loss_is_not_overfitting() {
+        // Above the minimum for 3 epochs, but falling back towards it: slope < 0.
+        assert_eq!(with_val_losses(&[0.40, 0.17, 0.30, 0.25, 0.20]).overfitting(), None);
+        // Back at the minimum (a tie) within the run: not above it for every epoch.
+        assert_eq!(with_val_losses(&[0.40, 0.17, 0.18, 0.17, 0.19, 0.20]).overfitting(), None);
+        // Training loss rises too: the run diverges, it does not overfit.
+        let mut h = with_val_losses(&[0.40, 0.17, 0.18, 0.19, 0.20]);
+        h.epochs.last_mut().unwrap().loss = 5.0;
+        assert_eq!(h.overfitting(), None);
+        // Without validation there is nothing to overfit.
+        let h = History { epochs: (1..=6).map(|e| record(e, 1.0 / e as f64, None)).collect() };
+        assert_eq!(h.overfitting(), None);
     }
 
     #[test]

@@ -139,23 +139,39 @@ fn history(loss: &[f64], val_loss: &[Option<f64>]) -> History {
 
 #[test]
 fn curves_reading_finds_best_epoch_and_overfitting() {
-    let loss = [0.9, 0.5, 0.3, 0.2, 0.1];
-    let h = history(&loss, &[Some(0.8), Some(0.5), Some(0.4), Some(0.45), Some(0.6)]);
+    let loss = [0.9, 0.5, 0.3, 0.2, 0.15, 0.1];
+    let h = history(&loss, &[Some(0.8), Some(0.5), Some(0.4), Some(0.45), Some(0.5), Some(0.6)]);
     let c = report::read_curves(&h).unwrap();
-    assert_eq!((c.best_epoch, c.overfitting_from, c.last_epoch), (3, Some(4), 5));
+    assert_eq!((c.best_epoch, c.overfitting_from, c.last_epoch), (3, Some(4), 6));
     assert_eq!(
         (c.best_val_loss, c.last_val_loss, c.train_loss_at_best, c.last_train_loss),
         (0.4, 0.6, 0.3, 0.1)
     );
     assert_eq!(c.best_epoch, h.best_epoch().unwrap().epoch, "the one best-epoch rule");
+    assert_eq!(
+        c.overfitting_from,
+        h.overfitting().map(|o| o.from_epoch),
+        "the one overfitting rule"
+    );
     // Still falling at the end: no overfitting.
-    let h2 = history(&loss, &[Some(0.8), Some(0.7), Some(0.6), Some(0.5), Some(0.4)]);
+    let h2 = history(&loss, &[Some(0.8), Some(0.7), Some(0.6), Some(0.5), Some(0.4), Some(0.3)]);
     let c = report::read_curves(&h2).unwrap();
-    assert_eq!((c.best_epoch, c.overfitting_from), (5, None));
+    assert_eq!((c.best_epoch, c.overfitting_from), (6, None));
     // No validation: no reading (though History::best_epoch falls back to the training loss).
-    let h3 = history(&loss, &[None; 5]);
+    let h3 = history(&loss, &[None; 6]);
     assert!(report::read_curves(&h3).is_none());
-    assert_eq!(h3.best_epoch().unwrap().epoch, 5);
+    assert_eq!(h3.best_epoch().unwrap().epoch, 6);
+    // One epoch (a baseline): no curves to read.
+    assert!(report::read_curves(&history(&[0.3], &[Some(0.35)])).is_none());
+}
+
+#[test]
+fn a_one_epoch_uptick_of_validation_loss_is_not_called_overfitting() {
+    // Issue 13: validation loss 0.1778 → 0.1800 at the last epoch.
+    let loss = [0.6, 0.4, 0.3, 0.25, 0.2];
+    let h = history(&loss, &[Some(0.3), Some(0.22), Some(0.19), Some(0.1778), Some(0.1800)]);
+    let c = report::read_curves(&h).unwrap();
+    assert_eq!((c.best_epoch, c.overfitting_from, c.last_epoch), (4, None, 5));
 }
 
 #[test]
@@ -193,8 +209,8 @@ fn report_from_fixture_outputs() {
     write(&out.join("mlp/model/summary.json"), MLP_SUMMARY);
     write_history(
         &out.join("mlp/model/history.parquet"),
-        &[0.9, 0.5, 0.3, 0.2, 0.1],
-        &[0.8, 0.5, 0.4, 0.45, 0.6],
+        &[0.9, 0.5, 0.3, 0.2, 0.15, 0.1],
+        &[0.8, 0.5, 0.4, 0.45, 0.5, 0.6],
     );
     write(&out.join("mlp/eval/metrics.json"), &metrics(0.9412, 0.2171));
     write(&out.join("mlp/eval/confusion.png"), "PNG-confusion");
@@ -204,7 +220,12 @@ fn report_from_fixture_outputs() {
         &out.join("mlp-epochs40/model/summary.json"),
         &MLP_SUMMARY.replace("\"total_params\": 24790", "\"total_params\": 24791"),
     );
-    write_history(&out.join("mlp-epochs40/model/history.parquet"), &[0.9, 0.5], &[0.8, 0.5]);
+    // Its validation loss ticks up at the last epoch only: not overfitting.
+    write_history(
+        &out.join("mlp-epochs40/model/history.parquet"),
+        &[0.9, 0.5, 0.4],
+        &[0.8, 0.1778, 0.1800],
+    );
     write(&out.join("mlp-epochs40/eval/metrics.json"), &metrics(0.9655, 0.1234));
     // pn: binary metrics, SYNTHETIC; no summary (missing on purpose).
     let mut pn: serde_json::Value = serde_json::from_str(&metrics(0.75, 0.55)).unwrap();
@@ -212,7 +233,7 @@ fn report_from_fixture_outputs() {
     pn["confusion"] = serde_json::json!([[20, 10], [3, 27]]);
     pn["top_confused"] = serde_json::json!([{"true": 0, "predicted": 1, "count": 10}, {"true": 1, "predicted": 0, "count": 3}]);
     pn["binary"] = serde_json::json!({"positive_class": "PNEUMONIA", "roc_auc": 0.8123, "threshold": 0.5, "precision": 0.73, "recall": 0.9, "f1": 0.806,
-        "best_f1_threshold": 0.42, "best_f1": 0.81, "min_recall": 0.95, "threshold_for_min_recall": 0.31});
+        "best_f1_threshold": 0.42, "best_f1": 0.81, "min_recall": 0.95, "threshold_for_min_recall": 0.31, "precision_at_min_recall": 0.61});
     write(&out.join("pn/eval/metrics.json"), &pn.to_string());
     write(&out.join("pn/eval/roc.png"), "PNG-roc");
 
@@ -248,17 +269,22 @@ fn report_from_fixture_outputs() {
     assert!(md.contains("| total |  |  |  | 24,790 |  |"), "{md}");
     // Variants table: change, weights, epochs, best epoch, overfitting, test loss/accuracy.
     assert!(
-        md.contains("| mlp | (base) | 24,790 | 5 | 3 | from epoch 4 | 0.2171 | 0.9412 |"),
+        md.contains("| mlp | (base) | 24,790 | 6 | 3 | from epoch 4 | 0.2171 | 0.9412 |"),
         "{md}"
     );
     assert!(
-        md.contains("| mlp-epochs40 | epochs = 40 | 24,791 | 2 | 2 | – | 0.1234 | 0.9655 |"),
+        md.contains("| mlp-epochs40 | epochs = 40 | 24,791 | 3 | 2 | – | 0.1234 | 0.9655 |"),
         "{md}"
     );
     assert!(md.contains("#### Weights of `mlp-epochs40`"), "{md}");
     // Curves reading, pictures, confused pairs, P/R/F1.
     assert!(md.contains("Best epoch 3 (lowest validation loss, 0.4000)."), "{md}");
-    assert!(md.contains("Overfitting: validation loss starts rising at epoch 4 and ends at 0.6000 at epoch 5 (minimum 0.4000 at epoch 3), while training loss keeps falling from 0.3000 to 0.1000."), "{md}");
+    assert!(md.contains("Overfitting: validation loss starts rising at epoch 4 and ends at 0.6000 at epoch 6 (minimum 0.4000 at epoch 3), while training loss keeps falling from 0.3000 to 0.1000."), "{md}");
+    // The rule is stated where each verdict is shown; a one-epoch uptick is no overfitting.
+    let rule = formats::history::OVERFITTING_RULE;
+    assert!(rule.contains("at least 3 epochs") && rule.contains("slope"), "{rule}");
+    assert_eq!(md.matches(rule).count(), 2, "once per run with curves: {md}");
+    assert!(md.contains("Best epoch 2 (lowest validation loss, 0.1778). No overfitting: validation loss at the last epoch (0.1800, epoch 3) is above its minimum, but not in a sustained rise. Overfitting is called only"), "{md}");
     assert!(md.contains("![mlp: training curves](img/mlp-curves.png)"));
     assert!(md.contains("![mlp: confusion matrix](img/mlp-confusion.png)"));
     assert_eq!(std::fs::read(report_dir.join("img/mlp-confusion.png")).unwrap(), b"PNG-confusion");
@@ -277,7 +303,10 @@ fn report_from_fixture_outputs() {
         md.contains("- At the chosen threshold 0.5000: precision 0.7300, recall 0.9000, F1 0.8060"),
         "{md}"
     );
-    assert!(md.contains("- Threshold keeping recall ≥ 0.9500: 0.3100"), "{md}");
+    assert!(
+        md.contains("- Threshold keeping recall ≥ 0.9500: 0.3100 (precision there 0.6100)"),
+        "{md}"
+    );
     assert!(md.contains("![pn: ROC curve](img/pn-roc.png)"));
     assert!(
         md.contains("Not available: ")
@@ -285,10 +314,21 @@ fn report_from_fixture_outputs() {
         "{md}"
     );
 
-    // HTML: the same content, offline.
+    // HTML: the Markdown rendered (no backtick left), headings with ids and a table of
+    // contents linking them, a page that fits a phone, offline.
     assert!(html.contains("<img src=\"img/mlp-confusion.png\""));
     assert!(html.contains("<td>24,790</td>"));
     assert!(html.contains("SYNTHETIC"));
+    assert!(!html.contains('`'), "{html}");
+    assert!(html.contains("<h4 id=\"run-mlp\">Run <code>mlp</code></h4>"), "{html}");
+    assert!(html.contains("<a href=\"#run-mlp\">Run <code>mlp</code></a>"), "{html}");
+    assert!(html.contains("<a href=\"#leaderboard\">Leaderboard</a>"), "{html}");
+    let ids = html.matches(" id=\"").count();
+    assert_eq!(ids, md.lines().filter(|l| l.starts_with('#')).count(), "every heading has an id");
+    assert!(
+        html.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
+    );
+    assert!(html.contains("img{max-width:100%;height:auto;"));
     assert!(!html.contains("http://") && !html.contains("https://"));
 }
 
@@ -468,4 +508,35 @@ layers.0.units = 3
         "{section}"
     );
     assert_eq!(section.matches("Feature set `hog`").count(), 1, "{section}");
+}
+
+/// A baseline (linfa logistic regression) has a one-point history: no curves section,
+/// no curves picture (even a stale one), no epoch count; one line says why.
+#[test]
+fn a_baseline_has_no_curves_section() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = manifest_text(dir)
+        + "\n[baselines.logistic]\ntitle = \"Logistic regression\"\ndata = \"mnist\"\nmethod = \"logistic\"\n";
+    let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    let out = dir.join("out/runs");
+    write(&out.join("logistic/model/summary.json"), r#"{"baseline": "logistic"}"#);
+    write_history(&out.join("logistic/model/history.parquet"), &[0.3], &[0.35]);
+    write(&out.join("logistic/eval/metrics.json"), &metrics(0.9, 0.3));
+    write(&out.join("logistic/eval/curves.png"), "PNG-one-point-curves");
+    write(&out.join("logistic/eval/confusion.png"), "PNG-confusion");
+    let report_dir = dir.join("report");
+    report::write_report(&m, &report_dir).unwrap();
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    let run = md.split("#### Run `logistic`").nth(1).unwrap();
+    assert!(
+        run.starts_with(
+            "\n\nNo training curves: the logistic baseline is fitted in one go, without epochs.\n"
+        ),
+        "{run}"
+    );
+    assert!(!run.contains("curves.png") && !run.contains("Best epoch"), "{run}");
+    assert!(!report_dir.join("img/logistic-curves.png").exists());
+    assert!(run.contains("![logistic: confusion matrix](img/logistic-confusion.png)"), "{run}");
+    assert!(md.contains("| logistic | (base) | – | – | – | – | 0.3000 | 0.9000 |"), "{md}");
 }

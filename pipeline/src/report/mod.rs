@@ -24,7 +24,7 @@ use anyhow::{Context, Result};
 
 use document::{to_html, to_markdown, Block};
 use format::{f4, show, show_opt};
-use reading::{read_run, RunOutputs};
+use reading::{has_curves, read_run, RunOutputs};
 use sections::{
     describe_input, hog_pictures_blocks, layer_table, params_of, run_detail, topology_line,
     training_blocks,
@@ -147,8 +147,10 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                         .and_then(params_of)
                         .map(thousands)
                         .unwrap_or_else(|| "–".into()),
+                    // A baseline fitted in one go has no epochs to count.
                     o.history
                         .as_ref()
+                        .filter(|h| has_curves(h))
                         .map(|h| h.epochs.len().to_string())
                         .unwrap_or_else(|| "–".into()),
                     reading
@@ -199,7 +201,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     }
 
     let md = to_markdown(&doc);
-    let html = to_html(title, &doc);
+    let html = to_html(title, &md);
     let write = |name: &str, text: &str| -> Result<()> {
         let p: PathBuf = tmp.temp().join(name);
         std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))

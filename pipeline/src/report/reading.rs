@@ -16,8 +16,8 @@ pub struct CurveReading {
     /// Epoch of the lowest validation loss, and that loss.
     pub best_epoch: usize,
     pub best_val_loss: f64,
-    /// Set when validation loss ends above its minimum while training loss
-    /// kept falling: the first epoch after the best one (where it starts rising).
+    /// Set when validation loss overfits by [`History::overfitting`]'s rule (a
+    /// sustained rise after its minimum): the first epoch after the best one.
     pub overfitting_from: Option<usize>,
     pub last_epoch: usize,
     pub last_val_loss: f64,
@@ -26,26 +26,28 @@ pub struct CurveReading {
 }
 
 /// Reads the best epoch ([`History::best_epoch`]: lowest validation loss) and the
-/// overfitting onset; `None` without validation losses.
+/// overfitting onset ([`History::overfitting`]); `None` without validation losses or
+/// with fewer than two epochs (a baseline fitted in one go has no curves).
 pub fn read_curves(h: &History) -> Option<CurveReading> {
-    if !h.has_validation() {
+    if !h.has_validation() || !has_curves(h) {
         return None;
     }
     let best = h.best_epoch()?;
-    let best_i = h.epochs.iter().position(|r| std::ptr::eq(r, best))?;
-    let last_i = h.epochs.iter().rposition(|r| r.val_loss.is_some())?;
-    let (best_val, last) = (best.val_loss?, &h.epochs[last_i]);
-    let last_val = last.val_loss?;
-    let rising = last_i > best_i && last_val > best_val && last.loss < best.loss;
+    let last = h.epochs.iter().rfind(|r| r.val_loss.is_some())?;
     Some(CurveReading {
         best_epoch: best.epoch,
-        best_val_loss: best_val,
-        overfitting_from: rising.then(|| h.epochs[best_i + 1].epoch),
+        best_val_loss: best.val_loss?,
+        overfitting_from: h.overfitting().map(|o| o.from_epoch),
         last_epoch: last.epoch,
-        last_val_loss: last_val,
+        last_val_loss: last.val_loss?,
         train_loss_at_best: best.loss,
         last_train_loss: last.loss,
     })
+}
+
+/// Whether a history has curves to show: two epochs or more.
+pub(super) fn has_curves(h: &History) -> bool {
+    h.epochs.len() >= 2
 }
 
 /// One run's outputs, as far as they could be read.

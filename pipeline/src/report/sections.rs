@@ -6,14 +6,15 @@
 use std::path::Path;
 
 use crate::manifest::{
-    DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, RunInput,
+    DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, RunInput, Trainer,
 };
+use formats::history::OVERFITTING_RULE;
 use formats::Metrics;
 use serde_json::Value;
 
 use super::document::Block;
 use super::format::{f4, plain, show, show_opt, thousands};
-use super::reading::{feature_metadata, read_curves, RunOutputs};
+use super::reading::{feature_metadata, has_curves, read_curves, RunOutputs};
 
 /// What a run reads, in words: its dataset (and how it is stored) and, for a
 /// feature set, the features' parameters.
@@ -273,34 +274,24 @@ pub(super) fn run_detail(
     for missing in &out.missing {
         doc.push(Block::Note(format!("Not available: {missing} (run `make {}`)", run.name)));
     }
-    if let Some(h) = &out.history {
-        match read_curves(h) {
-            Some(c) => {
-                let mut text = format!(
-                    "Best epoch {} (lowest validation loss, {}).",
-                    c.best_epoch,
-                    f4(c.best_val_loss)
-                );
-                if let Some(e) = c.overfitting_from {
-                    doc.push(Block::Para(text));
-                    text = format!(
-                        "Overfitting: validation loss starts rising at epoch {e} and ends at {} at epoch {} (minimum {} at epoch {}), while training loss keeps falling from {} to {}.",
-                        f4(c.last_val_loss), c.last_epoch, f4(c.best_val_loss), c.best_epoch, f4(c.train_loss_at_best), f4(c.last_train_loss)
-                    );
-                    doc.push(Block::Note(text));
-                } else {
-                    text.push_str(&format!(" No overfitting seen: validation loss at the last epoch ({}) is {} its minimum.", c.last_epoch, if c.last_val_loss > c.best_val_loss { "above (but training loss did not keep falling)" } else { "at" }));
-                    doc.push(Block::Para(text));
-                }
+    let history = out.history.as_ref();
+    match history {
+        // A baseline is fitted in one go: one point is no curve, so no curves section.
+        Some(h) if !has_curves(h) => doc.push(Block::Para(match &run.trainer {
+            Trainer::Baseline { method } => format!(
+                "No training curves: the {method} baseline is fitted in one go, without epochs."
+            ),
+            Trainer::Network { .. } => {
+                "No training curves: history.parquet holds a single epoch.".to_string()
             }
-            None => doc.push(Block::Para(format!(
-                "{} epochs; no validation losses in history.parquet, so no best epoch.",
-                h.epochs.len()
-            ))),
+        })),
+        Some(h) => {
+            curves_blocks(h, doc);
+            if let Some(src) = copy_picture(m, &run.name, "curves.png", report_tmp) {
+                doc.push(Block::Image { alt: format!("{}: training curves", run.name), src });
+            }
         }
-    }
-    if let Some(src) = copy_picture(m, &run.name, "curves.png", report_tmp) {
-        doc.push(Block::Image { alt: format!("{}: training curves", run.name), src });
+        None => {}
     }
     if let Some(src) = copy_picture(m, &run.name, "confusion.png", report_tmp) {
         doc.push(Block::Image { alt: format!("{}: confusion matrix", run.name), src });
@@ -351,8 +342,12 @@ pub(super) fn run_detail(
             format!("Best-F1 threshold {} (F1 {})", show(b.best_f1_threshold), show(b.best_f1)),
         ];
         if let Some(t) = b.threshold_for_min_recall {
+            let precision = b
+                .precision_at_min_recall
+                .map(|p| format!(" (precision there {})", show(p)))
+                .unwrap_or_default();
             items.push(format!(
-                "Threshold keeping recall ≥ {}: {}",
+                "Threshold keeping recall ≥ {}: {}{precision}",
                 show_opt(b.min_recall),
                 show(t)
             ));
@@ -362,6 +357,37 @@ pub(super) fn run_detail(
             doc.push(Block::Image { alt: format!("{}: ROC curve", run.name), src });
         }
     }
+}
+
+/// The verdict on a history of two epochs or more: the best epoch, and overfitting
+/// or not by [`formats::History::overfitting`]'s rule, stated beside the verdict.
+fn curves_blocks(h: &formats::History, doc: &mut Vec<Block>) {
+    let Some(c) = read_curves(h) else {
+        doc.push(Block::Para(format!(
+            "{} epochs; no validation losses in history.parquet, so no best epoch.",
+            h.epochs.len()
+        )));
+        return;
+    };
+    let best =
+        format!("Best epoch {} (lowest validation loss, {}).", c.best_epoch, f4(c.best_val_loss));
+    let verdict = match c.overfitting_from {
+        Some(e) => {
+            doc.push(Block::Para(best));
+            doc.push(Block::Note(format!(
+                "Overfitting: validation loss starts rising at epoch {e} and ends at {} at epoch {} (minimum {} at epoch {}), while training loss keeps falling from {} to {}.",
+                f4(c.last_val_loss), c.last_epoch, f4(c.best_val_loss), c.best_epoch, f4(c.train_loss_at_best), f4(c.last_train_loss)
+            )));
+            String::new()
+        }
+        None if c.last_val_loss > c.best_val_loss => format!(
+            "{best} No overfitting: validation loss at the last epoch ({}, epoch {}) is above its minimum, but not in a sustained rise. ",
+            f4(c.last_val_loss),
+            c.last_epoch
+        ),
+        None => format!("{best} No overfitting: validation loss is at its minimum at the last epoch. "),
+    };
+    doc.push(Block::Para(verdict + OVERFITTING_RULE));
 }
 
 /// Copies `OUT/runs/RUN/eval/NAME` to `IMG/RUN-NAME`; returns the link relative to the report.
