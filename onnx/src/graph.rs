@@ -24,6 +24,22 @@ impl GraphBuilder {
         }
     }
 
+    /// Adds the current tensor's shape to the graph's `value_info`, once; the graph's
+    /// input and output have theirs already.
+    fn record_current_shape(&mut self) {
+        let name = self.current.as_str();
+        if name == crate::INPUT_NAME || self.shapes.iter().any(|v| v.name.as_deref() == Some(name))
+        {
+            return;
+        }
+        let dims = match self.layout {
+            Layout::Flat(d) => vec![d],
+            Layout::Nhwc { h, w, c } => vec![h, w, c],
+            Layout::Nchw { h, w, c } => vec![c, h, w],
+        };
+        self.shapes.push(crate::proto::value_info(name, data_type::FLOAT, &dims));
+    }
+
     pub(crate) fn layer_name(&mut self, kind: &str) -> String {
         let n = match self.counts.iter_mut().find(|(k, _)| k == kind) {
             Some((_, n)) => {
@@ -77,6 +93,10 @@ impl GraphBuilder {
         output: &str,
         attribute: Vec<AttributeProto>,
     ) {
+        // A node that reads the current tensor: its shape is the layout's now.
+        if inputs.contains(&self.current.as_str()) {
+            self.record_current_shape();
+        }
         self.nodes.push(NodeProto {
             input: inputs.iter().map(|s| s.to_string()).collect(),
             output: vec![output.to_string()],

@@ -123,6 +123,9 @@ pub struct GraphBuilder {
     counts: Vec<(String, usize)>,
     /// First misuse, reported by `finish`.
     error: Option<String>,
+    /// The shape of each layer's output tensor, for the graph's `value_info` (so a
+    /// viewer such as Netron shows every shape, not only the input's).
+    shapes: Vec<ValueInfoProto>,
 }
 
 impl GraphBuilder {
@@ -168,6 +171,7 @@ impl GraphBuilder {
             layout,
             counts: Vec::new(),
             error: None,
+            shapes: Vec::new(),
         }
     }
 
@@ -448,7 +452,7 @@ impl GraphBuilder {
                 doc_string: None,
                 input: vec![self.input],
                 output: vec![value_info(OUTPUT_NAME, data_type::FLOAT, &out_dims)],
-                value_info: vec![],
+                value_info: self.shapes,
             }),
             metadata_props: metadata
                 .into_iter()

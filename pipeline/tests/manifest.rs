@@ -175,6 +175,17 @@ fn default_manifest_expands_the_lab() {
         ["layers: flatten → dense 30 relu → dense 30 relu → dense 30 relu → dense 10 softmax"]
     );
     assert_eq!(m.run("hog-mlp-ppc7").unwrap().changes, ["features.pixels_per_cell = [7, 7]"]);
+    // A key inside one layer is told by the layer's name, as train's summary names it.
+    let layers = spec("cnn")["layers"].as_array().unwrap().clone();
+    let dense_before = layers[..7].iter().filter(|l| l["type"].as_str() == Some("dense")).count();
+    assert_eq!(
+        m.run("cnn-units20").unwrap().changes,
+        [format!("dense_{}.units = 20 (layers.7.units)", dense_before + 1)]
+    );
+    assert_eq!(
+        m.run("hog-mlp-units300").unwrap().changes,
+        ["dense_1.units = 300 (layers.0.units)"]
+    );
     assert_eq!(spec("mlp")["epochs"].as_integer(), Some(10));
     assert_eq!(spec("mlp-hidden3")["layers"].as_array().unwrap().len(), 5);
     assert_eq!(spec("cnn-units300")["layers"][7]["units"].as_integer(), Some(300));

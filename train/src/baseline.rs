@@ -316,7 +316,16 @@ pub fn run_baseline_with(
         "train": train.display().to_string(),
         "val": val.map(|p| p.display().to_string()),
     });
-    let onnx = model.to_onnx(&[("spec".into(), spec.to_string())])?;
+    // The same metadata keys as a network's model (export.rs), so tools read both alike.
+    let input_kind = match model.input {
+        InputKind::Image { .. } => "image",
+        InputKind::Features { .. } => "features",
+    };
+    let onnx = model.to_onnx(&[
+        ("spec".into(), spec.to_string()),
+        ("name".into(), "logistic_baseline".into()),
+        ("input_kind".into(), input_kind.into()),
+    ])?;
     let summary = summary_json(&model, config, &figures);
     let text = summary_text(&model, config, &figures);
     let history = formats::History {

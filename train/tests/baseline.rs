@@ -200,6 +200,10 @@ fn run_baseline_writes_the_four_outputs() {
     let spec = &metadata.iter().find(|(k, _)| k == "spec").unwrap().1;
     assert!(spec.contains("\"baseline\":\"logistic\""), "{spec}");
     assert!(metadata.iter().any(|(k, _)| k == "producer"));
+    // The keys a network's model has too.
+    let value = |key: &str| metadata.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    assert_eq!(value("name"), Some("logistic_baseline"));
+    assert!(matches!(value("input_kind"), Some("image" | "features")), "{metadata:?}");
 
     // The file passes the ONNX checker.
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");

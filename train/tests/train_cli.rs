@@ -345,13 +345,22 @@ fn exported_models_pass_the_onnx_checker() {
     train::run(&s.p("mlp.toml"), &s.p("feat_train.parquet"), None, &s.p("o2"), false).unwrap();
     for dir in ["o1", "o2"] {
         let model = s.p(dir).join("model.onnx");
-        let o = std::process::Command::new(&python)
-            .args(["-c", "import onnx,sys; m=onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True); print(m.ir_version, m.opset_import[0].version)"])
-            .arg(&model)
-            .output()
-            .unwrap();
+        // Also: the graph states every layer's output shape (value_info, for Netron),
+        // and each equals what ONNX's own shape inference finds without them.
+        let script = r#"
+import onnx, sys
+m = onnx.load(sys.argv[1]); onnx.checker.check_model(m, full_check=True)
+dims = lambda v: [d.dim_value or d.dim_param for d in v.type.tensor_type.shape.dim]
+ours = {v.name: dims(v) for v in m.graph.value_info}
+bare = onnx.ModelProto(); bare.CopyFrom(m); del bare.graph.value_info[:]
+theirs = {v.name: dims(v) for v in onnx.shape_inference.infer_shapes(bare, strict_mode=True).graph.value_info}
+wrong = [n for n in ours if ours[n] != theirs.get(n)]
+print(m.ir_version, m.opset_import[0].version, len(ours) > 2, wrong)
+"#;
+        let o =
+            std::process::Command::new(&python).args(["-c", script]).arg(&model).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "8 17");
+        assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "8 17 True []");
     }
 }
 

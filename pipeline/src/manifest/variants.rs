@@ -142,7 +142,7 @@ impl Cx {
         let mut changes = Vec::new();
         for (key, value) in overrides {
             let kpath = format!("{path}.{key}");
-            changes.push(describe_change(key, value));
+            changes.push(describe_change(key, value, model));
             if let Some(fkey) = key.strip_prefix("features.") {
                 feature_overrides.insert(fkey.to_string(), value.clone());
                 continue;
@@ -263,8 +263,31 @@ pub(super) fn set_in(
     }
 }
 
-/// `key = value` for the report; a layer list as `flatten → dense 30 relu → …`.
-pub(super) fn describe_change(key: &str, value: &Value) -> String {
+/// The Keras-style name of layer `index` of a model table (`dense_3` for the third
+/// dense layer), as `train`'s summary names it.
+fn layer_name(model: &Table, index: usize) -> Option<String> {
+    let layers = model.get("layers")?.as_array()?;
+    let kind = layers.get(index)?.get("type")?.as_str()?;
+    let prefix = match kind {
+        "max_pool2d" => "max_pooling2d",
+        other => other,
+    };
+    let nth = layers[..=index]
+        .iter()
+        .filter(|l| l.get("type").and_then(Value::as_str) == Some(kind))
+        .count();
+    Some(format!("{prefix}_{nth}"))
+}
+
+/// `key = value` for the report; a layer list as `flatten → dense 30 relu → …`; a
+/// key inside one layer by the layer's name: `dense_3.units = 20 (layers.7.units)`.
+pub(super) fn describe_change(key: &str, value: &Value, model: &Table) -> String {
+    let mut parts = key.splitn(3, '.');
+    if let (Some("layers"), Some(index), Some(rest)) = (parts.next(), parts.next(), parts.next()) {
+        if let Some(name) = index.parse().ok().and_then(|i| layer_name(model, i)) {
+            return format!("{name}.{rest} = {value} ({key})");
+        }
+    }
     if let Value::Array(items) = value {
         if !items.is_empty() && items.iter().all(|v| v.get("type").is_some()) {
             let layer = |l: &Value| {
