@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Training speed and accuracy: our `train` vs Keras 3 (tensorflow-cpu), same data,
-# architecture, optimizer (RMSprop defaults; Adam for the pneumonia CNN), batch size and epochs, with the
-# validation pass every epoch, in one run on this machine.
+# Training speed and accuracy: our `train` vs Keras 3 (tensorflow-cpu, oneDNN on) and
+# PyTorch (CPU, a plain training loop: scripts/bench-train-torch.py), same data,
+# architecture, optimizer (RMSprop defaults; Adam for the pneumonia CNN), batch size and
+# epochs, with the validation pass every epoch, in one run on this machine.
 #
 # Data: MNIST-10k (data/mnist-10k: 8,000 train / 2,000 test images, used as the
 # validation set), ingested to Parquet with `ingest idx`; HOG features (orientations 8,
@@ -23,7 +24,7 @@ EPOCHS=${EPOCHS:-10}
 BATCH=${BATCH:-128}
 PNEU_BATCH=${PNEU_BATCH:-32}
 MODELS=${MODELS:-"mlp hog_mlp cnn pneumonia_cnn"}
-if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup-bench.sh; fi
+if ! .venv-bench/bin/python -c "import keras, pyarrow, torch" 2>/dev/null; then bash scripts/setup-bench.sh; fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 
 # SKIP_BUILD=1 uses the binaries already in target/release.
@@ -71,7 +72,9 @@ PY
   ROWS=$(.venv-bench/bin/python -c "import pyarrow.parquet as pq, sys; print(pq.ParquetFile(sys.argv[1]).metadata.num_rows)" "$tr")
   echo "bench-train: $m, Keras…" >&2
   KERAS=$(.venv-bench/bin/python scripts/bench-train.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
-  echo "{\"model\": \"$m\", \"batch\": $batch, \"rows\": $ROWS, \"ours\": $OURS, \"keras\": $KERAS}" >> "$RESULTS"
+  echo "bench-train: $m, PyTorch…" >&2
+  TORCH=$(.venv-bench/bin/python scripts/bench-train-torch.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
+  echo "{\"model\": \"$m\", \"batch\": $batch, \"rows\": $ROWS, \"ours\": $OURS, \"keras\": $KERAS, \"torch\": $TORCH}" >> "$RESULTS"
 done
 
 python3 - "$RESULTS" "$EPOCHS" "$BATCH" "$(nproc)" <<'PY'
@@ -82,9 +85,9 @@ def per_epoch(s):
     return sum(s) / len(s)
 print(f"MNIST-10k (8,000 train / 2,000 val) and SYNTHETIC X-rays (1,000 train / 200 val), {sys.argv[2]} epochs, {sys.argv[4]} cores;")
 print(f"s/epoch = mean of epochs 2..{sys.argv[2]} (training and the validation pass); img/s = training rows / s/epoch")
-print(f"{'model':<14} {'batch':>5} {'ours s/ep':>10} {'keras s/ep':>11} {'speed-up':>9} {'ours img/s':>11} {'keras img/s':>12} {'ours acc':>9} {'keras acc':>10} {'Δ acc (pt)':>11}")
+print(f"{'model':<14} {'batch':>5} {'ours s/ep':>10} {'keras s/ep':>11} {'torch s/ep':>11} {'vs keras':>9} {'vs torch':>9} {'ours acc':>9} {'keras acc':>10} {'torch acc':>10}")
 for r in rows:
-    o, k = r["ours"], r["keras"]
-    so, sk = per_epoch(o["epoch_seconds"]), per_epoch(k["epoch_seconds"])
-    print(f"{r['model']:<14} {r['batch']:>5} {so:>10.3f} {sk:>11.3f} {sk/so:>8.2f}x {r['rows']/so:>11.0f} {r['rows']/sk:>12.0f} {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {100*(o['val_accuracy']-k['val_accuracy']):>+11.2f}")
+    o, k, t = r["ours"], r["keras"], r["torch"]
+    so, sk, st = (per_epoch(x["epoch_seconds"]) for x in (o, k, t))
+    print(f"{r['model']:<14} {r['batch']:>5} {so:>10.3f} {sk:>11.3f} {st:>11.3f} {sk/so:>8.2f}x {st/so:>8.2f}x {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {t['val_accuracy']:>10.4f}")
 PY

@@ -13,7 +13,9 @@ want="$want onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow scikit-learn skl2onnx
 want="$want scikit-image==0.26.0"
 # ingest: Keras image_dataset_from_directory and PIL baselines of scripts/bench-ingest.sh.
 want="$want tensorflow-cpu pillow"
-# train: the Keras side of scripts/bench-train.sh uses tensorflow-cpu (above) and pyarrow.
+# train: the Keras side of scripts/bench-train.sh uses tensorflow-cpu (above) and pyarrow;
+# its PyTorch side uses torch (PyPI's build: CPU kernels, ~3 GB with its dependencies).
+want="$want torch"
 want="${want# }"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "setup-bench: creating .venv-bench with $want"

@@ -1,0 +1,118 @@
+"""PyTorch side of scripts/bench-train.sh: the same model, data, batch size and epochs.
+
+Reads the same Parquet datasets as `train` and the Keras script, builds the lab's model
+in PyTorch (CPU) with Keras's defaults where they differ from PyTorch's (Glorot-uniform
+kernels, zero biases, RMSprop rho 0.9 / eps 1e-7, Adam eps 1e-7, 'same' padding), and
+runs a plain training loop: shuffle every epoch, mini-batches, then the validation
+pass, as `fit` does. Threads: all cores (torch.set_num_threads(os.cpu_count())).
+Prints one JSON line: {"model", "epoch_seconds": [...], "val_accuracy", "val_loss", "torch"}.
+"""
+import argparse, json, os, time
+
+import numpy as np
+import pyarrow.parquet as pq
+import torch
+from torch import nn
+
+ap = argparse.ArgumentParser()
+ap.add_argument("model", choices=["mlp", "hog_mlp", "cnn", "pneumonia_cnn"])
+ap.add_argument("--train", required=True)
+ap.add_argument("--val", required=True)
+ap.add_argument("--epochs", type=int, default=10)
+ap.add_argument("--batch-size", type=int, default=128)
+ap.add_argument("--seed", type=int, default=42)
+a = ap.parse_args()
+torch.manual_seed(a.seed)
+torch.set_num_threads(os.cpu_count())
+
+
+def load(path):
+    t = pq.read_table(path)
+    md = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
+    y = t.column("label").to_numpy().astype("int64")
+    if "image" in t.column_names:
+        h, w, c = int(md["height"]), int(md["width"]), int(md["channels"])
+        raw = b"".join(v.as_py() for v in t.column("image").combine_chunks())
+        # NCHW for PyTorch's convolutions; the same /255 scaling as the others.
+        x = np.frombuffer(raw, np.uint8).reshape(-1, h, w, c).transpose(0, 3, 1, 2)
+        x = x.astype("float32") / 255.0
+    else:
+        x = np.stack(t.column("features").to_numpy(zero_copy_only=False)).astype("float32")
+    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y)
+
+
+xt, yt = load(a.train)
+xv, yv = load(a.val)
+k = int(max(yt.max(), yv.max()) + 1)
+
+
+def conv(c_in, f, size):
+    return [nn.Conv2d(c_in, f, size, padding="same"), nn.ReLU(), nn.MaxPool2d(2)]
+
+
+if a.model == "mlp":
+    d = xt[0].numel()
+    layers = [nn.Flatten(), nn.Linear(d, 30), nn.ReLU(), nn.Linear(30, 30), nn.ReLU(), nn.Linear(30, k)]
+elif a.model == "hog_mlp":
+    layers = [nn.Linear(xt.shape[1], 100), nn.ReLU(), nn.Linear(100, k)]
+elif a.model == "pneumonia_cnn":
+    layers, c_in, side = [], xt.shape[1], xt.shape[2]
+    for f in (8, 16, 32, 64, 128):
+        layers += conv(c_in, f, 3)
+        c_in, side = f, side // 2
+    layers += [nn.Flatten(), nn.Linear(c_in * side * side, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(),
+               nn.Linear(16, 1)]
+else:
+    side = xt.shape[2] // 2 // 2 // 2
+    layers = [*conv(xt.shape[1], 10, 7), *conv(10, 10, 5), *conv(10, 10, 3), nn.Flatten(),
+              nn.Linear(10 * side * side, 10), nn.ReLU(), nn.Linear(10, k)]
+model = nn.Sequential(*layers)
+for m in model.modules():
+    if isinstance(m, (nn.Linear, nn.Conv2d)):
+        nn.init.xavier_uniform_(m.weight)  # Keras's glorot_uniform
+        nn.init.zeros_(m.bias)
+# NB: flattening NCHW orders features differently from Keras's NHWC; for a model
+# trained from scratch that changes nothing but the weights' order.
+
+binary = a.model == "pneumonia_cnn"
+if binary:
+    loss_fn = nn.BCEWithLogitsLoss()  # sigmoid + binary cross-entropy, as Keras's loss
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+else:
+    loss_fn = nn.CrossEntropyLoss()  # softmax + categorical cross-entropy
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+
+
+def batch_loss(x, y):
+    out = model(x)
+    if binary:
+        out = out.squeeze(1)
+        return loss_fn(out, y.float()), ((out > 0).long() == y).sum().item()
+    return loss_fn(out, y), (out.argmax(1) == y).sum().item()
+
+
+times, val_loss, val_acc = [], None, None
+for epoch in range(a.epochs):
+    start = time.perf_counter()
+    model.train()
+    order = torch.randperm(len(xt))
+    for i in range(0, len(xt), a.batch_size):
+        idx = order[i:i + a.batch_size]
+        opt.zero_grad(set_to_none=True)
+        loss, _ = batch_loss(xt[idx], yt[idx])
+        loss.backward()
+        opt.step()
+    model.eval()
+    total, correct = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(xv), a.batch_size):
+            loss, right = batch_loss(xv[i:i + a.batch_size], yv[i:i + a.batch_size])
+            total += loss.item() * len(xv[i:i + a.batch_size])
+            correct += right
+    times.append(time.perf_counter() - start)
+    val_loss, val_acc = total / len(xv), correct / len(xv)
+
+print(json.dumps({
+    "model": a.model, "params": sum(p.numel() for p in model.parameters()), "epoch_seconds": times,
+    "val_accuracy": val_acc, "val_loss": val_loss, "torch": torch.__version__,
+}))
