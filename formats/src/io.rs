@@ -14,7 +14,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::atomic::AtomicPath;
 use crate::dataset::{
@@ -372,10 +372,18 @@ impl DatasetWriter {
             .iter()
             .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
             .collect::<Vec<_>>();
+        // Images and feature vectors are all distinct values: a dictionary never pays, and
+        // min/max statistics of 784-byte images or float lists are as costly as useless.
+        // Labels keep both (small, and a reader can skip by label).
+        let label = parquet::schema::types::ColumnPath::from(crate::dataset::LABEL);
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_row_count(Some(group_rows.clamp(64, 1 << 20)))
             .set_key_value_metadata(Some(kv))
+            .set_dictionary_enabled(false)
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_column_dictionary_enabled(label.clone(), true)
+            .set_column_statistics_enabled(label, EnabledStatistics::Chunk)
             .build();
         Ok(Self {
             out,
