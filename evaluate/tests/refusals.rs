@@ -114,3 +114,35 @@ fn binary_only_flags_on_a_multi_class_model_are_refused() {
         assert!(!out.exists());
     }
 }
+
+/// `kill -9` of evaluate at the moment its new set of files is about to replace the
+/// old one: the old metrics, tables and pictures stay, together; without the kill the
+/// new set replaces them whole (a binary model's roc.png goes when a 10-class one
+/// replaces it).
+#[test]
+fn a_kill_at_the_commit_leaves_the_old_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    let run = |model: &str, data: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_evaluate"));
+        c.arg("--model").arg(fixture(model)).arg("--data").arg(fixture(data));
+        c.arg("--out").arg(&out).arg("--quiet");
+        c
+    };
+    assert!(run("binary/model.onnx", "binary-200.parquet").status().unwrap().success());
+    let old = testkit::tree(&out);
+    assert!(old.iter().any(|(n, _)| n == "roc.png"));
+    let said = testkit::kill_at_commit(run("sklearn/model.onnx", "mnist-200.parquet"));
+    assert!(said.contains("eval"), "{said}");
+    assert_eq!(testkit::tree(&out), old, "the old set is intact");
+    assert!(run("sklearn/model.onnx", "mnist-200.parquet").status().unwrap().success());
+    let new = testkit::tree(&out);
+    assert!(new.iter().all(|(n, _)| n != "roc.png"), "the binary model's roc.png is gone");
+    assert_ne!(new, old);
+    let temps = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .count();
+    assert_eq!(temps, 0, "the killed run's staging directory was removed by the next run");
+}
