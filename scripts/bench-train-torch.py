@@ -2,7 +2,9 @@
 
 Reads the same Parquet datasets as `train` and the Keras script, builds the lab's model
 in PyTorch (CPU) with Keras's defaults where they differ from PyTorch's (Glorot-uniform
-kernels, zero biases, RMSprop rho 0.9 / eps 1e-7, Adam eps 1e-7, 'same' padding), and
+kernels, zero biases, RMSprop rho 0.9 / eps 1e-7, Adam eps 1e-7, 'same' padding; only
+RMSprop's eps sits outside the square root in PyTorch, inside in Keras 3, which changes
+no timing), and
 runs a plain training loop: shuffle every epoch, mini-batches, then the validation
 pass, as `fit` does. Threads: all cores (torch.set_num_threads(os.cpu_count())).
 Prints one JSON line: {"model", "epoch_seconds": [...], "val_accuracy", "val_loss", "torch"}.
