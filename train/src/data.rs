@@ -81,10 +81,17 @@ impl Samples {
         match &self.values {
             Values::Bytes(b) => {
                 let [h, w, c] = self.shape[..] else { unreachable!("image samples are [H, W, C]") };
+                // v / 255 for every byte value, the same f32 division as before: a lookup
+                // is what keeps the copy from dominating a small MLP's epoch.
+                let scaled: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
                 for &i in idx {
                     let pixels = &b[i * len..(i + 1) * len];
+                    if c == 1 {
+                        data.extend(pixels.iter().map(|&v| scaled[v as usize]));
+                        continue;
+                    }
                     for ch in 0..c {
-                        data.extend(pixels.iter().skip(ch).step_by(c).map(|v| *v as f32 / 255.0));
+                        data.extend(pixels.iter().skip(ch).step_by(c).map(|&v| scaled[v as usize]));
                     }
                 }
                 return Tensor::new(vec![idx.len(), c, h, w], data);
