@@ -275,15 +275,8 @@ impl GraphBuilder {
         };
         // Keras [kh, kw, c_in, c_out] → ONNX OIHW [c_out, c_in, kh, kw].
         let mut oihw = vec![0f32; kernel.len()];
-        for y in 0..kh {
-            for x in 0..kw {
-                for i in 0..c_in {
-                    for o in 0..c_out {
-                        oihw[((o * c_in + i) * kh + y) * kw + x] =
-                            kernel[((y * kw + x) * c_in + i) * c_out + o];
-                    }
-                }
-            }
+        for (hwio_at, oihw_at) in kernel_positions(kh, kw, c_in, c_out) {
+            oihw[oihw_at] = kernel[hwio_at];
         }
         self.make_nchw();
         let wt = self.initializer(&layer, "kernel", &[c_out, c_in, kh, kw], &oihw);
@@ -518,15 +511,28 @@ pub fn read_initializers(bytes: &[u8]) -> Result<Vec<Initializer>> {
 /// inverse of what [`GraphBuilder::conv2d`] writes).
 pub fn hwio_from_oihw(oihw: &[f32], kh: usize, kw: usize, c_in: usize, c_out: usize) -> Vec<f32> {
     let mut hwio = vec![0f32; oihw.len()];
-    for y in 0..kh {
-        for x in 0..kw {
-            for i in 0..c_in {
-                for o in 0..c_out {
-                    hwio[((y * kw + x) * c_in + i) * c_out + o] =
-                        oihw[((o * c_in + i) * kh + y) * kw + x];
-                }
-            }
-        }
+    for (hwio_at, oihw_at) in kernel_positions(kh, kw, c_in, c_out) {
+        hwio[hwio_at] = oihw[oihw_at];
     }
     hwio
+}
+
+/// Each weight of a `kh×kw` kernel from `c_in` to `c_out` channels as (its index in
+/// Keras's `[H, W, I, O]`, its index in ONNX's `[O, I, H, W]`): the one layout map both
+/// directions use.
+fn kernel_positions(
+    kh: usize,
+    kw: usize,
+    c_in: usize,
+    c_out: usize,
+) -> impl Iterator<Item = (usize, usize)> {
+    (0..kh).flat_map(move |y| {
+        (0..kw).flat_map(move |x| {
+            (0..c_in).flat_map(move |i| {
+                (0..c_out).map(move |o| {
+                    (((y * kw + x) * c_in + i) * c_out + o, ((o * c_in + i) * kh + y) * kw + x)
+                })
+            })
+        })
+    })
 }
