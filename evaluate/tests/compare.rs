@@ -2,12 +2,12 @@
 //! is called `eval`, so runs are named by their run directory (`out/runs/RUN/eval`),
 //! and a run directory itself is accepted.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
+use common::fixture;
 
 #[test]
 fn runs_of_the_pipeline_layout_are_named_by_their_run_directory() {

@@ -2,18 +2,13 @@
 //! (`tests/fixtures/make_fixtures.py` made them and saved scikit-learn's figures
 //! beside them as JSON).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::{assert_one_sentence_error, evaluate, fixture, stderr};
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-fn evaluate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evaluate")).args(args).output().expect("run evaluate")
-}
 
 fn evaluate_env(args: &[&str], key: &str, value: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_evaluate"))
@@ -46,27 +41,6 @@ fn read_json(path: &Path) -> Value {
 fn close(a: &Value, b: &Value, tol: f64, what: &str) {
     let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
     assert!((a - b).abs() <= tol, "{what}: evaluate {a} vs scikit-learn {b}");
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// The sentence is one line starting `error:` and nothing else was written.
-fn assert_one_sentence_error(o: &Output, out: &Path, needles: &[&str]) {
-    assert!(!o.status.success(), "should fail; stdout: {}", String::from_utf8_lossy(&o.stdout));
-    assert_eq!(o.status.code(), Some(1));
-    let err = stderr(o);
-    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "one line expected, got: {err}");
-    assert!(lines[0].starts_with("error: "), "{err}");
-    assert!(!err.contains("panicked"), "{err}");
-    for n in needles {
-        assert!(err.contains(n), "error should mention {n:?}: {err}");
-    }
-    let leftovers: Vec<_> =
-        std::fs::read_dir(out).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
-    assert!(leftovers.is_empty(), "no output on failure, found {leftovers:?}");
 }
 
 fn compare_with_sklearn(m: &Value, e: &Value) {

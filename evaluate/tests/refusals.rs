@@ -1,20 +1,11 @@
 //! Inputs that would give a meaningless figure, or a second error line, are refused
 //! with one `error:` line, exit status 1 and no output.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
+use std::process::Command;
 
-fn evaluate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evaluate")).args(args).output().expect("run evaluate")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{assert_one_sentence_error, evaluate, fixture, stderr};
 
 /// A model that loads but fails while running: one `error:` line, not ONNX Runtime's
 /// own coloured log line before it, and no output.
@@ -107,10 +98,7 @@ fn binary_only_flags_on_a_multi_class_model_are_refused() {
             flag,
             value,
         ]);
-        let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains(needle) && err.contains("scores 10 classes"), "{err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_one_sentence_error(&o, &out, &[needle, "scores 10 classes"]);
         assert!(!out.exists());
     }
 }

@@ -1,18 +1,13 @@
 //! `evaluate --shard K/N` and `evaluate merge`: the shards' predictions, merged, give
 //! the files of one unsharded evaluation; a wrong set of shards is refused.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::{assert_one_sentence_error, evaluate, fixture};
 use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-fn evaluate<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_evaluate")).args(args).output().expect("run evaluate")
-}
 
 fn ok(o: Output) -> Output {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -98,11 +93,7 @@ fn a_missing_duplicated_or_foreign_shard_is_refused() {
         let mut args: Vec<PathBuf> = vec!["merge".into()];
         args.extend(dirs.iter().map(|d| d.to_path_buf()));
         args.extend(["--out".into(), out.clone()]);
-        let o = evaluate(&args);
-        let err = String::from_utf8_lossy(&o.stderr).into_owned();
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains(needle), "{needle}: {err}");
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert_one_sentence_error(&evaluate(&args), &out, &[needle]);
         assert!(!out.exists());
     };
     refuse(&[&three[0], &three[2]], "shard 1/3 is missing");
