@@ -127,10 +127,6 @@ fn a_kill_at_the_commit_leaves_the_old_set() {
     let new = testkit::tree(&out);
     assert!(new.iter().all(|(n, _)| n != "roc.png"), "the binary model's roc.png is gone");
     assert_ne!(new, old);
-    let temps = std::fs::read_dir(dir.path())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-        .count();
+    let temps = testkit::temporaries(dir.path()).len();
     assert_eq!(temps, 0, "the killed run's staging directory was removed by the next run");
 }

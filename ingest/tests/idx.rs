@@ -421,13 +421,7 @@ fn a_kill_at_the_commit_of_part_files_leaves_the_old_set() {
     let said = testkit::kill_at_commit(ingest());
     assert!(said.contains("parts"), "{said}");
     assert_eq!(testkit::tree(&o.out), old, "the old parts are intact");
-    let temps = |d: &Path| {
-        std::fs::read_dir(d)
-            .unwrap()
-            .flatten()
-            .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-            .count()
-    };
+    let temps = |d: &Path| testkit::temporaries(d).len();
     assert_eq!(temps(dir.path()), 1, "the killed run's staging directory is left");
 
     let done = ingest().output().unwrap();

@@ -383,11 +383,7 @@ fn a_kill_at_the_commit_of_the_report_leaves_the_old_one() {
     assert!(report().status().unwrap().success());
     let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
     assert!(md.contains("1 of 3 runs have an evaluation"), "{md}");
-    let left: Vec<_> = std::fs::read_dir(tmp.path())
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-        .collect();
+    let left = testkit::temporaries(tmp.path());
     assert!(left.is_empty(), "temporaries of the killed run remain: {left:?}");
 }
 

@@ -162,6 +162,14 @@ pub fn kill_at_commit(mut command: std::process::Command) -> String {
     seen
 }
 
+/// The names in `dir` of the stages' temporaries (`.NAME.tmp-PID-…`, see
+/// `formats::atomic`): what a killed run leaves until the next run clears it.
+pub fn temporaries(dir: &std::path::Path) -> Vec<String> {
+    let entries = std::fs::read_dir(dir).expect("a readable directory").flatten();
+    let names = entries.map(|e| e.file_name().to_string_lossy().into_owned());
+    names.filter(|n| n.contains(".tmp-")).collect()
+}
+
 /// Everything under `dir`, as sorted relative paths with each file's bytes, so a
 /// test can compare a whole output tree before and after.
 pub fn tree(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {

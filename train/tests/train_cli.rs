@@ -475,10 +475,6 @@ fn a_kill_before_the_commit_leaves_the_old_set() {
         formats::History::read(&out.join("history.parquet")).unwrap().epochs.len()
     );
     // The killed run's staging directory was cleaned up by the next run.
-    let temps = std::fs::read_dir(s.p("."))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
-        .count();
-    assert_eq!(temps, 0, "temporaries of the killed run remain");
+    let temps = testkit::temporaries(&s.p("."));
+    assert!(temps.is_empty(), "temporaries of the killed run remain: {temps:?}");
 }
