@@ -109,13 +109,13 @@ pub struct Scored {
     pub labels: Vec<i32>,
     /// Row-major probabilities, `info.classes.len()` per row.
     pub scores: Vec<f32>,
+    /// The training history at `info.history`, read once (not stored in a shard).
+    pub history: Option<formats::History>,
 }
 
 /// Runs the model over the dataset and computes every figure; writes nothing.
 pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
-    let scored = score(opts)?;
-    let history = scored.info.history.as_deref().map(Path::new).map(formats::History::read);
-    finish(scored, history.transpose()?)
+    finish(score(opts)?)
 }
 
 /// Runs the model over the dataset's rows (those of `opts.shard`) and checks the
@@ -161,8 +161,8 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
         }
         None => opts.model.parent().map(|d| d.join("history.parquet")).filter(|h| h.is_file()),
     };
-    // Read now so that a corrupt history fails before any inference.
-    history_path.as_deref().map(formats::History::read).transpose()?;
+    // Read now, so that a corrupt history fails before any inference.
+    let history = history_path.as_deref().map(formats::History::read).transpose()?;
 
     let mut classifier = Classifier::open(&opts.model, &rows, &dataset, &opts.model_options)?;
     let mut out = classifier.predict(reader)?;
@@ -236,12 +236,12 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
         rows: labels.len(),
         total_rows,
     };
-    Ok(Scored { info, labels, scores: out.scores })
+    Ok(Scored { info, labels, scores: out.scores, history })
 }
 
 /// Every figure from the scores of all rows (one run, or the shards merged).
-pub fn finish(scored: Scored, history: Option<formats::History>) -> Result<Evaluation> {
-    let Scored { info, labels, scores } = scored;
+pub fn finish(scored: Scored) -> Result<Evaluation> {
+    let Scored { info, labels, scores, history } = scored;
     let (names, c) = (info.classes.clone(), info.classes.len());
     if labels.is_empty() {
         bail!("dataset {} holds no rows: there is nothing to evaluate", info.data);

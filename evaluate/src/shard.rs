@@ -102,10 +102,11 @@ pub fn read_shard(dir: &Path) -> Result<Scored> {
             info.rows
         );
     }
-    Ok(Scored { info, labels, scores })
+    Ok(Scored { info, labels, scores, history: None })
 }
 
-/// The N shards of one evaluation, as the scores of all rows in order.
+/// The N shards of one evaluation, as the scores of all rows in order, with the
+/// training history their `shard.json` names.
 pub fn merge_scores(dirs: &[PathBuf]) -> Result<Scored> {
     if dirs.is_empty() {
         bail!("evaluate merge needs the shard directories");
@@ -170,12 +171,11 @@ pub fn merge_scores(dirs: &[PathBuf]) -> Result<Scored> {
         labels.extend(s.labels);
         scores.extend(s.scores);
     }
-    Ok(Scored { info, labels, scores })
+    let history = info.history.as_deref().map(Path::new).map(formats::History::read);
+    Ok(Scored { info, labels, scores, history: history.transpose()? })
 }
 
 /// `evaluate merge`: the evaluation of all rows from its shards (history included).
 pub fn merge(dirs: &[PathBuf]) -> Result<Evaluation> {
-    let scored = merge_scores(dirs)?;
-    let history = scored.info.history.as_deref().map(Path::new).map(formats::History::read);
-    finish(scored, history.transpose()?)
+    finish(merge_scores(dirs)?)
 }
