@@ -21,6 +21,18 @@ pub struct Samples {
     values: Values,
 }
 
+/// `v / 255` for every byte value, the ONNX graph's own f32 division, computed once: a
+/// lookup is what keeps the batch copy from dominating a small MLP's epoch.
+const SCALED: [f32; 256] = {
+    let mut table = [0.0f32; 256];
+    let mut v = 0;
+    while v < 256 {
+        table[v] = v as f32 / 255.0;
+        v += 1;
+    }
+    table
+};
+
 impl Samples {
     /// Takes a dataset read by `common`; `what` names it in errors (labels out of range).
     pub fn from_dataset(data: AnyDataset, what: &str) -> Result<Self> {
@@ -81,17 +93,14 @@ impl Samples {
         match &self.values {
             Values::Bytes(b) => {
                 let [h, w, c] = self.shape[..] else { unreachable!("image samples are [H, W, C]") };
-                // v / 255 for every byte value, the same f32 division as before: a lookup
-                // is what keeps the copy from dominating a small MLP's epoch.
-                let scaled: [f32; 256] = std::array::from_fn(|v| v as f32 / 255.0);
                 for &i in idx {
                     let pixels = &b[i * len..(i + 1) * len];
                     if c == 1 {
-                        data.extend(pixels.iter().map(|&v| scaled[v as usize]));
+                        data.extend(pixels.iter().map(|&v| SCALED[v as usize]));
                         continue;
                     }
                     for ch in 0..c {
-                        data.extend(pixels.iter().skip(ch).step_by(c).map(|&v| scaled[v as usize]));
+                        data.extend(pixels.iter().skip(ch).step_by(c).map(|&v| SCALED[v as usize]));
                     }
                 }
                 return Tensor::new(vec![idx.len(), c, h, w], data);
