@@ -111,7 +111,8 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     let progress = !cli.quiet;
-    match cli.command {
+    // Each subcommand gives its summary twice: as JSON (--json) and as a line.
+    let (json, line) = match cli.command {
         Command::Idx {
             images,
             labels,
@@ -136,24 +137,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 shard,
             };
             let s = ingest::run_idx(&opts)?;
-            if cli.json {
-                let j = serde_json::json!({
-                    "rows": s.rows, "val_rows": s.val_rows, "classes": s.classes,
-                    "height": s.height, "width": s.width, "seconds": s.seconds,
-                    "out": out.display().to_string(),
-                    "val_out": val_out.as_ref().map(|v| v.display().to_string()),
-                });
-                println!("{j}");
-                return Ok(());
-            }
-            if cli.quiet {
-                return Ok(());
-            }
+            let json = serde_json::json!({
+                "rows": s.rows, "val_rows": s.val_rows, "classes": s.classes,
+                "height": s.height, "width": s.width, "seconds": s.seconds,
+                "out": out.display().to_string(),
+                "val_out": val_out.as_ref().map(|v| v.display().to_string()),
+            });
             let val = match &val_out {
                 Some(v) => format!(" + {} validation rows → {}", s.val_rows, v.display()),
                 None => String::new(),
             };
-            println!(
+            let line = format!(
                 "ingest idx: {} rows of {}x{}, {} classes, {:.2} s → {}{val}",
                 s.rows,
                 s.height,
@@ -162,6 +156,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s.seconds,
                 out.display()
             );
+            (json, line)
         }
         Command::Folders {
             root,
@@ -194,23 +189,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             for (path, reason) in &s.skipped {
                 eprintln!("skipped {}: {reason}", path.display());
             }
-            if cli.json {
-                let skipped: Vec<_> = s
-                    .skipped
-                    .iter()
-                    .map(|(p, r)| serde_json::json!({"path": p.display().to_string(), "reason": r}))
-                    .collect();
-                let j = serde_json::json!({
-                    "rows": s.rows, "classes": s.classes, "skipped": skipped,
-                    "hidden_ignored": s.hidden_ignored, "synthetic": s.synthetic,
-                    "seconds": s.seconds, "out": out.display().to_string(),
-                });
-                println!("{j}");
-                return Ok(());
-            }
-            if cli.quiet {
-                return Ok(());
-            }
+            let skipped: Vec<_> = s
+                .skipped
+                .iter()
+                .map(|(p, r)| serde_json::json!({"path": p.display().to_string(), "reason": r}))
+                .collect();
+            let json = serde_json::json!({
+                "rows": s.rows, "classes": s.classes, "skipped": skipped,
+                "hidden_ignored": s.hidden_ignored, "synthetic": s.synthetic,
+                "seconds": s.seconds, "out": out.display().to_string(),
+            });
             let mut notes = Vec::new();
             if !s.skipped.is_empty() {
                 notes.push(format!("{} bad files skipped (listed above)", s.skipped.len()));
@@ -223,7 +211,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let notes =
                 if notes.is_empty() { String::new() } else { format!(" ({})", notes.join(", ")) };
-            println!(
+            let line = format!(
                 "ingest folders: {} rows of {}x{}x{}, {} classes [{}], {:.2} s ({} images/s) → {}{notes}",
                 s.rows,
                 size.0,
@@ -237,23 +225,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
                 out.display()
             );
+            (json, line)
         }
         Command::SynthXray(opts) => {
             let opts = SynthOptions { progress, ..opts };
             let s = ingest::run_synth(&opts)?;
-            if cli.json {
-                let j = serde_json::json!({
-                    "files": s.files, "rgb": s.rgb, "progressive": s.progressive,
-                    "bytes": s.bytes, "seconds": s.seconds, "synthetic": true,
-                    "out": opts.out.display().to_string(),
-                });
-                println!("{j}");
-                return Ok(());
-            }
-            if cli.quiet {
-                return Ok(());
-            }
-            println!(
+            let json = serde_json::json!({
+                "files": s.files, "rgb": s.rgb, "progressive": s.progressive,
+                "bytes": s.bytes, "seconds": s.seconds, "synthetic": true,
+                "out": opts.out.display().to_string(),
+            });
+            let line = format!(
                 "ingest synth-xray: {} SYNTHETIC JPEGs ({} RGB, {} progressive, {:.1} MB), 2 classes, {:.2} s → {}",
                 s.files,
                 s.rgb,
@@ -262,7 +244,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 s.seconds,
                 opts.out.display()
             );
+            (json, line)
         }
+    };
+    if cli.json {
+        println!("{json}");
+    } else if !cli.quiet {
+        println!("{line}");
     }
     Ok(())
 }
