@@ -443,29 +443,12 @@ fn a_kill_before_the_commit_leaves_the_old_set() {
     let old = read(&out);
     // A different run (another seed), paused just before its commit, then killed.
     std::fs::write(s.p("cnn2.toml"), CNN_SPEC.replace("seed = 7", "seed = 8")).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
-        .args(["--spec", s.p("cnn2.toml").to_str().unwrap(), "--train"])
-        .arg(s.p("img_train.parquet"))
-        .arg("--out")
-        .arg(&out)
-        .arg("--quiet")
-        .env("LAB_PAUSE_BEFORE_COMMIT", "60")
-        .spawn()
-        .unwrap();
-    let staged = |name: &str| {
-        std::fs::read_dir(s.p(".")).unwrap().filter_map(|e| e.ok()).any(|e| {
-            let dir = e.path();
-            dir.file_name().unwrap().to_string_lossy().starts_with(".run.tmp-")
-                && dir.join(name).exists()
-        })
-    };
-    let started = std::time::Instant::now();
-    while !staged("summary.txt") {
-        assert!(started.elapsed().as_secs() < 120, "the run never staged its files");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let mut train = std::process::Command::new(env!("CARGO_BIN_EXE_train"));
+    train.args(["--spec", s.p("cnn2.toml").to_str().unwrap(), "--train"]);
+    train.arg(s.p("img_train.parquet")).arg("--out").arg(&out).arg("--quiet");
+    let said = testkit::kill_at_commit(train);
+    assert!(said.contains("run"), "{said}");
+    assert!(testkit::temporaries(&s.p(".")).iter().any(|t| t.starts_with(".run.tmp-")));
     assert_eq!(read(&out), old, "the old set is intact");
     // And without the kill the new set replaces it whole.
     let new = train::run(&s.p("cnn2.toml"), &s.p("img_train.parquet"), None, &out, false).unwrap();
