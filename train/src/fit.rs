@@ -95,14 +95,20 @@ pub fn fit(
         bar.set_prefix(format!("Epoch {epoch}/{}", opts.epochs));
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
         for chunk in order.chunks(opts.batch_size) {
+            let t = Instant::now();
             let x = train.batch(chunk);
             let labels: Vec<usize> = chunk.iter().map(|&i| train.labels[i]).collect();
             let weights: Vec<f32> = labels.iter().map(|&l| opts.class_weights[l]).collect();
+            model.loop_clock.batches_s += t.elapsed().as_secs_f64();
             let logits =
                 model.forward(x, &mut Ctx { training: true, rng: &mut dropout_rng }, false);
+            let t = Instant::now();
             let b = opts.loss.evaluate(&logits.data, logits.last_dim(), &labels, &weights);
+            model.loop_clock.loss_s += t.elapsed().as_secs_f64();
             model.backward(Tensor::new(logits.shape, b.grad), false);
+            let t = Instant::now();
             optimizer.apply(model.params_and_grads());
+            model.loop_clock.optimizer_s += t.elapsed().as_secs_f64();
             loss_sum += b.weighted_sum;
             correct += b.correct;
             seen += chunk.len();

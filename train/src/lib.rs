@@ -6,7 +6,8 @@
 //! layer: config, forward, backward, ONNX nodes, gradient check), `loss.rs`, `optim.rs`,
 //! `model.rs` (a model from the spec's layer list), `fit.rs` (the training loop),
 //! `spec.rs`, `data.rs`, `export.rs` (ONNX through `onnx`), `output.rs`,
-//! `run.rs` (the CLI's work), `baseline.rs` (`--baseline logistic`).
+//! `run.rs` (the CLI's work), `baseline.rs` (`--baseline logistic`), `profile.rs` (where
+//! a run's time goes, `--profile`).
 //!
 //! Public: what the `train` binary and the tests (this crate's and `evaluate`'s) use —
 //! the run entry points and what they return, the spec, and the baseline.
@@ -48,6 +49,7 @@ mod loss;
 mod model;
 mod optim;
 mod output;
+pub mod profile;
 mod run;
 pub mod spec;
 

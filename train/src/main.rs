@@ -17,7 +17,8 @@ use clap::{Parser, ValueEnum};
   train --spec mlp.toml --train out/data/mnist/train.parquet --val out/data/mnist/val.parquet --out runs/mlp
   train --manifest pipeline.toml --model mlp-hidden3        # one run of the manifest, with its files
   train --spec mlp.toml --train T --out runs/mlp-more --init-from runs/mlp/model.onnx   # warm start
-  train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic"
+  train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic
+  train --spec cnn.toml --train T --val V --out runs/cnn --profile cnn-profile.json   # time per layer"
 )]
 struct Cli {
     /// Model spec (TOML: layers, loss, optimizer, epochs, ...; see docs/train.md).
@@ -50,6 +51,11 @@ struct Cli {
     /// initial weights. The optimizer's state starts fresh.
     #[arg(long, value_name = "MODEL", conflicts_with = "baseline")]
     init_from: Option<PathBuf>,
+    /// Write where the time went, layer by layer (forward, backward-data,
+    /// backward-weights, validation: seconds and GFLOP/s), to FILE as JSON, and print it
+    /// as a table on stderr (not with --quiet). See docs/benchmarks.md.
+    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
+    profile: Option<PathBuf>,
     /// No progress bar, no per-epoch lines, no summary.
     #[arg(long)]
     quiet: bool,
@@ -67,12 +73,23 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     // Per-epoch lines and the bar go to stderr; the summary (the result) to stdout.
     let verbose = !cli.quiet && !cli.json;
     let json = cli.json;
-    let print_summary = |t: train::Trained| {
+    let (profile, quiet) = (cli.profile.clone(), cli.quiet);
+    let print_summary = |t: train::Trained| -> anyhow::Result<()> {
+        if let Some(path) = &profile {
+            formats::atomic::write_bytes(
+                path,
+                serde_json::to_string_pretty(&t.profile)?.as_bytes(),
+            )?;
+            if !quiet {
+                eprint!("{}", t.profile.table());
+            }
+        }
         if json {
             println!("{}", t.summary);
         } else if verbose {
             print!("{}", train::summary_text(&t.summary));
         }
+        Ok(())
     };
     if let (Some(manifest), Some(model)) = (&cli.manifest, &cli.model) {
         let r = train::resolve_manifest_run(manifest, model)?;
@@ -83,7 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             (Some(spec), _) => {
                 let init = cli.init_from.as_deref();
                 train::train_from(spec, &train, val.as_deref(), &out, verbose, init)
-                    .map(print_summary)
+                    .and_then(print_summary)
             }
             (None, Some(_)) if cli.init_from.is_some() => {
                 anyhow::bail!("--init-from applies to networks; run `{model}` is a baseline")
@@ -107,7 +124,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         (None, Some(spec)) => {
             let spec = train::spec::from_file(spec)?;
             let (val, init) = (cli.val.as_deref(), cli.init_from.as_deref());
-            train::train_from(&spec, &train, val, &out, verbose, init).map(print_summary)
+            train::train_from(&spec, &train, val, &out, verbose, init).and_then(print_summary)
         }
         (None, None) => unreachable!("clap requires --spec, --baseline or --manifest"),
     }

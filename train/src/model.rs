@@ -1,5 +1,7 @@
 //! A sequential model built from the spec's layer list.
 
+use std::time::Instant;
+
 use anyhow::{bail, Result};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -9,6 +11,7 @@ use crate::layers::{
     Activation, ActivationLayer, Conv2d, Ctx, Dense, Dropout, Flatten, Layer, MaxPool2d,
 };
 use crate::loss::Loss;
+use crate::profile::{LayerClock, LoopClock, Profile};
 use crate::spec::LayerSpec;
 
 /// What the model reads: uint8 images (scaled to [0,1] inside) or float features.
@@ -25,6 +28,10 @@ pub struct Model {
     /// One sample: `[H, W, C]` or `[D]`.
     pub input_shape: Vec<usize>,
     pub(crate) layers: Vec<Box<dyn Layer>>,
+    /// Time per layer, for the profile.
+    pub(crate) clocks: Vec<LayerClock>,
+    /// Time between the layers, kept by the training loop.
+    pub(crate) loop_clock: LoopClock,
 }
 
 fn shape_str(s: &[usize]) -> String {
@@ -125,7 +132,9 @@ impl Model {
             shape = layer.output_shape();
             layers.push(layer);
         }
-        Ok(Model { input_kind, input_shape: input_shape.to_vec(), layers })
+        let clocks = vec![LayerClock::default(); layers.len()];
+        let loop_clock = LoopClock::default();
+        Ok(Model { input_kind, input_shape: input_shape.to_vec(), layers, clocks, loop_clock })
     }
 
     /// One sample's output shape.
@@ -169,8 +178,17 @@ impl Model {
         final_activation: bool,
     ) -> Tensor {
         let last = self.layers.len() - 1;
-        for (i, layer) in self.layers.iter_mut().enumerate() {
+        let samples = x.batch() as u64;
+        for (i, (layer, clock)) in self.layers.iter_mut().zip(&mut self.clocks).enumerate() {
+            let start = Instant::now();
             x = layer.forward(x, ctx, final_activation || i != last);
+            if ctx.training {
+                clock.forward_train += start.elapsed();
+                clock.train_samples += samples;
+            } else {
+                clock.forward_infer += start.elapsed();
+                clock.infer_samples += samples;
+            }
         }
         x
     }
@@ -178,8 +196,20 @@ impl Model {
     /// Backpropagates dL/d(output of the last forward); fills every layer's gradients
     /// and returns dL/d(input) when `need_input_grad`.
     pub(crate) fn backward(&mut self, mut grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let samples = grad.batch() as u64;
         for i in (0..self.layers.len()).rev() {
-            grad = self.layers[i].backward(grad, i > 0 || need_input_grad)?;
+            let start = Instant::now();
+            let input_grad = i > 0 || need_input_grad;
+            let result = self.layers[i].backward(grad, input_grad);
+            let clock = &mut self.clocks[i];
+            clock.backward += start.elapsed();
+            if input_grad {
+                clock.input_grad_samples += samples;
+            }
+            if let Some(split) = self.layers[i].take_backward_split() {
+                *clock.split.get_or_insert_default() += split;
+            }
+            grad = result?;
         }
         need_input_grad.then_some(grad)
     }
@@ -193,6 +223,19 @@ impl Model {
 
     pub(crate) fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
         self.layers.iter_mut().flat_map(|l| l.params_and_grads()).collect()
+    }
+
+    /// Where the time of the forward and backward passes so far went, layer by layer.
+    pub fn profile(&self, fit_s: f64) -> Profile {
+        let names = crate::output::layer_names(self);
+        let layers = self
+            .layers
+            .iter()
+            .zip(&self.clocks)
+            .zip(names)
+            .map(|((l, c), name)| (name, l.type_name().to_string(), l.multiply_adds(), c.clone()))
+            .collect();
+        Profile::new(rayon::current_num_threads(), layers, self.loop_clock.clone(), fit_s)
     }
 
     pub fn param_count(&self) -> usize {

@@ -38,20 +38,30 @@ pub fn write_run(
     Ok(())
 }
 
-/// Per-layer rows of the summary: Keras-style names (`dense_1`, ...), output shapes with a
-/// `null` batch axis, weight counts and their formulas.
-pub fn layer_rows(model: &Model) -> Vec<Value> {
+/// Keras-style layer names: the type's prefix and its count so far (`dense_1`, `dense_2`).
+pub fn layer_names(model: &Model) -> Vec<String> {
     let mut counters: std::collections::HashMap<&str, usize> = Default::default();
-    model
-        .layers
-        .iter()
+    (model.layers.iter())
         .map(|l| {
             let n = counters.entry(l.name_prefix()).or_insert(0);
             *n += 1;
+            format!("{}_{}", l.name_prefix(), n)
+        })
+        .collect()
+}
+
+/// Per-layer rows of the summary: Keras-style names (`dense_1`, ...), output shapes with a
+/// `null` batch axis, weight counts and their formulas.
+pub fn layer_rows(model: &Model) -> Vec<Value> {
+    model
+        .layers
+        .iter()
+        .zip(layer_names(model))
+        .map(|(l, name)| {
             let mut shape: Vec<Value> = vec![Value::Null];
             shape.extend(l.output_shape().into_iter().map(Value::from));
             let mut row = json!({
-                "name": format!("{}_{}", l.name_prefix(), n),
+                "name": name,
                 "type": l.type_name(),
                 "output_shape": shape,
                 "params": l.param_count(),

@@ -23,6 +23,8 @@ pub struct Trained {
     pub model: Model,
     pub history: History,
     pub summary: serde_json::Value,
+    /// Where the fit's time went, layer by layer.
+    pub profile: crate::profile::Profile,
 }
 
 fn load(path: &Path, what: &str) -> Result<Samples> {
@@ -198,7 +200,9 @@ pub fn train_from(
         shuffle: spec.shuffle,
         verbose,
     };
+    let fit_started = Instant::now();
     let (history, stopping) = fit(&mut model, &train, val.as_ref(), &opts)?;
+    let profile = model.profile(fit_started.elapsed().as_secs_f64());
     let seconds = started.elapsed().as_secs_f64();
 
     let summary =
@@ -218,7 +222,7 @@ pub fn train_from(
     let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
     let text = crate::output::summary_text(&summary);
     crate::output::write_run(out_dir, &onnx, &history, &summary, &text)?;
-    Ok(Trained { model, history, summary })
+    Ok(Trained { model, history, summary, profile })
 }
 
 /// What `train --manifest FILE --model RUN` resolved: the run's trainer and its files.

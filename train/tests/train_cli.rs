@@ -461,3 +461,54 @@ fn a_kill_before_the_commit_leaves_the_old_set() {
     let temps = testkit::temporaries(&s.p("."));
     assert!(temps.is_empty(), "temporaries of the killed run remain: {temps:?}");
 }
+
+#[test]
+fn profile_names_every_layer_and_rates_the_products() {
+    let s = Setup::new();
+    let profile = s.p("profile.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_train"))
+        .args(["--spec", "cnn.toml", "--train", "img_train.parquet", "--val", "img_val.parquet"])
+        .args(["--out", "out_profile", "--profile", "profile.json"])
+        .current_dir(&s.root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stderr);
+    assert!(table.contains("backward-weights") && table.contains("conv2d_2"), "{table}");
+    let p: serde_json::Value = serde_json::from_slice(&std::fs::read(&profile).unwrap()).unwrap();
+    let names: Vec<&str> =
+        p["layers"].as_array().unwrap().iter().map(|l| l["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "conv2d_1",
+            "max_pooling2d_1",
+            "conv2d_2",
+            "max_pooling2d_2",
+            "flatten_1",
+            "dense_1",
+            "dropout_1",
+            "dense_2"
+        ]
+    );
+    let layer = |i: usize| &p["layers"][i];
+    // conv2d_2: 6×6 outputs × (2·2·4 taps) × 4 filters per sample, for each product.
+    assert_eq!(layer(2)["multiply_adds"]["forward"], 6 * 6 * 16 * 4);
+    assert_eq!(layer(5)["multiply_adds"]["backward_weights"], 36 * 8);
+    for i in [0, 2, 5, 7] {
+        assert!(layer(i)["forward"]["gflops"].as_f64().unwrap() > 0.0, "{}", layer(i));
+        assert!(layer(i)["backward_weights"]["gflops"].as_f64().unwrap() > 0.0, "{}", layer(i));
+    }
+    // The first layer computes no input gradient.
+    assert_eq!(layer(0)["backward_data"]["seconds"], 0.0);
+    assert!(layer(2)["backward_data"]["gflops"].as_f64().unwrap() > 0.0);
+    assert!(
+        p["fit_s"].as_f64().unwrap()
+            >= p["layers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["forward"]["seconds"].as_f64().unwrap())
+                .sum::<f64>()
+    );
+}

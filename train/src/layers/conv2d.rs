@@ -26,6 +26,7 @@
 //! Tests, with the gradient checks of every path: `conv2d/tests.rs`.
 
 use std::mem::MaybeUninit;
+use std::time::Instant;
 
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -35,6 +36,7 @@ use onnx::GraphBuilder;
 use super::{glorot_uniform, output_len, thousands, Activation, ActivationFn, Ctx, Layer, Padding};
 use crate::engine::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
 use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
+use crate::profile::{BackwardSplit, MultiplyAdds};
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
 const GRAD_GROUP: usize = 4;
@@ -85,6 +87,8 @@ pub struct Conv2d {
     z: Vec<f32>,
     batch: usize,
     applied: bool,
+    /// Thread-time of the last backward's products, for the profile.
+    split: Option<BackwardSplit>,
 }
 
 impl Conv2d {
@@ -121,6 +125,7 @@ impl Conv2d {
             z: Vec::new(),
             batch: 0,
             applied: true,
+            split: None,
         })
     }
 
@@ -365,7 +370,8 @@ impl Layer for Conv2d {
                           dk: &mut [f32],
                           db: &mut [f32],
                           dx: Option<&mut [MaybeUninit<f32>]>,
-                          scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>)| {
+                          scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>),
+                          split: &mut BackwardSplit| {
             let (dzq, work, act_row) = scratch;
             let g = &g_all[i * f_len * ho * wo..][..f_len * ho * wo];
             let z = &this.z[i * z_len..][..z_len];
@@ -395,8 +401,11 @@ impl Layer for Conv2d {
                 }
             }
             let src = &this.src[i * p.src_len..][..p.src_len];
+            let t = Instant::now();
             offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, dk);
+            split.weights += t.elapsed();
             if let (Some(dx), Some(a_back)) = (dx, &a_back) {
+                let t = Instant::now();
                 work.resize(rows * p.dx_q_len, 0.0);
                 offset_gemm(a_back, &p.back_offsets, dzq, p.dx_q_len, None, work, p.dx_q_len);
                 if p.shifted {
@@ -410,26 +419,32 @@ impl Layer for Conv2d {
                 } else {
                     this.col2im(work, zeroed(dx));
                 }
+                split.data += t.elapsed();
             }
         };
         // Samples in fixed groups (never by thread): each group sums its kernel gradient in
         // sample order, then the groups are added in order — bit-identical for any thread count.
         let groups = n.div_ceil(GRAD_GROUP);
         let per_group = |g: usize, dx: Option<&mut [MaybeUninit<f32>]>, scratch: &mut _| {
+            let start = Instant::now();
             let mut dk = vec![0.0f32; taps * f_len];
             let mut db = vec![0.0f32; f_len];
+            let mut split = BackwardSplit::default();
             let samples = g * GRAD_GROUP..((g + 1) * GRAD_GROUP).min(n);
             match dx {
                 Some(dx) => {
                     for (i, dx) in samples.zip(dx.chunks_mut(in_len)) {
-                        per_sample(i, &mut dk, &mut db, Some(dx), scratch);
+                        per_sample(i, &mut dk, &mut db, Some(dx), scratch, &mut split);
                     }
                 }
-                None => samples.for_each(|i| per_sample(i, &mut dk, &mut db, None, scratch)),
+                None => {
+                    samples.for_each(|i| per_sample(i, &mut dk, &mut db, None, scratch, &mut split))
+                }
             }
-            (dk, db)
+            split.total = start.elapsed();
+            (dk, db, split)
         };
-        let partials: Vec<(Vec<f32>, Vec<f32>)> = if need_input_grad {
+        let partials: Vec<(Vec<f32>, Vec<f32>, BackwardSplit)> = if need_input_grad {
             dx.par_chunks_mut(GRAD_GROUP * in_len)
                 .enumerate()
                 .map_init(Default::default, |s, (g, dx)| per_group(g, Some(dx), s))
@@ -442,10 +457,13 @@ impl Layer for Conv2d {
         };
         let mut dk = vec![0.0f32; taps * f_len];
         self.grad_bias.fill(0.0);
-        for (part, db) in &partials {
+        let mut split = BackwardSplit::default();
+        for (part, db, part_split) in &partials {
             dk.iter_mut().zip(part).for_each(|(g, p)| *g += p);
             self.grad_bias.iter_mut().zip(db).for_each(|(g, p)| *g += p);
+            split += *part_split;
         }
+        self.split = Some(split);
         for t in 0..taps {
             for f in 0..f_len {
                 let k = self.kernel_index(t, f);
@@ -459,6 +477,15 @@ impl Layer for Conv2d {
 
     fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
         vec![(&mut self.kernel, &self.grad_kernel), (&mut self.bias, &self.grad_bias)]
+    }
+    /// Useful multiply-adds (the q-space's extra columns are not counted): Ho·Wo·T·F for
+    /// each of the three products.
+    fn multiply_adds(&self) -> MultiplyAdds {
+        let m = (self.out_hw.0 * self.out_hw.1 * self.taps() * self.filters) as u64;
+        MultiplyAdds { forward: m, backward_data: m, backward_weights: m }
+    }
+    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
+        self.split.take()
     }
     fn params(&self) -> Vec<&[f32]> {
         vec![&self.kernel, &self.bias]

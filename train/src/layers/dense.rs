@@ -10,6 +10,8 @@
 //!
 //! Init: W Glorot-uniform (fan_in D, fan_out U), b = 0, as Keras.
 
+use std::time::Instant;
+
 use rand_chacha::ChaCha8Rng;
 
 use onnx::GraphBuilder;
@@ -17,6 +19,7 @@ use onnx::GraphBuilder;
 use super::{glorot_uniform, thousands, Activation, ActivationFn, Ctx, Layer};
 use crate::engine::gemm::{column_sums, gemm, gemm_at_b, Mat};
 use crate::engine::tensor::Tensor;
+use crate::profile::{BackwardSplit, MultiplyAdds};
 
 pub struct Dense {
     pub in_dim: usize,
@@ -30,6 +33,8 @@ pub struct Dense {
     input: Option<Tensor>,
     output: Option<Vec<f32>>,
     applied: bool,
+    /// Time of the last backward's products, for the profile.
+    split: Option<BackwardSplit>,
 }
 
 impl Dense {
@@ -45,6 +50,7 @@ impl Dense {
             input: None,
             output: None,
             applied: true,
+            split: None,
         }
     }
 }
@@ -88,19 +94,32 @@ impl Layer for Dense {
     }
 
     fn backward(&mut self, mut grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
+        let start = Instant::now();
         let x = self.input.as_ref().expect("backward without a training forward");
         let n = x.batch();
         if self.applied && self.activation.needs_output() {
             self.activation.backward(self.output.as_ref().unwrap(), &mut grad.data, self.units);
         }
         let dz = Mat::rows(&grad.data, n, self.units);
+        let t = Instant::now();
         gemm_at_b(Mat::rows(&x.data, n, self.in_dim), dz, &mut self.grad_kernel);
+        let weights = t.elapsed();
         column_sums(&grad.data, self.units, &mut self.grad_bias);
-        need_input_grad.then(|| {
+        let t = Instant::now();
+        let dx = need_input_grad.then(|| {
             let mut dx = vec![0.0; n * self.in_dim];
             gemm(dz, Mat::rows(&self.kernel, self.in_dim, self.units).t(), 0.0, &mut dx);
             Tensor::new(x.shape.clone(), dx)
-        })
+        });
+        self.split = Some(BackwardSplit { data: t.elapsed(), weights, total: start.elapsed() });
+        dx
+    }
+    fn multiply_adds(&self) -> MultiplyAdds {
+        let m = (self.in_dim * self.units) as u64;
+        MultiplyAdds { forward: m, backward_data: m, backward_weights: m }
+    }
+    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
+        self.split.take()
     }
 
     fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {

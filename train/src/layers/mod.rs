@@ -33,6 +33,7 @@ use onnx::GraphBuilder;
 use rand_chacha::ChaCha8Rng;
 
 use crate::engine::tensor::Tensor;
+use crate::profile::{BackwardSplit, MultiplyAdds};
 
 pub use params::Padding;
 
@@ -90,6 +91,16 @@ pub trait Layer: Send {
     fn config(&self) -> serde_json::Value;
     /// Appends the ONNX nodes this layer becomes (none for dropout) to `g`.
     fn export(&self, g: &mut GraphBuilder);
+    /// Multiply-adds per sample of each pass, for the profile (none for layers that only
+    /// move or compare values).
+    fn multiply_adds(&self) -> MultiplyAdds {
+        MultiplyAdds::default()
+    }
+    /// How the last backward's thread-time divided between its products, for the profile
+    /// (taken: the next call gives `None` until another backward).
+    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
+        None
+    }
     /// Takes the weights [`Layer::export`] wrote (one initializer per parameter, in
     /// [`Layer::params`] order) back, for a warm start. The default copies each as
     /// stored; a layer whose export changes the layout undoes it.
