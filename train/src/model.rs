@@ -82,6 +82,26 @@ impl Model {
         input_shape: &[usize],
         seed: u64,
     ) -> Result<Model> {
+        let mut model = Self::build_unfused(specs, input_kind, input_shape, seed)?;
+        // A max-pool runs inside the convolution before it when it can (`Layer::fuse_pool`):
+        // the same values and gradients, without the full-size output's trip through memory.
+        for i in 1..model.layers.len() {
+            if let Some(windows) = model.layers[i].pool_to_fuse() {
+                if model.layers[i - 1].fuse_pool(windows) {
+                    model.layers[i].set_fused();
+                }
+            }
+        }
+        Ok(model)
+    }
+
+    /// The model with every layer doing its own work (the fused model's reference).
+    pub(crate) fn build_unfused(
+        specs: &[LayerSpec],
+        input_kind: InputKind,
+        input_shape: &[usize],
+        seed: u64,
+    ) -> Result<Model> {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut shape = input_shape.to_vec();
         let mut layers: Vec<Box<dyn Layer>> = Vec::new();
@@ -259,6 +279,7 @@ mod tests {
     use super::*;
     use crate::layers::gradcheck::{random, Probes};
     use crate::loss::LossFn;
+    use crate::optim::Optimizer;
     use crate::spec::{self, ModelSpec};
 
     fn example(name: &str) -> ModelSpec {
@@ -378,6 +399,43 @@ mod tests {
     /// Every layer type in one chain, the loss included: dL/dx and dL/dθ for every input
     /// value and every parameter, from `Model::backward`, against central differences of L.
     #[test]
+    fn fused_pools_train_the_seed_cnn_to_the_same_bits() {
+        let spec = example("cnn");
+        let build = if_fused(&spec);
+        let (mut fused, mut plain) = (build(true), build(false));
+        let fused_pools = fused.layers.iter().filter(|l| l.type_name() == "MaxPooling2D");
+        assert_eq!(fused_pools.count(), 3);
+        let n = 5;
+        let x = Tensor::new(vec![n, 1, 28, 28], random(n * 784, 0.0, 1.0, 21));
+        let labels = [3, 1, 4, 1, 5];
+        let mut optimizers =
+            [Optimizer::new(spec.optimizer.clone()), Optimizer::new(spec.optimizer.clone())];
+        for step in 0..3 {
+            for (model, opt) in [&mut fused, &mut plain].into_iter().zip(&mut optimizers) {
+                let mut rng = ChaCha8Rng::seed_from_u64(step);
+                let logits =
+                    model.forward(x.clone(), &mut Ctx { training: true, rng: &mut rng }, false);
+                let b = spec.loss.evaluate(&logits.data, logits.last_dim(), &labels, &[1.0; 5]);
+                model.backward(Tensor::new(logits.shape, b.grad), false);
+                opt.apply(model.params_and_grads());
+            }
+            let bits = |m: &Model| -> Vec<u32> {
+                m.weights().concat().iter().map(|v| v.to_bits()).collect()
+            };
+            assert_eq!(bits(&fused), bits(&plain), "weights after step {}", step + 1);
+        }
+    }
+
+    /// Builds `spec`'s model with or without the fused pools.
+    fn if_fused(spec: &ModelSpec) -> impl Fn(bool) -> Model + '_ {
+        move |fuse| {
+            let build = if fuse { Model::build } else { Model::build_unfused };
+            build(&spec.layers, InputKind::Image, &spec.input_shape.clone().unwrap(), spec.seed)
+                .unwrap()
+        }
+    }
+
+    #[test]
     fn whole_model_gradient_check() {
         let chain = r#"
 [[layers]]
@@ -420,7 +478,10 @@ rate = 0.4
             let text =
                 format!("loss = \"{loss_name}\"\n{chain}[[layers]]\ntype = \"dense\"\n{last}\n");
             let spec = ModelSpec::from_toml_str(&text).unwrap();
-            let mut model = Model::build(&spec.layers, InputKind::Image, &[6, 6, 2], 1).unwrap();
+            // Unfused, so that `probe` can read each pool's winners off its own layer; the
+            // fused model computes the same bits (`fused_pools_train_the_seed_cnn_to_the_same_bits`).
+            let mut model =
+                Model::build_unfused(&spec.layers, InputKind::Image, &[6, 6, 2], 1).unwrap();
             model.check_output(spec.loss, class_weights.len()).unwrap();
             let kinds: Vec<&str> = model.layers.iter().map(|l| l.type_name()).collect();
             assert_eq!(

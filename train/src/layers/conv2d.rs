@@ -33,13 +33,19 @@ use rayon::prelude::*;
 
 use onnx::GraphBuilder;
 
-use super::{glorot_uniform, output_len, thousands, Activation, ActivationFn, Ctx, Layer, Padding};
+use super::{
+    glorot_uniform, output_len, thousands, Activation, ActivationFn, Ctx, Layer, Padding,
+    PoolWindows,
+};
 use crate::engine::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
 use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 use crate::profile::{BackwardSplit, MultiplyAdds};
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
 const GRAD_GROUP: usize = 4;
+
+/// A fused pool's winner whose gradient the activation stops (ReLU's max was ≤ 0).
+const NO_GRADIENT: u32 = u32::MAX;
 
 /// Where the tap rows live for one sample, and how positions are counted.
 struct Plan {
@@ -89,6 +95,11 @@ pub struct Conv2d {
     applied: bool,
     /// Thread-time of the last backward's products, for the profile.
     split: Option<BackwardSplit>,
+    /// The max-pool after this layer, when it runs here (`Layer::fuse_pool`).
+    pool: Option<PoolWindows>,
+    /// With the fused pool, per pooled value of the last batch: the q-space position of
+    /// its window's winner in its filter's row, or [`NO_GRADIENT`]. Replaces `z`.
+    winners: Vec<u32>,
 }
 
 impl Conv2d {
@@ -126,6 +137,8 @@ impl Conv2d {
             batch: 0,
             applied: true,
             split: None,
+            pool: None,
+            winners: Vec::new(),
         })
     }
 
@@ -274,6 +287,127 @@ impl Conv2d {
         a
     }
 
+    /// Forward with the fused max-pool (`[N, C, H, W]` → pooled `[N, F, Ho', Wo']`): per
+    /// sample, z goes to the thread's scratch, is pooled, and the activation is applied to
+    /// the maxima; only the pooled values and the winners leave the task, so the full-size
+    /// output is never written to memory and read back.
+    fn forward_pooled(&mut self, x: Tensor, pool: PoolWindows, apply_activation: bool) -> Tensor {
+        let n = x.batch();
+        let in_len: usize = self.in_shape.iter().product();
+        assert_eq!(x.sample_len(), in_len, "Conv2D expects {:?} inputs", self.in_shape);
+        let f_len = self.filters;
+        let plane = pool.out_hw.0 * pool.out_hw.1;
+        let pooled_len = f_len * plane;
+        let a = PackedRows::new(&self.forward_matrix(), self.filters, self.taps());
+        let mut src = std::mem::take(&mut self.src);
+        src.resize(n * self.plan.src_len, 0.0);
+        let mut winners = std::mem::take(&mut self.winners);
+        winners.resize(n * pooled_len, 0);
+        let mut out = Unwritten::new(n * pooled_len);
+        let this = &*self;
+        let p = &this.plan;
+        let activation = apply_activation.then_some(this.activation);
+        out.par_chunks_mut(pooled_len)
+            .zip(winners.par_chunks_mut(pooled_len))
+            .zip(src.par_chunks_mut(p.src_len))
+            .zip(x.data.par_chunks(in_len))
+            .for_each_init(
+                || vec![0.0f32; f_len * p.q_len],
+                |z, (((out, winners), src), image)| {
+                    this.fill_source(image, src);
+                    offset_gemm(&a, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
+                    let out = zeroed(out);
+                    for f in 0..f_len {
+                        let (o, w) = (&mut out[f * plane..][..plane], &mut winners[f * plane..]);
+                        pool.pool_plane(
+                            &z[f * p.q_len..][..p.q_len],
+                            p.q_width,
+                            0,
+                            o,
+                            &mut w[..plane],
+                        );
+                    }
+                    if let Some(act @ Activation::Relu) = activation {
+                        // Max and ReLU commute, so z is pooled first and ReLU applied to the
+                        // maxima only (a quarter of the values for 2×2); ReLU′ at the winner
+                        // is [max > 0]. On ties the winner is the one pooling ReLU's output
+                        // would pick, except among windows whose gradient is zero anyway.
+                        for (o, w) in out.iter().zip(winners.iter_mut()) {
+                            if *o <= 0.0 || o.is_nan() {
+                                *w = NO_GRADIENT;
+                            }
+                        }
+                        act.apply(out, plane);
+                    }
+                },
+            );
+        self.applied = apply_activation;
+        self.src = src;
+        self.winners = winners;
+        self.z.clear();
+        self.batch = n;
+        // SAFETY: every sample's chunk was zeroed (then pooled into) above.
+        Tensor::new(vec![n, f_len, pool.out_hw.0, pool.out_hw.1], unsafe { out.assume_init() })
+    }
+
+    /// One sample's dz in q-space from the gradient `g` `[F, Ho, Wo]` of the output and
+    /// the kept pre-activation `z`, and its bias gradient (per output row, in 8 lanes).
+    fn dz_from_output_grad(
+        &self,
+        g: &[f32],
+        z: &[f32],
+        derivative: Option<Activation>,
+        dzq: &mut [f32],
+        db: &mut [f32],
+        act_row: &mut Vec<f32>,
+    ) {
+        let p = &self.plan;
+        let (ho, wo) = self.out_hw;
+        for f in 0..self.filters {
+            for oy in 0..ho {
+                let g = &g[(f * ho + oy) * wo..][..wo];
+                let z = &z[f * p.q_len + oy * p.q_width..][..wo];
+                let row = &mut dzq[f * p.dz_row + p.margin + oy * p.q_width..][..wo];
+                match derivative {
+                    // The common case, inline and branch-free: relu′(z) = [z > 0].
+                    Some(Activation::Relu) => row
+                        .iter_mut()
+                        .zip(g.iter().zip(z))
+                        .for_each(|(d, (g, z))| *d = if *z > 0.0 { *g } else { 0.0 }),
+                    Some(act) => {
+                        act_row.clear();
+                        act_row.extend_from_slice(z);
+                        act.apply(act_row, wo);
+                        row.copy_from_slice(g);
+                        act.backward(act_row, row, wo);
+                    }
+                    None => row.copy_from_slice(g),
+                }
+                db[f] += lane_sum(row);
+            }
+        }
+    }
+
+    /// One sample's dz in q-space from the pooled gradient `g` `[F, Ho', Wo']`: each
+    /// value onto its winner (nothing where ReLU stopped it), and the bias gradient as
+    /// the unfused path sums it (per output row, in 8 lanes), so both give the same bits.
+    fn scatter_pooled(&self, g: &[f32], winners: &[u32], dzq: &mut [f32], db: &mut [f32]) {
+        let p = &self.plan;
+        let (ho, wo) = self.out_hw;
+        let plane = g.len() / self.filters;
+        for (f, (g, w)) in g.chunks(plane).zip(winners.chunks(plane)).enumerate() {
+            let row = &mut dzq[f * p.dz_row + p.margin..];
+            for (g, &w) in g.iter().zip(w) {
+                if w != NO_GRADIENT {
+                    row[w as usize] += g;
+                }
+            }
+            for oy in 0..ho {
+                db[f] += lane_sum(&row[oy * p.q_width..][..wo]);
+            }
+        }
+    }
+
     /// Adds one sample's gathered-row gradient `dcols` `[T, q_len]` onto its planar `dimage`.
     fn col2im(&self, dcols: &[f32], dimage: &mut [f32]) {
         self.for_each_gathered(|row, input| dimage[input] += dcols[row]);
@@ -295,6 +429,9 @@ impl Layer for Conv2d {
     }
 
     fn forward(&mut self, x: Tensor, _ctx: &mut Ctx, apply_activation: bool) -> Tensor {
+        if let Some(pool) = self.pool {
+            return self.forward_pooled(x, pool, apply_activation);
+        }
         let n = x.batch();
         let in_len: usize = self.in_shape.iter().product();
         assert_eq!(x.sample_len(), in_len, "Conv2D expects {:?} inputs", self.in_shape);
@@ -351,11 +488,10 @@ impl Layer for Conv2d {
         let p = &self.plan;
         let z_len = f_len * p.q_len;
         assert_eq!(self.src.len(), n * p.src_len, "Conv2D backward without a training forward");
-        assert_eq!(
-            grad.data.len(),
-            n * f_len * ho * wo,
-            "Conv2D backward: gradient of another batch"
-        );
+        // The gradient of this layer's output: pooled when the pool runs here.
+        let (gh, gw) = self.pool.map_or((ho, wo), |pool| pool.out_hw);
+        let g_len = f_len * gh * gw;
+        assert_eq!(grad.data.len(), n * g_len, "Conv2D backward: gradient of another batch");
         let derivative =
             (self.applied && self.activation != Activation::Linear).then_some(self.activation);
         let rows = if self.plan.shifted { c } else { taps };
@@ -373,31 +509,15 @@ impl Layer for Conv2d {
                           scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>),
                           split: &mut BackwardSplit| {
             let (dzq, work, act_row) = scratch;
-            let g = &g_all[i * f_len * ho * wo..][..f_len * ho * wo];
-            let z = &this.z[i * z_len..][..z_len];
+            let g = &g_all[i * g_len..][..g_len];
             // Only the valid positions are written: margins and extra columns stay zero.
             dzq.resize(f_len * p.dz_row, 0.0);
-            for f in 0..f_len {
-                for oy in 0..ho {
-                    let g = &g[(f * ho + oy) * wo..][..wo];
-                    let z = &z[f * p.q_len + oy * p.q_width..][..wo];
-                    let row = &mut dzq[f * p.dz_row + p.margin + oy * p.q_width..][..wo];
-                    match derivative {
-                        // The common case, inline and branch-free: relu′(z) = [z > 0].
-                        Some(Activation::Relu) => row
-                            .iter_mut()
-                            .zip(g.iter().zip(z))
-                            .for_each(|(d, (g, z))| *d = if *z > 0.0 { *g } else { 0.0 }),
-                        Some(act) => {
-                            act_row.clear();
-                            act_row.extend_from_slice(z);
-                            act.apply(act_row, wo);
-                            row.copy_from_slice(g);
-                            act.backward(act_row, row, wo);
-                        }
-                        None => row.copy_from_slice(g),
-                    }
-                    db[f] += lane_sum(row);
+            let winners = this.pool.map(|_| &this.winners[i * g_len..][..g_len]);
+            match winners {
+                Some(winners) => this.scatter_pooled(g, winners, dzq, db),
+                None => {
+                    let z = &this.z[i * z_len..][..z_len];
+                    this.dz_from_output_grad(g, z, derivative, dzq, db, act_row);
                 }
             }
             let src = &this.src[i * p.src_len..][..p.src_len];
@@ -420,6 +540,14 @@ impl Layer for Conv2d {
                     this.col2im(work, zeroed(dx));
                 }
                 split.data += t.elapsed();
+            }
+            if let Some(winners) = winners {
+                // Back to all zeros for the next sample: only the winners were written.
+                for (f, w) in winners.chunks(gh * gw).enumerate() {
+                    for &w in w.iter().filter(|&&w| w != NO_GRADIENT) {
+                        dzq[f * p.dz_row + p.margin + w as usize] = 0.0;
+                    }
+                }
             }
         };
         // Samples in fixed groups (never by thread): each group sums its kernel gradient in
@@ -486,6 +614,18 @@ impl Layer for Conv2d {
     }
     fn take_backward_split(&mut self) -> Option<BackwardSplit> {
         self.split.take()
+    }
+    /// Takes a pool whose windows are disjoint and inside this layer's output, after ReLU
+    /// or no activation: max and ReLU commute on the winner, so its gradient is the
+    /// pooled value's gradient where ReLU passes it and nothing elsewhere.
+    fn fuse_pool(&mut self, pool: PoolWindows) -> bool {
+        let fits = pool.in_hw == self.out_hw
+            && pool.disjoint_unpadded()
+            && matches!(self.activation, Activation::Relu | Activation::Linear);
+        if fits {
+            self.pool = Some(pool);
+        }
+        fits
     }
     fn params(&self) -> Vec<&[f32]> {
         vec![&self.kernel, &self.bias]

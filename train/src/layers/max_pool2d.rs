@@ -19,15 +19,135 @@ use onnx::GraphBuilder;
 use super::{output_len, Ctx, Layer, Padding};
 use crate::engine::tensor::{zeroed, Tensor, Unwritten};
 
+/// Where the windows of a max-pool fall on one input plane: one type for the
+/// `MaxPooling2D` layer and for a pool that runs inside the convolution before it
+/// (`Conv2d`'s fused pool, see [`PoolWindows::disjoint_unpadded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolWindows {
+    /// The input plane, (H, W).
+    pub in_hw: (usize, usize),
+    pub pool: (usize, usize),
+    pub strides: (usize, usize),
+    /// The output plane, (Ho, Wo).
+    pub out_hw: (usize, usize),
+    pub pad_top_left: (usize, usize),
+}
+
+impl PoolWindows {
+    /// `None` when a `valid` window is larger than the input.
+    pub fn new(
+        in_hw: (usize, usize),
+        pool: (usize, usize),
+        strides: (usize, usize),
+        padding: Padding,
+    ) -> Option<Self> {
+        let (ho, pt) = output_len(in_hw.0, pool.0, strides.0, padding)?;
+        let (wo, pl) = output_len(in_hw.1, pool.1, strides.1, padding)?;
+        Some(PoolWindows { in_hw, pool, strides, out_hw: (ho, wo), pad_top_left: (pt, pl) })
+    }
+
+    /// Whether every input lies in at most one window and every window lies inside the
+    /// input: then each output's gradient lands on one input nobody else writes, and the
+    /// pool can run inside the layer before it.
+    pub fn disjoint_unpadded(&self) -> bool {
+        let ((h, w), (ho, wo)) = (self.in_hw, self.out_hw);
+        self.strides.0 >= self.pool.0
+            && self.strides.1 >= self.pool.1
+            && self.pad_top_left == (0, 0)
+            && (ho - 1) * self.strides.0 + self.pool.0 <= h
+            && (wo - 1) * self.strides.1 + self.pool.1 <= w
+    }
+
+    /// Pools one plane whose rows lie `row_stride` values apart into `out` `[Ho, Wo]`:
+    /// each output is its window's maximum, and `argmax` gets `base + iy·row_stride + ix`
+    /// of the first maximum scanning rows then columns (padded cells never win).
+    pub fn pool_plane(
+        &self,
+        plane: &[f32],
+        row_stride: usize,
+        base: u32,
+        out: &mut [f32],
+        argmax: &mut [u32],
+    ) {
+        let (h, w) = self.in_hw;
+        let (ho, wo) = self.out_hw;
+        let (pt, pl) = self.pad_top_left;
+        if self.pool == (2, 2)
+            && self.strides == (2, 2)
+            && (pt, pl) == (0, 0)
+            && 2 * ho <= h
+            && 2 * wo <= w
+        {
+            return pool_2x2(plane, row_stride, base, (ho, wo), out, argmax);
+        }
+        for oy in 0..ho {
+            let y0 = (oy * self.strides.0) as isize - pt as isize;
+            let ys = y0.max(0) as usize..((y0 + self.pool.0 as isize).min(h as isize)) as usize;
+            for ox in 0..wo {
+                let x0 = (ox * self.strides.1) as isize - pl as isize;
+                let xs = x0.max(0) as usize..((x0 + self.pool.1 as isize).min(w as isize)) as usize;
+                let (mut best, mut at) = (f32::NEG_INFINITY, 0);
+                for iy in ys.clone() {
+                    for ix in xs.clone() {
+                        let v = plane[iy * row_stride + ix];
+                        if v > best {
+                            best = v;
+                            at = iy * row_stride + ix;
+                        }
+                    }
+                }
+                out[oy * wo + ox] = best;
+                argmax[oy * wo + ox] = base + at as u32;
+            }
+        }
+    }
+}
+
+/// The common 2×2, stride-2 window with no padding, unrolled (same tie rule: the first
+/// maximum scanning rows then columns).
+fn pool_2x2(
+    plane: &[f32],
+    row_stride: usize,
+    base: u32,
+    (ho, wo): (usize, usize),
+    out: &mut [f32],
+    argmax: &mut [u32],
+) {
+    for oy in 0..ho {
+        let top = 2 * oy * row_stride;
+        let (r0, r1) = (&plane[top..top + 2 * wo], &plane[top + row_stride..][..2 * wo]);
+        let (out, argmax) = (&mut out[oy * wo..][..wo], &mut argmax[oy * wo..][..wo]);
+        // Branch-free (the comparisons of real activations are unpredictable): the
+        // better of each row pair, then of the two rows; ties keep the earlier one.
+        for (ox, ((out, argmax), (t, b))) in out
+            .iter_mut()
+            .zip(argmax.iter_mut())
+            .zip(r0.chunks_exact(2).zip(r1.chunks_exact(2)))
+            .enumerate()
+        {
+            let (top_right, bottom_right) = (t[1] > t[0], b[1] > b[0]);
+            let top_best = if top_right { t[1] } else { t[0] };
+            let bottom_best = if bottom_right { b[1] } else { b[0] };
+            let bottom = bottom_best > top_best;
+            *out = if bottom { bottom_best } else { top_best };
+            let column = if bottom { bottom_right } else { top_right };
+            let at = top + 2 * ox + column as usize + bottom as usize * row_stride;
+            *argmax = base + at as u32;
+        }
+    }
+}
+
 pub struct MaxPool2d {
     pub in_shape: [usize; 3],
     pub pool: (usize, usize),
     pub strides: (usize, usize),
     pub padding: Padding,
-    out_hw: (usize, usize),
-    pad_top_left: (usize, usize),
+    windows: PoolWindows,
     /// For each output value of the last training batch: the index of the winning input in its sample.
     argmax: Vec<u32>,
+    /// The convolution before this layer runs the pool (`Layer::fuse_pool`): this layer's
+    /// forward and backward pass their tensors through.
+    fused: bool,
 }
 
 impl MaxPool2d {
@@ -38,90 +158,30 @@ impl MaxPool2d {
         strides: (usize, usize),
         padding: Padding,
     ) -> Option<Self> {
-        let (ho, pt) = output_len(in_shape[0], pool.0, strides.0, padding)?;
-        let (wo, pl) = output_len(in_shape[1], pool.1, strides.1, padding)?;
+        let windows = PoolWindows::new((in_shape[0], in_shape[1]), pool, strides, padding)?;
         Some(MaxPool2d {
             in_shape,
             pool,
             strides,
             padding,
-            out_hw: (ho, wo),
-            pad_top_left: (pt, pl),
+            windows,
             argmax: Vec::new(),
+            fused: false,
         })
     }
 
     /// Pools one planar sample `[C, H, W]` into `out` `[C, Ho, Wo]`.
     fn pool_sample(&self, image: &[f32], out: &mut [f32], argmax: &mut [u32]) {
         let [h, w, c] = self.in_shape;
-        let (ho, wo) = self.out_hw;
-        let (pt, pl) = self.pad_top_left;
-        if self.pool == (2, 2)
-            && self.strides == (2, 2)
-            && (pt, pl) == (0, 0)
-            && 2 * ho <= h
-            && 2 * wo <= w
-        {
-            return self.pool_2x2(image, out, argmax);
-        }
+        let (ho, wo) = self.windows.out_hw;
         for ch in 0..c {
-            let plane = &image[ch * h * w..][..h * w];
-            for oy in 0..ho {
-                let y0 = (oy * self.strides.0) as isize - pt as isize;
-                let ys = y0.max(0) as usize..((y0 + self.pool.0 as isize).min(h as isize)) as usize;
-                for ox in 0..wo {
-                    let x0 = (ox * self.strides.1) as isize - pl as isize;
-                    let xs =
-                        x0.max(0) as usize..((x0 + self.pool.1 as isize).min(w as isize)) as usize;
-                    let (mut best, mut at) = (f32::NEG_INFINITY, 0);
-                    for iy in ys.clone() {
-                        for ix in xs.clone() {
-                            let v = plane[iy * w + ix];
-                            if v > best {
-                                best = v;
-                                at = iy * w + ix;
-                            }
-                        }
-                    }
-                    let o = (ch * ho + oy) * wo + ox;
-                    out[o] = best;
-                    argmax[o] = (ch * h * w + at) as u32;
-                }
-            }
-        }
-    }
-}
-
-impl MaxPool2d {
-    /// The common 2×2, stride-2 window with no padding, unrolled (same tie rule: the first
-    /// maximum scanning rows then columns).
-    fn pool_2x2(&self, image: &[f32], out: &mut [f32], argmax: &mut [u32]) {
-        let [h, w, c] = self.in_shape;
-        let (ho, wo) = self.out_hw;
-        for ch in 0..c {
-            let base = ch * h * w;
-            for oy in 0..ho {
-                let top = base + 2 * oy * w;
-                let (r0, r1) = (&image[top..top + 2 * wo], &image[top + w..top + w + 2 * wo]);
-                let o = (ch * ho + oy) * wo;
-                let (out, argmax) = (&mut out[o..o + wo], &mut argmax[o..o + wo]);
-                // Branch-free (the comparisons of real activations are unpredictable): the
-                // better of each row pair, then of the two rows; ties keep the earlier one.
-                for (ox, ((out, argmax), (t, b))) in out
-                    .iter_mut()
-                    .zip(argmax.iter_mut())
-                    .zip(r0.chunks_exact(2).zip(r1.chunks_exact(2)))
-                    .enumerate()
-                {
-                    let (top_right, bottom_right) = (t[1] > t[0], b[1] > b[0]);
-                    let top_best = if top_right { t[1] } else { t[0] };
-                    let bottom_best = if bottom_right { b[1] } else { b[0] };
-                    let bottom = bottom_best > top_best;
-                    *out = if bottom { bottom_best } else { top_best };
-                    let column = if bottom { bottom_right } else { top_right };
-                    *argmax = (top + 2 * ox + column as usize + bottom as usize * w) as u32;
-                }
-            }
+            self.windows.pool_plane(
+                &image[ch * h * w..][..h * w],
+                w,
+                (ch * h * w) as u32,
+                &mut out[ch * ho * wo..][..ho * wo],
+                &mut argmax[ch * ho * wo..][..ho * wo],
+            );
         }
     }
 }
@@ -134,13 +194,23 @@ impl Layer for MaxPool2d {
         "max_pooling2d"
     }
     fn output_shape(&self) -> Vec<usize> {
-        vec![self.out_hw.0, self.out_hw.1, self.in_shape[2]]
+        vec![self.windows.out_hw.0, self.windows.out_hw.1, self.in_shape[2]]
+    }
+    fn pool_to_fuse(&self) -> Option<PoolWindows> {
+        self.windows.disjoint_unpadded().then_some(self.windows)
+    }
+    fn set_fused(&mut self) {
+        self.fused = true;
     }
 
     fn forward(&mut self, x: Tensor, _ctx: &mut Ctx, _apply_activation: bool) -> Tensor {
+        if self.fused {
+            return x;
+        }
         let n = x.batch();
         let in_len: usize = self.in_shape.iter().product();
-        let out_len = self.out_hw.0 * self.out_hw.1 * self.in_shape[2];
+        let (ho, wo) = self.windows.out_hw;
+        let out_len = ho * wo * self.in_shape[2];
         let mut out = Unwritten::new(n * out_len);
         let mut argmax = std::mem::take(&mut self.argmax);
         argmax.resize(n * out_len, 0);
@@ -150,14 +220,15 @@ impl Layer for MaxPool2d {
             .for_each(|((out, argmax), image)| self.pool_sample(image, zeroed(out), argmax));
         self.argmax = argmax;
         // SAFETY: every chunk was zeroed (then filled) above.
-        Tensor::new(vec![n, self.in_shape[2], self.out_hw.0, self.out_hw.1], unsafe {
-            out.assume_init()
-        })
+        Tensor::new(vec![n, self.in_shape[2], ho, wo], unsafe { out.assume_init() })
     }
 
     fn backward(&mut self, grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
         if !need_input_grad {
             return None;
+        }
+        if self.fused {
+            return Some(grad);
         }
         let n = grad.batch();
         let in_len: usize = self.in_shape.iter().product();

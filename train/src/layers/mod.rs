@@ -27,7 +27,7 @@ pub use conv2d::Conv2d;
 pub use dense::Dense;
 pub use dropout::Dropout;
 pub use flatten::Flatten;
-pub use max_pool2d::MaxPool2d;
+pub use max_pool2d::{MaxPool2d, PoolWindows};
 
 use onnx::GraphBuilder;
 use rand_chacha::ChaCha8Rng;
@@ -91,6 +91,17 @@ pub trait Layer: Send {
     fn config(&self) -> serde_json::Value;
     /// Appends the ONNX nodes this layer becomes (none for dropout) to `g`.
     fn export(&self, g: &mut GraphBuilder);
+    /// A max-pool whose windows let it run inside the layer before it: those windows.
+    fn pool_to_fuse(&self) -> Option<PoolWindows> {
+        None
+    }
+    /// Takes over the max-pool that follows this layer, when it can: its forward then
+    /// returns the pooled values and its backward takes their gradient.
+    fn fuse_pool(&mut self, _pool: PoolWindows) -> bool {
+        false
+    }
+    /// The layer before this one does this layer's work: forward and backward pass through.
+    fn set_fused(&mut self) {}
     /// Multiply-adds per sample of each pass, for the profile (none for layers that only
     /// move or compare values).
     fn multiply_adds(&self) -> MultiplyAdds {

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::layers::gradcheck::{check, random};
+use crate::layers::MaxPool2d;
 use rand::SeedableRng;
 
 fn conv(
@@ -203,4 +204,101 @@ fn gradient_check_strided_with_padding() {
         let n: usize = shape.iter().product();
         check(&mut c, Tensor::new(planar_shape(2, shape), random(2 * n, -1.0, 1.0, 15)), true);
     }
+}
+
+/// Conv2D followed by MaxPooling2D, as two layers and fused (`Layer::fuse_pool`), from the
+/// same weights.
+fn conv_and_pool(
+    shape: [usize; 3],
+    f: usize,
+    k: usize,
+    a: Activation,
+    pool: usize,
+) -> (Conv2d, MaxPool2d, Conv2d) {
+    let mut c = conv(shape, f, (k, k), (1, 1), Padding::Same, a);
+    c.bias = random(f, -0.3, 0.3, 14);
+    let [h, w, _] = c.output_shape()[..] else { unreachable!() };
+    let p = MaxPool2d::new([h, w, f], (pool, pool), (pool, pool), Padding::Valid).unwrap();
+    let mut fused = conv(shape, f, (k, k), (1, 1), Padding::Same, a);
+    fused.bias = c.bias.clone();
+    assert!(fused.fuse_pool(p.pool_to_fuse().unwrap()), "a disjoint pool after {a:?} fuses");
+    (c, p, fused)
+}
+
+fn bits(v: &[f32]) -> Vec<u32> {
+    v.iter().map(|x| x.to_bits()).collect()
+}
+
+#[test]
+fn fused_pool_gives_the_two_layers_bits() {
+    // Odd planes (7 → 3, the floor rule), a general 3×3/3 pool, C = 1 and 3, ReLU and
+    // linear; inputs on a coarse grid, so windows hold ties and ReLU zeros.
+    for (shape, f, k, a, pool) in [
+        ([7, 7, 3], 4, 3, Activation::Relu, 2),
+        ([8, 8, 1], 5, 5, Activation::Relu, 2),
+        ([9, 10, 2], 3, 3, Activation::Relu, 3),
+        ([6, 6, 2], 3, 2, Activation::Linear, 2),
+    ] {
+        let (mut c, mut p, mut fused) = conv_and_pool(shape, f, k, a, pool);
+        let n = 3;
+        let len: usize = shape.iter().product();
+        let x: Vec<f32> =
+            random(n * len, -1.0, 1.0, 15).iter().map(|v| (v * 4.0).round() / 4.0).collect();
+        let x = Tensor::new(planar_shape(n, shape), x);
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut ctx = Ctx { training: true, rng: &mut rng };
+        let two = c.forward(x.clone(), &mut ctx, true);
+        let two = p.forward(two, &mut ctx, true);
+        let one = fused.forward(x, &mut ctx, true);
+        assert_eq!(one.shape, two.shape, "{shape:?}");
+        assert_eq!(bits(&one.data), bits(&two.data), "{shape:?} forward");
+        let g = Tensor::new(two.shape.clone(), random(two.data.len(), -1.0, 1.0, 16));
+        let dx_two = c.backward(p.backward(g.clone(), true).unwrap(), true).unwrap();
+        let dx_one = fused.backward(g, true).unwrap();
+        assert_eq!(bits(&dx_one.data), bits(&dx_two.data), "{shape:?} dx");
+        assert_eq!(bits(&fused.grad_kernel), bits(&c.grad_kernel), "{shape:?} dK");
+        assert_eq!(bits(&fused.grad_bias), bits(&c.grad_bias), "{shape:?} db");
+        // A second batch: the scratch the first one used is clean again.
+        let x2 = Tensor::new(planar_shape(1, shape), random(len, -1.0, 1.0, 17));
+        let two = p.forward(c.forward(x2.clone(), &mut ctx, true), &mut ctx, true);
+        let one = fused.forward(x2, &mut ctx, true);
+        let g = Tensor::new(two.shape.clone(), random(two.data.len(), -1.0, 1.0, 18));
+        c.backward(p.backward(g.clone(), true).unwrap(), true);
+        fused.backward(g, true);
+        assert_eq!(bits(&one.data), bits(&two.data));
+        assert_eq!(bits(&fused.grad_kernel), bits(&c.grad_kernel), "{shape:?} second dK");
+    }
+}
+
+#[test]
+fn gradient_check_with_the_fused_pool() {
+    // A step may not change a window's winner, or the finite difference jumps: a 1×1
+    // kernel with weights away from 0 over distinct inputs 0.05 apart keeps every
+    // window's order (the bit test above covers larger kernels against the two layers).
+    for a in [Activation::Relu, Activation::Linear] {
+        let shape = [5, 6, 1];
+        let (_, _, mut fused) = conv_and_pool(shape, 3, 1, a, 2);
+        fused.kernel = vec![0.7, -0.9, 0.5];
+        let n: usize = 2 * shape.iter().product::<usize>();
+        let mut rng = ChaCha8Rng::seed_from_u64(20);
+        let mut x: Vec<f32> = (0..n).map(|i| i as f32 * 0.05 - 1.5).collect();
+        rand::seq::SliceRandom::shuffle(&mut x[..], &mut rng);
+        check(&mut fused, Tensor::new(planar_shape(2, shape), x), true);
+    }
+}
+
+#[test]
+fn only_disjoint_unpadded_pools_after_relu_or_linear_fuse() {
+    let mut c = conv([8, 8, 1], 2, (3, 3), (1, 1), Padding::Same, Activation::Relu);
+    let overlapping = MaxPool2d::new([8, 8, 2], (3, 3), (2, 2), Padding::Valid).unwrap();
+    assert_eq!(overlapping.pool_to_fuse(), None);
+    let padded = MaxPool2d::new([7, 7, 2], (2, 2), (2, 2), Padding::Same).unwrap();
+    assert_eq!(padded.pool_to_fuse(), None, "the last window runs past the plane");
+    let same_even = MaxPool2d::new([8, 8, 2], (2, 2), (2, 2), Padding::Same).unwrap();
+    let windows = same_even.pool_to_fuse().expect("`same` on an even plane pads nothing");
+    let mut tanh = conv([8, 8, 1], 2, (3, 3), (1, 1), Padding::Same, Activation::Tanh);
+    assert!(!tanh.fuse_pool(windows), "tanh′ needs the output, which the pool drops");
+    let other_plane = PoolWindows::new((6, 6), (2, 2), (2, 2), Padding::Valid).unwrap();
+    assert!(!c.fuse_pool(other_plane));
+    assert!(c.fuse_pool(windows));
 }
