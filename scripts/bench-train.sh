@@ -62,11 +62,13 @@ for m in $MODELS; do
   sed -e "s/^epochs = .*/epochs = $EPOCHS/" -e "s/^batch_size = .*/batch_size = $batch/" \
     train/examples/$m.toml > "$WORK/$m.toml"
   echo "bench-train: $m, ours…" >&2
-  target/release/train --spec "$WORK/$m.toml" --train "$tr" --val "$va" --out "$WORK/out_$m" --quiet
-  OURS=$(.venv-bench/bin/python - "$WORK/out_$m/history.parquet" <<'PY'
+  target/release/train --spec "$WORK/$m.toml" --train "$tr" --val "$va" --out "$WORK/out_$m" --quiet \
+    --profile "$WORK/profile_$m.json"
+  OURS=$(.venv-bench/bin/python - "$WORK/out_$m/history.parquet" "$WORK/profile_$m.json" <<'PY'
 import json, sys, pyarrow.parquet as pq
 h = pq.read_table(sys.argv[1]).to_pydict()
-print(json.dumps({"epoch_seconds": h["seconds"], "val_accuracy": h["val_accuracy"][-1], "val_loss": h["val_loss"][-1]}))
+profile = json.load(open(sys.argv[2]))
+print(json.dumps({"epoch_seconds": h["seconds"], "val_accuracy": h["val_accuracy"][-1], "val_loss": h["val_loss"][-1], "profile": profile}))
 PY
 )
   ROWS=$(.venv-bench/bin/python -c "import pyarrow.parquet as pq, sys; print(pq.ParquetFile(sys.argv[1]).metadata.num_rows)" "$tr")
@@ -77,9 +79,21 @@ PY
   echo "{\"model\": \"$m\", \"batch\": $batch, \"rows\": $ROWS, \"ours\": $OURS, \"keras\": $KERAS, \"torch\": $TORCH}" >> "$RESULTS"
 done
 
-python3 - "$RESULTS" "$EPOCHS" "$BATCH" "$(nproc)" <<'PY'
+# The machine's practical peak: OpenBLAS sgemm (numpy in .venv-bench) on 2048³, all cores,
+# best of 5 — what the per-layer GFLOP/s below are set against.
+PEAK=$(OPENBLAS_NUM_THREADS=$(nproc) .venv-bench/bin/python - <<'PY'
+import time, numpy as np
+a = np.random.rand(2048, 2048).astype(np.float32); b = np.random.rand(2048, 2048).astype(np.float32)
+a @ b
+best = min((lambda t: (a @ b, time.perf_counter() - t)[1])(time.perf_counter()) for _ in range(5))
+print(round(2 * 2048**3 / best / 1e9, 1))
+PY
+)
+
+python3 - "$RESULTS" "$EPOCHS" "$BATCH" "$(nproc)" "$PEAK" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
+peak = float(sys.argv[5])
 def per_epoch(s):
     s = s[1:] if len(s) > 1 else s
     return sum(s) / len(s)
@@ -90,4 +104,16 @@ for r in rows:
     o, k, t = r["ours"], r["keras"], r["torch"]
     so, sk, st = (per_epoch(x["epoch_seconds"]) for x in (o, k, t))
     print(f"{r['model']:<14} {r['batch']:>5} {so:>10.3f} {sk:>11.3f} {st:>11.3f} {sk/so:>8.2f}x {st/so:>8.2f}x {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {t['val_accuracy']:>10.4f}")
+print()
+print(f"Where our time goes (train --profile, whole run): GFLOP/s per pass and % of the sgemm peak measured here ({peak:.0f} GFLOP/s, OpenBLAS, {sys.argv[4]} threads)")
+print(f"{'model':<14} {'layer':<10} {'forward':>15} {'backward-data':>15} {'backward-weights':>17} {'share of fit':>12}")
+for r in rows:
+    p = r["ours"]["profile"]
+    for l in p["layers"]:
+        if l["multiply_adds"]["forward"] == 0:
+            continue
+        def cell(x):
+            return "-" if x["seconds"] == 0 else f"{x['gflops']:5.0f} ({100 * x['gflops'] / peak:3.0f} %)"
+        spent = l["forward"]["seconds"] + l["inference"]["seconds"] + l["backward_s"]
+        print(f"{r['model']:<14} {l['name']:<10} {cell(l['forward']):>15} {cell(l['backward_data']):>15} {cell(l['backward_weights']):>17} {100 * spent / p['fit_s']:>10.0f} %")
 PY
