@@ -11,7 +11,8 @@ Same model, same 10,000 images (Fashion-MNIST test set):
      `probabilities`);
   3. times Keras `model.predict` (batch 32 = Keras's default, and batch 512) and the
      `evaluate` binary (its own inference-only rows/s, and the wall time of the whole command),
-     best of --repeats runs each, and checks both give the same predictions.
+     best of --repeats runs each, and checks both give the same predictions;
+  4. times ONNX Runtime alone on the same model (the floor under `evaluate`).
 
 Usage: .venv-bench/bin/python scripts/bench-evaluate.py --evaluate target/release/evaluate --work DIR
 """
@@ -200,6 +201,25 @@ def main():
     agree = float((ev_pred == keras_pred).mean())
     max_diff = float(np.abs(ev_scores - keras[32][1]).max())
 
+    # The floor: ONNX Runtime alone (the same 1.31.1 library, through its Python binding,
+    # which calls the C API with no copy), the same model, threads and batch size, fed the
+    # uint8 rows already in memory. "cold" is one pass in a fresh session, as `evaluate`
+    # makes it (its first run includes ONNX Runtime's own set-up); "warm" the best later pass.
+    import onnxruntime as ort
+
+    def ort_pass(session, name):
+        for i in range(0, len(x_test), args.batch_size):
+            session.run(None, {name: x_test[i:i + args.batch_size]})
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = metrics["threads"]
+    t0 = time.perf_counter()
+    session = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    ort_pass(session, name)
+    ort_cold = time.perf_counter() - t0
+    ort_warm, _ = best_of(args.repeats, lambda: ort_pass(session, name))
+
     n = len(x_test)
     k32 = n / keras[32][0]
     k512 = n / keras[512][0]
@@ -219,6 +239,10 @@ def main():
         "ratio_inference_vs_keras512": round(ev_inf / k512, 2),
         "ratio_whole_command_vs_keras32": round(ev_wall / k32, 2),
         "ratio_whole_command_vs_keras512": round(ev_wall / k512, 2),
+        "onnxruntime_alone_cold_rows_per_s": round(n / ort_cold),
+        "onnxruntime_alone_warm_rows_per_s": round(n / ort_warm),
+        "ratio_onnxruntime_alone_warm_vs_keras512": round(n / ort_warm / k512, 2),
+        "ratio_whole_command_vs_onnxruntime_alone_cold": round(ev_wall * ort_cold / n, 2),
         "accuracy_keras": keras_acc,
         "accuracy_evaluate": metrics["accuracy"],
         "prediction_agreement": agree,

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of `evaluate` against Keras `model.predict` on the seed CNN and the
 # 10,000 Fashion-MNIST test images (see scripts/bench-evaluate.py). Prints JSON with
-# rows/s of both and their ratio (goal: evaluate ≥ 5× Keras).
+# rows/s of both and their ratios, and ONNX Runtime alone on the same model (the floor);
+# issue 14's goal: the whole command ≥ 1.5× Keras at batch 512.
 # Needs: .venv-bench (scripts/setup-bench.sh), .venv (scripts/setup.sh, ONNX Runtime),
 # Fashion-MNIST at /usr/share/datasets/fashion-mnist (scripts/setup.sh installs it).
 set -euo pipefail
