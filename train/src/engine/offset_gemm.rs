@@ -6,6 +6,8 @@
 //!
 //! * [`offset_gemm`]: `out[i][q] = bias[i] + Σ_k a[i][k] · src[offsets[k] + q]`
 //! * [`offset_dot`]:  `out[t][f] += Σ_q src[offsets[t] + q] · g[f][q]`
+//! * [`offset_dot_filters`]: the same sums with the gradient transposed, `gt[q][f]`,
+//!   vectorised along the filters instead of the positions (short rows, many filters)
 //!
 //! `q_len` is a multiple of 8 (callers pad their rows), so the AVX2/FMA kernels have no
 //! tails. Results depend only on the sizes, never on the thread count (the callers
@@ -139,6 +141,48 @@ pub fn offset_dot(
         for f in 0..f_len {
             let gf = &g[f * ldg..f * ldg + q_len];
             out[t * f_len + f] += s.iter().zip(gf).map(|(a, b)| a * b).sum::<f32>();
+        }
+    }
+}
+
+/// `out[t·F + f] += Σ_{q < q_len} src[offsets[t] + q] · gt[q·ldg + f]` for `t < offsets.len()`,
+/// `f < F = f_len`, with `F` a multiple of 8 (`ldg` ≥ F: a row stride off a power of two
+/// keeps the column of rows a block reads spread over the L1 sets). [`offset_dot`]'s sums, vectorised along the
+/// filters: each (t, f) sums its positions in order in one lane, so there is no horizontal
+/// sum per pair — what dominates `offset_dot` when rows are short (the late layers: 80
+/// positions at 8×8) and there are many filters. Accumulates into `out`.
+pub fn offset_dot_filters(
+    src: &[f32],
+    offsets: &[usize],
+    gt: &[f32],
+    f_len: usize,
+    ldg: usize,
+    q_len: usize,
+    out: &mut [f32],
+) {
+    let t_len = offsets.len();
+    assert_eq!(f_len % LANES, 0, "f_len must be a multiple of {LANES}");
+    assert!(out.len() >= t_len * f_len, "out smaller than {t_len}×{f_len}");
+    assert!(ldg >= f_len, "ldg below f_len");
+    if q_len > 0 {
+        assert!(gt.len() >= (q_len - 1) * ldg + f_len, "gt smaller than {q_len}×{f_len}");
+    }
+    if t_len == 0 || f_len == 0 || q_len == 0 {
+        return;
+    }
+    let max = *offsets.iter().max().unwrap();
+    assert!(max + q_len <= src.len(), "an offset row runs past the source");
+    #[cfg(target_arch = "x86_64")]
+    if has_fma() {
+        // SAFETY: bounds checked above; AVX2 and FMA detected.
+        unsafe { avx2::offset_dot_filters(src, offsets, gt, f_len, ldg, q_len, out) };
+        return;
+    }
+    for (t, &off) in offsets.iter().enumerate() {
+        let row = &mut out[t * f_len..][..f_len];
+        for q in 0..q_len {
+            let s = src[off + q];
+            row.iter_mut().zip(&gt[q * ldg..][..f_len]).for_each(|(o, g)| *o = s.mul_add(*g, *o));
         }
     }
 }
@@ -320,6 +364,85 @@ mod avx2 {
         }
     }
 
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn offset_dot_filters(
+        src: &[f32],
+        offsets: &[usize],
+        gt: &[f32],
+        f_len: usize,
+        ldg: usize,
+        q_len: usize,
+        out: &mut [f32],
+    ) {
+        let t_len = offsets.len();
+        let (s, offs, gp, o) = (src.as_ptr(), offsets.as_ptr(), gt.as_ptr(), out.as_mut_ptr());
+        let mut f0 = 0;
+        while f0 < f_len {
+            let fv = ((f_len - f0) / LANES).min(2);
+            let mut t0 = 0;
+            while t0 < t_len {
+                let tr = (t_len - t0).min(6);
+                let args =
+                    (s, offs.add(t0), gp.add(f0), (f_len, ldg), q_len, o.add(t0 * f_len + f0));
+                match (tr, fv) {
+                    (6, 2) => dot_filters::<6, 2>(args),
+                    (5, 2) => dot_filters::<5, 2>(args),
+                    (4, 2) => dot_filters::<4, 2>(args),
+                    (3, 2) => dot_filters::<3, 2>(args),
+                    (2, 2) => dot_filters::<2, 2>(args),
+                    (_, 2) => dot_filters::<1, 2>(args),
+                    (6, _) => dot_filters::<6, 1>(args),
+                    (5, _) => dot_filters::<5, 1>(args),
+                    (4, _) => dot_filters::<4, 1>(args),
+                    (3, _) => dot_filters::<3, 1>(args),
+                    (2, _) => dot_filters::<2, 1>(args),
+                    _ => dot_filters::<1, 1>(args),
+                }
+                t0 += tr;
+            }
+            f0 += fv * LANES;
+        }
+    }
+
+    /// TR source rows × FV·8 filters over all positions: 12 accumulators at most, each
+    /// position one load per filter vector and one broadcast per row.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    unsafe fn dot_filters<const TR: usize, const FV: usize>(
+        (src, offsets, gt, (f_len, ldg), q_len, out): (
+            *const f32,
+            *const usize,
+            *const f32,
+            (usize, usize),
+            usize,
+            *mut f32,
+        ),
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); FV]; TR];
+        let mut rows = [src; TR];
+        for t in 0..TR {
+            rows[t] = src.add(*offsets.add(t));
+        }
+        for q in 0..q_len {
+            let mut y = [_mm256_setzero_ps(); FV];
+            for v in 0..FV {
+                y[v] = _mm256_loadu_ps(gt.add(q * ldg + v * LANES));
+            }
+            for t in 0..TR {
+                let x = _mm256_broadcast_ss(&*rows[t].add(q));
+                for v in 0..FV {
+                    acc[t][v] = _mm256_fmadd_ps(x, y[v], acc[t][v]);
+                }
+            }
+        }
+        for t in 0..TR {
+            for v in 0..FV {
+                let p = out.add(t * f_len + v * LANES);
+                _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), acc[t][v]));
+            }
+        }
+    }
+
     type DotArgs = (*const f32, *const usize, *const f32, usize, usize, usize, *mut f32, usize);
 
     /// TR source rows × FR gradient rows over positions q0..q1, added into `out` (row stride `ldo`).
@@ -445,6 +568,31 @@ mod tests {
     }
 
     #[test]
+    fn offset_dot_filters_accumulates_plain_sums() {
+        // Filter counts hit both vector widths (16 and a lone 8) and row counts every block height.
+        for (t_len, f_len, q_len) in
+            [(7, 24, 80), (13, 16, 8), (6, 8, 33), (1, 128, 5), (20, 32, 288)]
+        {
+            let src = values(3000, 6);
+            let offsets: Vec<usize> = (0..t_len).map(|i| (i * 53) % 900).collect();
+            let ldg = f_len + 8;
+            let gt = values(q_len * ldg, 7);
+            let mut out = vec![1.0f32; t_len * f_len];
+            offset_dot_filters(&src, &offsets, &gt, f_len, ldg, q_len, &mut out);
+            for t in 0..t_len {
+                for f in 0..f_len {
+                    let want: f64 = 1.0
+                        + (0..q_len)
+                            .map(|q| src[offsets[t] + q] as f64 * gt[q * ldg + f] as f64)
+                            .sum::<f64>();
+                    let got = out[t * f_len + f] as f64;
+                    assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn packed_rows_keep_every_element() {
         for m in [1, 5, 8, 10, 13, 16, 128] {
             let a = values(m * 7, 6);
@@ -493,7 +641,7 @@ mod speed {
             let a = PackedRows::new(&vec![0.25f32; f * offsets.len()], f, offsets.len());
             let mut out = vec![0.0f32; f * q_len];
             let mut dk = vec![0.0f32; offsets.len() * f];
-            let g = vec![0.5f32; f * q_len];
+            let g = vec![0.5f32; (f + 8) * q_len];
             let reps = (2e8 / (f * offsets.len() * q_len) as f64).ceil() as usize;
             let t0 = std::time::Instant::now();
             for _ in 0..reps {
@@ -505,8 +653,13 @@ mod speed {
                 offset_dot(&src, &offsets, &g, f, q_len, q_len, &mut dk);
             }
             let dot = t0.elapsed().as_secs_f64();
+            let t0 = std::time::Instant::now();
+            for _ in 0..reps * (f % LANES == 0) as usize {
+                offset_dot_filters(&src, &offsets, &g, f, f + 8, q_len, &mut dk);
+            }
+            let dot_f = t0.elapsed().as_secs_f64();
             let macs = (reps * f * offsets.len() * q_len) as f64;
-            println!("{name}: M {f:>3} K {:>4} q {q_len:>5}: offset_gemm {:5.1} MAC/ns, offset_dot {:5.1} MAC/ns", offsets.len(), macs / fwd / 1e9, macs / dot / 1e9);
+            println!("{name}: M {f:>3} K {:>4} q {q_len:>5}: offset_gemm {:5.1} MAC/ns, offset_dot {:5.1} MAC/ns, offset_dot_filters {:5.1} MAC/ns", offsets.len(), macs / fwd / 1e9, macs / dot / 1e9, macs / dot_f / 1e9);
         }
     }
 }

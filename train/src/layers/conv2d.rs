@@ -37,7 +37,9 @@ use super::{
     glorot_uniform, output_len, thousands, Activation, ActivationFn, Ctx, Layer, Padding,
     PoolWindows,
 };
-use crate::engine::offset_gemm::{offset_dot, offset_gemm, round_up, PackedRows};
+use crate::engine::offset_gemm::{
+    offset_dot, offset_dot_filters, offset_gemm, round_up, PackedRows, LANES,
+};
 use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 use crate::profile::{BackwardSplit, MultiplyAdds};
 
@@ -498,6 +500,12 @@ impl Layer for Conv2d {
         let a_back = need_input_grad
             .then(|| PackedRows::new(&self.backward_matrix(), rows, self.plan.back_offsets.len()));
         let mut dx = Unwritten::new(if need_input_grad { n * in_len } else { 0 });
+        // The kernel gradient vectorised along the filters for short rows (≤ 128 positions)
+        // and whole vectors of 16 or more filters. Measured in training (one thread, the
+        // pneumonia CNN's backward-weights per epoch): 8×8 with 128 filters 0.196–0.217 s →
+        // 0.137–0.162 s; on longer rows the transposed gradient no longer stays in L1 and
+        // along the positions wins (64×64: 0.113–0.122 s against 0.152–0.160 s).
+        let by_filters = f_len >= 2 * LANES && f_len.is_multiple_of(LANES) && p.q_len <= 128;
         let this = &*self;
         let g_all = &grad.data;
         // One sample: dz laid out in q-space, its kernel gradient added to `dk`, its bias
@@ -506,9 +514,9 @@ impl Layer for Conv2d {
                           dk: &mut [f32],
                           db: &mut [f32],
                           dx: Option<&mut [MaybeUninit<f32>]>,
-                          scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>),
+                          scratch: &mut (Vec<f32>, Vec<f32>, Vec<f32>, Vec<f32>),
                           split: &mut BackwardSplit| {
-            let (dzq, work, act_row) = scratch;
+            let (dzq, work, act_row, dz_t) = scratch;
             let g = &g_all[i * g_len..][..g_len];
             // Only the valid positions are written: margins and extra columns stay zero.
             dzq.resize(f_len * p.dz_row, 0.0);
@@ -522,7 +530,20 @@ impl Layer for Conv2d {
             }
             let src = &this.src[i * p.src_len..][..p.src_len];
             let t = Instant::now();
-            offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, dk);
+            if by_filters {
+                // dz transposed, `[q][f]` with rows F + 8 apart (off a power of two).
+                let ldg = f_len + LANES;
+                dz_t.resize(p.q_len * ldg, 0.0);
+                for f in 0..f_len {
+                    let row = &dzq[f * p.dz_row + p.margin..][..p.q_len];
+                    for (q, v) in row.iter().enumerate() {
+                        dz_t[q * ldg + f] = *v;
+                    }
+                }
+                offset_dot_filters(src, &p.tap_offsets, dz_t, f_len, ldg, p.q_len, dk);
+            } else {
+                offset_dot(src, &p.tap_offsets, &dzq[p.margin..], f_len, p.dz_row, p.q_len, dk);
+            }
             split.weights += t.elapsed();
             if let (Some(dx), Some(a_back)) = (dx, &a_back) {
                 let t = Instant::now();

@@ -160,6 +160,8 @@ fn gradient_check() {
         ([6, 5, 2], 3, (3, 2), (2, 1), Padding::Valid, Activation::Sigmoid),
         ([7, 6, 3], 10, (3, 4), (1, 1), Padding::Same, Activation::Tanh),
         ([6, 7, 2], 5, (3, 3), (1, 1), Padding::Valid, Activation::Linear),
+        // 16 filters on short rows: the kernel gradient vectorised along the filters.
+        ([5, 5, 2], 16, (3, 3), (1, 1), Padding::Same, Activation::Tanh),
     ] {
         let mut c = conv(shape, f, k, s, p, a);
         c.bias = random(f, -0.5, 0.5, 10);
