@@ -217,9 +217,12 @@ impl Model {
     /// and returns dL/d(input) when `need_input_grad`.
     pub(crate) fn backward(&mut self, mut grad: Tensor, need_input_grad: bool) -> Option<Tensor> {
         let samples = grad.batch() as u64;
+        // Below the first layer with weights nothing needs a gradient (an MLP's Flatten):
+        // that layer computes no dL/dx, and the pass stops there.
+        let first_trained = self.layers.iter().position(|l| l.param_count() > 0).unwrap_or(0);
         for i in (0..self.layers.len()).rev() {
             let start = Instant::now();
-            let input_grad = i > 0 || need_input_grad;
+            let input_grad = i > first_trained || need_input_grad;
             let result = self.layers[i].backward(grad, input_grad);
             let clock = &mut self.clocks[i];
             clock.backward += start.elapsed();
@@ -424,6 +427,26 @@ mod tests {
             };
             assert_eq!(bits(&fused), bits(&plain), "weights after step {}", step + 1);
         }
+    }
+
+    #[test]
+    fn backward_stops_at_the_first_layer_with_weights() {
+        let spec = example("mlp");
+        let mut model =
+            Model::build(&spec.layers, InputKind::Image, &[28, 28, 1], spec.seed).unwrap();
+        assert_eq!(model.layers[0].type_name(), "Flatten");
+        let x = Tensor::new(vec![4, 1, 28, 28], random(4 * 784, 0.0, 1.0, 22));
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let logits = model.forward(x, &mut Ctx { training: true, rng: &mut rng }, false);
+        let grad = Tensor::new(logits.shape.clone(), random(logits.data.len(), -1.0, 1.0, 23));
+        assert!(model.backward(grad.clone(), false).is_none());
+        // dense_1 made no 4×784 input gradient, and Flatten was not called.
+        assert_eq!(model.clocks[1].input_grad_samples, 0);
+        assert_eq!(model.clocks[2].input_grad_samples, 4);
+        assert_eq!(model.clocks[0].backward, std::time::Duration::ZERO);
+        // Asked for, the input gradient comes back through every layer.
+        let dx = model.backward(grad, true).unwrap();
+        assert_eq!(dx.shape, [4, 1, 28, 28]);
     }
 
     /// Builds `spec`'s model with or without the fused pools.
