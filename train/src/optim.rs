@@ -41,6 +41,16 @@ impl Optimizer {
                 OptimizerSpec::Rmsprop { learning_rate, rho, momentum, epsilon, centered } => {
                     let (lr, rho, mu, eps) =
                         (learning_rate as f32, rho as f32, momentum as f32, epsilon as f32);
+                    if !centered && mu == 0.0 {
+                        // The usual case as one branch-free loop that vectorises: the same
+                        // operations in the same order as below (sqrt and / are exact in
+                        // every lane), so the same bits.
+                        for ((w, &gi), s0) in w.iter_mut().zip(g).zip(s0.iter_mut()) {
+                            *s0 = rho * *s0 + (1.0 - rho) * gi * gi;
+                            *w -= lr * gi / (*s0 + eps).sqrt();
+                        }
+                        continue;
+                    }
                     // s0 = velocity (mean square), s1 = average gradient (centered) or momentum.
                     for i in 0..w.len() {
                         let gi = g[i];
@@ -65,11 +75,11 @@ impl Optimizer {
                     let alpha = (learning_rate * (1.0 - beta_2.powf(t)).sqrt()
                         / (1.0 - beta_1.powf(t))) as f32;
                     let (b1, b2, eps) = (beta_1 as f32, beta_2 as f32, epsilon as f32);
-                    for i in 0..w.len() {
-                        let gi = g[i];
-                        s0[i] += (gi - s0[i]) * (1.0 - b1);
-                        s1[i] += (gi * gi - s1[i]) * (1.0 - b2);
-                        w[i] -= alpha * s0[i] / (s1[i].sqrt() + eps);
+                    // Zipped, so the loop vectorises without bounds checks.
+                    for (((w, &gi), m), v) in w.iter_mut().zip(g).zip(s0.iter_mut()).zip(s1) {
+                        *m += (gi - *m) * (1.0 - b1);
+                        *v += (gi * gi - *v) * (1.0 - b2);
+                        *w -= alpha * *m / (v.sqrt() + eps);
                     }
                 }
                 OptimizerSpec::Sgd { learning_rate, momentum, nesterov } => {
