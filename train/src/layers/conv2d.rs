@@ -46,8 +46,9 @@ use crate::profile::{BackwardSplit, MultiplyAdds};
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
 const GRAD_GROUP: usize = 4;
 
-/// A fused pool's winner whose gradient the activation stops (ReLU's max was ≤ 0).
-const NO_GRADIENT: u32 = u32::MAX;
+/// Marks a fused pool's winner whose gradient the activation stops (ReLU's max was ≤ 0):
+/// the position stays in the low bits, so backward adds +0 there without a branch.
+const BLOCKED: u32 = 1 << 31;
 
 /// Where the tap rows live for one sample, and how positions are counted.
 struct Plan {
@@ -100,7 +101,8 @@ pub struct Conv2d {
     /// The max-pool after this layer, when it runs here (`Layer::fuse_pool`).
     pool: Option<PoolWindows>,
     /// With the fused pool, per pooled value of the last batch: the q-space position of
-    /// its window's winner in its filter's row, or [`NO_GRADIENT`]. Replaces `z`.
+    /// its window's winner in its filter's row, with [`BLOCKED`] set where ReLU stops the
+    /// gradient. Replaces `z`.
     winners: Vec<u32>,
 }
 
@@ -335,9 +337,8 @@ impl Conv2d {
                         // is [max > 0]. On ties the winner is the one pooling ReLU's output
                         // would pick, except among windows whose gradient is zero anyway.
                         for (o, w) in out.iter().zip(winners.iter_mut()) {
-                            if *o <= 0.0 || o.is_nan() {
-                                *w = NO_GRADIENT;
-                            }
+                            let passes = *o > 0.0;
+                            *w |= BLOCKED * u32::from(!passes);
                         }
                         act.apply(out, plane);
                     }
@@ -399,10 +400,10 @@ impl Conv2d {
         let plane = g.len() / self.filters;
         for (f, (g, w)) in g.chunks(plane).zip(winners.chunks(plane)).enumerate() {
             let row = &mut dzq[f * p.dz_row + p.margin..];
+            // Branch-free (ReLU's cut is unpredictable): a blocked winner gets 0 + 0, as the
+            // unfused ReLU′ gives it; windows are disjoint, so each position is hit once.
             for (g, &w) in g.iter().zip(w) {
-                if w != NO_GRADIENT {
-                    row[w as usize] += g;
-                }
+                row[(w & !BLOCKED) as usize] += if w & BLOCKED == 0 { *g } else { 0.0 };
             }
             for oy in 0..ho {
                 db[f] += lane_sum(&row[oy * p.q_width..][..wo]);
@@ -565,8 +566,8 @@ impl Layer for Conv2d {
             if let Some(winners) = winners {
                 // Back to all zeros for the next sample: only the winners were written.
                 for (f, w) in winners.chunks(gh * gw).enumerate() {
-                    for &w in w.iter().filter(|&&w| w != NO_GRADIENT) {
-                        dzq[f * p.dz_row + p.margin + w as usize] = 0.0;
+                    for &w in w {
+                        dzq[f * p.dz_row + p.margin + (w & !BLOCKED) as usize] = 0.0;
                     }
                 }
             }
