@@ -544,6 +544,24 @@ mod tests {
         }
     }
 
+    /// `out` (started at 1.0) holds `1 + Σ_q src[offsets[t] + q] · g(f, q)` for every (t, f).
+    fn assert_plain_sums(
+        out: &[f32],
+        src: &[f32],
+        offsets: &[usize],
+        (f_len, q_len): (usize, usize),
+        g: impl Fn(usize, usize) -> f32,
+    ) {
+        for (t, &off) in offsets.iter().enumerate() {
+            for f in 0..f_len {
+                let want: f64 =
+                    1.0 + (0..q_len).map(|q| src[off + q] as f64 * g(f, q) as f64).sum::<f64>();
+                let got = out[t * f_len + f] as f64;
+                assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
+            }
+        }
+    }
+
     #[test]
     fn offset_dot_accumulates_plain_sums() {
         for (t_len, f_len, q_len) in [(7, 10, 48), (3, 4, 8), (5, 3, 2064), (1, 1, 16), (2, 6, 24)]
@@ -554,16 +572,7 @@ mod tests {
             let g = values(f_len * ldg, 5);
             let mut out = vec![1.0f32; t_len * f_len];
             offset_dot(&src, &offsets, &g, f_len, ldg, q_len, &mut out);
-            for t in 0..t_len {
-                for f in 0..f_len {
-                    let want: f64 = 1.0
-                        + (0..q_len)
-                            .map(|q| src[offsets[t] + q] as f64 * g[f * ldg + q] as f64)
-                            .sum::<f64>();
-                    let got = out[t * f_len + f] as f64;
-                    assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
-                }
-            }
+            assert_plain_sums(&out, &src, &offsets, (f_len, q_len), |f, q| g[f * ldg + q]);
         }
     }
 
@@ -579,16 +588,7 @@ mod tests {
             let gt = values(q_len * ldg, 7);
             let mut out = vec![1.0f32; t_len * f_len];
             offset_dot_filters(&src, &offsets, &gt, f_len, ldg, q_len, &mut out);
-            for t in 0..t_len {
-                for f in 0..f_len {
-                    let want: f64 = 1.0
-                        + (0..q_len)
-                            .map(|q| src[offsets[t] + q] as f64 * gt[q * ldg + f] as f64)
-                            .sum::<f64>();
-                    let got = out[t * f_len + f] as f64;
-                    assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
-                }
-            }
+            assert_plain_sums(&out, &src, &offsets, (f_len, q_len), |f, q| gt[q * ldg + f]);
         }
     }
 

@@ -291,6 +291,16 @@ impl Conv2d {
         a
     }
 
+    /// The packed kernel and the batch's tap-row sources (taken from the layer, to be put
+    /// back). Only valid input positions are ever written, so the padding stays zero from
+    /// batch to batch (the buffer grows with zeros when a batch is larger).
+    fn forward_operands(&mut self, n: usize) -> (PackedRows, Vec<f32>) {
+        let a = PackedRows::new(&self.forward_matrix(), self.filters, self.taps());
+        let mut src = std::mem::take(&mut self.src);
+        src.resize(n * self.plan.src_len, 0.0);
+        (a, src)
+    }
+
     /// Forward with the fused max-pool (`[N, C, H, W]` → pooled `[N, F, Ho', Wo']`): per
     /// sample, z goes to the thread's scratch, is pooled, and the activation is applied to
     /// the maxima; only the pooled values and the winners leave the task, so the full-size
@@ -302,9 +312,7 @@ impl Conv2d {
         let f_len = self.filters;
         let plane = pool.out_hw.0 * pool.out_hw.1;
         let pooled_len = f_len * plane;
-        let a = PackedRows::new(&self.forward_matrix(), self.filters, self.taps());
-        let mut src = std::mem::take(&mut self.src);
-        src.resize(n * self.plan.src_len, 0.0);
+        let (a, mut src) = self.forward_operands(n);
         let mut winners = std::mem::take(&mut self.winners);
         winners.resize(n * pooled_len, 0);
         let mut out = Unwritten::new(n * pooled_len);
@@ -442,11 +450,7 @@ impl Layer for Conv2d {
         let f_len = self.filters;
         let out_len = f_len * ho * wo;
         let z_len = f_len * self.plan.q_len;
-        let a = PackedRows::new(&self.forward_matrix(), self.filters, self.taps());
-        // Only valid input positions are ever written, so the padding stays zero from
-        // batch to batch (the buffer grows with zeros when a batch is larger).
-        let mut src = std::mem::take(&mut self.src);
-        src.resize(n * self.plan.src_len, 0.0);
+        let (a, mut src) = self.forward_operands(n);
         // z in q-space, kept for backward (act′ comes from it, so no copy of the output).
         let mut z = std::mem::take(&mut self.z);
         z.resize(n * z_len, 0.0);
