@@ -11,10 +11,13 @@ use std::path::{Path, PathBuf};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
+use rayon::prelude::*;
 
 use crate::atomic::AtomicPath;
 use crate::dataset::{
@@ -302,15 +305,35 @@ pub struct WriteSummary {
     pub files: usize,
 }
 
+/// Bytes of one row group (at most): small enough that several are encoded at once,
+/// one per rayon thread, large enough that a reader streams them efficiently.
+const GROUP_BYTES: usize = 8 << 20;
+
+/// One open Parquet file: the file writer and the factory of its column writers.
+struct PartWriter {
+    file: SerializedFileWriter<File>,
+    factory: ArrowRowGroupWriterFactory,
+    groups: usize,
+}
+
 /// Writes a dataset atomically: one Parquet file, or with `rows_per_file` a
 /// directory of `part-NNNNN.parquet` files. Nothing appears under the target
 /// name until [`DatasetWriter::finish`] succeeds.
+///
+/// Rows are buffered until there is one row group for each rayon thread; the groups
+/// are then encoded and compressed in parallel and appended in order (one encoder
+/// thread was the floor of `features hog`).
 pub struct DatasetWriter {
     out: AtomicPath,
     schema: SchemaRef,
     rows_per_file: Option<usize>,
     props: WriterProperties,
-    writer: Option<ArrowWriter<File>>,
+    writer: Option<PartWriter>,
+    /// Rows per row group.
+    group_rows: usize,
+    /// Batches (zero-copy slices) not yet encoded, all of the current file.
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
     rows_in_file: usize,
     rows: usize,
     files: usize,
@@ -353,7 +376,6 @@ impl DatasetWriter {
         if rows_per_file.is_some() {
             out.create_dir()?;
         }
-        // Keep row groups around 64 MB whatever the row size, so readers can stream.
         let row_bytes = schema
             .fields()
             .iter()
@@ -366,7 +388,7 @@ impl DatasetWriter {
             })
             .sum::<usize>()
             .max(1);
-        let group_rows = (64 << 20) / row_bytes;
+        let group_rows = (GROUP_BYTES / row_bytes).clamp(64, 1 << 20);
         let kv = schema
             .metadata()
             .iter()
@@ -378,7 +400,6 @@ impl DatasetWriter {
         let label = parquet::schema::types::ColumnPath::from(crate::dataset::LABEL);
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(group_rows.clamp(64, 1 << 20)))
             .set_key_value_metadata(Some(kv))
             .set_dictionary_enabled(false)
             .set_statistics_enabled(EnabledStatistics::None)
@@ -391,6 +412,9 @@ impl DatasetWriter {
             rows_per_file,
             props,
             writer: None,
+            group_rows,
+            pending: Vec::new(),
+            pending_rows: 0,
             rows_in_file: 0,
             rows: 0,
             files: 0,
@@ -416,12 +440,16 @@ impl DatasetWriter {
             let take = room.min(batch.num_rows() - start);
             let slice = batch.slice(start, take);
             let slice = RecordBatch::try_new(self.schema.clone(), slice.columns().to_vec())?;
-            self.current_writer()?.write(&slice).map_err(|e| self.write_error(e))?;
+            self.current_writer()?;
+            self.pending.push(slice);
+            self.pending_rows += take;
             self.rows_in_file += take;
             self.rows += take;
             start += take;
             if self.rows_per_file.is_some_and(|n| self.rows_in_file == n) {
                 self.close_file()?;
+            } else if self.pending_rows >= rayon::current_num_threads() * self.group_rows {
+                self.encode_pending()?;
             }
         }
         Ok(())
@@ -431,7 +459,70 @@ impl DatasetWriter {
         Error::WriteParquet { path: self.out.target().to_path_buf(), source }
     }
 
-    fn current_writer(&mut self) -> Result<&mut ArrowWriter<File>> {
+    /// Encodes the buffered rows as row groups of at most `group_rows` rows, in
+    /// parallel, and appends them to the file in order.
+    fn encode_pending(&mut self) -> Result<()> {
+        if self.pending_rows == 0 {
+            return Ok(());
+        }
+        let groups = self.pending_rows.div_ceil(self.group_rows);
+        let per_group = self.pending_rows.div_ceil(groups);
+        let mut cut: Vec<Vec<RecordBatch>> = Vec::with_capacity(groups);
+        let mut current = Vec::new();
+        let mut in_current = 0;
+        for batch in self.pending.drain(..) {
+            let mut start = 0;
+            while start < batch.num_rows() {
+                let take = (per_group - in_current).min(batch.num_rows() - start);
+                current.push(batch.slice(start, take));
+                in_current += take;
+                start += take;
+                if in_current == per_group {
+                    cut.push(std::mem::take(&mut current));
+                    in_current = 0;
+                }
+            }
+        }
+        if !current.is_empty() {
+            cut.push(current);
+        }
+        self.pending_rows = 0;
+        let schema = self.schema.clone();
+        let part = self.writer.as_mut().expect("rows are buffered only with a file open");
+        let writers = (0..cut.len())
+            .map(|i| part.factory.create_column_writers(part.groups + i))
+            .collect::<std::result::Result<Vec<_>, _>>();
+        let encoded: Vec<parquet::errors::Result<Vec<ArrowColumnChunk>>> = match writers {
+            Ok(writers) => cut
+                .into_par_iter()
+                .zip(writers)
+                .map(|(slices, mut writers)| {
+                    for batch in &slices {
+                        let mut next = writers.iter_mut();
+                        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+                            for leaf in compute_leaves(field, column)? {
+                                next.next().expect("one writer per leaf column").write(&leaf)?;
+                            }
+                        }
+                    }
+                    writers.into_iter().map(|w| w.close()).collect()
+                })
+                .collect(),
+            Err(e) => vec![Err(e)],
+        };
+        let appended = encoded.into_iter().try_for_each(|chunks| {
+            let mut group = part.file.next_row_group()?;
+            for chunk in chunks? {
+                chunk.append_to_row_group(&mut group)?;
+            }
+            group.close()?;
+            part.groups += 1;
+            Ok(())
+        });
+        appended.map_err(|e| self.write_error(e))
+    }
+
+    fn current_writer(&mut self) -> Result<&mut PartWriter> {
         if self.writer.is_none() {
             let file = match self.rows_per_file {
                 // Inside our own new directory: no one else can create entries there.
@@ -441,17 +532,22 @@ impl DatasetWriter {
                 }
                 None => self.out.create_file()?,
             };
-            let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
-                .map_err(|e| self.write_error(e))?;
-            self.writer = Some(writer);
+            // ArrowWriter sets up the file (with the Arrow schema in its footer); its
+            // row groups are then encoded by us, in parallel.
+            let (file, factory) =
+                ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
+                    .and_then(ArrowWriter::into_serialized_writer)
+                    .map_err(|e| self.write_error(e))?;
+            self.writer = Some(PartWriter { file, factory, groups: 0 });
             self.rows_in_file = 0;
         }
         Ok(self.writer.as_mut().unwrap())
     }
 
     fn close_file(&mut self) -> Result<()> {
+        self.encode_pending()?;
         if let Some(w) = self.writer.take() {
-            w.close().map_err(|e| self.write_error(e))?;
+            w.file.close().map_err(|e| self.write_error(e))?;
             self.files += 1;
         }
         Ok(())
