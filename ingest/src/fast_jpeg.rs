@@ -86,6 +86,21 @@ impl<'a> Bits<'a> {
 
     #[inline]
     fn refill(&mut self) {
+        // Eight bytes at once when none of them is FF (no stuffing, no marker).
+        if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
+            let v = u64::from_be_bytes(chunk.try_into().unwrap());
+            let inv = !v;
+            let has_ff = inv.wrapping_sub(0x0101_0101_0101_0101) & !inv & 0x8080_8080_8080_8080;
+            if has_ff == 0 && self.fake == 0 {
+                let n = (64 - self.count) / 8;
+                let count = self.count + 8 * n;
+                let mask = if count == 64 { u64::MAX } else { !(u64::MAX >> count) };
+                self.bits |= (v >> self.count) & mask;
+                self.pos += n as usize;
+                self.count = count;
+                return;
+            }
+        }
         while self.count <= 56 {
             let byte = match self.data.get(self.pos) {
                 Some(&0xFF) if self.fake == 0 => match self.data.get(self.pos + 1) {
