@@ -14,10 +14,12 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
+use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::file::writer::SerializedFileWriter;
-use rayon::prelude::*;
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 use crate::atomic::AtomicPath;
 use crate::dataset::{
@@ -309,20 +311,26 @@ pub struct WriteSummary {
 /// one per rayon thread, large enough that a reader streams them efficiently.
 const GROUP_BYTES: usize = 8 << 20;
 
+/// An encoded row group, or why it could not be encoded.
+type Encoded = parquet::errors::Result<Vec<ArrowColumnChunk>>;
+
 /// One open Parquet file: the file writer and the factory of its column writers.
 struct PartWriter {
     file: SerializedFileWriter<File>,
     factory: ArrowRowGroupWriterFactory,
+    /// Row groups appended to the file.
     groups: usize,
+    /// Row groups being encoded on the rayon pool, in file order.
+    encoding: VecDeque<Receiver<Encoded>>,
 }
 
 /// Writes a dataset atomically: one Parquet file, or with `rows_per_file` a
 /// directory of `part-NNNNN.parquet` files. Nothing appears under the target
 /// name until [`DatasetWriter::finish`] succeeds.
 ///
-/// Rows are buffered until there is one row group for each rayon thread; the groups
-/// are then encoded and compressed in parallel and appended in order (one encoder
-/// thread was the floor of `features hog`).
+/// Each row group is encoded and compressed on the rayon pool as soon as its rows
+/// are in, while the caller goes on; finished groups are appended in order (one
+/// encoder thread was the floor of `features hog`).
 pub struct DatasetWriter {
     out: AtomicPath,
     schema: SchemaRef,
@@ -331,8 +339,8 @@ pub struct DatasetWriter {
     writer: Option<PartWriter>,
     /// Rows per row group.
     group_rows: usize,
-    /// Batches (zero-copy slices) not yet encoded, all of the current file.
-    pending: Vec<RecordBatch>,
+    /// Rows (zero-copy slices) not yet in a row group, all of the current file.
+    pending: VecDeque<RecordBatch>,
     pending_rows: usize,
     rows_in_file: usize,
     rows: usize,
@@ -413,7 +421,7 @@ impl DatasetWriter {
             props,
             writer: None,
             group_rows,
-            pending: Vec::new(),
+            pending: VecDeque::new(),
             pending_rows: 0,
             rows_in_file: 0,
             rows: 0,
@@ -441,15 +449,19 @@ impl DatasetWriter {
             let slice = batch.slice(start, take);
             let slice = RecordBatch::try_new(self.schema.clone(), slice.columns().to_vec())?;
             self.current_writer()?;
-            self.pending.push(slice);
+            self.pending.push_back(slice);
             self.pending_rows += take;
             self.rows_in_file += take;
             self.rows += take;
             start += take;
             if self.rows_per_file.is_some_and(|n| self.rows_in_file == n) {
                 self.close_file()?;
-            } else if self.pending_rows >= rayon::current_num_threads() * self.group_rows {
-                self.encode_pending()?;
+            } else {
+                while self.pending_rows >= self.group_rows {
+                    let rows = self.take_pending(self.group_rows);
+                    self.start_group(rows)?;
+                }
+                self.append_encoded(false)?;
             }
         }
         Ok(())
@@ -459,67 +471,84 @@ impl DatasetWriter {
         Error::WriteParquet { path: self.out.target().to_path_buf(), source }
     }
 
-    /// Encodes the buffered rows as row groups of at most `group_rows` rows, in
-    /// parallel, and appends them to the file in order.
-    fn encode_pending(&mut self) -> Result<()> {
-        if self.pending_rows == 0 {
-            return Ok(());
-        }
-        let groups = self.pending_rows.div_ceil(self.group_rows);
-        let per_group = self.pending_rows.div_ceil(groups);
-        let mut cut: Vec<Vec<RecordBatch>> = Vec::with_capacity(groups);
-        let mut current = Vec::new();
-        let mut in_current = 0;
-        for batch in self.pending.drain(..) {
-            let mut start = 0;
-            while start < batch.num_rows() {
-                let take = (per_group - in_current).min(batch.num_rows() - start);
-                current.push(batch.slice(start, take));
-                in_current += take;
-                start += take;
-                if in_current == per_group {
-                    cut.push(std::mem::take(&mut current));
-                    in_current = 0;
-                }
+    /// The first `n` pending rows, as slices.
+    fn take_pending(&mut self, n: usize) -> Vec<RecordBatch> {
+        let mut rows = Vec::new();
+        let mut need = n;
+        while need > 0 {
+            let batch = self.pending.pop_front().expect("n rows are pending");
+            if batch.num_rows() <= need {
+                need -= batch.num_rows();
+                rows.push(batch);
+            } else {
+                rows.push(batch.slice(0, need));
+                self.pending.push_front(batch.slice(need, batch.num_rows() - need));
+                need = 0;
             }
         }
-        if !current.is_empty() {
-            cut.push(current);
-        }
-        self.pending_rows = 0;
+        self.pending_rows -= n;
+        rows
+    }
+
+    /// Starts encoding `rows` as the next row group, on the rayon pool (inline when
+    /// called from it); at most one group per rayon thread is in flight.
+    fn start_group(&mut self, rows: Vec<RecordBatch>) -> Result<()> {
+        let part = self.writer.as_mut().expect("rows are pending only with a file open");
+        let writers = part.factory.create_column_writers(part.groups + part.encoding.len());
+        let writers = writers.map_err(|e| self.write_error(e))?;
         let schema = self.schema.clone();
-        let part = self.writer.as_mut().expect("rows are buffered only with a file open");
-        let writers = (0..cut.len())
-            .map(|i| part.factory.create_column_writers(part.groups + i))
-            .collect::<std::result::Result<Vec<_>, _>>();
-        let encoded: Vec<parquet::errors::Result<Vec<ArrowColumnChunk>>> = match writers {
-            Ok(writers) => cut
-                .into_par_iter()
-                .zip(writers)
-                .map(|(slices, mut writers)| {
-                    for batch in &slices {
-                        let mut next = writers.iter_mut();
-                        for (field, column) in schema.fields().iter().zip(batch.columns()) {
-                            for leaf in compute_leaves(field, column)? {
-                                next.next().expect("one writer per leaf column").write(&leaf)?;
-                            }
-                        }
-                    }
-                    writers.into_iter().map(|w| w.close()).collect()
-                })
-                .collect(),
-            Err(e) => vec![Err(e)],
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        let job = move || {
+            let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                encode_group(&schema, &rows, writers)
+            }))
+            .unwrap_or_else(|_| Err(ParquetError::General("row group encoder panicked".into())));
+            let _ = send.send(encoded);
         };
-        let appended = encoded.into_iter().try_for_each(|chunks| {
+        if rayon::current_thread_index().is_some() {
+            job();
+        } else {
+            rayon::spawn(job);
+        }
+        let part = self.writer.as_mut().unwrap();
+        part.encoding.push_back(receive);
+        if part.encoding.len() > rayon::current_num_threads() {
+            self.append_front(true)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the oldest row group in flight to the file, when it is encoded or, with
+    /// `wait`, once it is; false when there was none to append.
+    fn append_front(&mut self, wait: bool) -> Result<bool> {
+        let Some(part) = self.writer.as_mut() else { return Ok(false) };
+        let Some(receive) = part.encoding.front() else { return Ok(false) };
+        let encoded = match receive.try_recv() {
+            Ok(encoded) => Some(encoded),
+            Err(TryRecvError::Empty) if wait => receive.recv().ok(),
+            Err(TryRecvError::Empty) => return Ok(false),
+            Err(TryRecvError::Disconnected) => None,
+        };
+        part.encoding.pop_front();
+        let encoded = encoded
+            .unwrap_or_else(|| Err(ParquetError::General("row group encoder vanished".into())));
+        let appended = encoded.and_then(|chunks| {
             let mut group = part.file.next_row_group()?;
-            for chunk in chunks? {
+            for chunk in chunks {
                 chunk.append_to_row_group(&mut group)?;
             }
             group.close()?;
             part.groups += 1;
             Ok(())
         });
-        appended.map_err(|e| self.write_error(e))
+        appended.map_err(|e| self.write_error(e))?;
+        Ok(true)
+    }
+
+    /// Appends the finished row groups in order: all of them, waiting, with `wait`.
+    fn append_encoded(&mut self, wait: bool) -> Result<()> {
+        while self.append_front(wait)? {}
+        Ok(())
     }
 
     fn current_writer(&mut self) -> Result<&mut PartWriter> {
@@ -538,14 +567,23 @@ impl DatasetWriter {
                 ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
                     .and_then(ArrowWriter::into_serialized_writer)
                     .map_err(|e| self.write_error(e))?;
-            self.writer = Some(PartWriter { file, factory, groups: 0 });
+            self.writer = Some(PartWriter { file, factory, groups: 0, encoding: VecDeque::new() });
             self.rows_in_file = 0;
         }
         Ok(self.writer.as_mut().unwrap())
     }
 
     fn close_file(&mut self) -> Result<()> {
-        self.encode_pending()?;
+        // The last rows: one group per rayon thread, so that the tail is parallel too.
+        if self.pending_rows > 0 {
+            let groups = rayon::current_num_threads().min(self.pending_rows.div_ceil(64)).max(1);
+            let per_group = self.pending_rows.div_ceil(groups);
+            while self.pending_rows > 0 {
+                let rows = self.take_pending(per_group.min(self.pending_rows));
+                self.start_group(rows)?;
+            }
+        }
+        self.append_encoded(true)?;
         if let Some(w) = self.writer.take() {
             w.file.close().map_err(|e| self.write_error(e))?;
             self.files += 1;
@@ -570,6 +608,23 @@ impl DatasetWriter {
         }
         Ok(summary)
     }
+}
+
+/// Encodes `rows` into the column chunks of one row group.
+fn encode_group(
+    schema: &SchemaRef,
+    rows: &[RecordBatch],
+    mut writers: Vec<parquet::arrow::arrow_writer::ArrowColumnWriter>,
+) -> Encoded {
+    for batch in rows {
+        let mut next = writers.iter_mut();
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            for leaf in compute_leaves(field, column)? {
+                next.next().expect("one writer per leaf column").write(&leaf)?;
+            }
+        }
+    }
+    writers.into_iter().map(|w| w.close()).collect()
 }
 
 /// Removes `part-NNNNN.parquet` files with NNNNN ≥ `count` from `dir`: the parts of an
