@@ -11,10 +11,15 @@ use std::path::{Path, PathBuf};
 use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
+use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::writer::SerializedFileWriter;
+use std::collections::VecDeque;
+use std::sync::mpsc::{Receiver, TryRecvError};
 
 use crate::atomic::AtomicPath;
 use crate::dataset::{
@@ -302,15 +307,41 @@ pub struct WriteSummary {
     pub files: usize,
 }
 
+/// Bytes of one row group (at most): small enough that several are encoded at once,
+/// one per rayon thread, large enough that a reader streams them efficiently.
+const GROUP_BYTES: usize = 8 << 20;
+
+/// An encoded row group, or why it could not be encoded.
+type Encoded = parquet::errors::Result<Vec<ArrowColumnChunk>>;
+
+/// One open Parquet file: the file writer and the factory of its column writers.
+struct PartWriter {
+    file: SerializedFileWriter<File>,
+    factory: ArrowRowGroupWriterFactory,
+    /// Row groups appended to the file.
+    groups: usize,
+    /// Row groups being encoded on the rayon pool, in file order.
+    encoding: VecDeque<Receiver<Encoded>>,
+}
+
 /// Writes a dataset atomically: one Parquet file, or with `rows_per_file` a
 /// directory of `part-NNNNN.parquet` files. Nothing appears under the target
 /// name until [`DatasetWriter::finish`] succeeds.
+///
+/// Each row group is encoded and compressed on the rayon pool as soon as its rows
+/// are in, while the caller goes on; finished groups are appended in order (one
+/// encoder thread was the floor of `features hog`).
 pub struct DatasetWriter {
     out: AtomicPath,
     schema: SchemaRef,
     rows_per_file: Option<usize>,
     props: WriterProperties,
-    writer: Option<ArrowWriter<File>>,
+    writer: Option<PartWriter>,
+    /// Rows per row group.
+    group_rows: usize,
+    /// Rows (zero-copy slices) not yet in a row group, all of the current file.
+    pending: VecDeque<RecordBatch>,
+    pending_rows: usize,
     rows_in_file: usize,
     rows: usize,
     files: usize,
@@ -353,7 +384,6 @@ impl DatasetWriter {
         if rows_per_file.is_some() {
             out.create_dir()?;
         }
-        // Keep row groups around 64 MB whatever the row size, so readers can stream.
         let row_bytes = schema
             .fields()
             .iter()
@@ -366,7 +396,7 @@ impl DatasetWriter {
             })
             .sum::<usize>()
             .max(1);
-        let group_rows = (64 << 20) / row_bytes;
+        let group_rows = (GROUP_BYTES / row_bytes).clamp(64, 1 << 20);
         let kv = schema
             .metadata()
             .iter()
@@ -378,7 +408,6 @@ impl DatasetWriter {
         let label = parquet::schema::types::ColumnPath::from(crate::dataset::LABEL);
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_row_count(Some(group_rows.clamp(64, 1 << 20)))
             .set_key_value_metadata(Some(kv))
             .set_dictionary_enabled(false)
             .set_statistics_enabled(EnabledStatistics::None)
@@ -391,6 +420,9 @@ impl DatasetWriter {
             rows_per_file,
             props,
             writer: None,
+            group_rows,
+            pending: VecDeque::new(),
+            pending_rows: 0,
             rows_in_file: 0,
             rows: 0,
             files: 0,
@@ -416,12 +448,20 @@ impl DatasetWriter {
             let take = room.min(batch.num_rows() - start);
             let slice = batch.slice(start, take);
             let slice = RecordBatch::try_new(self.schema.clone(), slice.columns().to_vec())?;
-            self.current_writer()?.write(&slice).map_err(|e| self.write_error(e))?;
+            self.current_writer()?;
+            self.pending.push_back(slice);
+            self.pending_rows += take;
             self.rows_in_file += take;
             self.rows += take;
             start += take;
             if self.rows_per_file.is_some_and(|n| self.rows_in_file == n) {
                 self.close_file()?;
+            } else {
+                while self.pending_rows >= self.group_rows {
+                    let rows = self.take_pending(self.group_rows);
+                    self.start_group(rows)?;
+                }
+                self.append_encoded(false)?;
             }
         }
         Ok(())
@@ -431,7 +471,87 @@ impl DatasetWriter {
         Error::WriteParquet { path: self.out.target().to_path_buf(), source }
     }
 
-    fn current_writer(&mut self) -> Result<&mut ArrowWriter<File>> {
+    /// The first `n` pending rows, as slices.
+    fn take_pending(&mut self, n: usize) -> Vec<RecordBatch> {
+        let mut rows = Vec::new();
+        let mut need = n;
+        while need > 0 {
+            let batch = self.pending.pop_front().expect("n rows are pending");
+            if batch.num_rows() <= need {
+                need -= batch.num_rows();
+                rows.push(batch);
+            } else {
+                rows.push(batch.slice(0, need));
+                self.pending.push_front(batch.slice(need, batch.num_rows() - need));
+                need = 0;
+            }
+        }
+        self.pending_rows -= n;
+        rows
+    }
+
+    /// Starts encoding `rows` as the next row group, on the rayon pool (inline when
+    /// called from it); at most one group per rayon thread is in flight.
+    fn start_group(&mut self, rows: Vec<RecordBatch>) -> Result<()> {
+        let part = self.writer.as_mut().expect("rows are pending only with a file open");
+        let writers = part.factory.create_column_writers(part.groups + part.encoding.len());
+        let writers = writers.map_err(|e| self.write_error(e))?;
+        let schema = self.schema.clone();
+        let (send, receive) = std::sync::mpsc::sync_channel(1);
+        let job = move || {
+            let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                encode_group(&schema, &rows, writers)
+            }))
+            .unwrap_or_else(|_| Err(ParquetError::General("row group encoder panicked".into())));
+            let _ = send.send(encoded);
+        };
+        if rayon::current_thread_index().is_some() {
+            job();
+        } else {
+            rayon::spawn(job);
+        }
+        let part = self.writer.as_mut().unwrap();
+        part.encoding.push_back(receive);
+        if part.encoding.len() > rayon::current_num_threads() {
+            self.append_front(true)?;
+        }
+        Ok(())
+    }
+
+    /// Appends the oldest row group in flight to the file, when it is encoded or, with
+    /// `wait`, once it is; false when there was none to append.
+    fn append_front(&mut self, wait: bool) -> Result<bool> {
+        let Some(part) = self.writer.as_mut() else { return Ok(false) };
+        let Some(receive) = part.encoding.front() else { return Ok(false) };
+        let encoded = match receive.try_recv() {
+            Ok(encoded) => Some(encoded),
+            Err(TryRecvError::Empty) if wait => receive.recv().ok(),
+            Err(TryRecvError::Empty) => return Ok(false),
+            Err(TryRecvError::Disconnected) => None,
+        };
+        part.encoding.pop_front();
+        let encoded = encoded
+            .unwrap_or_else(|| Err(ParquetError::General("row group encoder vanished".into())));
+        let appended = encoded.and_then(|chunks| {
+            let mut group = part.file.next_row_group()?;
+            for chunk in chunks {
+                chunk.append_to_row_group(&mut group)?;
+            }
+            group.close()?;
+            part.groups += 1;
+            Ok(())
+        });
+        appended.map_err(|e| self.write_error(e))?;
+        Ok(true)
+    }
+
+    /// Appends the finished row groups in order: all of them, waiting, with `wait`.
+    fn append_encoded(&mut self, wait: bool) -> Result<()> {
+        while self.append_front(wait)? {}
+        Ok(())
+    }
+
+    fn current_writer(&mut self) -> Result<&mut PartWriter> {
         if self.writer.is_none() {
             let file = match self.rows_per_file {
                 // Inside our own new directory: no one else can create entries there.
@@ -441,17 +561,31 @@ impl DatasetWriter {
                 }
                 None => self.out.create_file()?,
             };
-            let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
-                .map_err(|e| self.write_error(e))?;
-            self.writer = Some(writer);
+            // ArrowWriter sets up the file (with the Arrow schema in its footer); its
+            // row groups are then encoded by us, in parallel.
+            let (file, factory) =
+                ArrowWriter::try_new(file, self.schema.clone(), Some(self.props.clone()))
+                    .and_then(ArrowWriter::into_serialized_writer)
+                    .map_err(|e| self.write_error(e))?;
+            self.writer = Some(PartWriter { file, factory, groups: 0, encoding: VecDeque::new() });
             self.rows_in_file = 0;
         }
         Ok(self.writer.as_mut().unwrap())
     }
 
     fn close_file(&mut self) -> Result<()> {
+        // The last rows: one group per rayon thread, so that the tail is parallel too.
+        if self.pending_rows > 0 {
+            let groups = rayon::current_num_threads().min(self.pending_rows.div_ceil(64)).max(1);
+            let per_group = self.pending_rows.div_ceil(groups);
+            while self.pending_rows > 0 {
+                let rows = self.take_pending(per_group.min(self.pending_rows));
+                self.start_group(rows)?;
+            }
+        }
+        self.append_encoded(true)?;
         if let Some(w) = self.writer.take() {
-            w.close().map_err(|e| self.write_error(e))?;
+            w.file.close().map_err(|e| self.write_error(e))?;
             self.files += 1;
         }
         Ok(())
@@ -474,6 +608,23 @@ impl DatasetWriter {
         }
         Ok(summary)
     }
+}
+
+/// Encodes `rows` into the column chunks of one row group.
+fn encode_group(
+    schema: &SchemaRef,
+    rows: &[RecordBatch],
+    mut writers: Vec<parquet::arrow::arrow_writer::ArrowColumnWriter>,
+) -> Encoded {
+    for batch in rows {
+        let mut next = writers.iter_mut();
+        for (field, column) in schema.fields().iter().zip(batch.columns()) {
+            for leaf in compute_leaves(field, column)? {
+                next.next().expect("one writer per leaf column").write(&leaf)?;
+            }
+        }
+    }
+    writers.into_iter().map(|w| w.close()).collect()
 }
 
 /// Removes `part-NNNNN.parquet` files with NNNNN ≥ `count` from `dir`: the parts of an

@@ -6,7 +6,8 @@
 //! and counted. The format of each file is told by its content (JPEG `FF D8 FF`,
 //! PNG `89 50 4E 47`), not its name.
 //!
-//! JPEGs are decoded with `jpeg-decoder`; when the target is at least twice
+//! JPEGs are decoded with `jpeg-decoder` (baseline grayscale ones by [`crate::fast_jpeg`],
+//! to the same pixels); when the target is at least twice
 //! smaller, the decoder's DCT scaling (1/2, 1/4 or 1/8) reduces the image while
 //! decoding — the strongest reduction that keeps both sides ≥ the target — and
 //! the final size comes from [`crate::resize::resize`]. Files are decoded in
@@ -256,6 +257,15 @@ fn decode_jpeg(
     let (src_w, src_h) = (info.width as usize, info.height as usize);
     check_pixels("JPEG", src_w, src_h, max_pixels)?;
     let reduction = dct_reduction(src_w, src_h, width, height);
+    // Baseline grayscale files (an X-ray tree's) take the fast path; other kinds, and
+    // any file it does not accept, jpeg-decoder.
+    if reduction > 1 {
+        if let Some((h, w, gray)) = crate::fast_jpeg::decode_gray_reduced(bytes, reduction) {
+            let pixels =
+                if channels == 1 { gray } else { gray.iter().flat_map(|&g| [g, g, g]).collect() };
+            return Ok(Decoded { height: h, width: w, channels, pixels });
+        }
+    }
     if reduction > 1 {
         // jpeg-decoder picks the smallest of 1/8, 1/4, 1/2, 1 giving ≥ the request.
         decoder

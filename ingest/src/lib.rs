@@ -36,6 +36,7 @@
 //! assert_eq!(parse_size("128x96"), Ok((128, 96)));
 //! ```
 
+mod fast_jpeg;
 pub mod folders;
 pub mod idx;
 pub mod resize;

@@ -36,6 +36,42 @@ fn image_dataset_round_trips_as_file_and_directory() {
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
+/// Rows big enough that a dataset spans many row groups, written in odd-sized batches:
+/// the groups, encoded in parallel, come back in order.
+#[test]
+fn many_row_groups_encoded_in_parallel_keep_the_row_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = ImageMeta {
+        height: 256,
+        width: 512,
+        channels: 1,
+        classes: vec!["a".into(), "b".into(), "c".into()],
+        source: "test".into(),
+    };
+    let n = 300;
+    let len = meta.image_len();
+    let ds = ImageDataset {
+        labels: (0..n as i32).map(|i| i % 3).collect(),
+        images: (0..n * len)
+            .map(|i| ((i / len) as u8).wrapping_mul(31) ^ (i % 251) as u8)
+            .collect(),
+        paths: None,
+        meta,
+    };
+    let file = dir.path().join("big.parquet");
+    let mut w = DatasetWriter::create(&file, image_schema(&ds.meta, false), None).unwrap();
+    for start in (0..n).step_by(7) {
+        w.write(&ds.to_batch(start, (start + 7).min(n)).unwrap()).unwrap();
+    }
+    assert_eq!(w.finish().unwrap().rows, n);
+    let groups = ParquetRecordBatchReaderBuilder::try_new(File::open(&file).unwrap())
+        .unwrap()
+        .metadata()
+        .num_row_groups();
+    assert!(groups > rayon::current_num_threads(), "{groups} row groups");
+    assert_eq!(read_image_dataset(&file).unwrap(), ds);
+}
+
 #[test]
 fn image_sizes_that_overflow_are_refused() {
     // 2⁶³+392 × 2 × 1 wraps to 784, the byte length of the real column.
