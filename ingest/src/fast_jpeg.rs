@@ -627,6 +627,29 @@ mod tests {
     }
 
     #[test]
+    fn mutated_files_are_refused_or_decoded_never_a_panic() {
+        // The path parses untrusted bytes by hand: testkit's mutations (flips, cuts,
+        // splices, repeated runs) of baseline, restart and progressive files at every
+        // reduction; `LAB_FUZZ_CASES` sets the budget (scripts/fuzz-long.sh).
+        let seeds = [
+            jpeg(40, 33, None, false, true),
+            jpeg(48, 40, Some(2), false, false),
+            jpeg(40, 24, Some(3), true, false),
+        ];
+        let mut rng = testkit::Rng::new(7);
+        let (mut decoded, cases) = (0, testkit::fuzz_cases());
+        for case in 0..cases {
+            let bytes = testkit::mutate(&seeds[case % seeds.len()], &mut rng);
+            let reduction = [2, 4, 8][case % 3];
+            if let Some((h, w, px)) = decode_gray_reduced(&bytes, reduction) {
+                assert_eq!(px.len(), h * w, "case {case}");
+                decoded += 1;
+            }
+        }
+        println!("fuzz fast_jpeg: {cases} cases: {decoded} decoded, the rest refused, 0 panics");
+    }
+
+    #[test]
     fn other_kinds_and_damaged_data_are_left_to_jpeg_decoder() {
         assert!(decode_gray_reduced(&jpeg(64, 48, None, true, false), 4).is_none());
         assert!(decode_gray_reduced(&jpeg(64, 48, None, false, false), 1).is_none());
