@@ -311,6 +311,9 @@ pub struct WriteSummary {
 /// one per rayon thread, large enough that a reader streams them efficiently.
 const GROUP_BYTES: usize = 8 << 20;
 
+/// Row groups the rows after the last full group are split into (at least 64 rows each).
+const TAIL_GROUPS: usize = 4;
+
 /// An encoded row group, or why it could not be encoded.
 type Encoded = parquet::errors::Result<Vec<ArrowColumnChunk>>;
 
@@ -574,9 +577,11 @@ impl DatasetWriter {
     }
 
     fn close_file(&mut self) -> Result<()> {
-        // The last rows: one group per rayon thread, so that the tail is parallel too.
+        // The last rows in a few groups, so that the tail is encoded in parallel too; a
+        // fixed count, not the thread count, so the same rows make the same file bytes on
+        // any machine.
         if self.pending_rows > 0 {
-            let groups = rayon::current_num_threads().min(self.pending_rows.div_ceil(64)).max(1);
+            let groups = TAIL_GROUPS.min(self.pending_rows.div_ceil(64)).max(1);
             let per_group = self.pending_rows.div_ceil(groups);
             while self.pending_rows > 0 {
                 let rows = self.take_pending(per_group.min(self.pending_rows));

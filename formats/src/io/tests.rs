@@ -73,6 +73,24 @@ fn many_row_groups_encoded_in_parallel_keep_the_row_order() {
 }
 
 #[test]
+fn the_same_rows_make_the_same_bytes_whatever_the_thread_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let ds = sample_images(1000);
+    let write = |name: &str, threads: usize| {
+        let path = dir.path().join(name);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| ds.write(&path, None).unwrap());
+        std::fs::read(path).unwrap()
+    };
+    let one = write("one.parquet", 1);
+    assert_eq!(write("three.parquet", 3), one);
+    // And from outside any pool, as the stages write.
+    let path = dir.path().join("outside.parquet");
+    ds.write(&path, None).unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), one);
+}
+
+#[test]
 fn image_sizes_that_overflow_are_refused() {
     // 2⁶³+392 × 2 × 1 wraps to 784, the byte length of the real column.
     let dir = tempfile::tempdir().unwrap();
