@@ -9,37 +9,24 @@ runs a plain training loop: shuffle every epoch, mini-batches, then the validati
 pass, as `fit` does. Threads: all cores (torch.set_num_threads(os.cpu_count())).
 Prints one JSON line: {"model", "epoch_seconds": [...], "val_accuracy", "val_loss", "torch"}.
 """
-import argparse, json, os, time
+import json, os, time
 
 import numpy as np
-import pyarrow.parquet as pq
 import torch
 from torch import nn
 
-ap = argparse.ArgumentParser()
-ap.add_argument("model", choices=["mlp", "hog_mlp", "cnn", "pneumonia_cnn"])
-ap.add_argument("--train", required=True)
-ap.add_argument("--val", required=True)
-ap.add_argument("--epochs", type=int, default=10)
-ap.add_argument("--batch-size", type=int, default=128)
-ap.add_argument("--seed", type=int, default=42)
-a = ap.parse_args()
+import bench_peer
+
+a = bench_peer.args()
 torch.manual_seed(a.seed)
 torch.set_num_threads(os.cpu_count())
 
 
 def load(path):
-    t = pq.read_table(path)
-    md = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
-    y = t.column("label").to_numpy().astype("int64")
-    if "image" in t.column_names:
-        h, w, c = int(md["height"]), int(md["width"]), int(md["channels"])
-        raw = b"".join(v.as_py() for v in t.column("image").combine_chunks())
-        # NCHW for PyTorch's convolutions; the same /255 scaling as the others.
-        x = np.frombuffer(raw, np.uint8).reshape(-1, h, w, c).transpose(0, 3, 1, 2)
-        x = x.astype("float32") / 255.0
-    else:
-        x = np.stack(t.column("features").to_numpy(zero_copy_only=False)).astype("float32")
+    """The dataset as tensors, images NCHW for PyTorch's convolutions."""
+    x, y = bench_peer.load(path)
+    if x.ndim == 4:
+        x = x.transpose(0, 3, 1, 2)
     return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y)
 
 

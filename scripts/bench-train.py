@@ -5,44 +5,22 @@ builds the lab's model in Keras 3 (tensorflow-cpu), fits it with the validation 
 every epoch, and prints one JSON line:
 {"model", "epoch_seconds": [...], "val_accuracy", "val_loss", "keras"}.
 """
-import argparse, json, os, time
+import json, os, time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # tensorflow-cpu 2.21 ships with oneDNN off on this machine ("onednn False"); on, its
 # convolutions run 2-2.5x faster (seed CNN 4.6 -> 1.9 s/epoch here). Benchmark the faster Keras.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-import numpy as np
-import pyarrow.parquet as pq
+import bench_peer
 
-ap = argparse.ArgumentParser()
-ap.add_argument("model", choices=["mlp", "hog_mlp", "cnn", "pneumonia_cnn"])
-ap.add_argument("--train", required=True)
-ap.add_argument("--val", required=True)
-ap.add_argument("--epochs", type=int, default=10)
-ap.add_argument("--batch-size", type=int, default=128)
-ap.add_argument("--seed", type=int, default=42)
-a = ap.parse_args()
-
-
-def load(path):
-    t = pq.read_table(path)
-    md = {k.decode(): v.decode() for k, v in (t.schema.metadata or {}).items()}
-    y = t.column("label").to_numpy().astype("int64")
-    if "image" in t.column_names:
-        h, w, c = int(md["height"]), int(md["width"]), int(md["channels"])
-        raw = b"".join(v.as_py() for v in t.column("image").combine_chunks())
-        x = np.frombuffer(raw, np.uint8).reshape(-1, h, w, c).astype("float32") / 255.0
-    else:
-        x = np.stack(t.column("features").to_numpy(zero_copy_only=False)).astype("float32")
-    return x, y
-
+a = bench_peer.args()
 
 import keras
 from keras import layers
 
 keras.utils.set_random_seed(a.seed)
-xt, yt = load(a.train)
-xv, yv = load(a.val)
+xt, yt = bench_peer.load(a.train)
+xv, yv = bench_peer.load(a.val)
 k = int(max(yt.max(), yv.max()) + 1)
 yt1, yv1 = keras.utils.to_categorical(yt, k), keras.utils.to_categorical(yv, k)
 
