@@ -399,8 +399,6 @@ mod tests {
         (l, pieces)
     }
 
-    /// Every layer type in one chain, the loss included: dL/dx and dL/dθ for every input
-    /// value and every parameter, from `Model::backward`, against central differences of L.
     #[test]
     fn fused_pools_train_the_seed_cnn_to_the_same_bits() {
         let spec = example("cnn");
@@ -458,6 +456,8 @@ mod tests {
         }
     }
 
+    /// Every layer type in one chain, the loss included: dL/dx and dL/dθ for every input
+    /// value and every parameter, from `Model::backward`, against central differences of L.
     #[test]
     fn whole_model_gradient_check() {
         let chain = r#"

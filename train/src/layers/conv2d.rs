@@ -21,6 +21,12 @@
 //! per fixed group of samples, then the groups in order, so a run is bit-identical for
 //! any thread count.
 //!
+//! Fused max-pool (`Layer::fuse_pool`, set by `Model::build`): when the next layer is a
+//! max-pool with disjoint windows inside the output and the activation is ReLU or linear,
+//! forward pools each sample's z in the thread's scratch and applies ReLU to the maxima,
+//! keeping the winners' q-space positions instead of z; backward scatters the pooled
+//! gradient onto them. The same bits as the two layers.
+//!
 //! Init: K Glorot-uniform with fan_in = kh·kw·C, fan_out = kh·kw·F; b = 0 (Keras).
 //!
 //! Tests, with the gradient checks of every path: `conv2d/tests.rs`.

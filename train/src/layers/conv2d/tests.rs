@@ -213,15 +213,15 @@ fn gradient_check_strided_with_padding() {
 fn conv_and_pool(
     shape: [usize; 3],
     f: usize,
-    k: usize,
+    (k, s): (usize, usize),
     a: Activation,
     pool: usize,
 ) -> (Conv2d, MaxPool2d, Conv2d) {
-    let mut c = conv(shape, f, (k, k), (1, 1), Padding::Same, a);
+    let mut c = conv(shape, f, (k, k), (s, s), Padding::Same, a);
     c.bias = random(f, -0.3, 0.3, 14);
     let [h, w, _] = c.output_shape()[..] else { unreachable!() };
     let p = MaxPool2d::new([h, w, f], (pool, pool), (pool, pool), Padding::Valid).unwrap();
-    let mut fused = conv(shape, f, (k, k), (1, 1), Padding::Same, a);
+    let mut fused = conv(shape, f, (k, k), (s, s), Padding::Same, a);
     fused.bias = c.bias.clone();
     assert!(fused.fuse_pool(p.pool_to_fuse().unwrap()), "a disjoint pool after {a:?} fuses");
     (c, p, fused)
@@ -234,12 +234,14 @@ fn bits(v: &[f32]) -> Vec<u32> {
 #[test]
 fn fused_pool_gives_the_two_layers_bits() {
     // Odd planes (7 → 3, the floor rule), a general 3×3/3 pool, C = 1 and 3, ReLU and
-    // linear; inputs on a coarse grid, so windows hold ties and ReLU zeros.
+    // linear, and a strided convolution (gathered rows); inputs on a coarse grid, so
+    // windows hold ties and ReLU zeros.
     for (shape, f, k, a, pool) in [
-        ([7, 7, 3], 4, 3, Activation::Relu, 2),
-        ([8, 8, 1], 5, 5, Activation::Relu, 2),
-        ([9, 10, 2], 3, 3, Activation::Relu, 3),
-        ([6, 6, 2], 3, 2, Activation::Linear, 2),
+        ([7, 7, 3], 4, (3, 1), Activation::Relu, 2),
+        ([8, 8, 1], 5, (5, 1), Activation::Relu, 2),
+        ([9, 10, 2], 3, (3, 1), Activation::Relu, 3),
+        ([6, 6, 2], 3, (2, 1), Activation::Linear, 2),
+        ([11, 9, 2], 4, (3, 2), Activation::Relu, 2),
     ] {
         let (mut c, mut p, mut fused) = conv_and_pool(shape, f, k, a, pool);
         let n = 3;
@@ -279,7 +281,7 @@ fn gradient_check_with_the_fused_pool() {
     // window's order (the bit test above covers larger kernels against the two layers).
     for a in [Activation::Relu, Activation::Linear] {
         let shape = [5, 6, 1];
-        let (_, _, mut fused) = conv_and_pool(shape, 3, 1, a, 2);
+        let (_, _, mut fused) = conv_and_pool(shape, 3, (1, 1), a, 2);
         fused.kernel = vec![0.7, -0.9, 0.5];
         let n: usize = 2 * shape.iter().product::<usize>();
         let mut rng = ChaCha8Rng::seed_from_u64(20);
