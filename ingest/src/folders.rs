@@ -243,6 +243,15 @@ fn check_pixels(kind: &str, w: usize, h: usize, max_pixels: usize) -> Result<()>
     Ok(())
 }
 
+/// Gray pixels as `channels` values each: as they are, or replicated to R = G = B.
+fn gray_as(channels: usize, gray: Vec<u8>) -> Vec<u8> {
+    if channels == 1 {
+        gray
+    } else {
+        gray.iter().flat_map(|&g| [g, g, g]).collect()
+    }
+}
+
 fn decode_jpeg(
     bytes: &[u8],
     height: usize,
@@ -261,12 +270,9 @@ fn decode_jpeg(
     // any file it does not accept, jpeg-decoder.
     if reduction > 1 {
         if let Some((h, w, gray)) = crate::fast_jpeg::decode_gray_reduced(bytes, reduction) {
-            let pixels =
-                if channels == 1 { gray } else { gray.iter().flat_map(|&g| [g, g, g]).collect() };
+            let pixels = gray_as(channels, gray);
             return Ok(Decoded { height: h, width: w, channels, pixels });
         }
-    }
-    if reduction > 1 {
         // jpeg-decoder picks the smallest of 1/8, 1/4, 1/2, 1 giving ≥ the request.
         decoder
             .scale(src_w.div_ceil(reduction) as u16, src_h.div_ceil(reduction) as u16)
@@ -301,21 +307,10 @@ fn decode_jpeg(
         PixelFormat::L8 => {
             let mut raw = raw;
             raw.truncate(px);
-            if channels == 1 {
-                raw
-            } else {
-                raw.iter().flat_map(|&g| [g, g, g]).collect()
-            }
+            gray_as(channels, raw)
         }
         // 12-bit JPEGs: 16-bit big-endian samples; keep the high byte.
-        PixelFormat::L16 => {
-            let gray: Vec<u8> = raw.chunks_exact(2).take(px).map(|c| c[0]).collect();
-            if channels == 1 {
-                gray
-            } else {
-                gray.iter().flat_map(|&g| [g, g, g]).collect()
-            }
-        }
+        PixelFormat::L16 => gray_as(channels, raw.chunks_exact(2).take(px).map(|c| c[0]).collect()),
         PixelFormat::RGB24 => {
             if channels == 3 {
                 let mut raw = raw;
