@@ -18,7 +18,7 @@ use clap::{Parser, ValueEnum};
   train --manifest pipeline.toml --model mlp-hidden3        # one run of the manifest, with its files
   train --spec mlp.toml --train T --out runs/mlp-more --init-from runs/mlp/model.onnx   # warm start
   train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic
-  train --spec cnn.toml --train T --val V --out runs/cnn --profile cnn-profile.json   # time per layer"
+  train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json   # time per layer"
 )]
 struct Cli {
     /// Model spec (TOML: layers, loss, optimizer, epochs, ...; see docs/train.md).
