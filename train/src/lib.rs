@@ -54,6 +54,10 @@ mod run;
 pub mod spec;
 
 pub use engine::tensor::Tensor;
+/// The kernels' instruction set: which one runs, and `LAB_KERNELS` to force one.
+pub mod kernels {
+    pub use crate::engine::isa::{cpu_features, cpu_model, Isa, KernelsError, ENV};
+}
 pub use fit::{EpochRecord, History};
 pub use model::{InputKind, Model};
 pub use output::summary_text;

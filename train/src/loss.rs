@@ -48,8 +48,8 @@ impl LossFn for Loss {
                 {
                     let y = labels[i];
                     let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    let sum: f64 = z.iter().map(|v| ((v - max) as f64).exp()).sum();
-                    let lse = max as f64 + sum.ln();
+                    let sum: f64 = z.iter().map(|v| libm::exp((v - max) as f64)).sum();
+                    let lse = max as f64 + libm::log(sum);
                     weighted_sum += weights[i] as f64 * (lse - z[y] as f64);
                     // argmax, first on ties (as numpy/TF argmax)
                     let best =
@@ -57,7 +57,7 @@ impl LossFn for Loss {
                     correct += (best == y) as usize;
                     let scale = weights[i] / n as f32;
                     for (k, (gk, zk)) in g.iter_mut().zip(z).enumerate() {
-                        let p = ((*zk as f64) - lse).exp() as f32;
+                        let p = libm::exp((*zk as f64) - lse) as f32;
                         *gk = scale * (p - (k == y) as u8 as f32);
                     }
                 }
@@ -66,7 +66,7 @@ impl LossFn for Loss {
                 for (i, z) in logits.iter().enumerate() {
                     let y = labels[i] as f32;
                     let zf = *z as f64;
-                    let l = zf.max(0.0) - zf * y as f64 + (-zf.abs()).exp().ln_1p();
+                    let l = zf.max(0.0) - zf * y as f64 + libm::log1p(libm::exp(-zf.abs()));
                     weighted_sum += weights[i] as f64 * l;
                     correct += ((sigmoid(*z) > 0.5) == (labels[i] == 1)) as usize;
                     grad[i] = weights[i] / n as f32 * (sigmoid(*z) - y);

@@ -18,7 +18,12 @@ use clap::{Parser, ValueEnum};
   train --manifest pipeline.toml --model mlp-hidden3        # one run of the manifest, with its files
   train --spec mlp.toml --train T --out runs/mlp-more --init-from runs/mlp/model.onnx   # warm start
   train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic
-  train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json   # time per layer"
+  train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json   # time per layer
+  LAB_KERNELS=portable train --spec cnn.toml --train T --out runs/cnn-portable   # force a kernel path
+
+Environment:
+  LAB_KERNELS  avx512, avx2, neon or portable: the kernels' instruction set (default: the
+               fastest this CPU runs). Every path trains to the same bits; only speed differs."
 )]
 struct Cli {
     /// Model spec (TOML: layers, loss, optimizer, epochs, ...; see docs/train.md).
@@ -70,6 +75,8 @@ enum Baseline {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
+    // A bad LAB_KERNELS is one sentence before any work, not a panic inside it.
+    train::kernels::Isa::select()?;
     // Per-epoch lines and the bar go to stderr; the summary (the result) to stdout.
     let verbose = !cli.quiet && !cli.json;
     let json = cli.json;

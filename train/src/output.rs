@@ -122,6 +122,8 @@ pub fn summary_json(
             "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,
         })),
         "seconds": seconds,
+        // The instruction set the kernels ran on: speed only, the bits are the same on every one.
+        "kernels": crate::engine::isa::Isa::current().name(),
     })
 }
 

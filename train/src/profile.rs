@@ -118,6 +118,8 @@ pub struct LayerProfile {
 #[derive(Debug, Clone, Serialize)]
 pub struct Profile {
     pub threads: usize,
+    /// The kernel path that ran (`avx512`, `avx2`, `neon`, `portable`).
+    pub kernels: &'static str,
     pub layers: Vec<LayerProfile>,
     #[serde(rename = "loop")]
     pub loop_clock: LoopClock,
@@ -169,7 +171,13 @@ impl Profile {
                 }
             })
             .collect();
-        Profile { threads, layers, loop_clock, fit_s }
+        Profile {
+            threads,
+            kernels: crate::engine::isa::Isa::current().name(),
+            layers,
+            loop_clock,
+            fit_s,
+        }
     }
 
     /// Seconds spent in the layers (forward, inference, backward).
@@ -205,13 +213,14 @@ impl Profile {
         }
         let c = &self.loop_clock;
         out += &format!(
-            "layers {:.2} s, batches {:.2} s, loss {:.2} s, optimizer {:.2} s, fit {:.2} s ({} threads; GF = GFLOP/s)\n",
+            "layers {:.2} s, batches {:.2} s, loss {:.2} s, optimizer {:.2} s, fit {:.2} s ({} threads, {} kernels; GF = GFLOP/s)\n",
             self.layers_s(),
             c.batches_s,
             c.loss_s,
             c.optimizer_s,
             self.fit_s,
-            self.threads
+            self.threads,
+            self.kernels
         );
         out
     }

@@ -1,11 +1,16 @@
-//! Matrix products for the layers: `matrixmultiply::sgemm` (AVX2/FMA kernels,
-//! arbitrary strides, so transposes cost nothing) split over rayon threads.
+//! Matrix products for `Dense`: the register-blocked kernel of `offset_gemm.rs` with the
+//! rows of the right operand as its offset rows, split over rayon threads.
 //!
-//! Determinism: work is cut into chunks whose boundaries depend only on the
-//! matrix sizes, never on the number of threads, and partial sums are added in
-//! chunk order. A run is therefore bit-identical for any thread count.
+//! Each result is one FMA chain over the inner index in order (`offset_gemm`'s
+//! contract), so a product has the same bits on every instruction set. Work is cut into
+//! chunks whose boundaries depend only on the matrix sizes, never on the number of
+//! threads, and partial sums are added in chunk order: a run is bit-identical for any
+//! thread count.
 
 use rayon::prelude::*;
+
+use super::isa::Isa;
+use super::offset_gemm::{offset_gemm, PackedRows, Start};
 
 /// A read-only matrix view: element (i, j) is `data[i*rs + j*cs]`.
 #[derive(Clone, Copy)]
@@ -35,6 +40,10 @@ impl<'a> Mat<'a> {
         Mat { data: &self.data[offset.min(self.data.len())..], rows: len, ..self }
     }
 
+    fn at(&self, i: usize, j: usize) -> f32 {
+        self.data[i * self.rs + j * self.cs]
+    }
+
     fn check(&self) {
         if self.rows > 0 && self.cols > 0 {
             let last = (self.rows - 1) * self.rs + (self.cols - 1) * self.cs;
@@ -48,51 +57,42 @@ const PARALLEL_MIN_MACS: usize = 1 << 19;
 /// Rows per chunk when a product is split (fixed, for determinism).
 const ROW_CHUNK: usize = 256;
 
-/// `c = a·b + beta·c` for a row-major `c` of `a.rows × b.cols`, on this thread.
-pub fn gemm_serial(a: Mat, b: Mat, beta: f32, c: &mut [f32]) {
+/// `c = a·b` (`accumulate` false) or `c = c + a·b` (true: each sum starts from c) for a
+/// row-major `c` of `a.rows × b.cols`, on this thread.
+pub fn gemm_serial(a: Mat, b: Mat, accumulate: bool, c: &mut [f32]) {
     assert_eq!(a.cols, b.rows, "inner dimensions differ");
     let (m, k, n) = (a.rows, a.cols, b.cols);
     assert!(c.len() >= m * n, "output too small");
     if m == 0 || n == 0 {
         return;
     }
-    if k == 0 {
-        c[..m * n].iter_mut().for_each(|v| *v *= beta);
-        return;
-    }
     a.check();
     b.check();
-    // SAFETY: the views were bounds-checked above and `c` holds m·n values.
-    unsafe {
-        matrixmultiply::sgemm(
-            m,
-            k,
-            n,
-            1.0,
-            a.data.as_ptr(),
-            a.rs as isize,
-            a.cs as isize,
-            b.data.as_ptr(),
-            b.rs as isize,
-            b.cs as isize,
-            beta,
-            c.as_mut_ptr(),
-            n as isize,
-            1,
-        );
-    }
+    // The kernel reads b's rows as contiguous runs: a strided b is copied row-major once.
+    let dense;
+    let (src, ldb) = if b.cs == 1 {
+        (b.data, b.rs)
+    } else {
+        dense = (0..k).flat_map(|p| (0..n).map(move |j| b.at(p, j))).collect::<Vec<f32>>();
+        (&dense[..], n)
+    };
+    let offsets: Vec<usize> = (0..k).map(|p| p * ldb).collect();
+    let packed = PackedRows::from_fn(Isa::current(), m, k, |i, p| a.at(i, p));
+    let start = if accumulate { Start::Out } else { Start::Zero };
+    offset_gemm(&packed, &offsets, src, n, start, c, n);
 }
 
-/// `c = a·b + beta·c`, rows of `a` and `c` split over threads when large enough.
-pub fn gemm(a: Mat, b: Mat, beta: f32, c: &mut [f32]) {
+/// `c = a·b` or `c = c + a·b` (see [`gemm_serial`]), rows of `a` and `c` split over
+/// threads when large enough.
+pub fn gemm(a: Mat, b: Mat, accumulate: bool, c: &mut [f32]) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     if m * k * n < PARALLEL_MIN_MACS || m <= ROW_CHUNK {
-        return gemm_serial(a, b, beta, c);
+        return gemm_serial(a, b, accumulate, c);
     }
     c[..m * n].par_chunks_mut(ROW_CHUNK * n).enumerate().for_each(|(i, c_block)| {
         let start = i * ROW_CHUNK;
         let len = c_block.len() / n;
-        gemm_serial(a.row_block(start, len), b, beta, c_block);
+        gemm_serial(a.row_block(start, len), b, accumulate, c_block);
     });
 }
 
@@ -104,7 +104,7 @@ pub fn gemm_at_b(a: Mat, b: Mat, c: &mut [f32]) {
     let (m, k, n) = (a.rows, a.cols, b.cols);
     let chunk = reduce_chunk(m);
     if m * k * n < PARALLEL_MIN_MACS || m <= chunk {
-        return gemm_serial(a.t(), b, 0.0, c);
+        return gemm_serial(a.t(), b, false, c);
     }
     let starts: Vec<usize> = (0..m).step_by(chunk).collect();
     let partials: Vec<Vec<f32>> = starts
@@ -112,7 +112,7 @@ pub fn gemm_at_b(a: Mat, b: Mat, c: &mut [f32]) {
         .map(|&start| {
             let len = chunk.min(m - start);
             let mut part = vec![0.0f32; k * n];
-            gemm_serial(a.row_block(start, len).t(), b.row_block(start, len), 0.0, &mut part);
+            gemm_serial(a.row_block(start, len).t(), b.row_block(start, len), false, &mut part);
             part
         })
         .collect();
@@ -171,7 +171,7 @@ mod tests {
             let b = values(k * n, 2);
             let want = naive(Mat::rows(&a, m, k), Mat::rows(&b, k, n));
             let mut got = vec![0.0; m * n];
-            gemm(Mat::rows(&a, m, k), Mat::rows(&b, k, n), 0.0, &mut got);
+            gemm(Mat::rows(&a, m, k), Mat::rows(&b, k, n), false, &mut got);
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() < 1e-3, "{g} vs {w}");
             }

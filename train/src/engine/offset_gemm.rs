@@ -2,22 +2,51 @@
 //! buffer — an im2col matrix that is never written. `Conv2D` with stride 1 reads its
 //! taps as shifted views of the zero-padded input planes (row `(c, ky, kx)` starts at
 //! `c·plane + ky·Wp + kx`), so forward, kernel gradient and input gradient are all one
-//! of these two products, vectorised along the output positions.
+//! of these products, vectorised along the output positions; `Dense` uses
+//! [`offset_gemm`] with the rows of its right operand (`gemm.rs`).
 //!
-//! * [`offset_gemm`]: `out[i][q] = bias[i] + Σ_k a[i][k] · src[offsets[k] + q]`
+//! * [`offset_gemm`]: `out[i][q] = start + Σ_k a[i][k] · src[offsets[k] + q]`
 //! * [`offset_dot`]:  `out[t][f] += Σ_q src[offsets[t] + q] · g[f][q]`
 //! * [`offset_dot_filters`]: the same sums with the gradient transposed, `gt[q][f]`,
 //!   vectorised along the filters instead of the positions (short rows, many filters)
 //!
-//! `q_len` is a multiple of 8 (callers pad their rows), so the AVX2/FMA kernels have no
-//! tails. Results depend only on the sizes, never on the thread count (the callers
-//! split work by sample). Machines without AVX2/FMA take a plain loop.
+//! # The same bits on every instruction set
+//!
+//! Each kernel is written once, generic over [`Simd`], and compiled for AVX-512F,
+//! AVX2+FMA, NEON and a portable path; [`Isa::current`] picks one per process. The
+//! register blocking differs per set, the arithmetic does not, because each result's
+//! summation order is part of the kernel's contract:
+//!
+//! * `offset_gemm`: every `out[i][q]` is one FMA chain over `k = 0, 1, …` in order,
+//!   starting from its start value (zero, the row's bias, or `out` itself).
+//! * `offset_dot`: positions are taken in chunks of [`DOT_CHUNK`]; in a chunk, partial
+//!   sum `l` of 16 is the FMA chain over positions `≡ l (mod 16)` in order, from +0;
+//!   the 16 are reduced by one fixed tree (`l + l+8`, then `+4`, `+2`, `+1`) and the
+//!   chunk's sum is added to `out`. AVX-512 holds the 16 in one register, AVX2 and the
+//!   portable path in two, NEON in four.
+//! * `offset_dot_filters`: every `(t, f)` is one FMA chain over the positions in order,
+//!   from +0, then added to `out`.
+//!
+//! Lanes past a row's end are masked (loaded as zeros, never stored), and an FMA of
+//! zeros leaves a chain unchanged (a chain started at +0 is never −0), so tails cost
+//! nothing in exactness. Results depend on the sizes only, never on the instruction set
+//! or the thread count (the callers split work by sample or by fixed row blocks).
 
 // The kernels index fixed-size register blocks (`acc[r][v]`) and take every size as an
 // argument: that keeps their shape visible and lets the compiler keep them in registers.
 #![allow(clippy::needless_range_loop, clippy::too_many_arguments)]
 
-/// Positions per vector.
+#[cfg(target_arch = "x86_64")]
+use super::isa::has_fma;
+use super::isa::Isa;
+#[cfg(target_arch = "aarch64")]
+use super::simd::Neon;
+#[cfg(target_arch = "x86_64")]
+use super::simd::{Avx2, Avx512};
+use super::simd::{Portable, Simd};
+
+/// The granule callers round their rows to (positions, filters): the narrowest vector
+/// the x86 paths use, so AVX2 needs no tails on the conv shapes.
 pub const LANES: usize = 8;
 
 /// Rounds `n` up to a multiple of [`LANES`].
@@ -25,10 +54,28 @@ pub fn round_up(n: usize) -> usize {
     n.div_ceil(LANES) * LANES
 }
 
+/// Positions per chunk of [`offset_dot`] (part of its summation contract).
+pub const DOT_CHUNK: usize = 1024;
+
+/// Partial sums per (row, filter) pair in [`offset_dot`] (part of its contract).
+const DOT_SUMS: usize = 16;
+
+/// Most rows of an [`offset_gemm`] register block on `isa`: 8 with 32 vector registers
+/// (up to 24 accumulators), 6 with 16.
+fn gemm_rows(isa: Isa) -> usize {
+    match isa {
+        Isa::Avx512 | Isa::Neon => 8,
+        Isa::Avx2 | Isa::Portable => 6,
+    }
+}
+
 /// The left operand of [`offset_gemm`], packed once for many products (a layer packs its
-/// kernel once per batch, not once per sample): rows in blocks of 6 (or 5, 4, …), each
-/// block k-major, `[k][row]`, so the kernel's broadcasts read consecutive values.
+/// kernel once per batch, not once per sample): rows in blocks of up to 6 or 8 (the
+/// instruction set's register block), each block k-major, `[k][row]`, so the kernel's
+/// broadcasts read consecutive values. Packed for the process's [`Isa::current`] or a
+/// given one, whose kernels then run it.
 pub struct PackedRows {
+    isa: Isa,
     m: usize,
     k: usize,
     /// (first row, rows) of each block, in order; block data follow each other.
@@ -40,53 +87,69 @@ impl PackedRows {
     /// Packs `a`, row-major `m × k`.
     pub fn new(a: &[f32], m: usize, k: usize) -> Self {
         assert!(a.len() >= m * k, "a is smaller than {m}×{k}");
-        let mut blocks = Vec::new();
+        Self::from_fn(Isa::current(), m, k, |i, j| a[i * k + j])
+    }
+
+    /// Packs the `m × k` matrix whose element (i, j) is `at(i, j)`, for `isa`.
+    pub fn from_fn(isa: Isa, m: usize, k: usize, at: impl Fn(usize, usize) -> f32) -> Self {
+        assert!(isa.is_supported(), "this CPU cannot run the {isa} kernels");
+        // Rows split into as few blocks as the register block allows, as even as possible
+        // (10 rows with blocks of 6 → 5 + 5, not 6 + 4).
+        let most = gemm_rows(isa);
+        let count = m.div_ceil(most);
+        let mut blocks = Vec::with_capacity(count);
         let mut data = vec![0.0f32; m * k];
         let mut i0 = 0;
-        while i0 < m {
-            // 6 (or 5, 4) rows × 16 positions: 8–12 accumulators plus 2 source vectors and
-            // a broadcast fit the 16 AVX registers (4 × 24 spilled one accumulator, which
-            // then went through memory every step).
-            let mr = match m - i0 {
-                5 | 10 => 5,
-                8 => 4,
-                6.. => 6,
-                r => r,
-            };
+        for b in 0..count {
+            let mr = m / count + usize::from(b < m % count);
             let panel = &mut data[i0 * k..(i0 + mr) * k];
             for r in 0..mr {
-                for (kk, v) in a[(i0 + r) * k..(i0 + r + 1) * k].iter().enumerate() {
-                    panel[kk * mr + r] = *v;
+                for kk in 0..k {
+                    panel[kk * mr + r] = at(i0 + r, kk);
                 }
             }
             blocks.push((i0, mr));
             i0 += mr;
         }
-        PackedRows { m, k, blocks, data }
+        PackedRows { isa, m, k, blocks, data }
     }
 
     /// Element (i, k) of the original matrix.
+    #[cfg(test)]
     fn get(&self, i: usize, k: usize) -> f32 {
         let &(i0, mr) = self.blocks.iter().rev().find(|(i0, _)| *i0 <= i).unwrap();
         self.data[i0 * self.k + k * mr + (i - i0)]
     }
 }
 
-/// `out[i·ldo + q] = bias[i] + Σ_k a[i][k] · src[offsets[k] + q]` for `i < m`, `q < q_len`,
-/// with `a` the packed `m × K` matrix and `K = offsets.len()`. Overwrites `out`.
+/// Where each sum of [`offset_gemm`] starts.
+#[derive(Clone, Copy)]
+pub enum Start<'a> {
+    /// +0.
+    Zero,
+    /// `bias[i]` for every position of row i.
+    RowBias(&'a [f32]),
+    /// The value already in `out` (accumulate).
+    Out,
+}
+
+/// `out[i·ldo + q] = start + Σ_k a[i][k] · src[offsets[k] + q]` for `i < m`, `q < q_len`,
+/// with `a` the packed `m × K` matrix and `K = offsets.len()`. Runs on the instruction set
+/// `a` was packed for.
 pub fn offset_gemm(
     a: &PackedRows,
     offsets: &[usize],
     src: &[f32],
     q_len: usize,
-    bias: Option<&[f32]>,
+    start: Start,
     out: &mut [f32],
     ldo: usize,
 ) {
-    let (m, k_len) = (a.m, a.k);
-    assert_eq!(offsets.len(), k_len, "{} offsets for {k_len} columns", offsets.len());
-    assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
-    assert!(bias.is_none_or(|b| b.len() >= m), "bias shorter than {m}");
+    let m = a.m;
+    assert_eq!(offsets.len(), a.k, "{} offsets for {} columns", offsets.len(), a.k);
+    if let Start::RowBias(b) = start {
+        assert!(b.len() >= m, "bias shorter than {m}");
+    }
     if m == 0 || q_len == 0 {
         return;
     }
@@ -94,24 +157,12 @@ pub fn offset_gemm(
     if let Some(&max) = offsets.iter().max() {
         assert!(max + q_len <= src.len(), "an offset row runs past the source");
     }
-    #[cfg(target_arch = "x86_64")]
-    if has_fma() {
-        // SAFETY: bounds checked above; AVX2 and FMA detected.
-        unsafe { avx2::offset_gemm(a, offsets, src, q_len, bias, out, ldo) };
-        return;
-    }
-    for i in 0..m {
-        let row = &mut out[i * ldo..i * ldo + q_len];
-        row.fill(bias.map_or(0.0, |b| b[i]));
-        for (k, &off) in offsets.iter().enumerate() {
-            let w = a.get(i, k);
-            row.iter_mut().zip(&src[off..off + q_len]).for_each(|(o, s)| *o = w.mul_add(*s, *o));
-        }
-    }
+    // SAFETY: bounds checked above; `a.isa` was checked supported when packed.
+    unsafe { dispatch::offset_gemm(a.isa, a, offsets, src, q_len, start, out, ldo) }
 }
 
 /// `out[t·F + f] += Σ_{q < q_len} src[offsets[t] + q] · g[f·ldg + q]` for `t < offsets.len()`,
-/// `f < F = f_len`. Accumulates into `out`.
+/// `f < F = f_len`, on the process's instruction set. Accumulates into `out`.
 pub fn offset_dot(
     src: &[f32],
     offsets: &[usize],
@@ -121,8 +172,21 @@ pub fn offset_dot(
     q_len: usize,
     out: &mut [f32],
 ) {
+    offset_dot_on(Isa::current(), src, offsets, g, f_len, ldg, q_len, out)
+}
+
+/// [`offset_dot`] on a given instruction set (which this CPU must support).
+pub fn offset_dot_on(
+    isa: Isa,
+    src: &[f32],
+    offsets: &[usize],
+    g: &[f32],
+    f_len: usize,
+    ldg: usize,
+    q_len: usize,
+    out: &mut [f32],
+) {
     let t_len = offsets.len();
-    assert_eq!(q_len % LANES, 0, "q_len must be a multiple of {LANES}");
     assert!(out.len() >= t_len * f_len, "out smaller than {t_len}×{f_len}");
     if t_len == 0 || f_len == 0 || q_len == 0 {
         return;
@@ -130,24 +194,14 @@ pub fn offset_dot(
     assert!(ldg >= q_len && g.len() >= (f_len - 1) * ldg + q_len, "g too small");
     let max = *offsets.iter().max().unwrap();
     assert!(max + q_len <= src.len(), "an offset row runs past the source");
-    #[cfg(target_arch = "x86_64")]
-    if has_fma() {
-        // SAFETY: bounds checked above; AVX2 and FMA detected.
-        unsafe { avx2::offset_dot(src, offsets, g, f_len, ldg, q_len, out) };
-        return;
-    }
-    for (t, &off) in offsets.iter().enumerate() {
-        let s = &src[off..off + q_len];
-        for f in 0..f_len {
-            let gf = &g[f * ldg..f * ldg + q_len];
-            out[t * f_len + f] += s.iter().zip(gf).map(|(a, b)| a * b).sum::<f32>();
-        }
-    }
+    assert!(isa.is_supported(), "this CPU cannot run the {isa} kernels");
+    // SAFETY: bounds checked above; the instruction set is supported.
+    unsafe { dispatch::offset_dot(isa, src, offsets, g, f_len, ldg, q_len, out) }
 }
 
 /// `out[t·F + f] += Σ_{q < q_len} src[offsets[t] + q] · gt[q·ldg + f]` for `t < offsets.len()`,
-/// `f < F = f_len`, with `F` a multiple of 8 (`ldg` ≥ F: a row stride off a power of two
-/// keeps the column of rows a block reads spread over the L1 sets). [`offset_dot`]'s sums, vectorised along the
+/// `f < F = f_len` (`ldg` ≥ F: a row stride off a power of two keeps the column of rows
+/// a block reads spread over the L1 sets). [`offset_dot`]'s sums, vectorised along the
 /// filters: each (t, f) sums its positions in order in one lane, so there is no horizontal
 /// sum per pair — what dominates `offset_dot` when rows are short (the late layers: 80
 /// positions at 8×8) and there are many filters. Accumulates into `out`.
@@ -160,159 +214,261 @@ pub fn offset_dot_filters(
     q_len: usize,
     out: &mut [f32],
 ) {
+    offset_dot_filters_on(Isa::current(), src, offsets, gt, f_len, ldg, q_len, out)
+}
+
+/// [`offset_dot_filters`] on a given instruction set (which this CPU must support).
+pub fn offset_dot_filters_on(
+    isa: Isa,
+    src: &[f32],
+    offsets: &[usize],
+    gt: &[f32],
+    f_len: usize,
+    ldg: usize,
+    q_len: usize,
+    out: &mut [f32],
+) {
     let t_len = offsets.len();
-    assert_eq!(f_len % LANES, 0, "f_len must be a multiple of {LANES}");
     assert!(out.len() >= t_len * f_len, "out smaller than {t_len}×{f_len}");
     assert!(ldg >= f_len, "ldg below f_len");
-    if q_len > 0 {
-        assert!(gt.len() >= (q_len - 1) * ldg + f_len, "gt smaller than {q_len}×{f_len}");
-    }
     if t_len == 0 || f_len == 0 || q_len == 0 {
         return;
     }
+    assert!(gt.len() >= (q_len - 1) * ldg + f_len, "gt smaller than {q_len}×{f_len}");
     let max = *offsets.iter().max().unwrap();
     assert!(max + q_len <= src.len(), "an offset row runs past the source");
-    #[cfg(target_arch = "x86_64")]
-    if has_fma() {
-        // SAFETY: bounds checked above; AVX2 and FMA detected.
-        unsafe { avx2::offset_dot_filters(src, offsets, gt, f_len, ldg, q_len, out) };
-        return;
+    assert!(isa.is_supported(), "this CPU cannot run the {isa} kernels");
+    // SAFETY: bounds checked above; the instruction set is supported.
+    unsafe { dispatch::offset_dot_filters(isa, src, offsets, gt, f_len, ldg, q_len, out) }
+}
+
+/// One entry function per instruction set and kernel, each compiled with that set's
+/// target features so the generic kernel's intrinsics inline into it; the portable path
+/// is compiled with FMA (and AVX) on x86-64 CPUs that have it, since `mul_add` is a
+/// libm call otherwise.
+mod dispatch {
+    use super::*;
+
+    macro_rules! entry_points {
+        ($(fn $name:ident($($arg:ident: $ty:ty),* $(,)?);)*) => {$(
+            /// # Safety
+            /// Arguments bounds-checked by the caller; `isa` supported by this CPU.
+            pub(super) unsafe fn $name(isa: Isa, $($arg: $ty),*) {
+                #[cfg(target_arch = "x86_64")]
+                #[target_feature(enable = "avx512f,avx2,fma")]
+                unsafe fn on_avx512($($arg: $ty),*) { kernels::$name::<Avx512>($($arg),*) }
+                #[cfg(target_arch = "x86_64")]
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn on_avx2($($arg: $ty),*) { kernels::$name::<Avx2>($($arg),*) }
+                #[cfg(target_arch = "x86_64")]
+                #[target_feature(enable = "avx,fma")]
+                unsafe fn on_portable_fma($($arg: $ty),*) { kernels::$name::<Portable>($($arg),*) }
+                #[cfg(target_arch = "aarch64")]
+                #[target_feature(enable = "neon")]
+                unsafe fn on_neon($($arg: $ty),*) { kernels::$name::<Neon>($($arg),*) }
+                unsafe fn on_portable($($arg: $ty),*) { kernels::$name::<Portable>($($arg),*) }
+                match isa {
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx512 => on_avx512($($arg),*),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Avx2 => on_avx2($($arg),*),
+                    #[cfg(target_arch = "aarch64")]
+                    Isa::Neon => on_neon($($arg),*),
+                    #[cfg(target_arch = "x86_64")]
+                    Isa::Portable if has_fma() => on_portable_fma($($arg),*),
+                    Isa::Portable => on_portable($($arg),*),
+                    #[allow(unreachable_patterns)]
+                    _ => unreachable!("{isa} kernels on another architecture"),
+                }
+            }
+        )*};
     }
-    for (t, &off) in offsets.iter().enumerate() {
-        let row = &mut out[t * f_len..][..f_len];
-        for q in 0..q_len {
-            let s = src[off + q];
-            row.iter_mut().zip(&gt[q * ldg..][..f_len]).for_each(|(o, g)| *o = s.mul_add(*g, *o));
-        }
+
+    entry_points! {
+        fn offset_gemm(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, start: Start, out: &mut [f32], ldo: usize);
+        fn offset_dot(src: &[f32], offsets: &[usize], g: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]);
+        fn offset_dot_filters(src: &[f32], offsets: &[usize], gt: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]);
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-fn has_fma() -> bool {
-    std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")
-}
+/// The kernels, generic over the vector type. Register blocks per set: with 16 lanes
+/// (AVX-512, 32 registers) up to 24 accumulators, with 8 (AVX2, portable; 16 registers)
+/// up to 12, with 4 (NEON, 32 registers) up to 24.
+mod kernels {
+    use super::*;
 
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
+    /// Where a block's accumulators start.
+    #[derive(Clone, Copy)]
+    enum Init {
+        Zero,
+        Bias(*const f32),
+        Out,
+    }
 
-    use super::{PackedRows, LANES};
+    /// One row block of `offset_gemm` over positions `q0..q1`.
+    #[derive(Clone, Copy)]
+    struct Rows {
+        packed: *const f32,
+        k_len: usize,
+        offsets: *const usize,
+        src: *const f32,
+        init: Init,
+        out: *mut f32,
+        ldo: usize,
+    }
 
-    /// Positions summed per chunk in `offset_dot`: its rows then stay in L1/L2.
-    const DOT_CHUNK: usize = 1024;
-
-    /// Positions per chunk: every row block sweeps one chunk before the next, so the chunk's
-    /// slice of each tap row (K × 96 values) is read from L1 by all row blocks.
-    const GEMM_CHUNK: usize = 96;
-
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn offset_gemm(
+    #[inline(always)]
+    pub(super) unsafe fn offset_gemm<S: Simd>(
         a: &PackedRows,
         offsets: &[usize],
         src: &[f32],
         q_len: usize,
-        bias: Option<&[f32]>,
+        start: Start,
         out: &mut [f32],
         ldo: usize,
     ) {
         let k_len = a.k;
-        let blocks: Vec<(usize, usize, [f32; 6])> = a
-            .blocks
-            .iter()
-            .map(|&(i0, mr)| {
-                let mut init = [0.0f32; 6];
-                if let Some(b) = bias {
-                    init[..mr].copy_from_slice(&b[i0..i0 + mr]);
-                }
-                (i0, mr, init)
-            })
-            .collect();
-        let (s, offs) = (src.as_ptr(), offsets.as_ptr());
+        // Positions per chunk: every row block sweeps one chunk before the next, so the
+        // chunk's slice of each tap row is read from L1 (or L2) by all row blocks.
+        let chunk = if S::LANES == 16 { 192 } else { 96 };
         let mut q0 = 0;
         while q0 < q_len {
-            let q1 = (q0 + GEMM_CHUNK).min(q_len);
-            for (i0, mr, init) in &blocks {
-                let p = a.data.as_ptr().add(i0 * k_len);
-                let o = out.as_mut_ptr().add(i0 * ldo);
-                match mr {
-                    6 => rows::<6, 2>(p, k_len, offs, s, q0, q1, init, o, ldo),
-                    5 => rows::<5, 2>(p, k_len, offs, s, q0, q1, init, o, ldo),
-                    4 => rows::<4, 2>(p, k_len, offs, s, q0, q1, init, o, ldo),
-                    3 => rows::<3, 3>(p, k_len, offs, s, q0, q1, init, o, ldo),
-                    2 => rows::<2, 4>(p, k_len, offs, s, q0, q1, init, o, ldo),
-                    _ => rows::<1, 4>(p, k_len, offs, s, q0, q1, init, o, ldo),
+            let q1 = (q0 + chunk).min(q_len);
+            for &(i0, mr) in &a.blocks {
+                let rows = Rows {
+                    packed: a.data.as_ptr().add(i0 * k_len),
+                    k_len,
+                    offsets: offsets.as_ptr(),
+                    src: src.as_ptr(),
+                    init: match start {
+                        Start::Zero => Init::Zero,
+                        Start::RowBias(b) => Init::Bias(b.as_ptr().add(i0)),
+                        Start::Out => Init::Out,
+                    },
+                    out: out.as_mut_ptr().add(i0 * ldo),
+                    ldo,
+                };
+                if S::LANES == 8 {
+                    // 16 registers: MR × QV ≤ 12 accumulators plus QV sources and a broadcast.
+                    match mr {
+                        6 => row_block::<S, 6, 2>(rows, q0, q1),
+                        5 => row_block::<S, 5, 2>(rows, q0, q1),
+                        4 => row_block::<S, 4, 2>(rows, q0, q1),
+                        3 => row_block::<S, 3, 3>(rows, q0, q1),
+                        2 => row_block::<S, 2, 4>(rows, q0, q1),
+                        _ => row_block::<S, 1, 4>(rows, q0, q1),
+                    }
+                } else {
+                    // 32 registers: MR × QV ≤ 24 accumulators plus QV sources and a broadcast.
+                    match mr {
+                        8 => row_block::<S, 8, 3>(rows, q0, q1),
+                        7 => row_block::<S, 7, 3>(rows, q0, q1),
+                        6 => row_block::<S, 6, 4>(rows, q0, q1),
+                        5 => row_block::<S, 5, 4>(rows, q0, q1),
+                        4 => row_block::<S, 4, 6>(rows, q0, q1),
+                        3 => row_block::<S, 3, 6>(rows, q0, q1),
+                        2 => row_block::<S, 2, 8>(rows, q0, q1),
+                        _ => row_block::<S, 1, 8>(rows, q0, q1),
+                    }
                 }
             }
             q0 = q1;
         }
     }
 
-    /// MR output rows over positions q0..q1: blocks of QV vectors, then single vectors.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn rows<const MR: usize, const QV: usize>(
-        packed: *const f32,
-        k_len: usize,
-        offsets: *const usize,
-        src: *const f32,
-        q0: usize,
-        q1: usize,
-        init: &[f32; 6],
-        out: *mut f32,
-        ldo: usize,
-    ) {
+    /// MR output rows over positions q0..q1: blocks of QV vectors, then single vectors,
+    /// then one masked vector.
+    #[inline(always)]
+    unsafe fn row_block<S: Simd, const MR: usize, const QV: usize>(r: Rows, q0: usize, q1: usize) {
+        let l = S::LANES;
         let mut q = q0;
-        while q + QV * LANES <= q1 {
-            block::<MR, QV>(packed, k_len, offsets, src, q, init, out, ldo);
-            q += QV * LANES;
+        while q + QV * l <= q1 {
+            block::<S, MR, QV, false>(r, q, l);
+            q += QV * l;
         }
-        while q < q1 {
-            block::<MR, 1>(packed, k_len, offsets, src, q, init, out, ldo);
-            q += LANES;
+        while q + l <= q1 {
+            block::<S, MR, 1, false>(r, q, l);
+            q += l;
+        }
+        if q < q1 {
+            block::<S, MR, 1, true>(r, q, q1 - q);
         }
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn block<const MR: usize, const QV: usize>(
-        packed: *const f32,
-        k_len: usize,
-        offsets: *const usize,
-        src: *const f32,
+    /// MR rows × QV vectors at position q0; with TAIL, one vector of its first `n` lanes.
+    #[inline(always)]
+    unsafe fn block<S: Simd, const MR: usize, const QV: usize, const TAIL: bool>(
+        r: Rows,
         q0: usize,
-        init: &[f32; 6],
-        out: *mut f32,
-        ldo: usize,
+        n: usize,
     ) {
-        let mut acc = [[_mm256_setzero_ps(); QV]; MR];
-        for r in 0..MR {
-            let b = _mm256_set1_ps(init[r]);
+        let l = S::LANES;
+        let mut acc = [[S::zero(); QV]; MR];
+        for i in 0..MR {
             for v in 0..QV {
-                acc[r][v] = b;
+                acc[i][v] = match r.init {
+                    Init::Zero => S::zero(),
+                    Init::Bias(b) => S::splat(*b.add(i)),
+                    Init::Out => load::<S, TAIL>(r.out.add(i * r.ldo + q0 + v * l), n),
+                };
             }
         }
-        for k in 0..k_len {
-            let s = src.add(*offsets.add(k) + q0);
-            let mut x = [_mm256_setzero_ps(); QV];
+        for k in 0..r.k_len {
+            let s = r.src.add(*r.offsets.add(k) + q0);
+            let mut x = [S::zero(); QV];
             for v in 0..QV {
-                x[v] = _mm256_loadu_ps(s.add(v * LANES));
+                x[v] = load::<S, TAIL>(s.add(v * l), n);
             }
-            for r in 0..MR {
-                let w = _mm256_broadcast_ss(&*packed.add(k * MR + r));
+            for i in 0..MR {
+                let w = S::splat(*r.packed.add(k * MR + i));
                 for v in 0..QV {
-                    acc[r][v] = _mm256_fmadd_ps(w, x[v], acc[r][v]);
+                    acc[i][v] = S::fma(w, x[v], acc[i][v]);
                 }
             }
         }
-        for r in 0..MR {
+        for i in 0..MR {
             for v in 0..QV {
-                _mm256_storeu_ps(out.add(r * ldo + q0 + v * LANES), acc[r][v]);
+                let p = r.out.add(i * r.ldo + q0 + v * l);
+                store::<S, TAIL>(p, acc[i][v], n);
             }
         }
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn offset_dot(
+    /// A whole vector, or with TAIL its first `n` lanes (zeros after).
+    #[inline(always)]
+    unsafe fn load<S: Simd, const TAIL: bool>(p: *const f32, n: usize) -> S::V {
+        if TAIL {
+            S::load_part(p, n)
+        } else {
+            S::load(p)
+        }
+    }
+
+    /// A whole vector, or with TAIL its first `n` lanes.
+    #[inline(always)]
+    unsafe fn store<S: Simd, const TAIL: bool>(p: *mut f32, v: S::V, n: usize) {
+        if TAIL {
+            S::store_part(p, v, n)
+        } else {
+            S::store(p, v)
+        }
+    }
+
+    /// TR source rows × FR gradient rows of `offset_dot` over one chunk.
+    #[derive(Clone, Copy)]
+    struct Dot {
+        rows: *const f32,
+        offsets: *const usize,
+        g: *const f32,
+        ldg: usize,
+        q0: usize,
+        q1: usize,
+        out: *mut f32,
+        ldo: usize,
+    }
+
+    #[inline(always)]
+    pub(super) unsafe fn offset_dot<S: Simd>(
         src: &[f32],
         offsets: &[usize],
         g: &[f32],
@@ -322,39 +478,75 @@ mod avx2 {
         out: &mut [f32],
     ) {
         let t_len = offsets.len();
-        let (s, offs, gp, o) = (src.as_ptr(), offsets.as_ptr(), g.as_ptr(), out.as_mut_ptr());
+        // Tiles: AVX-512 4 × 6 pairs (24 accumulators), AVX2/portable 3 × 2 pairs of two
+        // registers (12), NEON 2 × 3 pairs of four (24).
+        let (most_t, most_f) = match S::LANES {
+            16 => (4, 6),
+            8 => (3, 2),
+            _ => (2, 3),
+        };
         let mut q0 = 0;
         while q0 < q_len {
             let q1 = (q0 + DOT_CHUNK).min(q_len);
             let mut t0 = 0;
             while t0 < t_len {
-                let tr = (t_len - t0).min(3);
+                let tr = (t_len - t0).min(most_t);
                 let mut f0 = 0;
                 while f0 < f_len {
-                    let fr = (f_len - f0).min(4);
-                    let args = (
-                        s,
-                        offs.add(t0),
-                        gp.add(f0 * ldg),
+                    let fr = (f_len - f0).min(most_f);
+                    let d = Dot {
+                        rows: src.as_ptr(),
+                        offsets: offsets.as_ptr().add(t0),
+                        g: g.as_ptr().add(f0 * ldg),
                         ldg,
                         q0,
                         q1,
-                        o.add(t0 * f_len + f0),
-                        f_len,
-                    );
-                    match (tr, fr) {
-                        (3, 4) => dot::<3, 4>(args),
-                        (3, 3) => dot::<3, 3>(args),
-                        (3, 2) => dot::<3, 2>(args),
-                        (3, _) => dot::<3, 1>(args),
-                        (2, 4) => dot::<2, 4>(args),
-                        (2, 3) => dot::<2, 3>(args),
-                        (2, 2) => dot::<2, 2>(args),
-                        (2, _) => dot::<2, 1>(args),
-                        (_, 4) => dot::<1, 4>(args),
-                        (_, 3) => dot::<1, 3>(args),
-                        (_, 2) => dot::<1, 2>(args),
-                        _ => dot::<1, 1>(args),
+                        out: out.as_mut_ptr().add(t0 * f_len + f0),
+                        ldo: f_len,
+                    };
+                    match S::LANES {
+                        16 => match (tr, fr) {
+                            (4, 6) => dot::<S, 4, 6, 1>(d),
+                            (4, 5) => dot::<S, 4, 5, 1>(d),
+                            (4, 4) => dot::<S, 4, 4, 1>(d),
+                            (4, 3) => dot::<S, 4, 3, 1>(d),
+                            (4, 2) => dot::<S, 4, 2, 1>(d),
+                            (4, _) => dot::<S, 4, 1, 1>(d),
+                            (3, 6) => dot::<S, 3, 6, 1>(d),
+                            (3, 5) => dot::<S, 3, 5, 1>(d),
+                            (3, 4) => dot::<S, 3, 4, 1>(d),
+                            (3, 3) => dot::<S, 3, 3, 1>(d),
+                            (3, 2) => dot::<S, 3, 2, 1>(d),
+                            (3, _) => dot::<S, 3, 1, 1>(d),
+                            (2, 6) => dot::<S, 2, 6, 1>(d),
+                            (2, 5) => dot::<S, 2, 5, 1>(d),
+                            (2, 4) => dot::<S, 2, 4, 1>(d),
+                            (2, 3) => dot::<S, 2, 3, 1>(d),
+                            (2, 2) => dot::<S, 2, 2, 1>(d),
+                            (2, _) => dot::<S, 2, 1, 1>(d),
+                            (_, 6) => dot::<S, 1, 6, 1>(d),
+                            (_, 5) => dot::<S, 1, 5, 1>(d),
+                            (_, 4) => dot::<S, 1, 4, 1>(d),
+                            (_, 3) => dot::<S, 1, 3, 1>(d),
+                            (_, 2) => dot::<S, 1, 2, 1>(d),
+                            _ => dot::<S, 1, 1, 1>(d),
+                        },
+                        8 => match (tr, fr) {
+                            (3, 2) => dot::<S, 3, 2, 2>(d),
+                            (3, _) => dot::<S, 3, 1, 2>(d),
+                            (2, 2) => dot::<S, 2, 2, 2>(d),
+                            (2, _) => dot::<S, 2, 1, 2>(d),
+                            (_, 2) => dot::<S, 1, 2, 2>(d),
+                            _ => dot::<S, 1, 1, 2>(d),
+                        },
+                        _ => match (tr, fr) {
+                            (2, 3) => dot::<S, 2, 3, 4>(d),
+                            (2, 2) => dot::<S, 2, 2, 4>(d),
+                            (2, _) => dot::<S, 2, 1, 4>(d),
+                            (_, 3) => dot::<S, 1, 3, 4>(d),
+                            (_, 2) => dot::<S, 1, 2, 4>(d),
+                            _ => dot::<S, 1, 1, 4>(d),
+                        },
                     }
                     f0 += fr;
                 }
@@ -364,8 +556,78 @@ mod avx2 {
         }
     }
 
-    #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn offset_dot_filters(
+    /// TR source rows × FR gradient rows over one chunk, each pair's 16 partial sums in P
+    /// registers (P · LANES = 16), reduced by [`tree16`] and added into `out`.
+    #[inline(always)]
+    unsafe fn dot<S: Simd, const TR: usize, const FR: usize, const P: usize>(d: Dot) {
+        let l = S::LANES;
+        debug_assert_eq!(P * l, DOT_SUMS);
+        let mut acc = [[[S::zero(); P]; FR]; TR];
+        let mut rows = [d.rows; TR];
+        for t in 0..TR {
+            rows[t] = d.rows.add(*d.offsets.add(t));
+        }
+        let mut q = d.q0;
+        while q + DOT_SUMS <= d.q1 {
+            for p in 0..P {
+                let mut x = [S::zero(); TR];
+                for t in 0..TR {
+                    x[t] = S::load(rows[t].add(q + p * l));
+                }
+                for f in 0..FR {
+                    let y = S::load(d.g.add(f * d.ldg + q + p * l));
+                    for t in 0..TR {
+                        acc[t][f][p] = S::fma(x[t], y, acc[t][f][p]);
+                    }
+                }
+            }
+            q += DOT_SUMS;
+        }
+        if q < d.q1 {
+            // The chunk's last < 16 positions: partial sum l takes position q + l if any.
+            let n = d.q1 - q;
+            for p in 0..P {
+                let lanes = n.saturating_sub(p * l).min(l);
+                if lanes == 0 {
+                    break;
+                }
+                let mut x = [S::zero(); TR];
+                for t in 0..TR {
+                    x[t] = S::load_n(rows[t].add(q + p * l), lanes);
+                }
+                for f in 0..FR {
+                    let y = S::load_n(d.g.add(f * d.ldg + q + p * l), lanes);
+                    for t in 0..TR {
+                        acc[t][f][p] = S::fma(x[t], y, acc[t][f][p]);
+                    }
+                }
+            }
+        }
+        for t in 0..TR {
+            for f in 0..FR {
+                let mut sums = [0.0f32; DOT_SUMS];
+                for p in 0..P {
+                    S::store(sums.as_mut_ptr().add(p * l), acc[t][f][p]);
+                }
+                *d.out.add(t * d.ldo + f) += tree16(&sums);
+            }
+        }
+    }
+
+    /// TR source rows × FV filter vectors of `offset_dot_filters`.
+    #[derive(Clone, Copy)]
+    struct Filters {
+        rows: *const f32,
+        offsets: *const usize,
+        gt: *const f32,
+        ldg: usize,
+        q_len: usize,
+        out: *mut f32,
+        ldo: usize,
+    }
+
+    #[inline(always)]
+    pub(super) unsafe fn offset_dot_filters<S: Simd>(
         src: &[f32],
         offsets: &[usize],
         gt: &[f32],
@@ -375,291 +637,114 @@ mod avx2 {
         out: &mut [f32],
     ) {
         let t_len = offsets.len();
-        let (s, offs, gp, o) = (src.as_ptr(), offsets.as_ptr(), gt.as_ptr(), out.as_mut_ptr());
+        let l = S::LANES;
+        // Tiles: 6 rows × up to 4 vectors with 32 registers (24 accumulators), × 2 with 16.
+        let most_v = if S::LANES == 8 { 2 } else { 4 };
         let mut f0 = 0;
         while f0 < f_len {
-            let fv = ((f_len - f0) / LANES).min(2);
+            let whole = (f_len - f0) / l;
+            let fv = whole.min(most_v);
             let mut t0 = 0;
             while t0 < t_len {
                 let tr = (t_len - t0).min(6);
-                let args =
-                    (s, offs.add(t0), gp.add(f0), (f_len, ldg), q_len, o.add(t0 * f_len + f0));
-                match (tr, fv) {
-                    (6, 2) => dot_filters::<6, 2>(args),
-                    (5, 2) => dot_filters::<5, 2>(args),
-                    (4, 2) => dot_filters::<4, 2>(args),
-                    (3, 2) => dot_filters::<3, 2>(args),
-                    (2, 2) => dot_filters::<2, 2>(args),
-                    (_, 2) => dot_filters::<1, 2>(args),
-                    (6, _) => dot_filters::<6, 1>(args),
-                    (5, _) => dot_filters::<5, 1>(args),
-                    (4, _) => dot_filters::<4, 1>(args),
-                    (3, _) => dot_filters::<3, 1>(args),
-                    (2, _) => dot_filters::<2, 1>(args),
-                    _ => dot_filters::<1, 1>(args),
+                let b = Filters {
+                    rows: src.as_ptr(),
+                    offsets: offsets.as_ptr().add(t0),
+                    gt: gt.as_ptr().add(f0),
+                    ldg,
+                    q_len,
+                    out: out.as_mut_ptr().add(t0 * f_len + f0),
+                    ldo: f_len,
+                };
+                if fv == 0 {
+                    // The last filters, fewer than a vector.
+                    let n = f_len - f0;
+                    match tr {
+                        6 => filters::<S, 6, 1, true>(b, n),
+                        5 => filters::<S, 5, 1, true>(b, n),
+                        4 => filters::<S, 4, 1, true>(b, n),
+                        3 => filters::<S, 3, 1, true>(b, n),
+                        2 => filters::<S, 2, 1, true>(b, n),
+                        _ => filters::<S, 1, 1, true>(b, n),
+                    }
+                } else {
+                    match (tr, fv) {
+                        (6, 4) => filters::<S, 6, 4, false>(b, l),
+                        (6, 3) => filters::<S, 6, 3, false>(b, l),
+                        (6, 2) => filters::<S, 6, 2, false>(b, l),
+                        (6, _) => filters::<S, 6, 1, false>(b, l),
+                        (5, 4) => filters::<S, 5, 4, false>(b, l),
+                        (5, 3) => filters::<S, 5, 3, false>(b, l),
+                        (5, 2) => filters::<S, 5, 2, false>(b, l),
+                        (5, _) => filters::<S, 5, 1, false>(b, l),
+                        (4, 4) => filters::<S, 4, 4, false>(b, l),
+                        (4, 3) => filters::<S, 4, 3, false>(b, l),
+                        (4, 2) => filters::<S, 4, 2, false>(b, l),
+                        (4, _) => filters::<S, 4, 1, false>(b, l),
+                        (3, 4) => filters::<S, 3, 4, false>(b, l),
+                        (3, 3) => filters::<S, 3, 3, false>(b, l),
+                        (3, 2) => filters::<S, 3, 2, false>(b, l),
+                        (3, _) => filters::<S, 3, 1, false>(b, l),
+                        (2, 4) => filters::<S, 2, 4, false>(b, l),
+                        (2, 3) => filters::<S, 2, 3, false>(b, l),
+                        (2, 2) => filters::<S, 2, 2, false>(b, l),
+                        (2, _) => filters::<S, 2, 1, false>(b, l),
+                        (_, 4) => filters::<S, 1, 4, false>(b, l),
+                        (_, 3) => filters::<S, 1, 3, false>(b, l),
+                        (_, 2) => filters::<S, 1, 2, false>(b, l),
+                        _ => filters::<S, 1, 1, false>(b, l),
+                    }
                 }
                 t0 += tr;
             }
-            f0 += fv * LANES;
+            f0 += if fv == 0 { f_len - f0 } else { fv * l };
         }
     }
 
-    /// TR source rows × FV·8 filters over all positions: 12 accumulators at most, each
-    /// position one load per filter vector and one broadcast per row.
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn dot_filters<const TR: usize, const FV: usize>(
-        (src, offsets, gt, (f_len, ldg), q_len, out): (
-            *const f32,
-            *const usize,
-            *const f32,
-            (usize, usize),
-            usize,
-            *mut f32,
-        ),
+    /// TR source rows × FV filter vectors over all positions, each position one load per
+    /// filter vector and one broadcast per row; with TAIL, one vector of `n` filters.
+    #[inline(always)]
+    unsafe fn filters<S: Simd, const TR: usize, const FV: usize, const TAIL: bool>(
+        b: Filters,
+        n: usize,
     ) {
-        let mut acc = [[_mm256_setzero_ps(); FV]; TR];
-        let mut rows = [src; TR];
+        let l = S::LANES;
+        let mut acc = [[S::zero(); FV]; TR];
+        let mut rows = [b.rows; TR];
         for t in 0..TR {
-            rows[t] = src.add(*offsets.add(t));
+            rows[t] = b.rows.add(*b.offsets.add(t));
         }
-        for q in 0..q_len {
-            let mut y = [_mm256_setzero_ps(); FV];
+        for q in 0..b.q_len {
+            let mut y = [S::zero(); FV];
             for v in 0..FV {
-                y[v] = _mm256_loadu_ps(gt.add(q * ldg + v * LANES));
+                y[v] = load::<S, TAIL>(b.gt.add(q * b.ldg + v * l), n);
             }
             for t in 0..TR {
-                let x = _mm256_broadcast_ss(&*rows[t].add(q));
+                let x = S::splat(*rows[t].add(q));
                 for v in 0..FV {
-                    acc[t][v] = _mm256_fmadd_ps(x, y[v], acc[t][v]);
+                    acc[t][v] = S::fma(x, y[v], acc[t][v]);
                 }
             }
         }
         for t in 0..TR {
             for v in 0..FV {
-                let p = out.add(t * f_len + v * LANES);
-                _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), acc[t][v]));
+                let p = b.out.add(t * b.ldo + v * l);
+                store::<S, TAIL>(p, S::add(load::<S, TAIL>(p, n), acc[t][v]), n);
             }
         }
     }
+}
 
-    type DotArgs = (*const f32, *const usize, *const f32, usize, usize, usize, *mut f32, usize);
-
-    /// TR source rows × FR gradient rows over positions q0..q1, added into `out` (row stride `ldo`).
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn dot<const TR: usize, const FR: usize>(
-        (src, offsets, g, ldg, q0, q1, out, ldo): DotArgs,
-    ) {
-        let mut acc = [[_mm256_setzero_ps(); FR]; TR];
-        let mut rows = [src; TR];
-        for t in 0..TR {
-            rows[t] = src.add(*offsets.add(t));
-        }
-        let mut q = q0;
-        while q < q1 {
-            let mut x = [_mm256_setzero_ps(); TR];
-            for t in 0..TR {
-                x[t] = _mm256_loadu_ps(rows[t].add(q));
-            }
-            for f in 0..FR {
-                let y = _mm256_loadu_ps(g.add(f * ldg + q));
-                for t in 0..TR {
-                    acc[t][f] = _mm256_fmadd_ps(x[t], y, acc[t][f]);
-                }
-            }
-            q += LANES;
-        }
-        for t in 0..TR {
-            for f in 0..FR {
-                *out.add(t * ldo + f) += horizontal_sum(acc[t][f]);
-            }
-        }
-    }
-
-    #[target_feature(enable = "avx2,fma")]
-    #[inline]
-    unsafe fn horizontal_sum(v: __m256) -> f32 {
-        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        let s = _mm_add_ss(s, _mm_movehdup_ps(s));
-        _mm_cvtss_f32(s)
-    }
+/// The fixed reduction of `offset_dot`'s 16 partial sums: `l + l+8`, then `+4`, `+2`, `+1`.
+#[inline(always)]
+fn tree16(v: &[f32; DOT_SUMS]) -> f32 {
+    let s8: [f32; 8] = std::array::from_fn(|l| v[l] + v[l + 8]);
+    let s4: [f32; 4] = std::array::from_fn(|l| s8[l] + s8[l + 4]);
+    (s4[0] + s4[2]) + (s4[1] + s4[3])
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod tests;
 
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                (((i as u32).wrapping_mul(2654435761).wrapping_add(seed) >> 8) % 2001) as f32
-                    / 1000.0
-                    - 1.0
-            })
-            .collect()
-    }
-
-    #[test]
-    fn offset_gemm_matches_plain_sums() {
-        // Row counts hit every block shape (6, 5, 4, 3, 2, 1) and q_len both block and vector tails.
-        for (m, k, q_len) in [
-            (10, 7, 40),
-            (8, 3, 24),
-            (7, 5, 56),
-            (3, 9, 8),
-            (2, 4, 16),
-            (1, 6, 72),
-            (13, 11, 104),
-            (16, 5, 96),
-            (128, 9, 80),
-        ] {
-            let src = values(400, 1);
-            let offsets: Vec<usize> = (0..k).map(|i| (i * 37) % 250).collect();
-            let a = values(m * k, 2);
-            let bias = values(m, 3);
-            let ldo = q_len + 8;
-            let mut out = vec![f32::NAN; m * ldo];
-            offset_gemm(
-                &PackedRows::new(&a, m, k),
-                &offsets,
-                &src,
-                q_len,
-                Some(&bias),
-                &mut out,
-                ldo,
-            );
-            for i in 0..m {
-                for q in 0..q_len {
-                    let want: f64 = bias[i] as f64
-                        + (0..k)
-                            .map(|j| a[i * k + j] as f64 * src[offsets[j] + q] as f64)
-                            .sum::<f64>();
-                    let got = out[i * ldo + q] as f64;
-                    assert!((got - want).abs() < 1e-4, "m {m} k {k} [{i}][{q}]: {got} vs {want}");
-                }
-                assert!(out[i * ldo + q_len].is_nan(), "wrote past q_len");
-            }
-        }
-    }
-
-    /// `out` (started at 1.0) holds `1 + Σ_q src[offsets[t] + q] · g(f, q)` for every (t, f).
-    fn assert_plain_sums(
-        out: &[f32],
-        src: &[f32],
-        offsets: &[usize],
-        (f_len, q_len): (usize, usize),
-        g: impl Fn(usize, usize) -> f32,
-    ) {
-        for (t, &off) in offsets.iter().enumerate() {
-            for f in 0..f_len {
-                let want: f64 =
-                    1.0 + (0..q_len).map(|q| src[off + q] as f64 * g(f, q) as f64).sum::<f64>();
-                let got = out[t * f_len + f] as f64;
-                assert!((got - want).abs() < 1e-3, "[{t}][{f}] q {q_len}: {got} vs {want}");
-            }
-        }
-    }
-
-    #[test]
-    fn offset_dot_accumulates_plain_sums() {
-        for (t_len, f_len, q_len) in [(7, 10, 48), (3, 4, 8), (5, 3, 2064), (1, 1, 16), (2, 6, 24)]
-        {
-            let src = values(3000, 4);
-            let offsets: Vec<usize> = (0..t_len).map(|i| (i * 53) % 900).collect();
-            let ldg = q_len + 16;
-            let g = values(f_len * ldg, 5);
-            let mut out = vec![1.0f32; t_len * f_len];
-            offset_dot(&src, &offsets, &g, f_len, ldg, q_len, &mut out);
-            assert_plain_sums(&out, &src, &offsets, (f_len, q_len), |f, q| g[f * ldg + q]);
-        }
-    }
-
-    #[test]
-    fn offset_dot_filters_accumulates_plain_sums() {
-        // Filter counts hit both vector widths (16 and a lone 8) and row counts every block height.
-        for (t_len, f_len, q_len) in
-            [(7, 24, 80), (13, 16, 8), (6, 8, 33), (1, 128, 5), (20, 32, 288)]
-        {
-            let src = values(3000, 6);
-            let offsets: Vec<usize> = (0..t_len).map(|i| (i * 53) % 900).collect();
-            let ldg = f_len + 8;
-            let gt = values(q_len * ldg, 7);
-            let mut out = vec![1.0f32; t_len * f_len];
-            offset_dot_filters(&src, &offsets, &gt, f_len, ldg, q_len, &mut out);
-            assert_plain_sums(&out, &src, &offsets, (f_len, q_len), |f, q| gt[q * ldg + f]);
-        }
-    }
-
-    #[test]
-    fn packed_rows_keep_every_element() {
-        for m in [1, 5, 8, 10, 13, 16, 128] {
-            let a = values(m * 7, 6);
-            let p = PackedRows::new(&a, m, 7);
-            for i in 0..m {
-                for k in 0..7 {
-                    assert_eq!(p.get(i, k), a[i * 7 + k], "m {m} ({i}, {k})");
-                }
-            }
-        }
-    }
-
-    #[test]
-    #[should_panic(expected = "runs past the source")]
-    fn rows_past_the_source_are_refused() {
-        let mut out = vec![0.0; 8];
-        offset_gemm(&PackedRows::new(&[1.0], 1, 1), &[5], &[0.0; 12], 8, None, &mut out, 8);
-    }
-}
-
-/// Throughput of the two products on the lab's convolution shapes, in multiply-adds per
-/// nanosecond (one thread): `cargo test --release -p train offset_gemm_speed -- --ignored --nocapture`.
 #[cfg(test)]
-mod speed {
-    use super::*;
-
-    #[test]
-    #[ignore]
-    fn offset_gemm_speed() {
-        // (name, C, kernel, H=W, filters): stride-1 `same` convolutions.
-        for (name, c, k, hw, f) in [
-            ("seed conv1", 1, 7, 28, 10),
-            ("seed conv2", 10, 5, 14, 10),
-            ("pneu conv1", 1, 3, 128, 8),
-            ("pneu conv2", 8, 3, 64, 16),
-            ("pneu conv3", 16, 3, 32, 32),
-            ("pneu conv4", 32, 3, 16, 64),
-            ("pneu conv5", 64, 3, 8, 128),
-        ] {
-            let wp = hw + k - 1;
-            let plane = round_up(wp * wp + k + 7);
-            let src = vec![0.5f32; c * plane + 64];
-            let offsets: Vec<usize> =
-                (0..c * k * k).map(|t| (t / (k * k)) * plane + (t / k % k) * wp + t % k).collect();
-            let q_len = round_up(hw * wp);
-            let a = PackedRows::new(&vec![0.25f32; f * offsets.len()], f, offsets.len());
-            let mut out = vec![0.0f32; f * q_len];
-            let mut dk = vec![0.0f32; offsets.len() * f];
-            let g = vec![0.5f32; (f + 8) * q_len];
-            let reps = (2e8 / (f * offsets.len() * q_len) as f64).ceil() as usize;
-            let t0 = std::time::Instant::now();
-            for _ in 0..reps {
-                offset_gemm(&a, &offsets, &src, q_len, None, &mut out, q_len);
-            }
-            let fwd = t0.elapsed().as_secs_f64();
-            let t0 = std::time::Instant::now();
-            for _ in 0..reps {
-                offset_dot(&src, &offsets, &g, f, q_len, q_len, &mut dk);
-            }
-            let dot = t0.elapsed().as_secs_f64();
-            let t0 = std::time::Instant::now();
-            for _ in 0..reps * (f % LANES == 0) as usize {
-                offset_dot_filters(&src, &offsets, &g, f, f + 8, q_len, &mut dk);
-            }
-            let dot_f = t0.elapsed().as_secs_f64();
-            let macs = (reps * f * offsets.len() * q_len) as f64;
-            println!("{name}: M {f:>3} K {:>4} q {q_len:>5}: offset_gemm {:5.1} MAC/ns, offset_dot {:5.1} MAC/ns, offset_dot_filters {:5.1} MAC/ns", offsets.len(), macs / fwd / 1e9, macs / dot / 1e9, macs / dot_f / 1e9);
-        }
-    }
-}
+mod speed;

@@ -11,6 +11,9 @@
 //! * `linear`: g; `relu`: g·[a > 0]; `sigmoid`: g·a(1−a); `tanh`: g·(1−a²);
 //!   `softmax`: aₖ·(gₖ − Σⱼ gⱼaⱼ).
 //!
+//! `exp` and `tanh` are the `libm` crate's (pure Rust), not the platform's, so a model
+//! trains to the same bits on every operating system and CPU.
+//!
 //! The softmax and sigmoid that end a classifier are normally fused with the loss
 //! instead (see `loss.rs`), which is both exact and stable.
 
@@ -37,7 +40,7 @@ impl ActivationFn for Activation {
             Activation::Linear => {}
             Activation::Relu => data.iter_mut().for_each(|v| *v = v.max(0.0)),
             Activation::Sigmoid => data.iter_mut().for_each(|v| *v = sigmoid(*v)),
-            Activation::Tanh => data.iter_mut().for_each(|v| *v = v.tanh()),
+            Activation::Tanh => data.iter_mut().for_each(|v| *v = libm::tanhf(*v)),
             Activation::Softmax => data.chunks_exact_mut(width).for_each(softmax_in_place),
         }
     }
@@ -71,9 +74,9 @@ impl ActivationFn for Activation {
 /// The logistic function, written so that neither branch overflows.
 pub fn sigmoid(z: f32) -> f32 {
     if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
+        1.0 / (1.0 + libm::expf(-z))
     } else {
-        let e = z.exp();
+        let e = libm::expf(z);
         e / (1.0 + e)
     }
 }
@@ -83,7 +86,7 @@ pub fn softmax_in_place(row: &mut [f32]) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut sum = 0.0f32;
     row.iter_mut().for_each(|v| {
-        *v = (*v - max).exp();
+        *v = libm::expf(*v - max);
         sum += *v;
     });
     row.iter_mut().for_each(|v| *v /= sum);

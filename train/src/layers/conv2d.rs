@@ -44,7 +44,7 @@ use super::{
     PoolWindows,
 };
 use crate::engine::offset_gemm::{
-    offset_dot, offset_dot_filters, offset_gemm, round_up, PackedRows, LANES,
+    offset_dot, offset_dot_filters, offset_gemm, round_up, PackedRows, Start, LANES,
 };
 use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
 use crate::profile::{BackwardSplit, MultiplyAdds};
@@ -333,7 +333,15 @@ impl Conv2d {
                 || vec![0.0f32; f_len * p.q_len],
                 |z, (((out, winners), src), image)| {
                     this.fill_source(image, src);
-                    offset_gemm(&a, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
+                    offset_gemm(
+                        &a,
+                        &p.tap_offsets,
+                        src,
+                        p.q_len,
+                        Start::RowBias(&this.bias),
+                        z,
+                        p.q_len,
+                    );
                     let out = zeroed(out);
                     for f in 0..f_len {
                         let (o, w) = (&mut out[f * plane..][..plane], &mut winners[f * plane..]);
@@ -470,7 +478,15 @@ impl Layer for Conv2d {
             .zip(x.data.par_chunks(in_len))
             .for_each(|(((out, z), src), image)| {
                 this.fill_source(image, src);
-                offset_gemm(&a, &p.tap_offsets, src, p.q_len, Some(&this.bias), z, p.q_len);
+                offset_gemm(
+                    &a,
+                    &p.tap_offsets,
+                    src,
+                    p.q_len,
+                    Start::RowBias(&this.bias),
+                    z,
+                    p.q_len,
+                );
                 for f in 0..f_len {
                     for oy in 0..ho {
                         out[(f * ho + oy) * wo..][..wo]
@@ -559,7 +575,15 @@ impl Layer for Conv2d {
             if let (Some(dx), Some(a_back)) = (dx, &a_back) {
                 let t = Instant::now();
                 work.resize(rows * p.dx_q_len, 0.0);
-                offset_gemm(a_back, &p.back_offsets, dzq, p.dx_q_len, None, work, p.dx_q_len);
+                offset_gemm(
+                    a_back,
+                    &p.back_offsets,
+                    dzq,
+                    p.dx_q_len,
+                    Start::Zero,
+                    work,
+                    p.dx_q_len,
+                );
                 if p.shifted {
                     let pl = this.pad_top_left.1;
                     for ch in 0..c {

@@ -79,7 +79,7 @@ impl Layer for Dense {
         gemm(
             Mat::rows(&x.data, n, self.in_dim),
             Mat::rows(&self.kernel, self.in_dim, self.units),
-            1.0,
+            true,
             &mut out,
         );
         self.applied = apply_activation;
@@ -108,7 +108,7 @@ impl Layer for Dense {
         let t = Instant::now();
         let dx = need_input_grad.then(|| {
             let mut dx = vec![0.0; n * self.in_dim];
-            gemm(dz, Mat::rows(&self.kernel, self.in_dim, self.units).t(), 0.0, &mut dx);
+            gemm(dz, Mat::rows(&self.kernel, self.in_dim, self.units).t(), false, &mut dx);
             Tensor::new(x.shape.clone(), dx)
         });
         self.split = Some(BackwardSplit { data: t.elapsed(), weights, total: start.elapsed() });
