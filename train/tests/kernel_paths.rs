@@ -3,6 +3,10 @@
 //! each path this CPU runs write byte-identical `model.onnx` files and the same history
 //! (losses and accuracies; the seconds column is a clock). A bad `LAB_KERNELS` is one
 //! sentence and no output.
+//!
+//! For `scripts/test-aarch64.sh`: `LAB_TRAIN_RUNNER` runs the binary through an emulator
+//! (`qemu-aarch64 -L /usr/aarch64-linux-gnu`), and `LAB_KERNEL_MODELS=DIR` keeps each
+//! net's model as `DIR/NAME.onnx`, to compare the bytes across architectures.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -50,6 +54,20 @@ fn data(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     (train, val)
 }
 
+/// The `train` binary, through `LAB_TRAIN_RUNNER` when set.
+fn train_command() -> Command {
+    let bin = env!("CARGO_BIN_EXE_train");
+    match std::env::var("LAB_TRAIN_RUNNER") {
+        Ok(runner) if !runner.trim().is_empty() => {
+            let mut words = runner.split_whitespace();
+            let mut cmd = Command::new(words.next().unwrap());
+            cmd.args(words).arg(bin);
+            cmd
+        }
+        _ => Command::new(bin),
+    }
+}
+
 fn history_numbers(path: &Path) -> Vec<Option<f64>> {
     let mut numbers = Vec::new();
     for batch in formats::DatasetReader::open(path).unwrap() {
@@ -77,7 +95,7 @@ fn every_kernel_path_trains_the_examples_to_the_same_bytes() {
         let mut first: Option<(Isa, Vec<u8>, Vec<Option<f64>>)> = None;
         for &isa in &paths {
             let out = dir.path().join(format!("{name}-{isa}"));
-            let o = Command::new(env!("CARGO_BIN_EXE_train"))
+            let o = train_command()
                 .env("LAB_KERNELS", isa.name())
                 .args(["--quiet", "--spec"])
                 .arg(&spec)
@@ -97,7 +115,13 @@ fn every_kernel_path_trains_the_examples_to_the_same_bytes() {
             let history = history_numbers(&out.join("history.parquet"));
             assert_eq!(history.len(), 2 * 4, "{name}: loss, accuracy, val_loss, val_accuracy × 2");
             match &first {
-                None => first = Some((isa, model, history)),
+                None => {
+                    if let Some(keep) = std::env::var_os("LAB_KERNEL_MODELS") {
+                        std::fs::write(Path::new(&keep).join(format!("{name}.onnx")), &model)
+                            .unwrap();
+                    }
+                    first = Some((isa, model, history))
+                }
                 Some((isa0, model0, history0)) => {
                     assert!(model == *model0, "{name}: model.onnx on {isa} differs from {isa0}");
                     let bits = |h: &[Option<f64>]| {
@@ -130,7 +154,7 @@ fn a_bad_kernel_path_is_one_sentence_and_no_output() {
         (unsupported.name().to_string(), format!("LAB_KERNELS={unsupported}: this CPU (")),
     ] {
         let out = dir.path().join("bad");
-        let o = Command::new(env!("CARGO_BIN_EXE_train"))
+        let o = train_command()
             .env("LAB_KERNELS", &value)
             .args(["--quiet", "--spec"])
             .arg(&spec)

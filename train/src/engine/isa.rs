@@ -24,7 +24,8 @@ pub const ENV: &str = "LAB_KERNELS";
 /// An instruction set the kernels are written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Isa {
-    /// x86-64 AVX-512F: 16 lanes, 32 registers (Intel Xeon since Skylake-SP, AMD Zen 4).
+    /// x86-64 AVX-512F with VL: 16 lanes, 32 registers (Intel Xeon since Skylake-SP, AMD
+    /// Zen 4).
     Avx512,
     /// x86-64 AVX2 with FMA: 8 lanes, 16 registers.
     Avx2,
@@ -64,7 +65,10 @@ impl Isa {
     pub fn is_supported(self) -> bool {
         match self {
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx512 => std::is_x86_feature_detected!("avx512f"),
+            Isa::Avx512 => {
+                std::is_x86_feature_detected!("avx512f")
+                    && std::is_x86_feature_detected!("avx512vl")
+            }
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => {
                 std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma")

@@ -20,10 +20,10 @@
 //! * `offset_gemm`: every `out[i][q]` is one FMA chain over `k = 0, 1, …` in order,
 //!   starting from its start value (zero, the row's bias, or `out` itself).
 //! * `offset_dot`: positions are taken in chunks of [`DOT_CHUNK`]; in a chunk, partial
-//!   sum `l` of 16 is the FMA chain over positions `≡ l (mod 16)` in order, from +0;
-//!   the 16 are reduced by one fixed tree (`l + l+8`, then `+4`, `+2`, `+1`) and the
-//!   chunk's sum is added to `out`. AVX-512 holds the 16 in one register, AVX2 and the
-//!   portable path in two, NEON in four.
+//!   sum `l` of 8 is the FMA chain over positions `≡ l (mod 8)` in order, from +0; the 8
+//!   are reduced by one fixed tree (`l + l+4`, then `l + l+2`, then `0 + 1`) and the
+//!   chunk's sum is added to `out`. AVX2, AVX-512 (in 8-lane registers, 32 of them) and
+//!   the portable path hold the 8 in one register, NEON in two.
 //! * `offset_dot_filters`: every `(t, f)` is one FMA chain over the positions in order,
 //!   from +0, then added to `out`.
 //!
@@ -39,6 +39,8 @@
 #[cfg(target_arch = "x86_64")]
 use super::isa::has_fma;
 use super::isa::Isa;
+#[cfg(test)]
+use super::simd::tree8;
 #[cfg(target_arch = "aarch64")]
 use super::simd::Neon;
 #[cfg(target_arch = "x86_64")]
@@ -58,7 +60,7 @@ pub fn round_up(n: usize) -> usize {
 pub const DOT_CHUNK: usize = 1024;
 
 /// Partial sums per (row, filter) pair in [`offset_dot`] (part of its contract).
-const DOT_SUMS: usize = 16;
+const DOT_SUMS: usize = 8;
 
 /// Most rows of an [`offset_gemm`] register block on `isa`: 8 with 32 vector registers
 /// (up to 24 accumulators), 6 with 16.
@@ -255,7 +257,7 @@ mod dispatch {
             /// Arguments bounds-checked by the caller; `isa` supported by this CPU.
             pub(super) unsafe fn $name(isa: Isa, $($arg: $ty),*) {
                 #[cfg(target_arch = "x86_64")]
-                #[target_feature(enable = "avx512f,avx2,fma")]
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
                 unsafe fn on_avx512($($arg: $ty),*) { kernels::$name::<Avx512>($($arg),*) }
                 #[cfg(target_arch = "x86_64")]
                 #[target_feature(enable = "avx2,fma")]
@@ -291,9 +293,8 @@ mod dispatch {
     }
 }
 
-/// The kernels, generic over the vector type. Register blocks per set: with 16 lanes
-/// (AVX-512, 32 registers) up to 24 accumulators, with 8 (AVX2, portable; 16 registers)
-/// up to 12, with 4 (NEON, 32 registers) up to 24.
+/// The kernels, generic over the vector type. Register blocks per set: up to 24
+/// accumulators with 32 registers (AVX-512, NEON), up to 12 with 16 (AVX2, portable).
 mod kernels {
     use super::*;
 
@@ -477,14 +478,15 @@ mod kernels {
         q_len: usize,
         out: &mut [f32],
     ) {
-        let t_len = offsets.len();
-        // Tiles: AVX-512 4 × 6 pairs (24 accumulators), AVX2/portable 3 × 2 pairs of two
-        // registers (12), NEON 2 × 3 pairs of four (24).
-        let (most_t, most_f) = match S::LANES {
-            16 => (4, 6),
-            8 => (3, 2),
-            _ => (2, 3),
+        // The 8 partial sums live in 8-lane (or 4-lane) vectors on every set; the register
+        // count sets the tile: 4 × 6 pairs with 32 registers and 8 lanes (AVX-512's upper
+        // 16 registers), 3 × 4 with 16 (AVX2, portable), 3 × 4 pairs of two with NEON.
+        type E<S> = <S as Simd>::Eight;
+        let (most_t, most_f) = match (S::REGISTERS, E::<S>::LANES) {
+            (32, 8) => (4, 6),
+            _ => (3, 4),
         };
+        let t_len = offsets.len();
         let mut q0 = 0;
         while q0 < q_len {
             let q1 = (q0 + DOT_CHUNK).min(q_len);
@@ -504,49 +506,48 @@ mod kernels {
                         out: out.as_mut_ptr().add(t0 * f_len + f0),
                         ldo: f_len,
                     };
-                    match S::LANES {
-                        16 => match (tr, fr) {
-                            (4, 6) => dot::<S, 4, 6, 1>(d),
-                            (4, 5) => dot::<S, 4, 5, 1>(d),
-                            (4, 4) => dot::<S, 4, 4, 1>(d),
-                            (4, 3) => dot::<S, 4, 3, 1>(d),
-                            (4, 2) => dot::<S, 4, 2, 1>(d),
-                            (4, _) => dot::<S, 4, 1, 1>(d),
-                            (3, 6) => dot::<S, 3, 6, 1>(d),
-                            (3, 5) => dot::<S, 3, 5, 1>(d),
-                            (3, 4) => dot::<S, 3, 4, 1>(d),
-                            (3, 3) => dot::<S, 3, 3, 1>(d),
-                            (3, 2) => dot::<S, 3, 2, 1>(d),
-                            (3, _) => dot::<S, 3, 1, 1>(d),
-                            (2, 6) => dot::<S, 2, 6, 1>(d),
-                            (2, 5) => dot::<S, 2, 5, 1>(d),
-                            (2, 4) => dot::<S, 2, 4, 1>(d),
-                            (2, 3) => dot::<S, 2, 3, 1>(d),
-                            (2, 2) => dot::<S, 2, 2, 1>(d),
-                            (2, _) => dot::<S, 2, 1, 1>(d),
-                            (_, 6) => dot::<S, 1, 6, 1>(d),
-                            (_, 5) => dot::<S, 1, 5, 1>(d),
-                            (_, 4) => dot::<S, 1, 4, 1>(d),
-                            (_, 3) => dot::<S, 1, 3, 1>(d),
-                            (_, 2) => dot::<S, 1, 2, 1>(d),
-                            _ => dot::<S, 1, 1, 1>(d),
-                        },
-                        8 => match (tr, fr) {
-                            (3, 2) => dot::<S, 3, 2, 2>(d),
-                            (3, _) => dot::<S, 3, 1, 2>(d),
-                            (2, 2) => dot::<S, 2, 2, 2>(d),
-                            (2, _) => dot::<S, 2, 1, 2>(d),
-                            (_, 2) => dot::<S, 1, 2, 2>(d),
-                            _ => dot::<S, 1, 1, 2>(d),
-                        },
-                        _ => match (tr, fr) {
-                            (2, 3) => dot::<S, 2, 3, 4>(d),
-                            (2, 2) => dot::<S, 2, 2, 4>(d),
-                            (2, _) => dot::<S, 2, 1, 4>(d),
-                            (_, 3) => dot::<S, 1, 3, 4>(d),
-                            (_, 2) => dot::<S, 1, 2, 4>(d),
-                            _ => dot::<S, 1, 1, 4>(d),
-                        },
+                    if E::<S>::LANES == 8 {
+                        match (tr, fr) {
+                            (4, 6) => dot::<E<S>, 4, 6, 1>(d),
+                            (4, 5) => dot::<E<S>, 4, 5, 1>(d),
+                            (4, 4) => dot::<E<S>, 4, 4, 1>(d),
+                            (4, 3) => dot::<E<S>, 4, 3, 1>(d),
+                            (4, 2) => dot::<E<S>, 4, 2, 1>(d),
+                            (4, _) => dot::<E<S>, 4, 1, 1>(d),
+                            (3, 6) => dot::<E<S>, 3, 6, 1>(d),
+                            (3, 5) => dot::<E<S>, 3, 5, 1>(d),
+                            (3, 4) => dot::<E<S>, 3, 4, 1>(d),
+                            (3, 3) => dot::<E<S>, 3, 3, 1>(d),
+                            (3, 2) => dot::<E<S>, 3, 2, 1>(d),
+                            (3, _) => dot::<E<S>, 3, 1, 1>(d),
+                            (2, 6) => dot::<E<S>, 2, 6, 1>(d),
+                            (2, 5) => dot::<E<S>, 2, 5, 1>(d),
+                            (2, 4) => dot::<E<S>, 2, 4, 1>(d),
+                            (2, 3) => dot::<E<S>, 2, 3, 1>(d),
+                            (2, 2) => dot::<E<S>, 2, 2, 1>(d),
+                            (2, _) => dot::<E<S>, 2, 1, 1>(d),
+                            (_, 6) => dot::<E<S>, 1, 6, 1>(d),
+                            (_, 5) => dot::<E<S>, 1, 5, 1>(d),
+                            (_, 4) => dot::<E<S>, 1, 4, 1>(d),
+                            (_, 3) => dot::<E<S>, 1, 3, 1>(d),
+                            (_, 2) => dot::<E<S>, 1, 2, 1>(d),
+                            _ => dot::<E<S>, 1, 1, 1>(d),
+                        }
+                    } else {
+                        match (tr, fr) {
+                            (3, 4) => dot::<E<S>, 3, 4, 2>(d),
+                            (3, 3) => dot::<E<S>, 3, 3, 2>(d),
+                            (3, 2) => dot::<E<S>, 3, 2, 2>(d),
+                            (3, _) => dot::<E<S>, 3, 1, 2>(d),
+                            (2, 4) => dot::<E<S>, 2, 4, 2>(d),
+                            (2, 3) => dot::<E<S>, 2, 3, 2>(d),
+                            (2, 2) => dot::<E<S>, 2, 2, 2>(d),
+                            (2, _) => dot::<E<S>, 2, 1, 2>(d),
+                            (_, 4) => dot::<E<S>, 1, 4, 2>(d),
+                            (_, 3) => dot::<E<S>, 1, 3, 2>(d),
+                            (_, 2) => dot::<E<S>, 1, 2, 2>(d),
+                            _ => dot::<E<S>, 1, 1, 2>(d),
+                        }
                     }
                     f0 += fr;
                 }
@@ -556,8 +557,8 @@ mod kernels {
         }
     }
 
-    /// TR source rows × FR gradient rows over one chunk, each pair's 16 partial sums in P
-    /// registers (P · LANES = 16), reduced by [`tree16`] and added into `out`.
+    /// TR source rows × FR gradient rows over one chunk, each pair's 8 partial sums in P
+    /// registers (P · LANES = 8), reduced by `Simd::sum8` and added into `out`.
     #[inline(always)]
     unsafe fn dot<S: Simd, const TR: usize, const FR: usize, const P: usize>(d: Dot) {
         let l = S::LANES;
@@ -584,7 +585,7 @@ mod kernels {
             q += DOT_SUMS;
         }
         if q < d.q1 {
-            // The chunk's last < 16 positions: partial sum l takes position q + l if any.
+            // The chunk's last < 8 positions: partial sum l takes position q + l if any.
             let n = d.q1 - q;
             for p in 0..P {
                 let lanes = n.saturating_sub(p * l).min(l);
@@ -605,23 +606,25 @@ mod kernels {
         }
         for t in 0..TR {
             for f in 0..FR {
-                let mut sums = [0.0f32; DOT_SUMS];
-                for p in 0..P {
-                    S::store(sums.as_mut_ptr().add(p * l), acc[t][f][p]);
-                }
-                *d.out.add(t * d.ldo + f) += tree16(&sums);
+                *d.out.add(t * d.ldo + f) += S::sum8(&acc[t][f]);
             }
         }
     }
 
-    /// TR source rows × FV filter vectors of `offset_dot_filters`.
+    /// TR source rows × FV filter vectors of `offset_dot_filters` over positions `q0..q1`.
     #[derive(Clone, Copy)]
     struct Filters {
         rows: *const f32,
         offsets: *const usize,
         gt: *const f32,
         ldg: usize,
-        q_len: usize,
+        q0: usize,
+        q1: usize,
+        /// The chains so far (`first`: none yet, start from +0).
+        partial: *mut f32,
+        first: bool,
+        /// After the last positions the chains are added to `out`; otherwise kept in `partial`.
+        last: bool,
         out: *mut f32,
         ldo: usize,
     }
@@ -640,69 +643,83 @@ mod kernels {
         let l = S::LANES;
         // Tiles: 6 rows × up to 4 vectors with 32 registers (24 accumulators), × 2 with 16.
         let most_v = if S::LANES == 8 { 2 } else { 4 };
+        // Positions per pass: the pass's rows of gt (≤ 48 KB) stay in L1/L2 while every row
+        // block reads them. Between passes the chains wait in `partial` (an f32 store and
+        // load change nothing, so the chunk length is free of the contract).
+        let chunk = (12288 / ldg).max(64);
+        let mut partial = if q_len > chunk { vec![0.0f32; t_len * f_len] } else { Vec::new() };
         let mut f0 = 0;
         while f0 < f_len {
             let whole = (f_len - f0) / l;
             let fv = whole.min(most_v);
-            let mut t0 = 0;
-            while t0 < t_len {
-                let tr = (t_len - t0).min(6);
-                let b = Filters {
-                    rows: src.as_ptr(),
-                    offsets: offsets.as_ptr().add(t0),
-                    gt: gt.as_ptr().add(f0),
-                    ldg,
-                    q_len,
-                    out: out.as_mut_ptr().add(t0 * f_len + f0),
-                    ldo: f_len,
-                };
-                if fv == 0 {
-                    // The last filters, fewer than a vector.
-                    let n = f_len - f0;
-                    match tr {
-                        6 => filters::<S, 6, 1, true>(b, n),
-                        5 => filters::<S, 5, 1, true>(b, n),
-                        4 => filters::<S, 4, 1, true>(b, n),
-                        3 => filters::<S, 3, 1, true>(b, n),
-                        2 => filters::<S, 2, 1, true>(b, n),
-                        _ => filters::<S, 1, 1, true>(b, n),
+            let mut q0 = 0;
+            while q0 < q_len {
+                let q1 = (q0 + chunk).min(q_len);
+                let mut t0 = 0;
+                while t0 < t_len {
+                    let tr = (t_len - t0).min(6);
+                    let b = Filters {
+                        rows: src.as_ptr(),
+                        offsets: offsets.as_ptr().add(t0),
+                        gt: gt.as_ptr().add(f0),
+                        ldg,
+                        q0,
+                        q1,
+                        partial: partial.as_mut_ptr().wrapping_add(t0 * f_len + f0),
+                        first: q0 == 0,
+                        last: q1 == q_len,
+                        out: out.as_mut_ptr().add(t0 * f_len + f0),
+                        ldo: f_len,
+                    };
+                    if fv == 0 {
+                        // The last filters, fewer than a vector.
+                        let n = f_len - f0;
+                        match tr {
+                            6 => filters::<S, 6, 1, true>(b, n),
+                            5 => filters::<S, 5, 1, true>(b, n),
+                            4 => filters::<S, 4, 1, true>(b, n),
+                            3 => filters::<S, 3, 1, true>(b, n),
+                            2 => filters::<S, 2, 1, true>(b, n),
+                            _ => filters::<S, 1, 1, true>(b, n),
+                        }
+                    } else {
+                        match (tr, fv) {
+                            (6, 4) => filters::<S, 6, 4, false>(b, l),
+                            (6, 3) => filters::<S, 6, 3, false>(b, l),
+                            (6, 2) => filters::<S, 6, 2, false>(b, l),
+                            (6, _) => filters::<S, 6, 1, false>(b, l),
+                            (5, 4) => filters::<S, 5, 4, false>(b, l),
+                            (5, 3) => filters::<S, 5, 3, false>(b, l),
+                            (5, 2) => filters::<S, 5, 2, false>(b, l),
+                            (5, _) => filters::<S, 5, 1, false>(b, l),
+                            (4, 4) => filters::<S, 4, 4, false>(b, l),
+                            (4, 3) => filters::<S, 4, 3, false>(b, l),
+                            (4, 2) => filters::<S, 4, 2, false>(b, l),
+                            (4, _) => filters::<S, 4, 1, false>(b, l),
+                            (3, 4) => filters::<S, 3, 4, false>(b, l),
+                            (3, 3) => filters::<S, 3, 3, false>(b, l),
+                            (3, 2) => filters::<S, 3, 2, false>(b, l),
+                            (3, _) => filters::<S, 3, 1, false>(b, l),
+                            (2, 4) => filters::<S, 2, 4, false>(b, l),
+                            (2, 3) => filters::<S, 2, 3, false>(b, l),
+                            (2, 2) => filters::<S, 2, 2, false>(b, l),
+                            (2, _) => filters::<S, 2, 1, false>(b, l),
+                            (_, 4) => filters::<S, 1, 4, false>(b, l),
+                            (_, 3) => filters::<S, 1, 3, false>(b, l),
+                            (_, 2) => filters::<S, 1, 2, false>(b, l),
+                            _ => filters::<S, 1, 1, false>(b, l),
+                        }
                     }
-                } else {
-                    match (tr, fv) {
-                        (6, 4) => filters::<S, 6, 4, false>(b, l),
-                        (6, 3) => filters::<S, 6, 3, false>(b, l),
-                        (6, 2) => filters::<S, 6, 2, false>(b, l),
-                        (6, _) => filters::<S, 6, 1, false>(b, l),
-                        (5, 4) => filters::<S, 5, 4, false>(b, l),
-                        (5, 3) => filters::<S, 5, 3, false>(b, l),
-                        (5, 2) => filters::<S, 5, 2, false>(b, l),
-                        (5, _) => filters::<S, 5, 1, false>(b, l),
-                        (4, 4) => filters::<S, 4, 4, false>(b, l),
-                        (4, 3) => filters::<S, 4, 3, false>(b, l),
-                        (4, 2) => filters::<S, 4, 2, false>(b, l),
-                        (4, _) => filters::<S, 4, 1, false>(b, l),
-                        (3, 4) => filters::<S, 3, 4, false>(b, l),
-                        (3, 3) => filters::<S, 3, 3, false>(b, l),
-                        (3, 2) => filters::<S, 3, 2, false>(b, l),
-                        (3, _) => filters::<S, 3, 1, false>(b, l),
-                        (2, 4) => filters::<S, 2, 4, false>(b, l),
-                        (2, 3) => filters::<S, 2, 3, false>(b, l),
-                        (2, 2) => filters::<S, 2, 2, false>(b, l),
-                        (2, _) => filters::<S, 2, 1, false>(b, l),
-                        (_, 4) => filters::<S, 1, 4, false>(b, l),
-                        (_, 3) => filters::<S, 1, 3, false>(b, l),
-                        (_, 2) => filters::<S, 1, 2, false>(b, l),
-                        _ => filters::<S, 1, 1, false>(b, l),
-                    }
+                    t0 += tr;
                 }
-                t0 += tr;
+                q0 = q1;
             }
             f0 += if fv == 0 { f_len - f0 } else { fv * l };
         }
     }
 
-    /// TR source rows × FV filter vectors over all positions, each position one load per
-    /// filter vector and one broadcast per row; with TAIL, one vector of `n` filters.
+    /// TR source rows × FV filter vectors over positions q0..q1, each position one load
+    /// per filter vector and one broadcast per row; with TAIL, one vector of `n` filters.
     #[inline(always)]
     unsafe fn filters<S: Simd, const TR: usize, const FV: usize, const TAIL: bool>(
         b: Filters,
@@ -710,11 +727,18 @@ mod kernels {
     ) {
         let l = S::LANES;
         let mut acc = [[S::zero(); FV]; TR];
+        if !b.first {
+            for t in 0..TR {
+                for v in 0..FV {
+                    acc[t][v] = load::<S, TAIL>(b.partial.add(t * b.ldo + v * l), n);
+                }
+            }
+        }
         let mut rows = [b.rows; TR];
         for t in 0..TR {
             rows[t] = b.rows.add(*b.offsets.add(t));
         }
-        for q in 0..b.q_len {
+        for q in b.q0..b.q1 {
             let mut y = [S::zero(); FV];
             for v in 0..FV {
                 y[v] = load::<S, TAIL>(b.gt.add(q * b.ldg + v * l), n);
@@ -728,19 +752,15 @@ mod kernels {
         }
         for t in 0..TR {
             for v in 0..FV {
-                let p = b.out.add(t * b.ldo + v * l);
-                store::<S, TAIL>(p, S::add(load::<S, TAIL>(p, n), acc[t][v]), n);
+                if b.last {
+                    let p = b.out.add(t * b.ldo + v * l);
+                    store::<S, TAIL>(p, S::add(load::<S, TAIL>(p, n), acc[t][v]), n);
+                } else {
+                    store::<S, TAIL>(b.partial.add(t * b.ldo + v * l), acc[t][v], n);
+                }
             }
         }
     }
-}
-
-/// The fixed reduction of `offset_dot`'s 16 partial sums: `l + l+8`, then `+4`, `+2`, `+1`.
-#[inline(always)]
-fn tree16(v: &[f32; DOT_SUMS]) -> f32 {
-    let s8: [f32; 8] = std::array::from_fn(|l| v[l] + v[l + 8]);
-    let s4: [f32; 4] = std::array::from_fn(|l| s8[l] + s8[l + 4]);
-    (s4[0] + s4[2]) + (s4[1] + s4[3])
 }
 
 #[cfg(test)]

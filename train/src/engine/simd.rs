@@ -14,7 +14,13 @@
 /// A vector of `LANES` f32 values and the operations the kernels use.
 pub(crate) trait Simd {
     const LANES: usize;
+    /// Vector registers of the set (32 for AVX-512 and NEON, 16 for AVX2): what the
+    /// kernels size their register blocks by.
+    const REGISTERS: usize;
     type V: Copy;
+    /// The vectors `offset_dot` keeps its 8 partial sums in: this type where it has 8 lanes
+    /// or fewer, 8-lane AVX registers on AVX-512 (16 lanes would hold two sets of 8).
+    type Eight: Simd;
 
     unsafe fn zero() -> Self::V;
     unsafe fn splat(x: f32) -> Self::V;
@@ -29,6 +35,9 @@ pub(crate) trait Simd {
     /// `a·b + c`, rounded once.
     unsafe fn fma(a: Self::V, b: Self::V, c: Self::V) -> Self::V;
     unsafe fn add(a: Self::V, b: Self::V) -> Self::V;
+    /// The total of 8 partial sums held in `8 / LANES` vectors (sum `p·LANES + l` in lane
+    /// l of `parts[p]`), by the fixed tree [`tree8`]. Only for sets of 8 lanes or fewer.
+    unsafe fn sum8(parts: &[Self::V]) -> f32;
 
     /// `n` values (`n ≤ LANES`), whole or in part.
     #[inline(always)]
@@ -41,6 +50,14 @@ pub(crate) trait Simd {
     }
 }
 
+/// The fixed reduction of 8 partial sums: `l + l+4`, then `l + l+2`, then `0 + 1`. Every
+/// path's `sum8` computes exactly this.
+#[inline(always)]
+pub(crate) fn tree8(v: &[f32; 8]) -> f32 {
+    let s4: [f32; 4] = std::array::from_fn(|l| v[l] + v[l + 4]);
+    (s4[0] + s4[2]) + (s4[1] + s4[3])
+}
+
 /// Portable lanes: eight `f32` in an array, each operation a loop (`mul_add` for FMA) the
 /// compiler vectorises for whatever the entry function enables.
 #[derive(Clone, Copy)]
@@ -48,7 +65,9 @@ pub(crate) struct Portable;
 
 impl Simd for Portable {
     const LANES: usize = 8;
+    const REGISTERS: usize = 16;
     type V = [f32; 8];
+    type Eight = Portable;
 
     #[inline(always)]
     unsafe fn zero() -> [f32; 8] {
@@ -84,6 +103,10 @@ impl Simd for Portable {
     unsafe fn add(a: [f32; 8], b: [f32; 8]) -> [f32; 8] {
         std::array::from_fn(|i| a[i] + b[i])
     }
+    #[inline(always)]
+    unsafe fn sum8(parts: &[[f32; 8]]) -> f32 {
+        tree8(&parts[0])
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -107,7 +130,9 @@ mod x86 {
 
     impl Simd for Avx2 {
         const LANES: usize = 8;
+        const REGISTERS: usize = 16;
         type V = __m256;
+        type Eight = Avx2;
 
         #[inline(always)]
         unsafe fn zero() -> __m256 {
@@ -141,6 +166,13 @@ mod x86 {
         unsafe fn add(a: __m256, b: __m256) -> __m256 {
             _mm256_add_ps(a, b)
         }
+        #[inline(always)]
+        unsafe fn sum8(parts: &[__m256]) -> f32 {
+            let s8 = parts[0];
+            let s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+            let s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+            _mm_cvtss_f32(_mm_add_ss(s2, _mm_movehdup_ps(s2)))
+        }
     }
 
     /// AVX-512F: `__m512`, tails through lane masks.
@@ -149,7 +181,9 @@ mod x86 {
 
     impl Simd for Avx512 {
         const LANES: usize = 16;
+        const REGISTERS: usize = 32;
         type V = __m512;
+        type Eight = Avx2;
 
         #[inline(always)]
         unsafe fn zero() -> __m512 {
@@ -183,6 +217,10 @@ mod x86 {
         unsafe fn add(a: __m512, b: __m512) -> __m512 {
             _mm512_add_ps(a, b)
         }
+        #[inline(always)]
+        unsafe fn sum8(_: &[__m512]) -> f32 {
+            unreachable!("offset_dot keeps its 8 sums in Avx512::Eight")
+        }
     }
 }
 
@@ -201,7 +239,9 @@ mod arm {
 
     impl Simd for Neon {
         const LANES: usize = 4;
+        const REGISTERS: usize = 32;
         type V = float32x4_t;
+        type Eight = Neon;
 
         #[inline(always)]
         unsafe fn zero() -> float32x4_t {
@@ -239,6 +279,13 @@ mod arm {
         #[inline(always)]
         unsafe fn add(a: float32x4_t, b: float32x4_t) -> float32x4_t {
             vaddq_f32(a, b)
+        }
+        #[inline(always)]
+        unsafe fn sum8(parts: &[float32x4_t]) -> f32 {
+            // Sums 0–3 | 4–7: l + l+4, then l + l+2, then 0 + 1.
+            let s4 = vaddq_f32(parts[0], parts[1]);
+            let s2 = vadd_f32(vget_low_f32(s4), vget_high_f32(s4));
+            vget_lane_f32::<0>(vpadd_f32(s2, s2))
         }
     }
 }
