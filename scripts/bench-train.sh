@@ -15,7 +15,10 @@
 # 1,000-image figure.
 # Env: EPOCHS (default 10), BATCH (default 128), PNEU_BATCH (default 32),
 # MODELS (default "mlp hog_mlp cnn pneumonia_cnn"), SKIP_BUILD=1,
-# KERAS_JIT_COMPILE (auto|0|1, passed to Keras's compile).
+# KERAS_JIT_COMPILE (auto|0|1, passed to Keras's compile), LAB_KERNELS (our kernel path:
+# avx512|avx2|neon|portable; default the fastest this CPU runs), ALSO_KERNELS (more of
+# our paths to time in the same run, e.g. "avx2": one extra row each, ratio to Keras).
+# Prints the CPU model, its SIMD features and the kernel path of every row.
 # Seconds/epoch = mean over epochs 2..E (the first epoch of both includes warm-up:
 # graph tracing for Keras); accuracy = validation accuracy after the last epoch.
 set -euo pipefail
@@ -26,11 +29,13 @@ PNEU_BATCH=${PNEU_BATCH:-32}
 MODELS=${MODELS:-"mlp hog_mlp cnn pneumonia_cnn"}
 if ! .venv-bench/bin/python -c "import keras, pyarrow, torch" 2>/dev/null; then bash scripts/setup-bench.sh; fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "== SIMD features: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|avx512f|avx512bw|avx512vl|avx512_bf16|amx_tile|asimd)$' | xargs)"
 
 # SKIP_BUILD=1 uses the binaries already in target/release.
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p ingest -p train
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q --workspace
 HAVE_FEATURES=0
-if { [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p features 2>/dev/null; } && [ -x target/release/features ]; then HAVE_FEATURES=1; fi
+if { [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q --workspace 2>/dev/null; } && [ -x target/release/features ]; then HAVE_FEATURES=1; fi
 
 D=data/mnist-10k
 target/release/ingest idx --images $D/train-images-idx3-ubyte.gz --labels $D/train-labels-idx1-ubyte.gz --out "$WORK/train.parquet" >/dev/null 2>&1
@@ -61,22 +66,27 @@ for m in $MODELS; do
   fi
   sed -e "s/^epochs = .*/epochs = $EPOCHS/" -e "s/^batch_size = .*/batch_size = $batch/" \
     train/examples/$m.toml > "$WORK/$m.toml"
-  echo "bench-train: $m, ours…" >&2
-  target/release/train --spec "$WORK/$m.toml" --train "$tr" --val "$va" --out "$WORK/out_$m" --quiet \
-    --profile "$WORK/profile_$m.json"
-  OURS=$(.venv-bench/bin/python - "$WORK/out_$m/history.parquet" "$WORK/profile_$m.json" <<'PY'
+  OURS_ALL=""
+  for kernels in "${LAB_KERNELS:-}" ${ALSO_KERNELS:-}; do
+    echo "bench-train: $m, ours ${kernels:-(default kernels)}…" >&2
+    rm -rf "$WORK/out_$m"
+    LAB_KERNELS=$kernels target/release/train --spec "$WORK/$m.toml" --train "$tr" --val "$va" --out "$WORK/out_$m" --quiet \
+      --profile "$WORK/profile_$m.json"
+    OURS=$(.venv-bench/bin/python - "$WORK/out_$m/history.parquet" "$WORK/profile_$m.json" <<'PY'
 import json, sys, pyarrow.parquet as pq
 h = pq.read_table(sys.argv[1]).to_pydict()
 profile = json.load(open(sys.argv[2]))
 print(json.dumps({"epoch_seconds": h["seconds"], "val_accuracy": h["val_accuracy"][-1], "val_loss": h["val_loss"][-1], "profile": profile}))
 PY
 )
+    OURS_ALL="$OURS_ALL${OURS_ALL:+, }$OURS"
+  done
   ROWS=$(.venv-bench/bin/python -c "import pyarrow.parquet as pq, sys; print(pq.ParquetFile(sys.argv[1]).metadata.num_rows)" "$tr")
   echo "bench-train: $m, Keras…" >&2
   KERAS=$(.venv-bench/bin/python scripts/bench-train.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
   echo "bench-train: $m, PyTorch…" >&2
   TORCH=$(.venv-bench/bin/python scripts/bench-train-torch.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
-  echo "{\"model\": \"$m\", \"batch\": $batch, \"rows\": $ROWS, \"ours\": $OURS, \"keras\": $KERAS, \"torch\": $TORCH}" >> "$RESULTS"
+  echo "{\"model\": \"$m\", \"batch\": $batch, \"rows\": $ROWS, \"ours\": [$OURS_ALL], \"keras\": $KERAS, \"torch\": $TORCH}" >> "$RESULTS"
 done
 
 # The machine's practical peak: OpenBLAS sgemm (numpy in .venv-bench) on 2048³, all cores,
@@ -99,16 +109,17 @@ def per_epoch(s):
     return sum(s) / len(s)
 print(f"MNIST-10k (8,000 train / 2,000 val) and SYNTHETIC X-rays (1,000 train / 200 val), {sys.argv[2]} epochs, {sys.argv[4]} cores;")
 print(f"s/epoch = mean of epochs 2..{sys.argv[2]} (training and the validation pass); img/s = training rows / s/epoch")
-print(f"{'model':<14} {'batch':>5} {'ours s/ep':>10} {'keras s/ep':>11} {'torch s/ep':>11} {'vs keras':>9} {'vs torch':>9} {'ours acc':>9} {'keras acc':>10} {'torch acc':>10}")
+print(f"{'model':<14} {'kernels':>8} {'batch':>5} {'ours s/ep':>10} {'keras s/ep':>11} {'torch s/ep':>11} {'vs keras':>9} {'vs torch':>9} {'ours acc':>9} {'keras acc':>10} {'torch acc':>10}")
 for r in rows:
-    o, k, t = r["ours"], r["keras"], r["torch"]
-    so, sk, st = (per_epoch(x["epoch_seconds"]) for x in (o, k, t))
-    print(f"{r['model']:<14} {r['batch']:>5} {so:>10.3f} {sk:>11.3f} {st:>11.3f} {sk/so:>8.2f}x {st/so:>8.2f}x {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {t['val_accuracy']:>10.4f}")
+    k, t = r["keras"], r["torch"]
+    for o in r["ours"]:
+        so, sk, st = (per_epoch(x["epoch_seconds"]) for x in (o, k, t))
+        print(f"{r['model']:<14} {o['profile']['kernels']:>8} {r['batch']:>5} {so:>10.3f} {sk:>11.3f} {st:>11.3f} {sk/so:>8.2f}x {st/so:>8.2f}x {o['val_accuracy']:>9.4f} {k['val_accuracy']:>10.4f} {t['val_accuracy']:>10.4f}")
 print()
 print(f"Where our time goes (train --profile, whole run): GFLOP/s per pass and % of the sgemm peak measured here ({peak:.0f} GFLOP/s, OpenBLAS, {sys.argv[4]} threads)")
-print(f"{'model':<14} {'layer':<10} {'forward':>15} {'backward-data':>15} {'backward-weights':>17} {'share of fit':>12}")
+print(f"{'model':<14} {'layer':<10} {'forward':>15} {'backward-data':>15} {'backward-weights':>17} {'share of fit':>12}  (kernels: the first row's)")
 for r in rows:
-    p = r["ours"]["profile"]
+    p = r["ours"][0]["profile"]
     for l in p["layers"]:
         if l["multiply_adds"]["forward"] == 0:
             continue

@@ -164,6 +164,35 @@ mod tests {
             .collect()
     }
 
+    /// The contract: each result one FMA chain over the inner index, from 0 or from c.
+    #[test]
+    fn products_are_one_fma_chain_per_result() {
+        for &(m, k, n, accumulate) in &[(5, 7, 3, false), (300, 40, 30, true), (9, 784, 10, false)]
+        {
+            let a = values(m * k, 4);
+            let b = values(k * n, 5);
+            let c0 = values(m * n, 6);
+            for transposed_b in [false, true] {
+                let bt: Vec<f32> = (0..n * k).map(|i| b[(i % k) * n + i / k]).collect();
+                let bm = if transposed_b { Mat::rows(&bt, n, k).t() } else { Mat::rows(&b, k, n) };
+                let mut got = c0.clone();
+                gemm(Mat::rows(&a, m, k), bm, accumulate, &mut got);
+                for i in 0..m {
+                    for j in 0..n {
+                        let start = if accumulate { c0[i * n + j] } else { 0.0 };
+                        let want =
+                            (0..k).fold(start, |acc, p| a[i * k + p].mul_add(b[p * n + j], acc));
+                        assert_eq!(
+                            got[i * n + j].to_bits(),
+                            want.to_bits(),
+                            "({m},{k},{n}) [{i}][{j}]"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn products_match_naive_sums_serial_and_parallel() {
         for &(m, k, n) in &[(3, 4, 5), (700, 90, 10), (1300, 49, 10)] {

@@ -53,5 +53,29 @@ fn offset_gemm_speed() {
                 macs / dot_f / 1e9
             );
         }
+        // The portable kernel compiled without FMA (what a CPU without it runs): `mul_add`
+        // becomes a call to the C library's `fmaf` per multiply-add.
+        let a = PackedRows::from_fn(Isa::Portable, f, offsets.len(), |_, _| 0.25);
+        let reps = reps.div_ceil(20);
+        let t0 = std::time::Instant::now();
+        for _ in 0..reps {
+            // SAFETY: the sizes are the ones checked by the timed calls above.
+            unsafe {
+                kernels::offset_gemm::<Portable>(
+                    &a,
+                    &offsets,
+                    &src,
+                    q_len,
+                    Start::Zero,
+                    &mut out,
+                    q_len,
+                )
+            };
+        }
+        let macs = (reps * f * offsets.len() * q_len) as f64;
+        println!(
+            "{name} portable without FMA: offset_gemm {:5.2} MAC/ns",
+            macs / t0.elapsed().as_secs_f64() / 1e9
+        );
     }
 }
