@@ -10,7 +10,7 @@
 use rayon::prelude::*;
 
 use super::isa::Isa;
-use super::offset_gemm::{offset_gemm, PackedRows, Start};
+use super::offset_gemm::{offset_gemm_strided, Start};
 
 /// A read-only matrix view: element (i, j) is `data[i*rs + j*cs]`.
 #[derive(Clone, Copy)]
@@ -77,9 +77,9 @@ pub fn gemm_serial(a: Mat, b: Mat, accumulate: bool, c: &mut [f32]) {
         (&dense[..], n)
     };
     let offsets: Vec<usize> = (0..k).map(|p| p * ldb).collect();
-    let packed = PackedRows::from_fn(Isa::current(), m, k, |i, p| a.at(i, p));
     let start = if accumulate { Start::Out } else { Start::Zero };
-    offset_gemm(&packed, &offsets, src, n, start, c, n);
+    // a is read in place: it is used once, and packing it would cost as much as the product.
+    offset_gemm_strided(Isa::current(), (a.data, m, a.rs, a.cs), &offsets, src, n, start, c, n);
 }
 
 /// `c = a·b` or `c = c + a·b` (see [`gemm_serial`]), rows of `a` and `c` split over

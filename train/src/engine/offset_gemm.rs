@@ -71,6 +71,32 @@ fn gemm_rows(isa: Isa) -> usize {
     }
 }
 
+/// Rows split into as few register blocks as `isa` allows, as even as possible (10 rows
+/// with blocks of 6 → 5 + 5, not 6 + 4): (first row, rows) of each.
+fn row_blocks(isa: Isa, m: usize) -> Vec<(usize, usize)> {
+    let count = m.div_ceil(gemm_rows(isa));
+    let mut blocks = Vec::with_capacity(count);
+    let mut i0 = 0;
+    for b in 0..count {
+        let mr = m / count + usize::from(b < m % count);
+        blocks.push((i0, mr));
+        i0 += mr;
+    }
+    blocks
+}
+
+/// The left operand as the kernels read it: element (i, k) of block `(i0, mr)` at
+/// `data[i0·k + k·mr + i]` when packed, else at `data[(i0 + i)·rs + k·cs]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Left<'a> {
+    data: &'a [f32],
+    k: usize,
+    blocks: &'a [(usize, usize)],
+    packed: bool,
+    rs: usize,
+    cs: usize,
+}
+
 /// The left operand of [`offset_gemm`], packed once for many products (a layer packs its
 /// kernel once per batch, not once per sample): rows in blocks of up to 6 or 8 (the
 /// instruction set's register block), each block k-major, `[k][row]`, so the kernel's
@@ -95,25 +121,22 @@ impl PackedRows {
     /// Packs the `m × k` matrix whose element (i, j) is `at(i, j)`, for `isa`.
     pub fn from_fn(isa: Isa, m: usize, k: usize, at: impl Fn(usize, usize) -> f32) -> Self {
         assert!(isa.is_supported(), "this CPU cannot run the {isa} kernels");
-        // Rows split into as few blocks as the register block allows, as even as possible
-        // (10 rows with blocks of 6 → 5 + 5, not 6 + 4).
-        let most = gemm_rows(isa);
-        let count = m.div_ceil(most);
-        let mut blocks = Vec::with_capacity(count);
+        let blocks = row_blocks(isa, m);
         let mut data = vec![0.0f32; m * k];
-        let mut i0 = 0;
-        for b in 0..count {
-            let mr = m / count + usize::from(b < m % count);
+        for &(i0, mr) in &blocks {
             let panel = &mut data[i0 * k..(i0 + mr) * k];
             for r in 0..mr {
                 for kk in 0..k {
                     panel[kk * mr + r] = at(i0 + r, kk);
                 }
             }
-            blocks.push((i0, mr));
-            i0 += mr;
         }
         PackedRows { isa, m, k, blocks, data }
+    }
+
+    /// How the kernels read it.
+    fn left(&self) -> Left<'_> {
+        Left { data: &self.data, k: self.k, blocks: &self.blocks, packed: true, rs: 0, cs: 0 }
     }
 
     /// Element (i, k) of the original matrix.
@@ -147,7 +170,43 @@ pub fn offset_gemm(
     out: &mut [f32],
     ldo: usize,
 ) {
-    let m = a.m;
+    run_offset_gemm(a.isa, a.left(), a.m, offsets, src, q_len, start, out, ldo)
+}
+
+/// [`offset_gemm`] with the left operand read in place, not packed: `a[i][k] =
+/// a[i·rs + k·cs]`, `m × offsets.len()`, on `isa`. For an operand used once (a Dense
+/// layer's batch), where packing would cost as much as the product. The same bits.
+pub fn offset_gemm_strided(
+    isa: Isa,
+    (a, m, rs, cs): (&[f32], usize, usize, usize),
+    offsets: &[usize],
+    src: &[f32],
+    q_len: usize,
+    start: Start,
+    out: &mut [f32],
+    ldo: usize,
+) {
+    let k = offsets.len();
+    if m > 0 && k > 0 {
+        assert!((m - 1) * rs + (k - 1) * cs < a.len(), "a is smaller than {m}×{k}");
+    }
+    assert!(isa.is_supported(), "this CPU cannot run the {isa} kernels");
+    let blocks = row_blocks(isa, m);
+    let left = Left { data: a, k, blocks: &blocks, packed: false, rs, cs };
+    run_offset_gemm(isa, left, m, offsets, src, q_len, start, out, ldo)
+}
+
+fn run_offset_gemm(
+    isa: Isa,
+    a: Left,
+    m: usize,
+    offsets: &[usize],
+    src: &[f32],
+    q_len: usize,
+    start: Start,
+    out: &mut [f32],
+    ldo: usize,
+) {
     assert_eq!(offsets.len(), a.k, "{} offsets for {} columns", offsets.len(), a.k);
     if let Start::RowBias(b) = start {
         assert!(b.len() >= m, "bias shorter than {m}");
@@ -159,8 +218,9 @@ pub fn offset_gemm(
     if let Some(&max) = offsets.iter().max() {
         assert!(max + q_len <= src.len(), "an offset row runs past the source");
     }
-    // SAFETY: bounds checked above; `a.isa` was checked supported when packed.
-    unsafe { dispatch::offset_gemm(a.isa, a, offsets, src, q_len, start, out, ldo) }
+    // SAFETY: bounds checked above and by the callers (a's extent); the instruction set
+    // was checked supported.
+    unsafe { dispatch::offset_gemm(isa, a, offsets, src, q_len, start, out, ldo) }
 }
 
 /// `out[t·F + f] += Σ_{q < q_len} src[offsets[t] + q] · g[f·ldg + q]` for `t < offsets.len()`,
@@ -287,7 +347,7 @@ mod dispatch {
     }
 
     entry_points! {
-        fn offset_gemm(a: &PackedRows, offsets: &[usize], src: &[f32], q_len: usize, start: Start, out: &mut [f32], ldo: usize);
+        fn offset_gemm(a: Left, offsets: &[usize], src: &[f32], q_len: usize, start: Start, out: &mut [f32], ldo: usize);
         fn offset_dot(src: &[f32], offsets: &[usize], g: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]);
         fn offset_dot_filters(src: &[f32], offsets: &[usize], gt: &[f32], f_len: usize, ldg: usize, q_len: usize, out: &mut [f32]);
     }
@@ -309,7 +369,10 @@ mod kernels {
     /// One row block of `offset_gemm` over positions `q0..q1`.
     #[derive(Clone, Copy)]
     struct Rows {
-        packed: *const f32,
+        /// Element (i, k) of the block at `a[i·rs + k·cs]`.
+        a: *const f32,
+        rs: usize,
+        cs: usize,
         k_len: usize,
         offsets: *const usize,
         src: *const f32,
@@ -320,7 +383,7 @@ mod kernels {
 
     #[inline(always)]
     pub(super) unsafe fn offset_gemm<S: Simd>(
-        a: &PackedRows,
+        a: Left,
         offsets: &[usize],
         src: &[f32],
         q_len: usize,
@@ -335,9 +398,13 @@ mod kernels {
         let mut q0 = 0;
         while q0 < q_len {
             let q1 = (q0 + chunk).min(q_len);
-            for &(i0, mr) in &a.blocks {
+            for &(i0, mr) in a.blocks {
+                let (first, rs, cs) =
+                    if a.packed { (i0 * k_len, 1, mr) } else { (i0 * a.rs, a.rs, a.cs) };
                 let rows = Rows {
-                    packed: a.data.as_ptr().add(i0 * k_len),
+                    a: a.data.as_ptr().add(first),
+                    rs,
+                    cs,
                     k_len,
                     offsets: offsets.as_ptr(),
                     src: src.as_ptr(),
@@ -421,7 +488,7 @@ mod kernels {
                 x[v] = load::<S, TAIL>(s.add(v * l), n);
             }
             for i in 0..MR {
-                let w = S::splat(*r.packed.add(k * MR + i));
+                let w = S::splat(*r.a.add(i * r.rs + k * r.cs));
                 for v in 0..QV {
                     acc[i][v] = S::fma(w, x[v], acc[i][v]);
                 }

@@ -62,7 +62,7 @@ fn offset_gemm_speed() {
             // SAFETY: the sizes are the ones checked by the timed calls above.
             unsafe {
                 kernels::offset_gemm::<Portable>(
-                    &a,
+                    a.left(),
                     &offsets,
                     &src,
                     q_len,
