@@ -19,7 +19,7 @@ use clap::{Parser, ValueEnum};
   train --spec mlp.toml --train T --out runs/mlp-more --init-from runs/mlp/model.onnx   # warm start
   train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic
   train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json   # time per layer
-  LAB_KERNELS=portable train --spec cnn.toml --train T --out runs/cnn-portable   # force a kernel path
+  LAB_KERNELS=avx2 train --spec cnn.toml --train T --out runs/c2   # force a kernel path
 
 Environment:
   LAB_KERNELS  avx512, avx2, neon or portable: the kernels' instruction set (default: the
