@@ -7,6 +7,8 @@
 //! threads, and partial sums are added in chunk order: a run is bit-identical for any
 //! thread count.
 
+use std::borrow::Cow;
+
 use rayon::prelude::*;
 
 use super::isa::Isa;
@@ -57,42 +59,59 @@ const PARALLEL_MIN_MACS: usize = 1 << 19;
 /// Rows per chunk when a product is split (fixed, for determinism).
 const ROW_CHUNK: usize = 256;
 
+/// The right operand as the kernel reads it: rows as contiguous runs (`b` itself, or a
+/// row-major copy of a strided `b`), and where each of its `k` rows starts.
+struct RightRows<'a> {
+    data: Cow<'a, [f32]>,
+    offsets: Vec<usize>,
+}
+
+impl<'a> RightRows<'a> {
+    fn new(b: Mat<'a>) -> Self {
+        b.check();
+        let (data, ldb) = if b.cs == 1 {
+            (Cow::Borrowed(b.data), b.rs)
+        } else {
+            let copy = (0..b.rows).flat_map(|p| (0..b.cols).map(move |j| b.at(p, j))).collect();
+            (Cow::Owned(copy), b.cols)
+        };
+        RightRows { data, offsets: (0..b.rows).map(|p| p * ldb).collect() }
+    }
+}
+
 /// `c = a·b` (`accumulate` false) or `c = c + a·b` (true: each sum starts from c) for a
 /// row-major `c` of `a.rows × b.cols`, on this thread.
 pub fn gemm_serial(a: Mat, b: Mat, accumulate: bool, c: &mut [f32]) {
     assert_eq!(a.cols, b.rows, "inner dimensions differ");
-    let (m, k, n) = (a.rows, a.cols, b.cols);
+    product(a, &RightRows::new(b), b.cols, accumulate, c);
+}
+
+/// `c = a·b` or `c = c + a·b` with `b` given as its `n`-wide rows, on this thread. `a` is
+/// read in place: it is used once, and packing it would cost as much as the product.
+fn product(a: Mat, b: &RightRows, n: usize, accumulate: bool, c: &mut [f32]) {
+    let m = a.rows;
     assert!(c.len() >= m * n, "output too small");
     if m == 0 || n == 0 {
         return;
     }
-    a.check();
-    b.check();
-    // The kernel reads b's rows as contiguous runs: a strided b is copied row-major once.
-    let dense;
-    let (src, ldb) = if b.cs == 1 {
-        (b.data, b.rs)
-    } else {
-        dense = (0..k).flat_map(|p| (0..n).map(move |j| b.at(p, j))).collect::<Vec<f32>>();
-        (&dense[..], n)
-    };
-    let offsets: Vec<usize> = (0..k).map(|p| p * ldb).collect();
     let start = if accumulate { Start::Out } else { Start::Zero };
-    // a is read in place: it is used once, and packing it would cost as much as the product.
-    offset_gemm_strided(Isa::current(), (a.data, m, a.rs, a.cs), &offsets, src, n, start, c, n);
+    let a = (a.data, m, a.rs, a.cs);
+    offset_gemm_strided(Isa::current(), a, &b.offsets, &b.data, n, start, c, n);
 }
 
 /// `c = a·b` or `c = c + a·b` (see [`gemm_serial`]), rows of `a` and `c` split over
-/// threads when large enough.
+/// threads when large enough; `b` is prepared once for all of them.
 pub fn gemm(a: Mat, b: Mat, accumulate: bool, c: &mut [f32]) {
+    assert_eq!(a.cols, b.rows, "inner dimensions differ");
     let (m, k, n) = (a.rows, a.cols, b.cols);
+    let right = RightRows::new(b);
     if m * k * n < PARALLEL_MIN_MACS || m <= ROW_CHUNK {
-        return gemm_serial(a, b, accumulate, c);
+        return product(a, &right, n, accumulate, c);
     }
     c[..m * n].par_chunks_mut(ROW_CHUNK * n).enumerate().for_each(|(i, c_block)| {
         let start = i * ROW_CHUNK;
         let len = c_block.len() / n;
-        gemm_serial(a.row_block(start, len), b, accumulate, c_block);
+        product(a.row_block(start, len), &right, n, accumulate, c_block);
     });
 }
 

@@ -8,7 +8,7 @@
 //! * [`offset_gemm`]: `out[i][q] = start + Σ_k a[i][k] · src[offsets[k] + q]`
 //! * [`offset_dot`]:  `out[t][f] += Σ_q src[offsets[t] + q] · g[f][q]`
 //! * [`offset_dot_filters`]: the same sums with the gradient transposed, `gt[q][f]`,
-//!   vectorised along the filters instead of the positions (short rows, many filters)
+//!   vectorised along the filters instead of the positions (layers of 16+ filters)
 //!
 //! # The same bits on every instruction set
 //!
@@ -265,8 +265,7 @@ pub fn offset_dot_on(
 /// `f < F = f_len` (`ldg` ≥ F: a row stride off a power of two keeps the column of rows
 /// a block reads spread over the L1 sets). [`offset_dot`]'s sums, vectorised along the
 /// filters: each (t, f) sums its positions in order in one lane, so there is no horizontal
-/// sum per pair — what dominates `offset_dot` when rows are short (the late layers: 80
-/// positions at 8×8) and there are many filters. Accumulates into `out`.
+/// sum per pair, which `offset_dot` pays once per pair and chunk. Accumulates into `out`.
 pub fn offset_dot_filters(
     src: &[f32],
     offsets: &[usize],
@@ -358,17 +357,9 @@ mod dispatch {
 mod kernels {
     use super::*;
 
-    /// Where a block's accumulators start.
-    #[derive(Clone, Copy)]
-    enum Init {
-        Zero,
-        Bias(*const f32),
-        Out,
-    }
-
     /// One row block of `offset_gemm` over positions `q0..q1`.
     #[derive(Clone, Copy)]
-    struct Rows {
+    struct Rows<'a> {
         /// Element (i, k) of the block at `a[i·rs + k·cs]`.
         a: *const f32,
         rs: usize,
@@ -376,7 +367,8 @@ mod kernels {
         k_len: usize,
         offsets: *const usize,
         src: *const f32,
-        init: Init,
+        /// Where the block's sums start (a bias holds the block's rows only).
+        start: Start<'a>,
         out: *mut f32,
         ldo: usize,
     }
@@ -408,15 +400,14 @@ mod kernels {
                     k_len,
                     offsets: offsets.as_ptr(),
                     src: src.as_ptr(),
-                    init: match start {
-                        Start::Zero => Init::Zero,
-                        Start::RowBias(b) => Init::Bias(b.as_ptr().add(i0)),
-                        Start::Out => Init::Out,
+                    start: match start {
+                        Start::RowBias(b) => Start::RowBias(&b[i0..i0 + mr]),
+                        other => other,
                     },
                     out: out.as_mut_ptr().add(i0 * ldo),
                     ldo,
                 };
-                if S::LANES == 8 {
+                if S::REGISTERS == 16 {
                     // 16 registers: MR × QV ≤ 12 accumulators plus QV sources and a broadcast.
                     match mr {
                         6 => row_block::<S, 6, 2>(rows, q0, q1),
@@ -474,10 +465,10 @@ mod kernels {
         let mut acc = [[S::zero(); QV]; MR];
         for i in 0..MR {
             for v in 0..QV {
-                acc[i][v] = match r.init {
-                    Init::Zero => S::zero(),
-                    Init::Bias(b) => S::splat(*b.add(i)),
-                    Init::Out => load::<S, TAIL>(r.out.add(i * r.ldo + q0 + v * l), n),
+                acc[i][v] = match r.start {
+                    Start::Zero => S::zero(),
+                    Start::RowBias(b) => S::splat(b[i]),
+                    Start::Out => load::<S, TAIL>(r.out.add(i * r.ldo + q0 + v * l), n),
                 };
             }
         }
@@ -574,53 +565,38 @@ mod kernels {
                         ldo: f_len,
                     };
                     if E::<S>::LANES == 8 {
-                        match (tr, fr) {
-                            (4, 6) => dot::<E<S>, 4, 6, 1>(d),
-                            (4, 5) => dot::<E<S>, 4, 5, 1>(d),
-                            (4, 4) => dot::<E<S>, 4, 4, 1>(d),
-                            (4, 3) => dot::<E<S>, 4, 3, 1>(d),
-                            (4, 2) => dot::<E<S>, 4, 2, 1>(d),
-                            (4, _) => dot::<E<S>, 4, 1, 1>(d),
-                            (3, 6) => dot::<E<S>, 3, 6, 1>(d),
-                            (3, 5) => dot::<E<S>, 3, 5, 1>(d),
-                            (3, 4) => dot::<E<S>, 3, 4, 1>(d),
-                            (3, 3) => dot::<E<S>, 3, 3, 1>(d),
-                            (3, 2) => dot::<E<S>, 3, 2, 1>(d),
-                            (3, _) => dot::<E<S>, 3, 1, 1>(d),
-                            (2, 6) => dot::<E<S>, 2, 6, 1>(d),
-                            (2, 5) => dot::<E<S>, 2, 5, 1>(d),
-                            (2, 4) => dot::<E<S>, 2, 4, 1>(d),
-                            (2, 3) => dot::<E<S>, 2, 3, 1>(d),
-                            (2, 2) => dot::<E<S>, 2, 2, 1>(d),
-                            (2, _) => dot::<E<S>, 2, 1, 1>(d),
-                            (_, 6) => dot::<E<S>, 1, 6, 1>(d),
-                            (_, 5) => dot::<E<S>, 1, 5, 1>(d),
-                            (_, 4) => dot::<E<S>, 1, 4, 1>(d),
-                            (_, 3) => dot::<E<S>, 1, 3, 1>(d),
-                            (_, 2) => dot::<E<S>, 1, 2, 1>(d),
-                            _ => dot::<E<S>, 1, 1, 1>(d),
-                        }
+                        dot_tile::<E<S>, 1>(d, tr, fr)
                     } else {
-                        match (tr, fr) {
-                            (3, 4) => dot::<E<S>, 3, 4, 2>(d),
-                            (3, 3) => dot::<E<S>, 3, 3, 2>(d),
-                            (3, 2) => dot::<E<S>, 3, 2, 2>(d),
-                            (3, _) => dot::<E<S>, 3, 1, 2>(d),
-                            (2, 4) => dot::<E<S>, 2, 4, 2>(d),
-                            (2, 3) => dot::<E<S>, 2, 3, 2>(d),
-                            (2, 2) => dot::<E<S>, 2, 2, 2>(d),
-                            (2, _) => dot::<E<S>, 2, 1, 2>(d),
-                            (_, 4) => dot::<E<S>, 1, 4, 2>(d),
-                            (_, 3) => dot::<E<S>, 1, 3, 2>(d),
-                            (_, 2) => dot::<E<S>, 1, 2, 2>(d),
-                            _ => dot::<E<S>, 1, 1, 2>(d),
-                        }
+                        dot_tile::<E<S>, 2>(d, tr, fr)
                     }
                     f0 += fr;
                 }
                 t0 += tr;
             }
             q0 = q1;
+        }
+    }
+
+    /// [`dot`] for a tile of `tr` ≤ 4 rows × `fr` ≤ 6 filters, sizes made constants.
+    #[inline(always)]
+    unsafe fn dot_tile<S: Simd, const P: usize>(d: Dot, tr: usize, fr: usize) {
+        match tr {
+            4 => dot_rows::<S, 4, P>(d, fr),
+            3 => dot_rows::<S, 3, P>(d, fr),
+            2 => dot_rows::<S, 2, P>(d, fr),
+            _ => dot_rows::<S, 1, P>(d, fr),
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn dot_rows<S: Simd, const TR: usize, const P: usize>(d: Dot, fr: usize) {
+        match fr {
+            6 => dot::<S, TR, 6, P>(d),
+            5 => dot::<S, TR, 5, P>(d),
+            4 => dot::<S, TR, 4, P>(d),
+            3 => dot::<S, TR, 3, P>(d),
+            2 => dot::<S, TR, 2, P>(d),
+            _ => dot::<S, TR, 1, P>(d),
         }
     }
 
@@ -709,7 +685,7 @@ mod kernels {
         let t_len = offsets.len();
         let l = S::LANES;
         // Tiles: 6 rows × up to 4 vectors with 32 registers (24 accumulators), × 2 with 16.
-        let most_v = if S::LANES == 8 { 2 } else { 4 };
+        let most_v = if S::REGISTERS == 16 { 2 } else { 4 };
         // Positions per pass: the pass's rows of gt (≤ 48 KB) stay in L1/L2 while every row
         // block reads them. Between passes the chains wait in `partial` (an f32 store and
         // load change nothing, so the chunk length is free of the contract).
@@ -740,48 +716,42 @@ mod kernels {
                     };
                     if fv == 0 {
                         // The last filters, fewer than a vector.
-                        let n = f_len - f0;
-                        match tr {
-                            6 => filters::<S, 6, 1, true>(b, n),
-                            5 => filters::<S, 5, 1, true>(b, n),
-                            4 => filters::<S, 4, 1, true>(b, n),
-                            3 => filters::<S, 3, 1, true>(b, n),
-                            2 => filters::<S, 2, 1, true>(b, n),
-                            _ => filters::<S, 1, 1, true>(b, n),
-                        }
+                        filters_tile::<S, true>(b, tr, 1, f_len - f0)
                     } else {
-                        match (tr, fv) {
-                            (6, 4) => filters::<S, 6, 4, false>(b, l),
-                            (6, 3) => filters::<S, 6, 3, false>(b, l),
-                            (6, 2) => filters::<S, 6, 2, false>(b, l),
-                            (6, _) => filters::<S, 6, 1, false>(b, l),
-                            (5, 4) => filters::<S, 5, 4, false>(b, l),
-                            (5, 3) => filters::<S, 5, 3, false>(b, l),
-                            (5, 2) => filters::<S, 5, 2, false>(b, l),
-                            (5, _) => filters::<S, 5, 1, false>(b, l),
-                            (4, 4) => filters::<S, 4, 4, false>(b, l),
-                            (4, 3) => filters::<S, 4, 3, false>(b, l),
-                            (4, 2) => filters::<S, 4, 2, false>(b, l),
-                            (4, _) => filters::<S, 4, 1, false>(b, l),
-                            (3, 4) => filters::<S, 3, 4, false>(b, l),
-                            (3, 3) => filters::<S, 3, 3, false>(b, l),
-                            (3, 2) => filters::<S, 3, 2, false>(b, l),
-                            (3, _) => filters::<S, 3, 1, false>(b, l),
-                            (2, 4) => filters::<S, 2, 4, false>(b, l),
-                            (2, 3) => filters::<S, 2, 3, false>(b, l),
-                            (2, 2) => filters::<S, 2, 2, false>(b, l),
-                            (2, _) => filters::<S, 2, 1, false>(b, l),
-                            (_, 4) => filters::<S, 1, 4, false>(b, l),
-                            (_, 3) => filters::<S, 1, 3, false>(b, l),
-                            (_, 2) => filters::<S, 1, 2, false>(b, l),
-                            _ => filters::<S, 1, 1, false>(b, l),
-                        }
+                        filters_tile::<S, false>(b, tr, fv, l)
                     }
                     t0 += tr;
                 }
                 q0 = q1;
             }
             f0 += if fv == 0 { f_len - f0 } else { fv * l };
+        }
+    }
+
+    /// [`filters`] for a tile of `tr` ≤ 6 rows × `fv` ≤ 4 vectors, sizes made constants.
+    #[inline(always)]
+    unsafe fn filters_tile<S: Simd, const TAIL: bool>(b: Filters, tr: usize, fv: usize, n: usize) {
+        match tr {
+            6 => filters_rows::<S, 6, TAIL>(b, fv, n),
+            5 => filters_rows::<S, 5, TAIL>(b, fv, n),
+            4 => filters_rows::<S, 4, TAIL>(b, fv, n),
+            3 => filters_rows::<S, 3, TAIL>(b, fv, n),
+            2 => filters_rows::<S, 2, TAIL>(b, fv, n),
+            _ => filters_rows::<S, 1, TAIL>(b, fv, n),
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn filters_rows<S: Simd, const TR: usize, const TAIL: bool>(
+        b: Filters,
+        fv: usize,
+        n: usize,
+    ) {
+        match fv {
+            4 => filters::<S, TR, 4, TAIL>(b, n),
+            3 => filters::<S, TR, 3, TAIL>(b, n),
+            2 => filters::<S, TR, 2, TAIL>(b, n),
+            _ => filters::<S, TR, 1, TAIL>(b, n),
         }
     }
 
