@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The bad-input matrix (issue 11): every case runs one stage binary on one bad input
+# The bad-input matrix: every case runs one stage binary on one bad input
 # and must end with exit status 1, exactly one line on stderr, and no new file in the
 # output tree. Run by `make test` after the cargo tests (it needs target/release/*).
 #
@@ -133,6 +133,14 @@ case_ "pipeline make: newline in a value"      "$P make --manifest $M_NL"
 case_ "pipeline make: out outside"             "$P make --manifest $M_OUT"
 case_ "pipeline make: learning rate 0"         "$P make --manifest $M_LR"
 case_ "pipeline report: manifest missing"      "$P report --manifest \"$T/in/none.toml\" --out \"$OUT/r\""
+
+# More cases, one file per area (they use case_, spec, manifest, $T, $OUT and the
+# binaries above).
+for cases in scripts/bad-inputs/*.sh; do
+  [ -e "$cases" ] || continue
+  # shellcheck source=/dev/null
+  source "$cases"
+done
 
 # --- run ----------------------------------------------------------------------------
 passed=0
