@@ -38,9 +38,10 @@ impl AtomicPath {
             .ok_or_else(|| Error::NoFileName { path: target.to_path_buf() })?
             .to_string_lossy()
             .into_owned();
-        remove_stale_temps(&parent, &name);
+        let stem = temp_stem(&name);
+        remove_stale_temps(&parent, &stem);
         let temp =
-            parent.join(format!(".{name}.tmp-{}-{:016x}", std::process::id(), unguessable()));
+            parent.join(format!(".{stem}.tmp-{}-{:016x}", std::process::id(), unguessable()));
         Ok(Self { target: target.to_path_buf(), temp, committed: false })
     }
 
@@ -201,22 +202,45 @@ fn unguessable() -> u64 {
     h.finish()
 }
 
-/// Removes the temporaries of `name` that a killed run left (`.NAME.tmp-PID-…`
-/// whose process is gone), so they do not pile up. Linux only (`/proc`); elsewhere
-/// a no-op.
-fn remove_stale_temps(parent: &Path, name: &str) {
+/// What a temporary's name says of its target (`.STEM.tmp-PID-RANDOM`): the target's
+/// name, or, when that name is too long for the temporary to fit the file system's
+/// 255-byte limit, its first bytes and a hash of the whole name.
+fn temp_stem(name: &str) -> String {
+    /// `.` + `.tmp-` + a 10-digit PID + `-` + 16 hex digits.
+    const SUFFIX_BYTES: usize = 1 + 5 + 10 + 1 + 16;
+    const NAME_MAX: usize = 255;
+    if name.len() + SUFFIX_BYTES <= NAME_MAX {
+        return name.to_string();
+    }
+    let mut keep = NAME_MAX - SUFFIX_BYTES - 17; // room for `~` + 16 hex digits
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}~{:016x}", &name[..keep], fnv1a(name.as_bytes()))
+}
+
+/// FNV-1a, 64 bits: a hash that is the same in every build (std's is not promised).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+}
+
+/// Removes the temporaries of `stem` that a killed run left: exactly
+/// `.STEM.tmp-PID-RANDOM`, with 16 hex digits of RANDOM, whose process is gone, so
+/// they do not pile up and nothing else (a user's `.a.parquet.tmp-1-keep`) is touched.
+/// Linux only (`/proc`); elsewhere a no-op.
+fn remove_stale_temps(parent: &Path, stem: &str) {
     let proc = Path::new("/proc");
     if !proc.is_dir() {
         return;
     }
-    let prefix = format!(".{name}.tmp-");
+    let prefix = format!(".{stem}.tmp-");
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let pid = file_name.strip_prefix(&prefix).and_then(|rest| rest.split('-').next());
-        let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
+        let Some(rest) = file_name.strip_prefix(&prefix) else { continue };
+        let Some((pid, random)) = rest.split_once('-') else { continue };
+        let ours = random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit());
+        let Some(pid) = pid.parse::<u32>().ok().filter(|_| ours) else { continue };
         if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
             remove_path(&entry.path());
         }
@@ -354,16 +378,42 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("model.onnx");
         // PID 0x7fffffff never runs here (pid_max is at most 2^22); ours is alive.
-        let dead = dir.path().join(".model.onnx.tmp-2147483647-00ff");
-        let old_style = dir.path().join(".model.onnx.tmp-2147483646");
-        let alive = dir.path().join(format!(".model.onnx.tmp-{}-1", std::process::id()));
-        let other = dir.path().join(".history.parquet.tmp-2147483647-1");
-        for p in [&dead, &old_style, &alive, &other] {
+        let dead = dir.path().join(".model.onnx.tmp-2147483647-00ff00ff00ff00ff");
+        let alive =
+            dir.path().join(format!(".model.onnx.tmp-{}-00ff00ff00ff00ff", std::process::id()));
+        let other = dir.path().join(".history.parquet.tmp-2147483647-00ff00ff00ff00ff");
+        // Named like a temporary of a dead process, but not one of ours: a user's files.
+        let users = [".model.onnx.tmp-2147483647-keep", ".model.onnx.tmp-2147483646"]
+            .map(|n| dir.path().join(n));
+        for p in [&dead, &alive, &other].into_iter().chain(&users) {
             std::fs::write(p, "x").unwrap();
         }
         let _reserved = AtomicPath::new(&target).unwrap();
-        assert!(!dead.exists() && !old_style.exists());
+        assert!(!dead.exists());
         assert!(alive.exists() && other.exists());
+        assert!(users.iter().all(|u| u.exists()), "a user's file was removed");
+    }
+
+    #[test]
+    fn a_name_of_255_bytes_gets_a_temporary_that_fits() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [200, 222, 223, 248, 255] {
+            let name = "é".repeat(len / 2) + &"a".repeat(len % 2);
+            assert_eq!(name.len(), len);
+            write_bytes(&dir.path().join(&name), b"abc").unwrap();
+            assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), b"abc");
+            let temp = AtomicPath::new(&dir.path().join(&name)).unwrap();
+            assert!(temp.temp().file_name().unwrap().len() <= 255);
+            // A killed run's temporary of that name is found and removed.
+            let dead = temp
+                .temp()
+                .to_string_lossy()
+                .replace(&format!("-{}-", std::process::id()), "-2147483647-");
+            std::fs::write(&dead, "x").unwrap();
+            drop(AtomicPath::new(&dir.path().join(&name)).unwrap());
+            assert!(!Path::new(&dead).exists(), "stale temporary of a {len}-byte name left");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 5, "no temporary left");
     }
 
     #[test]
