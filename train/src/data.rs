@@ -68,6 +68,17 @@ impl Samples {
                 n_classes - 1
             );
         }
+        if let Values::Floats(f) = &values {
+            let dim = shape.iter().product::<usize>().max(1);
+            if let Some(at) = f.iter().position(|v| !v.is_finite()) {
+                bail!(
+                    "{what}: row {} has {} in feature {}; NaN and infinite features cannot be trained on",
+                    at / dim,
+                    f[at],
+                    at % dim
+                );
+            }
+        }
         let classes = if classes.is_empty() {
             (0..n_classes).map(|c| c.to_string()).collect()
         } else {

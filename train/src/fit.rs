@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -94,7 +94,7 @@ pub fn fit(
         };
         bar.set_prefix(format!("Epoch {epoch}/{}", opts.epochs));
         let (mut loss_sum, mut correct, mut seen) = (0.0f64, 0usize, 0usize);
-        for chunk in order.chunks(opts.batch_size) {
+        for (batch, chunk) in order.chunks(opts.batch_size).enumerate() {
             let t = Instant::now();
             let x = train.batch(chunk);
             let labels: Vec<usize> = chunk.iter().map(|&i| train.labels[i]).collect();
@@ -105,6 +105,15 @@ pub fn fit(
             let t = Instant::now();
             let b = opts.loss.evaluate(&logits.data, logits.last_dim(), &labels, &weights);
             model.loop_clock.loss_s += t.elapsed().as_secs_f64();
+            if !b.weighted_sum.is_finite() {
+                // Keras's TerminateOnNaN, as an error: the previous outputs stay.
+                bail!(
+                    "the training loss became {} at epoch {epoch}, batch {} of {}; try a lower learning rate (nothing was written)",
+                    b.weighted_sum,
+                    batch + 1,
+                    train.len().div_ceil(opts.batch_size)
+                );
+            }
             model.backward(Tensor::new(logits.shape, b.grad), false);
             let t = Instant::now();
             optimizer.apply(model.params_and_grads());
@@ -119,9 +128,15 @@ pub fn fit(
                 correct as f64 / seen as f64
             ));
         }
+        if let Some((layer, tensor, value)) = model.first_non_finite_weight() {
+            bail!("weight tensor {tensor} of layer {layer} became {value} at epoch {epoch}; try a lower learning rate (nothing was written)");
+        }
         let (val_loss, val_accuracy) = match val {
             Some(v) => {
                 let (l, a) = evaluate(model, v, opts.loss, opts.batch_size);
+                if !l.is_finite() {
+                    bail!("the validation loss is {l} after epoch {epoch} (nothing was written)");
+                }
                 (Some(l), Some(a))
             }
             None => (None, None),

@@ -71,7 +71,23 @@ impl Model {
         if let Some(extra) = rest.first() {
             bail!("{what} has more weight tensors than this model (`{}` is left over)", extra.name);
         }
+        if let Some((layer, tensor, value)) = self.first_non_finite_weight() {
+            bail!("{what} holds {value} in weight tensor {tensor} of layer {layer}; a model with NaN or infinite weights cannot be trained");
+        }
         Ok(())
+    }
+
+    /// The first weight that is NaN or infinite: its layer's name (`dense_1`), the
+    /// tensor's index within the layer and the value.
+    pub(crate) fn first_non_finite_weight(&self) -> Option<(String, usize, f32)> {
+        let names = crate::output::layer_names(self);
+        self.layers.iter().zip(names).find_map(|(layer, name)| {
+            layer
+                .params()
+                .iter()
+                .enumerate()
+                .find_map(|(t, p)| p.iter().find(|v| !v.is_finite()).map(|&v| (name.clone(), t, v)))
+        })
     }
 
     /// Builds the layers in order, each from the previous one's output shape;
@@ -296,6 +312,20 @@ mod tests {
         let spec = example(name);
         let model = Model::build(&spec.layers, kind, shape, spec.seed).unwrap();
         (model.param_count(), model.layers.iter().map(|l| l.param_count()).collect())
+    }
+
+    #[test]
+    fn a_warm_start_from_nan_weights_is_refused() {
+        let spec = example("mlp");
+        let mut model = Model::build(&spec.layers, InputKind::Image, &[28, 28, 1], 1).unwrap();
+        let mut w = model.weights();
+        w[2][7] = f32::NAN;
+        model.set_weights(&w);
+        let classes: Vec<String> = (0..10).map(|c| c.to_string()).collect();
+        let bytes = crate::export::to_onnx(&model, &classes, &[]).unwrap();
+        let mut fresh = Model::build(&spec.layers, InputKind::Image, &[28, 28, 1], 2).unwrap();
+        let err = fresh.load_weights(&bytes, "--init-from m.onnx").unwrap_err().to_string();
+        assert!(err.contains("NaN in weight tensor 0 of layer dense_2"), "{err}");
     }
 
     #[test]

@@ -337,6 +337,38 @@ fn bad_inputs_fail_with_one_clear_message_and_no_output() {
 }
 
 #[test]
+fn non_finite_values_never_pass_silently() {
+    let s = Setup::new();
+    let mlp = s.p("mlp.toml").to_string_lossy().into_owned();
+    let mut nan = feature_dataset(96, 3);
+    nan.features[5 * 6 + 2] = f32::NAN;
+    nan.write(&s.p("nan.parquet"), None).unwrap();
+    fails(
+        &s,
+        &["--spec", &mlp, "--train", &s.p("nan.parquet").to_string_lossy()],
+        "row 5 has NaN in feature 2",
+    );
+    let mut inf = feature_dataset(40, 4);
+    inf.features[39 * 6] = f32::NEG_INFINITY;
+    inf.write(&s.p("inf.parquet"), None).unwrap();
+    let feats = s.p("feat_train.parquet").to_string_lossy().into_owned();
+    fails(
+        &s,
+        &["--spec", &mlp, "--train", &feats, "--val", &s.p("inf.parquet").to_string_lossy()],
+        "row 39 has -inf in feature 0",
+    );
+    // A step so large the weights overflow: stopped at the batch where the loss turns
+    // non-finite (Keras's TerminateOnNaN), nothing written.
+    let wild = MLP_SPEC.replace("name = \"adam\"", "name = \"sgd\"\nlearning_rate = 1e30");
+    std::fs::write(s.p("wild.toml"), wild).unwrap();
+    fails(
+        &s,
+        &["--spec", &s.p("wild.toml").to_string_lossy(), "--train", &feats],
+        "at epoch 1, batch 2 of 9",
+    );
+}
+
+#[test]
 fn exported_models_pass_the_onnx_checker() {
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
     assert!(python.exists(), "run scripts/setup.sh first: {} is missing", python.display());
