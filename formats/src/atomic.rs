@@ -202,6 +202,16 @@ fn unguessable() -> u64 {
     h.finish()
 }
 
+/// A hidden file beside `target` that belongs to it, `.NAME.TAG` (a long name
+/// shortened as a temporary's is), e.g. train's `.model.checkpoint`.
+pub fn hidden_sibling(target: &Path, tag: &str) -> Result<PathBuf> {
+    let name = target
+        .file_name()
+        .ok_or_else(|| Error::NoFileName { path: target.to_path_buf() })?
+        .to_string_lossy();
+    Ok(target.with_file_name(format!(".{}.{tag}", temp_stem(&name))))
+}
+
 /// What a temporary's name says of its target (`.STEM.tmp-PID-RANDOM`): the target's
 /// name, or, when that name is too long for the temporary to fit the file system's
 /// 255-byte limit, its first bytes and a hash of the whole name.

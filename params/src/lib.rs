@@ -6,6 +6,7 @@
 //!   [`Activation`], [`Padding`], [`EarlyStopping`], [`ClassWeight`]): `train`'s model spec;
 //! * [`HogParams`] ([`BlockNorm`]): `features hog`;
 //! * [`ingest`]: the checks of `ingest`'s numeric flags;
+//! * [`memory`]: what a model spec needs in memory to train, checked before allocating;
 //! * [`Size2`]: every rows × columns pair (`8x8`, `[3, 5]`, `4`);
 //! * [`ParamError`]: the key path of a refused value and one sentence why.
 //!
@@ -40,6 +41,7 @@ mod error;
 mod hog;
 pub mod ingest;
 mod loss;
+pub mod memory;
 mod model;
 mod optimizer;
 mod padding;

@@ -88,6 +88,24 @@ impl Samples {
         Ok(Samples { kind, shape, classes, labels, values })
     }
 
+    /// Feeds everything that makes these samples what they are to `h`.
+    pub(crate) fn fingerprint(&self, h: &mut crate::checkpoint::Fingerprint) {
+        h.word(self.kind as u64);
+        self.shape.iter().for_each(|&d| {
+            h.word(d as u64);
+        });
+        self.classes.iter().for_each(|c| {
+            h.bytes(c.as_bytes());
+        });
+        self.labels.iter().for_each(|&l| {
+            h.word(l as u64);
+        });
+        match &self.values {
+            Values::Bytes(b) => h.bytes(b),
+            Values::Floats(f) => h.floats(f),
+        };
+    }
+
     pub fn len(&self) -> usize {
         self.labels.len()
     }

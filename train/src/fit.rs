@@ -11,6 +11,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::checkpoint::{Checkpoint, StopperState, TrainingState};
 use crate::data::Samples;
 use crate::engine::tensor::Tensor;
 use crate::layers::Ctx;
@@ -68,13 +69,34 @@ pub fn evaluate(model: &mut Model, data: &Samples, loss: Loss, batch_size: usize
     (sum / data.len() as f64, correct as f64 / data.len() as f64)
 }
 
+/// What a fit returns: the history and what early stopping did.
+pub struct Fitted {
+    pub history: History,
+    pub stopping: Stopping,
+}
+
+/// Seconds since `start`, or 0 with `LAB_ZERO_TIMES` set: a test hook that makes two
+/// runs' outputs comparable byte for byte (wall-clock time is the one thing that differs).
+pub(crate) fn seconds_since(start: Instant) -> f64 {
+    if std::env::var_os("LAB_ZERO_TIMES").is_some() {
+        0.0
+    } else {
+        start.elapsed().as_secs_f64()
+    }
+}
+
 /// Trains `model` in place and returns its history and what early stopping did.
+/// With `checkpoint`, the loop's whole state is saved after every epoch; `resume`
+/// (a state saved by an earlier run of the same inputs) continues after its epoch.
 pub fn fit(
     model: &mut Model,
     train: &Samples,
     val: Option<&Samples>,
     opts: &FitOptions,
-) -> Result<(History, Stopping)> {
+    checkpoint: Option<&Checkpoint>,
+    resume: Option<TrainingState>,
+) -> Result<Fitted> {
+    let started = Instant::now();
     let mut optimizer = Optimizer::new(opts.optimizer.clone());
     let mut shuffle_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ SHUFFLE_STREAM);
     let mut dropout_rng = ChaCha8Rng::seed_from_u64(opts.seed ^ DROPOUT_STREAM);
@@ -82,7 +104,25 @@ pub fn fit(
     let mut stopping = Stopping::default();
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut stopper = opts.early_stopping.as_ref().map(Stopper::new);
-    for epoch in 1..=opts.epochs {
+    let (mut first_epoch, mut finished, mut seconds_before) = (1, false, 0.0);
+    if let Some(state) = resume {
+        model.set_weights(&state.weights);
+        optimizer.restore(state.optimizer_step, state.optimizer_slots);
+        shuffle_rng.set_word_pos(state.shuffle_position);
+        dropout_rng.set_word_pos(state.dropout_position);
+        order = state.order;
+        history = state.history;
+        stopping = state.stopping;
+        if let (Some(s), Some(saved)) = (&mut stopper, state.stopper) {
+            s.restore(saved);
+        }
+        (first_epoch, finished, seconds_before) =
+            (state.epochs_done + 1, state.finished, state.fit_seconds);
+    }
+    for epoch in first_epoch..=opts.epochs {
+        if finished {
+            break;
+        }
         let start = Instant::now();
         if opts.shuffle {
             order.shuffle(&mut shuffle_rng);
@@ -148,7 +188,7 @@ pub fn fit(
             accuracy: correct as f64 / seen as f64,
             val_loss,
             val_accuracy,
-            seconds: Some(start.elapsed().as_secs_f64()),
+            seconds: Some(seconds_since(start)),
         };
         if opts.verbose {
             let mut line = format!(
@@ -172,8 +212,24 @@ pub fn fit(
                 if opts.verbose {
                     eprintln!("Epoch {epoch}: early stopping");
                 }
-                break;
+                finished = true;
             }
+        }
+        if let Some(c) = checkpoint {
+            c.save(&TrainingState {
+                epochs_done: epoch,
+                finished: finished || epoch == opts.epochs,
+                weights: model.weights(),
+                optimizer_step: optimizer.step(),
+                optimizer_slots: optimizer.slots().to_vec(),
+                shuffle_position: shuffle_rng.get_word_pos(),
+                dropout_position: dropout_rng.get_word_pos(),
+                order: order.clone(),
+                history: history.clone(),
+                stopper: stopper.as_ref().map(Stopper::state),
+                stopping: stopping.clone(),
+                fit_seconds: seconds_before + seconds_since(started),
+            })?;
         }
     }
     // Keras 3 (`EarlyStopping.on_train_end`) restores the best weights at the end of
@@ -190,7 +246,7 @@ pub fn fit(
             }
         }
     }
-    Ok((history, stopping))
+    Ok(Fitted { history, stopping })
 }
 
 /// Keras's `EarlyStopping` callback (mode `auto`: maximise accuracies, minimise losses).
@@ -212,6 +268,20 @@ impl Stopper {
             best_weights: None,
             wait: 0,
         }
+    }
+
+    fn state(&self) -> StopperState {
+        StopperState {
+            best: self.best,
+            best_epoch: self.best_epoch,
+            best_weights: self.best_weights.clone(),
+            wait: self.wait,
+        }
+    }
+
+    fn restore(&mut self, s: StopperState) {
+        (self.best, self.best_epoch, self.best_weights, self.wait) =
+            (s.best, s.best_epoch, s.best_weights, s.wait);
     }
 
     /// Returns true when training should stop after this epoch.

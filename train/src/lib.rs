@@ -40,6 +40,7 @@
 //! ```
 
 pub mod baseline;
+mod checkpoint;
 mod data;
 mod engine;
 mod export;
@@ -61,6 +62,8 @@ pub mod kernels {
 pub use fit::{EpochRecord, History};
 pub use model::{InputKind, Model};
 pub use output::summary_text;
-pub use run::{resolve_manifest_run, run, train_from, train_with_spec, ManifestRun, Trained};
+pub use run::{
+    resolve_manifest_run, run, train_from, train_with_spec, ManifestRun, RunOptions, Trained,
+};
 // The spec and its parts are the `params` crate's (shared with the pipeline manifest).
 pub use params::ModelSpec;

@@ -20,6 +20,10 @@ use clap::{Parser, ValueEnum};
   train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic
   train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json   # time per layer
   LAB_KERNELS=avx2 train --spec cnn.toml --train T --out runs/c2   # force a kernel path
+  train --spec cnn.toml --train T --out runs/cnn --max-memory 4G   # refuse bigger models
+
+A run killed part-way continues after its last complete epoch when run again with the
+same inputs (a checkpoint beside the output directory); --fresh starts over.
 
 Environment:
   LAB_KERNELS  avx512, avx2, neon or portable: the kernels' instruction set (default: the
@@ -61,6 +65,15 @@ struct Cli {
     /// as a table on stderr (not with --quiet). See docs/benchmarks.md.
     #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
     profile: Option<PathBuf>,
+    /// Refuse a model that needs more memory than SIZE to train (weights, gradients,
+    /// optimizer state and a batch of layer outputs), e.g. `8G`, `512Mi`. Default: the
+    /// memory available when the run starts.
+    #[arg(long, value_name = "SIZE", value_parser = params::memory::parse_size)]
+    max_memory: Option<u64>,
+    /// Start from epoch 1 even when a checkpoint of an interrupted run with the same
+    /// inputs is there (by default the run continues after its last complete epoch).
+    #[arg(long, conflicts_with = "baseline")]
+    fresh: bool,
     /// No progress bar, no per-epoch lines, no summary.
     #[arg(long)]
     quiet: bool,
@@ -81,6 +94,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let verbose = !cli.quiet && !cli.json;
     let json = cli.json;
     let (profile, quiet) = (cli.profile.clone(), cli.quiet);
+    // The profile is written after the run's outputs: a path that cannot take it is
+    // refused now, before training, not after the commit.
+    if let Some(path) = &profile {
+        if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
+            anyhow::bail!(
+                "--profile {} is a directory; give a file name such as prof.json",
+                path.display()
+            );
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if parent.exists() && !parent.is_dir() {
+                anyhow::bail!(
+                    "--profile {}: {} is not a directory",
+                    path.display(),
+                    parent.display()
+                );
+            }
+        }
+    }
+    let options = train::RunOptions {
+        verbose,
+        init_from: cli.init_from.clone(),
+        max_memory: cli.max_memory,
+        fresh: cli.fresh,
+    };
     let print_summary = |t: train::Trained| -> anyhow::Result<()> {
         if let Some(path) = &profile {
             formats::atomic::write_bytes(
@@ -104,11 +142,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         let val = cli.val.or(r.val);
         let out = cli.out.unwrap_or(r.out);
         return match (&r.spec, &r.baseline) {
-            (Some(spec), _) => {
-                let init = cli.init_from.as_deref();
-                train::train_from(spec, &train, val.as_deref(), &out, verbose, init)
-                    .and_then(print_summary)
-            }
+            (Some(spec), _) => train::train_from(spec, &train, val.as_deref(), &out, &options)
+                .and_then(print_summary),
             (None, Some(_)) if cli.init_from.is_some() => {
                 anyhow::bail!("--init-from applies to networks; run `{model}` is a baseline")
             }
@@ -130,8 +165,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         (None, Some(spec)) => {
             let spec = train::spec::from_file(spec)?;
-            let (val, init) = (cli.val.as_deref(), cli.init_from.as_deref());
-            train::train_from(&spec, &train, val, &out, verbose, init).and_then(print_summary)
+            train::train_from(&spec, &train, cli.val.as_deref(), &out, &options)
+                .and_then(print_summary)
         }
         (None, None) => unreachable!("clap requires --spec, --baseline or --manifest"),
     }

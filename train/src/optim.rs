@@ -30,6 +30,21 @@ impl Optimizer {
         Optimizer { spec, step: 0, slots: Vec::new() }
     }
 
+    /// Steps taken so far.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// The per-parameter state (empty before the first step).
+    pub fn slots(&self) -> &[[Vec<f32>; 2]] {
+        &self.slots
+    }
+
+    /// Continues from a saved step count and state (a resumed run).
+    pub fn restore(&mut self, step: u64, slots: Vec<[Vec<f32>; 2]>) {
+        (self.step, self.slots) = (step, slots);
+    }
+
     /// Applies one update to every (parameter, gradient) pair.
     pub fn apply(&mut self, params: Vec<(&mut [f32], &[f32])>) {
         self.step += 1;

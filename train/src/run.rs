@@ -10,8 +10,9 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
+use crate::checkpoint::{Checkpoint, Fingerprint};
 use crate::data::Samples;
-use crate::fit::{fit, FitOptions, History};
+use crate::fit::{fit, seconds_since, FitOptions, History};
 use crate::model::{InputKind, Model};
 use crate::spec::{ClassWeight, ModelSpec};
 
@@ -113,22 +114,37 @@ pub fn train_with_spec(
     out_dir: &Path,
     verbose: bool,
 ) -> Result<Trained> {
-    train_from(spec, train_path, val_path, out_dir, verbose, None)
+    train_from(spec, train_path, val_path, out_dir, &RunOptions { verbose, ..Default::default() })
 }
 
-/// [`train_with_spec`], starting from the weights of `init_from` (a `model.onnx` that
-/// `train` exported for the same layers) instead of fresh ones: `train --init-from`.
+/// How a run goes, beside its spec and files (the `train` flags of the same names).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// A progress bar and one line per epoch on stderr.
+    pub verbose: bool,
+    /// Start from the weights of this `model.onnx` (`--init-from`).
+    pub init_from: Option<std::path::PathBuf>,
+    /// Refuse a model that needs more bytes than this to train (`--max-memory`;
+    /// default: the memory available now).
+    pub max_memory: Option<u64>,
+    /// Start from epoch 1 even if a checkpoint of the same inputs is there (`--fresh`).
+    pub fresh: bool,
+}
+
+/// [`train_with_spec`] with every option: a warm start from the weights of
+/// `init_from` (a `model.onnx` that `train` exported for the same layers), a memory
+/// limit, and a fresh start instead of resuming from a checkpoint.
 pub fn train_from(
     spec: &ModelSpec,
     train_path: &Path,
     val_path: Option<&Path>,
     out_dir: &Path,
-    verbose: bool,
-    init_from: Option<&Path>,
+    options: &RunOptions,
 ) -> Result<Trained> {
     let started = Instant::now();
+    let verbose = options.verbose;
     // Read first: a missing or foreign model is refused before any data is loaded.
-    let init_bytes = match init_from {
+    let init_bytes = match &options.init_from {
         Some(p) => Some((
             std::fs::read(p).with_context(|| format!("cannot read --init-from {}", p.display()))?,
             format!("--init-from {}", p.display()),
@@ -184,6 +200,10 @@ pub fn train_from(
             bail!("early_stopping monitors {} but there is no validation data (give --val or validation_split)", es.monitor);
         }
     }
+    let limit = options.max_memory.unwrap_or_else(params::memory::available);
+    params::memory::estimate(spec, Some(&train.shape))
+        .check(spec, limit)
+        .map_err(|e| anyhow::anyhow!("{e} (--max-memory sets the limit)"))?;
     let mut model = Model::build(&spec.layers, train.kind, &train.shape, spec.seed)?;
     model.check_output(spec.loss, train.classes.len())?;
     if let Some((bytes, what)) = &init_bytes {
@@ -200,10 +220,29 @@ pub fn train_from(
         shuffle: spec.shuffle,
         verbose,
     };
+    let mut inputs = Fingerprint::default();
+    inputs.bytes(serde_json::to_string(spec)?.as_bytes());
+    train.fingerprint(&mut inputs);
+    if let Some(v) = &val {
+        v.fingerprint(&mut inputs);
+    }
+    inputs.bytes(init_bytes.as_ref().map_or(&[][..], |(b, _)| b));
+    let checkpoint = Checkpoint::for_output(out_dir, inputs.finish())?;
+    let resume = if options.fresh { None } else { checkpoint.load() };
+    let seconds_before = resume.as_ref().map_or(0.0, |s| s.fit_seconds);
+    if let (Some(state), true) = (&resume, verbose) {
+        eprintln!(
+            "Resuming after epoch {} of {} from {}",
+            state.epochs_done,
+            spec.epochs,
+            checkpoint.path().display()
+        );
+    }
     let fit_started = Instant::now();
-    let (history, stopping) = fit(&mut model, &train, val.as_ref(), &opts)?;
+    let fitted = fit(&mut model, &train, val.as_ref(), &opts, Some(&checkpoint), resume)?;
+    let (history, stopping) = (fitted.history, fitted.stopping);
     let profile = model.profile(fit_started.elapsed().as_secs_f64());
-    let seconds = started.elapsed().as_secs_f64();
+    let seconds = seconds_before + seconds_since(started);
 
     let summary =
         crate::output::summary_json(spec, &model, &train.classes, (&history, &stopping), seconds);
@@ -222,6 +261,7 @@ pub fn train_from(
     let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
     let text = crate::output::summary_text(&summary);
     crate::output::write_run(out_dir, &onnx, &history, &summary, &text)?;
+    checkpoint.remove();
     Ok(Trained { model, history, summary, profile })
 }
 

@@ -77,7 +77,7 @@ impl Data {
     }
     fn train(&self, spec: &train::ModelSpec, out: &str, init: Option<&Path>) -> train::History {
         let (t, v) = (self.p("train.parquet"), self.p("val.parquet"));
-        train::train_from(spec, &t, Some(&v), &self.p(out), false, init).unwrap().history
+        train::train_from(spec, &t, Some(&v), &self.p(out), &options(init)).unwrap().history
     }
     fn weights(&self, run: &str) -> Vec<onnx::Initializer> {
         onnx::read_initializers(&std::fs::read(self.p(run).join("model.onnx")).unwrap()).unwrap()
@@ -120,12 +120,12 @@ fn weights_that_do_not_fit_are_refused_naming_the_layer() {
     }
     let (t, out) = (d.p("train.parquet"), d.p("wider"));
     let model = d.p("first/model.onnx");
-    let e = train::train_from(&wider, &t, None, &out, false, Some(&model)).err().unwrap();
+    let e = train::train_from(&wider, &t, None, &out, &options(Some(&model))).err().unwrap();
     let e = format!("{e:#}");
     assert!(e.contains("does not fit this model at layer 1 (Conv2D)"), "{e}");
     assert!(!out.exists(), "nothing written");
     let e =
-        train::train_from(&wider, &t, None, &out, false, Some(&d.p("none.onnx"))).err().unwrap();
+        train::train_from(&wider, &t, None, &out, &options(Some(&d.p("none.onnx")))).err().unwrap();
     assert!(format!("{e:#}").contains("cannot read --init-from"), "{e:#}");
 }
 
@@ -142,4 +142,8 @@ fn without_shuffling_the_seed_does_not_matter_from_given_weights() {
     }
     assert_eq!(d.weights("seed1"), d.weights("seed2"));
     assert_ne!(d.weights("seed1"), d.weights("start"), "training moved the weights");
+}
+
+fn options(init_from: Option<&Path>) -> train::RunOptions {
+    train::RunOptions { init_from: init_from.map(Path::to_path_buf), ..Default::default() }
 }
