@@ -150,6 +150,7 @@ for i in "${!NAMES[@]}"; do
   rc=$?
   lines=$(printf '%s' "$stderr" | grep -c '')
   left=$(find "$OUT" -mindepth 1 | head -3)
+  [ -n "${BAD_INPUTS_VERBOSE:-}" ] && printf "%s\n    %s\n" "${NAMES[$i]}" "$stderr"
   if [ "$rc" = 1 ] && [ "$lines" = 1 ] && [ -z "$left" ]; then
     passed=$((passed + 1))
   else

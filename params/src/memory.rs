@@ -12,15 +12,18 @@
 //!
 //! ```
 //! use params::{memory, ModelSpec};
-//! let spec = ModelSpec::from_toml_str(r#"
+//! // Read without `validate()`, which refuses this spec by the same floor.
+//! let spec: ModelSpec = toml::from_str(r#"
 //!     loss = "categorical_crossentropy"
 //!     layers = [{ type = "flatten" }, { type = "dense", units = 1_000_000_000_000 }]
 //! "#).unwrap();
+//! assert!(ModelSpec::from_toml_str(&toml::to_string(&spec).unwrap()).is_err());
 //! let need = memory::estimate(&spec, Some(&[28, 28, 1]));
 //! assert_eq!(need.layer, Some(1));
-//! let err = need.check(&spec, 24 << 30).unwrap_err();
+//! let err = need.check(&spec, 24 << 30, "the limit").unwrap_err();
 //! assert_eq!(err.key, "layers.1.units");
-//! assert!(err.message.starts_with("layer 2 (dense) needs 12.8 PB"), "{}", err.message);
+//! assert!(err.message.starts_with("the model needs 12.8 PB"), "{}", err.message);
+//! assert!(err.message.ends_with("layer 2 (dense) takes 12.8 PB"), "{}", err.message);
 //! ```
 
 use crate::{LayerSpec, ModelSpec, ParamError};
@@ -117,28 +120,29 @@ fn spatial(shape: &[u64]) -> (u64, u64) {
 
 impl Estimate {
     /// Refuses a spec that needs more than `limit` bytes, naming the largest layer,
-    /// its key (`layers.1.units`) and both sizes.
-    pub fn check(&self, spec: &ModelSpec, limit: u64) -> Result<(), ParamError> {
+    /// its key (`layers.1.units`), both sizes and what the limit is (`limit_name`:
+    /// "this machine's memory").
+    pub fn check(&self, spec: &ModelSpec, limit: u64, limit_name: &str) -> Result<(), ParamError> {
         if self.bytes.is_some_and(|b| b <= limit) {
             return Ok(());
         }
         let (key, what, i) = match self.layer.map(|i| (i, &spec.layers[i])) {
             Some((i, LayerSpec::Dense { .. })) => (format!("layers.{i}.units"), "dense", i),
             Some((i, LayerSpec::Conv2d { .. })) => (format!("layers.{i}.filters"), "conv2d", i),
-            Some((i, l)) => (format!("layers.{i}"), l.type_str(), i),
+            // A layer without weights is large by its outputs: the batch makes it so.
+            Some((i, l)) => ("batch_size".into(), l.type_str(), i),
             None => ("batch_size".into(), "", 0),
         };
-        let need = match self.layer_bytes {
-            Some(b) => human(b),
-            None => "more than 2^64 bytes".into(),
-        };
+        let size = |b: Option<u64>| b.map_or("more than 2^64 bytes".to_string(), human);
         Err(ParamError::new(
             key,
             format!(
-                "layer {} ({what}) needs {need} to train (weights, gradients, optimizer state and a batch of {} outputs), more than the limit of {}",
-                i + 1,
+                "the model needs {} to train (weights, gradients, optimizer state and a batch of {} layer outputs), more than {limit_name}, {}; layer {} ({what}) takes {}",
+                size(self.bytes),
                 spec.batch_size,
-                human(limit)
+                human(limit),
+                i + 1,
+                size(self.layer_bytes),
             ),
         ))
     }
@@ -187,13 +191,24 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     Ok(bytes as u64)
 }
 
+/// This machine's memory (Linux `MemTotal`), the most any spec can use anywhere it
+/// is checked without the data (`ModelSpec::validate`, the pipeline manifest);
+/// 2⁶⁴ − 1 where it cannot be read.
+pub fn total() -> u64 {
+    meminfo("MemTotal:")
+}
+
 /// The default limit: the memory available now (Linux `MemAvailable`), or, where
 /// that cannot be read, no limit but 2⁶⁴ − 1.
 pub fn available() -> u64 {
+    meminfo("MemAvailable:")
+}
+
+fn meminfo(field: &str) -> u64 {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|text| {
-            let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            let line = text.lines().find(|l| l.starts_with(field))?;
             let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
             kib.checked_mul(1024)
         })
@@ -204,8 +219,9 @@ pub fn available() -> u64 {
 mod tests {
     use super::*;
 
+    /// Read without `validate()` (which applies the floor against this machine).
     fn spec(layers: &str, extra: &str) -> ModelSpec {
-        ModelSpec::from_toml_str(&format!(
+        toml::from_str(&format!(
             "loss = \"categorical_crossentropy\"\n{extra}\nlayers = [{layers}]"
         ))
         .unwrap()
@@ -221,7 +237,7 @@ mod tests {
         // 23,550 + 310 weights × 16 B, and (784 + 30 + 10) outputs × 32 rows × 8 B.
         assert_eq!(e.bytes, Some((23_550 + 310) * 16 + (784 + 30 + 10) * 32 * 8));
         assert_eq!(e.layer, Some(1));
-        assert!(e.check(&s, 1 << 30).is_ok());
+        assert!(e.check(&s, 1 << 30, "the limit").is_ok());
     }
 
     #[test]
@@ -230,20 +246,25 @@ mod tests {
             spec("{ type = \"flatten\" }, { type = \"dense\", units = 4611686018427387904 }", "");
         let e = estimate(&units, Some(&[28, 28, 1]));
         assert_eq!((e.bytes, e.layer, e.layer_bytes), (None, Some(1), None));
-        let err = e.check(&units, u64::MAX).unwrap_err();
+        let err = e.check(&units, u64::MAX, "the limit").unwrap_err();
         assert!(err.message.contains("more than 2^64 bytes"), "{}", err.message);
         // 100,000 filters of 3×3 on 28×28: 28·28·100,000 outputs × 32 rows × 8 B = 20 GB.
         let filters = spec(
             "{ type = \"conv2d\", filters = 100000, kernel_size = 3, padding = \"same\" }",
             "",
         );
-        let err = estimate(&filters, Some(&[28, 28, 1])).check(&filters, 16 << 30).unwrap_err();
+        let err = estimate(&filters, Some(&[28, 28, 1]))
+            .check(&filters, 16 << 30, "the limit")
+            .unwrap_err();
         assert_eq!(err.key, "layers.0.filters");
-        assert!(err.message.starts_with("layer 1 (conv2d) needs 20.1 GB"), "{}", err.message);
-        assert!(err.message.ends_with("more than the limit of 17.2 GB"), "{}", err.message);
+        assert!(
+            err.message.contains("more than the limit, 17.2 GB; layer 1 (conv2d) takes 20.1 GB"),
+            "{}",
+            err.message
+        );
         // Without the input's shape the floor still counts every unit.
         let big = spec("{ type = \"dense\", units = 1000000000000 }", "");
-        assert!(estimate(&big, None).check(&big, 1 << 40).is_err());
+        assert!(estimate(&big, None).check(&big, 1 << 40, "the limit").is_err());
     }
 
     #[test]

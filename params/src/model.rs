@@ -51,6 +51,10 @@ pub struct ModelSpec {
     pub layers: Vec<LayerSpec>,
 }
 
+/// The most epochs a spec may ask for: a million passes is far beyond any use, and a
+/// bound keeps a typo (`epochs = 1e18`) from running for ever.
+pub const MAX_EPOCHS: usize = 1_000_000;
+
 fn one() -> usize {
     1
 }
@@ -178,8 +182,11 @@ impl ModelSpec {
     /// Checks values serde cannot: ranges, names, a non-empty layer list.
     pub fn validate(&self) -> Result<(), ParamError> {
         let bad = |key: &str, msg: String| Err(ParamError::new(key, msg));
-        if self.epochs == 0 {
-            return bad("epochs", "epochs must be at least 1".into());
+        if !(1..=MAX_EPOCHS).contains(&self.epochs) {
+            return bad(
+                "epochs",
+                format!("epochs = {} must be between 1 and {MAX_EPOCHS}", self.epochs),
+            );
         }
         if self.batch_size == 0 {
             return bad("batch_size", "batch_size must be at least 1".into());
@@ -247,7 +254,13 @@ impl ModelSpec {
                 _ => {}
             }
         }
-        Ok(())
+        // Without the data only a floor is known (unknown sizes count as 1); `train`
+        // checks the whole need against the memory available once it has read the data.
+        crate::memory::estimate(self, None).check(
+            self,
+            crate::memory::total(),
+            "this machine's memory",
+        )
     }
 }
 
@@ -348,9 +361,8 @@ activation = "softmax"
     fn bad_values_are_explained() {
         assert!(err(&MLP.replace("\"relu\"", "\"gelu\"")).contains("gelu"));
         assert!(err(&MLP.replace("\"flatten\"", "\"lstm\"")).contains("lstm"));
-        assert!(
-            err(&MLP.replace("epochs = 10", "epochs = 0")).contains("epochs must be at least 1")
-        );
+        assert!(err(&MLP.replace("epochs = 10", "epochs = 0"))
+            .contains("epochs = 0 must be between 1 and 1000000"));
         assert!(err(&format!("validation_split = 1.5\n{MLP}")).contains("validation_split"));
         assert!(err(&format!("class_weight = \"auto\"\n{MLP}")).contains("balanced"));
         assert!(

@@ -200,10 +200,16 @@ pub fn train_from(
             bail!("early_stopping monitors {} but there is no validation data (give --val or validation_split)", es.monitor);
         }
     }
-    let limit = options.max_memory.unwrap_or_else(params::memory::available);
-    params::memory::estimate(spec, Some(&train.shape))
-        .check(spec, limit)
-        .map_err(|e| anyhow::anyhow!("{e} (--max-memory sets the limit)"))?;
+    let (limit, limit_name) = match options.max_memory {
+        Some(m) => (m, "--max-memory"),
+        None => (params::memory::available(), "the memory available"),
+    };
+    params::memory::estimate(spec, Some(&train.shape)).check(spec, limit, limit_name).map_err(
+        |e| match options.max_memory {
+            None => anyhow::anyhow!("{e} (--max-memory sets another limit)"),
+            Some(_) => e.into(),
+        },
+    )?;
     let mut model = Model::build(&spec.layers, train.kind, &train.shape, spec.seed)?;
     model.check_output(spec.loss, train.classes.len())?;
     if let Some((bytes, what)) = &init_bytes {
@@ -239,7 +245,11 @@ pub fn train_from(
         );
     }
     let fit_started = Instant::now();
-    let fitted = fit(&mut model, &train, val.as_ref(), &opts, Some(&checkpoint), resume)?;
+    let fitted = fit(&mut model, &train, val.as_ref(), &opts, Some(&checkpoint), resume)
+        .inspect_err(|_| {
+            // A run that fails (a loss turned NaN) would fail again from its checkpoint.
+            checkpoint.remove();
+        })?;
     let (history, stopping) = (fitted.history, fitted.stopping);
     let profile = model.profile(fit_started.elapsed().as_secs_f64());
     let seconds = seconds_before + seconds_since(started);
