@@ -7,9 +7,8 @@ use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, Float64Array, Int32Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::error::{Error, IoAction, Result};
+use crate::error::{Error, Result};
 
 /// One epoch: training loss and accuracy, the validation pair when there was
 /// validation, and the epoch's wall time.
@@ -163,13 +162,11 @@ impl History {
     /// Reads `path`: `epoch`, `loss` and `accuracy` required (any numeric type);
     /// `val_loss`, `val_accuracy` and `seconds` optional.
     pub fn read(path: &Path) -> Result<History> {
-        let file = std::fs::File::open(path).map_err(Error::io(IoAction::Open, path))?;
+        let builder = crate::io::open_checked(path)?;
         let panicked = |message| Error::PanickedParquet { path: path.to_path_buf(), message };
-        let mut reader = crate::guard::catch(|| {
-            ParquetRecordBatchReaderBuilder::try_new(file).and_then(|b| b.build())
-        })
-        .map_err(panicked)?
-        .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
+        let mut reader = crate::guard::catch(|| builder.build())
+            .map_err(panicked)?
+            .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
         let mut h = History::default();
         while let Some(batch) = crate::guard::catch(|| reader.next()).map_err(panicked)? {
             let batch = batch

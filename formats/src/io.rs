@@ -235,10 +235,20 @@ impl Iterator for DatasetReader {
 }
 
 fn open_part(part: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
-    let file = File::open(part).map_err(Error::io(IoAction::Open, part))?;
-    crate::guard::catch(|| ParquetRecordBatchReaderBuilder::try_new(file))
-        .map_err(|message| Error::PanickedParquet { path: part.to_path_buf(), message })?
-        .map_err(|source| Error::NotParquet { path: part.to_path_buf(), source })
+    open_checked(part)
+}
+
+/// Opens one Parquet file for reading, its footer and page headers checked for
+/// bounds first ([`crate::parquet_bounds`]), panics inside the parquet crate caught.
+pub(crate) fn open_checked(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let mut file = File::open(path).map_err(Error::io(IoAction::Open, path))?;
+    crate::parquet_bounds::check_footer(&mut file, path)?;
+    let mut pages = file.try_clone().map_err(Error::io(IoAction::Open, path))?;
+    let builder = crate::guard::catch(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(|message| Error::PanickedParquet { path: path.to_path_buf(), message })?
+        .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
+    crate::parquet_bounds::check_pages(&mut pages, path, builder.metadata())?;
+    Ok(builder)
 }
 
 /// Loads a whole image dataset into memory.

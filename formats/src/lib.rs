@@ -47,6 +47,7 @@ mod guard;
 pub mod history;
 pub mod io;
 pub mod metrics;
+mod parquet_bounds;
 pub mod progress;
 pub mod shard;
 
