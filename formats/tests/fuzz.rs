@@ -31,11 +31,13 @@ fn mutated_parquet_is_an_error_never_a_panic() {
     let cases = testkit::fuzz_cases();
     let mut rng = testkit::Rng::new(0xF022);
     let target = dir.path().join("mutated.parquet");
-    let (mut ok, mut refused) = (0, 0);
+    let (mut ok, mut refused, mut slowest) = (0, 0, testkit::Slowest::default());
     for i in 0..cases {
         let bytes = testkit::mutate(&seeds[i % seeds.len()], &mut rng);
         std::fs::write(&target, &bytes).unwrap();
-        let results = [read_any_dataset(&target).map(|_| ()), History::read(&target).map(|_| ())];
+        let results = slowest.time(i, || {
+            [read_any_dataset(&target).map(|_| ()), History::read(&target).map(|_| ())]
+        });
         for r in results {
             match r {
                 Ok(()) => ok += 1,
@@ -47,6 +49,6 @@ fn mutated_parquet_is_an_error_never_a_panic() {
         }
     }
     println!(
-        "fuzz parquet: {cases} cases (2 readers each): {ok} read, {refused} refused, 0 panics"
+        "fuzz parquet: {cases} cases (2 readers each): {ok} read, {refused} refused, 0 panics; {slowest}"
     );
 }

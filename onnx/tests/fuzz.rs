@@ -13,12 +13,15 @@ fn mutated_models_are_an_error_never_a_panic() {
     let seed = g.finish(&classes, &[("spec".into(), "{\"layers\": []}".into())]).unwrap();
     let cases = testkit::fuzz_cases();
     let mut rng = testkit::Rng::new(0x0AA);
-    let (mut ok, mut refused) = (0, 0);
-    for _ in 0..cases {
-        match read_metadata(&testkit::mutate(&seed, &mut rng)) {
+    let (mut ok, mut refused, mut slowest) = (0, 0, testkit::Slowest::default());
+    for i in 0..cases {
+        let bytes = testkit::mutate(&seed, &mut rng);
+        match slowest.time(i, || read_metadata(&bytes)) {
             Ok(_) => ok += 1,
             Err(_) => refused += 1,
         }
     }
-    println!("fuzz onnx metadata: {cases} cases: {ok} read, {refused} refused, 0 panics");
+    println!(
+        "fuzz onnx metadata: {cases} cases: {ok} read, {refused} refused, 0 panics; {slowest}"
+    );
 }

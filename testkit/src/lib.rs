@@ -52,6 +52,32 @@ pub fn fuzz_cases() -> usize {
     std::env::var("LAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
 }
 
+/// The slowest case of a fuzz run, printed beside its counts (`scripts/fuzz-long.sh`
+/// refuses a run whose slowest case took over 5 s: a hang, not a refusal).
+#[derive(Debug, Default)]
+pub struct Slowest {
+    case: usize,
+    took: std::time::Duration,
+}
+
+impl Slowest {
+    /// Runs case `case` and keeps its time if it is the slowest so far.
+    pub fn time<T>(&mut self, case: usize, f: impl FnOnce() -> T) -> T {
+        let started = std::time::Instant::now();
+        let out = f();
+        if started.elapsed() > self.took {
+            (self.case, self.took) = (case, started.elapsed());
+        }
+        out
+    }
+}
+
+impl std::fmt::Display for Slowest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "slowest case {} ms (#{})", self.took.as_millis(), self.case)
+    }
+}
+
 /// A mutated copy of `seed`: 1 to 8 random edits — a byte replaced, a bit flipped,
 /// bytes inserted or deleted, the tail cut off, a slice repeated — half of them aimed
 /// at the last 512 bytes, where Parquet keeps its footer.
