@@ -39,7 +39,7 @@ enum Command {
         /// Feature dataset to write (replaced atomically).
         #[arg(long = "out", value_name = "P")]
         output: PathBuf,
-        /// Number of orientation bins over 0–180°.
+        /// Number of orientation bins over 0–180° (1..=254).
         #[arg(long, default_value_t = HogParams::DEFAULT.orientations)]
         orientations: usize,
         /// Cell size in pixels, ROWSxCOLS (or N for NxN).
@@ -54,10 +54,11 @@ enum Command {
         /// Take the square root of every pixel value first (power-law compression).
         #[arg(long)]
         transform_sqrt: bool,
-        /// Also write pictures of the first N images beside their HOG glyphs.
+        /// Also write pictures of the first N images beside their HOG glyphs (0..=1000).
         #[arg(long, default_value_t = 0, value_name = "N")]
         visualize: usize,
-        /// Directory for the pictures (hog-00000.png, ...).
+        /// Directory for the pictures (hog-00000.png, ...): created, or an existing
+        /// directory whose earlier pictures are replaced as one set.
         #[arg(long, value_name = "DIR")]
         visualize_out: Option<PathBuf>,
         /// Process only shard K of N (0-based) of the rows, a contiguous slice, and
