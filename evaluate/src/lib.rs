@@ -199,7 +199,7 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
     }
     check_probabilities(&mut out.scores, c, out.sigmoid).map_err(|problem| {
         anyhow::anyhow!(
-            "model {model} output {} does not give probabilities: {problem} for dataset {dataset}; evaluate needs each row's class probabilities (a softmax or sigmoid output), not logits or other scores",
+            "model {model} output {} does not give probabilities on dataset {dataset}: {problem}; evaluate needs each row's class probabilities (a softmax or sigmoid output), not logits or other scores",
             classifier.describe_output()
         )
     })?;

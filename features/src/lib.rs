@@ -161,20 +161,21 @@ fn check_labels(labels: &[i32], first_row: usize, classes: usize, dataset: &Path
 
 /// Reads `reader` batch by batch, turns each into a feature batch with `make`,
 /// and writes it to `output` on a second thread (so encoding overlaps computing).
-/// Returns the writer, not yet finished (the caller puts the output in place), and
-/// the rows written.
+/// Returns the writer, not yet finished (the caller puts the output in place with
+/// [`Output::finish`]), and the rows written.
 fn stream_features(
     reader: DatasetReader,
     output: &Path,
     shard: formats::Shard,
     meta: &FeatureMeta,
     mut make: impl FnMut(&[i32], &[u8], &mut Vec<f32>) -> Result<()>,
-) -> Result<(DatasetWriter, usize)> {
+) -> Result<(Output, usize)> {
     let reader = reader.shard(shard);
     let dataset = reader.path().to_path_buf();
     let mut next_row = reader.first_row();
     let bar = formats::progress::bar(reader.rows() as u64, "images");
     formats::shard::check_part_directory(output, shard)?;
+    let part_directory = formats::shard::PartDirectory::new(output, shard);
     let schema = formats::shard::part_schema(feature_schema(meta), shard);
     let mut writer = DatasetWriter::create_shard(output, schema, None, shard)?;
     let (send, receive) = sync_channel::<RecordBatch>(1);
@@ -220,7 +221,23 @@ fn stream_features(
         Ok((writer, rows))
     })?;
     bar.finish_and_clear();
-    Ok(written)
+    let (writer, rows) = written;
+    Ok((Output { writer, part_directory }, rows))
+}
+
+/// A feature dataset written but not yet in place.
+struct Output {
+    writer: DatasetWriter,
+    /// A shard's directory, removed if the run fails before its part is in place.
+    part_directory: formats::shard::PartDirectory,
+}
+
+impl Output {
+    fn finish(self) -> Result<()> {
+        self.writer.finish()?;
+        self.part_directory.keep();
+        Ok(())
+    }
 }
 
 /// `features hog`: HOG descriptors of every image of `input` into `output`.
@@ -260,10 +277,10 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
     };
     let image_len = meta.image_len();
     let ppc = (opts.params.pixels_per_cell.rows, opts.params.pixels_per_cell.cols);
-    // Pictures are rendered while streaming but written only once the dataset is in place.
+    // Pictures are rendered while streaming and written just before the dataset is put in place.
     let mut pictures: Vec<Vec<u8>> = Vec::new();
     let mut scratch = hog.scratch();
-    let (writer, rows) =
+    let (dataset_out, rows) =
         stream_features(reader, output, opts.shard, &fmeta, |_, images, values| {
             let n = images.len() / image_len;
             values.resize(n * hog.dim(), 0.0);
@@ -291,7 +308,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
-    writer.finish()?;
+    dataset_out.finish()?;
     let written = match pictures_out {
         Some(set) => set.commit()?,
         None => Vec::new(),
@@ -328,14 +345,15 @@ pub fn run_pixels(input: &Path, output: &Path, shard: formats::Shard) -> Result<
             "dim": dim,
         }),
     };
-    let (writer, rows) = stream_features(reader, output, shard, &fmeta, |_, images, values| {
-        values.resize(images.len(), 0.0);
-        values.par_chunks_mut(1 << 16).zip(images.par_chunks(1 << 16)).for_each(|(o, i)| {
-            // float32 division, as `x.astype("float32") / 255` in numpy/Keras.
-            o.iter_mut().zip(i).for_each(|(o, &v)| *o = v as f32 / 255.0);
-        });
-        Ok(())
-    })?;
-    writer.finish()?;
+    let (dataset_out, rows) =
+        stream_features(reader, output, shard, &fmeta, |_, images, values| {
+            values.resize(images.len(), 0.0);
+            values.par_chunks_mut(1 << 16).zip(images.par_chunks(1 << 16)).for_each(|(o, i)| {
+                // float32 division, as `x.astype("float32") / 255` in numpy/Keras.
+                o.iter_mut().zip(i).for_each(|(o, &v)| *o = v as f32 / 255.0);
+            });
+            Ok(())
+        })?;
+    dataset_out.finish()?;
     Ok(RunSummary { rows, dim, seconds: start.elapsed().as_secs_f64(), pictures: Vec::new() })
 }

@@ -223,6 +223,37 @@ pub fn check_complete_set(
     Ok(())
 }
 
+/// The output directory of a shard's part, removed again if this run created it and
+/// puts no part in it (a failed run leaves nothing). [`PartDirectory::keep`] once the
+/// part is in place.
+#[derive(Debug)]
+pub struct PartDirectory {
+    dir: PathBuf,
+    created_here: bool,
+}
+
+impl PartDirectory {
+    /// Notes whether `dir` exists before shard `shard` writes into it (nothing to
+    /// remove for [`Shard::WHOLE`], which writes no directory of its own).
+    pub fn new(dir: &Path, shard: Shard) -> Self {
+        Self { dir: dir.to_path_buf(), created_here: !shard.is_whole() && !dir.exists() }
+    }
+
+    /// The part is in place: the directory stays.
+    pub fn keep(mut self) {
+        self.created_here = false;
+    }
+}
+
+impl Drop for PartDirectory {
+    fn drop(&mut self) {
+        if self.created_here {
+            // Only an empty directory goes: `remove_dir` leaves one that holds anything.
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
 impl Default for Shard {
     fn default() -> Self {
         Shard::WHOLE

@@ -435,6 +435,7 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         },
     };
     let schema = image_schema(&meta, true);
+    let part_directory = formats::shard::PartDirectory::new(&opts.out, opts.shard);
     let part_schema = formats::shard::part_schema(schema.clone(), opts.shard);
     let mut writer =
         DatasetWriter::create_shard(&opts.out, part_schema, opts.rows_per_file, opts.shard)?;
@@ -454,6 +455,7 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
     }
     writer.finish()?;
+    part_directory.keep();
     Ok(FolderSummary {
         rows: good,
         classes: listing.classes,

@@ -373,6 +373,10 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     for path in std::iter::once(&opts.out).chain(&opts.val_out) {
         formats::shard::check_part_directory(path, opts.shard)?;
     }
+    let part_directories: Vec<_> = std::iter::once(&opts.out)
+        .chain(&opts.val_out)
+        .map(|path| formats::shard::PartDirectory::new(path, opts.shard))
+        .collect();
     let part_schema = formats::shard::part_schema(schema.clone(), opts.shard);
     let create = |path: &Path| {
         DatasetWriter::create_shard(path, part_schema.clone(), opts.rows_per_file, opts.shard)
@@ -447,6 +451,7 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     if let Some(w) = val_writer {
         w.finish()?;
     }
+    part_directories.into_iter().for_each(formats::shard::PartDirectory::keep);
     Ok(IdxSummary {
         rows: train_rows,
         val_rows,

@@ -169,6 +169,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
     }
     refuse_foreign_directory(&opts.out)?;
     let out = formats::AtomicPath::new(&opts.out)?;
+    remove_dead_temporaries(out.target());
     out.create_dir()?;
     let tmp = out.temp().to_path_buf();
     let mut jobs = Vec::new();
@@ -218,6 +219,29 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
         .with_context(|| format!("cannot write {}", tmp.join(SYNTHETIC_README).display()))?;
     out.commit()?;
     Ok(SynthSummary { seconds: start.elapsed().as_secs_f64(), ..summary })
+}
+
+/// Removes the temporary trees that killed synth-xray runs left beside `out`, whatever
+/// their `--out` was: `.NAME.tmp-PID-…` directories holding nothing but split folders
+/// and the README. [`formats::AtomicPath::new`] removes the temporaries of NAME whose
+/// process is gone (and keeps those of running processes).
+fn remove_dead_temporaries(out: &Path) {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some((name, _)) = file_name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-"))
+        else {
+            continue;
+        };
+        let ours = |n: &str| SPLITS.contains(&n) || n == SYNTHETIC_README;
+        if entry.path().is_dir() && formats::io::only_names(&entry.path(), ours) {
+            let _ = formats::AtomicPath::new(&parent.join(name));
+        }
+    }
 }
 
 /// Replacing a directory is fine only if it is empty or an earlier synthetic tree.
