@@ -79,12 +79,18 @@ pub fn check_threads(threads: usize) -> Result<()> {
     Ok(())
 }
 
-/// An ONNX Runtime message on one line: its lines joined with "; " (it may hold a
-/// stack of causes, one per line).
+/// An ONNX Runtime message on one line: its lines joined with "; " (with a space
+/// after a line ending in `:`). It may hold a stack of causes, one per line.
 pub fn one_line(message: &impl std::fmt::Display) -> String {
     let text = message.to_string();
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    lines.join("; ")
+    let mut joined = String::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !joined.is_empty() {
+            joined.push_str(if joined.ends_with(':') { " " } else { "; " });
+        }
+        joined.push_str(line);
+    }
+    joined
 }
 
 /// Options of [`Classifier::open`].
@@ -451,6 +457,19 @@ fn row_dims(model_dims: &[i64], rows: &RowShape) -> Result<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_messages_are_joined_on_one_line() {
+        let message =
+            "Load model failed:\n  Node (r) Op (Reshape) [ShapeInferenceError]\n\n  bad dims  \n";
+        assert_eq!(
+            one_line(&message),
+            "Load model failed: Node (r) Op (Reshape) [ShapeInferenceError]; bad dims"
+        );
+        assert_eq!(one_line(&"one line"), "one line");
+        assert!(check_threads(1024).is_ok() && check_threads(1025).is_err());
+        assert!(check_threads(0).is_err());
+    }
 
     #[test]
     fn row_dims_fill_and_check() {

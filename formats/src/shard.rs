@@ -316,6 +316,73 @@ mod tests {
         }
     }
 
+    /// A part file of shard `shard` in `dir`, as a stage writes it.
+    fn write_part(dir: &Path, shard: Shard) {
+        use arrow::array::{Int32Array, RecordBatch};
+        use arrow::datatypes::{DataType, Field, Schema};
+        let schema =
+            std::sync::Arc::new(Schema::new(vec![Field::new("label", DataType::Int32, false)]));
+        let schema = part_schema(schema, shard);
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![std::sync::Arc::new(Int32Array::from(vec![shard.index as i32]))],
+        )
+        .unwrap();
+        crate::DatasetWriter::create_shard(dir, schema, None, shard)
+            .and_then(|mut w| w.write(&batch).map(|_| w))
+            .and_then(|w| w.finish())
+            .unwrap();
+    }
+
+    fn metadata(dir: &Path) -> arrow::datatypes::Metadata {
+        crate::DatasetReader::open(dir).unwrap().schema().metadata().clone()
+    }
+
+    #[test]
+    fn a_directory_takes_only_parts_of_one_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts = dir.path().join("parts");
+        let shard = |s: &str| s.parse::<Shard>().unwrap();
+        check_part_directory(&parts, shard("1/2")).unwrap();
+        write_part(&parts, shard("1/2"));
+        // The same set again (a rerun of a shard, or the other shard): fine.
+        check_part_directory(&parts, shard("1/2")).unwrap();
+        check_part_directory(&parts, shard("0/2")).unwrap();
+        let e = check_part_directory(&parts, shard("0/3")).unwrap_err().to_string();
+        assert!(e.ends_with("holds part-00001.parquet, a part of a set of 2 shards, but --shard 0/3 writes a part of a set of 3 shards: remove the old parts or write elsewhere"), "{e}");
+        // A concurrent shard's temporary is not in the way; a user's file is.
+        std::fs::write(parts.join(".part-00000.parquet.tmp-1-00ff"), "").unwrap();
+        check_part_directory(&parts, shard("0/2")).unwrap();
+        std::fs::write(parts.join("notes.txt"), "mine").unwrap();
+        let e = check_part_directory(&parts, shard("0/2")).unwrap_err().to_string();
+        assert!(e.contains("holds notes.txt, which is not a part file"), "{e}");
+        // The parts of an unsharded run (--rows-per-file) are another set too.
+        let unsharded = dir.path().join("unsharded");
+        std::fs::create_dir(&unsharded).unwrap();
+        write_part(&unsharded.join("part-00000.parquet"), Shard::WHOLE);
+        let e = check_part_directory(&unsharded, shard("0/2")).unwrap_err().to_string();
+        assert!(e.contains("a part of an unsharded dataset"), "{e}");
+    }
+
+    #[test]
+    fn a_set_of_parts_reads_only_when_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let parts = dir.path().join("parts");
+        write_part(&parts, "2/3".parse().unwrap());
+        let md = metadata(&parts);
+        assert_eq!(md.get(PARTS_KEY).map(String::as_str), Some("3"));
+        let e = check_complete_set(&parts, &md).unwrap_err().to_string();
+        assert!(e.ends_with("is not one complete set of 3 shard parts: 2 parts are missing, the first part-00000.parquet"), "{e}");
+        write_part(&parts, "0/3".parse().unwrap());
+        write_part(&parts, "1/3".parse().unwrap());
+        check_complete_set(&parts, &md).unwrap();
+        // One part alone, read as a file, is not checked; a stray part beside the set is refused.
+        check_complete_set(&parts.join("part-00001.parquet"), &md).unwrap();
+        std::fs::copy(parts.join("part-00000.parquet"), parts.join("part-00003.parquet")).unwrap();
+        let e = check_complete_set(&parts, &md).unwrap_err().to_string();
+        assert!(e.ends_with("part-00003.parquet is not one of its part files"), "{e}");
+    }
+
     #[test]
     fn parsing_refuses_what_is_not_a_shard() {
         assert_eq!("2/5".parse::<Shard>().unwrap(), Shard { index: 2, count: 5 });
