@@ -4,14 +4,15 @@
 
 # --- inputs (in $T/in; the cases write only into $OUT) -------------------------------
 LABEL15=features/tests/fixtures/label-15.parquet
-# Parts of a set of 2 (images, features) and of 3, one part of a set of 2 alone, parts
-# of both sets in one directory, and a user's directory.
+# Parts of a set of 2 (images, features) and of 3, the parts of an unsharded run, one
+# part of a set of 2 alone, parts of both sets in one directory, and a user's directory.
 "$I" idx --images "$IMG" --labels "$LBL" --out "$T/in/parts-of-2" --shard 1/2 --quiet
 "$F" hog --in "$FIX/mnist-200.parquet" --out "$T/in/hog-of-2" --shard 0/2 --quiet
 mkdir -p "$T/in/one-of-2" "$T/in/mixed" "$T/in/user-dir"
 cp "$T/in/parts-of-2/part-00001.parquet" "$T/in/one-of-2/"
 "$I" idx --images "$IMG" --labels "$LBL" --out "$T/in/mixed" --shard 0/2 --quiet
 "$I" idx --images "$IMG" --labels "$LBL" --out "$T/in/parts-of-3" --shard 1/3 --quiet
+"$I" idx --images "$IMG" --labels "$LBL" --out "$T/in/unsharded" --rows-per-file 5000 --quiet
 cp "$T/in/parts-of-3/part-00001.parquet" "$T/in/mixed/"
 echo "my notes" > "$T/in/user-dir/notes.txt"
 # Class folders whose names hold a newline or a tab.
@@ -90,7 +91,7 @@ case_ "features hog: cell NaN"                  "$F hog --in $FIX/mnist-200.parq
 case_ "features hog: block 0"                   "$F hog --in $FIX/mnist-200.parquet --out \"$OUT/h.parquet\" --cells-per-block 0"
 case_ "features hog: shard into a user's dir"   "$F hog --in $FIX/mnist-200.parquet --out \"$T/in/user-dir\" --shard 0/2"
 case_ "features hog: shard of 3 among parts of 2" "$F hog --in $FIX/mnist-200.parquet --out \"$T/in/hog-of-2\" --shard 1/3"
-case_ "features pixels: shard over image parts" "$F pixels --in $FIX/mnist-200.parquet --out \"$T/in/parts-of-2\" --shard 0/2"
+case_ "features pixels: shard among unsharded parts" "$F pixels --in $FIX/mnist-200.parquet --out \"$T/in/unsharded\" --shard 0/2"
 case_ "features pixels: one part of a set of 2" "$F pixels --in \"$T/in/one-of-2\" --out \"$OUT/p.parquet\""
 case_ "features pixels: parts of two sets"      "$F pixels --in \"$T/in/mixed\" --out \"$OUT/p.parquet\""
 case_ "features hog: input is a tree of PNGs"   "$F hog --in \"$T/in/tree\" --out \"$OUT/h.parquet\""
