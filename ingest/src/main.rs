@@ -64,7 +64,7 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         classes: Option<Vec<String>>,
         /// Process only shard K of N (0-based): a contiguous slice of the rows (the validation split is drawn over all rows), written
-        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order.
+        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order (OUT may hold only parts of the same N).
         #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
         shard: Shard,
     },
@@ -98,7 +98,7 @@ enum Command {
         #[arg(long)]
         allow_split_names: bool,
         /// Process only shard K of N (0-based): a contiguous slice of the sorted file list (classes come from the whole tree), written
-        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order.
+        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order (OUT may hold only parts of the same N).
         #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
         shard: Shard,
     },
