@@ -53,7 +53,7 @@ enum Command {
         /// Where the validation rows go (needs --val-fraction).
         #[arg(long, requires = "val_fraction")]
         val_out: Option<PathBuf>,
-        /// Seed of the validation split's shuffle.
+        /// Seed of the validation split's shuffle, any whole number 0..=2^64-1.
         #[arg(long, default_value_t = 42)]
         seed: u64,
         /// Write a directory of part-NNNNN.parquet files of at most N rows each (1..=100,000,000).

@@ -59,7 +59,7 @@ pub struct SynthOptions {
     /// the Kaggle set is ≈ 2.9 in train (1,341 NORMAL vs 3,875 PNEUMONIA).
     #[arg(long, default_value_t = 1.0)]
     pub pneumonia_ratio: f64,
-    /// Seed: the same seed gives the same files.
+    /// Seed, any whole number 0..=2^64-1: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Smallest image side in pixels (32 ≤ min ≤ max ≤ 8000).
