@@ -3,6 +3,7 @@
 # whose outputs are not probabilities. Sourced by scripts/bad-inputs.sh.
 
 # --- inputs (in $T/in; the cases write only into $OUT) -------------------------------
+# The first 20 rows of mnist-200.parquet, row 7 relabelled 15 (its classes are 0-9).
 LABEL15=features/tests/fixtures/label-15.parquet
 # Parts of a set of 2 (images, features) and of 3, the parts of an unsharded run, one
 # part of a set of 2 alone, parts of both sets in one directory, and a user's directory.
