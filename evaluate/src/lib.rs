@@ -51,6 +51,18 @@ use model::{Classifier, ModelOptions, RowShape};
 /// that per-call overhead vanishes, small enough to stay in cache-friendly memory.
 pub const DEFAULT_BATCH_SIZE: usize = 512;
 
+/// The largest `--batch-size`: a batch of 65,536 rows of 784 floats is 200 MB already.
+pub const MAX_BATCH_SIZE: usize = 65_536;
+
+/// The largest `--scale`: pixels are at most 255, so larger multipliers only make
+/// inputs no model was trained on.
+pub const MAX_SCALE: f32 = 1000.0;
+
+/// How far a probability may stray outside [0, 1] (float rounding of a softmax or
+/// sigmoid), and how far a softmax row's sum from 1.
+pub const PROBABILITY_TOLERANCE: f32 = 1e-4;
+pub const SUM_TOLERANCE: f32 = 1e-3;
+
 /// What to evaluate and how (the CLI's flags).
 #[derive(Debug, Clone)]
 pub struct EvalOptions {
@@ -121,8 +133,11 @@ pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {
 /// Runs the model over the dataset's rows (those of `opts.shard`) and checks the
 /// scores; computes no figure and writes nothing.
 pub fn score(opts: &EvalOptions) -> Result<Scored> {
-    if opts.batch_size == 0 {
-        bail!("--batch-size must be at least 1");
+    if !(1..=MAX_BATCH_SIZE).contains(&opts.batch_size) {
+        bail!("--batch-size must be 1..={MAX_BATCH_SIZE}, got {}", opts.batch_size);
+    }
+    if let Some(n) = opts.model_options.threads {
+        model::check_threads(n)?;
     }
     if !(0.0..=1.0).contains(&opts.threshold) {
         bail!("--threshold {} is not a probability between 0 and 1", opts.threshold);
@@ -135,6 +150,9 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
     if let Some(s) = opts.model_options.scale {
         if !(s.is_finite() && s > 0.0) {
             bail!("--scale {s} is not a finite number > 0");
+        }
+        if s > MAX_SCALE {
+            bail!("--scale must be at most {MAX_SCALE}, got {s}");
         }
     }
     let reader = DatasetReader::open_with_batch_rows(&opts.data, opts.batch_size)?;
@@ -179,6 +197,12 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
             i / c.max(1)
         );
     }
+    check_probabilities(&mut out.scores, c, out.sigmoid, first_row).map_err(|problem| {
+        anyhow::anyhow!(
+            "model {model} output {} does not give probabilities on dataset {dataset}: {problem}; evaluate needs each row's class probabilities (a softmax or sigmoid output), not logits or other scores",
+            classifier.describe_output()
+        )
+    })?;
 
     if c != 2 {
         // Both only mean something for a positive class; silently ignoring them would
@@ -217,7 +241,6 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
             names.join(", ")
         );
     }
-    let score_transform = to_probabilities(&mut out.scores, c, out.sigmoid);
     let info = shard::RunInfo {
         model,
         data: dataset,
@@ -225,7 +248,7 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
         classes: names,
         input: classifier.describe_input(),
         output: classifier.describe_output(),
-        score_transform: score_transform.to_string(),
+        score_transform: "none".to_string(),
         batch_size: opts.batch_size,
         threads: classifier.threads,
         seconds: out.seconds,
@@ -350,39 +373,32 @@ fn class_names(
     Ok(((0..c).map(|k| k.to_string()).collect(), None))
 }
 
-/// Makes the scores probabilities: rows already in [0,1] summing to 1 (or a
-/// sigmoid column in [0,1]) are kept; raw scores get softmax / sigmoid.
-/// Returns which transform was applied.
-pub fn to_probabilities(scores: &mut [f32], classes: usize, sigmoid: bool) -> &'static str {
-    let in_unit = scores.iter().all(|&v| (0.0..=1.0).contains(&v));
-    if sigmoid {
-        if in_unit {
-            return "none";
+/// Checks that `scores` (row-major, `classes` per row) are probabilities: every value
+/// in [0, 1] and every row summing to 1, within [`PROBABILITY_TOLERANCE`] and
+/// [`SUM_TOLERANCE`]; a single sigmoid column (`sigmoid`, expanded to `[1 − p, p]`)
+/// only needs p in [0, 1]. Values within the tolerance outside [0, 1] are clamped.
+/// The error says which row (counted from `first_row`, the shard's place among all
+/// rows) and why.
+pub fn check_probabilities(
+    scores: &mut [f32],
+    classes: usize,
+    sigmoid: bool,
+    first_row: usize,
+) -> std::result::Result<(), String> {
+    let range = -PROBABILITY_TOLERANCE..=1.0 + PROBABILITY_TOLERANCE;
+    for (i, values) in scores.chunks_exact(classes.max(1)).enumerate() {
+        let row = first_row + i;
+        let shown = if sigmoid { &values[1..] } else { values };
+        if let Some(v) = shown.iter().find(|v| !range.contains(*v)) {
+            return Err(format!("row {row} holds {v}, outside [0, 1]"));
         }
-        for row in scores.chunks_exact_mut(2) {
-            let p = 1.0 / (1.0 + (-row[1]).exp());
-            row[0] = 1.0 - p;
-            row[1] = p;
-        }
-        return "sigmoid";
-    }
-    let sums_to_one =
-        scores.chunks_exact(classes).all(|r| (r.iter().sum::<f32>() - 1.0).abs() < 1e-3);
-    if in_unit && sums_to_one {
-        return "none";
-    }
-    for row in scores.chunks_exact_mut(classes) {
-        let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-        let mut total = 0.0;
-        for v in row.iter_mut() {
-            *v = (*v - max).exp();
-            total += *v;
-        }
-        for v in row.iter_mut() {
-            *v /= total;
+        let sum: f32 = values.iter().sum();
+        if !sigmoid && (sum - 1.0).abs() > SUM_TOLERANCE {
+            return Err(format!("row {row} sums to {sum}, not 1"));
         }
     }
-    "softmax"
+    scores.iter_mut().for_each(|v| *v = v.clamp(0.0, 1.0));
+    Ok(())
 }
 
 /// Every file an evaluation directory can hold: the set that replaces the previous one.
@@ -545,18 +561,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn probabilities_are_kept_and_logits_transformed() {
+    fn only_probabilities_are_accepted() {
         let mut p = vec![0.2f32, 0.8, 0.5, 0.5];
-        assert_eq!(to_probabilities(&mut p, 2, false), "none");
+        assert_eq!(check_probabilities(&mut p, 2, false, 0), Ok(()));
         assert_eq!(p, vec![0.2, 0.8, 0.5, 0.5]);
-        // logits [0, ln 3] → softmax [0.25, 0.75]
-        let mut l = vec![0.0f32, 3f32.ln()];
-        assert_eq!(to_probabilities(&mut l, 2, false), "softmax");
-        assert!((l[0] - 0.25).abs() < 1e-6 && (l[1] - 0.75).abs() < 1e-6);
-        // a sigmoid column given as a logit: [1-p, p] with p = σ(0) = 0.5
-        let mut s = vec![1.0f32 - 2.0, 2.0];
-        assert_eq!(to_probabilities(&mut s, 2, true), "sigmoid");
-        let p2 = 1.0 / (1.0 + (-2.0f32).exp());
-        assert!((s[1] - p2).abs() < 1e-6 && (s[0] - (1.0 - p2)).abs() < 1e-6);
+        // Float rounding of a softmax is clamped, not refused.
+        let mut r = vec![1.00001f32, -0.00001];
+        assert_eq!(check_probabilities(&mut r, 2, false, 0), Ok(()));
+        assert_eq!(r, vec![1.0, 0.0]);
+        // ±100 logits, probabilities that do not sum to 1, a sigmoid column outside [0, 1].
+        let mut logits = vec![0.3f32, 0.7, 100.0, -100.0];
+        assert_eq!(
+            check_probabilities(&mut logits, 2, false, 10),
+            Err("row 11 holds 100, outside [0, 1]".to_string())
+        );
+        let mut halves = vec![0.5f32, 0.5, 0.5, 0.5, 0.5, 0.5];
+        assert_eq!(
+            check_probabilities(&mut halves, 3, false, 0),
+            Err("row 0 sums to 1.5, not 1".to_string())
+        );
+        let mut sigmoid = vec![1.0f32 - 2.0, 2.0];
+        assert_eq!(
+            check_probabilities(&mut sigmoid, 2, true, 0),
+            Err("row 0 holds 2, outside [0, 1]".to_string())
+        );
     }
 }

@@ -71,22 +71,24 @@ struct EvalArgs {
     /// Training history for curves.png [default: history.parquet beside the model, if present].
     #[arg(long)]
     history: Option<PathBuf>,
-    /// Binary models: predict the positive class (index 1) when its probability ≥ T.
+    /// Binary models: predict the positive class (index 1) when its probability ≥ T (0..=1).
     #[arg(long, default_value_t = 0.5)]
     threshold: f64,
-    /// Binary models: also report the largest threshold whose recall reaches R.
+    /// Binary models: also report the largest threshold whose recall reaches R (0..=1).
     #[arg(long)]
     min_recall: Option<f64>,
-    /// Rows per ONNX Runtime call.
+    /// Rows per ONNX Runtime call, 1..=65,536.
     #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
     batch_size: usize,
-    /// Multiplier for image bytes fed to a float32 model input [default: 1/255].
+    /// Multiplier for image bytes fed to a float32 model input, more than 0 and at
+    /// most 1000 [default: 1/255].
     #[arg(long)]
     scale: Option<f32>,
     /// The model output holding class scores [default: `probabilities`, else the first float32 [N, C] output].
     #[arg(long)]
     output: Option<String>,
-    /// ONNX Runtime threads [default: RAYON_NUM_THREADS if set, else all cores].
+    /// ONNX Runtime threads, 1..=1024 [default: RAYON_NUM_THREADS if set, else all
+    /// cores; at most 1024 either way].
     #[arg(long)]
     threads: Option<usize>,
     /// Print metrics.json on stdout instead of the summary.
@@ -179,5 +181,8 @@ fn report(
 }
 
 fn main() -> ExitCode {
-    formats::exit_status(run(formats::parse_args::<Cli>()))
+    // One line whatever the causes hold (ONNX Runtime's messages span several).
+    let result = run(formats::parse_args::<Cli>())
+        .map_err(|e| anyhow::anyhow!(evaluate::model::one_line(&format!("{e:#}"))));
+    formats::exit_status(result)
 }

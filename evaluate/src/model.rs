@@ -67,6 +67,32 @@ impl Feed {
     }
 }
 
+/// The most ONNX Runtime threads (`--threads`): far more than any machine's cores,
+/// and few enough that starting them cannot exhaust the process's threads or memory.
+pub const MAX_THREADS: usize = 1024;
+
+/// Checks `--threads`: 1..=[`MAX_THREADS`].
+pub fn check_threads(threads: usize) -> Result<()> {
+    if !(1..=MAX_THREADS).contains(&threads) {
+        bail!("--threads must be 1..={MAX_THREADS}, got {threads}");
+    }
+    Ok(())
+}
+
+/// An ONNX Runtime message on one line: its lines joined with "; " (with a space
+/// after a line ending in `:`). It may hold a stack of causes, one per line.
+pub fn one_line(message: &impl std::fmt::Display) -> String {
+    let text = message.to_string();
+    let mut joined = String::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !joined.is_empty() {
+            joined.push_str(if joined.ends_with(':') { " " } else { "; " });
+        }
+        joined.push_str(line);
+    }
+    joined
+}
+
 /// Options of [`Classifier::open`].
 #[derive(Debug, Clone, Default)]
 pub struct ModelOptions {
@@ -74,7 +100,8 @@ pub struct ModelOptions {
     pub scale: Option<f32>,
     /// The class-score output to use, overriding the default choice.
     pub output: Option<String>,
-    /// ONNX Runtime intra-op threads (default: `RAYON_NUM_THREADS` if set, else all cores).
+    /// ONNX Runtime intra-op threads, 1..=[`MAX_THREADS`] (default: `RAYON_NUM_THREADS`
+    /// if set, else all cores, at most [`MAX_THREADS`]).
     pub threads: Option<usize>,
 }
 
@@ -157,20 +184,29 @@ impl Classifier {
         if !path.is_file() {
             bail!("model {} does not exist", path.display());
         }
+        if let Some(n) = opts.threads {
+            check_threads(n)?;
+        }
         // A scheduler that gives the stage fewer CPUs says so in RAYON_NUM_THREADS
-        // (scripts/ray_run.py does), as for the other stages' thread pools.
+        // (scripts/ray_run.py does), as for the other stages' thread pools; it is a
+        // hint, so it is kept within MAX_THREADS rather than refused.
         let from_env = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok());
         let threads = opts
             .threads
             .or(from_env.filter(|&n: &usize| n > 0))
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .min(MAX_THREADS);
         let session = Session::builder(&env)
-            .map_err(|e| anyhow!("cannot start an ONNX Runtime session: {e}"))?
+            .map_err(|e| anyhow!("cannot start an ONNX Runtime session: {}", one_line(&e)))?
             .with_intra_threads(threads)
-            .map_err(|e| anyhow!("cannot set ONNX Runtime threads: {e}"))?
+            .map_err(|e| anyhow!("cannot set ONNX Runtime threads: {}", one_line(&e)))?
             .commit_from_file(path)
             .map_err(|e| {
-                anyhow!("model {} cannot be loaded by ONNX Runtime: {e}", path.display())
+                anyhow!(
+                    "model {} cannot be loaded by ONNX Runtime: {}",
+                    path.display(),
+                    one_line(&e)
+                )
             })?;
         let model = path.display().to_string();
 
@@ -257,7 +293,10 @@ impl Classifier {
 
         let model_classes = match session.metadata().ok().and_then(|m| m.custom("classes")) {
             Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).with_context(|| {
-                format!("model {model}: metadata `classes` is not a JSON list of names: {json}")
+                format!(
+                    "model {model}: metadata `classes` is not a JSON list of names: {}",
+                    one_line(&json)
+                )
             })?),
             None => None,
         };
@@ -339,12 +378,19 @@ impl Classifier {
                 }
                 _ => unreachable!("feed chosen from the dataset kind"),
             }
-            .map_err(|e| anyhow!("model {} failed on {what}: {e}", self.path.display()))?;
+            .map_err(|e| {
+                anyhow!("model {} failed on {what}: {}", self.path.display(), one_line(&e))
+            })?;
             let value = outputs.get(&self.output_name).with_context(|| {
                 format!("model {} gave no output `{}`", self.path.display(), self.output_name)
             })?;
             let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(|e| {
-                anyhow!("model {} output `{}`: {e}", self.path.display(), self.output_name)
+                anyhow!(
+                    "model {} output `{}`: {}",
+                    self.path.display(),
+                    self.output_name,
+                    one_line(&e)
+                )
             })?;
             if out_shape.len() != 2 || out_shape[0] as usize != n {
                 bail!(
@@ -411,6 +457,19 @@ fn row_dims(model_dims: &[i64], rows: &RowShape) -> Result<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_messages_are_joined_on_one_line() {
+        let message =
+            "Load model failed:\n  Node (r) Op (Reshape) [ShapeInferenceError]\n\n  bad dims  \n";
+        assert_eq!(
+            one_line(&message),
+            "Load model failed: Node (r) Op (Reshape) [ShapeInferenceError]; bad dims"
+        );
+        assert_eq!(one_line(&"one line"), "one line");
+        assert!(check_threads(1024).is_ok() && check_threads(1025).is_err());
+        assert!(check_threads(0).is_err());
+    }
 
     #[test]
     fn row_dims_fill_and_check() {

@@ -130,3 +130,59 @@ fn a_kill_at_the_commit_leaves_the_old_set() {
     let temps = testkit::temporaries(dir.path()).len();
     assert_eq!(temps, 0, "the killed run's staging directory was removed by the next run");
 }
+
+/// Thread counts, batch sizes and scales beyond their bounds are refused at once
+/// (100,000 threads would crash ONNX Runtime after 41 s).
+#[test]
+fn numbers_beyond_their_bounds_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    let (model, data) = (fixture("binary/model.onnx"), fixture("binary-200.parquet"));
+    for (flag, value, needle) in [
+        ("--threads", "100000", "--threads must be 1..=1024, got 100000"),
+        ("--threads", "0", "--threads must be 1..=1024, got 0"),
+        ("--batch-size", "1099511627776", "--batch-size must be 1..=65536, got 1099511627776"),
+        ("--scale", "1e30", "--scale must be at most 1000"),
+    ] {
+        let start = std::time::Instant::now();
+        let o = evaluate(&[
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            flag,
+            value,
+        ]);
+        assert_one_sentence_error(&o, &out, &[needle]);
+        assert!(start.elapsed().as_secs() < 20, "{flag} {value} took {:?}", start.elapsed());
+        assert!(!out.exists());
+    }
+}
+
+/// Scores that are not probabilities (±100 logits, rows summing to 2, a sigmoid column
+/// outside [0, 1]) would give a meaningless log-loss: refused, naming the model.
+#[test]
+fn outputs_that_are_not_probabilities_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("eval");
+    for (model, data, needle) in [
+        ("logits.onnx", "mnist-200-features.parquet", "row 0 holds 134.01178, outside [0, 1]"),
+        ("sums-to-two.onnx", "mnist-200-features.parquet", "row 0 sums to 2.0000002, not 1"),
+        ("sigmoid-logit.onnx", "binary-200.parquet", "outside [0, 1]"),
+    ] {
+        let model = fixture(model);
+        let o = evaluate(&[
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            fixture(data).to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let what = format!("model {} output `probabilities`", model.display());
+        assert_one_sentence_error(&o, &out, &[&what, "does not give probabilities", needle]);
+        assert!(!out.exists());
+    }
+}

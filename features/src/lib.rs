@@ -50,11 +50,27 @@ use serde_json::json;
 
 pub use hog::{BlockNorm, Hog, HogLayout, HogParams, HogScratch, Size2};
 
+/// The most pictures `--visualize` writes: each is rendered in memory first.
+pub const MAX_PICTURES: usize = 1000;
+
+/// The file names a picture directory can hold (`hog-00000.png` …), the set that
+/// replaces the previous one ([`formats::OutputSet`]).
+fn picture_names() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        (0..MAX_PICTURES).map(|i| &*Box::leak(picture_name(i).into_boxed_str())).collect()
+    })
+}
+
+fn picture_name(i: usize) -> String {
+    format!("hog-{i:05}.png")
+}
+
 /// Options of `features hog` beyond scikit-image's parameters.
 #[derive(Debug, Clone, Default)]
 pub struct HogOptions {
     pub params: HogParams,
-    /// Write pictures of the first N images (0: none).
+    /// Write pictures of the first N images (0: none; at most [`MAX_PICTURES`]).
     pub visualize: usize,
     /// Where the pictures go (`hog-00000.png`, ...); required when `visualize > 0`.
     pub visualize_out: Option<PathBuf>,
@@ -125,21 +141,45 @@ fn open_images(input: &Path) -> Result<(DatasetReader, ImageMeta)> {
     Ok((reader, meta))
 }
 
+/// Refuses a label outside the dataset's classes (`0..classes`), naming the row
+/// (among all rows of the dataset) and the label; train and evaluate refuse them too.
+fn check_labels(labels: &[i32], first_row: usize, classes: usize, dataset: &Path) -> Result<()> {
+    if classes == 0 {
+        return Ok(()); // no `classes` metadata: nothing to check against
+    }
+    if let Some(i) = labels.iter().position(|&l| l < 0 || l as usize >= classes) {
+        bail!(
+            "dataset {} row {} has label {}, but the dataset names {classes} classes (labels 0..={})",
+            dataset.display(),
+            first_row + i,
+            labels[i],
+            classes - 1
+        );
+    }
+    Ok(())
+}
+
 /// Reads `reader` batch by batch, turns each into a feature batch with `make`,
 /// and writes it to `output` on a second thread (so encoding overlaps computing).
+/// Returns the writer, not yet finished (the caller puts the output in place with
+/// [`Output::finish`]), and the rows written.
 fn stream_features(
     reader: DatasetReader,
     output: &Path,
     shard: formats::Shard,
     meta: &FeatureMeta,
     mut make: impl FnMut(&[i32], &[u8], &mut Vec<f32>) -> Result<()>,
-) -> Result<usize> {
+) -> Result<(Output, usize)> {
     let reader = reader.shard(shard);
     let dataset = reader.path().to_path_buf();
+    let mut next_row = reader.first_row();
     let bar = formats::progress::bar(reader.rows() as u64, "images");
-    let mut writer = DatasetWriter::create_shard(output, feature_schema(meta), None, shard)?;
+    formats::shard::check_part_directory(output, shard)?;
+    let part_directory = formats::shard::PartDirectory::new(output, shard);
+    let schema = formats::shard::part_schema(feature_schema(meta), shard);
+    let mut writer = DatasetWriter::create_shard(output, schema, None, shard)?;
     let (send, receive) = sync_channel::<RecordBatch>(1);
-    let rows = std::thread::scope(|scope| -> Result<usize> {
+    let written = std::thread::scope(|scope| -> Result<(DatasetWriter, usize)> {
         let writing = scope.spawn(move || -> Result<DatasetWriter> {
             for batch in receive {
                 writer.write(&batch)?;
@@ -153,6 +193,8 @@ fn stream_features(
             let step = (|| -> Result<RecordBatch> {
                 let batch = batch?;
                 let labels = batch_labels(&batch, &dataset)?;
+                check_labels(&labels, next_row, meta.classes.len(), &dataset)?;
+                next_row += labels.len();
                 let images = batch_images(&batch, &dataset)?;
                 make(&labels, images, &mut values)?;
                 Ok(feature_batch(meta, &labels, &values)?)
@@ -176,22 +218,53 @@ fn stream_features(
         if let Some(e) = failure {
             return Err(e); // dropping `writer` removes the partial output
         }
-        writer.finish()?;
-        Ok(rows)
+        Ok((writer, rows))
     })?;
     bar.finish_and_clear();
-    Ok(rows)
+    let (writer, rows) = written;
+    Ok((Output { writer, part_directory }, rows))
+}
+
+/// A feature dataset written but not yet in place.
+struct Output {
+    writer: DatasetWriter,
+    /// A shard's directory, removed if the run fails before its part is in place.
+    part_directory: formats::shard::PartDirectory,
+}
+
+impl Output {
+    fn finish(self) -> Result<()> {
+        self.writer.finish()?;
+        self.part_directory.keep();
+        Ok(())
+    }
 }
 
 /// `features hog`: HOG descriptors of every image of `input` into `output`.
 pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSummary> {
     let start = Instant::now();
-    if opts.visualize > 0 && opts.visualize_out.is_none() {
-        bail!(
-            "--visualize {} needs --visualize-out DIR to know where to write the pictures",
-            opts.visualize
-        );
+    if opts.visualize > MAX_PICTURES {
+        bail!("--visualize must be at most {MAX_PICTURES} pictures, got {}", opts.visualize);
     }
+    // The pictures' directory is checked and staged before anything is computed, so a
+    // bad one leaves no feature dataset behind.
+    let pictures_out = match (&opts.visualize_out, opts.visualize) {
+        (None, 0) => None,
+        (None, n) => {
+            bail!("--visualize {n} needs --visualize-out DIR to know where to write the pictures")
+        }
+        (Some(dir), _) if dir.exists() && !dir.is_dir() => {
+            bail!("--visualize-out {} exists and is not a directory", dir.display())
+        }
+        (Some(dir), _) if same_path(dir, output) => {
+            bail!(
+                "--visualize-out {} is the feature dataset's path (--out): give the pictures their own directory",
+                dir.display()
+            )
+        }
+        (Some(_), 0) => None,
+        (Some(dir), _) => Some(formats::OutputSet::new(dir, picture_names())?),
+    };
     let (reader, meta) = open_images(input)?;
     let what = reader.describe();
     let hog = Hog::new(opts.params, meta.height, meta.width, meta.channels)
@@ -204,45 +277,53 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
     };
     let image_len = meta.image_len();
     let ppc = (opts.params.pixels_per_cell.rows, opts.params.pixels_per_cell.cols);
-    // Pictures are rendered while streaming but written only once the dataset is in place.
+    // Pictures are rendered while streaming and written just before the dataset is put in place.
     let mut pictures: Vec<Vec<u8>> = Vec::new();
     let mut scratch = hog.scratch();
-    let rows = stream_features(reader, output, opts.shard, &fmeta, |_, images, values| {
-        let n = images.len() / image_len;
-        values.resize(n * hog.dim(), 0.0);
-        hog_batch(&hog, images, values);
-        for img in
-            images.chunks_exact(image_len).take(opts.visualize.saturating_sub(pictures.len()))
-        {
-            let hist = hog.cell_histograms(img, &mut scratch);
-            pictures.push(visualize::picture_png(
-                img,
-                &hog.layout,
-                ppc,
-                hog.params.orientations,
-                hist,
-            )?);
-        }
-        Ok(())
-    })?;
-    let mut written = Vec::new();
-    if let Some(dir) = &opts.visualize_out {
-        if !pictures.is_empty() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
+    let (dataset_out, rows) =
+        stream_features(reader, output, opts.shard, &fmeta, |_, images, values| {
+            let n = images.len() / image_len;
+            values.resize(n * hog.dim(), 0.0);
+            hog_batch(&hog, images, values);
+            for img in
+                images.chunks_exact(image_len).take(opts.visualize.saturating_sub(pictures.len()))
+            {
+                let hist = hog.cell_histograms(img, &mut scratch);
+                pictures.push(visualize::picture_png(
+                    img,
+                    &hog.layout,
+                    ppc,
+                    hog.params.orientations,
+                    hist,
+                )?);
+            }
+            Ok(())
+        })?;
+    // The pictures go into their staging directory first: a failure there (a full
+    // disk) removes it and the unfinished dataset, and leaves nothing.
+    if let Some(set) = &pictures_out {
         for (i, png) in pictures.iter().enumerate() {
-            let path = dir.join(format!("hog-{i:05}.png"));
-            formats::atomic::write_bytes(&path, png)?;
-            written.push(path);
+            let path = set.path(&picture_name(i));
+            std::fs::write(&path, png)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
+    dataset_out.finish()?;
+    let written = match pictures_out {
+        Some(set) => set.commit()?,
+        None => Vec::new(),
+    };
     Ok(RunSummary {
         rows,
         dim: hog.dim(),
         seconds: start.elapsed().as_secs_f64(),
         pictures: written,
     })
+}
+
+/// Whether two paths name the same place (compared absolute, without resolving links).
+fn same_path(a: &Path, b: &Path) -> bool {
+    std::path::absolute(a).ok() == std::path::absolute(b).ok()
 }
 
 /// `features pixels`: every image as float32 values `v / 255` (row-major H·W·C).
@@ -264,13 +345,15 @@ pub fn run_pixels(input: &Path, output: &Path, shard: formats::Shard) -> Result<
             "dim": dim,
         }),
     };
-    let rows = stream_features(reader, output, shard, &fmeta, |_, images, values| {
-        values.resize(images.len(), 0.0);
-        values.par_chunks_mut(1 << 16).zip(images.par_chunks(1 << 16)).for_each(|(o, i)| {
-            // float32 division, as `x.astype("float32") / 255` in numpy/Keras.
-            o.iter_mut().zip(i).for_each(|(o, &v)| *o = v as f32 / 255.0);
-        });
-        Ok(())
-    })?;
+    let (dataset_out, rows) =
+        stream_features(reader, output, shard, &fmeta, |_, images, values| {
+            values.resize(images.len(), 0.0);
+            values.par_chunks_mut(1 << 16).zip(images.par_chunks(1 << 16)).for_each(|(o, i)| {
+                // float32 division, as `x.astype("float32") / 255` in numpy/Keras.
+                o.iter_mut().zip(i).for_each(|(o, &v)| *o = v as f32 / 255.0);
+            });
+            Ok(())
+        })?;
+    dataset_out.finish()?;
     Ok(RunSummary { rows, dim, seconds: start.elapsed().as_secs_f64(), pictures: Vec::new() })
 }

@@ -39,13 +39,13 @@ enum Command {
         /// Feature dataset to write (replaced atomically).
         #[arg(long = "out", value_name = "P")]
         output: PathBuf,
-        /// Number of orientation bins over 0–180°.
+        /// Number of orientation bins over 0–180° (1..=254).
         #[arg(long, default_value_t = HogParams::DEFAULT.orientations)]
         orientations: usize,
-        /// Cell size in pixels, ROWSxCOLS (or N for NxN).
+        /// Cell size in pixels, ROWSxCOLS (or N for NxN); each ≥ 1 and at most the image's side.
         #[arg(long, default_value_t = HogParams::DEFAULT.pixels_per_cell.to_string(), value_name = "RxC")]
         pixels_per_cell: String,
-        /// Block size in cells, ROWSxCOLS (or N for NxN).
+        /// Block size in cells, ROWSxCOLS (or N for NxN); each ≥ 1 and at most the cell grid's side.
         #[arg(long, default_value_t = HogParams::DEFAULT.cells_per_block.to_string(), value_name = "RxC")]
         cells_per_block: String,
         /// Block normalisation: L1, L1-sqrt, L2 or L2-Hys.
@@ -54,14 +54,15 @@ enum Command {
         /// Take the square root of every pixel value first (power-law compression).
         #[arg(long)]
         transform_sqrt: bool,
-        /// Also write pictures of the first N images beside their HOG glyphs.
+        /// Also write pictures of the first N images beside their HOG glyphs (0..=1000).
         #[arg(long, default_value_t = 0, value_name = "N")]
         visualize: usize,
-        /// Directory for the pictures (hog-00000.png, ...).
+        /// Directory for the pictures (hog-00000.png, ...): created, or an existing
+        /// directory whose earlier pictures are replaced as one set.
         #[arg(long, value_name = "DIR")]
         visualize_out: Option<PathBuf>,
         /// Process only shard K of N (0-based) of the rows, a contiguous slice, and
-        /// write it as OUT/part-0000K.parquet; the N parts read as one dataset.
+        /// write it as OUT/part-0000K.parquet; the N parts read as one dataset (OUT may hold only parts of the same N).
         #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
         shard: Shard,
     },
@@ -74,7 +75,7 @@ enum Command {
         #[arg(long = "out", value_name = "P")]
         output: PathBuf,
         /// Process only shard K of N (0-based) of the rows, a contiguous slice, and
-        /// write it as OUT/part-0000K.parquet; the N parts read as one dataset.
+        /// write it as OUT/part-0000K.parquet; the N parts read as one dataset (OUT may hold only parts of the same N).
         #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
         shard: Shard,
     },

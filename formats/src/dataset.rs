@@ -78,6 +78,7 @@ impl ImageMeta {
     pub fn from_schema(schema: &Schema, dataset: &Path) -> Result<Self> {
         let what = describe(dataset);
         let md = schema.metadata();
+        check_shard_set(dataset, md)?;
         let height = parse_usize(md, HEIGHT_KEY, dataset)?;
         let width = parse_usize(md, WIDTH_KEY, dataset)?;
         let channels = parse_usize(md, CHANNELS_KEY, dataset)?;
@@ -144,6 +145,7 @@ impl FeatureMeta {
     pub fn from_schema(schema: &Schema, dataset: &Path) -> Result<Self> {
         let what = describe(dataset);
         let md = schema.metadata();
+        check_shard_set(dataset, md)?;
         let field = schema.field_with_name(FEATURES).map_err(|_| {
             Error::schema(
                 dataset,
@@ -184,6 +186,11 @@ impl FeatureMeta {
         };
         Ok(Self { dim, classes, source, params })
     }
+}
+
+/// A directory of shard parts must be one complete set ([`crate::shard::check_complete_set`]).
+fn check_shard_set(dataset: &Path, md: &arrow::datatypes::Metadata) -> Result<()> {
+    crate::shard::check_complete_set(dataset, md).map_err(|e| Error::schema(dataset, e.to_string()))
 }
 
 /// `dataset PATH`, how errors name a dataset.

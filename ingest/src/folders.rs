@@ -233,6 +233,9 @@ fn dct_reduction(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> usiz
 /// a tiny file cannot claim 65500×65500.
 pub const MAX_PIXELS: usize = 100_000_000;
 
+/// The largest `--max-megapixels` (as pixels): 65535 × 65535 is the largest JPEG.
+pub const MAX_PIXELS_LIMIT: usize = 4_295_000_000;
+
 fn check_pixels(kind: &str, w: usize, h: usize, max_pixels: usize) -> Result<()> {
     if w.saturating_mul(h) > max_pixels {
         bail!(
@@ -358,7 +361,21 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
     if opts.height == 0 || opts.width == 0 {
         bail!("--size must be at least 1x1");
     }
+    crate::check_rows_per_file(opts.rows_per_file)?;
+    if opts.max_pixels == 0 || opts.max_pixels > MAX_PIXELS_LIMIT {
+        bail!(
+            "--max-megapixels must be more than 0 and at most {}, got {}",
+            MAX_PIXELS_LIMIT / 1_000_000,
+            opts.max_pixels as f64 / 1e6
+        );
+    }
     let listing = list_tree(&opts.root)?;
+    crate::check_class_names(
+        &listing.classes,
+        &format!("--root {} (class folder names)", opts.root.display()),
+    )?;
+    // Before any decoding: a directory that cannot take this shard's part.
+    formats::shard::check_part_directory(&opts.out, opts.shard)?;
     if !opts.allow_split_names {
         check_not_split_root(&opts.root, &listing.classes)?;
     }
@@ -418,8 +435,10 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         },
     };
     let schema = image_schema(&meta, true);
+    let part_directory = formats::shard::PartDirectory::new(&opts.out, opts.shard);
+    let part_schema = formats::shard::part_schema(schema.clone(), opts.shard);
     let mut writer =
-        DatasetWriter::create_shard(&opts.out, schema.clone(), opts.rows_per_file, opts.shard)?;
+        DatasetWriter::create_shard(&opts.out, part_schema, opts.rows_per_file, opts.shard)?;
     let n = meta.image_len();
     let rows: Vec<(&(i32, PathBuf), Vec<u8>)> =
         files.iter().zip(results).filter_map(|(f, r)| r.ok().map(|px| (f, px))).collect();
@@ -436,6 +455,7 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         writer.write(&RecordBatch::try_new(schema.clone(), columns)?)?;
     }
     writer.finish()?;
+    part_directory.keep();
     Ok(FolderSummary {
         rows: good,
         classes: listing.classes,

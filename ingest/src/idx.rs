@@ -68,8 +68,13 @@ impl IdxStream {
     pub fn open(path: &Path, expected_dims: u8, what: &str) -> Result<Self> {
         let file = File::open(path)
             .with_context(|| format!("cannot open {what} file {}", path.display()))?;
-        let file_len =
-            file.metadata().with_context(|| format!("cannot stat {}", path.display()))?.len();
+        let meta = file.metadata().with_context(|| format!("cannot stat {}", path.display()))?;
+        if meta.is_dir() {
+            bail!("{what} file {} is a directory, not an IDX file", path.display());
+        }
+        // Only a regular file's length is its content's; a pipe or device (/dev/stdin)
+        // is read as a stream and checked as it ends, as gzip data is.
+        let file_len = meta.is_file().then_some(meta.len());
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut first = [0u8; 2];
         let got = read_up_to(&mut reader, &mut first)
@@ -87,7 +92,7 @@ impl IdxStream {
         };
         let mut stream =
             IdxStream { path: path.to_path_buf(), dims: Vec::new(), claimed: 0, gzip, reader };
-        stream.read_header(expected_dims, what, (!gzip).then_some(file_len))?;
+        stream.read_header(expected_dims, what, file_len.filter(|_| !gzip))?;
         Ok(stream)
     }
 
@@ -147,7 +152,7 @@ impl IdxStream {
             })?;
         if let Some(raw_len) = raw_len {
             // Raw file: the exact size is known, so check before reading anything.
-            let present = raw_len - header_len;
+            let present = raw_len.saturating_sub(header_len);
             if present != claimed {
                 bail!(
                     "{name}: header {dims:?} claims {claimed} payload bytes but the file holds {present} ({})",
@@ -278,6 +283,10 @@ pub fn stratified_split(labels: &[u8], fraction: f64, seed: u64) -> Vec<bool> {
 /// and memory stays at a few chunks.
 pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     let start = Instant::now();
+    crate::check_rows_per_file(opts.rows_per_file)?;
+    if let Some(classes) = &opts.classes {
+        crate::check_class_names(classes, "--classes")?;
+    }
     match (&opts.val_fraction, &opts.val_out) {
         (Some(_), Some(v)) if v == &opts.out => {
             bail!(
@@ -360,8 +369,17 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     let range = opts.shard.range(n);
     let val_rows = is_val.as_ref().map_or(0, |v| v[range.clone()].iter().filter(|&&b| b).count());
     let schema = image_schema(&meta, false);
+    // Both outputs are checked before either is created.
+    for path in std::iter::once(&opts.out).chain(&opts.val_out) {
+        formats::shard::check_part_directory(path, opts.shard)?;
+    }
+    let part_directories: Vec<_> = std::iter::once(&opts.out)
+        .chain(&opts.val_out)
+        .map(|path| formats::shard::PartDirectory::new(path, opts.shard))
+        .collect();
+    let part_schema = formats::shard::part_schema(schema.clone(), opts.shard);
     let create = |path: &Path| {
-        DatasetWriter::create_shard(path, schema.clone(), opts.rows_per_file, opts.shard)
+        DatasetWriter::create_shard(path, part_schema.clone(), opts.rows_per_file, opts.shard)
     };
     let mut train_writer = create(&opts.out)?;
     let mut val_writer = match &opts.val_out {
@@ -433,6 +451,7 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
     if let Some(w) = val_writer {
         w.finish()?;
     }
+    part_directories.into_iter().for_each(formats::shard::PartDirectory::keep);
     Ok(IdxSummary {
         rows: train_rows,
         val_rows,

@@ -46,6 +46,43 @@ pub use folders::{run_folders, FolderOptions, FolderSummary};
 pub use idx::{run_idx, IdxOptions, IdxSummary};
 pub use synth::{run_synth, SynthOptions, SynthSummary};
 
+/// The largest `--rows-per-file`: a part file of more rows would be a multi-gigabyte
+/// Parquet file, which defeats splitting the dataset.
+pub const MAX_ROWS_PER_FILE: usize = 100_000_000;
+
+/// Checks `--rows-per-file`: 1..=[`MAX_ROWS_PER_FILE`] when given.
+pub fn check_rows_per_file(rows_per_file: Option<usize>) -> anyhow::Result<()> {
+    match rows_per_file {
+        Some(n) if n == 0 || n > MAX_ROWS_PER_FILE => anyhow::bail!(
+            "--rows-per-file must be 1..={}, got {n}",
+            formats::thousands(MAX_ROWS_PER_FILE as i64)
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// Checks class names (`--classes`, or the class folders of `ingest folders`): each
+/// non-empty, without control characters (a newline would split a line of a table or
+/// a log), and no name twice (two labels the report could not tell apart).
+/// `what` says where the names come from, for the message.
+pub fn check_class_names(names: &[String], what: &str) -> anyhow::Result<()> {
+    let mut seen = std::collections::HashMap::new();
+    for (label, name) in names.iter().enumerate() {
+        if name.trim().is_empty() {
+            anyhow::bail!("{what}: the name of class {label} is empty");
+        }
+        if name.chars().any(char::is_control) {
+            anyhow::bail!(
+                "{what}: the name of class {label} ({name:?}) holds a control character (newline, tab, …)"
+            );
+        }
+        if let Some(first) = seen.insert(name.as_str(), label) {
+            anyhow::bail!("{what}: classes {first} and {label} have the same name {name:?}");
+        }
+    }
+    Ok(())
+}
+
 /// Parses `HxW` (e.g. `128x128`, or `N` for `NxN`) into (height, width), sides
 /// 1..=[`params::ingest::MAX_SIDE`].
 pub fn parse_size(s: &str) -> Result<(usize, usize), String> {

@@ -46,23 +46,25 @@ enum Command {
         /// Output dataset: a .parquet file, or a directory of part files with --rows-per-file.
         #[arg(long)]
         out: PathBuf,
-        /// Move this fraction of each class (stratified, rounded per class) to --val-out.
+        /// Move this fraction of each class (stratified, rounded per class) to --val-out;
+        /// more than 0 and less than 1.
         #[arg(long, requires = "val_out")]
         val_fraction: Option<f64>,
         /// Where the validation rows go (needs --val-fraction).
         #[arg(long, requires = "val_fraction")]
         val_out: Option<PathBuf>,
-        /// Seed of the validation split's shuffle.
+        /// Seed of the validation split's shuffle, any whole number 0..=2^64-1.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// Write a directory of part-NNNNN.parquet files of at most N rows each.
+        /// Write a directory of part-NNNNN.parquet files of at most N rows each (1..=100,000,000).
         #[arg(long, value_name = "N")]
         rows_per_file: Option<usize>,
-        /// Class names, comma-separated, index = label [default: 0,1,…,9].
+        /// Class names, comma-separated, index = label [default: 0,1,…,9]; each non-empty,
+        /// without control characters, no name twice.
         #[arg(long, value_delimiter = ',')]
         classes: Option<Vec<String>>,
         /// Process only shard K of N (0-based): a contiguous slice of the rows (the validation split is drawn over all rows), written
-        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order.
+        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order (OUT may hold only parts of the same N).
         #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
         shard: Shard,
     },
@@ -84,11 +86,11 @@ enum Command {
         /// Skip files that cannot be decoded (they are listed on stderr) instead of failing.
         #[arg(long)]
         skip_bad: bool,
-        /// Write a directory of part-NNNNN.parquet files of at most N rows each.
+        /// Write a directory of part-NNNNN.parquet files of at most N rows each (1..=100,000,000).
         #[arg(long, value_name = "N")]
         rows_per_file: Option<usize>,
         /// Refuse an image whose header declares more megapixels than this (checked
-        /// before decoding).
+        /// before decoding); more than 0 and at most 4295 (65535², the largest JPEG).
         #[arg(long, value_name = "MP", default_value_t = ingest::folders::MAX_PIXELS as f64 / 1e6)]
         max_megapixels: f64,
         /// Accept class folders named train/val/test (without it such a root is taken
@@ -96,7 +98,7 @@ enum Command {
         #[arg(long)]
         allow_split_names: bool,
         /// Process only shard K of N (0-based): a contiguous slice of the sorted file list (classes come from the whole tree), written
-        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order.
+        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order (OUT may hold only parts of the same N).
         #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
         shard: Shard,
     },
@@ -169,8 +171,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             shard,
             allow_split_names,
         } => {
-            if !(max_megapixels.is_finite() && max_megapixels > 0.0) {
-                anyhow::bail!("--max-megapixels {max_megapixels} is not a number > 0");
+            let limit = ingest::folders::MAX_PIXELS_LIMIT as f64 / 1e6;
+            if !(max_megapixels.is_finite() && max_megapixels > 0.0 && max_megapixels <= limit) {
+                anyhow::bail!(
+                    "--max-megapixels must be a number more than 0 and at most {limit}, got {max_megapixels}"
+                );
             }
             let opts = FolderOptions {
                 root,

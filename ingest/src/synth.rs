@@ -29,6 +29,14 @@ use crate::resize::resize;
 pub const CLASSES: [&str; 2] = ["NORMAL", "PNEUMONIA"];
 pub const SPLITS: [&str; 3] = ["train", "val", "test"];
 
+/// The most NORMAL images of one split (`--train`, `--val`, `--test`).
+pub const MAX_SPLIT_IMAGES: usize = 1_000_000;
+/// The largest `--pneumonia-ratio`.
+pub const MAX_PNEUMONIA_RATIO: f64 = 100.0;
+/// The most images of one run, both classes of all splits together (≈ 1 TB of JPEGs
+/// at the largest sides: a bound against a typo, not a storage plan).
+pub const MAX_IMAGES: usize = 10_000_000;
+
 /// Options of `ingest synth-xray` (counts are NORMAL images per split; PNEUMONIA
 /// gets `round(count × pneumonia_ratio)`). They are the subcommand's flags too, so
 /// each default is written once, here.
@@ -37,26 +45,27 @@ pub struct SynthOptions {
     /// Output directory (replaced only if empty or an earlier synth-xray tree).
     #[arg(long)]
     pub out: PathBuf,
-    /// Training NORMAL images (0 = no train split); PNEUMONIA gets round(N × ratio).
+    /// Training NORMAL images, 0..=1,000,000 (0 = no train split); PNEUMONIA gets
+    /// round(N × ratio). All splits together make at most 10,000,000 images.
     #[arg(long, default_value_t = 300)]
     pub train: usize,
-    /// Validation NORMAL images (0 = no val split); PNEUMONIA gets round(N × ratio).
+    /// Validation NORMAL images, 0..=1,000,000 (0 = no val split); PNEUMONIA gets round(N × ratio).
     #[arg(long, default_value_t = 50)]
     pub val: usize,
-    /// Test NORMAL images (0 = no test split); PNEUMONIA gets round(N × ratio).
+    /// Test NORMAL images, 0..=1,000,000 (0 = no test split); PNEUMONIA gets round(N × ratio).
     #[arg(long, default_value_t = 100)]
     pub test: usize,
-    /// PNEUMONIA images per NORMAL image in every split (> 0). 1.0 = balanced;
+    /// PNEUMONIA images per NORMAL image in every split, > 0 and ≤ 100. 1.0 = balanced;
     /// the Kaggle set is ≈ 2.9 in train (1,341 NORMAL vs 3,875 PNEUMONIA).
     #[arg(long, default_value_t = 1.0)]
     pub pneumonia_ratio: f64,
-    /// Seed: the same seed gives the same files.
+    /// Seed, any whole number 0..=2^64-1: the same seed gives the same files.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
-    /// Smallest image side in pixels.
+    /// Smallest image side in pixels (32 ≤ min ≤ max ≤ 8000).
     #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.0)]
     pub min_size: usize,
-    /// Largest image side in pixels.
+    /// Largest image side in pixels (32 ≤ min ≤ max ≤ 8000).
     #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.1)]
     pub max_size: usize,
     /// JPEG quality 1..=100.
@@ -124,15 +133,43 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
     let start = Instant::now();
     params::ingest::check_synth_sides(opts.min_size, opts.max_size)?;
     if !(1..=100).contains(&opts.quality) {
-        bail!("JPEG quality must be 1..=100, got {}", opts.quality);
+        bail!("--quality (JPEG quality) must be 1..=100, got {}", opts.quality);
     }
     params::ingest::check_pneumonia_ratio(opts.pneumonia_ratio)?;
+    if opts.pneumonia_ratio > MAX_PNEUMONIA_RATIO {
+        bail!(
+            "--pneumonia-ratio must be at most {MAX_PNEUMONIA_RATIO}, got {}",
+            opts.pneumonia_ratio
+        );
+    }
     let counts = [opts.train, opts.val, opts.test];
+    for (flag, count) in ["--train", "--val", "--test"].iter().zip(counts) {
+        if count > MAX_SPLIT_IMAGES {
+            bail!(
+                "{flag} must be at most {} NORMAL images, got {count}",
+                formats::thousands(MAX_SPLIT_IMAGES as i64)
+            );
+        }
+    }
     if counts.iter().all(|&c| c == 0) {
         bail!("--train, --val and --test are all 0: nothing to generate");
     }
+    let total: usize =
+        counts.iter().map(|&c| class_counts(c, opts.pneumonia_ratio).iter().sum::<usize>()).sum();
+    if total > MAX_IMAGES {
+        bail!(
+            "--train {}, --val {}, --test {} with --pneumonia-ratio {} make {} images, more than the {} of one run",
+            opts.train,
+            opts.val,
+            opts.test,
+            opts.pneumonia_ratio,
+            formats::thousands(total as i64),
+            formats::thousands(MAX_IMAGES as i64)
+        );
+    }
     refuse_foreign_directory(&opts.out)?;
     let out = formats::AtomicPath::new(&opts.out)?;
+    remove_dead_temporaries(out.target());
     out.create_dir()?;
     let tmp = out.temp().to_path_buf();
     let mut jobs = Vec::new();
@@ -182,6 +219,29 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
         .with_context(|| format!("cannot write {}", tmp.join(SYNTHETIC_README).display()))?;
     out.commit()?;
     Ok(SynthSummary { seconds: start.elapsed().as_secs_f64(), ..summary })
+}
+
+/// Removes the temporary trees that killed synth-xray runs left beside `out`, whatever
+/// their `--out` was: `.NAME.tmp-PID-…` directories holding nothing but split folders
+/// and the README. [`formats::AtomicPath::new`] removes the temporaries of NAME whose
+/// process is gone (and keeps those of running processes).
+fn remove_dead_temporaries(out: &Path) {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(parent) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some((name, _)) = file_name.strip_prefix('.').and_then(|n| n.rsplit_once(".tmp-"))
+        else {
+            continue;
+        };
+        let ours = |n: &str| SPLITS.contains(&n) || n == SYNTHETIC_README;
+        if entry.path().is_dir() && formats::io::only_names(&entry.path(), ours) {
+            let _ = formats::AtomicPath::new(&parent.join(name));
+        }
+    }
 }
 
 /// Replacing a directory is fine only if it is empty or an earlier synthetic tree.
