@@ -75,9 +75,9 @@ fn synth_counts_and_ratios_beyond_their_bounds_are_refused() {
 fn a_killed_synth_runs_temporary_tree_is_removed_by_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
     // PID 2147483647 never runs (pid_max ≤ 2^22); PID 1 always does.
-    let dead = dir.path().join(".old.tmp-2147483647-00ff");
-    let running = dir.path().join(".other.tmp-1-00ff");
-    let foreign = dir.path().join(".thesis.tmp-2147483647-00ff");
+    let dead = dir.path().join(".old.tmp-2147483647-00ff00ff00ff00ff");
+    let running = dir.path().join(".other.tmp-1-00ff00ff00ff00ff");
+    let foreign = dir.path().join(".thesis.tmp-2147483647-00ff00ff00ff00ff");
     for tree in [&dead, &running] {
         std::fs::create_dir_all(tree.join("train/NORMAL")).unwrap();
         std::fs::write(tree.join("train/NORMAL/a.jpeg"), "x").unwrap();
