@@ -294,7 +294,10 @@ import pyarrow as pa, pyarrow.parquet as pq
 make, ray = sys.argv[1:]
 def table(path):
     files = sorted(glob.glob(os.path.join(path, "part-*.parquet"))) if os.path.isdir(path) else [path]
-    return pa.concat_tables([pq.read_table(f) for f in files])
+    t = pa.concat_tables([pq.read_table(f) for f in files])
+    # A shard's bookkeeping (how many parts make its set) is all a sharded dataset adds.
+    meta = {k: v for k, v in (t.schema.metadata or {}).items() if k != b"shard_parts"}
+    return t.replace_schema_metadata(meta)
 problems, counts = [], {"datasets": 0, "models": 0, "metrics": 0}
 for path in sorted(glob.glob(f"{make}/out/data/*/*.parquet") + glob.glob(f"{make}/out/features/*/*.parquet")):
     rel = os.path.relpath(path, make)

@@ -638,15 +638,19 @@ mod tests {
         ];
         let mut rng = testkit::Rng::new(7);
         let (mut decoded, cases) = (0, testkit::fuzz_cases());
+        let mut slowest = testkit::Slowest::default();
         for case in 0..cases {
             let bytes = testkit::mutate(&seeds[case % seeds.len()], &mut rng);
             let reduction = [2, 4, 8][case % 3];
-            if let Some((h, w, px)) = decode_gray_reduced(&bytes, reduction) {
+            if let Some((h, w, px)) = slowest.time(case, || decode_gray_reduced(&bytes, reduction))
+            {
                 assert_eq!(px.len(), h * w, "case {case}");
                 decoded += 1;
             }
         }
-        println!("fuzz fast_jpeg: {cases} cases: {decoded} decoded, the rest refused, 0 panics");
+        println!(
+            "fuzz fast_jpeg: {cases} cases: {decoded} decoded, the rest refused, 0 panics; {slowest}"
+        );
     }
 
     #[test]

@@ -29,11 +29,11 @@ fn mutated_idx_is_an_error_never_a_panic() {
     let path = dir.path().join("mutated.idx");
     let cases = testkit::fuzz_cases();
     let mut rng = testkit::Rng::new(0x1D8);
-    let (mut ok, mut refused) = (0, 0);
+    let (mut ok, mut refused, mut slowest) = (0, 0, testkit::Slowest::default());
     for i in 0..cases {
         let (seed, dims) = &seeds[i % seeds.len()];
         std::fs::write(&path, testkit::mutate(seed, &mut rng)).unwrap();
-        match read_idx(&path, *dims, "images") {
+        match slowest.time(i, || read_idx(&path, *dims, "images")) {
             Ok(_) => ok += 1,
             Err(e) => {
                 assert!(!format!("{e:#}").contains('\n'), "a multi-line error: {e:#}");
@@ -41,5 +41,5 @@ fn mutated_idx_is_an_error_never_a_panic() {
             }
         }
     }
-    println!("fuzz idx: {cases} cases: {ok} read, {refused} refused, 0 panics");
+    println!("fuzz idx: {cases} cases: {ok} read, {refused} refused, 0 panics; {slowest}");
 }
