@@ -29,6 +29,12 @@ use toml::Table;
 pub const RESERVED_NAMES: &[&str] =
     &["all", "setup", "build", "test", "demo", "bench", "clean", "report", "runs", "pipeline"];
 
+/// The longest name (dataset, feature set, split, model, variant, run), in bytes.
+/// Files are named after names: the longest, `OUT/specs/RUN.eval.K-of-N.cmd` with
+/// N = 99,999 shards, adds 24 bytes, and its temporary name 30 more, which must fit
+/// the file system's 255 ([`crate::spec_files::MAX_FILE_NAME`]).
+pub const MAX_NAME_BYTES: usize = 200;
+
 /// Keys of a model table that belong to the pipeline, not to `train`'s spec.
 const MODEL_PIPELINE_KEYS: &[&str] =
     &["title", "data", "features", "evaluation", "variants", "sweep"];

@@ -12,7 +12,8 @@ use toml::{Table, Value};
 use super::error::toml_syntax;
 use super::{
     Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest,
-    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, RESERVED_NAMES,
+    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, MAX_NAME_BYTES,
+    RESERVED_NAMES,
 };
 
 impl Manifest {
@@ -201,8 +202,12 @@ pub(super) fn input_synthetic(
 /// (Called on text that already parsed as TOML; a document that does not gives no lines.)
 pub(super) fn key_lines(text: &str) -> HashMap<String, usize> {
     let Ok(doc) = toml::de::DeTable::parse(text) else { return HashMap::new() };
-    let line_of =
-        |offset: usize| text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1;
+    // Offsets where each line starts: a key's line is a binary search, not a count
+    // of the newlines before it (which would be quadratic in the manifest's size).
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| line_starts.partition_point(|&start| start <= offset);
     let mut out = HashMap::new();
     pub(super) fn walk(
         prefix: &str,
@@ -469,6 +474,13 @@ impl Cx {
 }
 
 pub(super) fn check_name_chars(name: &str) -> std::result::Result<(), String> {
+    if name.len() > MAX_NAME_BYTES {
+        let start: String = name.chars().take(16).collect();
+        return Err(format!(
+            "the name `{start}…` is {} bytes long; names are at most {MAX_NAME_BYTES} bytes (files are named after them)",
+            name.len()
+        ));
+    }
     let ok = !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with(['.', '-']);

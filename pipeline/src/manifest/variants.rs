@@ -79,6 +79,13 @@ impl Cx {
             }
         }
 
+        // Every run starts from the model table without its variants: cloning those
+        // once per variant would make a model with n variants cost n².
+        let model_table: Table = t
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "variants" | "sweep"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let mut experiment =
             Experiment { name: name.to_string(), title, line, is_baseline: false, runs: vec![] };
         let base = self.network_run(
@@ -86,7 +93,7 @@ impl Cx {
             name,
             name,
             None,
-            t,
+            &model_table,
             &[],
             datasets,
             feature_sets,
@@ -106,7 +113,7 @@ impl Cx {
                 name,
                 &run_name,
                 Some(&vname),
-                t,
+                &model_table,
                 &overrides,
                 datasets,
                 feature_sets,
@@ -135,9 +142,8 @@ impl Cx {
         eval_defaults: &Evaluation,
         line: usize,
     ) -> Result<Run> {
+        // `model` comes without `variants` and `sweep`.
         let mut t = model.clone();
-        t.remove("variants");
-        t.remove("sweep");
         let mut feature_overrides = Table::new();
         let mut changes = Vec::new();
         for (key, value) in overrides {
