@@ -12,8 +12,8 @@ use toml::{Table, Value};
 use super::error::toml_syntax;
 use super::{
     Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest,
-    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, MAX_NAME_BYTES,
-    RESERVED_NAMES,
+    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, MAX_BATCH_SIZE,
+    MAX_NAME_BYTES, RESERVED_NAMES,
 };
 
 impl Manifest {
@@ -394,19 +394,21 @@ impl Cx {
     pub(super) fn req_str(&self, path: &str, t: &Table, key: &str) -> Result<String> {
         self.opt_str(path, t, key)?.ok_or_else(|| self.err(path, &format!("missing key `{key}`")))
     }
+    /// A whole number in `min..=max`.
     pub(super) fn opt_int(
         &self,
         path: &str,
         t: &Table,
         key: &str,
         min: i64,
+        max: i64,
     ) -> Result<Option<i64>> {
         match t.get(key) {
             None => Ok(None),
-            Some(Value::Integer(i)) if *i >= min => Ok(Some(*i)),
+            Some(Value::Integer(i)) if (min..=max).contains(i) => Ok(Some(*i)),
             Some(v) => Err(self.err(
                 &join_path(path, key),
-                &format!("expected a whole number ≥ {min}, found {v}"),
+                &format!("expected a whole number from {min} to {max}, found {v}"),
             )),
         }
     }
@@ -430,7 +432,15 @@ impl Cx {
             }
         };
         if !(lo..=hi).contains(&x) {
-            return Err(self.err(&join_path(path, key), &format!("{x} is outside [{lo}, {hi}]")));
+            // Huge or tiny numbers in exponent form, not as hundreds of digits.
+            let shown = if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) {
+                format!("{x:e}")
+            } else {
+                x.to_string()
+            };
+            return Err(
+                self.err(&join_path(path, key), &format!("{shown} is outside [{lo}, {hi}]"))
+            );
         }
         Ok(Some(x))
     }
@@ -466,7 +476,9 @@ impl Cx {
         self.check_keys(path, t, EVALUATION_KEYS)?;
         Ok(Evaluation {
             split: self.opt_str(path, t, "split")?.unwrap_or_else(|| defaults.split.clone()),
-            batch_size: self.opt_int(path, t, "batch_size", 1)?.or(defaults.batch_size),
+            batch_size: self
+                .opt_int(path, t, "batch_size", 1, MAX_BATCH_SIZE)?
+                .or(defaults.batch_size),
             threshold: self.opt_float(path, t, "threshold", 0.0, 1.0)?.or(defaults.threshold),
             min_recall: self.opt_float(path, t, "min_recall", 0.0, 1.0)?.or(defaults.min_recall),
         })
