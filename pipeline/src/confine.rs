@@ -9,19 +9,19 @@ use crate::manifest::Manifest;
 /// Why an output root was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfinementError {
-    #[error("cannot resolve the manifest's directory {}: {source}", dir.display())]
-    ManifestDir { dir: PathBuf, source: std::io::Error },
+    #[error("cannot resolve the manifest's directory {}: {error}", dir.display())]
+    ManifestDir { dir: PathBuf, error: std::io::Error },
     #[error("{}: {key} = {value:?} leads outside the manifest's directory {}; outputs stay under it unless `pipeline make --outputs-anywhere`", manifest.display(), base.display())]
     Outside { manifest: PathBuf, key: &'static str, value: String, base: PathBuf },
     #[error("{}: {key} = {value:?} resolves through a symbolic link to {}, outside the manifest's directory {}; outputs stay under it unless `pipeline make --outputs-anywhere`", manifest.display(), real.display(), base.display())]
     Symlinked { manifest: PathBuf, key: &'static str, value: String, real: PathBuf, base: PathBuf },
-    #[error("{}: {key} = {value:?} cannot be resolved ({}: {source})", manifest.display(), at.display())]
+    #[error("{}: {key} = {value:?} cannot be resolved ({}: {error})", manifest.display(), at.display())]
     Unresolvable {
         manifest: PathBuf,
         key: &'static str,
         value: String,
         at: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -34,7 +34,7 @@ pub fn check_output_roots(m: &Manifest, manifest_path: &Path) -> Result<(), Conf
     let dir =
         manifest_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let base = std::fs::canonicalize(dir)
-        .map_err(|source| ConfinementError::ManifestDir { dir: dir.to_path_buf(), source })?;
+        .map_err(|error| ConfinementError::ManifestDir { dir: dir.to_path_buf(), error })?;
     for (key, path) in [("settings.out", &m.settings.out), ("settings.report", &m.settings.report)]
     {
         let value = path.display().to_string();
@@ -56,12 +56,12 @@ pub fn check_output_roots(m: &Manifest, manifest_path: &Path) -> Result<(), Conf
             });
         }
         let real =
-            resolve(&base.join(path)).map_err(|(at, source)| ConfinementError::Unresolvable {
+            resolve(&base.join(path)).map_err(|(at, error)| ConfinementError::Unresolvable {
                 manifest: manifest_path.to_path_buf(),
                 key,
                 value: value.clone(),
                 at,
-                source,
+                error,
             })?;
         if !real.starts_with(&base) || real == base {
             return Err(ConfinementError::Symlinked {

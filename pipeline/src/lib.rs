@@ -61,10 +61,12 @@ pub fn make_fragment(
         check_output_roots(&m, manifest_path)?;
     }
     if let Some(f) = fragment_out {
-        spec_files::check_file_name(f)?;
+        spec_files::check_file_name(f)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
     }
     let plan = make::plan(&m)?;
-    make::write_spec_files(&plan)?;
+    make::write_spec_files(&plan)
+        .map_err(|e| anyhow::anyhow!("{}: {e:#}", manifest_path.display()))?;
     let flag = if outputs_anywhere { " --outputs-anywhere" } else { "" };
     let regenerate = match fragment_out {
         Some(f) => format!(
@@ -88,6 +90,7 @@ pub fn plan_for(manifest_path: &Path, shards: usize, outputs_anywhere: bool) -> 
         check_output_roots(&m, manifest_path)?;
     }
     let p = plan::plan(&m, shards)?;
-    plan::write_spec_files(&p.spec_files)?;
+    plan::write_spec_files(&p.spec_files)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
     Ok(p)
 }

@@ -34,10 +34,10 @@ pub enum SpecFileError {
     NameTooLong { path: PathBuf, len: usize },
     #[error("{} has no file name", path.display())]
     NoFileName { path: PathBuf },
-    #[error("cannot write the parameter file {}: {source}", path.display())]
-    Write { path: PathBuf, source: std::io::Error },
-    #[error("cannot create the directory {}: {source}", path.display())]
-    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("cannot write the parameter file {}: {error}", path.display())]
+    Write { path: PathBuf, error: std::io::Error },
+    #[error("cannot create the directory {}: {error}", path.display())]
+    CreateDir { path: PathBuf, error: std::io::Error },
 }
 
 /// Refuses a path whose file name, with a temporary name's prefix and suffix, would
@@ -116,7 +116,7 @@ fn write_changed(
     }
     for (f, old) in changed {
         replace_file(&f.path, f.content.as_bytes())
-            .map_err(|source| SpecFileError::Write { path: f.path.clone(), source })?;
+            .map_err(|error| SpecFileError::Write { path: f.path.clone(), error })?;
         undo.files.push((f.path.clone(), old.clone()));
     }
     Ok(())
@@ -137,7 +137,7 @@ fn create_dirs(dir: &Path, undo: &mut Undo) -> Result<(), SpecFileError> {
         match std::fs::create_dir(d) {
             Ok(()) => undo.dirs.push(d.to_path_buf()),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && d.is_dir() => {}
-            Err(source) => return Err(SpecFileError::CreateDir { path: d.to_path_buf(), source }),
+            Err(error) => return Err(SpecFileError::CreateDir { path: d.to_path_buf(), error }),
         }
     }
     Ok(())

@@ -20,7 +20,7 @@ impl Manifest {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| ManifestError::Read { path: path.to_path_buf(), source })?;
+            .map_err(|error| ManifestError::Read { path: path.to_path_buf(), error })?;
         Self::parse(&text, path)
     }
 

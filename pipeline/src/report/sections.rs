@@ -406,8 +406,8 @@ pub enum PictureError {
     NotRegular { path: PathBuf },
     #[error("{} was replaced while the report copied it", path.display())]
     Replaced { path: PathBuf },
-    #[error("cannot copy the picture {} into the report: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("cannot copy the picture {} into the report: {error}", path.display())]
+    Io { path: PathBuf, error: std::io::Error },
 }
 
 /// Copies `src` to the new file `dst` if `src` is a regular file, never through a
@@ -416,7 +416,7 @@ pub enum PictureError {
 /// `src` does not exist.
 pub(super) fn copy_regular_file(src: &Path, dst: &Path) -> Result<bool, PictureError> {
     use std::os::unix::fs::MetadataExt;
-    let io = |source| PictureError::Io { path: src.to_path_buf(), source };
+    let io = |error| PictureError::Io { path: src.to_path_buf(), error };
     let seen = match std::fs::symlink_metadata(src) {
         Ok(meta) => meta,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
@@ -434,7 +434,7 @@ pub(super) fn copy_regular_file(src: &Path, dst: &Path) -> Result<bool, PictureE
         .write(true)
         .create_new(true)
         .open(dst)
-        .map_err(|source| PictureError::Io { path: dst.to_path_buf(), source })?;
+        .map_err(|error| PictureError::Io { path: dst.to_path_buf(), error })?;
     std::io::copy(&mut from, &mut to).map_err(io)?;
     Ok(true)
 }
