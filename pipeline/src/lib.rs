@@ -33,58 +33,18 @@
 //! assert_eq!(format!("{err:#}"), "pipeline.toml line 13: models.mlp.layers.1.units: layer 2 (dense): units must be at least 1");
 //! ```
 
+pub mod confine;
 pub mod make;
 pub mod manifest;
 pub mod plan;
 pub mod report;
+pub mod spec_files;
 
 use std::path::Path;
 
+pub use crate::confine::check_output_roots;
 use crate::manifest::Manifest;
 use anyhow::Result;
-
-/// The make rules write and replace files under `settings.out` and `settings.report`
-/// only; both must lie inside the manifest's directory (relative without `..`, or
-/// absolute below it), so a manifest cannot point them at `/` or `../../home`.
-pub fn check_output_roots(m: &Manifest, manifest_path: &Path) -> Result<()> {
-    use std::path::{Component, PathBuf};
-    let dir =
-        manifest_path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let base = std::fs::canonicalize(dir).map_err(|e| {
-        anyhow::anyhow!("cannot resolve the manifest's directory {}: {e}", dir.display())
-    })?;
-    for (key, path) in [("settings.out", &m.settings.out), ("settings.report", &m.settings.report)]
-    {
-        let inside = if path.is_absolute() {
-            // Lexically: `..` steps back, so `/work/x/../../etc` is not under /work/x.
-            let mut normal = PathBuf::new();
-            for c in path.components() {
-                match c {
-                    Component::ParentDir => {
-                        normal.pop();
-                    }
-                    Component::CurDir => {}
-                    other => normal.push(other),
-                }
-            }
-            normal.starts_with(&base) && normal != base
-        } else {
-            let parts: Vec<Component> = path.components().collect();
-            !parts.is_empty()
-                && parts.iter().all(|c| matches!(c, Component::Normal(_) | Component::CurDir))
-                && parts.iter().any(|c| matches!(c, Component::Normal(_)))
-        };
-        if !inside {
-            anyhow::bail!(
-                "{}: {key} = {:?} leads outside the manifest's directory {}; outputs stay under it unless `pipeline make --outputs-anywhere`",
-                manifest_path.display(),
-                path.display().to_string(),
-                base.display()
-            );
-        }
-    }
-    Ok(())
-}
 
 /// `pipeline make`: checks the manifest, writes the changed parameter files and
 /// returns the make fragment. `fragment_out` is where the caller will put it
@@ -100,8 +60,13 @@ pub fn make_fragment(
     if !outputs_anywhere {
         check_output_roots(&m, manifest_path)?;
     }
+    if let Some(f) = fragment_out {
+        spec_files::check_file_name(f)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
+    }
     let plan = make::plan(&m)?;
-    make::write_spec_files(&plan)?;
+    make::write_spec_files(&plan)
+        .map_err(|e| anyhow::anyhow!("{}: {e:#}", manifest_path.display()))?;
     let flag = if outputs_anywhere { " --outputs-anywhere" } else { "" };
     let regenerate = match fragment_out {
         Some(f) => format!(
@@ -125,6 +90,7 @@ pub fn plan_for(manifest_path: &Path, shards: usize, outputs_anywhere: bool) -> 
         check_output_roots(&m, manifest_path)?;
     }
     let p = plan::plan(&m, shards)?;
-    plan::write_spec_files(&p.spec_files)?;
+    plan::write_spec_files(&p.spec_files)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
     Ok(p)
 }

@@ -9,12 +9,14 @@
 //! writing `part-0000K.parquet`; an evaluation gets a merge node
 //! (`evaluate merge`). Training, the synthetic data and the report stay one node.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 use anyhow::{bail, Result};
 use formats::Shard;
 use serde::Serialize;
+
+pub use crate::spec_files::{write_spec_files, SpecFile};
 
 use crate::make::{hog_pictures_dir, hog_pictures_split, make_path, shell_word, HOG_PICTURES};
 use crate::manifest::{
@@ -49,13 +51,6 @@ pub struct Node {
     /// Loads ONNX Runtime (make waits for the runtime's set-up first).
     #[serde(skip)]
     pub needs_runtime: bool,
-}
-
-/// A parameter file and the content it must have.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SpecFile {
-    pub path: PathBuf,
-    pub content: String,
 }
 
 /// The DAG of a manifest at a shard count.
@@ -251,9 +246,11 @@ pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
         }
     }
     for n in &mut b.nodes {
+        // A set beside the list: the report node waits for every run's nodes.
+        let mut seen: HashSet<&String> = HashSet::new();
         for i in &n.inputs {
             if let Some(p) = producer.get(i) {
-                if !n.after.contains(p) {
+                if seen.insert(p) {
                     n.after.push(p.clone());
                 }
             }
@@ -642,20 +639,4 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
         false,
     );
     Ok(metrics)
-}
-
-/// Writes each spec file whose content differs from what is on disk; returns
-/// how many were (re)written. Unchanged files keep their date.
-pub fn write_spec_files(spec_files: &[SpecFile]) -> Result<usize> {
-    use anyhow::Context;
-    let mut written = 0;
-    for f in spec_files {
-        if std::fs::read_to_string(&f.path).ok().as_deref() == Some(f.content.as_str()) {
-            continue;
-        }
-        formats::atomic::write_bytes(&f.path, f.content.as_bytes())
-            .with_context(|| format!("cannot write the parameter file {}", f.path.display()))?;
-        written += 1;
-    }
-    Ok(written)
 }

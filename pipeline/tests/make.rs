@@ -413,3 +413,106 @@ fn outputs_cannot_be_pointed_outside_the_manifest_directory() {
     assert!(fragment.contains("--outputs-anywhere"), "{fragment}");
     assert!(fragment.contains(&elsewhere.display().to_string()));
 }
+
+#[test]
+fn a_symlink_cannot_lead_the_outputs_out_of_the_manifest_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("project");
+    let path = manifest_in(&dir, 8);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let d = dir.display();
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("out")).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, dir.join("reports")).unwrap();
+    for (out, report) in [
+        (format!("{d}/out"), format!("{d}/report")),
+        ("out".to_string(), "report".to_string()),
+        ("out/deeper/still".to_string(), "report".to_string()),
+        ("build/out".to_string(), "reports/latest".to_string()),
+    ] {
+        let bad = text
+            .replacen(&format!("out = \"{d}/out\""), &format!("out = {out:?}"), 1)
+            .replacen(&format!("report = \"{d}/report\""), &format!("report = {report:?}"), 1);
+        std::fs::write(&path, bad).unwrap();
+        let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
+        assert!(e.contains("through a symbolic link"), "{out} {report}: {e}");
+        assert!(e.contains("outside the manifest's directory"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&elsewhere).unwrap().count(),
+        0,
+        "nothing written through the link"
+    );
+    // A link that stays inside is fine.
+    std::fs::create_dir_all(dir.join("disk/out")).unwrap();
+    std::os::unix::fs::symlink(dir.join("disk/out"), dir.join("inner")).unwrap();
+    let inner = text.replacen(&format!("out = \"{d}/out\""), "out = \"inner\"", 1);
+    std::fs::write(&path, inner).unwrap();
+    // (relative outputs are written from the current directory; only the check is read here)
+    let m = Manifest::load(&path).unwrap();
+    pipeline::check_output_roots(&m, &path).unwrap();
+    // A dangling link is refused too.
+    std::os::unix::fs::symlink(tmp.path().join("nowhere"), dir.join("gone")).unwrap();
+    let m =
+        Manifest::parse(&text.replacen(&format!("out = \"{d}/out\""), "out = \"gone\"", 1), &path)
+            .unwrap();
+    assert!(pipeline::check_output_roots(&m, &path).is_err());
+}
+
+#[test]
+fn names_too_long_for_a_file_are_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let path = manifest_in(dir, 8);
+    let text = std::fs::read_to_string(&path).unwrap();
+    // A 300-byte variant name: refused at its line, with nothing written.
+    let long = "v".repeat(300);
+    std::fs::write(
+        &path,
+        text.replace("[models.h.variants.o4]", &format!("[models.h.variants.{long}]")),
+    )
+    .unwrap();
+    let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
+    assert!(e.contains("line 38: models.h.variants.vvvv"), "{e}");
+    assert!(e.contains("is 300 bytes long; names are at most 200 bytes"), "{e}");
+    assert!(!dir.join("out").exists(), "nothing written");
+    // The longest name is usable, and every file named after it fits.
+    let longest = "w".repeat(pipeline::manifest::MAX_NAME_BYTES - 2);
+    std::fs::write(
+        &path,
+        text.replace(
+            "[models.h.variants.o4]\nfeatures.orientations = 4",
+            &format!("[models.h.variants.{longest}]\nepochs = 3"),
+        ),
+    )
+    .unwrap();
+    pipeline::make_fragment(&path, None, false).unwrap();
+    pipeline::plan_for(&path, 3, false).unwrap();
+    let run = format!("h-{longest}");
+    let most = formats::shard::MAX_SHARDS;
+    let widest = dir.join(format!("out/specs/{run}.eval.{}-of-{most}.cmd", most - 1));
+    pipeline::spec_files::check_file_name(&widest).unwrap();
+    // Two names that fit alone but not together in a file name: refused by the plan
+    // before the first file is written.
+    let out = dir.join("out2");
+    let split = "s".repeat(150);
+    let ds = "d".repeat(150);
+    let two = text
+        .replacen(
+            &format!("out = \"{}/out\"", dir.display()),
+            &format!("out = \"{}\"", out.display()),
+            1,
+        )
+        .replace("[datasets.xray]", &format!("[datasets.{ds}]"))
+        .replace("data = \"xray\"", &format!("data = \"{ds}\""))
+        .replace(
+            "size = [64, 64]",
+            &format!("size = [64, 64]\nsplits = [\"train\", \"test\", \"{split}\"]"),
+        );
+    std::fs::write(&path, two).unwrap();
+    let e = format!("{:#}", pipeline::make_fragment(&path, None, false).unwrap_err());
+    assert!(e.contains("longer than the 225 a written file may have"), "{e}");
+    assert!(!out.exists(), "nothing written: {e}");
+}

@@ -86,3 +86,38 @@ fn sharded_plans_split_the_per_row_stages_and_keep_a_valid_order() {
     }
     assert!(plan(&m, 0).is_err());
 }
+
+/// A model with `n` named variants, each changing `epochs`.
+fn many_variants(n: usize) -> String {
+    let mut text = String::from(
+        "[datasets.mnist]\nkind = \"idx\"\ntrain_images = \"data/train-images.gz\"\ntrain_labels = \"data/train-labels.gz\"\ntest_images = \"data/test-images.gz\"\ntest_labels = \"data/test-labels.gz\"\nval_fraction = 0.1\n\n[models.mlp]\ndata = \"mnist\"\nloss = \"categorical_crossentropy\"\nlayers = [{ type = \"flatten\" }, { type = \"dense\", units = 10, activation = \"softmax\" }]\n",
+    );
+    for i in 1..=n {
+        text.push_str(&format!("\n[models.mlp.variants.v{i}]\nepochs = {}\n", i % 50 + 1));
+    }
+    text
+}
+
+#[test]
+fn ten_thousand_variants_make_every_rule_and_spec_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let manifest = tmp.path().join("pipeline.toml");
+    let out = tmp.path().join("out");
+    let text =
+        format!("[settings]\nout = {:?}\n{}", out.display().to_string(), many_variants(10_000));
+    std::fs::write(&manifest, text).unwrap();
+    let fragment = pipeline::make_fragment(&manifest, None, false).unwrap();
+    // The base run and 10,000 variants: a train and an eval rule each.
+    assert_eq!(fragment.matches("\t$(BIN)/train --spec ").count(), 10_001);
+    assert_eq!(fragment.matches("\t$(BIN)/evaluate --model ").count(), 10_001);
+    assert!(fragment.contains(&format!("{}/runs/mlp-v10000/model/model.onnx", out.display())));
+    let specs = std::fs::read_dir(out.join("specs")).unwrap().count();
+    // Two ingest commands, a model spec and an evaluate command per run.
+    assert_eq!(specs, 2 + 2 * 10_001);
+
+    let plan = pipeline::plan_for(&manifest, 4, false).unwrap();
+    let report = plan.nodes.iter().find(|n| n.id == "report").unwrap();
+    assert_eq!(report.after.len(), 2 * 10_001, "waits for every train and merge node once");
+    let m = Manifest::load(&manifest).unwrap();
+    assert_eq!(m.run("mlp-v10000").unwrap().line, 10_000 * 3 + 13);
+}

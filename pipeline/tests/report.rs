@@ -402,7 +402,7 @@ fn unreadable_outputs_are_said_to_be_unreadable_naming_the_file() {
     let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
     assert!(md.contains("mlp/model/history.parquet is not a readable Parquet file"), "{md}");
     assert!(md.contains("mlp/eval/metrics.json is not valid JSON ("), "{md}");
-    assert!(md.contains("mlp-epochs40/eval/metrics.json does not hold what the report reads (missing field `rows`"), "{md}");
+    assert!(md.contains("mlp-epochs40/eval/metrics.json does not hold what the report reads (missing field \\`rows\\`"), "{md}");
 }
 
 /// A feature dataset with only what the report reads: the `features` schema metadata.
@@ -535,4 +535,126 @@ fn a_baseline_has_no_curves_section() {
     assert!(!report_dir.join("img/logistic-curves.png").exists());
     assert!(run.contains("![logistic: confusion matrix](img/logistic-confusion.png)"), "{run}");
     assert!(md.contains("| logistic | (base) | – | – | – | – | 0.3000 | 0.9000 |"), "{md}");
+}
+
+/// Markup a hostile manifest or dataset could carry: none of it may be live in the page.
+const HOSTILE: &[&str] = &[
+    "<script>document.title='pwned'</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1))",
+    "<javascript:alert(2)>",
+    "![x](javascript:alert(3))",
+    "<div>\n<script>alert(4)</script>",
+    "**bold** _em_ `code` &amp; \\<b>",
+];
+
+#[test]
+fn titles_class_names_and_paths_are_text_never_markup() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Every string of the manifest that reaches the report carries a payload.
+    let text = manifest_text(dir)
+        .replace("title = \"Raw-pixel MLP\"", &format!("title = {:?}", HOSTILE[..4].join(" ")))
+        .replace(
+            "title = \"Pneumonia\"",
+            &format!("title = {:?}", HOSTILE[4..].join(" ").replace('\n', " ")),
+        )
+        .replace("train_images = \"a.gz\"", "train_images = \"<img src=x onerror=alert(5)>/a.gz\"");
+    let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    let out = dir.join("out/runs");
+    // Class names come from the data (a class folder, `ingest idx --classes`).
+    let mut mt: serde_json::Value = serde_json::from_str(&metrics(0.9, 0.2)).unwrap();
+    let classes: Vec<String> =
+        (0..10).map(|i| HOSTILE[i % HOSTILE.len()].to_string() + &i.to_string()).collect();
+    mt["classes"] = serde_json::json!(classes);
+    for (i, c) in classes.iter().enumerate() {
+        mt["per_class"][i]["class"] = serde_json::json!(c);
+    }
+    mt["top_confused"] =
+        serde_json::json!([{"true": classes[1], "predicted": classes[2], "count": 9}]);
+    write(&out.join("mlp/eval/metrics.json"), &mt.to_string());
+    let report_dir = dir.join("report");
+    report::write_report(&m, &report_dir).unwrap();
+    let html = std::fs::read_to_string(report_dir.join("index.html")).unwrap();
+    let body = html.split("<body>").nth(1).unwrap();
+    for live in [
+        "<script",
+        "<img src=\"x\"",
+        "<img src=x",
+        "href=\"javascript",
+        "src=\"javascript",
+        "<div>",
+        "<strong>bold",
+        "<em>em",
+        "<code>code",
+        "<b>",
+    ] {
+        assert!(!body.contains(live), "{live:?} is live in:\n{body}");
+    }
+    // They are there, as text.
+    for shown in [
+        "&lt;script&gt;document.title=",
+        "&lt;img src=x onerror=alert(1)&gt;",
+        "[click](javascript:alert(1))",
+        "**bold** _em_ `code` &amp;amp; \\&lt;b&gt;",
+        "&lt;img src=x onerror=alert(5)&gt;",
+    ] {
+        assert!(body.contains(shown), "{shown:?} not shown in:\n{body}");
+    }
+    assert!(
+        body.contains(
+            "true &lt;img src=x onerror=alert(1)&gt;1 predicted as [click](javascript:alert(1))2: 9 times"
+        ),
+        "{body}"
+    );
+    // In index.md the same strings are escaped Markdown.
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    assert!(md.contains("\\<script\\>document.title='pwned'\\</script\\>"), "{md}");
+    assert!(md.contains("\\[click\\](javascript:alert(1))"), "{md}");
+    assert!(md.match_indices('<').all(|(i, _)| md[..i].ends_with('\\')), "every < escaped: {md}");
+}
+
+#[test]
+fn raw_html_and_foreign_links_in_the_markdown_are_not_rendered_live() {
+    // Whatever reaches the Markdown unescaped, the page shows it as text.
+    let html = report::markdown_page("t", "<script>alert(1)</script>\n\nx <img src=x onerror=alert(2)> [a](javascript:alert(3)) ![b](http://example.com/x.png) [ok](#here) ![ok](img/a.png)\n");
+    let body = html.split("<body>").nth(1).unwrap();
+    assert!(
+        !body.contains("<script")
+            && !body.contains("<img src=\"x\"")
+            && !body.contains("<img src=x"),
+        "{body}"
+    );
+    assert!(!body.contains("javascript:alert(3)\"") && !body.contains("http://"), "{body}");
+    assert!(body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{body}");
+    assert!(
+        body.contains("<a href=\"#here\">ok</a>")
+            && body.contains("<img src=\"img/a.png\" alt=\"ok\" />"),
+        "{body}"
+    );
+}
+
+#[test]
+fn pictures_are_copied_only_from_regular_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = manifest(dir);
+    let out = dir.join("out/runs");
+    write(&out.join("mlp/eval/metrics.json"), &metrics(0.9, 0.2));
+    let secret = dir.join("secret.txt");
+    write(&secret, "root:x:0:0");
+    std::fs::create_dir_all(out.join("mlp/eval")).unwrap();
+    std::os::unix::fs::symlink(&secret, out.join("mlp/eval/confusion.png")).unwrap();
+    let report_dir = dir.join("report");
+    let e = format!("{:#}", report::write_report(&m, &report_dir).unwrap_err());
+    assert!(e.contains("mlp/eval/confusion.png is not a regular file"), "{e}");
+    assert_eq!(e.lines().count(), 1);
+    assert!(!report_dir.exists(), "nothing written");
+    let left: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left.len(), 2, "no temporary report left: {left:?}");
+    // A regular file is copied.
+    std::fs::remove_file(out.join("mlp/eval/confusion.png")).unwrap();
+    write(&out.join("mlp/eval/confusion.png"), "PNG");
+    report::write_report(&m, &report_dir).unwrap();
+    assert_eq!(std::fs::read_to_string(report_dir.join("img/mlp-confusion.png")).unwrap(), "PNG");
 }

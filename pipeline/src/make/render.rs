@@ -69,5 +69,5 @@ pub fn render(m: &Manifest, plan: &MakePlan, regenerate: &str) -> String {
 /// Writes each spec file whose content differs from what is on disk; returns
 /// how many were (re)written. Unchanged files keep their date.
 pub fn write_spec_files(plan: &MakePlan) -> Result<usize> {
-    crate::plan::write_spec_files(&plan.spec_files)
+    Ok(crate::plan::write_spec_files(&plan.spec_files)?)
 }

@@ -7,7 +7,10 @@ use params::HogParams;
 use toml::{Table, Value};
 
 use super::parse::{check_name_chars, join_path, Cx};
-use super::{Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Result, Run, RunInput};
+use super::{
+    Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Result, Run, RunInput,
+    MAX_SYNTH_IMAGES,
+};
 
 impl Cx {
     pub(super) fn dataset(&self, path: &str, name: &str, t: &Table) -> Result<Dataset> {
@@ -66,7 +69,7 @@ impl Cx {
                         }
                         None => None,
                     },
-                    seed: self.opt_int(path, t, "seed", 0)?,
+                    seed: self.opt_int(path, t, "seed", 0, i64::MAX)?,
                     classes,
                 }
             }
@@ -92,8 +95,11 @@ impl Cx {
                     params::ingest::check_pneumonia_ratio(r)
                         .map_err(|e| self.param_err(path, e))?;
                 }
-                let (min_size, max_size) =
-                    (self.opt_int(path, t, "min_size", 1)?, self.opt_int(path, t, "max_size", 1)?);
+                let side_max = params::ingest::SYNTH_SIDES.1 as i64;
+                let (min_size, max_size) = (
+                    self.opt_int(path, t, "min_size", 1, side_max)?,
+                    self.opt_int(path, t, "max_size", 1, side_max)?,
+                );
                 let (min_default, max_default) = params::ingest::SYNTH_DEFAULT_SIDES;
                 let side = |v: Option<i64>, default: usize| v.map_or(default, |v| v as usize);
                 params::ingest::check_synth_sides(
@@ -102,10 +108,10 @@ impl Cx {
                 )
                 .map_err(|e| self.param_err(path, e))?;
                 DatasetSource::SynthXray {
-                    train: self.opt_int(path, t, "train", 1)?.unwrap_or(50),
-                    val: self.opt_int(path, t, "val", 1)?.unwrap_or(8),
-                    test: self.opt_int(path, t, "test", 1)?.unwrap_or(20),
-                    seed: self.opt_int(path, t, "seed", 0)?,
+                    train: self.opt_int(path, t, "train", 1, MAX_SYNTH_IMAGES)?.unwrap_or(50),
+                    val: self.opt_int(path, t, "val", 1, MAX_SYNTH_IMAGES)?.unwrap_or(8),
+                    test: self.opt_int(path, t, "test", 1, MAX_SYNTH_IMAGES)?.unwrap_or(20),
+                    seed: self.opt_int(path, t, "seed", 0, i64::MAX)?,
                     min_size,
                     max_size,
                     pneumonia_ratio,
@@ -152,7 +158,7 @@ impl Cx {
                     .ok_or_else(|| self.err(path, "missing key `size` ([height, width])"))?;
                 params::ingest::check_image_size(size).map_err(|e| self.param_err(path, e))?;
                 let (height, width) = (size.rows as i64, size.cols as i64);
-                let channels = self.opt_int(path, t, "channels", 1)?.unwrap_or(1);
+                let channels = self.opt_int(path, t, "channels", 1, 3)?.unwrap_or(1);
                 if channels != 1 && channels != 3 {
                     return Err(self.err(&format!("{path}.channels"), "expected 1 or 3"));
                 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 /// Why `pipeline.toml` was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
-    #[error("cannot read manifest {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot read manifest {}: {error}", path.display())]
+    Read { path: PathBuf, error: std::io::Error },
     /// Not TOML at all; `line` is where the parser stopped.
     #[error("{file}: invalid TOML at line {line}: {message}")]
     Toml { file: String, line: usize, message: String },

@@ -29,6 +29,21 @@ use toml::Table;
 pub const RESERVED_NAMES: &[&str] =
     &["all", "setup", "build", "test", "demo", "bench", "clean", "report", "runs", "pipeline"];
 
+/// The longest name (dataset, feature set, split, model, variant, run), in bytes.
+/// Files are named after names: the longest, `OUT/specs/RUN.eval.K-of-N.cmd` with
+/// N = 99,999 shards, adds 24 bytes, and its temporary name 30 more, which must fit
+/// the file system's 255 ([`crate::spec_files::MAX_FILE_NAME`]).
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// The most NORMAL images a `synth-xray` split may ask for (`train`, `val`, `test`).
+pub const MAX_SYNTH_IMAGES: i64 = 1_000_000;
+
+/// The largest batch of an evaluation (`batch_size`) or a model (its `batch_size`).
+pub const MAX_BATCH_SIZE: i64 = 1 << 20;
+
+/// The most epochs a model may train for (its `epochs`).
+pub const MAX_EPOCHS: i64 = 100_000;
+
 /// Keys of a model table that belong to the pipeline, not to `train`'s spec.
 const MODEL_PIPELINE_KEYS: &[&str] =
     &["title", "data", "features", "evaluation", "variants", "sweep"];

@@ -12,14 +12,15 @@ use toml::{Table, Value};
 use super::error::toml_syntax;
 use super::{
     Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest,
-    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, RESERVED_NAMES,
+    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, MAX_BATCH_SIZE,
+    MAX_NAME_BYTES, RESERVED_NAMES,
 };
 
 impl Manifest {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
-            .map_err(|source| ManifestError::Read { path: path.to_path_buf(), source })?;
+            .map_err(|error| ManifestError::Read { path: path.to_path_buf(), error })?;
         Self::parse(&text, path)
     }
 
@@ -201,8 +202,12 @@ pub(super) fn input_synthetic(
 /// (Called on text that already parsed as TOML; a document that does not gives no lines.)
 pub(super) fn key_lines(text: &str) -> HashMap<String, usize> {
     let Ok(doc) = toml::de::DeTable::parse(text) else { return HashMap::new() };
-    let line_of =
-        |offset: usize| text[..offset.min(text.len())].bytes().filter(|&b| b == b'\n').count() + 1;
+    // Offsets where each line starts: a key's line is a binary search, not a count
+    // of the newlines before it (which would be quadratic in the manifest's size).
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1))
+        .collect();
+    let line_of = |offset: usize| line_starts.partition_point(|&start| start <= offset);
     let mut out = HashMap::new();
     pub(super) fn walk(
         prefix: &str,
@@ -389,19 +394,21 @@ impl Cx {
     pub(super) fn req_str(&self, path: &str, t: &Table, key: &str) -> Result<String> {
         self.opt_str(path, t, key)?.ok_or_else(|| self.err(path, &format!("missing key `{key}`")))
     }
+    /// A whole number in `min..=max`.
     pub(super) fn opt_int(
         &self,
         path: &str,
         t: &Table,
         key: &str,
         min: i64,
+        max: i64,
     ) -> Result<Option<i64>> {
         match t.get(key) {
             None => Ok(None),
-            Some(Value::Integer(i)) if *i >= min => Ok(Some(*i)),
+            Some(Value::Integer(i)) if (min..=max).contains(i) => Ok(Some(*i)),
             Some(v) => Err(self.err(
                 &join_path(path, key),
-                &format!("expected a whole number ≥ {min}, found {v}"),
+                &format!("expected a whole number from {min} to {max}, found {v}"),
             )),
         }
     }
@@ -425,7 +432,15 @@ impl Cx {
             }
         };
         if !(lo..=hi).contains(&x) {
-            return Err(self.err(&join_path(path, key), &format!("{x} is outside [{lo}, {hi}]")));
+            // Huge or tiny numbers in exponent form, not as hundreds of digits.
+            let shown = if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) {
+                format!("{x:e}")
+            } else {
+                x.to_string()
+            };
+            return Err(
+                self.err(&join_path(path, key), &format!("{shown} is outside [{lo}, {hi}]"))
+            );
         }
         Ok(Some(x))
     }
@@ -461,7 +476,9 @@ impl Cx {
         self.check_keys(path, t, EVALUATION_KEYS)?;
         Ok(Evaluation {
             split: self.opt_str(path, t, "split")?.unwrap_or_else(|| defaults.split.clone()),
-            batch_size: self.opt_int(path, t, "batch_size", 1)?.or(defaults.batch_size),
+            batch_size: self
+                .opt_int(path, t, "batch_size", 1, MAX_BATCH_SIZE)?
+                .or(defaults.batch_size),
             threshold: self.opt_float(path, t, "threshold", 0.0, 1.0)?.or(defaults.threshold),
             min_recall: self.opt_float(path, t, "min_recall", 0.0, 1.0)?.or(defaults.min_recall),
         })
@@ -469,6 +486,13 @@ impl Cx {
 }
 
 pub(super) fn check_name_chars(name: &str) -> std::result::Result<(), String> {
+    if name.len() > MAX_NAME_BYTES {
+        let start: String = name.chars().take(16).collect();
+        return Err(format!(
+            "the name `{start}…` is {} bytes long; names are at most {MAX_NAME_BYTES} bytes (files are named after them)",
+            name.len()
+        ));
+    }
     let ok = !name.is_empty()
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with(['.', '-']);

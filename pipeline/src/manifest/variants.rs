@@ -9,7 +9,7 @@ use toml::{Table, Value};
 use super::parse::{check_name_chars, input_synthetic, join_path, Cx};
 use super::{
     Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Result, Run, RunInput, Trainer,
-    MODEL_PIPELINE_KEYS,
+    MAX_BATCH_SIZE, MAX_EPOCHS, MODEL_PIPELINE_KEYS,
 };
 
 /// A variant before it is a run: its name, the key path it was declared at, and its
@@ -79,6 +79,13 @@ impl Cx {
             }
         }
 
+        // Every run starts from the model table without its variants: cloning those
+        // once per variant would make a model with n variants cost n².
+        let model_table: Table = t
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "variants" | "sweep"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let mut experiment =
             Experiment { name: name.to_string(), title, line, is_baseline: false, runs: vec![] };
         let base = self.network_run(
@@ -86,7 +93,7 @@ impl Cx {
             name,
             name,
             None,
-            t,
+            &model_table,
             &[],
             datasets,
             feature_sets,
@@ -106,7 +113,7 @@ impl Cx {
                 name,
                 &run_name,
                 Some(&vname),
-                t,
+                &model_table,
                 &overrides,
                 datasets,
                 feature_sets,
@@ -135,9 +142,8 @@ impl Cx {
         eval_defaults: &Evaluation,
         line: usize,
     ) -> Result<Run> {
+        // `model` comes without `variants` and `sweep`.
         let mut t = model.clone();
-        t.remove("variants");
-        t.remove("sweep");
         let mut feature_overrides = Table::new();
         let mut changes = Vec::new();
         for (key, value) in overrides {
@@ -190,6 +196,17 @@ impl Cx {
         }
         // Checked at the model, or at the variant that changed it (`path`).
         let typed = ModelSpec::from_table(spec.clone()).map_err(|e| self.param_err(path, e))?;
+        // What `train` accepts is its own; the manifest also keeps a run finite.
+        for (key, value, max) in
+            [("epochs", typed.epochs, MAX_EPOCHS), ("batch_size", typed.batch_size, MAX_BATCH_SIZE)]
+        {
+            if value as u64 > max as u64 {
+                return Err(self.err(
+                    &join_path(path, key),
+                    &format!("{value} is more than the {max} a manifest may ask for"),
+                ));
+            }
+        }
         let run = Run {
             name: run_name.to_string(),
             experiment: experiment.to_string(),

@@ -21,6 +21,30 @@ pub(super) enum Block {
     },
 }
 
+/// Text from data or the manifest (a title, a class name, a path, a message) as
+/// Markdown that renders as exactly that text: no HTML, link, emphasis or code.
+/// Backslash-escapes `\`, `` ` ``, `*`, `[`, `]`, `<`, `>`, `&`, `#`, and an `_` that
+/// is not between two letters or digits (`dense_1` stays as it is); control characters become spaces,
+/// so the text cannot start a block of its own. `|` is left to [`md_cell`].
+pub(super) fn md_text(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut o = String::with_capacity(s.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let intraword =
+            |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(|c| c.is_alphanumeric());
+        match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '&' | '#' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '_' if !(intraword(i.checked_sub(1)) && intraword(Some(i + 1))) => o.push_str("\\_"),
+            c if c.is_control() => o.push(' '),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
 /// A table cell's text with `|` escaped and on one line.
 fn md_cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
@@ -83,7 +107,7 @@ h2{border-bottom:1px solid #ccc;margin-top:2em}code{background:#f4f4f4}";
 /// (the text of `index.md`) rendered by pulldown-cmark, each heading given an id and
 /// listed in a table of contents after the first one.
 pub(super) fn to_html(title: &str, markdown: &str) -> String {
-    let mut events: Vec<Event> = Parser::new_ext(markdown, Options::ENABLE_TABLES).collect();
+    let mut events: Vec<Event> = inert(Parser::new_ext(markdown, Options::ENABLE_TABLES));
     let headings = name_headings(&mut events);
     let toc_at = events
         .iter()
@@ -102,6 +126,41 @@ pub(super) fn to_html(title: &str, markdown: &str) -> String {
     html::push_html(&mut o, events.into_iter());
     o.push_str("</body>\n</html>\n");
     o
+}
+
+/// The parsed report with nothing live in it: raw HTML is shown as text, and a link
+/// or picture leads only to an anchor of the page (`#…`) or a picture beside it
+/// (`img/…`); any other (`javascript:`, another site) is dropped, its text kept.
+fn inert<'a>(parser: impl Iterator<Item = Event<'a>>) -> Vec<Event<'a>> {
+    let local = |url: &str| {
+        url.starts_with('#')
+            || (url.starts_with("img/")
+                && !url.contains("..")
+                && url.chars().all(|c| c.is_ascii_alphanumeric() || "/._-".contains(c)))
+    };
+    let mut out = Vec::new();
+    // Whether each open link or picture was dropped, so that its end is dropped too.
+    let mut open: Vec<bool> = Vec::new();
+    for e in parser {
+        match e {
+            Event::Html(h) | Event::InlineHtml(h) => out.push(Event::Text(h)),
+            Event::Start(Tag::Link { ref dest_url, .. })
+            | Event::Start(Tag::Image { ref dest_url, .. }) => {
+                let keep = local(dest_url);
+                open.push(keep);
+                if keep {
+                    out.push(e);
+                }
+            }
+            Event::End(TagEnd::Link) | Event::End(TagEnd::Image) => {
+                if open.pop().unwrap_or(false) {
+                    out.push(e);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// A heading of the page: its level, its id, and its inline content (text, code).

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use super::document::md_text;
+
 pub use formats::thousands;
 
 /// Four decimals, as every loss, accuracy and P/R/F1 figure is shown.
@@ -24,10 +26,11 @@ pub(super) fn show_opt(x: Option<f64>) -> String {
     x.map(show).unwrap_or_else(|| "–".into())
 }
 
-/// A JSON value as plain text (`0.001`, `true`, `[28, 28, 1]`, `rmsprop`).
+/// A JSON value as Markdown text (`0.001`, `true`, `[28, 28, 1]`, `rmsprop`); its
+/// strings come from the stage outputs, so they are escaped ([`md_text`]).
 pub(super) fn plain(v: &Value) -> String {
     match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => md_text(s),
         Value::Null => "none".into(),
         Value::Array(a) => format!("[{}]", a.iter().map(plain).collect::<Vec<_>>().join(", ")),
         other => other.to_string(),

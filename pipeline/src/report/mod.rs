@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::manifest::{Manifest, Run};
 use anyhow::{Context, Result};
 
-use document::{to_html, to_markdown, Block};
+use document::{md_text, to_html, to_markdown, Block};
 use format::{f4, show, show_opt};
 use reading::{has_curves, read_run, RunOutputs};
 use sections::{
@@ -33,6 +33,12 @@ use sections::{
 pub use format::thousands;
 pub use reading::{read_curves, CurveReading};
 pub use sections::confused_pairs_in_words;
+
+/// `markdown` as the report's standalone HTML page titled `title`: raw HTML in it is
+/// shown as text, and only links to the page's anchors and pictures under `img/` stay.
+pub fn markdown_page(title: &str, markdown: &str) -> String {
+    to_html(title, markdown)
+}
 
 /// The file that marks a directory as a report `pipeline report` may replace.
 pub const REPORT_MARKER: &str = ".lab-report";
@@ -54,8 +60,8 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     doc.push(Block::Heading(1, title.into()));
     doc.push(Block::Para(format!(
         "Written by `pipeline report` from the manifest {} and the stage outputs under {}/: summary.json and history.parquet (train), metrics.json and its pictures (evaluate). Nothing here is typed by hand.",
-        m.file.display(),
-        m.settings.out.display()
+        md_text(&m.file.display().to_string()),
+        md_text(&m.settings.out.display().to_string())
     )));
     if m.runs.iter().any(|r| r.synthetic) {
         doc.push(Block::Note(
@@ -86,8 +92,8 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
             let mt = o.metrics.as_ref().unwrap();
             vec![
                 (i + 1).to_string(),
-                r.name.clone(),
-                r.experiment.clone(),
+                md_text(&r.name),
+                md_text(&r.experiment),
                 o.summary.as_ref().and_then(params_of).map(thousands).unwrap_or_else(|| "–".into()),
                 f4(*acc),
                 show(mt.log_loss),
@@ -107,7 +113,12 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
         let synthetic = exp.runs.iter().any(|r| find(r).0.synthetic);
         doc.push(Block::Heading(
             2,
-            format!("{}. {}{}", i + 1, exp.title, if synthetic { " — SYNTHETIC data" } else { "" }),
+            format!(
+                "{}. {}{}",
+                i + 1,
+                md_text(&exp.title),
+                if synthetic { " — SYNTHETIC data" } else { "" }
+            ),
         ));
         let (base, base_out) = find(&exp.runs[0]);
         doc.push(Block::Para(format!("Input: {}.", describe_input(m, base))));
@@ -117,7 +128,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                     .into(),
             ));
         }
-        hog_pictures_blocks(m, &exp.runs, tmp.temp(), &mut doc);
+        hog_pictures_blocks(m, &exp.runs, tmp.temp(), &mut doc)?;
         if let Some(s) = &base_out.summary {
             training_blocks(s, &mut doc);
             if let Some(t) = topology_line(s) {
@@ -140,8 +151,12 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                 let (r, o) = find(name);
                 let reading = o.history.as_ref().and_then(read_curves);
                 vec![
-                    r.name.clone(),
-                    if r.changes.is_empty() { "(base)".into() } else { r.changes.join("; ") },
+                    md_text(&r.name),
+                    if r.changes.is_empty() {
+                        "(base)".into()
+                    } else {
+                        md_text(&r.changes.join("; "))
+                    },
                     o.summary
                         .as_ref()
                         .and_then(params_of)
@@ -196,7 +211,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                     }
                 }
             }
-            run_detail(m, r, o, tmp.temp(), &mut doc);
+            run_detail(m, r, o, tmp.temp(), &mut doc)?;
         }
     }
 
