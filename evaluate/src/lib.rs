@@ -51,8 +51,8 @@ use model::{Classifier, ModelOptions, RowShape};
 /// that per-call overhead vanishes, small enough to stay in cache-friendly memory.
 pub const DEFAULT_BATCH_SIZE: usize = 512;
 
-/// The largest `--batch-size`: a batch of 65,536 rows of 784 floats is 200 MB already.
-pub const MAX_BATCH_SIZE: usize = 65_536;
+/// The largest `--batch-size` (shared with the manifest's `evaluation.batch_size`).
+pub const MAX_BATCH_SIZE: usize = params::MAX_EVALUATION_BATCH_SIZE;
 
 /// The largest `--scale`: pixels are at most 255, so larger multipliers only make
 /// inputs no model was trained on.

@@ -27,6 +27,11 @@ pub struct AtomicPath {
 impl AtomicPath {
     /// Reserves a temporary sibling of `target`; creates `target`'s parent directory.
     pub fn new(target: &Path) -> Result<Self> {
+        Self::reserve(target, true)
+    }
+
+    /// Reserves the temporary; `scan`: remove dead processes' temporaries first.
+    fn reserve(target: &Path, scan: bool) -> Result<Self> {
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -39,7 +44,9 @@ impl AtomicPath {
             .to_string_lossy()
             .into_owned();
         let stem = temp_stem(&name);
-        remove_stale_temps(&parent, &stem);
+        if scan {
+            remove_stale(&parent, Some(&stem));
+        }
         let temp =
             parent.join(format!(".{stem}.tmp-{}-{:016x}", std::process::id(), unguessable()));
         Ok(Self { target: target.to_path_buf(), temp, committed: false })
@@ -234,27 +241,43 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
-/// Removes the temporaries of `stem` that a killed run left: exactly
+/// Removes the temporaries that killed runs left in `parent`: exactly
 /// `.STEM.tmp-PID-RANDOM`, with 16 hex digits of RANDOM, whose process is gone, so
 /// they do not pile up and nothing else (a user's `.a.parquet.tmp-1-keep`) is touched.
-/// Linux only (`/proc`); elsewhere a no-op.
-fn remove_stale_temps(parent: &Path, stem: &str) {
+/// [`AtomicPath::new`] does this for its target's name; a writer of many files into
+/// one directory calls this once, for every name, and writes with
+/// [`write_bytes_unscanned`]. Linux only (`/proc`); elsewhere a no-op.
+pub fn remove_stale_temps(parent: &Path) {
+    remove_stale(parent, None)
+}
+
+/// [`remove_stale_temps`] for temporaries of `stem` only, or of every name.
+fn remove_stale(parent: &Path, only: Option<&str>) {
     let proc = Path::new("/proc");
     if !proc.is_dir() {
         return;
     }
-    let prefix = format!(".{stem}.tmp-");
     let Ok(entries) = std::fs::read_dir(parent) else { return };
     for entry in entries.flatten() {
         let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix(&prefix) else { continue };
-        let Some((pid, random)) = rest.split_once('-') else { continue };
-        let ours = random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit());
-        let Some(pid) = pid.parse::<u32>().ok().filter(|_| ours) else { continue };
+        let Some((stem, pid)) = stale_temp(&file_name) else { continue };
+        if only.is_some_and(|o| o != stem) {
+            continue;
+        }
         if pid != std::process::id() && !proc.join(pid.to_string()).exists() {
             remove_path(&entry.path());
         }
     }
+}
+
+/// The STEM and PID of a temporary's name `.STEM.tmp-PID-RANDOM` (16 hex digits of
+/// RANDOM); `None` for any other name.
+fn stale_temp(file_name: &str) -> Option<(&str, u32)> {
+    let (stem, rest) = file_name.strip_prefix('.')?.rsplit_once(".tmp-")?;
+    let (pid, random) = rest.split_once('-')?;
+    let ours =
+        !stem.is_empty() && random.len() == 16 && random.bytes().all(|b| b.is_ascii_hexdigit());
+    Some((stem, pid.parse().ok().filter(|_| ours)?))
 }
 
 /// Swaps two paths atomically (Linux `renameat2(RENAME_EXCHANGE)`); false where the
@@ -295,8 +318,18 @@ fn remove_path(path: &Path) {
 
 /// Writes `bytes` to `target` atomically.
 pub fn write_bytes(target: &Path, bytes: &[u8]) -> Result<()> {
+    write_with(AtomicPath::new(target)?, bytes)
+}
+
+/// [`write_bytes`] without looking for stale temporaries in the target's directory
+/// (the caller has called [`remove_stale_temps`] on it): n files into one directory
+/// cost n, not n² directory reads.
+pub fn write_bytes_unscanned(target: &Path, bytes: &[u8]) -> Result<()> {
+    write_with(AtomicPath::reserve(target, false)?, bytes)
+}
+
+fn write_with(out: AtomicPath, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let out = AtomicPath::new(target)?;
     out.create_file()?.write_all(bytes).map_err(Error::io(IoAction::Write, out.temp()))?;
     out.commit()
 }
@@ -389,41 +422,53 @@ mod tests {
         let target = dir.path().join("model.onnx");
         // PID 0x7fffffff never runs here (pid_max is at most 2^22); ours is alive.
         let dead = dir.path().join(".model.onnx.tmp-2147483647-00ff00ff00ff00ff");
+        let other = dir.path().join(".history.parquet.tmp-2147483647-00ff00ff00ff00ff");
         let alive =
             dir.path().join(format!(".model.onnx.tmp-{}-00ff00ff00ff00ff", std::process::id()));
-        let other = dir.path().join(".history.parquet.tmp-2147483647-00ff00ff00ff00ff");
         // Named like a temporary of a dead process, but not one of ours: a user's files.
-        let users = [".model.onnx.tmp-2147483647-keep", ".model.onnx.tmp-2147483646"]
-            .map(|n| dir.path().join(n));
-        for p in [&dead, &alive, &other].into_iter().chain(&users) {
+        let users = [
+            ".model.onnx.tmp-2147483647-keep",
+            ".model.onnx.tmp-2147483646",
+            ".tmp-2147483647-00ff00ff00ff00ff",
+        ]
+        .map(|n| dir.path().join(n));
+        for p in [&dead, &other, &alive].into_iter().chain(&users) {
             std::fs::write(p, "x").unwrap();
         }
         let _reserved = AtomicPath::new(&target).unwrap();
-        assert!(!dead.exists());
-        assert!(alive.exists() && other.exists());
+        assert!(!dead.exists() && other.exists() && alive.exists(), "only the target's");
+        assert!(users.iter().all(|u| u.exists()), "a user's file was removed");
+        remove_stale_temps(dir.path());
+        assert!(!other.exists() && alive.exists(), "every dead process's, any name");
         assert!(users.iter().all(|u| u.exists()), "a user's file was removed");
     }
 
     #[test]
     fn a_name_of_255_bytes_gets_a_temporary_that_fits() {
-        let dir = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
         for len in [200, 222, 223, 248, 255] {
             let name = "é".repeat(len / 2) + &"a".repeat(len % 2);
             assert_eq!(name.len(), len);
-            write_bytes(&dir.path().join(&name), b"abc").unwrap();
-            assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), b"abc");
-            let temp = AtomicPath::new(&dir.path().join(&name)).unwrap();
+            // The temporary of a killed run of that name, in a directory of its own
+            // (stale temporaries are looked for once per directory and process).
+            let dir = root.path().join(len.to_string());
+            let temp = AtomicPath::new(&dir.join(&name)).unwrap();
             assert!(temp.temp().file_name().unwrap().len() <= 255);
-            // A killed run's temporary of that name is found and removed.
-            let dead = temp
+            let dead_name = temp
                 .temp()
+                .file_name()
+                .unwrap()
                 .to_string_lossy()
                 .replace(&format!("-{}-", std::process::id()), "-2147483647-");
-            std::fs::write(&dead, "x").unwrap();
-            drop(AtomicPath::new(&dir.path().join(&name)).unwrap());
-            assert!(!Path::new(&dead).exists(), "stale temporary of a {len}-byte name left");
+            drop(temp);
+            let fresh = dir.join("fresh");
+            std::fs::create_dir(&fresh).unwrap();
+            std::fs::write(fresh.join(&dead_name), "x").unwrap();
+            write_bytes(&fresh.join(&name), b"abc").unwrap();
+            assert_eq!(std::fs::read(fresh.join(&name)).unwrap(), b"abc");
+            let left: Vec<_> = std::fs::read_dir(&fresh).unwrap().collect();
+            assert_eq!(left.len(), 1, "a {len}-byte name's stale temporary was left");
         }
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 5, "no temporary left");
     }
 
     #[test]

@@ -51,7 +51,10 @@ pub use activation::Activation;
 pub use error::{from_table, join_key, ParamError};
 pub use hog::{BlockNorm, HogParams};
 pub use loss::Loss;
-pub use model::{ClassWeight, EarlyStopping, LayerSpec, ModelSpec, SplitMode};
+pub use model::{
+    ClassWeight, EarlyStopping, LayerSpec, ModelSpec, SplitMode, MAX_BATCH_SIZE, MAX_EPOCHS,
+    MAX_EVALUATION_BATCH_SIZE,
+};
 pub use optimizer::OptimizerSpec;
 pub use padding::Padding;
 pub use size::Size2;

@@ -51,9 +51,16 @@ pub struct ModelSpec {
     pub layers: Vec<LayerSpec>,
 }
 
-/// The most epochs a spec may ask for: a million passes is far beyond any use, and a
-/// bound keeps a typo (`epochs = 1e18`) from running for ever.
-pub const MAX_EPOCHS: usize = 1_000_000;
+/// The most epochs a spec may ask for: far beyond any use, and a bound keeps a typo
+/// (`epochs = 1e18`) from running for ever.
+pub const MAX_EPOCHS: usize = 100_000;
+
+/// The largest training batch (`batch_size`): 2²⁰ rows.
+pub const MAX_BATCH_SIZE: usize = 1 << 20;
+
+/// The largest evaluation batch (`evaluate --batch-size`, a manifest's
+/// `evaluation.batch_size`): 65,536 rows of 784 floats are 200 MB already.
+pub const MAX_EVALUATION_BATCH_SIZE: usize = 65_536;
 
 fn one() -> usize {
     1
@@ -188,8 +195,11 @@ impl ModelSpec {
                 format!("epochs = {} must be between 1 and {MAX_EPOCHS}", self.epochs),
             );
         }
-        if self.batch_size == 0 {
-            return bad("batch_size", "batch_size must be at least 1".into());
+        if !(1..=MAX_BATCH_SIZE).contains(&self.batch_size) {
+            return bad(
+                "batch_size",
+                format!("batch_size = {} must be between 1 and {MAX_BATCH_SIZE}", self.batch_size),
+            );
         }
         if let Some(f) = self.validation_split {
             if !(f > 0.0 && f < 1.0) {
@@ -362,7 +372,7 @@ activation = "softmax"
         assert!(err(&MLP.replace("\"relu\"", "\"gelu\"")).contains("gelu"));
         assert!(err(&MLP.replace("\"flatten\"", "\"lstm\"")).contains("lstm"));
         assert!(err(&MLP.replace("epochs = 10", "epochs = 0"))
-            .contains("epochs = 0 must be between 1 and 1000000"));
+            .contains("epochs = 0 must be between 1 and 100000"));
         assert!(err(&format!("validation_split = 1.5\n{MLP}")).contains("validation_split"));
         assert!(err(&format!("class_weight = \"auto\"\n{MLP}")).contains("balanced"));
         assert!(

@@ -1,12 +1,8 @@
 //! Writing the parameter files under `OUT/specs`: each is rewritten only when its
-//! content changes (so make's dates work), through a temporary sibling
-//! (`.NAME.tmp-PID-RANDOM`, created exclusively, never through a symlink) renamed
-//! into place. Every name is checked before the first file is written, and a write
+//! content changes (so make's dates work), atomically (`formats::atomic`). Every name is checked before the first file is written, and a write
 //! that fails puts back what it had changed, so a refused set leaves nothing new.
 
 use std::collections::BTreeSet;
-use std::hash::{BuildHasher, Hasher};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// A parameter file and the content it must have.
@@ -112,7 +108,7 @@ fn write_changed(
     for dir in &parents {
         create_dirs(dir, undo)?;
         // Once per directory: a scan per file would make n files cost n².
-        remove_stale_temps(dir);
+        formats::atomic::remove_stale_temps(dir);
     }
     for (f, old) in changed {
         replace_file(&f.path, f.content.as_bytes())
@@ -143,54 +139,14 @@ fn create_dirs(dir: &Path, undo: &mut Undo) -> Result<(), SpecFileError> {
     Ok(())
 }
 
-/// Writes `bytes` to a new temporary sibling of `path` and renames it onto `path`.
+/// Writes `bytes` to `path` atomically (`formats::atomic`: a temporary sibling
+/// created exclusively, never through a symlink, renamed into place); the directory
+/// was cleared of stale temporaries once, before.
 fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let temp =
-        parent_of(path).join(format!(".{name}.tmp-{}-{:016x}", std::process::id(), unguessable()));
-    let written = (|| {
-        // `create_new` is O_CREAT | O_EXCL: never an existing file, never a symlink.
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(bytes)?;
-        std::fs::rename(&temp, path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
-}
-
-/// 64 random bits: std's `RandomState` keys come from the system's random source.
-fn unguessable() -> u64 {
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    h.finish()
-}
-
-/// Removes temporaries (`.NAME.tmp-PID-…`) that a killed run left in `dir`, those
-/// whose process is gone. Linux only (`/proc`); elsewhere a no-op.
-fn remove_stale_temps(dir: &Path) {
-    let proc = Path::new("/proc");
-    if !proc.is_dir() {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file_name.strip_prefix('.') else { continue };
-        let Some((_, after)) = rest.rsplit_once(".tmp-") else { continue };
-        let Some(pid) = after.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
-            continue;
-        };
-        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if is_file && pid != std::process::id() && !proc.join(pid.to_string()).exists() {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
+    formats::atomic::write_bytes_unscanned(path, bytes).map_err(|e| {
+        let cause = std::error::Error::source(&e).map(|s| s.to_string());
+        std::io::Error::other(cause.unwrap_or_else(|| e.to_string()))
+    })
 }
 
 #[cfg(test)]

@@ -294,11 +294,11 @@ fn dataset_values_ingest_would_refuse_are_refused_with_its_words() {
 fn every_number_has_a_bound_refused_at_its_line() {
     let model = |extra: &str| BASE.replace("[models.m]\n", &format!("[models.m]\n{extra}\n"));
     for (text, says) in [
-        (model("epochs = 100001"), "line 17: models.m.epochs: 100001 is more than the 100000"),
-        (model("batch_size = 2000000"), "line 17: models.m.batch_size: 2000000 is more than the 1048576"),
-        (format!("{BASE}\n[models.m.sweep]\nepochs = [5, 9999999]\n"), "models.m.sweep.epochs.epochs: 9999999 is more than the 100000"),
-        (model("evaluation = { batch_size = 0 }"), "line 17: models.m.evaluation.batch_size: expected a whole number from 1 to 1048576, found 0"),
-        (format!("[evaluation]\nbatch_size = 9223372036854775807\n{BASE}"), "line 2: evaluation.batch_size: expected a whole number from 1 to 1048576"),
+        (model("epochs = 100001"), "line 17: models.m.epochs: epochs = 100001 must be between 1 and 100000"),
+        (model("batch_size = 2000000"), "line 17: models.m.batch_size: batch_size = 2000000 must be between 1 and 1048576"),
+        (format!("{BASE}\n[models.m.sweep]\nepochs = [5, 9999999]\n"), "epochs = 9999999 must be between 1 and 100000"),
+        (model("evaluation = { batch_size = 0 }"), "line 17: models.m.evaluation.batch_size: expected a whole number from 1 to 65536, found 0"),
+        (format!("[evaluation]\nbatch_size = 9223372036854775807\n{BASE}"), "line 2: evaluation.batch_size: expected a whole number from 1 to 65536"),
         (BASE.replace("val_fraction = 0.1", "val_fraction = 1e308"), "datasets.mnist.val_fraction: 1e308 is outside [0, 1]"),
         (BASE.replace("val_fraction = 0.1", "val_fraction = nan"), "datasets.mnist.val_fraction: NaN is outside [0, 1]"),
         (BASE.replace("val_fraction = 0.1", "val_fraction = 0.1\nseed = -1"), "datasets.mnist.seed: expected a whole number from 0 to 9223372036854775807, found -1"),

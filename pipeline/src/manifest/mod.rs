@@ -38,11 +38,8 @@ pub const MAX_NAME_BYTES: usize = 200;
 /// The most NORMAL images a `synth-xray` split may ask for (`train`, `val`, `test`).
 pub const MAX_SYNTH_IMAGES: i64 = 1_000_000;
 
-/// The largest batch of an evaluation (`batch_size`) or a model (its `batch_size`).
-pub const MAX_BATCH_SIZE: i64 = 1 << 20;
-
-/// The most epochs a model may train for (its `epochs`).
-pub const MAX_EPOCHS: i64 = 100_000;
+/// The largest batch of an evaluation (`batch_size`), as `evaluate --batch-size`.
+pub const MAX_BATCH_SIZE: i64 = params::MAX_EVALUATION_BATCH_SIZE as i64;
 
 /// Keys of a model table that belong to the pipeline, not to `train`'s spec.
 const MODEL_PIPELINE_KEYS: &[&str] =

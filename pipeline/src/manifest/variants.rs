@@ -9,7 +9,7 @@ use toml::{Table, Value};
 use super::parse::{check_name_chars, input_synthetic, join_path, Cx};
 use super::{
     Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Result, Run, RunInput, Trainer,
-    MAX_BATCH_SIZE, MAX_EPOCHS, MODEL_PIPELINE_KEYS,
+    MODEL_PIPELINE_KEYS,
 };
 
 /// A variant before it is a run: its name, the key path it was declared at, and its
@@ -196,17 +196,6 @@ impl Cx {
         }
         // Checked at the model, or at the variant that changed it (`path`).
         let typed = ModelSpec::from_table(spec.clone()).map_err(|e| self.param_err(path, e))?;
-        // What `train` accepts is its own; the manifest also keeps a run finite.
-        for (key, value, max) in
-            [("epochs", typed.epochs, MAX_EPOCHS), ("batch_size", typed.batch_size, MAX_BATCH_SIZE)]
-        {
-            if value as u64 > max as u64 {
-                return Err(self.err(
-                    &join_path(path, key),
-                    &format!("{value} is more than the {max} a manifest may ask for"),
-                ));
-            }
-        }
         let run = Run {
             name: run_name.to_string(),
             experiment: experiment.to_string(),
