@@ -17,18 +17,21 @@ fn mutated_manifests_are_an_error_never_a_panic() {
         .collect();
     let cases = testkit::fuzz_cases();
     let mut rng = testkit::Rng::new(0x70A1);
-    let (mut ok, mut refused) = (0, 0);
+    let (mut ok, mut refused, mut slowest) = (0, 0, testkit::Slowest::default());
     for i in 0..cases {
-        let result = if i % 2 == 0 {
-            let text = String::from_utf8_lossy(&testkit::mutate(&manifest, &mut rng)).into_owned();
-            Manifest::parse(&text, Path::new("pipeline.toml"))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        } else {
-            let seed = &specs[(i / 2) % specs.len()];
-            let text = String::from_utf8_lossy(&testkit::mutate(seed, &mut rng)).into_owned();
-            params::ModelSpec::from_toml_str(&text).map(|_| ()).map_err(|e| e.to_string())
-        };
+        let result = slowest.time(i, || {
+            if i % 2 == 0 {
+                let text =
+                    String::from_utf8_lossy(&testkit::mutate(&manifest, &mut rng)).into_owned();
+                Manifest::parse(&text, Path::new("pipeline.toml"))
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            } else {
+                let seed = &specs[(i / 2) % specs.len()];
+                let text = String::from_utf8_lossy(&testkit::mutate(seed, &mut rng)).into_owned();
+                params::ModelSpec::from_toml_str(&text).map(|_| ()).map_err(|e| e.to_string())
+            }
+        });
         match result {
             Ok(()) => ok += 1,
             Err(e) => {
@@ -37,5 +40,7 @@ fn mutated_manifests_are_an_error_never_a_panic() {
             }
         }
     }
-    println!("fuzz manifest and spec: {cases} cases: {ok} parsed, {refused} refused, 0 panics");
+    println!(
+        "fuzz manifest and spec: {cases} cases: {ok} parsed, {refused} refused, 0 panics; {slowest}"
+    );
 }
