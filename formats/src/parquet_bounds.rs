@@ -183,7 +183,20 @@ pub(crate) fn check_pages(file: &mut File, path: &Path, meta: &ParquetMetaData) 
     let mut window = Vec::new();
     for (g, group) in meta.row_groups().iter().enumerate() {
         for column in group.columns() {
-            let (start, size) = column.byte_range();
+            // As `byte_range()`, which panics on negative values.
+            let start = column.dictionary_page_offset().unwrap_or(column.data_page_offset());
+            let (start, size) =
+                match (u64::try_from(start), u64::try_from(column.compressed_size())) {
+                    (Ok(start), Ok(size)) => (start, size),
+                    _ => {
+                        return Err(refused(
+                            path,
+                            format!(
+                                "a column chunk of row group {g} has a negative offset or size"
+                            ),
+                        ))
+                    }
+                };
             let end = start.checked_add(size).filter(|&e| e <= file_len).ok_or_else(|| {
                 refused(path, format!("a column chunk of row group {g} ends past the file"))
             })?;
