@@ -144,7 +144,6 @@ fn numbers_beyond_their_bounds_are_refused() {
         ("--batch-size", "1099511627776", "--batch-size must be 1..=65536, got 1099511627776"),
         ("--scale", "1e30", "--scale must be at most 1000"),
     ] {
-        let start = std::time::Instant::now();
         let o = evaluate(&[
             "--model",
             model.to_str().unwrap(),
@@ -156,7 +155,6 @@ fn numbers_beyond_their_bounds_are_refused() {
             value,
         ]);
         assert_one_sentence_error(&o, &out, &[needle]);
-        assert!(start.elapsed().as_secs() < 20, "{flag} {value} took {:?}", start.elapsed());
         assert!(!out.exists());
     }
 }

@@ -2,8 +2,6 @@
 //! pictures' directory that cannot be one, too many pictures, a shard directory that
 //! holds a user's file or parts of another set.
 
-use std::path::Path;
-
 use features::{run_hog, run_pixels, HogOptions};
 use formats::{ImageDataset, ImageMeta, Shard};
 
@@ -22,14 +20,6 @@ fn dataset(labels: Vec<i32>) -> ImageDataset {
         images: (0..n * 256).map(|i| (i * 7 % 251) as u8).collect(),
         paths: None,
     }
-}
-
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    names.sort();
-    names
 }
 
 fn small_cells() -> HogOptions {
@@ -58,7 +48,7 @@ fn a_label_outside_the_classes_is_refused() {
     let px = dir.path().join("px");
     let e = format!("{:#}", run_pixels(&input, &px, "1/2".parse().unwrap()).unwrap_err());
     assert!(e.contains("row 4 has label 15"), "{e}");
-    assert_eq!(entries(dir.path()), ["in.parquet"], "nothing written, no directory left");
+    assert_eq!(testkit::entries(dir.path()), ["in.parquet"], "nothing written, no directory left");
 }
 
 /// The pictures' directory is checked before the dataset is written: a file there, or
@@ -92,7 +82,7 @@ fn a_bad_pictures_directory_leaves_no_dataset() {
     for (opts, want) in cases {
         let e = format!("{:#}", run_hog(&input, &out, &opts).unwrap_err());
         assert!(e.contains(want), "{want}: {e}");
-        assert_eq!(entries(dir.path()), ["in.parquet", "pictures.png"]);
+        assert_eq!(testkit::entries(dir.path()), ["in.parquet", "pictures.png"]);
     }
     // Pictures beside a user's file: added one by one, the user's file kept, no staging left.
     let pictures = dir.path().join("pictures");
@@ -101,8 +91,11 @@ fn a_bad_pictures_directory_leaves_no_dataset() {
     let opts = HogOptions { visualize: 2, visualize_out: Some(pictures.clone()), ..small_cells() };
     let s = run_hog(&input, &out, &opts).unwrap();
     assert_eq!(s.pictures, [pictures.join("hog-00000.png"), pictures.join("hog-00001.png")]);
-    assert_eq!(entries(&pictures), ["hog-00000.png", "hog-00001.png", "notes.txt"]);
-    assert_eq!(entries(dir.path()), ["hog.parquet", "in.parquet", "pictures", "pictures.png"]);
+    assert_eq!(testkit::entries(&pictures), ["hog-00000.png", "hog-00001.png", "notes.txt"]);
+    assert_eq!(
+        testkit::entries(dir.path()),
+        ["hog.parquet", "in.parquet", "pictures", "pictures.png"]
+    );
 }
 
 /// A shard writes only beside parts of its own set: a user's file or parts of another N
@@ -118,7 +111,7 @@ fn a_shard_never_writes_beside_a_users_file_or_another_set() {
     let shard = |s: &str| HogOptions { shard: s.parse::<Shard>().unwrap(), ..small_cells() };
     let e = format!("{:#}", run_hog(&input, &user, &shard("0/2")).unwrap_err());
     assert!(e.contains("holds notes.txt, which is not a part file of a sharded dataset"), "{e}");
-    assert_eq!(entries(&user), ["notes.txt"]);
+    assert_eq!(testkit::entries(&user), ["notes.txt"]);
 
     let parts = dir.path().join("parts");
     run_hog(&input, &parts, &shard("0/2")).unwrap();

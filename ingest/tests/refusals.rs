@@ -26,14 +26,6 @@ fn tiny_synth(out: &Path) -> SynthOptions {
     }
 }
 
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    names.sort();
-    names
-}
-
 #[test]
 fn synth_counts_and_ratios_beyond_their_bounds_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,7 +58,7 @@ fn synth_counts_and_ratios_beyond_their_bounds_are_refused() {
         let e = format!("{:#}", run_synth(&opts).unwrap_err());
         assert!(e.contains(want), "{want}: {e}");
     }
-    assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    assert!(testkit::entries(dir.path()).is_empty(), "{:?}", testkit::entries(dir.path()));
 }
 
 /// A killed run's `.NAME.tmp-PID-…` tree goes with the next run beside it, whatever its
@@ -85,8 +77,8 @@ fn a_killed_synth_runs_temporary_tree_is_removed_by_the_next_run() {
     std::fs::create_dir_all(&foreign).unwrap();
     std::fs::write(foreign.join("chapter1.tex"), "mine").unwrap();
     run_synth(&tiny_synth(&dir.path().join("new"))).unwrap();
-    assert!(!dead.exists(), "{:?}", entries(dir.path()));
-    assert!(running.exists() && foreign.exists(), "{:?}", entries(dir.path()));
+    assert!(!dead.exists(), "{:?}", testkit::entries(dir.path()));
+    assert!(running.exists() && foreign.exists(), "{:?}", testkit::entries(dir.path()));
 }
 
 /// Raw IDX files of `n` 2×3 images and their labels `i % classes`.
@@ -210,7 +202,7 @@ fn shard_parts_of_another_set_or_a_users_file_are_refused() {
         e.contains("holds part-00001.parquet, a part of a set of 2 shards, but --shard 0/3"),
         "{e}"
     );
-    assert_eq!(entries(&out), ["part-00001.parquet"]);
+    assert_eq!(testkit::entries(&out), ["part-00001.parquet"]);
     // One part of two is not a dataset.
     let e = formats::read_image_dataset(&out).unwrap_err().to_string();
     assert!(e.contains("is not one complete set of 2 shard parts: 1 part is missing, the first part-00000.parquet"), "{e}");
@@ -223,7 +215,7 @@ fn shard_parts_of_another_set_or_a_users_file_are_refused() {
     let opts = IdxOptions { out: user.clone(), ..shard("0/2") };
     let e = format!("{:#}", run_idx(&opts).unwrap_err());
     assert!(e.contains("holds notes.txt, which is not a part file of a sharded dataset"), "{e}");
-    assert_eq!(entries(&user), ["notes.txt"]);
+    assert_eq!(testkit::entries(&user), ["notes.txt"]);
 
     // A failed shard leaves no directory it created.
     let fresh = dir.path().join("fresh");

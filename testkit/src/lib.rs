@@ -188,6 +188,15 @@ pub fn kill_at_commit(mut command: std::process::Command) -> String {
     seen
 }
 
+/// The names in `dir`, sorted (none for a directory that cannot be read).
+pub fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| d.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
 /// The names in `dir` of the stages' temporaries (`.NAME.tmp-PID-…`, see
 /// `formats::atomic`): what a killed run leaves until the next run clears it.
 pub fn temporaries(dir: &std::path::Path) -> Vec<String> {

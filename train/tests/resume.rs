@@ -117,12 +117,7 @@ fn twenty_kills_end_in_the_bytes_of_an_uninterrupted_run() {
         assert!(a == b, "{name} differs from the uninterrupted run's");
     }
     // Done: the checkpoint is gone, and nothing else was left beside the outputs.
-    let mut left: Vec<String> = std::fs::read_dir(d)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    left.sort();
-    assert_eq!(left, ["killed", "reference", "spec.toml", "train.parquet"]);
+    assert_eq!(testkit::entries(d), ["killed", "reference", "spec.toml", "train.parquet"]);
 }
 
 #[test]

@@ -413,7 +413,9 @@ pub enum PictureError {
 /// Copies `src` to the new file `dst` if `src` is a regular file, never through a
 /// symbolic link: the file opened must be the one `symlink_metadata` saw (same
 /// device and inode), so a link swapped in between is caught too. `Ok(false)` when
-/// `src` does not exist.
+/// `src` does not exist. A picture shown twice (a feature set read by two
+/// experiments) is copied once: `dst`, in the report's own staging directory, is
+/// then already this report's copy.
 pub(super) fn copy_regular_file(src: &Path, dst: &Path) -> Result<bool, PictureError> {
     use std::os::unix::fs::MetadataExt;
     let io = |error| PictureError::Io { path: src.to_path_buf(), error };
@@ -429,6 +431,9 @@ pub(super) fn copy_regular_file(src: &Path, dst: &Path) -> Result<bool, PictureE
     let opened = from.metadata().map_err(io)?;
     if (opened.dev(), opened.ino()) != (seen.dev(), seen.ino()) || !opened.is_file() {
         return Err(PictureError::Replaced { path: src.to_path_buf() });
+    }
+    if std::fs::symlink_metadata(dst).is_ok_and(|m| m.is_file()) {
+        return Ok(true);
     }
     let mut to = std::fs::OpenOptions::new()
         .write(true)
@@ -508,4 +513,26 @@ fn class_name(classes: &[String], class: &str) -> String {
         .ok()
         .and_then(|i| classes.get(i).cloned())
         .unwrap_or_else(|| class.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_picture_shown_twice_is_copied_once_and_a_link_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let (src, dst) = (dir.path().join("hog-00000.png"), dir.path().join("img-hog.png"));
+        std::fs::write(&src, b"png").unwrap();
+        // Two experiments read one feature set: its pictures come up twice.
+        assert!(copy_regular_file(&src, &dst).unwrap());
+        assert!(copy_regular_file(&src, &dst).unwrap());
+        assert_eq!(std::fs::read(&dst).unwrap(), b"png");
+        assert!(!copy_regular_file(&dir.path().join("none.png"), &dst).unwrap());
+        let link = dir.path().join("link.png");
+        std::os::unix::fs::symlink("/etc/passwd", &link).unwrap();
+        let other = dir.path().join("img-link.png");
+        assert!(matches!(copy_regular_file(&link, &other), Err(PictureError::NotRegular { .. })));
+        assert!(!other.exists());
+    }
 }
