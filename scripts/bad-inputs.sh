@@ -4,6 +4,9 @@
 # output tree. Run by `make test` after the cargo tests (it needs target/release/*).
 #
 #   bash scripts/bad-inputs.sh [BIN_DIR]     (default: target/release)
+#   BAD_INPUTS_VERBOSE=1 bash scripts/bad-inputs.sh   (also print every case's message)
+#
+# The cases of this file, then those of scripts/bad-inputs/*.sh (one file per area).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=${1:-target/release}
