@@ -88,7 +88,8 @@ impl DatasetReader {
         let mut rows = 0;
         let mut part_rows = Vec::with_capacity(parts.len());
         for part in &parts {
-            let builder = open_part(part)?;
+            // Only the footer is read here; the pages are checked when read.
+            let builder = open_footer(part)?;
             // The footer's row count is checked against its row groups before anything
             // is sized from it (a corrupt footer says -1 or 2⁴⁰).
             let declared = builder.metadata().file_metadata().num_rows();
@@ -219,7 +220,7 @@ impl Iterator for DatasetReader {
             }
             let (offset, limit) = (from.saturating_sub(start), to.saturating_sub(from));
             let whole = offset == 0 && limit == end - start;
-            let reader = open_part(part).and_then(|b| {
+            let reader = open_checked(part).and_then(|b| {
                 let b = b.with_batch_size(self.batch_rows);
                 let b = if whole { b } else { b.with_offset(offset).with_limit(limit) };
                 crate::guard::catch(|| b.build())
@@ -234,19 +235,22 @@ impl Iterator for DatasetReader {
     }
 }
 
-fn open_part(part: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
-    open_checked(part)
-}
-
-/// Opens one Parquet file for reading, its footer and page headers checked for
-/// bounds first ([`crate::parquet_bounds`]), panics inside the parquet crate caught.
-pub(crate) fn open_checked(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+/// Opens one Parquet file and parses its footer, checked for bounds first
+/// ([`crate::parquet_bounds::check_footer`]); panics inside the parquet crate caught.
+/// For its metadata: the pages are not looked at.
+pub(crate) fn open_footer(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     let mut file = File::open(path).map_err(Error::io(IoAction::Open, path))?;
     crate::parquet_bounds::check_footer(&mut file, path)?;
-    let mut pages = file.try_clone().map_err(Error::io(IoAction::Open, path))?;
-    let builder = crate::guard::catch(|| ParquetRecordBatchReaderBuilder::try_new(file))
+    crate::guard::catch(|| ParquetRecordBatchReaderBuilder::try_new(file))
         .map_err(|message| Error::PanickedParquet { path: path.to_path_buf(), message })?
-        .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })?;
+        .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })
+}
+
+/// [`open_footer`], and every page header checked for bounds too
+/// ([`crate::parquet_bounds::check_pages`]): for reading the rows.
+pub(crate) fn open_checked(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let builder = open_footer(path)?;
+    let mut pages = File::open(path).map_err(Error::io(IoAction::Open, path))?;
     crate::parquet_bounds::check_pages(&mut pages, path, builder.metadata())?;
     Ok(builder)
 }

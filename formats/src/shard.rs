@@ -74,7 +74,7 @@ pub enum ShardError {
     Unreadable {
         path: PathBuf,
         #[source]
-        source: parquet::errors::ParquetError,
+        source: Box<crate::error::Error>,
     },
     /// A directory that cannot be listed.
     #[error("cannot list {}", dir.display())]
@@ -123,13 +123,8 @@ fn is_part_temporary(name: &str) -> bool {
 
 /// N of the set a part file belongs to, from its footer (None: not a shard's part).
 fn parts_of(path: &Path) -> Result<Option<usize>, ShardError> {
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    let unreadable = |source| ShardError::Unreadable { path: path.to_path_buf(), source };
-    let file = std::fs::File::open(path)
-        .map_err(|e| unreadable(parquet::errors::ParquetError::External(Box::new(e))))?;
-    let reader = crate::guard::catch(|| SerializedFileReader::new(file))
-        .map_err(|m| unreadable(parquet::errors::ParquetError::General(m)))?
-        .map_err(unreadable)?;
+    let reader = crate::io::open_footer(path)
+        .map_err(|e| ShardError::Unreadable { path: path.to_path_buf(), source: Box::new(e) })?;
     let count = reader
         .metadata()
         .file_metadata()

@@ -195,7 +195,9 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
 /// is checked without the data (`ModelSpec::validate`, the pipeline manifest);
 /// 2⁶⁴ − 1 where it cannot be read.
 pub fn total() -> u64 {
-    meminfo("MemTotal:")
+    // Read once: `validate()` runs for every model and variant of a manifest.
+    static TOTAL: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| meminfo("MemTotal:"))
 }
 
 /// The default limit: the memory available now (Linux `MemAvailable`), or, where
