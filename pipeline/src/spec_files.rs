@@ -15,12 +15,12 @@ pub struct SpecFile {
 /// The longest file name most file systems take (`NAME_MAX`), in bytes.
 pub const NAME_MAX: usize = 255;
 
-/// What a temporary name adds to the file's name: `.` before it and
-/// `.tmp-PID-RANDOM` after it (a PID of up to 7 digits, 16 hex digits), as here and
-/// in `formats::atomic`.
+/// What a temporary name adds to the file's name in `formats::atomic`: `.` before it
+/// and `.tmp-PID-RANDOM` after it (a PID of up to 7 digits, 16 hex digits).
 pub const TEMP_NAME_EXTRA: usize = 1 + ".tmp-".len() + 7 + 1 + 16;
 
-/// The longest name of a file the pipeline writes: its temporary name must fit too.
+/// The longest name of a file the pipeline writes: its temporary keeps the whole name
+/// (`formats::atomic` shortens the temporaries of longer names, with a hash).
 pub const MAX_FILE_NAME: usize = NAME_MAX - TEMP_NAME_EXTRA;
 
 /// Why the parameter files could not be written.
