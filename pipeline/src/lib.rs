@@ -38,6 +38,7 @@ pub mod make;
 pub mod manifest;
 pub mod plan;
 pub mod report;
+pub mod run_node;
 pub mod spec_files;
 
 use std::path::Path;

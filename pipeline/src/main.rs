@@ -1,7 +1,7 @@
 //! `pipeline make --manifest pipeline.toml [--out build/pipeline.mk]` and
 //! `pipeline report --manifest pipeline.toml --out report`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -15,7 +15,8 @@ use clap::{Parser, Subcommand};
     after_help = "Examples:
   pipeline make --manifest pipeline.toml --out build/pipeline.mk   # what `make` does first
   pipeline plan --shards 2 --json                                  # the DAG, for scripts/ray_run.py
-  pipeline report --manifest pipeline.toml --out report"
+  pipeline report --manifest pipeline.toml --out report
+  pipeline run train:mlp-hidden3                                   # one node, as make runs it"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -59,6 +60,27 @@ enum Command {
         #[arg(long)]
         outputs_anywhere: bool,
     },
+    /// Run one node of the plan (`pipeline plan` lists them), with the commands `make`
+    /// would run, from the manifest's directory. The nodes it waits for are not run:
+    /// their outputs must already be there.
+    ///
+    /// Examples:
+    ///   pipeline run train:mlp-hidden3         # train one variant
+    ///   pipeline run eval:cnn                  # evaluate one run
+    Run {
+        /// The node's id, as `pipeline plan` prints it (`train:RUN`, `eval:RUN`,
+        /// `features:SET:SPLIT`, `data:DATASET:SPLIT`, `report`).
+        node: String,
+        /// The manifest.
+        #[arg(long, default_value = "pipeline.toml")]
+        manifest: PathBuf,
+        /// Where the stage binaries are [default: beside this `pipeline`].
+        #[arg(long, value_name = "DIR")]
+        bin: Option<PathBuf>,
+        /// As for `pipeline make`.
+        #[arg(long)]
+        outputs_anywhere: bool,
+    },
     /// Write REPORT/index.md and REPORT/index.html (with its pictures) from the
     /// stage outputs of every run of the manifest.
     Report {
@@ -88,6 +110,22 @@ fn run(cli: Cli) -> Result<()> {
                 plan_listing(&plan)
             };
             print_out(&text)?;
+        }
+        Command::Run { node, manifest, bin, outputs_anywhere } => {
+            // The plan's paths start at the manifest's directory, as under make.
+            let dir = match manifest.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            let file = manifest.file_name().map(PathBuf::from).unwrap_or(manifest.clone());
+            let bin = match bin {
+                Some(b) => std::path::absolute(b)?,
+                None => std::env::current_exe()?.parent().map(PathBuf::from).unwrap_or_default(),
+            };
+            std::env::set_current_dir(&dir)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            let plan = pipeline::plan_for(&file, 1, outputs_anywhere)?;
+            pipeline::run_node::run_node(&plan, &node, Path::new("."), &bin)?;
         }
         Command::Report { manifest, out } => {
             let m = pipeline::manifest::Manifest::load(&manifest)?;

@@ -62,8 +62,6 @@ pub mod kernels {
 pub use fit::{EpochRecord, History};
 pub use model::{InputKind, Model};
 pub use output::summary_text;
-pub use run::{
-    resolve_manifest_run, run, train_from, train_with_spec, ManifestRun, RunOptions, Trained,
-};
+pub use run::{run, train_from, train_with_spec, RunOptions, Trained};
 // The spec and its parts are the `params` crate's (shared with the pipeline manifest).
 pub use params::ModelSpec;

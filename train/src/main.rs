@@ -15,7 +15,6 @@ use clap::{Parser, ValueEnum};
     long_about = None,
     after_help = "Examples:
   train --spec mlp.toml --train out/data/mnist/train.parquet --val out/data/mnist/val.parquet --out runs/mlp
-  train --manifest pipeline.toml --model mlp-hidden3        # one run of the manifest, with its files
   train --spec mlp.toml --train T --out runs/mlp-more --init-from runs/mlp/model.onnx   # warm start
   train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic
   train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json   # time per layer
@@ -31,30 +30,20 @@ Environment:
 )]
 struct Cli {
     /// Model spec (TOML: layers, loss, optimizer, epochs, ...; see docs/train.md).
-    #[arg(long, required_unless_present_any = ["baseline", "manifest"], conflicts_with_all = ["baseline", "manifest"])]
+    #[arg(long, required_unless_present = "baseline", conflicts_with = "baseline")]
     spec: Option<PathBuf>,
     /// Fit a classical baseline instead of a network: `logistic` (linfa multinomial logistic regression).
-    #[arg(long, value_enum, conflicts_with = "manifest")]
+    #[arg(long, value_enum)]
     baseline: Option<Baseline>,
-    /// Take the model from a pipeline manifest (with --model): its spec or baseline, and by
-    /// default the files `pipeline make` uses (relative to the manifest's directory).
-    #[arg(long, requires = "model")]
-    manifest: Option<PathBuf>,
-    /// The manifest run to train: a model (`cnn`), a variant (`mlp-hidden3`) or a baseline.
-    #[arg(long, requires = "manifest")]
-    model: Option<String>,
-    /// Training dataset (image or feature dataset: a .parquet file or a directory of parts);
-    /// with --manifest, defaults to the run's training split.
-    #[arg(long, required_unless_present = "manifest")]
-    train: Option<PathBuf>,
-    /// Validation dataset, evaluated after every epoch (overrides the spec's validation_split);
-    /// with --manifest, defaults to the run's `val` split when its dataset has one.
+    /// Training dataset (image or feature dataset: a .parquet file or a directory of parts).
+    #[arg(long)]
+    train: PathBuf,
+    /// Validation dataset, evaluated after every epoch (overrides the spec's validation_split).
     #[arg(long)]
     val: Option<PathBuf>,
-    /// Output directory: model.onnx, history.parquet, summary.json, summary.txt; with
-    /// --manifest, defaults to OUT/runs/RUN/model.
-    #[arg(long, required_unless_present = "manifest")]
-    out: Option<PathBuf>,
+    /// Output directory: model.onnx, history.parquet, summary.json, summary.txt.
+    #[arg(long)]
+    out: PathBuf,
     /// Start from the weights of this model.onnx (exported by `train` for the same
     /// layers) instead of fresh ones: fine-tuning, resuming, or a run from given
     /// initial weights. The optimizer's state starts fresh.
@@ -136,29 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Ok(())
     };
-    if let (Some(manifest), Some(model)) = (&cli.manifest, &cli.model) {
-        let r = train::resolve_manifest_run(manifest, model)?;
-        let train = cli.train.unwrap_or(r.train);
-        let val = cli.val.or(r.val);
-        let out = cli.out.unwrap_or(r.out);
-        return match (&r.spec, &r.baseline) {
-            (Some(spec), _) => train::train_from(spec, &train, val.as_deref(), &out, &options)
-                .and_then(print_summary),
-            (None, Some(_)) if cli.init_from.is_some() => {
-                anyhow::bail!("--init-from applies to networks; run `{model}` is a baseline")
-            }
-            (None, Some(method)) if method == "logistic" => {
-                train::baseline::run_baseline(&train, val.as_deref(), &out)
-            }
-            (None, Some(method)) => anyhow::bail!(
-                "{}: run `{model}` asks for baseline `{method}`; train knows `logistic`",
-                manifest.display()
-            ),
-            (None, None) => unreachable!("a run is a network or a baseline"),
-        };
-    }
-    let (train, out) =
-        (cli.train.expect("clap requires --train"), cli.out.expect("clap requires --out"));
+    let (train, out) = (cli.train, cli.out);
     match (cli.baseline, &cli.spec) {
         (Some(Baseline::Logistic), _) => {
             train::baseline::run_baseline(&train, cli.val.as_deref(), &out)
@@ -168,7 +135,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             train::train_from(&spec, &train, cli.val.as_deref(), &out, &options)
                 .and_then(print_summary)
         }
-        (None, None) => unreachable!("clap requires --spec, --baseline or --manifest"),
+        (None, None) => unreachable!("clap requires --spec or --baseline"),
     }
 }
 

@@ -275,44 +275,6 @@ pub fn train_from(
     Ok(Trained { model, history, summary, profile })
 }
 
-/// What `train --manifest FILE --model RUN` resolved: the run's trainer and its files.
-#[derive(Debug)]
-pub struct ManifestRun {
-    /// `Some(spec)` for a network, `None` for a baseline (`baseline` names it).
-    pub spec: Option<ModelSpec>,
-    pub baseline: Option<String>,
-    pub train: std::path::PathBuf,
-    pub val: Option<std::path::PathBuf>,
-    pub out: std::path::PathBuf,
-}
-
-/// Resolves run `name` of the manifest at `path` (a model, one of its variants such as
-/// `mlp-hidden3`, or a baseline) to the spec and the files `pipeline make` would give
-/// `train`. Relative paths in the manifest are taken from the manifest's directory,
-/// where make runs.
-pub fn resolve_manifest_run(path: &Path, name: &str) -> Result<ManifestRun> {
-    use pipeline::manifest::{Manifest, Trainer};
-    let m = Manifest::load(path)?;
-    let Some(run) = m.run(name) else {
-        let names: Vec<&str> = m.runs.iter().map(|r| r.name.as_str()).collect();
-        bail!("{} declares no run `{name}`; its runs are: {}", path.display(), names.join(", "));
-    };
-    let base = path.parent().unwrap_or(Path::new(""));
-    let at = |p: std::path::PathBuf| if p.is_relative() { base.join(p) } else { p };
-    let has_val = m.run_dataset(run).splits().iter().any(|s| s == "val");
-    let (spec, baseline) = match &run.trainer {
-        Trainer::Network { spec, .. } => (Some(spec.as_ref().clone()), None),
-        Trainer::Baseline { method } => (None, Some(method.clone())),
-    };
-    Ok(ManifestRun {
-        spec,
-        baseline,
-        train: at(m.run_input_path(run, "train")),
-        val: has_val.then(|| at(m.run_input_path(run, "val"))),
-        out: at(m.run_model_dir(&run.name)),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

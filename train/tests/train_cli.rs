@@ -396,69 +396,6 @@ print(m.ir_version, m.opset_import[0].version, len(ours) > 2, wrong)
     }
 }
 
-/// `train --manifest FILE --model RUN`: the spec, the variant's change and the default
-/// files come from the manifest (paths relative to it); unknown runs list the known ones.
-#[test]
-fn trains_a_run_of_a_pipeline_manifest() {
-    let s = Setup::new();
-    let manifest = r#"
-[settings]
-out = "pipe"
-
-[datasets.tiny]
-kind = "parquet"
-train = "img_train.parquet"
-val = "img_val.parquet"
-test = "img_val.parquet"
-
-[models.net]
-data = "tiny"
-input_shape = [12, 12, 1]
-loss = "categorical_crossentropy"
-epochs = 2
-batch_size = 16
-optimizer = { name = "rmsprop" }
-layers = [
-  { type = "flatten" },
-  { type = "dense", units = 8, activation = "relu" },
-  { type = "dense", units = 3, activation = "softmax" },
-]
-
-[models.net.variants.wide]
-layers.1.units = 16
-"#;
-    std::fs::write(s.p("pipeline.toml"), manifest).unwrap();
-    // Run from elsewhere: the manifest's relative paths still resolve next to it.
-    let run = |model: &str| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_train"))
-            .args([
-                "--manifest",
-                s.p("pipeline.toml").to_str().unwrap(),
-                "--model",
-                model,
-                "--quiet",
-            ])
-            .current_dir(std::env::temp_dir())
-            .output()
-            .unwrap()
-    };
-    let o = run("net-wide");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let out = s.p("pipe/runs/net-wide/model");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
-    // 144·16 + 16 + 16·3 + 3: the variant's 16 units, not the base model's 8.
-    assert_eq!(summary["total_params"], 2_371, "{summary}");
-    let history = read_history(&out.join("history.parquet"));
-    assert_eq!(history.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
-    assert!(history[0].schema().field_with_name("val_accuracy").is_ok(), "the val split is used");
-
-    let o = run("nope");
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("declares no run `nope`; its runs are: net, net-wide"), "{err}");
-}
-
 /// `kill -9` while a run's new files wait to be committed: the output directory still
 /// holds the old model with the old history and summaries, not a mix.
 #[test]
