@@ -30,28 +30,7 @@ pub const SYNTHETIC_README: &str = "README.txt";
 /// The word in that file that marks a tree as synthetic.
 pub const SYNTHETIC_MARK: &str = "SYNTHETIC";
 
-/// Options of `ingest folders`.
-#[derive(Debug, Clone)]
-pub struct FolderOptions {
-    pub root: PathBuf,
-    pub out: PathBuf,
-    pub height: usize,
-    pub width: usize,
-    /// 1 = grayscale (BT.601 luma), 3 = RGB.
-    pub channels: usize,
-    /// Skip undecodable files (and report them) instead of failing.
-    pub skip_bad: bool,
-    pub rows_per_file: Option<usize>,
-    pub progress: bool,
-    /// The most pixels an image header may declare ([`MAX_PIXELS`] by default).
-    pub max_pixels: usize,
-    /// `--shard K/N`: only that contiguous slice of the sorted file list (the class
-    /// list still comes from the whole tree), written as `OUT/part-0000K.parquet`.
-    pub shard: formats::Shard,
-    /// Accept class folders named like splits (train, val, test): without it they are
-    /// taken for a dataset's root given instead of one split, and refused.
-    pub allow_split_names: bool,
-}
+pub use params::ingest::FoldersParams;
 
 /// Folder names that are a dataset's splits rather than classes.
 const SPLIT_NAMES: &[&str] =
@@ -353,20 +332,20 @@ fn decode_png(bytes: &[u8], channels: usize, max_pixels: usize) -> Result<Decode
 }
 
 /// `ingest folders`: decode, resize and write every image of the tree.
-pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
+pub fn run_folders(opts: &FoldersParams) -> Result<FolderSummary> {
     let start = Instant::now();
-    if opts.channels != 1 && opts.channels != 3 {
+    if !matches!(opts.channels, 1 | 3) {
         bail!("--channels must be 1 or 3, got {}", opts.channels);
     }
-    if opts.height == 0 || opts.width == 0 {
+    if opts.size.rows == 0 || opts.size.cols == 0 {
         bail!("--size must be at least 1x1");
     }
     crate::check_rows_per_file(opts.rows_per_file)?;
-    if opts.max_pixels == 0 || opts.max_pixels > MAX_PIXELS_LIMIT {
+    if opts.max_pixels() == 0 || opts.max_pixels() > MAX_PIXELS_LIMIT {
         bail!(
             "--max-megapixels must be more than 0 and at most {}, got {}",
             MAX_PIXELS_LIMIT / 1_000_000,
-            opts.max_pixels as f64 / 1e6
+            opts.max_pixels() as f64 / 1e6
         );
     }
     let listing = list_tree(&opts.root)?;
@@ -387,8 +366,14 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         .map(|(_, path)| {
             let out =
                 std::fs::read(path).map_err(|e| format!("cannot read: {e}")).and_then(|bytes| {
-                    load_image(&bytes, opts.height, opts.width, opts.channels, opts.max_pixels)
-                        .map_err(|e| format!("{e:#}"))
+                    load_image(
+                        &bytes,
+                        opts.size.rows,
+                        opts.size.cols,
+                        opts.channels as usize,
+                        opts.max_pixels(),
+                    )
+                    .map_err(|e| format!("{e:#}"))
                 });
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -421,9 +406,9 @@ pub fn run_folders(opts: &FolderOptions) -> Result<FolderSummary> {
         bail!("none of the {} files under {} could be decoded", files.len(), opts.root.display());
     }
     let meta = ImageMeta {
-        height: opts.height,
-        width: opts.width,
-        channels: opts.channels,
+        height: opts.size.rows,
+        width: opts.size.cols,
+        channels: opts.channels as usize,
         classes: listing.classes.clone(),
         source: if synthetic {
             format!(

@@ -225,25 +225,7 @@ fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> 
     Ok(filled)
 }
 
-/// Options of `ingest idx`.
-#[derive(Debug, Clone)]
-pub struct IdxOptions {
-    pub images: PathBuf,
-    pub labels: PathBuf,
-    pub out: PathBuf,
-    /// Fraction of each class moved to `val_out` (stratified), when given.
-    pub val_fraction: Option<f64>,
-    pub val_out: Option<PathBuf>,
-    pub seed: u64,
-    pub rows_per_file: Option<usize>,
-    /// Class names (index = label); default "0".."9" (or up to the largest label).
-    pub classes: Option<Vec<String>>,
-    pub progress: bool,
-    /// `--shard K/N`: only those rows of the input order (the validation split is
-    /// still drawn over all rows), written as `OUT/part-0000K.parquet` (and the same
-    /// in `val_out`).
-    pub shard: formats::Shard,
-}
+pub use params::ingest::IdxParams;
 
 /// What `ingest idx` wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -281,7 +263,7 @@ pub fn stratified_split(labels: &[u8], fraction: f64, seed: u64) -> Vec<bool> {
 /// [`BATCH_ROWS`] rows: one thread decompresses while the caller's thread encodes
 /// and writes Parquet, so the run takes about max(inflate, write), not the sum,
 /// and memory stays at a few chunks.
-pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
+pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
     let start = Instant::now();
     crate::check_rows_per_file(opts.rows_per_file)?;
     if let Some(classes) = &opts.classes {
@@ -365,7 +347,7 @@ pub fn run_idx(opts: &IdxOptions) -> Result<IdxSummary> {
         source: format!("IDX images {} + labels {}", opts.images.display(), opts.labels.display()),
     };
     // Drawn over all rows, so that each row lands in the split of the unsharded run.
-    let is_val = opts.val_fraction.map(|f| stratified_split(&labels, f, opts.seed));
+    let is_val = opts.val_fraction.map(|f| stratified_split(&labels, f, opts.seed()));
     let range = opts.shard.range(n);
     let val_rows = is_val.as_ref().map_or(0, |v| v[range.clone()].iter().filter(|&&b| b).count());
     let schema = image_schema(&meta, false);

@@ -1,12 +1,9 @@
 //! `ingest`: raw data → image datasets (Parquet). See docs/ingest.md.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
-use formats::Shard;
-use ingest::{parse_size, FolderOptions, IdxOptions, SynthOptions};
+use ingest::{FoldersParams, IdxParams, SynthParams};
 
 /// Turns raw data into image datasets (Parquet, see docs/formats.md).
 #[derive(Parser)]
@@ -36,75 +33,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// MNIST-style IDX image + label files (gzip or raw, told by content) → image dataset.
-    Idx {
-        /// IDX images file (magic 0x00000803: N × rows × cols unsigned bytes), gzip or raw.
-        #[arg(long)]
-        images: PathBuf,
-        /// IDX labels file (magic 0x00000801: N unsigned bytes), gzip or raw.
-        #[arg(long)]
-        labels: PathBuf,
-        /// Output dataset: a .parquet file, or a directory of part files with --rows-per-file.
-        #[arg(long)]
-        out: PathBuf,
-        /// Move this fraction of each class (stratified, rounded per class) to --val-out;
-        /// more than 0 and less than 1.
-        #[arg(long, requires = "val_out")]
-        val_fraction: Option<f64>,
-        /// Where the validation rows go (needs --val-fraction).
-        #[arg(long, requires = "val_fraction")]
-        val_out: Option<PathBuf>,
-        /// Seed of the validation split's shuffle, any whole number 0..=2^64-1.
-        #[arg(long, default_value_t = 42)]
-        seed: u64,
-        /// Write a directory of part-NNNNN.parquet files of at most N rows each (1..=100,000,000).
-        #[arg(long, value_name = "N")]
-        rows_per_file: Option<usize>,
-        /// Class names, comma-separated, index = label [default: 0,1,…,9]; each non-empty,
-        /// without control characters, no name twice.
-        #[arg(long, value_delimiter = ',')]
-        classes: Option<Vec<String>>,
-        /// Process only shard K of N (0-based): a contiguous slice of the rows (the validation split is drawn over all rows), written
-        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order (OUT may hold only parts of the same N).
-        #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
-        shard: Shard,
-    },
+    Idx(IdxParams),
     /// Class-per-folder JPEG/PNG tree (ROOT/CLASS/*.jpeg, the Kaggle chest X-ray layout) → image dataset.
-    Folders {
-        /// Root of one split: one subfolder per class (sorted names = labels 0, 1, …).
-        #[arg(long)]
-        root: PathBuf,
-        /// Output dataset: a .parquet file, or a directory of part files with --rows-per-file.
-        #[arg(long)]
-        out: PathBuf,
-        /// Target size HxW, e.g. 128x128: area-averaged when shrinking, bilinear when enlarging
-        /// (aspect ratio is not kept, as Keras image_dataset_from_directory).
-        #[arg(long, value_parser = parse_size, value_name = "HxW")]
-        size: (usize, usize),
-        /// 1 = grayscale (ITU-R BT.601 luma, as PIL convert("L")), 3 = RGB.
-        #[arg(long, default_value_t = 1, value_parser = clap::builder::PossibleValuesParser::new(["1", "3"]).map(|s| s.parse::<u8>().unwrap()))]
-        channels: u8,
-        /// Skip files that cannot be decoded (they are listed on stderr) instead of failing.
-        #[arg(long)]
-        skip_bad: bool,
-        /// Write a directory of part-NNNNN.parquet files of at most N rows each (1..=100,000,000).
-        #[arg(long, value_name = "N")]
-        rows_per_file: Option<usize>,
-        /// Refuse an image whose header declares more megapixels than this (checked
-        /// before decoding); more than 0 and at most 4295 (65535², the largest JPEG).
-        #[arg(long, value_name = "MP", default_value_t = ingest::folders::MAX_PIXELS as f64 / 1e6)]
-        max_megapixels: f64,
-        /// Accept class folders named train/val/test (without it such a root is taken
-        /// for a dataset's root, given instead of one of its splits, and refused).
-        #[arg(long)]
-        allow_split_names: bool,
-        /// Process only shard K of N (0-based): a contiguous slice of the sorted file list (classes come from the whole tree), written
-        /// as OUT/part-0000K.parquet; the N parts read as one dataset, in order (OUT may hold only parts of the same N).
-        #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
-        shard: Shard,
-    },
+    Folders(FoldersParams),
     /// Generate SYNTHETIC chest-X-ray-like JPEGs in the Kaggle layout
     /// (OUT/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg + OUT/README.txt). Not real X-rays.
-    SynthXray(SynthOptions),
+    SynthXray(SynthParams),
 }
 
 fn main() -> ExitCode {
@@ -115,29 +49,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let progress = !cli.quiet;
     // Each subcommand gives its summary twice: as JSON (--json) and as a line.
     let (json, line) = match cli.command {
-        Command::Idx {
-            images,
-            labels,
-            out,
-            val_fraction,
-            val_out,
-            seed,
-            rows_per_file,
-            classes,
-            shard,
-        } => {
-            let opts = IdxOptions {
-                images,
-                labels,
-                out: out.clone(),
-                val_fraction,
-                val_out: val_out.clone(),
-                seed,
-                rows_per_file,
-                classes,
-                progress,
-                shard,
-            };
+        Command::Idx(opts) => {
+            let opts = IdxParams { progress, ..opts };
+            opts.validate()?;
+            let (out, val_out) = (opts.out.clone(), opts.val_out.clone());
             let s = ingest::run_idx(&opts)?;
             let json = serde_json::json!({
                 "rows": s.rows, "val_rows": s.val_rows, "classes": s.classes,
@@ -160,36 +75,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             (json, line)
         }
-        Command::Folders {
-            root,
-            out,
-            size,
-            channels,
-            skip_bad,
-            rows_per_file,
-            max_megapixels,
-            shard,
-            allow_split_names,
-        } => {
-            let limit = ingest::folders::MAX_PIXELS_LIMIT as f64 / 1e6;
-            if !(max_megapixels.is_finite() && max_megapixels > 0.0 && max_megapixels <= limit) {
-                anyhow::bail!(
-                    "--max-megapixels must be a number more than 0 and at most {limit}, got {max_megapixels}"
-                );
-            }
-            let opts = FolderOptions {
-                root,
-                out: out.clone(),
-                height: size.0,
-                width: size.1,
-                channels: channels as usize,
-                skip_bad,
-                rows_per_file,
-                progress,
-                max_pixels: (max_megapixels * 1e6) as usize,
-                shard,
-                allow_split_names,
-            };
+        Command::Folders(opts) => {
+            let opts = FoldersParams { progress, ..opts };
+            opts.validate()?;
+            let (out, size, channels) = (opts.out.clone(), opts.size, opts.channels);
             let s = ingest::run_folders(&opts)?;
             for (path, reason) in &s.skipped {
                 eprintln!("skipped {}: {reason}", path.display());
@@ -219,8 +108,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let line = format!(
                 "ingest folders: {} rows of {}x{}x{}, {} classes [{}], {:.2} s ({} images/s) → {}{notes}",
                 s.rows,
-                size.0,
-                size.1,
+                size.rows,
+                size.cols,
                 channels,
                 s.classes.len(),
                 s.classes.join(", "),
@@ -233,7 +122,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             (json, line)
         }
         Command::SynthXray(opts) => {
-            let opts = SynthOptions { progress, ..opts };
+            let opts = SynthParams { progress, ..opts };
+            opts.validate()?;
             let s = ingest::run_synth(&opts)?;
             let json = serde_json::json!({
                 "files": s.files, "rgb": s.rgb, "progressive": s.progressive,

@@ -15,7 +15,7 @@
 //! output is identical whatever the thread count. About 1 in 25 images is saved as
 //! RGB (slightly tinted) and 1 in 20 as progressive JPEG, as in real collections.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -37,56 +37,7 @@ pub const MAX_PNEUMONIA_RATIO: f64 = 100.0;
 /// at the largest sides: a bound against a typo, not a storage plan).
 pub const MAX_IMAGES: usize = 10_000_000;
 
-/// Options of `ingest synth-xray` (counts are NORMAL images per split; PNEUMONIA
-/// gets `round(count × pneumonia_ratio)`). They are the subcommand's flags too, so
-/// each default is written once, here.
-#[derive(Debug, Clone, clap::Args)]
-pub struct SynthOptions {
-    /// Output directory (replaced only if empty or an earlier synth-xray tree).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Training NORMAL images, 0..=1,000,000 (0 = no train split); PNEUMONIA gets
-    /// round(N × ratio). All splits together make at most 10,000,000 images.
-    #[arg(long, default_value_t = 300)]
-    pub train: usize,
-    /// Validation NORMAL images, 0..=1,000,000 (0 = no val split); PNEUMONIA gets round(N × ratio).
-    #[arg(long, default_value_t = 50)]
-    pub val: usize,
-    /// Test NORMAL images, 0..=1,000,000 (0 = no test split); PNEUMONIA gets round(N × ratio).
-    #[arg(long, default_value_t = 100)]
-    pub test: usize,
-    /// PNEUMONIA images per NORMAL image in every split, > 0 and ≤ 100. 1.0 = balanced;
-    /// the Kaggle set is ≈ 2.9 in train (1,341 NORMAL vs 3,875 PNEUMONIA).
-    #[arg(long, default_value_t = 1.0)]
-    pub pneumonia_ratio: f64,
-    /// Seed, any whole number 0..=2^64-1: the same seed gives the same files.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Smallest image side in pixels (32 ≤ min ≤ max ≤ 8000).
-    #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.0)]
-    pub min_size: usize,
-    /// Largest image side in pixels (32 ≤ min ≤ max ≤ 8000).
-    #[arg(long, default_value_t = params::ingest::SYNTH_DEFAULT_SIDES.1)]
-    pub max_size: usize,
-    /// JPEG quality 1..=100.
-    #[arg(long, default_value_t = 85)]
-    pub quality: u8,
-    /// Draw a progress bar (the binary's `--quiet` turns it off).
-    #[arg(skip)]
-    pub progress: bool,
-}
-
-impl Default for SynthOptions {
-    /// The flags' defaults, with `out = chest_xray_synthetic`.
-    fn default() -> Self {
-        #[derive(clap::Parser)]
-        struct Flags {
-            #[command(flatten)]
-            options: SynthOptions,
-        }
-        <Flags as clap::Parser>::parse_from(["synth-xray", "--out", "chest_xray_synthetic"]).options
-    }
-}
+pub use params::ingest::SynthParams;
 
 /// What `ingest synth-xray` wrote.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,17 +80,18 @@ pub fn class_counts(normal: usize, pneumonia_ratio: f64) -> [usize; 2] {
 }
 
 /// `ingest synth-xray`: writes `out/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg` and `out/README.txt`.
-pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
+pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
     let start = Instant::now();
-    params::ingest::check_synth_sides(opts.min_size, opts.max_size)?;
-    if !(1..=100).contains(&opts.quality) {
-        bail!("--quality (JPEG quality) must be 1..=100, got {}", opts.quality);
+    let (min_size, max_size) = opts.sides();
+    params::ingest::check_synth_sides(min_size, max_size)?;
+    if !(1..=100).contains(&opts.quality()) {
+        bail!("--quality (JPEG quality) must be 1..=100, got {}", opts.quality());
     }
-    params::ingest::check_pneumonia_ratio(opts.pneumonia_ratio)?;
-    if opts.pneumonia_ratio > MAX_PNEUMONIA_RATIO {
+    params::ingest::check_pneumonia_ratio(opts.pneumonia_ratio())?;
+    if opts.pneumonia_ratio() > MAX_PNEUMONIA_RATIO {
         bail!(
             "--pneumonia-ratio must be at most {MAX_PNEUMONIA_RATIO}, got {}",
-            opts.pneumonia_ratio
+            opts.pneumonia_ratio()
         );
     }
     let counts = [opts.train, opts.val, opts.test];
@@ -155,14 +107,14 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
         bail!("--train, --val and --test are all 0: nothing to generate");
     }
     let total: usize =
-        counts.iter().map(|&c| class_counts(c, opts.pneumonia_ratio).iter().sum::<usize>()).sum();
+        counts.iter().map(|&c| class_counts(c, opts.pneumonia_ratio()).iter().sum::<usize>()).sum();
     if total > MAX_IMAGES {
         bail!(
             "--train {}, --val {}, --test {} with --pneumonia-ratio {} make {} images, more than the {} of one run",
             opts.train,
             opts.val,
             opts.test,
-            opts.pneumonia_ratio,
+            opts.pneumonia_ratio(),
             formats::thousands(total as i64),
             formats::thousands(MAX_IMAGES as i64)
         );
@@ -179,7 +131,7 @@ pub fn run_synth(opts: &SynthOptions) -> Result<SynthSummary> {
         }
         // Image i of a class keeps its seed whatever the ratio, so R only adds or drops images.
         for (class, class_count) in
-            class_counts(count, opts.pneumonia_ratio).into_iter().enumerate()
+            class_counts(count, opts.pneumonia_ratio()).into_iter().enumerate()
         {
             let dir = tmp.join(SPLITS[split]).join(CLASSES[class]);
             std::fs::create_dir_all(&dir)
@@ -267,7 +219,7 @@ fn refuse_foreign_directory(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn readme(opts: &SynthOptions, s: &SynthSummary) -> String {
+fn readme(opts: &SynthParams, s: &SynthSummary) -> String {
     format!(
         "SYNTHETIC DATA - NOT REAL CHEST X-RAYS - NO MEDICAL MEANING\n\
          \n\
@@ -283,14 +235,14 @@ fn readme(opts: &SynthOptions, s: &SynthSummary) -> String {
          seed {seed}; NORMAL per split: train {train}, val {val}, test {test}; PNEUMONIA per\n\
          NORMAL image: {ratio}; sides {min}-{max} px;\n\
          JPEG quality {q}; {files} files, {rgb} RGB, {prog} progressive, {mb:.1} MB.\n",
-        seed = opts.seed,
+        seed = opts.seed(),
         train = opts.train,
         val = opts.val,
         test = opts.test,
-        ratio = opts.pneumonia_ratio,
-        min = opts.min_size,
-        max = opts.max_size,
-        q = opts.quality,
+        ratio = opts.pneumonia_ratio(),
+        min = opts.sides().0,
+        max = opts.sides().1,
+        q = opts.quality(),
         files = s.files,
         rgb = s.rgb,
         prog = s.progressive,
@@ -299,16 +251,16 @@ fn readme(opts: &SynthOptions, s: &SynthSummary) -> String {
 }
 
 /// Encodes one image; returns (bytes, is_rgb, is_progressive).
-fn make_jpeg(opts: &SynthOptions, job: Job) -> Result<(Vec<u8>, bool, bool)> {
-    let mut rng = ChaCha8Rng::seed_from_u64(job_seed(opts.seed, job));
-    let width = rng.random_range(opts.min_size..=opts.max_size);
+fn make_jpeg(opts: &SynthParams, job: Job) -> Result<(Vec<u8>, bool, bool)> {
+    let mut rng = ChaCha8Rng::seed_from_u64(job_seed(opts.seed(), job));
+    let width = rng.random_range(opts.sides().0..=opts.sides().1);
     let aspect: f64 = rng.random_range(0.8..1.2);
-    let height = ((width as f64 * aspect).round() as usize).clamp(opts.min_size, opts.max_size);
+    let height = ((width as f64 * aspect).round() as usize).clamp(opts.sides().0, opts.sides().1);
     let gray = render(&mut rng, width, height, job.class == 1);
     let rgb = job.index % 25 == 7;
     let progressive = job.index % 20 == 3;
     let mut bytes = Vec::new();
-    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, opts.quality);
+    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, opts.quality());
     encoder.set_progressive(progressive);
     let (w, h) = (width as u16, height as u16);
     if rgb {

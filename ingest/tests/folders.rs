@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use common::{jpeg, opts, put, small_tree};
 use formats::read_image_dataset;
-use ingest::{run_folders, run_synth, FolderOptions, SynthOptions};
+use ingest::{run_folders, run_synth, FoldersParams, SynthParams};
 
 fn png(w: u32, h: u32, color: image::ExtendedColorType, data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
@@ -107,8 +107,7 @@ fn rgb_output_and_rows_per_file_directory() {
     let out = dir.path().join("rgb-parts");
     let mut o = opts(&root, &out);
     o.channels = 3;
-    o.height = 8;
-    o.width = 12;
+    o.size = params::Size2::new(8, 12);
     o.rows_per_file = Some(4);
     run_folders(&o).unwrap();
     assert_eq!(formats::list_parts(&out).unwrap().len(), 3);
@@ -148,8 +147,7 @@ fn geometry_survives_dct_scaling_and_area_resize() {
     );
     let out = dir.path().join("o.parquet");
     let mut o = opts(&root, &out);
-    o.height = 20;
-    o.width = 40;
+    o.size = params::Size2::new(20, 40);
     run_folders(&o).unwrap();
     let ds = read_image_dataset(&out).unwrap();
     let img = ds.image(0);
@@ -263,16 +261,16 @@ fn all_bad_with_skip_bad_is_an_error() {
 fn synthetic_tree_has_kaggle_layout_and_is_marked_synthetic() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("chest_xray");
-    let o = SynthOptions {
+    let o = SynthParams {
         out: out.clone(),
         train: 8,
         val: 0,
         test: 2,
-        pneumonia_ratio: 1.0,
-        seed: 3,
-        min_size: 100,
-        max_size: 260,
-        quality: 85,
+        pneumonia_ratio: Some(1.0),
+        seed: Some(3),
+        min_size: Some(100),
+        max_size: Some(260),
+        quality: Some(85),
         progress: false,
     };
     let s = run_synth(&o).unwrap();
@@ -306,15 +304,14 @@ fn synthetic_tree_has_kaggle_layout_and_is_marked_synthetic() {
 
     // Same seed → same bytes.
     let again = dir.path().join("again");
-    run_synth(&SynthOptions { out: again.clone(), ..o.clone() }).unwrap();
+    run_synth(&SynthParams { out: again.clone(), ..o.clone() }).unwrap();
     let rel = "train/NORMAL/synth-train-normal-00005.jpeg";
     assert_eq!(std::fs::read(out.join(rel)).unwrap(), std::fs::read(again.join(rel)).unwrap());
 
     // Ingested, the dataset says SYNTHETIC, and pneumonia images are brighter in the lungs.
     let ds_path = dir.path().join("train.parquet");
     let mut fo = opts(&out.join("train"), &ds_path);
-    fo.height = 64;
-    fo.width = 64;
+    fo.size = params::Size2::new(64, 64);
     let fs = run_folders(&fo).unwrap();
     assert!(fs.synthetic);
     let ds = read_image_dataset(&ds_path).unwrap();
@@ -325,10 +322,8 @@ fn synthetic_tree_has_kaggle_layout_and_is_marked_synthetic() {
     // A directory that is not ours is never replaced.
     let foreign = dir.path().join("foreign");
     put(&foreign, "keep.txt", b"mine");
-    let err = format!(
-        "{:#}",
-        run_synth(&SynthOptions { out: foreign.clone(), ..o.clone() }).unwrap_err()
-    );
+    let err =
+        format!("{:#}", run_synth(&SynthParams { out: foreign.clone(), ..o.clone() }).unwrap_err());
     assert!(err.contains("refusing to replace"), "{err}");
     assert!(foreign.join("keep.txt").exists());
 }
@@ -429,7 +424,7 @@ fn shards_concatenated_equal_the_unsharded_run() {
         let mut rows = 0;
         for k in 0..n {
             let o =
-                FolderOptions { shard: format!("{k}/{n}").parse().unwrap(), ..opts(&root, &out) };
+                FoldersParams { shard: format!("{k}/{n}").parse().unwrap(), ..opts(&root, &out) };
             let s = run_folders(&o).unwrap();
             assert_eq!(s.classes, ["A", "B", "C"], "every shard knows every class");
             rows += s.rows;
@@ -457,6 +452,6 @@ fn a_root_of_splits_is_refused_unless_allowed() {
     );
     assert!(e.contains("(e.g. ") && e.contains("chest_xray/train)"), "{e}");
     assert!(!out.exists());
-    let o = FolderOptions { allow_split_names: true, ..opts(&root, &out) };
+    let o = FoldersParams { allow_split_names: true, ..opts(&root, &out) };
     assert_eq!(run_folders(&o).unwrap().classes, ["test", "train", "val"]);
 }

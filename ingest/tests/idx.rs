@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use formats::read_image_dataset;
-use ingest::{run_idx, IdxOptions};
+use ingest::{run_idx, IdxParams};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -35,14 +35,14 @@ fn sample(n: usize, h: usize, w: usize, classes: u8) -> (Vec<u8>, Vec<u8>) {
     (pixels, labels)
 }
 
-fn opts(dir: &Path, images: &Path, labels: &Path) -> IdxOptions {
-    IdxOptions {
+fn opts(dir: &Path, images: &Path, labels: &Path) -> IdxParams {
+    IdxParams {
         images: images.to_path_buf(),
         labels: labels.to_path_buf(),
         out: dir.join("out.parquet"),
         val_fraction: None,
         val_out: None,
-        seed: 42,
+        seed: Some(42),
         rows_per_file: None,
         classes: None,
         progress: false,
@@ -128,7 +128,7 @@ fn validation_split_is_stratified_seeded_and_complete() {
     let mut o = opts(dir.path(), &images, &labels_path);
     o.val_fraction = Some(0.2);
     o.val_out = Some(dir.path().join("val.parquet"));
-    o.seed = 5;
+    o.seed = Some(5);
     let s = run_idx(&o).unwrap();
     assert_eq!((s.rows, s.val_rows), (160, 40));
     let train = read_image_dataset(&o.out).unwrap();
@@ -152,7 +152,7 @@ fn validation_split_is_stratified_seeded_and_complete() {
     o.out = dir.path().join("train2.parquet");
     run_idx(&o).unwrap();
     assert_eq!(read_image_dataset(&again).unwrap(), val);
-    o.seed = 6;
+    o.seed = Some(6);
     run_idx(&o).unwrap();
     assert_ne!(read_image_dataset(&again).unwrap().images, val.images);
 

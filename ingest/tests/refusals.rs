@@ -9,19 +9,19 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use ingest::{run_idx, run_synth, IdxOptions, SynthOptions};
+use ingest::{run_idx, run_synth, IdxParams, SynthParams};
 
-fn tiny_synth(out: &Path) -> SynthOptions {
-    SynthOptions {
+fn tiny_synth(out: &Path) -> SynthParams {
+    SynthParams {
         out: out.to_path_buf(),
         train: 2,
         val: 0,
         test: 0,
-        pneumonia_ratio: 1.0,
-        seed: 1,
-        min_size: 40,
-        max_size: 48,
-        quality: 80,
+        pneumonia_ratio: Some(1.0),
+        seed: Some(1),
+        min_size: Some(40),
+        max_size: Some(48),
+        quality: Some(80),
         progress: false,
     }
 }
@@ -30,27 +30,27 @@ fn tiny_synth(out: &Path) -> SynthOptions {
 fn synth_counts_and_ratios_beyond_their_bounds_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("xray");
-    let cases: [(SynthOptions, &str); 5] = [
+    let cases: [(SynthParams, &str); 5] = [
         (
-            SynthOptions { train: usize::MAX, ..tiny_synth(&out) },
+            SynthParams { train: usize::MAX, ..tiny_synth(&out) },
             "--train must be at most 1,000,000",
         ),
-        (SynthOptions { test: 1_000_001, ..tiny_synth(&out) }, "--test must be at most 1,000,000"),
+        (SynthParams { test: 1_000_001, ..tiny_synth(&out) }, "--test must be at most 1,000,000"),
         (
-            SynthOptions { pneumonia_ratio: 1e30, ..tiny_synth(&out) },
+            SynthParams { pneumonia_ratio: Some(1e30), ..tiny_synth(&out) },
             "--pneumonia-ratio must be at most 100",
         ),
         (
-            SynthOptions {
+            SynthParams {
                 train: 1_000_000,
                 val: 1_000_000,
-                pneumonia_ratio: 5.0,
+                pneumonia_ratio: Some(5.0),
                 ..tiny_synth(&out)
             },
             "make 12,000,000 images, more than the 10,000,000 of one run",
         ),
         (
-            SynthOptions { quality: 101, ..tiny_synth(&out) },
+            SynthParams { quality: Some(101), ..tiny_synth(&out) },
             "--quality (JPEG quality) must be 1..=100",
         ),
     ];
@@ -93,14 +93,14 @@ fn idx_files(dir: &Path, n: u8, classes: u8) -> (std::path::PathBuf, std::path::
     (i, l)
 }
 
-fn idx_opts(images: &Path, labels: &Path, out: &Path) -> IdxOptions {
-    IdxOptions {
+fn idx_opts(images: &Path, labels: &Path, out: &Path) -> IdxParams {
+    IdxParams {
         images: images.to_path_buf(),
         labels: labels.to_path_buf(),
         out: out.to_path_buf(),
         val_fraction: None,
         val_out: None,
-        seed: 1,
+        seed: Some(1),
         rows_per_file: None,
         classes: None,
         progress: false,
@@ -121,19 +121,17 @@ fn class_names_duplicated_empty_or_with_control_characters_are_refused() {
         (names(&["a\t", "b", "c"]), "the name of class 0 (\"a\\t\") holds a control character"),
     ];
     for (classes, want) in cases {
-        let e = run_idx(&IdxOptions { classes, ..idx_opts(&images, &labels, &out) }).unwrap_err();
+        let e = run_idx(&IdxParams { classes, ..idx_opts(&images, &labels, &out) }).unwrap_err();
         assert!(format!("{e:#}").contains(want), "{want}: {e:#}");
     }
-    let e = run_idx(&IdxOptions {
-        rows_per_file: Some(usize::MAX),
-        ..idx_opts(&images, &labels, &out)
-    })
-    .unwrap_err();
+    let e =
+        run_idx(&IdxParams { rows_per_file: Some(usize::MAX), ..idx_opts(&images, &labels, &out) })
+            .unwrap_err();
     assert!(format!("{e:#}").contains("--rows-per-file must be 1..=100,000,000"), "{e:#}");
     assert!(!out.exists());
     // Printable names of any kind are kept (the report escapes them).
     let ok = names(&["<script>", "a b", "ü"]);
-    let s = run_idx(&IdxOptions { classes: ok, ..idx_opts(&images, &labels, &out) }).unwrap();
+    let s = run_idx(&IdxParams { classes: ok, ..idx_opts(&images, &labels, &out) }).unwrap();
     assert_eq!(s.classes, ["<script>", "a b", "ü"]);
 }
 
@@ -195,7 +193,7 @@ fn shard_parts_of_another_set_or_a_users_file_are_refused() {
     let (images, labels) = idx_files(dir.path(), 12, 3);
     let out = dir.path().join("parts");
     let shard =
-        |s: &str| IdxOptions { shard: s.parse().unwrap(), ..idx_opts(&images, &labels, &out) };
+        |s: &str| IdxParams { shard: s.parse().unwrap(), ..idx_opts(&images, &labels, &out) };
     run_idx(&shard("1/2")).unwrap();
     let e = format!("{:#}", run_idx(&shard("0/3")).unwrap_err());
     assert!(
@@ -212,14 +210,14 @@ fn shard_parts_of_another_set_or_a_users_file_are_refused() {
     let user = dir.path().join("mine");
     std::fs::create_dir(&user).unwrap();
     std::fs::write(user.join("notes.txt"), "keep").unwrap();
-    let opts = IdxOptions { out: user.clone(), ..shard("0/2") };
+    let opts = IdxParams { out: user.clone(), ..shard("0/2") };
     let e = format!("{:#}", run_idx(&opts).unwrap_err());
     assert!(e.contains("holds notes.txt, which is not a part file of a sharded dataset"), "{e}");
     assert_eq!(testkit::entries(&user), ["notes.txt"]);
 
     // A failed shard leaves no directory it created.
     let fresh = dir.path().join("fresh");
-    let opts = IdxOptions { out: fresh.clone(), classes: Some(vec!["a".into()]), ..shard("0/2") };
+    let opts = IdxParams { out: fresh.clone(), classes: Some(vec!["a".into()]), ..shard("0/2") };
     assert!(run_idx(&opts).is_err());
     assert!(!fresh.exists());
 }

@@ -3,23 +3,23 @@
 
 use std::path::Path;
 
-use ingest::{run_synth, SynthOptions};
+use ingest::{run_synth, SynthParams};
 
 fn count(dir: &Path) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
 
-fn tiny(out: &Path, ratio: f64) -> SynthOptions {
-    SynthOptions {
+fn tiny(out: &Path, ratio: f64) -> SynthParams {
+    SynthParams {
         out: out.to_path_buf(),
         train: 4,
         val: 1,
         test: 3,
-        pneumonia_ratio: ratio,
-        seed: 11,
-        min_size: 40,
-        max_size: 60,
-        quality: 80,
+        pneumonia_ratio: Some(ratio),
+        seed: Some(11),
+        min_size: Some(40),
+        max_size: Some(60),
+        quality: Some(80),
         progress: false,
     }
 }

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{jpeg, opts, put, small_tree};
-use ingest::{run_folders, FolderOptions};
+use ingest::{run_folders, FoldersParams};
 use jpeg_encoder::ColorType;
 
 /// `run_folders` in a thread, so a hang fails the test instead of blocking it.
@@ -65,7 +65,7 @@ fn a_header_claiming_too_many_pixels_is_refused_before_decoding() {
     // The limit is a setting: 64×64 = 4096 pixels is over a limit of 4000.
     let small = dir.path().join("small");
     small_tree(&small);
-    let o = FolderOptions { max_pixels: 4000, ..opts(&small, &out) };
+    let o = FoldersParams { max_megapixels: Some(0.004), ..opts(&small, &out) };
     let e = format!("{:#}", run_folders(&o).unwrap_err());
     assert!(e.contains("64x64 pixels, more than the 0.004 megapixels"), "{e}");
 }

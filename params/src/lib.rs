@@ -37,6 +37,7 @@
 //! ```
 
 mod activation;
+mod args;
 mod error;
 mod hog;
 pub mod ingest;
@@ -45,9 +46,11 @@ pub mod memory;
 mod model;
 mod optimizer;
 mod padding;
+pub mod shard;
 mod size;
 
 pub use activation::Activation;
+pub use args::to_args;
 pub use error::{from_table, join_key, ParamError};
 pub use hog::{BlockNorm, HogParams};
 pub use loss::Loss;
@@ -57,4 +60,5 @@ pub use model::{
 };
 pub use optimizer::OptimizerSpec;
 pub use padding::Padding;
+pub use shard::Shard;
 pub use size::Size2;

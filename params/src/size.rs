@@ -74,10 +74,11 @@ impl FromStr for Size2 {
 /// TOML writes a square size as `N` and any other as `[R, C]`.
 impl Serialize for Size2 {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // A named newtype, invisible to TOML and JSON, lets `to_args` write `RxC`.
         if self.rows == self.cols {
-            s.serialize_u64(self.rows as u64)
+            s.serialize_newtype_struct(crate::args::SIZE2_NAME, &(self.rows as u64))
         } else {
-            [self.rows, self.cols].serialize(s)
+            s.serialize_newtype_struct(crate::args::SIZE2_NAME, &[self.rows, self.cols])
         }
     }
 }

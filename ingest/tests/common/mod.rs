@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ingest::FolderOptions;
+use ingest::FoldersParams;
 use jpeg_encoder::ColorType;
 
 pub fn jpeg(
@@ -33,17 +33,16 @@ pub fn put(root: &Path, rel: &str, bytes: &[u8]) -> PathBuf {
     p
 }
 
-pub fn opts(root: &Path, out: &Path) -> FolderOptions {
-    FolderOptions {
+pub fn opts(root: &Path, out: &Path) -> FoldersParams {
+    FoldersParams {
         root: root.to_path_buf(),
         out: out.to_path_buf(),
-        height: 16,
-        width: 16,
+        size: params::Size2::square(16),
         channels: 1,
         skip_bad: false,
         rows_per_file: None,
         progress: false,
-        max_pixels: ingest::folders::MAX_PIXELS,
+        max_megapixels: None,
         shard: formats::Shard::WHOLE,
         allow_split_names: false,
     }
