@@ -258,7 +258,7 @@ fn unknown_block_norm_is_refused() {
     assert_fails_cleanly(
         &["hog", "--in", i, "--out", o, "--pixels-per-cell", "4xq"],
         &out,
-        "--pixels-per-cell \"4xq\" is not valid",
+        "for '--pixels-per-cell <RxC>': \"4xq\" is not valid",
     );
     assert_fails_cleanly(
         &["hog", "--in", i, "--out", o, "--visualize", "2"],

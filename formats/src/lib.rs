@@ -114,7 +114,7 @@ pub fn parse_args<T: clap::Parser>() -> T {
                 .lines()
                 .map(str::trim)
                 .take_while(|l| !l.starts_with("Usage:"))
-                .filter(|l| !l.is_empty())
+                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
                 .collect();
             eprintln!("{} (see --help)", message.join(" "));
             std::process::exit(1)

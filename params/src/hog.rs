@@ -2,11 +2,12 @@
 //! The image-size checks (does a block fit?) are `features`' `HogLayout`.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ParamError, Size2};
+use crate::{ParamError, Shard, Size2};
 
 /// How each block of cells is normalised (`block_norm` in scikit-image). Read from
 /// TOML and from `--block-norm` by the same `FromStr`, so both refuse alike.
@@ -73,20 +74,85 @@ impl FromStr for BlockNorm {
 
 /// The parameters of `skimage.feature.hog`, with its defaults ([`HogParams::DEFAULT`]).
 /// A `[features.X]` table with `method = "hog"` and the `features hog` flags both
-/// become this.
+/// become this. As flags ([`HogParams::to_args`]) only the values that differ from the
+/// defaults are written.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct HogParams {
-    /// Orientation bins over 0–180° (1 to 254; default 9).
+    /// Number of orientation bins over 0–180° (1..=254).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.orientations))]
+    #[serde(skip_serializing_if = "HogParams::default_orientations")]
     pub orientations: usize,
-    /// Cell size in pixels (default 8x8).
+    /// Cell size in pixels, ROWSxCOLS (or N for NxN); each ≥ 1 and at most the image's side.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.pixels_per_cell, value_name = "RxC"))]
+    #[serde(skip_serializing_if = "HogParams::default_pixels_per_cell")]
     pub pixels_per_cell: Size2,
-    /// Block size in cells (default 3x3).
+    /// Block size in cells, ROWSxCOLS (or N for NxN); each ≥ 1 and at most the cell grid's side.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.cells_per_block, value_name = "RxC"))]
+    #[serde(skip_serializing_if = "HogParams::default_cells_per_block")]
     pub cells_per_block: Size2,
-    /// Block normalisation (default L2-Hys).
+    /// Block normalisation: L1, L1-sqrt, L2 or L2-Hys.
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.block_norm, value_name = "NORM"))]
+    #[serde(skip_serializing_if = "HogParams::default_block_norm")]
     pub block_norm: BlockNorm,
-    /// Square root of every pixel value first (default false).
+    /// Take the square root of every pixel value first (power-law compression).
+    #[cfg_attr(feature = "clap", arg(long))]
     pub transform_sqrt: bool,
+}
+
+/// `features hog`: an image dataset → HOG descriptors, value for value as
+/// `skimage.feature.hog` 0.26 (same names and defaults).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct HogArgs {
+    /// Image dataset (Parquet file or directory of parts).
+    #[cfg_attr(feature = "clap", arg(long = "in", value_name = "P"))]
+    #[serde(rename = "in")]
+    pub input: PathBuf,
+    /// Feature dataset to write (replaced atomically).
+    #[cfg_attr(feature = "clap", arg(long = "out", value_name = "P"))]
+    #[serde(rename = "out")]
+    pub output: PathBuf,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    #[serde(flatten)]
+    pub params: HogParams,
+    /// Also write pictures of the first N images beside their HOG glyphs (0..=1000).
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 0, value_name = "N"))]
+    #[serde(skip_serializing_if = "is_zero")]
+    pub visualize: usize,
+    /// Directory for the pictures (hog-00000.png, ...): created, or an existing
+    /// directory whose earlier pictures are replaced as one set.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "DIR"))]
+    pub visualize_out: Option<PathBuf>,
+    /// Process only shard K of N (0-based) of the rows, a contiguous slice, and
+    /// write it as OUT/part-0000K.parquet; the N parts read as one dataset (OUT may hold only parts of the same N).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K/N", default_value_t = Shard::WHOLE))]
+    #[serde(skip_serializing_if = "Shard::is_whole")]
+    pub shard: Shard,
+}
+
+/// `features pixels`: raw pixels scaled to float32 in [0, 1] (v / 255), row-major H·W·C.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct PixelsArgs {
+    /// Image dataset (Parquet file or directory of parts).
+    #[cfg_attr(feature = "clap", arg(long = "in", value_name = "P"))]
+    #[serde(rename = "in")]
+    pub input: PathBuf,
+    /// Feature dataset to write (replaced atomically).
+    #[cfg_attr(feature = "clap", arg(long = "out", value_name = "P"))]
+    #[serde(rename = "out")]
+    pub output: PathBuf,
+    /// Process only shard K of N (0-based) of the rows, a contiguous slice, and
+    /// write it as OUT/part-0000K.parquet; the N parts read as one dataset (OUT may hold only parts of the same N).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K/N", default_value_t = Shard::WHOLE))]
+    #[serde(skip_serializing_if = "Shard::is_whole")]
+    pub shard: Shard,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl HogParams {
@@ -124,25 +190,34 @@ impl HogParams {
     /// The `features hog` flags that give these parameters: those that differ from
     /// the defaults, in scikit-image's order (`--orientations 8 --pixels-per-cell 4x4`).
     pub fn to_args(&self) -> Vec<String> {
-        let d = Self::DEFAULT;
-        let mut a: Vec<String> = Vec::new();
-        let mut flag = |name: &str, value: String| a.extend([name.to_string(), value]);
-        if self.orientations != d.orientations {
-            flag("--orientations", self.orientations.to_string());
-        }
-        if self.pixels_per_cell != d.pixels_per_cell {
-            flag("--pixels-per-cell", self.pixels_per_cell.to_string());
-        }
-        if self.cells_per_block != d.cells_per_block {
-            flag("--cells-per-block", self.cells_per_block.to_string());
-        }
-        if self.block_norm != d.block_norm {
-            flag("--block-norm", self.block_norm.to_string());
-        }
-        if self.transform_sqrt {
-            a.push("--transform-sqrt".into());
-        }
-        a
+        crate::to_args(self)
+    }
+
+    fn default_orientations(v: &usize) -> bool {
+        *v == Self::DEFAULT.orientations
+    }
+    fn default_pixels_per_cell(v: &Size2) -> bool {
+        *v == Self::DEFAULT.pixels_per_cell
+    }
+    fn default_cells_per_block(v: &Size2) -> bool {
+        *v == Self::DEFAULT.cells_per_block
+    }
+    fn default_block_norm(v: &BlockNorm) -> bool {
+        *v == Self::DEFAULT.block_norm
+    }
+}
+
+impl HogArgs {
+    /// The flags, as `features hog` takes them.
+    pub fn to_args(&self) -> Vec<String> {
+        crate::to_args(self)
+    }
+}
+
+impl PixelsArgs {
+    /// The flags, as `features pixels` takes them.
+    pub fn to_args(&self) -> Vec<String> {
+        crate::to_args(self)
     }
 }
 

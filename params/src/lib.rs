@@ -52,7 +52,7 @@ mod size;
 pub use activation::Activation;
 pub use args::to_args;
 pub use error::{from_table, join_key, ParamError};
-pub use hog::{BlockNorm, HogParams};
+pub use hog::{BlockNorm, HogArgs, HogParams, PixelsArgs};
 pub use loss::Loss;
 pub use model::{
     ClassWeight, EarlyStopping, LayerSpec, ModelSpec, SplitMode, MAX_BATCH_SIZE, MAX_EPOCHS,

@@ -78,7 +78,7 @@ impl Serialize for Size2 {
         if self.rows == self.cols {
             s.serialize_newtype_struct(crate::args::SIZE2_NAME, &(self.rows as u64))
         } else {
-            s.serialize_newtype_struct(crate::args::SIZE2_NAME, &[self.rows, self.cols])
+            s.serialize_newtype_struct(crate::args::SIZE2_NAME, &[self.rows, self.cols][..])
         }
     }
 }

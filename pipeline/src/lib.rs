@@ -39,6 +39,7 @@ pub mod manifest;
 pub mod plan;
 pub mod report;
 pub mod run_node;
+pub mod shell;
 pub mod spec_files;
 
 use std::path::Path;
@@ -72,12 +73,12 @@ pub fn make_fragment(
     let regenerate = match fragment_out {
         Some(f) => format!(
             "$(BIN)/pipeline make --manifest {}{flag} --out {}",
-            make::shell_word(&manifest_path.display().to_string()),
-            make::shell_word(&f.display().to_string())
+            shell::shell_word(&manifest_path.display().to_string()),
+            shell::shell_word(&f.display().to_string())
         ),
         None => format!(
             "$(BIN)/pipeline make --manifest {}{flag} > /dev/null",
-            make::shell_word(&manifest_path.display().to_string())
+            shell::shell_word(&manifest_path.display().to_string())
         ),
     };
     Ok(make::render(&m, &plan, &regenerate))

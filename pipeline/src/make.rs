@@ -11,24 +11,11 @@ mod render;
 pub use render::{render, write_spec_files};
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
-use crate::manifest::{FeatureSet, Manifest};
-pub use crate::plan::{command_line, SpecFile, STAGE_BINARIES};
-use anyhow::{bail, Result};
-
-/// How many images of a HOG feature set `features hog --visualize` draws for the report.
-pub const HOG_PICTURES: usize = 3;
-
-/// Where a HOG feature set's pictures go: `OUT/features/SET/pictures/hog-00000.png` ….
-pub fn hog_pictures_dir(m: &Manifest, feature_set: &str) -> PathBuf {
-    m.feature_split_path(feature_set, "train").with_file_name("pictures")
-}
-
-/// The split whose first images are drawn: the first split of the set's dataset.
-pub fn hog_pictures_split(m: &Manifest, f: &FeatureSet) -> Option<String> {
-    m.dataset(&f.from)?.splits().into_iter().next()
-}
+use crate::manifest::Manifest;
+pub use crate::plan::SpecFile;
+pub use crate::shell::{command_line, make_path, shell_word, STAGE_BINARIES};
+use anyhow::Result;
 
 /// One make rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,23 +40,6 @@ pub struct MakePlan {
     pub phony: Vec<(String, Vec<String>)>,
 }
 
-/// Quotes a word for `sh` (only when needed) and escapes `$` for make.
-pub fn shell_word(w: &str) -> String {
-    let plain =
-        !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,+-@%".contains(c));
-    let quoted = if plain { w.to_string() } else { format!("'{}'", w.replace('\'', r"'\''")) };
-    quoted.replace('$', "$$")
-}
-
-/// A path as make sees it; make cannot quote, so refuse what it would misread.
-pub fn make_path(p: &Path) -> Result<String> {
-    let s = p.to_string_lossy().into_owned();
-    if s.is_empty() || s.chars().any(|c| c.is_whitespace() || "#$:;%\\*?[]|=".contains(c)) {
-        bail!("path `{s}` cannot be a make target or prerequisite (no spaces or # $ : ; % \\ * ? [ ] | =)");
-    }
-    Ok(s)
-}
-
 /// Builds the rules, spec files and phony targets of `m`: the nodes of its one-shard
 /// [`plan`](crate::plan::plan), each as a rule whose targets are the node's outputs
 /// and whose prerequisites are its inputs.
@@ -89,14 +59,19 @@ pub fn plan(m: &Manifest) -> Result<MakePlan> {
             if n.needs_runtime {
                 order_only.push("$(PIPELINE_RUNTIME)".into());
             }
-            Rule {
+            // make cannot quote a target: a path it would misread is refused here,
+            // not in the plan (the Ray executor takes any path).
+            let check = |paths: Vec<String>| -> Result<Vec<String>> {
+                paths.iter().map(|p| make_path(std::path::Path::new(p))).collect()
+            };
+            Ok(Rule {
                 comment: n.comment,
-                targets: n.outputs,
-                prerequisites: n.inputs,
+                targets: check(n.outputs)?,
+                prerequisites: check(n.inputs)?,
                 order_only,
                 commands: n.commands.iter().map(|c| command_line(c)).collect(),
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_>>()?;
     Ok(MakePlan { rules, spec_files: p.spec_files, phony: p.phony })
 }

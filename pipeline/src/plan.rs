@@ -18,16 +18,16 @@ use serde::Serialize;
 
 pub use crate::spec_files::{write_spec_files, SpecFile};
 
-use crate::make::{hog_pictures_dir, hog_pictures_split, make_path, shell_word, HOG_PICTURES};
+pub use crate::shell::{command_line, STAGE_BINARIES};
+
 use crate::manifest::{
-    spec_toml, DatasetSource, FeatureMethod, FolderRoot, Manifest, Run, Trainer,
+    spec_toml, DatasetSource, FeatureMethod, FolderRoot, Manifest, Run, Trainer, HOG_PICTURES,
 };
+use params::ingest::{FoldersParams, IdxParams, SynthParams};
+use params::{HogArgs, PixelsArgs, Size2};
 
 /// The `format` field of the JSON plan.
 pub const PLAN_FORMAT: &str = "lab-plan/1";
-
-/// The stage binaries the nodes call (`BIN/NAME`; make's `$(BIN)/NAME`).
-pub const STAGE_BINARIES: &[&str] = &["ingest", "features", "train", "evaluate", "pipeline"];
 
 /// CPUs a training node asks for (its rayon pool); every other node asks for one.
 pub const TRAIN_CPUS: usize = 2;
@@ -69,22 +69,19 @@ pub struct Plan {
     pub phony: Vec<(String, Vec<String>)>,
 }
 
-/// An argv as one shell line, stage binaries as `$(BIN)/NAME` (make's form; also the
-/// content of the parameter files, so a changed command re-runs its node).
-pub fn command_line(argv: &[String]) -> String {
-    let mut words = Vec::with_capacity(argv.len());
-    for (i, a) in argv.iter().enumerate() {
-        if i == 0 && STAGE_BINARIES.contains(&a.as_str()) {
-            words.push(format!("$(BIN)/{a}"));
-        } else {
-            words.push(shell_word(a));
-        }
-    }
-    words.join(" ")
-}
-
 fn s(p: &Path) -> String {
     p.to_string_lossy().into_owned()
+}
+
+/// A path as a node's input or output (make refuses those it cannot write as
+/// targets when it renders the plan).
+fn path_of(p: &Path) -> Result<String> {
+    Ok(s(p))
+}
+
+/// `binary subcommand args…`.
+fn stage(binary: &str, subcommand: &str, args: Vec<String>) -> Vec<String> {
+    [binary, subcommand].into_iter().map(String::from).chain(args).collect()
 }
 
 fn argv(binary: &str, args: Vec<String>) -> Vec<String> {
@@ -105,23 +102,28 @@ impl Builder<'_> {
         (self.shards > 1).then_some(Shard { index: k, count: self.shards })
     }
 
+    /// Shard `k` as a stage's `--shard` (the whole input when the plan has one shard).
+    fn stage_shard(&self, k: usize) -> Shard {
+        self.shard(k).unwrap_or(Shard::WHOLE)
+    }
+
     /// The files of a dataset written by sharded nodes: the path itself with one
     /// shard, its N part files otherwise. Datasets the manifest names (`parquet`)
     /// are never split.
     fn parts(&self, path: &Path, produced: bool) -> Result<Vec<String>> {
         if self.shards == 1 || !produced {
-            return Ok(vec![make_path(path)?]);
+            return Ok(vec![path_of(path)?]);
         }
         (0..self.shards)
-            .map(|k| make_path(&path.join(Shard { index: k, count: self.shards }.part_name())))
+            .map(|k| path_of(&path.join(Shard { index: k, count: self.shards }.part_name())))
             .collect()
     }
 
     /// Where shard `k` writes for a dataset at `path`.
     fn part(&self, path: &Path, k: usize) -> Result<String> {
         match self.shard(k) {
-            Some(shard) => make_path(&path.join(shard.part_name())),
-            None => make_path(path),
+            Some(shard) => path_of(&path.join(shard.part_name())),
+            None => path_of(path),
         }
     }
 
@@ -131,7 +133,7 @@ impl Builder<'_> {
         let content =
             commands.iter().map(|c| command_line(c)).collect::<Vec<_>>().join("\n") + "\n";
         self.spec_files.push(SpecFile { path: path.clone(), content });
-        make_path(&path)
+        path_of(&path)
     }
 
     /// `base` for one shard, `base:k` for shard k of several.
@@ -205,13 +207,13 @@ pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
     let mut report_inputs = Vec::new();
     for run in &m.runs {
         let metrics = run_nodes(&mut b, run)?;
-        report_inputs.push(make_path(&m.run_model_dir(&run.name).join("model.onnx"))?);
+        report_inputs.push(path_of(&m.run_model_dir(&run.name).join("model.onnx"))?);
         report_inputs.push(metrics.clone());
         phony.push((run.name.clone(), vec![metrics]));
     }
 
     let index = m.settings.report.join("index.md");
-    report_inputs.push(make_path(&m.file)?);
+    report_inputs.push(path_of(&m.file)?);
     let report = argv(
         "pipeline",
         vec![
@@ -227,7 +229,7 @@ pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
         "the report: every experiment, variant and run (pipeline report)".into(),
         vec![report],
         report_inputs,
-        vec![make_path(&index)?],
+        vec![path_of(&index)?],
         None,
         1,
         false,
@@ -235,7 +237,7 @@ pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
     let evals: Vec<String> =
         m.runs.iter().map(|r| s(&m.run_eval_dir(&r.name).join("metrics.json"))).collect();
     phony.push(("runs".into(), evals));
-    phony.push(("report".into(), vec![make_path(&index)?]));
+    phony.push(("report".into(), vec![path_of(&index)?]));
     phony.push(("pipeline".into(), vec!["report".into()]));
 
     // Edges: a node waits for the nodes that write its inputs.
@@ -283,32 +285,23 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                 let train = m.dataset_split_path(&d.name, "train");
                 let val = val_fraction.map(|_| m.dataset_split_path(&d.name, "val"));
                 for k in 0..b.shards {
-                    let mut args = vec![
-                        "idx".into(),
-                        "--images".into(),
-                        s(train_images),
-                        "--labels".into(),
-                        s(train_labels),
-                        "--out".into(),
-                        s(&train),
-                    ];
+                    let params = IdxParams {
+                        images: train_images.clone(),
+                        labels: train_labels.clone(),
+                        out: train.clone(),
+                        val_fraction: *val_fraction,
+                        val_out: val.clone(),
+                        seed: seed.map(|s| s as u64),
+                        rows_per_file: None,
+                        classes: classes.clone(),
+                        shard: b.stage_shard(k),
+                        progress: false,
+                    };
                     let mut targets = vec![b.part(&train, k)?];
-                    if let (Some(f), Some(val)) = (val_fraction, &val) {
-                        args.extend([
-                            "--val-fraction".into(),
-                            f.to_string(),
-                            "--val-out".into(),
-                            s(val),
-                        ]);
+                    if let Some(val) = &val {
                         targets.push(b.part(val, k)?);
                     }
-                    if let Some(seed) = seed {
-                        args.extend(["--seed".into(), seed.to_string()]);
-                    }
-                    if let Some(c) = classes {
-                        args.extend(["--classes".into(), c.join(",")]);
-                    }
-                    let cmds = vec![argv("ingest", b.with_shard(args, k))];
+                    let cmds = vec![stage("ingest", "idx", params.to_args())];
                     let name = b.stamp_name(format!("data-{}-train", d.name), k);
                     let stamp = b.cmd_file(&name, &cmds)?;
                     outputs.extend(targets.clone());
@@ -320,26 +313,26 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                         ),
                         k,
                     );
-                    let inputs = vec![make_path(train_images)?, make_path(train_labels)?];
+                    let inputs = vec![path_of(train_images)?, path_of(train_labels)?];
                     let id = b.id(format!("data:{}:train", d.name), k);
                     b.push(id, comment, cmds, inputs, targets, Some(stamp), 1, false);
                 }
                 if let (Some(ti), Some(tl)) = (test_images, test_labels) {
                     let test = m.dataset_split_path(&d.name, "test");
                     for k in 0..b.shards {
-                        let mut args = vec![
-                            "idx".into(),
-                            "--images".into(),
-                            s(ti),
-                            "--labels".into(),
-                            s(tl),
-                            "--out".into(),
-                            s(&test),
-                        ];
-                        if let Some(c) = classes {
-                            args.extend(["--classes".into(), c.join(",")]);
-                        }
-                        let cmds = vec![argv("ingest", b.with_shard(args, k))];
+                        let params = IdxParams {
+                            images: ti.clone(),
+                            labels: tl.clone(),
+                            out: test.clone(),
+                            val_fraction: None,
+                            val_out: None,
+                            seed: None,
+                            rows_per_file: None,
+                            classes: classes.clone(),
+                            shard: b.stage_shard(k),
+                            progress: false,
+                        };
+                        let cmds = vec![stage("ingest", "idx", params.to_args())];
                         let name = b.stamp_name(format!("data-{}-test", d.name), k);
                         let stamp = b.cmd_file(&name, &cmds)?;
                         let target = b.part(&test, k)?;
@@ -347,7 +340,7 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                         let comment =
                             b.comment(format!("dataset {}: test split (ingest idx)", d.name), k);
                         let id = b.id(format!("data:{}:test", d.name), k);
-                        let inputs = vec![make_path(ti)?, make_path(tl)?];
+                        let inputs = vec![path_of(ti)?, path_of(tl)?];
                         b.push(id, comment, cmds, inputs, vec![target], Some(stamp), 1, false);
                     }
                 }
@@ -362,37 +355,29 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                 pneumonia_ratio,
             } => {
                 let dir = m.synthetic_dir(&d.name);
-                let mut args = vec![
-                    "synth-xray".into(),
-                    "--out".into(),
-                    s(&dir),
-                    "--train".into(),
-                    train.to_string(),
-                    "--val".into(),
-                    val.to_string(),
-                    "--test".into(),
-                    test.to_string(),
-                ];
-                for (flag, v) in
-                    [("--seed", seed), ("--min-size", min_size), ("--max-size", max_size)]
-                {
-                    if let Some(v) = v {
-                        args.extend([flag.to_string(), v.to_string()]);
-                    }
-                }
-                if let Some(ratio) = pneumonia_ratio {
-                    args.extend(["--pneumonia-ratio".to_string(), ratio.to_string()]);
-                }
+                let params = SynthParams {
+                    train: *train as usize,
+                    val: *val as usize,
+                    test: *test as usize,
+                    seed: seed.map(|s| s as u64),
+                    min_size: min_size.map(|s| s as usize),
+                    max_size: max_size.map(|s| s as usize),
+                    pneumonia_ratio: *pneumonia_ratio,
+                    ..SynthParams::new(dir.clone())
+                };
                 // The directory is the target; touch it so its date is the run's.
-                let cmds = vec![argv("ingest", args), vec!["touch".into(), s(&dir)]];
+                let cmds = vec![
+                    stage("ingest", "synth-xray", params.to_args()),
+                    vec!["touch".into(), s(&dir)],
+                ];
                 let stamp = b.cmd_file(&format!("data-{}", d.name), &cmds)?;
-                outputs.push(make_path(&dir)?);
+                outputs.push(path_of(&dir)?);
                 b.push(
                     format!("data:{}", d.name),
                     format!("dataset {}: SYNTHETIC X-ray-like JPEGs (ingest synth-xray)", d.name),
                     cmds,
                     Vec::new(),
-                    vec![make_path(&dir)?],
+                    vec![path_of(&dir)?],
                     Some(stamp),
                     1,
                     false,
@@ -402,27 +387,25 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                 let (root_dir, root_prereq) = match root {
                     FolderRoot::Path(p) => (p.clone(), None),
                     FolderRoot::Synthetic(src) => {
-                        (m.synthetic_dir(src), Some(make_path(&m.synthetic_dir(src))?))
+                        (m.synthetic_dir(src), Some(path_of(&m.synthetic_dir(src))?))
                     }
                 };
                 for split in splits {
                     let out = m.dataset_split_path(&d.name, split);
                     for k in 0..b.shards {
-                        let mut args = vec![
-                            "folders".into(),
-                            "--root".into(),
-                            s(&root_dir.join(split)),
-                            "--out".into(),
-                            s(&out),
-                            "--size".into(),
-                            format!("{height}x{width}"),
-                            "--channels".into(),
-                            channels.to_string(),
-                        ];
-                        if *skip_bad {
-                            args.push("--skip-bad".into());
-                        }
-                        let cmds = vec![argv("ingest", b.with_shard(args, k))];
+                        let params = FoldersParams {
+                            root: root_dir.join(split),
+                            out: out.clone(),
+                            size: Size2::new(*height as usize, *width as usize),
+                            channels: *channels as u8,
+                            skip_bad: *skip_bad,
+                            rows_per_file: None,
+                            max_megapixels: None,
+                            allow_split_names: false,
+                            shard: b.stage_shard(k),
+                            progress: false,
+                        };
+                        let cmds = vec![stage("ingest", "folders", params.to_args())];
                         let name = b.stamp_name(format!("data-{}-{split}", d.name), k);
                         let stamp = b.cmd_file(&name, &cmds)?;
                         let target = b.part(&out, k)?;
@@ -443,7 +426,7 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
             }
             DatasetSource::Parquet { splits } => {
                 for (_, p) in splits {
-                    outputs.push(make_path(p)?);
+                    outputs.push(path_of(p)?);
                 }
             }
         }
@@ -467,29 +450,30 @@ fn features(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
             let out = m.feature_split_path(&f.name, &split);
             let inputs = b.parts(&input, produced(m, &f.from))?;
             for k in 0..b.shards {
-                let mut args = vec![
-                    f.method.name().to_string(),
-                    "--in".into(),
-                    s(&input),
-                    "--out".into(),
-                    s(&out),
-                ];
-                args.extend(f.method.args());
-                // The report shows what HOG captured: pictures of a few images of one
-                // split (the first the dataset lists, `train` for an IDX dataset), written
-                // beside it; drawn by the first shard, whose rows come first.
-                if matches!(f.method, FeatureMethod::Hog(_))
-                    && hog_pictures_split(m, f).as_deref() == Some(split.as_str())
-                    && k == 0
-                {
-                    args.extend([
-                        "--visualize".into(),
-                        HOG_PICTURES.to_string(),
-                        "--visualize-out".into(),
-                        s(&hog_pictures_dir(m, &f.name)),
-                    ]);
-                }
-                let cmds = vec![argv("features", b.with_shard(args, k))];
+                let (input, output, shard) = (input.clone(), out.clone(), b.stage_shard(k));
+                let cmd = match &f.method {
+                    FeatureMethod::Pixels => {
+                        stage("features", "pixels", PixelsArgs { input, output, shard }.to_args())
+                    }
+                    FeatureMethod::Hog(params) => {
+                        // The report shows what HOG captured: pictures of a few images of
+                        // one split (the first the dataset lists, `train` for an IDX
+                        // dataset), written beside it; drawn by the first shard, whose
+                        // rows come first.
+                        let draws =
+                            m.hog_pictures_split(f).as_deref() == Some(split.as_str()) && k == 0;
+                        let args = HogArgs {
+                            input,
+                            output,
+                            params: *params,
+                            visualize: if draws { HOG_PICTURES } else { 0 },
+                            visualize_out: draws.then(|| m.hog_pictures_dir(&f.name)),
+                            shard,
+                        };
+                        stage("features", "hog", args.to_args())
+                    }
+                };
+                let cmds = vec![cmd];
                 let name = b.stamp_name(format!("features-{}-{split}", f.name), k);
                 let stamp = b.cmd_file(&name, &cmds)?;
                 let target = b.part(&out, k)?;
@@ -565,8 +549,8 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
         format!("run {}: {kind}{}", run.name, if run.synthetic { " (SYNTHETIC data)" } else { "" }),
         cmds,
         inputs,
-        vec![make_path(&model)?],
-        Some(make_path(&stamp)?),
+        vec![path_of(&model)?],
+        Some(path_of(&stamp)?),
         TRAIN_CPUS,
         true,
     );
@@ -582,7 +566,7 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
     if let Some(batch) = run.evaluation.batch_size {
         options.extend(["--batch-size".into(), batch.to_string()]);
     }
-    let metrics = make_path(&eval_dir.join("metrics.json"))?;
+    let metrics = path_of(&eval_dir.join("metrics.json"))?;
     let data_parts = b.parts(&data, from_plan)?;
     let eval_comment = format!("run {}: evaluate on the {} split", run.name, run.evaluation.split);
     if b.shards == 1 {
@@ -597,7 +581,7 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
         eargs.extend(options);
         let cmds = vec![argv("evaluate", eargs)];
         let stamp = b.cmd_file(&format!("{}.eval", run.name), &cmds)?;
-        let mut inputs = vec![make_path(&model)?];
+        let mut inputs = vec![path_of(&model)?];
         inputs.extend(data_parts);
         let id = format!("eval:{}", run.name);
         b.push(id, eval_comment, cmds, inputs, vec![metrics.clone()], Some(stamp), 1, true);
@@ -614,9 +598,9 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
         eargs.extend(options.clone());
         let cmds = vec![argv("evaluate", b.with_shard(eargs, k))];
         let stamp = b.cmd_file(&b.stamp_name(format!("{}.eval", run.name), k), &cmds)?;
-        let mut inputs = vec![make_path(&model)?];
+        let mut inputs = vec![path_of(&model)?];
         inputs.extend(data_parts.clone());
-        let out = make_path(&dir.join("shard.json"))?;
+        let out = path_of(&dir.join("shard.json"))?;
         let (id, comment) =
             (b.id(format!("eval:{}", run.name), k), b.comment(eval_comment.clone(), k));
         b.push(id, comment, cmds, inputs, vec![out.clone()], Some(stamp), 1, true);

@@ -61,6 +61,14 @@ impl Manifest {
     pub fn run_eval_dir(&self, run: &str) -> PathBuf {
         self.settings.out.join("runs").join(run).join("eval")
     }
+    /// Where a HOG feature set's pictures go: `OUT/features/SET/pictures/hog-00000.png` ….
+    pub fn hog_pictures_dir(&self, feature_set: &str) -> PathBuf {
+        self.feature_split_path(feature_set, "train").with_file_name("pictures")
+    }
+    /// The split whose first images a HOG feature set draws: the first of its dataset.
+    pub fn hog_pictures_split(&self, f: &FeatureSet) -> Option<String> {
+        self.dataset(&f.from)?.splits().into_iter().next()
+    }
     /// `OUT/specs` (per-stage parameter files, rewritten only when they change).
     pub fn specs_dir(&self) -> PathBuf {
         self.settings.out.join("specs")

@@ -25,6 +25,9 @@ use params::{HogParams, ModelSpec};
 pub type Result<T, E = ManifestError> = std::result::Result<T, E>;
 use toml::Table;
 
+/// How many images of a HOG feature set `features hog --visualize` draws for the report.
+pub const HOG_PICTURES: usize = 3;
+
 /// Run and target names that the root Makefile uses for itself.
 pub const RESERVED_NAMES: &[&str] =
     &["all", "setup", "build", "test", "demo", "bench", "clean", "report", "runs", "pipeline"];
@@ -173,7 +176,7 @@ impl FeatureMethod {
         }
     }
 
-    /// The `features` subcommand arguments after `--in P --out P` (e.g. `--orientations 8`).
+    /// The method's parameter flags (e.g. `--orientations 8`), as the report shows them.
     pub fn args(&self) -> Vec<String> {
         match self {
             FeatureMethod::Pixels => vec![],

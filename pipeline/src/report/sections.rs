@@ -92,7 +92,7 @@ pub(super) fn hog_pictures_blocks(
     }
     doc.push(Block::Heading(3, "What the HOG descriptor captures".into()));
     for fs in sets {
-        let split = crate::make::hog_pictures_split(m, fs).unwrap_or_else(|| "train".into());
+        let split = m.hog_pictures_split(fs).unwrap_or_else(|| "train".into());
         let data = m.feature_split_path(&fs.name, &split);
         let line = match feature_metadata(&data) {
             Ok(meta) => {
@@ -111,7 +111,7 @@ pub(super) fn hog_pictures_blocks(
             ),
         };
         doc.push(Block::Para(line));
-        let dir = crate::make::hog_pictures_dir(m, &fs.name);
+        let dir = m.hog_pictures_dir(&fs.name);
         let mut pictures: Vec<String> = std::fs::read_dir(&dir)
             .map(|entries| {
                 entries
