@@ -1,4 +1,4 @@
-//! HOG throughput on IDX images (used by `scripts/bench-hog.sh`).
+//! HOG throughput on IDX images (used by `scripts/bench/bench-hog.sh`).
 //!
 //! Reads every `*-images-idx3-ubyte.gz` given, computes HOG descriptors of all images
 //! in memory with the same code `features hog` runs (rayon over images, per-thread

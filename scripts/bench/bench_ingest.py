@@ -1,4 +1,4 @@
-"""Baselines for scripts/bench-ingest.sh: decode a class-per-folder JPEG tree to
+"""Baselines for scripts/bench/bench-ingest.sh: decode a class-per-folder JPEG tree to
 128x128 grayscale with Keras image_dataset_from_directory and with plain PIL
 loops (full decode, and PIL's DCT-scaled `draft` mode). Prints one JSON line."""
 import json

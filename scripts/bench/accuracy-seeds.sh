@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Accuracy across seeds: our `train` vs Keras 3 on the same data, model, batch size and
-# epochs as scripts/bench-train.sh, once per seed, then mean ± standard deviation of the
+# epochs as scripts/bench/bench-train.sh, once per seed, then mean ± standard deviation of the
 # final validation accuracy — is a gap between the two bigger than seed-to-seed spread?
-# Usage: scripts/accuracy-seeds.sh [MODEL] (mlp, hog_mlp, cnn or pneumonia_cnn; default mlp)
+# Usage: scripts/bench/accuracy-seeds.sh [MODEL] (mlp, hog_mlp, cnn or pneumonia_cnn; default mlp)
 # Env: SEEDS (default "1 2 3 4 5"), EPOCHS (10), BATCH (128; 32 for pneumonia_cnn), SKIP_BUILD=1.
 # The pneumonia CNN uses SYNTHETIC X-rays, as in bench-train.sh (1,000 train / 200 val).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 MODEL=${1:-mlp}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 EPOCHS=${EPOCHS:-10}
 [ "$MODEL" = pneumonia_cnn ] && BATCH=${BATCH:-32}
 BATCH=${BATCH:-128}
-if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup-bench.sh; fi
+if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup/setup-bench.sh; fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 [ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p ingest -p features -p train
 D=data/mnist-10k
@@ -38,7 +38,7 @@ for seed in $SEEDS; do
     train/examples/$MODEL.toml > "$WORK/spec.toml"
   target/release/train --spec "$WORK/spec.toml" --train "$tr" --val "$va" --out "$WORK/out" --quiet
   OURS=$(.venv-bench/bin/python -c "import pyarrow.parquet as pq, sys; print(pq.read_table(sys.argv[1]).column('val_accuracy').to_pylist()[-1])" "$WORK/out/history.parquet")
-  KERAS=$(.venv-bench/bin/python scripts/bench-train.py "$MODEL" --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$seed" 2>/dev/null | tail -1 \
+  KERAS=$(.venv-bench/bin/python scripts/bench/bench-train.py "$MODEL" --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$seed" 2>/dev/null | tail -1 \
     | .venv-bench/bin/python -c "import json, sys; print(json.load(sys.stdin)['val_accuracy'])")
   echo "$seed $OURS $KERAS" | tee -a "$WORK/acc.txt" >&2
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Training speed and accuracy: our `train` vs Keras 3 (tensorflow-cpu, oneDNN on) and
-# PyTorch (CPU, a plain training loop: scripts/bench-train-torch.py), same data,
+# PyTorch (CPU, a plain training loop: scripts/bench/bench-train-torch.py), same data,
 # architecture, optimizer (RMSprop defaults; Adam for the pneumonia CNN), batch size and
 # epochs, with the validation pass every epoch, in one run on this machine.
 #
@@ -22,12 +22,12 @@
 # Seconds/epoch = mean over epochs 2..E (the first epoch of both includes warm-up:
 # graph tracing for Keras); accuracy = validation accuracy after the last epoch.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 EPOCHS=${EPOCHS:-10}
 BATCH=${BATCH:-128}
 PNEU_BATCH=${PNEU_BATCH:-32}
 MODELS=${MODELS:-"mlp hog_mlp cnn pneumonia_cnn"}
-if ! .venv-bench/bin/python -c "import keras, pyarrow, torch" 2>/dev/null; then bash scripts/setup-bench.sh; fi
+if ! .venv-bench/bin/python -c "import keras, pyarrow, torch" 2>/dev/null; then bash scripts/setup/setup-bench.sh; fi
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "== SIMD features: $(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -E '^(avx|avx2|fma|avx512f|avx512bw|avx512vl|avx512_bf16|amx_tile|asimd)$' | xargs)"
@@ -83,9 +83,9 @@ PY
   done
   ROWS=$(.venv-bench/bin/python -c "import pyarrow.parquet as pq, sys; print(pq.ParquetFile(sys.argv[1]).metadata.num_rows)" "$tr")
   echo "bench-train: $m, Keras…" >&2
-  KERAS=$(.venv-bench/bin/python scripts/bench-train.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
+  KERAS=$(.venv-bench/bin/python scripts/bench/bench-train.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
   echo "bench-train: $m, PyTorch…" >&2
-  TORCH=$(.venv-bench/bin/python scripts/bench-train-torch.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
+  TORCH=$(.venv-bench/bin/python scripts/bench/bench-train-torch.py $m --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$batch" | tail -1)
   echo "{\"model\": \"$m\", \"batch\": $batch, \"rows\": $ROWS, \"ours\": [$OURS_ALL], \"keras\": $KERAS, \"torch\": $TORCH}" >> "$RESULTS"
 done
 

@@ -1,6 +1,6 @@
 # Bad inputs of ingest, features and evaluate: numeric flags out of their bounds,
 # class names, labels, shard directories, pictures' directories, streams and models
-# whose outputs are not probabilities. Sourced by scripts/bad-inputs.sh.
+# whose outputs are not probabilities. Sourced by scripts/test/bad-inputs.sh.
 
 # --- inputs (in $T/in; the cases write only into $OUT) -------------------------------
 # The first 20 rows of mnist-200.parquet, row 7 relabelled 15 (its classes are 0-9).

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Bad inputs of `pipeline`: hostile manifests (links out of the manifest's directory,
 # names too long for a file, numbers without end, clashing names) and hostile stage
-# outputs for the report. Sourced by scripts/bad-inputs.sh (case_, manifest, $T,
+# outputs for the report. Sourced by scripts/test/bad-inputs.sh (case_, manifest, $T,
 # $OUT, $P). Outputs that could be written point into $OUT, which must stay empty.
 
 LONG300=$(printf 'v%.0s' $(seq 300))

@@ -1,5 +1,5 @@
-"""What the training benchmark's peers (scripts/bench-train.py for Keras,
-scripts/bench-train-torch.py for PyTorch) share: their command line and the reading of
+"""What the training benchmark's peers (scripts/bench/bench-train.py for Keras,
+scripts/bench/bench-train-torch.py for PyTorch) share: their command line and the reading of
 the Parquet datasets the Rust side trains on (docs/formats.md)."""
 import argparse
 

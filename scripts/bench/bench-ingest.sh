@@ -3,15 +3,15 @@
 #  1. IDX → Parquet for the 70,000 Fashion-MNIST images (train 60k + test 10k), goal < 0.4 s (issue 14);
 #  2. JPEG tree → 128×128 grayscale Parquet for 500 generated X-ray-like JPEGs of
 #     1000–2100 px, against Keras image_dataset_from_directory and PIL loops
-#     (scripts/bench_ingest.py, in .venv-bench), as images/s and ratios. Goal ≥ 2× Keras.
-# Usage: scripts/bench-ingest.sh [WORKDIR]   (default: ${TMPDIR:-/tmp}/bench-ingest)
+#     (scripts/bench/bench_ingest.py, in .venv-bench), as images/s and ratios. Goal ≥ 2× Keras.
+# Usage: scripts/bench/bench-ingest.sh [WORKDIR]   (default: ${TMPDIR:-/tmp}/bench-ingest)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 WORK=${1:-${TMPDIR:-/tmp}/bench-ingest}
 RUNS=${RUNS:-3}
 FASHION=/usr/share/datasets/fashion-mnist
 mkdir -p "$WORK"
-bash scripts/setup-bench.sh
+bash scripts/setup/setup-bench.sh
 cargo build --release -p ingest --quiet
 INGEST=target/release/ingest
 now() { date +%s.%N; }
@@ -48,7 +48,7 @@ for _ in $(seq "$RUNS"); do
   t=$(echo "$(now) - $t0" | bc -l)
   if [ -z "$best_jpeg" ] || [ "$(echo "$t < $best_jpeg" | bc -l)" = 1 ]; then best_jpeg=$t; fi
 done
-py=$(.venv-bench/bin/python scripts/bench_ingest.py "$ROOT" 2)
+py=$(.venv-bench/bin/python scripts/bench/bench_ingest.py "$ROOT" 2)
 .venv-bench/bin/python - "$nfiles" "$best_jpeg" "$py" <<'PY'
 import json, sys
 n, ours_s, base = int(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])

@@ -3,7 +3,7 @@
 # (default 100,000): Parquet (dataset and history readers), IDX, ONNX metadata, the
 # manifest and model-spec parsers, and ingest's hand-written JPEG fast path. `make test` runs the same tests with 300 cases.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 export LAB_FUZZ_CASES=${LAB_FUZZ_CASES:-100000}
 # Built the workspace way (as make build): `-p` would resolve features anew and
 # rebuild arrow and parquet.

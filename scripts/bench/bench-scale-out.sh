@@ -2,25 +2,25 @@
 # What Ray adds to a stage (issue 12's measurement; the table goes in docs/scale-out.md):
 #   features hog over 70,000 Fashion-MNIST images (train + test), and
 #   ingest folders over 2,000 SYNTHETIC X-ray-like JPEGs (resized to 128x128),
-# each run as the plain binary (1 and 2 threads), through scripts/ray_run.py as one task
+# each run as the plain binary (1 and 2 threads), through pipeline/ray/ray_run.py as one task
 # (1 CPU), and as 2 shard tasks on the 2 one-CPU nodes of a local cluster; plus plans of
 # empty tasks for the driver's start-up and the cost of one task. Every Ray run's
 # output is checked to hold the plain run's rows. Times drift by up to 40 % on this
 # machine: read the ratios, measured in the same run, not the seconds.
 #
-#   bash scripts/bench-scale-out.sh
+#   bash scripts/bench/bench-scale-out.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 if [ "${1-}" != --inside ]; then
-  bash scripts/setup.sh >&2
+  bash scripts/setup/setup.sh >&2
   cargo build --release --workspace -q
-  exec bash scripts/ray-local.sh --nodes 2 --cpus 1 -- bash scripts/bench-scale-out.sh --inside
+  exec bash scripts/test/ray-local.sh --nodes 2 --cpus 1 -- bash scripts/bench/bench-scale-out.sh --inside
 fi
 
 REPO=$PWD
 BIN=${CARGO_TARGET_DIR:-$REPO/target}/release
 PY=$REPO/.venv/bin/python
-RUN="$PY $REPO/scripts/ray_run.py --address 127.0.0.1:6390 --bin $BIN"
+RUN="$PY $REPO/pipeline/ray/ray_run.py --address 127.0.0.1:6390 --bin $BIN"
 W=$(mktemp -d /tmp/bench-scale-out.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 FM=/usr/share/datasets/fashion-mnist

@@ -3,7 +3,7 @@
 # console stays free of errors, the table of contents leads to its headings, the page
 # fits a phone; a full-page screenshot is saved for a person to look at.
 #
-#   bash scripts/browser-test.sh [BIN_DIR] [REPORT_DIR]
+#   bash scripts/test/browser-test.sh [BIN_DIR] [REPORT_DIR]
 #
 # Without REPORT_DIR it first writes a small real report: BIN_DIR/evaluate (default
 # target/release) evaluates the committed fixture models (a binary network with its
@@ -16,7 +16,7 @@
 # `chromium` package, installed here when missing and running as root; where it
 # cannot be, the test says "skipped: …" and passes.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BIN=${1:-target/release}
 WORK=build/browser-test
 mkdir -p "$WORK"
@@ -48,7 +48,7 @@ else
   "$BIN/evaluate" --model "$OUT/runs/digits/model/model.onnx" --data "$FIX/mnist-200-features.parquet" \
     --out "$OUT/runs/digits/eval" >/dev/null
   cat > "$WORK/pipeline.toml" <<EOF
-# Written by scripts/browser-test.sh: the fixture runs above, as a manifest.
+# Written by scripts/test/browser-test.sh: the fixture runs above, as a manifest.
 [settings]
 out = "$OUT"
 report = "$PWD/$WORK/report"
@@ -88,7 +88,7 @@ EOF
   REPORT=$WORK/report
 fi
 
-python3 scripts/browser_check.py "$chromium" "$REPORT/index.html" "$WORK/screenshot.png"
+python3 scripts/test/browser_check.py "$chromium" "$REPORT/index.html" "$WORK/screenshot.png"
 
 # A hostile report: the same outputs, with markup in the manifest's titles and in the
 # class names (which come from the data: a class folder, `ingest idx --classes`).
@@ -121,7 +121,7 @@ PY
       -e "s|title = \"Ten-class fixture model\"|title = \"[click](javascript:document.body.dataset.pwned=5) <b>not bold</b> <!-- c -->\"|" \
       "$WORK/pipeline.toml" > "$H/pipeline.toml"
   "$BIN/pipeline" report --manifest "$H/pipeline.toml" --out "$H/report" 2>&1
-  python3 scripts/browser_check.py "$chromium" "$H/report/index.html" "$H/screenshot.png"
+  python3 scripts/test/browser_check.py "$chromium" "$H/report/index.html" "$H/screenshot.png"
   dom=$("$chromium" --headless --disable-gpu --no-sandbox --no-first-run --virtual-time-budget=3000 \
     --user-data-dir="$H/profile" --dump-dom "file://$H/report/index.html" 2>/dev/null)
   hostile_failed=0

@@ -1,4 +1,4 @@
-# Cases of `train` (sourced by scripts/bad-inputs.sh): sizes against memory, numeric
+# Cases of `train` (sourced by scripts/test/bad-inputs.sh): sizes against memory, numeric
 # bounds, non-finite values in data, weights and training, and paths checked before
 # the run. Each must exit 1 with one stderr line and leave nothing in $OUT.
 

@@ -1,4 +1,4 @@
-"""PyTorch side of scripts/bench-train.sh: the same model, data, batch size and epochs.
+"""PyTorch side of scripts/bench/bench-train.sh: the same model, data, batch size and epochs.
 
 Reads the same Parquet datasets as `train` and the Keras script, builds the lab's model
 in PyTorch (CPU) with Keras's defaults where they differ from PyTorch's (Glorot-uniform

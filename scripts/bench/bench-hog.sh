@@ -11,11 +11,11 @@
 # scratch), ours end to end (`features hog` CLI: Parquet in → Parquet out), and
 # scikit-image; the ratios; and max |ours − scikit-image| over the first 2,000 images.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 DIR=${FASHION_DIR:-/usr/share/datasets/fashion-mnist}
 FILES=("$DIR/train-images-idx3-ubyte.gz" "$DIR/t10k-images-idx3-ubyte.gz")
 for f in "${FILES[@]}"; do [ -f "$f" ] || { echo "bench-hog: $f missing (apt-get install dataset-fashion-mnist)" >&2; exit 1; }; done
-if ! .venv-bench/bin/python -c "import skimage" 2>/dev/null; then bash scripts/setup-bench.sh; fi
+if ! .venv-bench/bin/python -c "import skimage" 2>/dev/null; then bash scripts/setup/setup-bench.sh; fi
 
 PARAMS=(--orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys "$@")
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
@@ -31,7 +31,7 @@ target/release/features hog --in "$WORK/fashion.parquet" --out "$WORK/hog.parque
 T1=$(date +%s.%N)
 
 echo "bench-hog: scikit-image (one image at a time, as the lab does)…" >&2
-SK=$(.venv-bench/bin/python scripts/bench-hog.py "${FILES[@]}" "${PARAMS[@]}" --compare "$WORK/ours.f32" ${SKIMAGE_LIMIT:+--limit $SKIMAGE_LIMIT})
+SK=$(.venv-bench/bin/python scripts/bench/bench-hog.py "${FILES[@]}" "${PARAMS[@]}" --compare "$WORK/ours.f32" ${SKIMAGE_LIMIT:+--limit $SKIMAGE_LIMIT})
 
 python3 - "$OURS" "$SK" "$T0" "$T1" "$(nproc)" <<'PY'
 import json, sys

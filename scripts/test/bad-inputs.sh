@@ -3,12 +3,12 @@
 # and must end with exit status 1, exactly one line on stderr, and no new file in the
 # output tree. Run by `make test` after the cargo tests (it needs target/release/*).
 #
-#   bash scripts/bad-inputs.sh [BIN_DIR]     (default: target/release)
-#   BAD_INPUTS_VERBOSE=1 bash scripts/bad-inputs.sh   (also print every case's message)
+#   bash scripts/test/bad-inputs.sh [BIN_DIR]     (default: target/release)
+#   BAD_INPUTS_VERBOSE=1 bash scripts/test/bad-inputs.sh   (also print every case's message)
 #
-# The cases of this file, then those of scripts/bad-inputs/*.sh (one file per area).
+# The cases of this file, then those of scripts/test/bad-inputs/*.sh (one file per area).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BIN=${1:-target/release}
 FIX=evaluate/tests/fixtures
 T=$(mktemp -d)
@@ -139,7 +139,7 @@ case_ "pipeline report: manifest missing"      "$P report --manifest \"$T/in/non
 
 # More cases, one file per area (they use case_, spec, manifest, $T, $OUT and the
 # binaries above).
-for cases in scripts/bad-inputs/*.sh; do
+for cases in scripts/test/bad-inputs/*.sh; do
   [ -e "$cases" ] || continue
   # shellcheck source=/dev/null
   source "$cases"

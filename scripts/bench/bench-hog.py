@@ -1,4 +1,4 @@
-"""scikit-image's HOG looped over IDX images: the baseline of scripts/bench-hog.sh.
+"""scikit-image's HOG looped over IDX images: the baseline of scripts/bench/bench-hog.sh.
 
 Prints one JSON line {"images", "seconds", "images_per_s", "max_abs_diff"}; with
 --compare OURS.f32 it also checks our first rows against scikit-image's.

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the pipeline's plan (`pipeline plan --json`, format lab-plan/1) on a Ray cluster.
 
-    python scripts/ray_run.py --address auto|HOST:PORT|ray://HOST:PORT [--shards N]
+    python pipeline/ray/ray_run.py --address auto|HOST:PORT|ray://HOST:PORT [--shards N]
         [--manifest pipeline.toml] [--bin DIR] [--plan plan.json]
 
 Each node that is out of date (make's rule: an output missing or older than the newest

@@ -14,7 +14,7 @@ Same model, same 10,000 images (Fashion-MNIST test set):
      best of --repeats runs each, and checks both give the same predictions;
   4. times ONNX Runtime alone on the same model (the floor under `evaluate`).
 
-Usage: .venv-bench/bin/python scripts/bench-evaluate.py --evaluate target/release/evaluate --work DIR
+Usage: .venv-bench/bin/python scripts/bench/bench-evaluate.py --evaluate target/release/evaluate --work DIR
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""Keras side of scripts/bench-train.sh: the same model, data, batch size and epochs.
+"""Keras side of scripts/bench/bench-train.sh: the same model, data, batch size and epochs.
 
 Reads the image or feature datasets the Rust side trains on (Parquet, docs/formats.md),
 builds the lab's model in Keras 3 (tensorflow-cpu), fits it with the validation pass

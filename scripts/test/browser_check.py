@@ -1,6 +1,6 @@
 """Loads an HTML report in headless Chromium and checks it as a reader would see it.
 
-    python3 scripts/browser_check.py CHROMIUM REPORT.html SCREENSHOT.png
+    python3 scripts/test/browser_check.py CHROMIUM REPORT.html SCREENSHOT.png
 
 Chromium is driven over --remote-debugging-pipe (the DevTools protocol as
 NUL-separated JSON on file descriptors 3 and 4), so console messages, failed loads

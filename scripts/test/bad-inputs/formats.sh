@@ -1,4 +1,4 @@
-# Hostile Parquet files (sourced by scripts/bad-inputs.sh): 16 bytes inserted where the
+# Hostile Parquet files (sourced by scripts/test/bad-inputs.sh): 16 bytes inserted where the
 # first page header starts, declaring an unknown field that holds a list of 2^31
 # booleans or a map of 2^31 boolean pairs (the parquet crate alone spins for seconds
 # to minutes on these), and a footer with the same list. Every stage that reads

@@ -2,10 +2,10 @@
 # Installs what the tests and the demo need, once (idempotent):
 #  - .venv with onnxruntime==1.31.1 (its libonnxruntime.so is what `ort` loads),
 #    onnx (model checker) and pyarrow (format round-trip tests), and ray (the
-#    scale-out executor scripts/ray_run.py, make ray, scripts/ray-test.sh);
+#    scale-out executor pipeline/ray/ray_run.py, make ray, scripts/test/ray-test.sh);
 #  - Fashion-MNIST (apt package dataset-fashion-mnist) for full-scale tests.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python3}
 stamp=.venv/.setup-ok
 want="onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow ray==2.60.0"

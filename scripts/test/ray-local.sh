@@ -2,7 +2,7 @@
 # Runs one command against a throwaway Ray cluster of N nodes on this machine, then
 # stops the cluster, whatever the command did; exits with the command's status.
 #
-#   scripts/ray-local.sh [--nodes N] [--cpus C] -- COMMAND ARGS...
+#   scripts/test/ray-local.sh [--nodes N] [--cpus C] -- COMMAND ARGS...
 #
 # Ray binds to the host's network address even when told --node-ip-address=127.0.0.1,
 # so the cluster lives ONLY inside private namespaces (unshare): a network namespace
@@ -11,22 +11,22 @@
 # cluster's processes and whatever is left is killed when the command ends. The
 # head listens on 127.0.0.1:6390; COMMAND gets RAY_ADDRESS=127.0.0.1:6390. Each
 # node gets C CPUs (default: Ray's count of this machine's). Needs root (unshare) and
-# .venv/bin/ray (scripts/setup.sh, which must run outside: the namespace has no network).
+# .venv/bin/ray (scripts/setup/setup.sh, which must run outside: the namespace has no network).
 set -euo pipefail
-repo=$(cd "$(dirname "$0")/.." && pwd)   # COMMAND runs in the current directory
+repo=$(cd "$(dirname "$0")/../.." && pwd)   # COMMAND runs in the current directory
 nodes=1 cpus=
 while [ $# -gt 0 ]; do
   case $1 in
     --nodes) nodes=$2; shift 2 ;;
     --cpus) cpus=$2; shift 2 ;;
     --) shift; break ;;
-    *) echo "usage: scripts/ray-local.sh [--nodes N] [--cpus C] -- COMMAND ARGS..." >&2; exit 2 ;;
+    *) echo "usage: scripts/test/ray-local.sh [--nodes N] [--cpus C] -- COMMAND ARGS..." >&2; exit 2 ;;
   esac
 done
 [ $# -gt 0 ] || { echo "ray-local: no command given" >&2; exit 2; }
 
 if [ -z "${RAY_LOCAL_INSIDE-}" ]; then
-  [ -x "$repo/.venv/bin/ray" ] || { echo "ray-local: .venv/bin/ray is missing: run scripts/setup.sh" >&2; exit 2; }
+  [ -x "$repo/.venv/bin/ray" ] || { echo "ray-local: .venv/bin/ray is missing: run scripts/setup/setup.sh" >&2; exit 2; }
   RAY_LOCAL_INSIDE=1 exec unshare --net --pid --fork --mount-proc \
     bash "$0" --nodes "$nodes" ${cpus:+--cpus "$cpus"} -- "$@"
 fi

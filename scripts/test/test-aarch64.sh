@@ -12,7 +12,7 @@
 # `rustup target add aarch64-unknown-linux-gnu`, Debian's gcc-aarch64-linux-gnu,
 # libc6-dev-arm64-cross and qemu-user.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 TARGET=aarch64-unknown-linux-gnu
 SYSROOT=/usr/aarch64-linux-gnu
 

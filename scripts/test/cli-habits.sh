@@ -6,9 +6,9 @@
 #   --quiet prints nothing at all on success.
 # Runs each stage once per mode on the embedded MNIST-10k test split.
 #
-#   bash scripts/cli-habits.sh [BIN]     # BIN defaults to target/release
+#   bash scripts/test/cli-habits.sh [BIN]     # BIN defaults to target/release
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BIN=${1:-${CARGO_TARGET_DIR:-target}/release}
 PY=.venv/bin/python
 T=$(mktemp -d /tmp/cli-habits.XXXXXX)

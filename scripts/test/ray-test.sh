@@ -1,26 +1,26 @@
 #!/usr/bin/env bash
-# Tests scripts/ray_run.py on a real 2-node Ray cluster on this machine (1 CPU per node),
-# started by scripts/ray-local.sh inside a private network namespace (loopback only)
+# Tests pipeline/ray/ray_run.py on a real 2-node Ray cluster on this machine (1 CPU per node),
+# started by scripts/test/ray-local.sh inside a private network namespace (loopback only)
 # and stopped at the end whatever happens. The stages are fakes (small bash scripts
 # named ingest, features, …, in a temporary BIN directory) driven by hand-written
 # lab-plan/1 plans, so the executor is checked on its own: ordering, make's
 # out-of-date rule, the environment and CPUs a task gets, failures (the stage's error
 # line, downstream nodes not run, no retry), and a worker node killed mid-run.
 #
-#   bash scripts/ray-test.sh        # ends with `N passed, M failed`; non-zero on a failure
-#   bash scripts/ray-test.sh failure worker_killed   # only these tests (test_NAME below)
-#   RAY_TEST_KEEP=1 bash scripts/ray-test.sh   # keeps the temporary projects and run logs
+#   bash scripts/test/ray-test.sh        # ends with `N passed, M failed`; non-zero on a failure
+#   bash scripts/test/ray-test.sh failure worker_killed   # only these tests (test_NAME below)
+#   RAY_TEST_KEEP=1 bash scripts/test/ray-test.sh   # keeps the temporary projects and run logs
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 if [ "${1-}" != --inside ]; then
-  bash scripts/setup.sh >&2 || exit 1   # pip needs the network: outside the namespace
-  RAY_TEST_START=$(date +%s) exec bash scripts/ray-local.sh --nodes 2 --cpus 1 -- \
-    bash scripts/ray-test.sh --inside "$@"
+  bash scripts/setup/setup.sh >&2 || exit 1   # pip needs the network: outside the namespace
+  RAY_TEST_START=$(date +%s) exec bash scripts/test/ray-local.sh --nodes 2 --cpus 1 -- \
+    bash scripts/test/ray-test.sh --inside "$@"
 fi
 
 REPO=$PWD
 PY=$REPO/.venv/bin/python
-RUN="$PY $REPO/scripts/ray_run.py --address 127.0.0.1:6390"
+RUN="$PY $REPO/pipeline/ray/ray_run.py --address 127.0.0.1:6390"
 T=$(mktemp -d /tmp/ray-test.XXXXXX)
 trap 'if [ -n "${RAY_TEST_KEEP-}" ]; then echo "ray-test: kept $T"; else rm -rf "$T"; fi' EXIT
 passed=0 failed=0
@@ -242,7 +242,7 @@ test_other_shard_count() {
 test_no_cluster() {
   local log=$T/run7.log rc
   touch "$P/raw/a.txt"
-  (cd "$P" && $PY "$REPO/scripts/ray_run.py" --address 127.0.0.1:6391 --plan plan.json --bin "$BIN") >"$log" 2>&1
+  (cd "$P" && $PY "$REPO/pipeline/ray/ray_run.py" --address 127.0.0.1:6391 --plan plan.json --bin "$BIN") >"$log" 2>&1
   rc=$?
   check "no cluster at the address: exit 1 at once, said" "$log" eval '[ $rc = 1 ] && has "$log" "no Ray cluster answers at 127.0.0.1:6391"'
 }
@@ -265,7 +265,7 @@ test_interrupted() {  # Ctrl-C on the driver: exit 130, the running stages end w
 }
 
 # ===== REAL PIPELINE CHECK (to be filled in) ==========================================
-# The real check: `scripts/ray_run.py --shards 2` on the demo manifest with the real
+# The real check: `pipeline/ray/ray_run.py --shards 2` on the demo manifest with the real
 # binaries ($REPO/target/release, or $CARGO_TARGET_DIR/release), its outputs compared to
 # those of make. Runs on the 2-node cluster above (RAY_ADDRESS=127.0.0.1:6390), before
 # the worker-kill test, which leaves one node. Report with `check NAME LOGFILE COMMAND…`.
