@@ -1,10 +1,8 @@
 """Benchmark: `evaluate` (Rust, ONNX Runtime) vs Keras `model.predict` on the seed CNN.
 
 Same model, same 10,000 images (Fashion-MNIST test set):
-  1. builds the lab's seed CNN in Keras (Rescaling 1/255 → Conv 10 7×7 same relu → MaxPool 2
-     → Conv 10 5×5 same relu → MaxPool 2 → Conv 10 3×3 same relu → MaxPool 2 → Flatten
-     → Dense 10 relu → Dense 10 softmax) and trains it one epoch on 10,000 training images
-     (so its predictions mean something);
+  1. builds the lab's seed CNN in Keras (peers.py, behind a Rescaling 1/255 layer) and
+     trains it one epoch on 10,000 training images (so its predictions mean something);
   2. writes the same weights as ONNX with the `onnx` helper API (NHWC→NCHW transposes around
      the convolutions, back to NHWC before Flatten so Dense sees Keras's order), following
      the model contract of docs/formats.md (uint8 [N,28,28,1] input named `input`, output
@@ -15,6 +13,7 @@ Same model, same 10,000 images (Fashion-MNIST test set):
   4. times ONNX Runtime alone on the same model (the floor under `evaluate`).
 
 Usage: .venv-bench/bin/python scripts/bench/bench-evaluate.py --evaluate target/release/evaluate --work DIR
+           --fashion /usr/share/datasets/fashion-mnist
 """
 
 import argparse
@@ -28,11 +27,12 @@ import time
 
 import numpy as np
 
+import peers
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# tensorflow-cpu 2.21 ships with oneDNN off on this machine; on, its convolutions run
-# 2-2.5x faster. Benchmark the faster Keras (as bench-train.py does).
+# tensorflow-cpu 2.21 ships with oneDNN off on this machine; on, its convolutions are
+# faster. Benchmark the faster Keras (as bench-train.py does).
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
-FASHION = "/usr/share/datasets/fashion-mnist"
 
 
 def read_idx(path):
@@ -61,24 +61,9 @@ def write_image_dataset(path, labels, images, classes, source):
 
 def build_keras(seed):
     import keras
-    from keras import layers
 
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential(
-        [
-            keras.Input((28, 28, 1)),
-            layers.Rescaling(1.0 / 255),
-            layers.Conv2D(10, 7, padding="same", activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(10, 5, padding="same", activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Conv2D(10, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(2),
-            layers.Flatten(),
-            layers.Dense(10, activation="relu"),
-            layers.Dense(10, activation="softmax"),
-        ]
-    )
+    model = peers.keras_model("cnn", (28, 28, 1), 10, rescale=True)
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -151,16 +136,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--evaluate", required=True, help="the evaluate binary")
     ap.add_argument("--work", required=True, help="scratch directory")
+    ap.add_argument("--fashion", required=True, help="the Fashion-MNIST IDX directory")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=512, help="evaluate's --batch-size")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
     classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-    x_train = read_idx(f"{FASHION}/train-images-idx3-ubyte.gz")[:10000].reshape(-1, 28, 28, 1)
-    y_train = read_idx(f"{FASHION}/train-labels-idx1-ubyte.gz")[:10000]
-    x_test = read_idx(f"{FASHION}/t10k-images-idx3-ubyte.gz").reshape(-1, 28, 28, 1)
-    y_test = read_idx(f"{FASHION}/t10k-labels-idx1-ubyte.gz")
+    x_train = read_idx(f"{args.fashion}/train-images-idx3-ubyte.gz")[:10000].reshape(-1, 28, 28, 1)
+    y_train = read_idx(f"{args.fashion}/train-labels-idx1-ubyte.gz")[:10000]
+    x_test = read_idx(f"{args.fashion}/t10k-images-idx3-ubyte.gz").reshape(-1, 28, 28, 1)
+    y_test = read_idx(f"{args.fashion}/t10k-labels-idx1-ubyte.gz")
     assert len(x_test) == 10000
 
     data = os.path.join(args.work, "fashion-test.parquet")

@@ -1,7 +1,7 @@
 """PyTorch side of scripts/bench/bench-train.sh: the same model, data, batch size and epochs.
 
 Reads the same Parquet datasets as `train` and the Keras script, builds the lab's model
-in PyTorch (CPU) with Keras's defaults where they differ from PyTorch's (Glorot-uniform
+in PyTorch (CPU, peers.py) with Keras's defaults where they differ from PyTorch's (Glorot-uniform
 kernels, zero biases, RMSprop rho 0.9 / eps 1e-7, Adam eps 1e-7, 'same' padding; only
 RMSprop's eps sits outside the square root in PyTorch, inside in Keras 3, which changes
 no timing), and
@@ -15,16 +15,16 @@ import numpy as np
 import torch
 from torch import nn
 
-import bench_peer
+import peers
 
-a = bench_peer.args()
+a = peers.args()
 torch.manual_seed(a.seed)
 torch.set_num_threads(os.cpu_count())
 
 
 def load(path):
     """The dataset as tensors, images NCHW for PyTorch's convolutions."""
-    x, y = bench_peer.load(path)
+    x, y = peers.load(path)
     if x.ndim == 4:
         x = x.transpose(0, 3, 1, 2)
     return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(y)
@@ -35,33 +35,7 @@ xv, yv = load(a.val)
 k = int(max(yt.max(), yv.max()) + 1)
 
 
-def conv(c_in, f, size):
-    return [nn.Conv2d(c_in, f, size, padding="same"), nn.ReLU(), nn.MaxPool2d(2)]
-
-
-if a.model == "mlp":
-    d = xt[0].numel()
-    layers = [nn.Flatten(), nn.Linear(d, 30), nn.ReLU(), nn.Linear(30, 30), nn.ReLU(), nn.Linear(30, k)]
-elif a.model == "hog_mlp":
-    layers = [nn.Linear(xt.shape[1], 100), nn.ReLU(), nn.Linear(100, k)]
-elif a.model == "pneumonia_cnn":
-    layers, c_in, side = [], xt.shape[1], xt.shape[2]
-    for f in (8, 16, 32, 64, 128):
-        layers += conv(c_in, f, 3)
-        c_in, side = f, side // 2
-    layers += [nn.Flatten(), nn.Linear(c_in * side * side, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(),
-               nn.Linear(16, 1)]
-else:
-    side = xt.shape[2] // 2 // 2 // 2
-    layers = [*conv(xt.shape[1], 10, 7), *conv(10, 10, 5), *conv(10, 10, 3), nn.Flatten(),
-              nn.Linear(10 * side * side, 10), nn.ReLU(), nn.Linear(10, k)]
-model = nn.Sequential(*layers)
-for m in model.modules():
-    if isinstance(m, (nn.Linear, nn.Conv2d)):
-        nn.init.xavier_uniform_(m.weight)  # Keras's glorot_uniform
-        nn.init.zeros_(m.bias)
-# NB: flattening NCHW orders features differently from Keras's NHWC; for a model
-# trained from scratch that changes nothing but the weights' order.
+model = peers.torch_model(a.model, tuple(xt.shape[1:]), k)
 
 binary = a.model == "pneumonia_cnn"
 if binary:

@@ -7,7 +7,10 @@
 //! descriptors (`--dump`, float32 LE) for a parity check against scikit-image, and
 //! the images as an image dataset (`--write-dataset`) for an end-to-end CLI timing.
 //!
-//! cargo run --release -p features --example bench_hog -- FILE.gz... [--orientations 8]
+//! A binary of the workspace build (`cargo build --release --workspace`), so the benchmark
+//! compiles nothing of its own:
+//!
+//! target/release/bench_hog FILE.gz... [--orientations 8]
 //!   [--pixels-per-cell 4x4] [--cells-per-block 1x1] [--block-norm L2-Hys] [--repeat 5]
 //!   [--dump OUT.f32 --dump-rows 2000] [--write-dataset OUT.parquet]
 
