@@ -1,45 +1,34 @@
 #!/usr/bin/env bash
 # Accuracy across seeds: our `train` vs Keras 3 on the same data, model, batch size and
-# epochs as scripts/bench/bench-train.sh, once per seed, then mean ± standard deviation of the
-# final validation accuracy — is a gap between the two bigger than seed-to-seed spread?
+# epochs as scripts/bench/bench-train.sh, once per seed, then mean ± standard deviation of
+# the final validation accuracy — is a gap between the two bigger than seed-to-seed spread?
 # Usage: scripts/bench/accuracy-seeds.sh [MODEL] (mlp, hog_mlp, cnn or pneumonia_cnn; default mlp)
 # Env: SEEDS (default "1 2 3 4 5"), EPOCHS (10), BATCH (128; 32 for pneumonia_cnn), SKIP_BUILD=1.
-# The pneumonia CNN uses SYNTHETIC X-rays, as in bench-train.sh (1,000 train / 200 val).
+# The data are bench-train.sh's (bench_data in scripts/bench/prelude.sh; the pneumonia CNN
+# uses SYNTHETIC X-rays, 1,000 train / 200 val); the seeds are a sweep of the manifest
+# (bench_manifest: `[models.MODEL.sweep] seed = [...]`, runs MODEL-seedN).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/bench/prelude.sh
 MODEL=${1:-mlp}
 SEEDS=${SEEDS:-"1 2 3 4 5"}
 EPOCHS=${EPOCHS:-10}
 [ "$MODEL" = pneumonia_cnn ] && BATCH=${BATCH:-32}
 BATCH=${BATCH:-128}
-if ! .venv-bench/bin/python -c "import keras, pyarrow" 2>/dev/null; then bash scripts/setup/setup-bench.sh; fi
+bench_venv keras pyarrow
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p ingest -p features -p train
-D=data/mnist-10k
-target/release/ingest idx --images $D/train-images-idx3-ubyte.gz --labels $D/train-labels-idx1-ubyte.gz --out "$WORK/train.parquet" >/dev/null 2>&1
-target/release/ingest idx --images $D/t10k-images-idx3-ubyte.gz --labels $D/t10k-labels-idx1-ubyte.gz --out "$WORK/val.parquet" >/dev/null 2>&1
+bench_build
+bench_machine
+bench_data "$WORK" "$MODEL"
+bench_manifest "$WORK/bench.toml" "$EPOCHS" "$SEEDS" "$MODEL:$BATCH"
 tr=$WORK/train.parquet; va=$WORK/val.parquet
-if [ "$MODEL" = pneumonia_cnn ]; then
-  target/release/ingest synth-xray --out "$WORK/xray" --train 500 --val 100 --test 0 --min-size 300 --max-size 600 --quiet
-  for s in train val; do
-    target/release/ingest folders --root "$WORK/xray/$s" --out "$WORK/xray_$s.parquet" --size 128x128 --quiet >/dev/null 2>&1
-  done
-  tr=$WORK/xray_train.parquet; va=$WORK/xray_val.parquet
-fi
-if [ "$MODEL" = hog_mlp ]; then
-  for s in train val; do
-    target/release/features hog --in "$WORK/$s.parquet" --out "$WORK/hog_$s.parquet" \
-      --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 >/dev/null 2>&1
-  done
-  tr=$WORK/hog_train.parquet; va=$WORK/hog_val.parquet
-fi
+if [ "$MODEL" = pneumonia_cnn ]; then tr=$WORK/xray_train.parquet; va=$WORK/xray_val.parquet; fi
+if [ "$MODEL" = hog_mlp ]; then tr=$WORK/hog_train.parquet; va=$WORK/hog_val.parquet; fi
 for seed in $SEEDS; do
-  sed -e "s/^epochs = .*/epochs = $EPOCHS/" -e "s/^batch_size = .*/batch_size = $BATCH/" -e "s/^seed = .*/seed = $seed/" \
-    train/examples/$MODEL.toml > "$WORK/spec.toml"
-  target/release/train --spec "$WORK/spec.toml" --train "$tr" --val "$va" --out "$WORK/out" --quiet
-  OURS=$(.venv-bench/bin/python -c "import pyarrow.parquet as pq, sys; print(pq.read_table(sys.argv[1]).column('val_accuracy').to_pylist()[-1])" "$WORK/out/history.parquet")
-  KERAS=$(.venv-bench/bin/python scripts/bench/bench-train.py "$MODEL" --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$seed" 2>/dev/null | tail -1 \
-    | .venv-bench/bin/python -c "import json, sys; print(json.load(sys.stdin)['val_accuracy'])")
+  "$BIN/train" --manifest "$WORK/bench.toml" --model "$MODEL-seed$seed" --out "$WORK/out" --quiet
+  OURS=$("$BENCH_PY" -c "import pyarrow.parquet as pq, sys; print(pq.read_table(sys.argv[1]).column('val_accuracy').to_pylist()[-1])" "$WORK/out/history.parquet")
+  KERAS=$("$BENCH_PY" scripts/bench/bench-train.py "$MODEL" --train "$tr" --val "$va" --epochs "$EPOCHS" --batch-size "$BATCH" --seed "$seed" 2>/dev/null | tail -1 \
+    | "$BENCH_PY" -c "import json, sys; print(json.load(sys.stdin)['val_accuracy'])")
   echo "$seed $OURS $KERAS" | tee -a "$WORK/acc.txt" >&2
 done
 python3 - "$WORK/acc.txt" "$MODEL" "$EPOCHS" "$BATCH" <<'PY'

@@ -2,36 +2,37 @@
 # HOG throughput: ours vs scikit-image's `hog` looped over the same images, in one run.
 #
 # Images: the 70,000 Fashion-MNIST images (train + test), apt package
-# dataset-fashion-mnist, /usr/share/datasets/fashion-mnist (override: FASHION_DIR).
+# dataset-fashion-mnist (FASHION in scripts/bench/prelude.sh; override: FASHION_DIR).
 # Parameters: the lab's (orientations 8, 4x4 cells, 1x1 blocks, L2-Hys → D = 392);
 # extra arguments are passed to both sides (e.g. --orientations 9 --pixels-per-cell 8x8
 # --cells-per-block 3x3). SKIMAGE_LIMIT=N times scikit-image on the first N images only.
 #
-# Prints: ours in memory (the `features hog` kernel: rayon over images, per-thread
-# scratch), ours end to end (`features hog` CLI: Parquet in → Parquet out), and
-# scikit-image; the ratios; and max |ours − scikit-image| over the first 2,000 images.
+# Prints: the machine line; ours in memory (the `features hog` kernel: rayon over images,
+# per-thread scratch; features/src/bin/bench_hog.rs), ours end to end (`features hog`
+# CLI: Parquet in → Parquet out), and scikit-image; the ratios; and max |ours −
+# scikit-image| over the first 2,000 images.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DIR=${FASHION_DIR:-/usr/share/datasets/fashion-mnist}
-FILES=("$DIR/train-images-idx3-ubyte.gz" "$DIR/t10k-images-idx3-ubyte.gz")
-for f in "${FILES[@]}"; do [ -f "$f" ] || { echo "bench-hog: $f missing (apt-get install dataset-fashion-mnist)" >&2; exit 1; }; done
-if ! .venv-bench/bin/python -c "import skimage" 2>/dev/null; then bash scripts/setup/setup-bench.sh; fi
+. scripts/bench/prelude.sh
+need_fashion bench-hog
+FILES=("$FASHION/train-images-idx3-ubyte.gz" "$FASHION/t10k-images-idx3-ubyte.gz")
+bench_venv skimage
 
 PARAMS=(--orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys "$@")
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
-# SKIP_BUILD=1 uses the binaries already in target/release (the build lock can be busy).
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q -p features --bin features --example bench_hog
+bench_build
+bench_machine
 
 echo "bench-hog: ours (in memory, $(nproc) cores)…" >&2
-OURS=$(target/release/examples/bench_hog "${FILES[@]}" "${PARAMS[@]}" --dump "$WORK/ours.f32" --write-dataset "$WORK/fashion.parquet")
+OURS=$("$BIN/bench_hog" "${FILES[@]}" "${PARAMS[@]}" --dump "$WORK/ours.f32" --write-dataset "$WORK/fashion.parquet")
 
 echo "bench-hog: ours end to end (features hog CLI)…" >&2
 T0=$(date +%s.%N)
-target/release/features hog --in "$WORK/fashion.parquet" --out "$WORK/hog.parquet" "${PARAMS[@]}" 2>"$WORK/cli.log"
+"$BIN/features" hog --in "$WORK/fashion.parquet" --out "$WORK/hog.parquet" "${PARAMS[@]}" 2>"$WORK/cli.log"
 T1=$(date +%s.%N)
 
 echo "bench-hog: scikit-image (one image at a time, as the lab does)…" >&2
-SK=$(.venv-bench/bin/python scripts/bench/bench-hog.py "${FILES[@]}" "${PARAMS[@]}" --compare "$WORK/ours.f32" ${SKIMAGE_LIMIT:+--limit $SKIMAGE_LIMIT})
+SK=$("$BENCH_PY" scripts/bench/bench-hog.py "${FILES[@]}" "${PARAMS[@]}" --compare "$WORK/ours.f32" ${SKIMAGE_LIMIT:+--limit $SKIMAGE_LIMIT})
 
 python3 - "$OURS" "$SK" "$T0" "$T1" "$(nproc)" <<'PY'
 import json, sys

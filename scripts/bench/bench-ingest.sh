@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # Benchmark of the ingest stage (not a test; prints figures):
-#  1. IDX → Parquet for the 70,000 Fashion-MNIST images (train 60k + test 10k), goal < 0.4 s (issue 14);
+#  1. IDX → Parquet for the 70,000 Fashion-MNIST images (train 60k + test 10k), goal < 0.4 s;
 #  2. JPEG tree → 128×128 grayscale Parquet for 500 generated X-ray-like JPEGs of
 #     1000–2100 px, against Keras image_dataset_from_directory and PIL loops
 #     (scripts/bench/bench_ingest.py, in .venv-bench), as images/s and ratios. Goal ≥ 2× Keras.
 # Usage: scripts/bench/bench-ingest.sh [WORKDIR]   (default: ${TMPDIR:-/tmp}/bench-ingest)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/bench/prelude.sh
 WORK=${1:-${TMPDIR:-/tmp}/bench-ingest}
 RUNS=${RUNS:-3}
-FASHION=/usr/share/datasets/fashion-mnist
+need_fashion bench-ingest
 mkdir -p "$WORK"
-bash scripts/setup/setup-bench.sh
-cargo build --release -p ingest --quiet
-INGEST=target/release/ingest
+bench_venv
+bench_build
+INGEST=$BIN/ingest
 now() { date +%s.%N; }
 
-echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+bench_machine
 
 # 1. IDX → Parquet (best of $RUNS; each run does both files, as the 70k figure).
 best_idx=""
@@ -48,8 +49,8 @@ for _ in $(seq "$RUNS"); do
   t=$(echo "$(now) - $t0" | bc -l)
   if [ -z "$best_jpeg" ] || [ "$(echo "$t < $best_jpeg" | bc -l)" = 1 ]; then best_jpeg=$t; fi
 done
-py=$(.venv-bench/bin/python scripts/bench/bench_ingest.py "$ROOT" 2)
-.venv-bench/bin/python - "$nfiles" "$best_jpeg" "$py" <<'PY'
+py=$("$BENCH_PY" scripts/bench/bench_ingest.py "$ROOT" 2)
+"$BENCH_PY" - "$nfiles" "$best_jpeg" "$py" <<'PY'
 import json, sys
 n, ours_s, base = int(sys.argv[1]), float(sys.argv[2]), json.loads(sys.argv[3])
 ours = n / ours_s

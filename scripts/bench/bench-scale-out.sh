@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What Ray adds to a stage (issue 12's measurement; the table goes in docs/scale-out.md):
+# What Ray adds to a stage (the table in docs/scale-out.md):
 #   features hog over 70,000 Fashion-MNIST images (train + test), and
 #   ingest folders over 2,000 SYNTHETIC X-ray-like JPEGs (resized to 128x128),
 # each run as the plain binary (1 and 2 threads), through pipeline/ray/ray_run.py as one task
@@ -11,20 +11,22 @@
 #   bash scripts/bench/bench-scale-out.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. scripts/bench/prelude.sh
+need_fashion bench-scale-out
 if [ "${1-}" != --inside ]; then
-  bash scripts/setup/setup.sh >&2
-  cargo build --release --workspace -q
+  bench_runtime >&2
+  bench_build
+  bench_machine
   exec bash scripts/test/ray-local.sh --nodes 2 --cpus 1 -- bash scripts/bench/bench-scale-out.sh --inside
 fi
 
 REPO=$PWD
-BIN=${CARGO_TARGET_DIR:-$REPO/target}/release
+BIN=$(realpath "$BIN")
+FM=$(realpath "$FASHION")
 PY=$REPO/.venv/bin/python
 RUN="$PY $REPO/pipeline/ray/ray_run.py --address 127.0.0.1:6390 --bin $BIN"
 W=$(mktemp -d /tmp/bench-scale-out.XXXXXX)
 trap 'rm -rf "$W"' EXIT
-FM=/usr/share/datasets/fashion-mnist
-[ -d "$FM" ] || { echo "bench-scale-out: $FM missing (apt-get install dataset-fashion-mnist)" >&2; exit 1; }
 cd "$W"
 
 # The inputs: Fashion-MNIST train + test as one 70k IDX pair, and the synthetic JPEGs.
