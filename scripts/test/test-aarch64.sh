@@ -7,8 +7,8 @@
 #   3. runs tests/kernel_paths.rs under qemu (the four example nets on neon and portable,
 #      byte-identical to each other) and the same test natively on x86-64 (avx512, avx2,
 #      portable), keeping each net's model.onnx, and compares the two sets byte for byte.
-# Takes ~15 min on 2 cores the first time (the cross build of the dependency set), ~3 min
-# after. Not part of `make test`. Set-up (root; otherwise it names what is missing):
+# The first run cross-builds the dependency set (most of its time); later runs reuse it.
+# Not part of `make test`. Set-up (root; otherwise it names what is missing):
 # `rustup target add aarch64-unknown-linux-gnu`, Debian's gcc-aarch64-linux-gnu,
 # libc6-dev-arm64-cross and qemu-user.
 set -euo pipefail
