@@ -8,9 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/bench/prelude.sh
+need_fashion bench-evaluate
 bench_runtime
 bench_venv
-need_fashion bench-evaluate
 bench_build
 bench_machine
 work=${WORK:-out/bench-evaluate}
