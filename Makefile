@@ -70,9 +70,11 @@ ray: setup $(BIN)/ingest $(BIN)/features $(BIN)/train $(BIN)/evaluate $(BIN)/pip
 $(PIPELINE_RUNTIME):
 	@bash scripts/setup/setup.sh
 
-# A stage binary that is missing is built; a rebuilt one does not re-run stages.
+# A stage binary that is missing is built (the workspace build, as `make build`: `-p NAME`
+# would resolve features anew and rebuild arrow and parquet); a rebuilt one does not
+# re-run stages.
 $(BIN)/ingest $(BIN)/features $(BIN)/train $(BIN)/evaluate $(BIN)/pipeline:
-	$(CARGO) build --release -p $(notdir $@)
+	$(CARGO) build --release --workspace
 
 # The fragment: regenerated (with the changed parameter files) when the manifest
 # or the pipeline binary changes.

@@ -40,7 +40,7 @@ def load_plan(args, root):
         p = subprocess.run(cmd, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                            text=True, errors="replace")
     except OSError as e:
-        fail(f"cannot run {cmd[0]}: {e.strerror} (build it: cargo build --release -p pipeline)")
+        fail(f"cannot run {cmd[0]}: {e.strerror} (build it: cargo build --release --workspace)")
     if p.returncode != 0:
         fail(f"pipeline plan failed: {error_line(p.stderr, p.returncode)}")
     try:
