@@ -6,7 +6,7 @@ CARGO ?= cargo
 BIN := $(or $(CARGO_TARGET_DIR),target)/release
 MANIFEST ?= pipeline.toml
 FRAGMENT := build/pipeline.mk
-# The ONNX Runtime library that train and evaluate load (made by scripts/setup.sh).
+# The ONNX Runtime library that train and evaluate load (made by scripts/setup/setup.sh).
 PIPELINE_RUNTIME := .venv/.setup-ok
 
 .PHONY: all setup build test demo bench clean ray
@@ -15,7 +15,7 @@ PIPELINE_RUNTIME := .venv/.setup-ok
 all: pipeline
 
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup/setup.sh
 
 build:
 	$(CARGO) build --release --workspace
@@ -28,10 +28,10 @@ test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace
-	bash scripts/bad-inputs.sh $(BIN)
-	bash scripts/cli-habits.sh $(BIN)
-	bash scripts/browser-test.sh $(BIN)
-	bash scripts/ray-test.sh
+	bash scripts/test/bad-inputs.sh $(BIN)
+	bash scripts/test/cli-habits.sh $(BIN)
+	bash scripts/test/browser-test.sh $(BIN)
+	bash scripts/test/ray-test.sh
 
 # The whole default pipeline from a fresh clone, timed, ending with the report's path
 # (two stages at a time: this machine has 2 cores).
@@ -40,7 +40,7 @@ demo:
 	@if [ ! -x $(BIN)/pipeline ]; then \
 	  echo "demo: first build of the five stage binaries: about 10 minutes on 2 cores (once; later builds take seconds)"; \
 	fi
-	@bash scripts/setup.sh
+	@bash scripts/setup/setup.sh
 	$(CARGO) build --release --workspace
 	@start=$$(date +%s); \
 	$(MAKE) --no-print-directory -j$(DEMO_JOBS) pipeline && \
@@ -49,30 +49,32 @@ demo:
 # The four benchmarks against their Python peers (Keras, scikit-image, PIL), each
 # printing ratios measured in the same run; installs .venv-bench (TensorFlow) first.
 bench: setup build
-	bash scripts/setup-bench.sh
-	bash scripts/bench-ingest.sh
-	bash scripts/bench-hog.sh
-	bash scripts/bench-train.sh
-	bash scripts/bench-evaluate.sh
+	bash scripts/setup/setup-bench.sh
+	bash scripts/bench/bench-ingest.sh
+	bash scripts/bench/bench-hog.sh
+	bash scripts/bench/bench-train.sh
+	bash scripts/bench/bench-evaluate.sh
 
 clean:
 	rm -rf out report $(FRAGMENT)
 
-# The pipeline through Ray (docs/scale-out.md): scripts/ray_run.py runs the plan of
+# The pipeline through Ray (docs/scale-out.md): pipeline/ray/ray_run.py runs the plan of
 # `pipeline plan --shards $(RAY_SHARDS)` on a throwaway one-node Ray cluster that
-# scripts/ray-local.sh starts in a private network namespace (loopback only; root) and
+# scripts/test/ray-local.sh starts in a private network namespace (loopback only; root) and
 # stops after. Out-of-date rule as make's; its own, so no fragment is read.
 RAY_SHARDS ?= 2
 ray: setup $(BIN)/ingest $(BIN)/features $(BIN)/train $(BIN)/evaluate $(BIN)/pipeline
-	bash scripts/ray-local.sh -- .venv/bin/python scripts/ray_run.py --address 127.0.0.1:6390 \
+	bash scripts/test/ray-local.sh -- .venv/bin/python pipeline/ray/ray_run.py --address 127.0.0.1:6390 \
 	    --shards $(RAY_SHARDS) --manifest $(MANIFEST) --bin $(BIN)
 
 $(PIPELINE_RUNTIME):
-	@bash scripts/setup.sh
+	@bash scripts/setup/setup.sh
 
-# A stage binary that is missing is built; a rebuilt one does not re-run stages.
+# A stage binary that is missing is built (the workspace build, as `make build`: `-p NAME`
+# would resolve features anew and rebuild arrow and parquet); a rebuilt one does not
+# re-run stages.
 $(BIN)/ingest $(BIN)/features $(BIN)/train $(BIN)/evaluate $(BIN)/pipeline:
-	$(CARGO) build --release -p $(notdir $@)
+	$(CARGO) build --release --workspace
 
 # The fragment: regenerated (with the changed parameter files) when the manifest
 # or the pipeline binary changes.

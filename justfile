@@ -34,7 +34,7 @@ run RUN:
 show RUN:
     make -n {{RUN}}
 
-# The pipeline's DAG; `just plan 4 --json` is what scripts/ray_run.py runs.
+# The pipeline's DAG; `just plan 4 --json` is what pipeline/ray/ray_run.py runs.
 plan SHARDS="1" *FLAGS:
     make build >/dev/null
     target/release/pipeline plan --shards {{SHARDS}} {{FLAGS}}

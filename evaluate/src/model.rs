@@ -188,7 +188,7 @@ impl Classifier {
             check_threads(n)?;
         }
         // A scheduler that gives the stage fewer CPUs says so in RAYON_NUM_THREADS
-        // (scripts/ray_run.py does), as for the other stages' thread pools; it is a
+        // (pipeline/ray/ray_run.py does), as for the other stages' thread pools; it is a
         // hint, so it is kept within MAX_THREADS rather than refused.
         let from_env = std::env::var("RAYON_NUM_THREADS").ok().and_then(|v| v.parse().ok());
         let threads = opts

@@ -132,7 +132,7 @@ fn a_kill_at_the_commit_leaves_the_old_set() {
 }
 
 /// Thread counts, batch sizes and scales beyond their bounds are refused at once
-/// (100,000 threads would crash ONNX Runtime after 41 s).
+/// (100,000 threads would crash ONNX Runtime).
 #[test]
 fn numbers_beyond_their_bounds_are_refused() {
     let dir = tempfile::tempdir().unwrap();

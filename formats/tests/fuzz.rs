@@ -1,5 +1,5 @@
 //! Mutated Parquet never panics the dataset or history readers: every case ends in
-//! `Ok` or a typed error. `LAB_FUZZ_CASES` sets the budget (`scripts/fuzz-long.sh`).
+//! `Ok` or a typed error. `LAB_FUZZ_CASES` sets the budget (`scripts/test/fuzz-long.sh`).
 
 use formats::{read_any_dataset, History};
 

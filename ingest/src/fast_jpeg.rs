@@ -630,7 +630,7 @@ mod tests {
     fn mutated_files_are_refused_or_decoded_never_a_panic() {
         // The path parses untrusted bytes by hand: testkit's mutations (flips, cuts,
         // splices, repeated runs) of baseline, restart and progressive files at every
-        // reduction; `LAB_FUZZ_CASES` sets the budget (scripts/fuzz-long.sh).
+        // reduction; `LAB_FUZZ_CASES` sets the budget (scripts/test/fuzz-long.sh).
         let seeds = [
             jpeg(40, 33, None, false, true),
             jpeg(48, 40, Some(2), false, false),

@@ -1,5 +1,5 @@
 //! Mutated IDX files (raw and gzip) never panic the IDX reader: every case ends in
-//! `Ok` or one error sentence. `LAB_FUZZ_CASES` sets the budget (`scripts/fuzz-long.sh`).
+//! `Ok` or one error sentence. `LAB_FUZZ_CASES` sets the budget (`scripts/test/fuzz-long.sh`).
 
 use std::io::Write;
 

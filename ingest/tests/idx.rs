@@ -317,7 +317,7 @@ fn fashion_mnist_train_set_is_exact_and_pyarrow_reads_it() {
     let labels = Path::new(FASHION).join("train-labels-idx1-ubyte.gz");
     assert!(
         images.exists(),
-        "{} missing: run scripts/setup.sh (apt-get install dataset-fashion-mnist)",
+        "{} missing: run scripts/setup/setup.sh (apt-get install dataset-fashion-mnist)",
         images.display()
     );
     let dir = tempfile::tempdir().unwrap();
@@ -339,7 +339,7 @@ fn fashion_mnist_train_set_is_exact_and_pyarrow_reads_it() {
 
     // pyarrow sees the documented schema and metadata.
     let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(python.exists(), "{} missing: run scripts/setup.sh", python.display());
+    assert!(python.exists(), "{} missing: run scripts/setup/setup.sh", python.display());
     let script = r#"
 import json, sys
 import pyarrow.parquet as pq

@@ -1,6 +1,6 @@
 //! Mutated ONNX bytes never panic `read_metadata` (the protobuf decoder evaluate and
 //! the tests use): every case ends in `Ok` or `OnnxError::Decode`.
-//! `LAB_FUZZ_CASES` sets the budget (`scripts/fuzz-long.sh`).
+//! `LAB_FUZZ_CASES` sets the budget (`scripts/test/fuzz-long.sh`).
 
 use onnx::{read_metadata, Activation, GraphBuilder};
 

@@ -180,7 +180,7 @@ fn every_layer_kind_matches_the_reference_and_passes_the_checker() {
     }
 
     let python = venv_python();
-    assert!(python.exists(), "{} is missing: run scripts/setup.sh", python.display());
+    assert!(python.exists(), "{} is missing: run scripts/setup/setup.sh", python.display());
     let script = r#"
 import sys, onnx
 for path in sys.argv[1:]:

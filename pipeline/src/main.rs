@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
     about = "The lab pipeline: pipeline.toml → make rules, its DAG, and the report",
     after_help = "Examples:
   pipeline make --manifest pipeline.toml --out build/pipeline.mk   # what `make` does first
-  pipeline plan --shards 2 --json                                  # the DAG, for scripts/ray_run.py
+  pipeline plan --shards 2 --json                                  # the DAG, for pipeline/ray/ray_run.py
   pipeline report --manifest pipeline.toml --out report
   pipeline run train:mlp-hidden3                                   # one node, as make runs it"
 )]
@@ -45,7 +45,7 @@ enum Command {
     ///
     /// Examples:
     ///   pipeline plan                          # the nodes `make` runs, as a list
-    ///   pipeline plan --shards 4 --json        # what scripts/ray_run.py runs
+    ///   pipeline plan --shards 4 --json        # what pipeline/ray/ray_run.py runs
     Plan {
         /// The manifest.
         #[arg(long, default_value = "pipeline.toml")]

@@ -3,7 +3,7 @@
 //!
 //! This is the one source of the pipeline's structure: `pipeline make` renders the
 //! nodes of a one-shard plan as make rules ([`crate::make`]), and
-//! `scripts/ray_run.py` runs the nodes of an N-shard plan as Ray tasks
+//! `pipeline/ray/ray_run.py` runs the nodes of an N-shard plan as Ray tasks
 //! (`docs/scale-out.md`). With N > 1 every per-row stage (`ingest idx`, `ingest
 //! folders`, `features`, `evaluate`) becomes N nodes, each with `--shard K/N`
 //! writing `part-0000K.parquet`; an evaluation gets a merge node

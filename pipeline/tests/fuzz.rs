@@ -1,6 +1,6 @@
 //! Mutated manifests and model specs never panic their parsers: every case ends in a
 //! manifest or one `file line N: key: problem` error. `LAB_FUZZ_CASES` sets the budget
-//! (`scripts/fuzz-long.sh`).
+//! (`scripts/test/fuzz-long.sh`).
 
 use std::path::Path;
 

@@ -167,7 +167,7 @@ fn curves_reading_finds_best_epoch_and_overfitting() {
 
 #[test]
 fn a_one_epoch_uptick_of_validation_loss_is_not_called_overfitting() {
-    // Issue 13: validation loss 0.1778 → 0.1800 at the last epoch.
+    // Validation loss 0.1778 → 0.1800 at the last epoch only.
     let loss = [0.6, 0.4, 0.3, 0.25, 0.2];
     let h = history(&loss, &[Some(0.3), Some(0.22), Some(0.19), Some(0.1778), Some(0.1800)]);
     let c = report::read_curves(&h).unwrap();

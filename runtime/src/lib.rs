@@ -3,7 +3,7 @@
 //! Looked for, in order:
 //! 1. `ORT_DYLIB_PATH` (a file);
 //! 2. the project's own install, `.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so*`
-//!    (made by `scripts/setup.sh`, i.e. `pip install onnxruntime==1.31.1`), searched upwards
+//!    (made by `scripts/setup/setup.sh`, i.e. `pip install onnxruntime==1.31.1`), searched upwards
 //!    from the running executable, from the current directory, and in the workspace
 //!    this binary was built from.
 //!
@@ -50,7 +50,7 @@ pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
 /// The oldest minor version `ort` 2.0.0-rc.15 (API 31) accepts.
 pub const ORT_MIN_MINOR: u32 = 31;
 
-const INSTALL_HINT: &str = "run `scripts/setup.sh` (it does `pip install onnxruntime==1.31.1` into .venv) or set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.31 or newer";
+const INSTALL_HINT: &str = "run `scripts/setup/setup.sh` (it does `pip install onnxruntime==1.31.1` into .venv) or set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.31 or newer";
 
 /// Candidate library paths, best first, and a description of where we looked.
 pub fn candidates() -> (Vec<PathBuf>, String) {

@@ -47,12 +47,12 @@ impl Rng {
 }
 
 /// How many fuzz cases each parser's fuzz test runs: `LAB_FUZZ_CASES`, default 300
-/// (`scripts/fuzz-long.sh` runs 100,000).
+/// (`scripts/test/fuzz-long.sh` runs 100,000).
 pub fn fuzz_cases() -> usize {
     std::env::var("LAB_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300)
 }
 
-/// The slowest case of a fuzz run, printed beside its counts (`scripts/fuzz-long.sh`
+/// The slowest case of a fuzz run, printed beside its counts (`scripts/test/fuzz-long.sh`
 /// refuses a run whose slowest case took over 5 s: a hang, not a refusal).
 #[derive(Debug, Default)]
 pub struct Slowest {

@@ -7,7 +7,7 @@
 //! between them ([`BackwardSplit`]); the profile attributes the backward wall time in
 //! those shares. With the multiply-adds each layer does per sample
 //! ([`MultiplyAdds`]), that gives GFLOP/s for forward, backward-data (dL/dx) and
-//! backward-weights (dL/dW) per layer: the figures `scripts/bench-train.sh` sets
+//! backward-weights (dL/dW) per layer: the figures `scripts/bench/bench-train.sh` sets
 //! against this machine's measured sgemm peak.
 //!
 //! ```

@@ -4,7 +4,7 @@
 //! (losses and accuracies; the seconds column is a clock). A bad `LAB_KERNELS` is one
 //! sentence and no output.
 //!
-//! For `scripts/test-aarch64.sh`: `LAB_TRAIN_RUNNER` runs the binary through an emulator
+//! For `scripts/test/test-aarch64.sh`: `LAB_TRAIN_RUNNER` runs the binary through an emulator
 //! (`qemu-aarch64 -L /usr/aarch64-linux-gnu`), and `LAB_KERNEL_MODELS=DIR` keeps each
 //! net's model as `DIR/NAME.onnx`, to compare the bytes across architectures.
 

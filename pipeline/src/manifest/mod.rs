@@ -1,7 +1,7 @@
 //! The pipeline manifest (`pipeline.toml`): datasets, feature sets, models,
 //! baselines, evaluations and variants, parsed, checked and expanded into runs.
 //!
-//! `pipeline make`, `pipeline report` and `train --manifest` read it. The stages'
+//! `pipeline make`, `pipeline plan`, `pipeline run` and `pipeline report` read it. The stages'
 //! own parameters (a model's spec, a HOG feature set) deserialize into the stages'
 //! types from the `params` crate, so the manifest accepts exactly what the stage
 //! accepts. The format is documented in `docs/pipeline.md`.

@@ -529,9 +529,8 @@ impl Layer for Conv2d {
         let mut dx = Unwritten::new(if need_input_grad { n * in_len } else { 0 });
         // The kernel gradient vectorised along the filters for whole vectors of 16 or more
         // filters (a size rule, never a CPU one: the two kernels sum in different orders).
-        // Measured in training on an Intel Xeon (2 threads, AVX-512, the pneumonia CNN's
-        // backward-weights over 3 epochs): 32×32×32 0.42 → 0.25 s, 16×16×64 0.54 → 0.21 s;
-        // the filter kernel keeps its pass of dz in L1 by chunking the positions.
+        // Its figures are in docs/train.md ("Speed"); the filter kernel keeps its pass of
+        // dz in L1 by chunking the positions.
         let by_filters = f_len >= 2 * LANES && f_len.is_multiple_of(LANES);
         let this = &*self;
         let g_all = &grad.data;
