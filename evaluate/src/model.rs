@@ -13,11 +13,12 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
 use formats::dataset::{batch_features, batch_images, batch_labels};
 use formats::{DatasetKind, DatasetReader};
 use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef, ValueType};
+
+use crate::error::{fail, Context, Error, ErrorKind, Result};
 
 /// What the dataset's rows look like.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +75,7 @@ pub const MAX_THREADS: usize = 1024;
 /// Checks `--threads`: 1..=[`MAX_THREADS`].
 pub fn check_threads(threads: usize) -> Result<()> {
     if !(1..=MAX_THREADS).contains(&threads) {
-        bail!("--threads must be 1..={MAX_THREADS}, got {threads}");
+        fail!(Parameter, "--threads must be 1..={MAX_THREADS}, got {threads}");
     }
     Ok(())
 }
@@ -182,7 +183,7 @@ impl Classifier {
     pub fn open(path: &Path, rows: &RowShape, dataset: &str, opts: &ModelOptions) -> Result<Self> {
         let env = runtime::environment()?;
         if !path.is_file() {
-            bail!("model {} does not exist", path.display());
+            fail!(Model, "model {} does not exist", path.display());
         }
         if let Some(n) = opts.threads {
             check_threads(n)?;
@@ -197,15 +198,28 @@ impl Classifier {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .min(MAX_THREADS);
         let session = Session::builder(&env)
-            .map_err(|e| anyhow!("cannot start an ONNX Runtime session: {}", one_line(&e)))?
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Runtime,
+                    format!("cannot start an ONNX Runtime session: {}", one_line(&e)),
+                )
+            })?
             .with_intra_threads(threads)
-            .map_err(|e| anyhow!("cannot set ONNX Runtime threads: {}", one_line(&e)))?
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Runtime,
+                    format!("cannot set ONNX Runtime threads: {}", one_line(&e)),
+                )
+            })?
             .commit_from_file(path)
             .map_err(|e| {
-                anyhow!(
-                    "model {} cannot be loaded by ONNX Runtime: {}",
-                    path.display(),
-                    one_line(&e)
+                Error::new(
+                    ErrorKind::Model,
+                    format!(
+                        "model {} cannot be loaded by ONNX Runtime: {}",
+                        path.display(),
+                        one_line(&e)
+                    ),
                 )
             })?;
         let model = path.display().to_string();
@@ -214,7 +228,7 @@ impl Classifier {
         let inputs = session.inputs();
         if inputs.len() != 1 {
             let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
-            bail!(
+            fail!(Mismatch,
                 "model {model} has {} inputs ({}) but evaluate feeds exactly one (the dataset's rows)",
                 inputs.len(),
                 names.join(", ")
@@ -224,14 +238,15 @@ impl Classifier {
         let input_name = input.name().to_string();
         let (in_ty, input_shape) = match input.dtype() {
             ValueType::Tensor { ty, shape, .. } => (*ty, shape.to_vec()),
-            other => bail!(
+            other => fail!(
+                Mismatch,
                 "model {model} input `{input_name}` is {}, not a tensor",
                 describe_type(other)
             ),
         };
         let feed = match (in_ty, rows) {
             (TensorElementType::Uint8, RowShape::Image { .. }) => Feed::ImageBytes,
-            (TensorElementType::Uint8, RowShape::Features { .. }) => bail!(
+            (TensorElementType::Uint8, RowShape::Features { .. }) => fail!(Mismatch,
                 "model {model} input `{input_name}` is uint8 {} (image bytes) but dataset {dataset} holds {}",
                 dims(&input_shape),
                 rows.describe()
@@ -240,18 +255,19 @@ impl Classifier {
                 Feed::ImageScaled { scale: opts.scale.unwrap_or(1.0 / 255.0) }
             }
             (TensorElementType::Float32, RowShape::Features { .. }) => Feed::Features,
-            (other, _) => bail!(
+            (other, _) => fail!(Mismatch,
                 "model {model} input `{input_name}` is {} {}; evaluate feeds uint8 image bytes or float32 values",
                 type_name(other),
                 dims(&input_shape)
             ),
         };
         if input_shape.is_empty() {
-            bail!(
+            fail!(
+                Mismatch,
                 "model {model} input `{input_name}` is a scalar; expected a batch of rows [N, …]"
             );
         }
-        let feed_dims = row_dims(&input_shape[1..], rows).with_context(|| {
+        let feed_dims = row_dims(&input_shape[1..], rows).or_fail(ErrorKind::Mismatch, || {
             format!(
                 "model {model} expects input `{input_name}` of {} {} but dataset {dataset} holds {}",
                 type_name(in_ty),
@@ -264,7 +280,7 @@ impl Classifier {
         let outputs = session.outputs();
         let is_scores = |t: &ValueType| matches!(t, ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == 2);
         let chosen = match &opts.output {
-            Some(name) => outputs.iter().find(|o| o.name() == name).with_context(|| {
+            Some(name) => outputs.iter().find(|o| o.name() == name).or_fail(ErrorKind::Mismatch, || {
                 let names: Vec<&str> = outputs.iter().map(|o| o.name()).collect();
                 format!("model {model} has no output `{name}` (--output); its outputs are {}", names.join(", "))
             })?,
@@ -272,7 +288,7 @@ impl Classifier {
                 .iter()
                 .find(|o| o.name() == "probabilities" && is_scores(o.dtype()))
                 .or_else(|| outputs.iter().find(|o| is_scores(o.dtype())))
-                .with_context(|| {
+                .or_fail(ErrorKind::Mismatch, || {
                     let list: Vec<String> =
                         outputs.iter().map(|o| format!("`{}` {}", o.name(), describe_type(o.dtype()))).collect();
                     format!(
@@ -282,7 +298,8 @@ impl Classifier {
                 })?,
         };
         if !is_scores(chosen.dtype()) {
-            bail!(
+            fail!(
+                Mismatch,
                 "model {model} output `{}` is {}, expected float32 [N, C] class scores",
                 chosen.name(),
                 describe_type(chosen.dtype())
@@ -292,12 +309,15 @@ impl Classifier {
         let output_shape = chosen.dtype().tensor_shape().unwrap().to_vec();
 
         let model_classes = match session.metadata().ok().and_then(|m| m.custom("classes")) {
-            Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).with_context(|| {
-                format!(
-                    "model {model}: metadata `classes` is not a JSON list of names: {}",
-                    one_line(&json)
-                )
-            })?),
+            Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).or_fail(
+                ErrorKind::Model,
+                || {
+                    format!(
+                        "model {model}: metadata `classes` is not a JSON list of names: {}",
+                        one_line(&json)
+                    )
+                },
+            )?),
             None => None,
         };
         Ok(Self {
@@ -336,7 +356,7 @@ impl Classifier {
         let what = reader.describe();
         let dataset = reader.path().to_path_buf();
         let kind = reader.kind()?;
-        let bar = formats::progress::bar(reader.rows() as u64, "rows");
+        let bar = cli::progress::bar(reader.rows() as u64, "rows");
         if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
@@ -379,21 +399,27 @@ impl Classifier {
                 _ => unreachable!("feed chosen from the dataset kind"),
             }
             .map_err(|e| {
-                anyhow!("model {} failed on {what}: {}", self.path.display(), one_line(&e))
+                Error::new(
+                    ErrorKind::Model,
+                    format!("model {} failed on {what}: {}", self.path.display(), one_line(&e)),
+                )
             })?;
-            let value = outputs.get(&self.output_name).with_context(|| {
+            let value = outputs.get(&self.output_name).or_fail(ErrorKind::Model, || {
                 format!("model {} gave no output `{}`", self.path.display(), self.output_name)
             })?;
             let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(|e| {
-                anyhow!(
-                    "model {} output `{}`: {}",
-                    self.path.display(),
-                    self.output_name,
-                    one_line(&e)
+                Error::new(
+                    ErrorKind::Model,
+                    format!(
+                        "model {} output `{}`: {}",
+                        self.path.display(),
+                        self.output_name,
+                        one_line(&e)
+                    ),
                 )
             })?;
             if out_shape.len() != 2 || out_shape[0] as usize != n {
-                bail!(
+                fail!(Model,
                     "model {} output `{}` has shape {:?} for a batch of {n} rows; expected [{n}, C]",
                     self.path.display(),
                     self.output_name,
@@ -403,7 +429,8 @@ impl Classifier {
             let c = out_shape[1] as usize;
             match classes {
                 None => classes = Some(c),
-                Some(prev) if prev != c => bail!(
+                Some(prev) if prev != c => fail!(
+                    Model,
                     "model {} output `{}` changed from {prev} to {c} columns between batches",
                     self.path.display(),
                     self.output_name
@@ -444,12 +471,12 @@ fn row_dims(model_dims: &[i64], rows: &RowShape) -> Result<Vec<i64>> {
             _ if dynamic == 1 && known > 0 && want % known == 0 => {
                 model_dims.iter().map(|&m| if m < 0 { want / known } else { m }).collect()
             }
-            _ => bail!("the model's row shape cannot be inferred"),
+            _ => fail!(Mismatch, "the model's row shape cannot be inferred"),
         },
     };
     let got: i64 = filled.iter().product();
     if got != want {
-        bail!("the model takes {got} values per row");
+        fail!(Mismatch, "the model takes {got} values per row");
     }
     Ok(filled)
 }

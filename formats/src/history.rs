@@ -162,7 +162,7 @@ impl History {
     /// Reads `path`: `epoch`, `loss` and `accuracy` required (any numeric type);
     /// `val_loss`, `val_accuracy` and `seconds` optional.
     pub fn read(path: &Path) -> Result<History> {
-        let builder = crate::io::open_checked(path)?;
+        let builder = crate::parquet_bounds::open_checked(path)?;
         let panicked = |message| Error::PanickedParquet { path: path.to_path_buf(), message };
         let mut reader = crate::guard::catch(|| builder.build())
             .map_err(panicked)?

@@ -123,7 +123,7 @@ fn is_part_temporary(name: &str) -> bool {
 
 /// N of the set a part file belongs to, from its footer (None: not a shard's part).
 fn parts_of(path: &Path) -> Result<Option<usize>, ShardError> {
-    let reader = crate::io::open_footer(path)
+    let reader = crate::parquet_bounds::open_footer(path)
         .map_err(|e| ShardError::Unreadable { path: path.to_path_buf(), source: Box::new(e) })?;
     let count = reader
         .metadata()

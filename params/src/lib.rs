@@ -38,6 +38,7 @@
 
 mod activation;
 mod error;
+mod evaluate;
 mod hog;
 pub mod ingest;
 mod loss;
@@ -49,6 +50,7 @@ mod size;
 
 pub use activation::Activation;
 pub use error::{from_table, join_key, ParamError};
+pub use evaluate::EvalParams;
 pub use hog::{BlockNorm, HogParams};
 pub use loss::Loss;
 pub use model::{
