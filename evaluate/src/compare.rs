@@ -18,9 +18,13 @@ use crate::Metrics;
 
 /// One evaluation directory, read back.
 pub struct Run {
+    /// The run's name in the tables ([`run_name`]).
     pub name: String,
+    /// The evaluation directory.
     pub dir: PathBuf,
+    /// Its `metrics.json`.
     pub metrics: Metrics,
+    /// The training history it names, if one exists.
     pub history: Option<History>,
 }
 

@@ -24,12 +24,23 @@ use crate::error::{fail, Context, Error, ErrorKind, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub enum RowShape {
     /// Image rows: height, width, channels (bytes per row = H·W·C).
-    Image { height: usize, width: usize, channels: usize },
+    Image {
+        /// Pixel rows.
+        height: usize,
+        /// Pixel columns.
+        width: usize,
+        /// Channels per pixel.
+        channels: usize,
+    },
     /// Feature rows of `dim` float32 values.
-    Features { dim: usize },
+    Features {
+        /// Values per row.
+        dim: usize,
+    },
 }
 
 impl RowShape {
+    /// Values per row: H·W·C, or D.
     pub fn values(&self) -> usize {
         match self {
             RowShape::Image { height, width, channels } => height * width * channels,
@@ -37,6 +48,7 @@ impl RowShape {
         }
     }
 
+    /// The rows as one phrase, for messages: `28x28x1 images (784 values per row)`.
     pub fn describe(&self) -> String {
         match self {
             RowShape::Image { height, width, channels } => {
@@ -53,12 +65,16 @@ pub enum Feed {
     /// The image bytes as they are (uint8 input).
     ImageBytes,
     /// The image bytes × scale, as float32.
-    ImageScaled { scale: f32 },
+    ImageScaled {
+        /// The multiplier (default 1/255).
+        scale: f32,
+    },
     /// The feature vectors as they are.
     Features,
 }
 
 impl Feed {
+    /// The feed as one phrase, for messages and `metrics.json`'s `input`.
     pub fn describe(&self) -> String {
         match self {
             Feed::ImageBytes => "image bytes (uint8)".into(),
@@ -108,8 +124,10 @@ pub struct ModelOptions {
 
 /// An ONNX classifier matched to a dataset.
 pub struct Classifier {
+    /// The model file.
     pub path: PathBuf,
     session: Session,
+    /// The name of the model's one input.
     pub input_name: String,
     /// The model's declared input shape, `-1` for dynamic dimensions.
     pub input_shape: Vec<i64>,
@@ -118,24 +136,31 @@ pub struct Classifier {
     /// The per-row shape fed (the model's dims after the batch dimension, dynamic
     /// ones filled in from the dataset).
     feed_dims: Vec<i64>,
+    /// How the rows become the input tensor.
     pub feed: Feed,
+    /// The output holding the class scores.
     pub output_name: String,
+    /// Its declared shape, `-1` for dynamic dimensions.
     pub output_shape: Vec<i64>,
     /// Class names from the model's `metadata_props` `classes`, if any.
     pub model_classes: Option<Vec<String>>,
+    /// ONNX Runtime intra-op threads in use.
     pub threads: usize,
 }
 
 /// Class scores for every row, in dataset order.
 #[derive(Debug, Clone)]
 pub struct Scores {
+    /// The dataset's label of each row.
     pub labels: Vec<i32>,
     /// Row-major, `classes` values per row, as the model produced them
     /// (a single sigmoid column expanded to `[1 − p, p]`).
     pub scores: Vec<f32>,
+    /// Classes per row (2 for a sigmoid column).
     pub classes: usize,
     /// Whether the model gave one sigmoid column.
     pub sigmoid: bool,
+    /// Seconds spent inside ONNX Runtime.
     pub seconds: f64,
 }
 
@@ -346,6 +371,7 @@ impl Classifier {
         )
     }
 
+    /// The output as one phrase: "`probabilities` float32 [N,10]".
     pub fn describe_output(&self) -> String {
         format!("`{}` float32 {}", self.output_name, dims(&self.output_shape))
     }

@@ -17,24 +17,37 @@ pub const MAX_SCALE: f32 = 1000.0;
 /// What a shard scored and how: everything of `metrics.json` that is not a figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunInfo {
+    /// The model file, as given.
     pub model: String,
+    /// The dataset, as given.
     pub data: String,
     /// The training history the curves are drawn from, if any.
     pub history: Option<String>,
+    /// Class names, index = model class.
     pub classes: Vec<String>,
+    /// The model's input and how rows feed it ([`Classifier::describe_input`](crate::model::Classifier::describe_input)).
     pub input: String,
+    /// The class-score output ([`Classifier::describe_output`](crate::model::Classifier::describe_output)).
     pub output: String,
+    /// What was applied to the raw scores (`none`: they are probabilities).
     pub score_transform: String,
+    /// Rows per ONNX Runtime call.
     pub batch_size: usize,
+    /// ONNX Runtime intra-op threads.
     pub threads: usize,
     /// Inference seconds of this shard (summed by the merge).
     pub seconds: f64,
+    /// The binary decision threshold.
     pub threshold: f64,
+    /// The recall target, if one was given.
     pub min_recall: Option<f64>,
+    /// Which shard this is ([`Shard::WHOLE`] for a whole run).
     pub shard: Shard,
     /// This shard's first row and row count, among `total_rows`.
     pub first_row: usize,
+    /// Rows scored.
     pub rows: usize,
+    /// Rows of the whole dataset.
     pub total_rows: usize,
 }
 

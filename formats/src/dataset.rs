@@ -24,32 +24,47 @@ use crate::error::{Error, Result};
 
 /// Column names, fixed by the format.
 pub const LABEL: &str = "label";
+/// Column: one image's bytes (`fixed_size_binary[H·W·C]`).
 pub const IMAGE: &str = "image";
+/// Column: each row's source file (optional).
 pub const PATH: &str = "path";
+/// Column: one feature vector (`fixed_size_list<float32>[D]`).
 pub const FEATURES: &str = "features";
 
 /// Metadata keys, fixed by the format.
 pub const KIND_KEY: &str = "kind";
+/// Metadata key: image height in pixels.
 pub const HEIGHT_KEY: &str = "height";
+/// Metadata key: image width in pixels.
 pub const WIDTH_KEY: &str = "width";
+/// Metadata key: channels per pixel.
 pub const CHANNELS_KEY: &str = "channels";
+/// Metadata key: class names (JSON list).
 pub const CLASSES_KEY: &str = "classes";
+/// Metadata key: where the data came from (free text).
 pub const SOURCE_KEY: &str = "source";
+/// Metadata key: feature vector length.
 pub const DIM_KEY: &str = "dim";
+/// Metadata key: how the features were made (JSON).
 pub const FEATURES_KEY: &str = "features";
 
 /// Which of the two formats a dataset is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatasetKind {
+    /// Images with labels.
     Image,
+    /// Feature vectors with labels.
     Features,
 }
 
 /// Schema metadata of an image dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageMeta {
+    /// Image height in pixels.
     pub height: usize,
+    /// Image width in pixels.
     pub width: usize,
+    /// Channels per pixel (1 grey, 3 RGB).
     pub channels: usize,
     /// Class names; `classes[label]` names the class of a row.
     pub classes: Vec<String>,
@@ -63,6 +78,7 @@ impl ImageMeta {
         self.height * self.width * self.channels
     }
 
+    /// The schema metadata that records this.
     pub fn to_metadata(&self) -> HashMap<String, String> {
         HashMap::from([
             (KIND_KEY.into(), "image".into()),
@@ -123,14 +139,18 @@ impl ImageMeta {
 /// Schema metadata of a feature dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureMeta {
+    /// Values per feature vector.
     pub dim: usize,
+    /// Class names; `classes[label]` names the class of a row.
     pub classes: Vec<String>,
+    /// Free text: the image dataset the features were made from.
     pub source: String,
     /// How the features were made, e.g. `{"method":"hog","orientations":8,...}`.
     pub params: serde_json::Value,
 }
 
 impl FeatureMeta {
+    /// The schema metadata that records this.
     pub fn to_metadata(&self) -> HashMap<String, String> {
         HashMap::from([
             (KIND_KEY.into(), "features".into()),
@@ -363,7 +383,9 @@ pub fn batch_features<'a>(batch: &'a RecordBatch, dataset: &Path) -> Result<&'a 
 /// A whole image dataset in memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageDataset {
+    /// Image size, classes and source.
     pub meta: ImageMeta,
+    /// Each row's class index.
     pub labels: Vec<i32>,
     /// `len() * meta.image_len()` bytes, row-major HWC per image.
     pub images: Vec<u8>,
@@ -372,10 +394,12 @@ pub struct ImageDataset {
 }
 
 impl ImageDataset {
+    /// Rows.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
+    /// True for no rows.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
@@ -407,21 +431,26 @@ impl ImageDataset {
 /// A whole feature dataset in memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureDataset {
+    /// Vector length, classes and source.
     pub meta: FeatureMeta,
+    /// Each row's class index.
     pub labels: Vec<i32>,
     /// `len() * meta.dim` values, row-major.
     pub features: Vec<f32>,
 }
 
 impl FeatureDataset {
+    /// Rows.
     pub fn len(&self) -> usize {
         self.labels.len()
     }
 
+    /// True for no rows.
     pub fn is_empty(&self) -> bool {
         self.labels.is_empty()
     }
 
+    /// The feature vector of row `i`.
     pub fn row(&self, i: usize) -> &[f32] {
         &self.features[i * self.meta.dim..(i + 1) * self.meta.dim]
     }
@@ -460,11 +489,14 @@ pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Resu
 /// Either kind of dataset, for stages that take both (`train`, `evaluate`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum AnyDataset {
+    /// An image dataset.
     Image(ImageDataset),
+    /// A feature dataset.
     Features(FeatureDataset),
 }
 
 impl AnyDataset {
+    /// Each row's class index.
     pub fn labels(&self) -> &[i32] {
         match self {
             AnyDataset::Image(d) => &d.labels,
@@ -472,6 +504,7 @@ impl AnyDataset {
         }
     }
 
+    /// Class names.
     pub fn classes(&self) -> &[String] {
         match self {
             AnyDataset::Image(d) => &d.meta.classes,
@@ -479,10 +512,12 @@ impl AnyDataset {
         }
     }
 
+    /// Rows.
     pub fn len(&self) -> usize {
         self.labels().len()
     }
 
+    /// True for no rows.
     pub fn is_empty(&self) -> bool {
         self.labels().is_empty()
     }

@@ -40,6 +40,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod atomic;
 pub mod dataset;
 pub mod error;

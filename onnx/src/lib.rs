@@ -48,6 +48,8 @@
 //! assert_eq!(err.to_string(), "cannot build the ONNX graph: the model outputs 3 value(s) per row but there are 2 classes");
 //! ```
 
+#![warn(missing_docs)]
+
 mod builder;
 mod kernel;
 pub mod proto;
@@ -65,6 +67,7 @@ pub enum OnnxError {
     /// not fit, an output that does not match the classes, a metadata key given twice).
     #[error("cannot build the ONNX graph: {0}")]
     Build(String),
+    /// Bytes that are not an ONNX `ModelProto`.
     #[error("not an ONNX model (the protobuf does not decode): {0}")]
     Decode(#[from] prost::DecodeError),
     /// A decoded model whose content this crate cannot use (e.g. a weight that is not float32).
@@ -72,6 +75,7 @@ pub enum OnnxError {
     Invalid(String),
 }
 
+/// `Result` with this crate's [`OnnxError`].
 pub type Result<T, E = OnnxError> = std::result::Result<T, E>;
 
 /// ONNX IR version written (ONNX Runtime 1.31 reads up to 13; 8 is ONNX 1.10+).

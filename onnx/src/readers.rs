@@ -18,8 +18,11 @@ pub fn read_metadata(bytes: &[u8]) -> Result<Vec<(String, String)>> {
 /// A float32 weight tensor of a model, as stored (`[O, I, H, W]` for a Conv kernel).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Initializer {
+    /// The initializer's name in the graph.
     pub name: String,
+    /// Its dimensions.
     pub dims: Vec<usize>,
+    /// Its values, row-major.
     pub values: Vec<f32>,
 }
 

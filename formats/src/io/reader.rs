@@ -62,6 +62,7 @@ impl DatasetReader {
         Self::open_with_batch_rows(path, READ_BATCH_ROWS)
     }
 
+    /// [`DatasetReader::open`] yielding batches of at most `batch_rows` rows.
     pub fn open_with_batch_rows(path: &Path, batch_rows: usize) -> Result<Self> {
         let parts = list_parts(path)?;
         let mut schema: Option<SchemaRef> = None;
@@ -151,14 +152,17 @@ impl DatasetReader {
         describe(&self.path)
     }
 
+    /// Image or feature dataset, from the schema metadata.
     pub fn kind(&self) -> Result<DatasetKind> {
         kind_of(&self.schema, &self.path)
     }
 
+    /// The image metadata; an error for a feature dataset.
     pub fn image_meta(&self) -> Result<ImageMeta> {
         ImageMeta::from_schema(&self.schema, &self.path)
     }
 
+    /// The feature metadata; an error for an image dataset.
     pub fn feature_meta(&self) -> Result<FeatureMeta> {
         FeatureMeta::from_schema(&self.schema, &self.path)
     }

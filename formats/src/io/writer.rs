@@ -25,7 +25,9 @@ use crate::shard::Shard;
 /// What a finished [`DatasetWriter`] wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteSummary {
+    /// Rows written.
     pub rows: usize,
+    /// Parquet files written (1, or the parts).
     pub files: usize,
 }
 
@@ -155,6 +157,7 @@ impl DatasetWriter {
         })
     }
 
+    /// The schema batches must have.
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
     }
