@@ -49,54 +49,13 @@ pub mod shard;
 mod summary;
 pub mod tables;
 
-use std::path::{Path, PathBuf};
-
-use params::EvalParams;
-
-use model::ModelOptions;
-
 pub use error::{Error, ErrorKind, Result};
 pub use figures::{finish, predict_classes, Evaluation};
 pub use formats::metrics::Metrics;
 pub use outputs::{write_outputs, write_predictions, OUTPUTS};
 pub use probabilities::{check_probabilities, PROBABILITY_TOLERANCE, SUM_TOLERANCE};
-pub use score::{score, RunInfo, Scored, MAX_SCALE};
+pub use score::{score, EvalOptions, RunInfo, Scored, MAX_SCALE};
 pub use summary::summary;
-
-/// What to evaluate and how (the CLI's flags).
-#[derive(Debug, Clone)]
-pub struct EvalOptions {
-    /// The ONNX model.
-    pub model: PathBuf,
-    /// The dataset, with labels.
-    pub data: PathBuf,
-    /// A `history.parquet` for the curves; default: the one beside the model, if any.
-    pub history: Option<PathBuf>,
-    /// The threshold, recall target and batch size (the manifest's `[evaluation]`).
-    pub params: EvalParams,
-    /// How the model is fed and run.
-    pub model_options: ModelOptions,
-    /// Map the dataset's labels onto the model's `classes` by name.
-    pub labels_from_model: bool,
-    /// `--shard K/N`: score only those rows ([`shard`]); the figures come from
-    /// `evaluate merge` over all N.
-    pub shard: formats::Shard,
-}
-
-impl EvalOptions {
-    /// `model` on `data` with every default: whole dataset, default parameters.
-    pub fn new(model: &Path, data: &Path) -> Self {
-        Self {
-            model: model.to_path_buf(),
-            data: data.to_path_buf(),
-            history: None,
-            params: EvalParams::default(),
-            model_options: ModelOptions::default(),
-            labels_from_model: false,
-            shard: formats::Shard::WHOLE,
-        }
-    }
-}
 
 /// Runs the model over the dataset and computes every figure; writes nothing.
 pub fn evaluate(opts: &EvalOptions) -> Result<Evaluation> {

@@ -1,18 +1,55 @@
 //! Scoring: the model run over a dataset's rows (or one shard of them), its output
 //! checked to be probabilities and its classes matched to the dataset's labels.
 
+use std::path::{Path, PathBuf};
+
 use formats::{DatasetKind, DatasetReader, Shard};
+use params::EvalParams;
 use serde::{Deserialize, Serialize};
 
 use crate::classes::class_names;
 use crate::error::{fail, Error, ErrorKind, Result};
-use crate::model::{check_threads, Classifier, RowShape};
+use crate::model::{check_threads, Classifier, ModelOptions, RowShape};
 use crate::probabilities::check_probabilities;
-use crate::EvalOptions;
 
 /// The largest `--scale`: pixels are at most 255, so larger multipliers only make
 /// inputs no model was trained on.
 pub const MAX_SCALE: f32 = 1000.0;
+
+/// What to evaluate and how (the CLI's flags).
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// The dataset, with labels.
+    pub data: PathBuf,
+    /// A `history.parquet` for the curves; default: the one beside the model, if any.
+    pub history: Option<PathBuf>,
+    /// The threshold, recall target and batch size (the manifest's `[evaluation]`).
+    pub params: EvalParams,
+    /// How the model is fed and run.
+    pub model_options: ModelOptions,
+    /// Map the dataset's labels onto the model's `classes` by name.
+    pub labels_from_model: bool,
+    /// `--shard K/N`: score only those rows ([`shard`]); the figures come from
+    /// `evaluate merge` over all N.
+    pub shard: formats::Shard,
+}
+
+impl EvalOptions {
+    /// `model` on `data` with every default: whole dataset, default parameters.
+    pub fn new(model: &Path, data: &Path) -> Self {
+        Self {
+            model: model.to_path_buf(),
+            data: data.to_path_buf(),
+            history: None,
+            params: EvalParams::default(),
+            model_options: ModelOptions::default(),
+            labels_from_model: false,
+            shard: formats::Shard::WHOLE,
+        }
+    }
+}
 
 /// What a shard scored and how: everything of `metrics.json` that is not a figure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

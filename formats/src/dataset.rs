@@ -15,8 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int32Array,
-    RecordBatch, StringArray,
+    Array, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int32Array, RecordBatch,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
