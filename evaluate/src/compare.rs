@@ -7,20 +7,24 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use polars::functions::concat_df_diagonal;
 use polars::prelude::*;
 
 use formats::History;
 
+use crate::error::{fail, Context, ErrorKind, Result};
 use crate::tables::{history_frame, write_parquet};
 use crate::Metrics;
 
 /// One evaluation directory, read back.
 pub struct Run {
+    /// The run's name in the tables ([`run_name`]).
     pub name: String,
+    /// The evaluation directory.
     pub dir: PathBuf,
+    /// Its `metrics.json`.
     pub metrics: Metrics,
+    /// The training history it names, if one exists.
     pub history: Option<History>,
 }
 
@@ -34,11 +38,12 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         dir.to_path_buf()
     };
     let path = dir.join("metrics.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
+    let text = std::fs::read_to_string(&path).or_fail(ErrorKind::Input, || {
         format!("{} is not an evaluation directory: cannot read {}", dir.display(), path.display())
     })?;
-    let metrics: Metrics = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a metrics.json written by evaluate", path.display()))?;
+    let metrics: Metrics = serde_json::from_str(&text).or_fail(ErrorKind::Input, || {
+        format!("{} is not a metrics.json written by evaluate", path.display())
+    })?;
     let history_path = metrics
         .history
         .as_ref()
@@ -126,13 +131,13 @@ pub fn histories(runs: &[Run]) -> Result<Option<DataFrame>> {
 /// Reads every directory, writes the tables into `out`, returns the leaderboard.
 pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<(DataFrame, Vec<PathBuf>)> {
     if dirs.is_empty() {
-        bail!("evaluate compare needs at least one evaluation directory");
+        fail!(Input, "evaluate compare needs at least one evaluation directory");
     }
     let runs = dirs.iter().map(|d| read_run(d)).collect::<Result<Vec<_>>>()?;
     // Two directories with the same name would be indistinguishable in the tables.
     for (i, r) in runs.iter().enumerate() {
         if let Some(other) = runs[..i].iter().find(|o| o.name == r.name) {
-            bail!(
+            fail!(Input,
                 "evaluation directories {} and {} have the same name `{}`; the leaderboard names runs by directory",
                 other.dir.display(),
                 r.dir.display(),

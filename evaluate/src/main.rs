@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use evaluate::model::ModelOptions;
-use evaluate::{EvalOptions, DEFAULT_BATCH_SIZE};
+use evaluate::EvalOptions;
 use formats::Shard;
+use params::EvalParams;
 
 /// Evaluates an ONNX classifier on a dataset: metrics, tables and pictures.
 #[derive(Parser, Debug)]
@@ -71,15 +72,8 @@ struct EvalArgs {
     /// Training history for curves.png [default: history.parquet beside the model, if present].
     #[arg(long)]
     history: Option<PathBuf>,
-    /// Binary models: predict the positive class (index 1) when its probability ≥ T (0..=1).
-    #[arg(long, default_value_t = 0.5)]
-    threshold: f64,
-    /// Binary models: also report the largest threshold whose recall reaches R (0..=1).
-    #[arg(long)]
-    min_recall: Option<f64>,
-    /// Rows per ONNX Runtime call, 1..=65,536.
-    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE)]
-    batch_size: usize,
+    #[command(flatten)]
+    params: EvalParams,
     /// Multiplier for image bytes fed to a float32 model input, more than 0 and at
     /// most 1000 [default: 1/255].
     #[arg(long)]
@@ -124,13 +118,11 @@ fn run(cli: Cli) -> Result<()> {
         None => {}
     }
     let a = cli.eval;
-    formats::progress::set_quiet(a.quiet);
+    cli::progress::set_quiet(a.quiet);
     let (model, data, out) = (a.model.unwrap(), a.data.unwrap(), a.out.unwrap());
     let mut opts = EvalOptions::new(&model, &data);
     opts.history = a.history;
-    opts.threshold = a.threshold;
-    opts.min_recall = a.min_recall;
-    opts.batch_size = a.batch_size;
+    opts.params = a.params;
     opts.labels_from_model = a.labels_from_model;
     opts.model_options = ModelOptions { scale: a.scale, output: a.output, threads: a.threads };
     opts.shard = a.shard;
@@ -182,7 +174,7 @@ fn report(
 
 fn main() -> ExitCode {
     // One line whatever the causes hold (ONNX Runtime's messages span several).
-    let result = run(formats::parse_args::<Cli>())
+    let result = run(cli::parse_args::<Cli>())
         .map_err(|e| anyhow::anyhow!(evaluate::model::one_line(&format!("{e:#}"))));
-    formats::exit_status(result)
+    cli::exit_status(result)
 }

@@ -37,6 +37,7 @@ pub fn argmax_rows(scores: &[f32], classes: usize) -> Vec<i32> {
         .collect()
 }
 
+/// The share of rows on the confusion matrix's diagonal (0 for no rows).
 pub fn accuracy(confusion: &[Vec<u64>]) -> f64 {
     let total: u64 = confusion.iter().flatten().sum();
     let right: u64 = (0..confusion.len()).map(|k| confusion[k][k]).sum();
@@ -169,13 +170,18 @@ pub fn roc_auc(positive: &[bool], scores: &[f64]) -> f64 {
 /// Counts at one threshold: a row is predicted positive when `score >= threshold`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Counts {
+    /// Positive rows predicted positive.
     pub tp: u64,
+    /// Negative rows predicted positive.
     pub fp: u64,
+    /// Positive rows predicted negative (`fn` is a keyword).
     pub fn_: u64,
+    /// Negative rows predicted negative.
     pub tn: u64,
 }
 
 impl Counts {
+    /// The counts when rows scoring at least `threshold` are predicted positive.
     pub fn at(positive: &[bool], scores: &[f64], threshold: f64) -> Self {
         let mut c = Counts { tp: 0, fp: 0, fn_: 0, tn: 0 };
         for (&p, &s) in positive.iter().zip(scores) {
@@ -188,12 +194,15 @@ impl Counts {
         }
         c
     }
+    /// TP / (TP + FP); 0 when nothing is predicted positive.
     pub fn precision(&self) -> f64 {
         ratio(self.tp, self.tp + self.fp)
     }
+    /// TP / (TP + FN); 0 when there is no positive row.
     pub fn recall(&self) -> f64 {
         ratio(self.tp, self.tp + self.fn_)
     }
+    /// The harmonic mean of precision and recall.
     pub fn f1(&self) -> f64 {
         f1_of(self.precision(), self.recall())
     }
@@ -202,7 +211,9 @@ impl Counts {
 /// One point of the threshold sweep: predicting positive for `score >= threshold`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SweepPoint {
+    /// The threshold of this point.
     pub threshold: f64,
+    /// The counts at it.
     pub counts: Counts,
 }
 

@@ -13,59 +13,17 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{anyhow, bail, Context, Result};
 use formats::dataset::{batch_features, batch_images, batch_labels};
 use formats::{DatasetKind, DatasetReader};
 use ort::session::Session;
 use ort::value::{TensorElementType, TensorRef, ValueType};
 
-/// What the dataset's rows look like.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RowShape {
-    /// Image rows: height, width, channels (bytes per row = H·W·C).
-    Image { height: usize, width: usize, channels: usize },
-    /// Feature rows of `dim` float32 values.
-    Features { dim: usize },
-}
+mod rows;
 
-impl RowShape {
-    pub fn values(&self) -> usize {
-        match self {
-            RowShape::Image { height, width, channels } => height * width * channels,
-            RowShape::Features { dim } => *dim,
-        }
-    }
+use crate::error::{fail, Context, Error, ErrorKind, Result};
 
-    pub fn describe(&self) -> String {
-        match self {
-            RowShape::Image { height, width, channels } => {
-                format!("{height}x{width}x{channels} images ({} values per row)", self.values())
-            }
-            RowShape::Features { dim } => format!("features of {dim} values per row"),
-        }
-    }
-}
-
-/// How the dataset's rows are turned into the model's input tensor.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Feed {
-    /// The image bytes as they are (uint8 input).
-    ImageBytes,
-    /// The image bytes × scale, as float32.
-    ImageScaled { scale: f32 },
-    /// The feature vectors as they are.
-    Features,
-}
-
-impl Feed {
-    pub fn describe(&self) -> String {
-        match self {
-            Feed::ImageBytes => "image bytes (uint8)".into(),
-            Feed::ImageScaled { scale } => format!("pixels × {scale} (float32)"),
-            Feed::Features => "feature vectors (float32)".into(),
-        }
-    }
-}
+use rows::row_dims;
+pub use rows::{Feed, RowShape};
 
 /// The most ONNX Runtime threads (`--threads`): far more than any machine's cores,
 /// and few enough that starting them cannot exhaust the process's threads or memory.
@@ -74,7 +32,7 @@ pub const MAX_THREADS: usize = 1024;
 /// Checks `--threads`: 1..=[`MAX_THREADS`].
 pub fn check_threads(threads: usize) -> Result<()> {
     if !(1..=MAX_THREADS).contains(&threads) {
-        bail!("--threads must be 1..={MAX_THREADS}, got {threads}");
+        fail!(Parameter, "--threads must be 1..={MAX_THREADS}, got {threads}");
     }
     Ok(())
 }
@@ -107,8 +65,10 @@ pub struct ModelOptions {
 
 /// An ONNX classifier matched to a dataset.
 pub struct Classifier {
+    /// The model file.
     pub path: PathBuf,
     session: Session,
+    /// The name of the model's one input.
     pub input_name: String,
     /// The model's declared input shape, `-1` for dynamic dimensions.
     pub input_shape: Vec<i64>,
@@ -117,24 +77,31 @@ pub struct Classifier {
     /// The per-row shape fed (the model's dims after the batch dimension, dynamic
     /// ones filled in from the dataset).
     feed_dims: Vec<i64>,
+    /// How the rows become the input tensor.
     pub feed: Feed,
+    /// The output holding the class scores.
     pub output_name: String,
+    /// Its declared shape, `-1` for dynamic dimensions.
     pub output_shape: Vec<i64>,
     /// Class names from the model's `metadata_props` `classes`, if any.
     pub model_classes: Option<Vec<String>>,
+    /// ONNX Runtime intra-op threads in use.
     pub threads: usize,
 }
 
 /// Class scores for every row, in dataset order.
 #[derive(Debug, Clone)]
 pub struct Scores {
+    /// The dataset's label of each row.
     pub labels: Vec<i32>,
     /// Row-major, `classes` values per row, as the model produced them
     /// (a single sigmoid column expanded to `[1 − p, p]`).
     pub scores: Vec<f32>,
+    /// Classes per row (2 for a sigmoid column).
     pub classes: usize,
     /// Whether the model gave one sigmoid column.
     pub sigmoid: bool,
+    /// Seconds spent inside ONNX Runtime.
     pub seconds: f64,
 }
 
@@ -182,7 +149,7 @@ impl Classifier {
     pub fn open(path: &Path, rows: &RowShape, dataset: &str, opts: &ModelOptions) -> Result<Self> {
         let env = runtime::environment()?;
         if !path.is_file() {
-            bail!("model {} does not exist", path.display());
+            fail!(Model, "model {} does not exist", path.display());
         }
         if let Some(n) = opts.threads {
             check_threads(n)?;
@@ -197,15 +164,28 @@ impl Classifier {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .min(MAX_THREADS);
         let session = Session::builder(&env)
-            .map_err(|e| anyhow!("cannot start an ONNX Runtime session: {}", one_line(&e)))?
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Runtime,
+                    format!("cannot start an ONNX Runtime session: {}", one_line(&e)),
+                )
+            })?
             .with_intra_threads(threads)
-            .map_err(|e| anyhow!("cannot set ONNX Runtime threads: {}", one_line(&e)))?
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::Runtime,
+                    format!("cannot set ONNX Runtime threads: {}", one_line(&e)),
+                )
+            })?
             .commit_from_file(path)
             .map_err(|e| {
-                anyhow!(
-                    "model {} cannot be loaded by ONNX Runtime: {}",
-                    path.display(),
-                    one_line(&e)
+                Error::new(
+                    ErrorKind::Model,
+                    format!(
+                        "model {} cannot be loaded by ONNX Runtime: {}",
+                        path.display(),
+                        one_line(&e)
+                    ),
                 )
             })?;
         let model = path.display().to_string();
@@ -214,7 +194,7 @@ impl Classifier {
         let inputs = session.inputs();
         if inputs.len() != 1 {
             let names: Vec<&str> = inputs.iter().map(|i| i.name()).collect();
-            bail!(
+            fail!(Mismatch,
                 "model {model} has {} inputs ({}) but evaluate feeds exactly one (the dataset's rows)",
                 inputs.len(),
                 names.join(", ")
@@ -224,14 +204,15 @@ impl Classifier {
         let input_name = input.name().to_string();
         let (in_ty, input_shape) = match input.dtype() {
             ValueType::Tensor { ty, shape, .. } => (*ty, shape.to_vec()),
-            other => bail!(
+            other => fail!(
+                Mismatch,
                 "model {model} input `{input_name}` is {}, not a tensor",
                 describe_type(other)
             ),
         };
         let feed = match (in_ty, rows) {
             (TensorElementType::Uint8, RowShape::Image { .. }) => Feed::ImageBytes,
-            (TensorElementType::Uint8, RowShape::Features { .. }) => bail!(
+            (TensorElementType::Uint8, RowShape::Features { .. }) => fail!(Mismatch,
                 "model {model} input `{input_name}` is uint8 {} (image bytes) but dataset {dataset} holds {}",
                 dims(&input_shape),
                 rows.describe()
@@ -240,18 +221,19 @@ impl Classifier {
                 Feed::ImageScaled { scale: opts.scale.unwrap_or(1.0 / 255.0) }
             }
             (TensorElementType::Float32, RowShape::Features { .. }) => Feed::Features,
-            (other, _) => bail!(
+            (other, _) => fail!(Mismatch,
                 "model {model} input `{input_name}` is {} {}; evaluate feeds uint8 image bytes or float32 values",
                 type_name(other),
                 dims(&input_shape)
             ),
         };
         if input_shape.is_empty() {
-            bail!(
+            fail!(
+                Mismatch,
                 "model {model} input `{input_name}` is a scalar; expected a batch of rows [N, …]"
             );
         }
-        let feed_dims = row_dims(&input_shape[1..], rows).with_context(|| {
+        let feed_dims = row_dims(&input_shape[1..], rows).or_fail(ErrorKind::Mismatch, || {
             format!(
                 "model {model} expects input `{input_name}` of {} {} but dataset {dataset} holds {}",
                 type_name(in_ty),
@@ -264,7 +246,7 @@ impl Classifier {
         let outputs = session.outputs();
         let is_scores = |t: &ValueType| matches!(t, ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == 2);
         let chosen = match &opts.output {
-            Some(name) => outputs.iter().find(|o| o.name() == name).with_context(|| {
+            Some(name) => outputs.iter().find(|o| o.name() == name).or_fail(ErrorKind::Mismatch, || {
                 let names: Vec<&str> = outputs.iter().map(|o| o.name()).collect();
                 format!("model {model} has no output `{name}` (--output); its outputs are {}", names.join(", "))
             })?,
@@ -272,7 +254,7 @@ impl Classifier {
                 .iter()
                 .find(|o| o.name() == "probabilities" && is_scores(o.dtype()))
                 .or_else(|| outputs.iter().find(|o| is_scores(o.dtype())))
-                .with_context(|| {
+                .or_fail(ErrorKind::Mismatch, || {
                     let list: Vec<String> =
                         outputs.iter().map(|o| format!("`{}` {}", o.name(), describe_type(o.dtype()))).collect();
                     format!(
@@ -282,7 +264,8 @@ impl Classifier {
                 })?,
         };
         if !is_scores(chosen.dtype()) {
-            bail!(
+            fail!(
+                Mismatch,
                 "model {model} output `{}` is {}, expected float32 [N, C] class scores",
                 chosen.name(),
                 describe_type(chosen.dtype())
@@ -292,12 +275,15 @@ impl Classifier {
         let output_shape = chosen.dtype().tensor_shape().unwrap().to_vec();
 
         let model_classes = match session.metadata().ok().and_then(|m| m.custom("classes")) {
-            Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).with_context(|| {
-                format!(
-                    "model {model}: metadata `classes` is not a JSON list of names: {}",
-                    one_line(&json)
-                )
-            })?),
+            Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).or_fail(
+                ErrorKind::Model,
+                || {
+                    format!(
+                        "model {model}: metadata `classes` is not a JSON list of names: {}",
+                        one_line(&json)
+                    )
+                },
+            )?),
             None => None,
         };
         Ok(Self {
@@ -326,6 +312,7 @@ impl Classifier {
         )
     }
 
+    /// The output as one phrase: "`probabilities` float32 [N,10]".
     pub fn describe_output(&self) -> String {
         format!("`{}` float32 {}", self.output_name, dims(&self.output_shape))
     }
@@ -336,7 +323,7 @@ impl Classifier {
         let what = reader.describe();
         let dataset = reader.path().to_path_buf();
         let kind = reader.kind()?;
-        let bar = formats::progress::bar(reader.rows() as u64, "rows");
+        let bar = cli::progress::bar(reader.rows() as u64, "rows");
         if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
         }
@@ -379,21 +366,27 @@ impl Classifier {
                 _ => unreachable!("feed chosen from the dataset kind"),
             }
             .map_err(|e| {
-                anyhow!("model {} failed on {what}: {}", self.path.display(), one_line(&e))
+                Error::new(
+                    ErrorKind::Model,
+                    format!("model {} failed on {what}: {}", self.path.display(), one_line(&e)),
+                )
             })?;
-            let value = outputs.get(&self.output_name).with_context(|| {
+            let value = outputs.get(&self.output_name).or_fail(ErrorKind::Model, || {
                 format!("model {} gave no output `{}`", self.path.display(), self.output_name)
             })?;
             let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(|e| {
-                anyhow!(
-                    "model {} output `{}`: {}",
-                    self.path.display(),
-                    self.output_name,
-                    one_line(&e)
+                Error::new(
+                    ErrorKind::Model,
+                    format!(
+                        "model {} output `{}`: {}",
+                        self.path.display(),
+                        self.output_name,
+                        one_line(&e)
+                    ),
                 )
             })?;
             if out_shape.len() != 2 || out_shape[0] as usize != n {
-                bail!(
+                fail!(Model,
                     "model {} output `{}` has shape {:?} for a batch of {n} rows; expected [{n}, C]",
                     self.path.display(),
                     self.output_name,
@@ -403,7 +396,8 @@ impl Classifier {
             let c = out_shape[1] as usize;
             match classes {
                 None => classes = Some(c),
-                Some(prev) if prev != c => bail!(
+                Some(prev) if prev != c => fail!(
+                    Model,
                     "model {} output `{}` changed from {prev} to {c} columns between batches",
                     self.path.display(),
                     self.output_name
@@ -425,33 +419,6 @@ impl Classifier {
         });
         Ok(Scores { labels, scores, classes: if c == 1 { 2 } else { c }, sigmoid: c == 1, seconds })
     }
-}
-
-/// The per-row dims to feed: the model's non-batch dims, with dynamic ones filled
-/// from the dataset; their product must be the dataset's values per row.
-fn row_dims(model_dims: &[i64], rows: &RowShape) -> Result<Vec<i64>> {
-    let want = rows.values() as i64;
-    let dynamic = model_dims.iter().filter(|&&d| d < 0).count();
-    let known: i64 = model_dims.iter().filter(|&&d| d >= 0).product();
-    let filled: Vec<i64> = match dynamic {
-        0 => model_dims.to_vec(),
-        _ => match (rows, model_dims.len()) {
-            // [N,H,W,C] with unknown spatial dims: take the dataset's.
-            (RowShape::Image { height, width, channels }, 3) => {
-                let from_data = [*height as i64, *width as i64, *channels as i64];
-                model_dims.iter().zip(from_data).map(|(&m, d)| if m < 0 { d } else { m }).collect()
-            }
-            _ if dynamic == 1 && known > 0 && want % known == 0 => {
-                model_dims.iter().map(|&m| if m < 0 { want / known } else { m }).collect()
-            }
-            _ => bail!("the model's row shape cannot be inferred"),
-        },
-    };
-    let got: i64 = filled.iter().product();
-    if got != want {
-        bail!("the model takes {got} values per row");
-    }
-    Ok(filled)
 }
 
 #[cfg(test)]

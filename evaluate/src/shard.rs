@@ -2,7 +2,7 @@
 //! set of figures.
 //!
 //! A shard scores its contiguous slice of the rows and writes `shard.json` (a
-//! [`RunInfo`]) and its `predictions.parquet` (rows numbered as in the whole
+//! [`RunInfo`](crate::RunInfo)) and its `predictions.parquet` (rows numbered as in the whole
 //! dataset). `evaluate merge S0 S1 … --out DIR` checks that the shards are the N
 //! of one evaluation, each once, puts their rows back in order, and computes every
 //! figure from all of them with the same code as an unsharded run
@@ -10,46 +10,24 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
 use arrow::array::{Array, FixedSizeListArray, Float32Array, Int32Array};
 use formats::{DatasetReader, Shard};
-use serde::{Deserialize, Serialize};
 
-use crate::{finish, predict_classes, write_predictions, Evaluation, Scored};
+use crate::error::{fail, Context, ErrorKind, Result};
+use crate::figures::{finish, predict_classes, Evaluation};
+use crate::outputs::write_predictions;
+use crate::score::{RunInfo, Scored};
 
 /// The files of a shard's output directory.
 pub const SHARD_OUTPUTS: &[&str] = &["shard.json", "predictions.parquet"];
-
-/// What a shard scored and how: everything of `metrics.json` that is not a figure.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunInfo {
-    pub model: String,
-    pub data: String,
-    /// The training history the curves are drawn from, if any.
-    pub history: Option<String>,
-    pub classes: Vec<String>,
-    pub input: String,
-    pub output: String,
-    pub score_transform: String,
-    pub batch_size: usize,
-    pub threads: usize,
-    /// Inference seconds of this shard (summed by the merge).
-    pub seconds: f64,
-    pub threshold: f64,
-    pub min_recall: Option<f64>,
-    pub shard: Shard,
-    /// This shard's first row and row count, among `total_rows`.
-    pub first_row: usize,
-    pub rows: usize,
-    pub total_rows: usize,
-}
 
 /// Writes `out/shard.json` and `out/predictions.parquet` as one set.
 pub fn write_shard(scored: &Scored, out: &Path) -> Result<Vec<PathBuf>> {
     let stage = formats::OutputSet::new(out, SHARD_OUTPUTS)?;
     let info = &scored.info;
     let json = serde_json::to_string_pretty(info)? + "\n";
-    std::fs::write(stage.path("shard.json"), json).context("cannot write shard.json")?;
+    std::fs::write(stage.path("shard.json"), json)
+        .or_fail(ErrorKind::Output, || "cannot write shard.json")?;
     let predicted = predict_classes(&scored.scores, info.classes.len(), info.threshold);
     write_predictions(
         &info.classes,
@@ -65,36 +43,38 @@ pub fn write_shard(scored: &Scored, out: &Path) -> Result<Vec<PathBuf>> {
 /// Reads one shard directory back.
 pub fn read_shard(dir: &Path) -> Result<Scored> {
     let path = dir.join("shard.json");
-    let text = std::fs::read_to_string(&path).with_context(|| {
+    let text = std::fs::read_to_string(&path).or_fail(ErrorKind::Input, || {
         format!("{} is not an evaluate shard: cannot read {}", dir.display(), path.display())
     })?;
-    let info: RunInfo = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a shard.json written by evaluate", path.display()))?;
+    let info: RunInfo = serde_json::from_str(&text).or_fail(ErrorKind::Input, || {
+        format!("{} is not a shard.json written by evaluate", path.display())
+    })?;
     let predictions = dir.join("predictions.parquet");
     let c = info.classes.len();
     let (mut labels, mut scores) = (Vec::with_capacity(info.rows), Vec::new());
     for batch in DatasetReader::open(&predictions)? {
         let batch = batch?;
         let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .with_context(|| format!("{} has no `{name}` column", predictions.display()))
+            batch.column_by_name(name).or_fail(ErrorKind::Input, || {
+                format!("{} has no `{name}` column", predictions.display())
+            })
         };
         let label = column("label")?.as_any().downcast_ref::<Int32Array>();
         let list = column("scores")?.as_any().downcast_ref::<FixedSizeListArray>();
         let (Some(label), Some(list)) = (label, list) else {
-            bail!("{}: `label` or `scores` has the wrong type", predictions.display());
+            fail!(Input, "{}: `label` or `scores` has the wrong type", predictions.display());
         };
         let values = list.values().as_any().downcast_ref::<Float32Array>();
         let Some(values) = values.filter(|_| list.value_length() as usize == c) else {
-            bail!("{}: `scores` is not {c} float32 per row", predictions.display());
+            fail!(Input, "{}: `scores` is not {c} float32 per row", predictions.display());
         };
         labels.extend(label.values().iter().copied());
         let offset = list.offset() * c;
         scores.extend_from_slice(&values.values()[offset..offset + list.len() * c]);
     }
     if labels.len() != info.rows {
-        bail!(
+        fail!(
+            Input,
             "{} holds {} rows but {} says {}",
             predictions.display(),
             labels.len(),
@@ -109,7 +89,7 @@ pub fn read_shard(dir: &Path) -> Result<Scored> {
 /// training history their `shard.json` names.
 pub fn merge_scores(dirs: &[PathBuf]) -> Result<Scored> {
     if dirs.is_empty() {
-        bail!("evaluate merge needs the shard directories");
+        fail!(Shards, "evaluate merge needs the shard directories");
     }
     let mut shards =
         dirs.iter().map(|d| read_shard(d).map(|s| (d.clone(), s))).collect::<Result<Vec<_>>>()?;
@@ -127,7 +107,7 @@ pub fn merge_scores(dirs: &[PathBuf]) -> Result<Scored> {
             && i.total_rows == first.total_rows
             && i.shard.count == count;
         if !same {
-            bail!(
+            fail!(Shards,
                 "shards {} and {} are not of one evaluation (model, dataset, classes, threshold or shard count differ)",
                 first_dir.display(),
                 dir.display()
@@ -139,16 +119,25 @@ pub fn merge_scores(dirs: &[PathBuf]) -> Result<Scored> {
             shards.iter().filter(|(_, s)| s.info.shard.index == k).map(|(d, _)| d).collect();
         match found.as_slice() {
             [_] => {}
-            [] => bail!("shard {k}/{count} is missing: merge needs all {count} shard directories"),
+            [] => fail!(
+                Shards,
+                "shard {k}/{count} is missing: merge needs all {count} shard directories"
+            ),
             [a, b, ..] => {
-                bail!("shard {k}/{count} is given twice ({} and {})", a.display(), b.display())
+                fail!(
+                    Shards,
+                    "shard {k}/{count} is given twice ({} and {})",
+                    a.display(),
+                    b.display()
+                )
             }
         }
     }
     let mut next = 0;
     for (dir, s) in &shards {
         if s.info.first_row != next {
-            bail!(
+            fail!(
+                Shards,
                 "{} starts at row {} where row {next} was expected",
                 dir.display(),
                 s.info.first_row
@@ -157,7 +146,7 @@ pub fn merge_scores(dirs: &[PathBuf]) -> Result<Scored> {
         next += s.info.rows;
     }
     if next != first.total_rows {
-        bail!("the shards hold {next} rows, the dataset {}", first.total_rows);
+        fail!(Shards, "the shards hold {next} rows, the dataset {}", first.total_rows);
     }
     let mut info = first.clone();
     info.shard = Shard::WHOLE;

@@ -8,7 +8,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{bail, Context, Result};
 use arrow::array::{
     ArrayRef, Float64Array, Int32Array, Int64Array, StringArray, UInt32Array, UInt64Array,
 };
@@ -17,6 +16,7 @@ use arrow::record_batch::RecordBatch;
 use formats::History;
 use polars::prelude::*;
 
+use crate::error::{fail, Context, ErrorKind, Result};
 use crate::Metrics;
 
 /// `class, precision, recall, f1, support`, one row per class.
@@ -97,7 +97,7 @@ pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch> {
             DataType::UInt64 => {
                 (ArrowType::UInt64, Arc::new(col.u64()?.iter().collect::<UInt64Array>()))
             }
-            other => bail!("column `{name}` has type {other}, which the tables never use"),
+            other => fail!(Output, "column `{name}` has type {other}, which the tables never use"),
         };
         fields.push(Field::new(name, kind, col.null_count() > 0));
         arrays.push(array);
@@ -109,6 +109,6 @@ pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch> {
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
     let batch = to_record_batch(df)?;
     formats::io::write_batches(path, batch.schema(), &[batch], None)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .or_fail(ErrorKind::Output, || format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -173,7 +173,7 @@ fn stream_features(
     let reader = reader.shard(shard);
     let dataset = reader.path().to_path_buf();
     let mut next_row = reader.first_row();
-    let bar = formats::progress::bar(reader.rows() as u64, "images");
+    let bar = cli::progress::bar(reader.rows() as u64, "images");
     formats::shard::check_part_directory(output, shard)?;
     let part_directory = formats::shard::PartDirectory::new(output, shard);
     let schema = formats::shard::part_schema(feature_schema(meta), shard);

@@ -36,7 +36,7 @@ enum Command {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    formats::progress::set_quiet(cli.quiet);
+    cli::progress::set_quiet(cli.quiet);
     let (method, output, s) = match cli.command {
         Command::Hog(HogArgs { input, output, params, visualize, visualize_out, shard }) => {
             params.validate()?;
@@ -75,5 +75,5 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn main() -> std::process::ExitCode {
-    formats::exit_status(run(formats::parse_args::<Cli>()))
+    cli::exit_status(run(cli::parse_args::<Cli>()))
 }

@@ -170,7 +170,7 @@ impl OutputSet {
             .collect();
         written.sort();
         let finals = written.iter().map(|n| out.join(n)).collect();
-        let only_ours = crate::io::only_names(&out, |n| self.names.contains(&n));
+        let only_ours = only_names(&out, |n| self.names.contains(&n));
         if !out.exists() || (out.is_dir() && only_ours) {
             self.stage.commit()?;
             return Ok(finals);
@@ -185,6 +185,13 @@ impl OutputSet {
         }
         Ok(finals)
     }
+}
+
+/// True when every entry of `dir` has a name that `ours` accepts (an empty one too).
+pub fn only_names(dir: &Path, ours: impl Fn(&str) -> bool) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).all(|e| ours(&e.file_name().to_string_lossy()))
+    })
 }
 
 /// The test hook of [`AtomicPath::commit_replacing`]. The line on stderr is how a

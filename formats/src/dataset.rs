@@ -15,41 +15,59 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int32Array,
-    RecordBatch, StringArray,
+    Array, FixedSizeBinaryArray, FixedSizeListArray, Float32Array, Int32Array, RecordBatch,
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::{Error, Result};
 
+mod in_memory;
+
+pub use in_memory::{AnyDataset, FeatureDataset, ImageDataset};
+
 /// Column names, fixed by the format.
 pub const LABEL: &str = "label";
+/// Column: one image's bytes (`fixed_size_binary[H·W·C]`).
 pub const IMAGE: &str = "image";
+/// Column: each row's source file (optional).
 pub const PATH: &str = "path";
+/// Column: one feature vector (`fixed_size_list<float32>[D]`).
 pub const FEATURES: &str = "features";
 
 /// Metadata keys, fixed by the format.
 pub const KIND_KEY: &str = "kind";
+/// Metadata key: image height in pixels.
 pub const HEIGHT_KEY: &str = "height";
+/// Metadata key: image width in pixels.
 pub const WIDTH_KEY: &str = "width";
+/// Metadata key: channels per pixel.
 pub const CHANNELS_KEY: &str = "channels";
+/// Metadata key: class names (JSON list).
 pub const CLASSES_KEY: &str = "classes";
+/// Metadata key: where the data came from (free text).
 pub const SOURCE_KEY: &str = "source";
+/// Metadata key: feature vector length.
 pub const DIM_KEY: &str = "dim";
+/// Metadata key: how the features were made (JSON).
 pub const FEATURES_KEY: &str = "features";
 
 /// Which of the two formats a dataset is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DatasetKind {
+    /// Images with labels.
     Image,
+    /// Feature vectors with labels.
     Features,
 }
 
 /// Schema metadata of an image dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageMeta {
+    /// Image height in pixels.
     pub height: usize,
+    /// Image width in pixels.
     pub width: usize,
+    /// Channels per pixel (1 grey, 3 RGB).
     pub channels: usize,
     /// Class names; `classes[label]` names the class of a row.
     pub classes: Vec<String>,
@@ -63,6 +81,7 @@ impl ImageMeta {
         self.height * self.width * self.channels
     }
 
+    /// The schema metadata that records this.
     pub fn to_metadata(&self) -> HashMap<String, String> {
         HashMap::from([
             (KIND_KEY.into(), "image".into()),
@@ -123,14 +142,18 @@ impl ImageMeta {
 /// Schema metadata of a feature dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureMeta {
+    /// Values per feature vector.
     pub dim: usize,
+    /// Class names; `classes[label]` names the class of a row.
     pub classes: Vec<String>,
+    /// Free text: the image dataset the features were made from.
     pub source: String,
     /// How the features were made, e.g. `{"method":"hog","orientations":8,...}`.
     pub params: serde_json::Value,
 }
 
 impl FeatureMeta {
+    /// The schema metadata that records this.
     pub fn to_metadata(&self) -> HashMap<String, String> {
         HashMap::from([
             (KIND_KEY.into(), "features".into()),
@@ -360,82 +383,6 @@ pub fn batch_features<'a>(batch: &'a RecordBatch, dataset: &Path) -> Result<&'a 
     Ok(&values.values()[start..start + arr.len() * dim])
 }
 
-/// A whole image dataset in memory.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImageDataset {
-    pub meta: ImageMeta,
-    pub labels: Vec<i32>,
-    /// `len() * meta.image_len()` bytes, row-major HWC per image.
-    pub images: Vec<u8>,
-    /// Source file of each row, when the dataset records it.
-    pub paths: Option<Vec<String>>,
-}
-
-impl ImageDataset {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// The bytes of image `i`.
-    pub fn image(&self, i: usize) -> &[u8] {
-        let n = self.meta.image_len();
-        &self.images[i * n..(i + 1) * n]
-    }
-
-    /// Rows `start..end` as a record batch of [`image_schema`].
-    pub fn to_batch(&self, start: usize, end: usize) -> Result<RecordBatch> {
-        let n = self.meta.image_len();
-        let schema = image_schema(&self.meta, self.paths.is_some());
-        let labels: ArrayRef = Arc::new(Int32Array::from(self.labels[start..end].to_vec()));
-        let images: ArrayRef = Arc::new(FixedSizeBinaryArray::try_new(
-            n as i32,
-            self.images[start * n..end * n].to_vec().into(),
-            None,
-        )?);
-        let mut columns = vec![labels, images];
-        if let Some(paths) = &self.paths {
-            columns.push(Arc::new(StringArray::from_iter_values(&paths[start..end])));
-        }
-        Ok(RecordBatch::try_new(schema, columns)?)
-    }
-}
-
-/// A whole feature dataset in memory.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeatureDataset {
-    pub meta: FeatureMeta,
-    pub labels: Vec<i32>,
-    /// `len() * meta.dim` values, row-major.
-    pub features: Vec<f32>,
-}
-
-impl FeatureDataset {
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    pub fn row(&self, i: usize) -> &[f32] {
-        &self.features[i * self.meta.dim..(i + 1) * self.meta.dim]
-    }
-
-    /// Rows `start..end` as a record batch of [`feature_schema`].
-    pub fn to_batch(&self, start: usize, end: usize) -> Result<RecordBatch> {
-        feature_batch(
-            &self.meta,
-            &self.labels[start..end],
-            &self.features[start * self.meta.dim..end * self.meta.dim],
-        )
-    }
-}
-
 /// Builds one record batch of a feature dataset from labels and row-major values.
 pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Result<RecordBatch> {
     if values.len() != labels.len() * meta.dim {
@@ -455,35 +402,4 @@ pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Resu
         feature_schema(meta),
         vec![Arc::new(Int32Array::from(labels.to_vec())), Arc::new(list)],
     )?)
-}
-
-/// Either kind of dataset, for stages that take both (`train`, `evaluate`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum AnyDataset {
-    Image(ImageDataset),
-    Features(FeatureDataset),
-}
-
-impl AnyDataset {
-    pub fn labels(&self) -> &[i32] {
-        match self {
-            AnyDataset::Image(d) => &d.labels,
-            AnyDataset::Features(d) => &d.labels,
-        }
-    }
-
-    pub fn classes(&self) -> &[String] {
-        match self {
-            AnyDataset::Image(d) => &d.meta.classes,
-            AnyDataset::Features(d) => &d.meta.classes,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.labels().len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.labels().is_empty()
-    }
 }

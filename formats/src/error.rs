@@ -23,63 +23,99 @@ pub enum Error {
     /// A file-system operation on `path` failed (open, read, list, create, write).
     #[error("cannot {action} {}", path.display())]
     Io {
+        /// What was being done.
         action: IoAction,
+        /// The file or directory.
         path: PathBuf,
+        /// The system's reason.
         #[source]
         source: std::io::Error,
     },
     /// A finished temporary output could not be renamed onto its target.
     #[error("cannot move {} into place as {}", from.display(), to.display())]
     Move {
+        /// The temporary.
         from: PathBuf,
+        /// The final name.
         to: PathBuf,
+        /// The system's reason.
         #[source]
         source: std::io::Error,
     },
     /// An output path that ends in `..` or `/`.
     #[error("output path {} has no file name", path.display())]
-    NoFileName { path: PathBuf },
+    NoFileName {
+        /// The path.
+        path: PathBuf,
+    },
     /// A dataset directory without a single (non-hidden) `*.parquet` file.
     #[error("dataset directory {} holds no .parquet files", path.display())]
-    NoParts { path: PathBuf },
+    NoParts {
+        /// The directory.
+        path: PathBuf,
+    },
     /// The file's footer or metadata does not decode: not Parquet at all, or truncated.
     #[error("{} is not a readable Parquet file", path.display())]
     NotParquet {
+        /// The file.
         path: PathBuf,
+        /// The parquet crate's reason.
         #[source]
         source: ParquetError,
     },
     /// A Parquet file on which the parquet crate panicked (caught at the file boundary).
     #[error("{}: corrupt Parquet ({message})", path.display())]
-    PanickedParquet { path: PathBuf, message: String },
+    PanickedParquet {
+        /// The file.
+        path: PathBuf,
+        /// The panic's message.
+        message: String,
+    },
     /// A Parquet file whose footer reads but whose data does not decode.
     #[error("cannot read {}", path.display())]
     CorruptParquet {
+        /// The dataset.
         path: PathBuf,
+        /// Arrow's reason.
         #[source]
         source: ArrowError,
     },
     /// Parquet could not encode or write an output file.
     #[error("cannot write {}", path.display())]
     WriteParquet {
+        /// The file.
         path: PathBuf,
+        /// The parquet crate's reason.
         #[source]
         source: ParquetError,
     },
     /// An output directory that holds something other than this kind of output: it is
     /// not replaced (it may hold a user's files).
     #[error("{} exists and is not an output of this kind (it holds other files); not replacing it: choose another output or empty it", path.display())]
-    Foreign { path: PathBuf },
+    Foreign {
+        /// The existing directory.
+        path: PathBuf,
+    },
     /// The part files of a dataset directory disagree on the schema or its metadata.
     #[error("dataset {}: part {} has a different schema or metadata from {}", dataset.display(), part.display(), first.display())]
-    PartSchema { dataset: PathBuf, part: PathBuf, first: PathBuf },
+    PartSchema {
+        /// The dataset directory.
+        dataset: PathBuf,
+        /// The part that differs.
+        part: PathBuf,
+        /// The first part, whose schema the others must have.
+        first: PathBuf,
+    },
     /// Wrong schema, metadata or content: a missing or mistyped column, a metadata key
     /// missing or not a number, missing values, an epoch that is not a whole number.
     /// `message` is the whole sentence (it names `path`).
     #[error("{message}")]
     Schema {
+        /// The dataset.
         path: PathBuf,
+        /// The sentence.
         message: String,
+        /// The underlying error, if any.
         #[source]
         source: Option<Cause>,
     },
@@ -87,14 +123,20 @@ pub enum Error {
     /// the `classes` / `features` metadata of a dataset. `message` names `path`.
     #[error("{message}")]
     Json {
+        /// The file.
         path: PathBuf,
+        /// The sentence.
         message: String,
+        /// serde_json's reason.
         #[source]
         source: serde_json::Error,
     },
     /// A shard's output directory is a single-file dataset of an unsharded run.
     #[error("{} is a single-file dataset; a shard (--shard) writes part files into a directory there: remove it or write elsewhere", path.display())]
-    ShardOverFile { path: PathBuf },
+    ShardOverFile {
+        /// The existing file.
+        path: PathBuf,
+    },
     /// `--shard` with `--rows-per-file`: a shard writes exactly one part.
     #[error("--shard writes one part file per shard; it cannot be combined with --rows-per-file")]
     ShardWithRowsPerFile,
@@ -104,10 +146,20 @@ pub enum Error {
     /// A batch given to [`crate::DatasetWriter::write`] whose columns differ from the
     /// dataset's (a bug in the caller).
     #[error("internal error: batch schema differs from the dataset schema")]
-    BatchSchema { path: PathBuf },
+    BatchSchema {
+        /// The dataset being written.
+        path: PathBuf,
+    },
     /// Feature values whose count is not rows × dimension (a bug in the caller).
     #[error("{values} values for {rows} rows of dimension {dim}")]
-    FeatureValues { values: usize, rows: usize, dim: usize },
+    FeatureValues {
+        /// Values given.
+        values: usize,
+        /// Rows given.
+        rows: usize,
+        /// Values per row expected.
+        dim: usize,
+    },
     /// Arrow refused to build a record batch in memory (no file involved).
     #[error(transparent)]
     Arrow(#[from] ArrowError),

@@ -16,9 +16,13 @@ use crate::error::{Error, Result};
 pub struct EpochRecord {
     /// 1-based.
     pub epoch: usize,
+    /// Training loss of the epoch.
     pub loss: f64,
+    /// Training accuracy of the epoch.
     pub accuracy: f64,
+    /// Validation loss, when a validation split was held out.
     pub val_loss: Option<f64>,
+    /// Validation accuracy, likewise.
     pub val_accuracy: Option<f64>,
     /// `None` when another program wrote the file without a `seconds` column.
     pub seconds: Option<f64>,
@@ -27,6 +31,7 @@ pub struct EpochRecord {
 /// A training run's epochs, in order.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct History {
+    /// One record per epoch, in order.
     pub epochs: Vec<EpochRecord>,
 }
 
@@ -66,6 +71,7 @@ fn least_squares_slope(points: &[(f64, f64)]) -> f64 {
 }
 
 impl History {
+    /// True when the epochs have validation figures.
     pub fn has_validation(&self) -> bool {
         self.epochs.iter().any(|r| r.val_loss.is_some())
     }
@@ -162,7 +168,7 @@ impl History {
     /// Reads `path`: `epoch`, `loss` and `accuracy` required (any numeric type);
     /// `val_loss`, `val_accuracy` and `seconds` optional.
     pub fn read(path: &Path) -> Result<History> {
-        let builder = crate::io::open_checked(path)?;
+        let builder = crate::parquet_bounds::open_checked(path)?;
         let panicked = |message| Error::PanickedParquet { path: path.to_path_buf(), message };
         let mut reader = crate::guard::catch(|| builder.build())
             .map_err(panicked)?

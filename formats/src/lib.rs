@@ -1,5 +1,5 @@
 //! The files the stages exchange (`docs/formats.md`): datasets as Parquet over a
-//! file or a directory of part files, atomic outputs, and progress bars.
+//! file or a directory of part files, training histories, metrics, and atomic outputs.
 //!
 //! Stages never re-implement each other's I/O: `ingest` writes image datasets
 //! with [`DatasetWriter`], `features` reads them with [`DatasetReader`] and
@@ -40,6 +40,8 @@
 //! # }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod atomic;
 pub mod dataset;
 pub mod error;
@@ -48,7 +50,6 @@ pub mod history;
 pub mod io;
 pub mod metrics;
 mod parquet_bounds;
-pub mod progress;
 pub mod shard;
 
 pub use atomic::{AtomicPath, OutputSet};
@@ -86,57 +87,5 @@ pub fn thousands(n: i64) -> String {
         format!("-{out}")
     } else {
         out
-    }
-}
-
-/// Parses the binary's flags. `--help` and `--version` work as clap's; a flag that
-/// does not parse is one `error:` line (clap's message without its usage block) and
-/// exit status 1, like every other refusal.
-pub fn parse_args<T: clap::Parser>() -> T {
-    use clap::error::ErrorKind;
-    match T::try_parse() {
-        Ok(args) => args,
-        // --help, --version and a bare command print their text as clap does.
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::DisplayHelp
-                    | ErrorKind::DisplayVersion
-                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            ) =>
-        {
-            e.exit()
-        }
-        Err(e) => {
-            // clap's message without its usage block, on one line, exit status 1.
-            let text = e.render().to_string();
-            let message: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .take_while(|l| !l.starts_with("Usage:"))
-                .filter(|l| !l.is_empty() && !l.starts_with("For more information"))
-                .collect();
-            eprintln!("{} (see --help)", message.join(" "));
-            std::process::exit(1)
-        }
-    }
-}
-
-/// How every stage's `main` ends: `Ok` is exit status 0; an error is one line on stderr,
-/// `error: ` and the error printed with `{:#}`, and exit status 1.
-///
-/// The stages pass an `anyhow::Result<()>`, whose `{:#}` is the whole context chain
-/// (file, then problem, then cause). Generic over the error so this crate needs no
-/// `anyhow`; an error type whose `{:#}` prints only its own message (such as
-/// [`Error`]) should be converted to `anyhow::Error` first.
-pub fn exit_status<E: std::fmt::Display>(
-    result: std::result::Result<(), E>,
-) -> std::process::ExitCode {
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
     }
 }

@@ -16,43 +16,59 @@ use crate::error::{Error, IoAction, Result};
 /// as `null`). What `evaluate` writes is unchanged by this.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Metrics {
+    /// Rows evaluated.
     pub rows: usize,
+    /// Class names, index = class.
     pub classes: Vec<String>,
+    /// Share of rows predicted right.
     #[serde(deserialize_with = "nan_if_null")]
     pub accuracy: f64,
+    /// Mean −ln p(true class).
     #[serde(deserialize_with = "nan_if_null")]
     pub log_loss: f64,
+    /// Precision, recall and F1 of each class.
     pub per_class: Vec<ClassMetrics>,
+    /// The unweighted mean over classes.
     #[serde(rename = "macro")]
     pub macro_avg: Scores,
+    /// The mean over classes weighted by support.
     pub weighted: Scores,
     /// Rows = true class, columns = predicted class.
     pub confusion: Vec<Vec<u64>>,
+    /// The most frequent confusions, most first.
     #[serde(default)]
     pub top_confused: Vec<Confused>,
+    /// The figures of a two-class model.
     #[serde(default)]
     pub binary: Option<BinaryMetrics>,
+    /// The model file.
     #[serde(default)]
     pub model: String,
+    /// The dataset file or directory.
     #[serde(default)]
     pub data: String,
+    /// The training history the curves come from, if any.
     #[serde(default)]
     pub history: Option<String>,
     /// How the dataset fed the model and which output was read.
     #[serde(default)]
     pub input: String,
+    /// The class-score output used.
     #[serde(default)]
     pub output: String,
     /// `none`, or `softmax` / `sigmoid` when the output held raw scores (logits).
     #[serde(default)]
     pub score_transform: String,
+    /// Rows per ONNX Runtime call.
     #[serde(default)]
     pub batch_size: usize,
+    /// ONNX Runtime intra-op threads.
     #[serde(default)]
     pub threads: usize,
     /// Inference time (ONNX Runtime calls plus feeding), and rows per second.
     #[serde(default, deserialize_with = "nan_if_null")]
     pub seconds: f64,
+    /// Rows scored per second of inference.
     #[serde(default, deserialize_with = "nan_if_null")]
     pub rows_per_second: f64,
 }
@@ -91,19 +107,25 @@ fn class_name_or_index<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String,
 /// Precision, recall and F1 and the support of one class.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClassMetrics {
+    /// The class name.
     pub class: String,
+    /// Its precision, recall and F1.
     #[serde(flatten)]
     pub scores: Scores,
+    /// Rows of this class.
     pub support: u64,
 }
 
 /// Precision, recall and F1: of one class, or averaged over the classes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
+    /// Right among those predicted this class.
     #[serde(deserialize_with = "nan_if_null")]
     pub precision: f64,
+    /// Found among those of this class.
     #[serde(deserialize_with = "nan_if_null")]
     pub recall: f64,
+    /// Harmonic mean of precision and recall.
     #[serde(deserialize_with = "nan_if_null")]
     pub f1: f64,
 }
@@ -112,10 +134,13 @@ pub struct Scores {
 /// a class another program gave by its index reads as the index's decimal text.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Confused {
+    /// The true class.
     #[serde(rename = "true", deserialize_with = "class_name_or_index")]
     pub true_class: String,
+    /// The class it was taken for.
     #[serde(deserialize_with = "class_name_or_index")]
     pub predicted: String,
+    /// How many rows.
     pub count: u64,
 }
 
@@ -130,6 +155,7 @@ impl Confused {
 /// The binary-classification figures (positive class = index 1).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BinaryMetrics {
+    /// The name of class 1.
     pub positive_class: String,
     /// NaN (`null` in the file) when the test set holds one class only.
     #[serde(deserialize_with = "nan_if_null")]
@@ -143,14 +169,17 @@ pub struct BinaryMetrics {
     /// The threshold that maximises F1 over all distinct scores, and that F1.
     #[serde(deserialize_with = "nan_if_null")]
     pub best_f1_threshold: f64,
+    /// The best F1 over all thresholds.
     #[serde(deserialize_with = "nan_if_null")]
     pub best_f1: f64,
     /// The recall target (`--min-recall`), the largest threshold reaching it and
     /// the precision there (null without a target).
     #[serde(default)]
     pub min_recall: Option<f64>,
+    /// The largest threshold whose recall reaches `min_recall`, if any does.
     #[serde(default)]
     pub threshold_for_min_recall: Option<f64>,
+    /// The precision at that threshold.
     #[serde(default)]
     pub precision_at_min_recall: Option<f64>,
     /// The ROC curve: false and true positive rates and the threshold of each point
@@ -158,8 +187,10 @@ pub struct BinaryMetrics {
     /// `roc.png`, left out of `metrics.json` (one point per row).
     #[serde(skip, default)]
     pub roc_fpr: Vec<f64>,
+    /// True positive rate of each ROC point.
     #[serde(skip, default)]
     pub roc_tpr: Vec<f64>,
+    /// The threshold of each ROC point.
     #[serde(skip, default)]
     pub roc_thresholds: Vec<f64>,
 }

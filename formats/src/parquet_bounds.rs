@@ -11,11 +11,15 @@
 //! * [`check_footer`]: the footer (`FileMetaData`), before the parquet crate parses it;
 //! * [`check_pages`]: every page header of every column chunk, each within its chunk's
 //!   byte range (`PageHeader.compressed_page_size` leads to the next one).
+//!
+//! Every Parquet file of a dataset is opened through [`open_footer`] (metadata only)
+//! or [`open_checked`] (to read its rows), which apply these checks first.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::metadata::ParquetMetaData;
 
 use crate::error::{Error, IoAction, Result};
@@ -258,6 +262,26 @@ fn read_page_header(
             },
         });
     }
+}
+
+/// Opens one Parquet file and parses its footer, checked for bounds first
+/// ([`check_footer`]); panics inside the parquet crate caught.
+/// For its metadata: the pages are not looked at.
+pub(crate) fn open_footer(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let mut file = File::open(path).map_err(Error::io(IoAction::Open, path))?;
+    check_footer(&mut file, path)?;
+    crate::guard::catch(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(|message| Error::PanickedParquet { path: path.to_path_buf(), message })?
+        .map_err(|source| Error::NotParquet { path: path.to_path_buf(), source })
+}
+
+/// [`open_footer`], and every page header checked for bounds too
+/// ([`check_pages`]): for reading the rows.
+pub(crate) fn open_checked(path: &Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
+    let builder = open_footer(path)?;
+    let mut pages = File::open(path).map_err(Error::io(IoAction::Open, path))?;
+    check_pages(&mut pages, path, builder.metadata())?;
+    Ok(builder)
 }
 
 #[cfg(test)]

@@ -35,27 +35,52 @@ pub const PARTS_KEY: &str = "shard_parts";
 pub enum ShardError {
     /// The output directory holds a file that is not a part of a sharded dataset.
     #[error("{} holds {name}, which is not a part file of a sharded dataset; a shard (--shard) writes only part-NNNNN.parquet files there: choose another output or empty it", dir.display())]
-    Foreign { dir: PathBuf, name: String },
+    Foreign {
+        /// The output directory.
+        dir: PathBuf,
+        /// The foreign entry.
+        name: String,
+    },
     /// The output directory holds parts of a set of another N (or of no sharded set).
     #[error("{} holds {name}, a part of {found}, but --shard {shard} writes a part of a set of {} shards: remove the old parts or write elsewhere", dir.display(), shard.count)]
-    OtherSet { dir: PathBuf, name: String, found: String, shard: Shard },
+    OtherSet {
+        /// The output directory.
+        dir: PathBuf,
+        /// The part of the other set.
+        name: String,
+        /// What N that part belongs to.
+        found: String,
+        /// The shard being written.
+        shard: Shard,
+    },
     /// A part file whose footer cannot be read.
     #[error("{} is not a readable Parquet file", path.display())]
     Unreadable {
+        /// The part file.
         path: PathBuf,
+        /// Why its footer cannot be read.
         #[source]
         source: Box<crate::error::Error>,
     },
     /// A directory that cannot be listed.
     #[error("cannot list {}", dir.display())]
     List {
+        /// The directory.
         dir: PathBuf,
+        /// Why it cannot be listed.
         #[source]
         source: std::io::Error,
     },
     /// A dataset directory of shard parts that is not the N parts of one set.
     #[error("dataset {} is not one complete set of {count} shard parts: {problem}", dir.display())]
-    Incomplete { dir: PathBuf, count: usize, problem: String },
+    Incomplete {
+        /// The dataset directory.
+        dir: PathBuf,
+        /// N, from the parts' metadata.
+        count: usize,
+        /// What is missing or extra.
+        problem: String,
+    },
 }
 
 /// `schema` with this shard's N in its metadata ([`PARTS_KEY`]); unchanged for
@@ -93,7 +118,7 @@ fn is_part_temporary(name: &str) -> bool {
 
 /// N of the set a part file belongs to, from its footer (None: not a shard's part).
 fn parts_of(path: &Path) -> Result<Option<usize>, ShardError> {
-    let reader = crate::io::open_footer(path)
+    let reader = crate::parquet_bounds::open_footer(path)
         .map_err(|e| ShardError::Unreadable { path: path.to_path_buf(), source: Box::new(e) })?;
     let count = reader
         .metadata()

@@ -360,7 +360,7 @@ pub fn run_folders(opts: &FoldersParams) -> Result<FolderSummary> {
     }
     let synthetic = is_synthetic_tree(&opts.root);
     let files = &listing.files[opts.shard.range(listing.files.len())];
-    let bar = opts.progress.then(|| formats::progress::bar(files.len() as u64, "images"));
+    let bar = opts.progress.then(|| cli::progress::bar(files.len() as u64, "images"));
     let results: Vec<Result<Vec<u8>, String>> = files
         .par_iter()
         .map(|(_, path)| {

@@ -368,7 +368,7 @@ pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
         Some(p) => Some(create(p)?),
         None => None,
     };
-    let bar = opts.progress.then(|| formats::progress::bar(range.len() as u64, "images"));
+    let bar = opts.progress.then(|| cli::progress::bar(range.len() as u64, "images"));
     let image_len = height * width;
     // Chunks of ~8 MB, at least one image.
     let chunk_rows = (BATCH_ROWS.min((8 << 20) / image_len.max(1))).max(1);

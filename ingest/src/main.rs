@@ -42,7 +42,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    formats::exit_status(run(formats::parse_args::<Cli>()))
+    cli::exit_status(run(cli::parse_args::<Cli>()))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {

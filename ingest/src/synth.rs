@@ -139,7 +139,7 @@ pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
             jobs.extend((0..class_count).map(|index| Job { split, class, index }));
         }
     }
-    let bar = opts.progress.then(|| formats::progress::bar(jobs.len() as u64, "images"));
+    let bar = opts.progress.then(|| cli::progress::bar(jobs.len() as u64, "images"));
     let made: Vec<(u64, bool, bool)> = jobs
         .par_iter()
         .map(|&job| -> Result<(u64, bool, bool)> {
@@ -190,7 +190,7 @@ fn remove_dead_temporaries(out: &Path) {
             continue;
         };
         let ours = |n: &str| SPLITS.contains(&n) || n == SYNTHETIC_README;
-        if entry.path().is_dir() && formats::io::only_names(&entry.path(), ours) {
+        if entry.path().is_dir() && formats::atomic::only_names(&entry.path(), ours) {
             let _ = formats::AtomicPath::new(&parent.join(name));
         }
     }

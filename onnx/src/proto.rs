@@ -10,6 +10,9 @@
 //! one value field, so the singular values of [`AttributeProto`] are `Option`s and an
 //! integer attribute equal to 0 is still written.
 
+// The messages mirror onnx.proto field for field; their documentation is onnx.proto's.
+#![allow(missing_docs)]
+
 /// `TensorProto.DataType` values used here.
 pub mod data_type {
     pub const FLOAT: i32 = 1;

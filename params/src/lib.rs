@@ -39,6 +39,7 @@
 mod activation;
 mod args;
 mod error;
+mod evaluate;
 mod hog;
 pub mod ingest;
 mod loss;
@@ -52,6 +53,7 @@ mod size;
 pub use activation::Activation;
 pub use args::to_args;
 pub use error::{from_table, join_key, ParamError};
+pub use evaluate::EvalParams;
 pub use hog::{BlockNorm, HogArgs, HogParams, PixelsArgs};
 pub use loss::Loss;
 pub use model::{

@@ -21,7 +21,9 @@ pub const MAX_SHARDS: usize = 99_999;
 /// Shard `index` of `count` (0-based: `0/2` and `1/2` are the two halves).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Shard {
+    /// K, from 0.
     pub index: usize,
+    /// N, at least 1.
     pub count: usize,
 }
 

@@ -166,5 +166,5 @@ fn print_out(text: &str) -> Result<()> {
 }
 
 fn main() -> ExitCode {
-    formats::exit_status(run(formats::parse_args::<Cli>()))
+    cli::exit_status(run(cli::parse_args::<Cli>()))
 }

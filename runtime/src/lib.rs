@@ -14,14 +14,26 @@
 //! [`run_model`] runs a serialized model once, for tests and tools (`evaluate` keeps
 //! its own session for batches).
 //!
-//! ```
-//! use onnx::{Activation, GraphBuilder};
-//! use runtime::{run_model, InputTensor};
+//! Where the library is looked for, and what a missing one says (this runs with or
+//! without ONNX Runtime installed):
 //!
-//! // The library is the first existing candidate (in this workspace: the `.venv` one).
+//! ```
 //! let (found, looked) = runtime::candidates();
 //! assert!(looked.contains(".venv/lib/python3*/site-packages/onnxruntime/capi/"));
-//! assert_eq!(runtime::library_path().unwrap(), *found.iter().find(|p| p.is_file()).unwrap());
+//! match runtime::library_path() {
+//!     // The library is the first existing candidate (after set-up: the `.venv` one).
+//!     Ok(path) => assert_eq!(Some(&path), found.iter().find(|p| p.is_file())),
+//!     // Before set-up: one sentence that says how to install it.
+//!     Err(e) => assert!(e.to_string().contains("scripts/setup.sh"), "{e}"),
+//! }
+//! ```
+//!
+//! Running a model (needs ONNX Runtime, so compiled here but run by the tests of
+//! `onnx`, which use this crate):
+//!
+//! ```no_run
+//! use onnx::{Activation, GraphBuilder};
+//! use runtime::{run_model, InputTensor};
 //!
 //! // Dense(1) + sigmoid on two features: p = sigmoid(x0 − x1), batch of two rows.
 //! let mut b = GraphBuilder::feature_input(2);
@@ -35,17 +47,16 @@
 //! assert!((p[1] - 1.0 / (1.0 + (-2.0f32).exp())).abs() < 1e-6);
 //! ```
 
-use onnx::{INPUT_NAME, OUTPUT_NAME};
+#![warn(missing_docs)]
+
+mod error;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-/// Why ONNX Runtime could not be loaded or run a model: one sentence.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct RuntimeError(String);
+use onnx::{INPUT_NAME, OUTPUT_NAME};
 
-pub type Result<T, E = RuntimeError> = std::result::Result<T, E>;
+pub use error::{Error, ErrorKind, Result};
 
 /// The oldest minor version `ort` 2.0.0-rc.15 (API 31) accepts.
 pub const ORT_MIN_MINOR: u32 = 31;
@@ -80,6 +91,7 @@ pub fn candidates() -> (Vec<PathBuf>, String) {
     (found, looked.join(" and "))
 }
 
+/// The newest `libonnxruntime.so*` of the onnxruntime wheel in `venv`, if installed.
 fn venv_library(venv: &Path) -> Option<PathBuf> {
     let lib = std::fs::read_dir(venv.join("lib")).ok()?;
     for py in lib.flatten() {
@@ -100,9 +112,8 @@ fn venv_library(venv: &Path) -> Option<PathBuf> {
     None
 }
 
-static ENVIRONMENT: OnceLock<
-    std::result::Result<(ort::environment::Environment, PathBuf), String>,
-> = OnceLock::new();
+/// The library loaded once per process, or why it could not be.
+static ENVIRONMENT: OnceLock<Result<(ort::environment::Environment, PathBuf)>> = OnceLock::new();
 
 /// The process-wide ONNX Runtime environment, loading the library on first use.
 pub fn environment() -> Result<ort::environment::Environment> {
@@ -115,25 +126,40 @@ pub fn library_path() -> Result<PathBuf> {
 }
 
 fn loaded() -> Result<(ort::environment::Environment, PathBuf)> {
-    ENVIRONMENT.get_or_init(load).clone().map_err(RuntimeError)
+    ENVIRONMENT.get_or_init(load).clone()
 }
 
-fn load() -> std::result::Result<(ort::environment::Environment, PathBuf), String> {
+fn load() -> Result<(ort::environment::Environment, PathBuf)> {
     let (candidates, looked) = candidates();
     let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
-        return Err(format!("ONNX Runtime was not found (looked in {looked}); {INSTALL_HINT}"));
+        return Err(Error::new(
+            ErrorKind::NotFound,
+            None,
+            format!("ONNX Runtime was not found (looked in {looked}); {INSTALL_HINT}"),
+        ));
     };
     let builder = ort::init_from(&path).map_err(|e| match e {
-        ort::LoadDynamicError::BadVersion { version_str, .. } => format!(
-            "ONNX Runtime at {} is version {version_str}, older than the 1.{ORT_MIN_MINOR} this build needs; {INSTALL_HINT}",
-            path.display()
+        ort::LoadDynamicError::BadVersion { version_str, .. } => Error::new(
+            ErrorKind::TooOld,
+            Some(&path),
+            format!(
+                "ONNX Runtime at {} is version {version_str}, older than the 1.{ORT_MIN_MINOR} this build needs; {INSTALL_HINT}",
+                path.display()
+            ),
         ),
-        other => format!("cannot load ONNX Runtime from {}: {other}; {INSTALL_HINT}", path.display()),
+        other => Error::new(
+            ErrorKind::Load,
+            Some(&path),
+            format!("cannot load ONNX Runtime from {}: {other}; {INSTALL_HINT}", path.display()),
+        ),
     })?;
-    let env = builder
-        .with_name("lab-pipeline")
-        .build()
-        .map_err(|e| format!("cannot start ONNX Runtime from {}: {e}", path.display()))?;
+    let env = builder.with_name("lab-pipeline").build().map_err(|e| {
+        Error::new(
+            ErrorKind::Start,
+            Some(&path),
+            format!("cannot start ONNX Runtime from {}: {e}", path.display()),
+        )
+    })?;
     // ONNX Runtime would print its own (coloured) line for an error it also returns to
     // us; we say it once, in our one `error:` line.
     env.set_log_level(ort::logging::LogLevel::Fatal);
@@ -143,8 +169,20 @@ fn load() -> std::result::Result<(ort::environment::Environment, PathBuf), Strin
 /// One input tensor for [`run_model`]: its shape (batch first) and values.
 #[derive(Debug, Clone, Copy)]
 pub enum InputTensor<'a> {
-    U8 { shape: &'a [usize], data: &'a [u8] },
-    F32 { shape: &'a [usize], data: &'a [f32] },
+    /// Image bytes, for a model with a uint8 input.
+    U8 {
+        /// Batch first, then the model's per-row dimensions.
+        shape: &'a [usize],
+        /// The values, row-major.
+        data: &'a [u8],
+    },
+    /// Pixels or features, for a model with a float32 input.
+    F32 {
+        /// Batch first, then the model's per-row dimensions.
+        shape: &'a [usize],
+        /// The values, row-major.
+        data: &'a [f32],
+    },
 }
 
 /// Runs a serialized model once through ONNX Runtime (one intra-op thread) and returns
@@ -153,8 +191,8 @@ pub enum InputTensor<'a> {
 pub fn run_model(model: &[u8], input: InputTensor<'_>) -> Result<(Vec<usize>, Vec<f32>)> {
     use ort::session::Session;
     use ort::value::Tensor;
-    fn fail<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> RuntimeError + '_ {
-        move |e| RuntimeError(format!("{what}: {e}"))
+    fn fail<E: std::fmt::Display>(what: &str) -> impl Fn(E) -> Error + '_ {
+        move |e| Error::new(ErrorKind::Run, None, format!("{what}: {e}"))
     }
     let env = environment()?;
     let mut session = Session::builder(&env)
@@ -175,9 +213,9 @@ pub fn run_model(model: &[u8], input: InputTensor<'_>) -> Result<(Vec<usize>, Ve
     let outputs = session
         .run(ort::inputs![INPUT_NAME => value])
         .map_err(fail("ONNX Runtime failed to run the model"))?;
-    let output = outputs
-        .get(OUTPUT_NAME)
-        .ok_or_else(|| RuntimeError(format!("the model has no output named `{OUTPUT_NAME}`")))?;
+    let output = outputs.get(OUTPUT_NAME).ok_or_else(|| {
+        Error::new(ErrorKind::Run, None, format!("the model has no output named `{OUTPUT_NAME}`"))
+    })?;
     let (shape, values) =
         output.try_extract_tensor::<f32>().map_err(fail("cannot read the model's output"))?;
     Ok((shape.iter().map(|&d| d as usize).collect(), values.to_vec()))

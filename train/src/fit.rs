@@ -128,7 +128,7 @@ pub fn fit(
             order.shuffle(&mut shuffle_rng);
         }
         let bar = if opts.verbose {
-            formats::progress::bar(train.len() as u64, "samples")
+            cli::progress::bar(train.len() as u64, "samples")
         } else {
             indicatif::ProgressBar::hidden()
         };

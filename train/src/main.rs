@@ -140,5 +140,5 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn main() -> ExitCode {
-    formats::exit_status(run(formats::parse_args::<Cli>()))
+    cli::exit_status(run(cli::parse_args::<Cli>()))
 }

@@ -2,7 +2,9 @@
 //! bar, the curves' overfitting shading.
 
 use super::*;
+use crate::Metrics;
 use formats::metrics::{ClassMetrics, Scores};
+use formats::History;
 
 fn binary_metrics(model: &str) -> Metrics {
     let scores = Scores { precision: 0.8, recall: 0.7, f1: 0.75 };

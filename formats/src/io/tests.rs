@@ -2,6 +2,10 @@
 
 use super::*;
 use crate::dataset::*;
+use crate::error::Error;
+use arrow::array::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use std::fs::File;
 
 fn sample_images(n: usize) -> ImageDataset {
     let meta = ImageMeta {

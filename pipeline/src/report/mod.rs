@@ -229,7 +229,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
         .with_context(|| format!("cannot write {}", tmp.temp().display()))?;
     tmp.commit_replacing(&|dir| {
         dir.join(REPORT_MARKER).is_file()
-            || formats::io::only_names(dir, |n| ["index.md", "index.html", "img"].contains(&n))
+            || formats::atomic::only_names(dir, |n| ["index.md", "index.html", "img"].contains(&n))
     })?;
     Ok(format!(
         "report: {} ({complete} of {} runs evaluated; also index.html)",

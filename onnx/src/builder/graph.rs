@@ -1,8 +1,8 @@
 //! The builder's own bookkeeping: names of layers and tensors, the NHWC ↔ NCHW
 //! transposes, nodes and initializers, and the first misuse it records.
 
+use super::{GraphBuilder, Layout};
 use crate::proto::{attr_ints, data_type, AttributeProto, NodeProto, TensorProto};
-use crate::{GraphBuilder, Layout};
 
 impl GraphBuilder {
     pub(crate) fn fail(&mut self, message: String) {

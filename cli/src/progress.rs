@@ -36,7 +36,7 @@ pub fn rate_text(per_sec: f64) -> String {
     if !per_sec.is_finite() || per_sec <= 0.0 {
         "–/s".to_string()
     } else if per_sec >= 100.0 {
-        format!("{}/s", crate::thousands(per_sec.round() as i64))
+        format!("{}/s", formats::thousands(per_sec.round() as i64))
     } else if per_sec >= 1.0 {
         format!("{per_sec:.1}/s")
     } else {

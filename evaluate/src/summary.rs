@@ -1,0 +1,81 @@
+//! The one-screen summary `evaluate` prints on stdout.
+
+use crate::Metrics;
+
+/// The one-screen summary printed on stdout.
+pub fn summary(m: &Metrics) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "model {} on {}: {} rows, {} classes",
+        m.model,
+        m.data,
+        m.rows,
+        m.classes.len()
+    );
+    let _ = writeln!(
+        s,
+        "  input {} ; output {}{}",
+        m.input,
+        m.output,
+        match m.score_transform.as_str() {
+            "none" => String::new(),
+            t => format!(" (raw scores, {t} applied)"),
+        }
+    );
+    let _ = writeln!(
+        s,
+        "  accuracy {:.4}   log-loss {:.4}   macro F1 {:.4}   weighted F1 {:.4}",
+        m.accuracy, m.log_loss, m.macro_avg.f1, m.weighted.f1
+    );
+    let _ = writeln!(
+        s,
+        "  speed: {:.3} s of inference, {:.0} rows/s (batch {}, {} threads)",
+        m.seconds, m.rows_per_second, m.batch_size, m.threads
+    );
+    let width = m.classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).clamp(8, 24);
+    let _ = writeln!(s, "\n  {:<width$}  precision  recall      f1  support", "class");
+    for c in &m.per_class {
+        let _ = writeln!(
+            s,
+            "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
+            c.class, c.scores.precision, c.scores.recall, c.scores.f1, c.support
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
+        "macro", m.macro_avg.precision, m.macro_avg.recall, m.macro_avg.f1, m.rows
+    );
+    let _ = writeln!(
+        s,
+        "  {:<width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>7}",
+        "weighted", m.weighted.precision, m.weighted.recall, m.weighted.f1, m.rows
+    );
+    if !m.top_confused.is_empty() {
+        let _ = writeln!(s, "\n  most confused:");
+        for c in m.top_confused.iter().take(5) {
+            let _ = writeln!(s, "    {}", c.sentence());
+        }
+    }
+    if let Some(b) = &m.binary {
+        let _ = writeln!(
+            s,
+            "\n  binary (positive = {}): ROC-AUC {:.4}; at threshold {:.3}: precision {:.4}, recall {:.4}, F1 {:.4}",
+            b.positive_class, b.roc_auc, b.threshold, b.at_threshold.precision, b.at_threshold.recall, b.at_threshold.f1
+        );
+        let _ = writeln!(s, "  best F1 {:.4} at threshold {:.4}", b.best_f1, b.best_f1_threshold);
+        if let Some(r) = b.min_recall {
+            match (b.threshold_for_min_recall, b.precision_at_min_recall) {
+                (Some(t), Some(p)) => {
+                    let _ = writeln!(s, "  recall ≥ {r}: threshold {t:.4} (precision {p:.4})");
+                }
+                _ => {
+                    let _ = writeln!(s, "  recall ≥ {r}: not reachable");
+                }
+            }
+        }
+    }
+    s
+}

@@ -1,0 +1,31 @@
+//! Conv kernels between Keras's `[H, W, I, O]` and ONNX's `[O, I, H, W]` layouts.
+
+/// A Conv kernel from ONNX's `[O, I, H, W]` back to Keras's `[H, W, I, O]` (the
+/// inverse of what [`GraphBuilder::conv2d`] writes).
+pub fn hwio_from_oihw(oihw: &[f32], kh: usize, kw: usize, c_in: usize, c_out: usize) -> Vec<f32> {
+    let mut hwio = vec![0f32; oihw.len()];
+    for (hwio_at, oihw_at) in kernel_positions(kh, kw, c_in, c_out) {
+        hwio[hwio_at] = oihw[oihw_at];
+    }
+    hwio
+}
+
+/// Each weight of a `kh×kw` kernel from `c_in` to `c_out` channels as (its index in
+/// Keras's `[H, W, I, O]`, its index in ONNX's `[O, I, H, W]`): the one layout map both
+/// directions use.
+pub(crate) fn kernel_positions(
+    kh: usize,
+    kw: usize,
+    c_in: usize,
+    c_out: usize,
+) -> impl Iterator<Item = (usize, usize)> {
+    (0..kh).flat_map(move |y| {
+        (0..kw).flat_map(move |x| {
+            (0..c_in).flat_map(move |i| {
+                (0..c_out).map(move |o| {
+                    (((y * kw + x) * c_in + i) * c_out + o, ((o * c_in + i) * kh + y) * kw + x)
+                })
+            })
+        })
+    })
+}
