@@ -50,6 +50,7 @@ pub mod metrics;
 mod parquet_bounds;
 pub mod progress;
 pub mod shard;
+pub mod summary;
 
 pub use atomic::{AtomicPath, OutputSet};
 pub use dataset::{
@@ -64,6 +65,7 @@ pub use io::{
 };
 pub use metrics::Metrics;
 pub use shard::Shard;
+pub use summary::Summary;
 
 /// A count with thousands separators, as summaries and the report print weight
 /// counts: `24790` → `24,790`.
