@@ -41,8 +41,8 @@ fn weight_counts_and_shapes_of_the_seed_cnn() {
     assert!(Conv2d::new(
         [2, 2, 1],
         1,
-        (3, 3),
-        (1, 1),
+        Size2::square(3),
+        Size2::square(1),
         Padding::Valid,
         Activation::Linear,
         &mut rng
