@@ -51,6 +51,7 @@ pub mod io;
 pub mod metrics;
 mod parquet_bounds;
 pub mod shard;
+pub mod summary;
 
 pub use atomic::{AtomicPath, OutputSet};
 pub use dataset::{
@@ -65,6 +66,7 @@ pub use io::{
 };
 pub use metrics::Metrics;
 pub use shard::Shard;
+pub use summary::Summary;
 
 /// A count with thousands separators, as summaries and the report print weight
 /// counts: `24790` → `24,790`.

@@ -47,7 +47,7 @@ pub struct GraphBuilder {
     current: String,
     layout: Layout,
     /// Per layer kind, how many were added (Keras-style names `dense_1`, `conv2d_2`, …).
-    counts: Vec<(String, usize)>,
+    names: params::keras_names::LayerNames,
     /// First misuse, reported by `finish`.
     error: Option<String>,
     /// The shape of each layer's output tensor, for the graph's `value_info` (so a
@@ -96,7 +96,7 @@ impl GraphBuilder {
             initializers: Vec::new(),
             current: INPUT_NAME.to_string(),
             layout,
-            counts: Vec::new(),
+            names: Default::default(),
             error: None,
             shapes: Vec::new(),
         }

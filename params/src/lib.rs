@@ -7,6 +7,7 @@
 //! * [`HogParams`] ([`BlockNorm`]): `features hog`;
 //! * [`ingest`]: the checks of `ingest`'s numeric flags;
 //! * [`memory`]: what a model spec needs in memory to train, checked before allocating;
+//! * [`keras_names`]: Keras's default layer names (`dense_1`, `max_pooling2d_2`);
 //! * [`Size2`]: every rows × columns pair (`8x8`, `[3, 5]`, `4`);
 //! * [`ParamError`]: the key path of a refused value and one sentence why.
 //!
@@ -42,6 +43,7 @@ mod error;
 mod evaluate;
 mod hog;
 pub mod ingest;
+pub mod keras_names;
 mod loss;
 pub mod memory;
 mod model;

@@ -15,14 +15,15 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
-use formats::AnyDataset;
+use formats::summary::{FinalEpoch, Input, LayerRow, LossSummary};
+use formats::{AnyDataset, DatasetKind, Summary};
 use linfa::traits::Fit;
 use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
 use onnx::{Activation, GraphBuilder};
 use serde_json::json;
 
+use crate::error::{fail, Context, Error, ErrorKind, Result};
 use crate::layers::thousands;
 
 /// Solver settings. The defaults are linfa's, except `max_iterations`, which caps the fit
@@ -50,16 +51,36 @@ const LOG_LOSS_EPSILON: f64 = 1e-7;
 /// Bias of a class absent from the training set: its probability is exactly 0 after softmax.
 const ABSENT_CLASS_BIAS: f32 = -1e30;
 
-/// What the model reads: the dataset kind and its per-row shape.
+/// What the model reads: the dataset kind ([`DatasetKind`]) with its per-row shape, in
+/// one value so that a shape always goes with its kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InputKind {
     /// uint8 `[H, W, C]`, scaled to [0,1].
-    Image { height: usize, width: usize, channels: usize },
+    Image {
+        /// Rows of pixels.
+        height: usize,
+        /// Columns of pixels.
+        width: usize,
+        /// Values per pixel.
+        channels: usize,
+    },
     /// float32 `[D]`.
-    Features { dim: usize },
+    Features {
+        /// Values per row.
+        dim: usize,
+    },
 }
 
 impl InputKind {
+    /// The dataset kind, without the dimensions.
+    pub fn kind(&self) -> DatasetKind {
+        match self {
+            InputKind::Image { .. } => DatasetKind::Image,
+            InputKind::Features { .. } => DatasetKind::Features,
+        }
+    }
+
+    /// Values per row: H·W·C or D.
     pub fn dim(&self) -> usize {
         match *self {
             InputKind::Image { height, width, channels } => height * width * channels,
@@ -76,12 +97,10 @@ impl InputKind {
         }
     }
 
-    fn json(&self) -> serde_json::Value {
+    fn shape(&self) -> Vec<usize> {
         match *self {
-            InputKind::Image { height, width, channels } => {
-                json!({"kind": "image", "shape": [height, width, channels]})
-            }
-            InputKind::Features { dim } => json!({"kind": "features", "shape": [dim]}),
+            InputKind::Image { height, width, channels } => vec![height, width, channels],
+            InputKind::Features { dim } => vec![dim],
         }
     }
 }
@@ -89,9 +108,13 @@ impl InputKind {
 /// A dataset as the regression sees it: rows of f64 in [0,1] (pixels) or as stored (features).
 #[derive(Debug, Clone)]
 pub struct DesignMatrix {
+    /// What each row is.
     pub input: InputKind,
+    /// Class names, in label order.
     pub classes: Vec<String>,
+    /// One row per sample.
     pub x: Array2<f64>,
+    /// Each row's class index.
     pub labels: Vec<usize>,
 }
 
@@ -99,7 +122,7 @@ impl DesignMatrix {
     /// Converts a loaded dataset; `what` names it in errors. Labels must index `classes`.
     pub fn from_dataset(data: &AnyDataset, what: &str) -> Result<Self> {
         if data.is_empty() {
-            bail!("{what} has no rows");
+            fail!(Data, "{what} has no rows");
         }
         let classes = data.classes().to_vec();
         let (input, values): (InputKind, Vec<f64>) = match data {
@@ -113,7 +136,8 @@ impl DesignMatrix {
             ),
             AnyDataset::Features(d) => {
                 if let Some(i) = d.features.iter().position(|v| !v.is_finite()) {
-                    bail!(
+                    fail!(
+                        Data,
                         "{what}: row {} holds a non-finite feature value ({})",
                         i / d.meta.dim,
                         d.features[i]
@@ -128,7 +152,8 @@ impl DesignMatrix {
         let mut labels = Vec::with_capacity(data.len());
         for (row, &label) in data.labels().iter().enumerate() {
             if label < 0 || label as usize >= classes.len() {
-                bail!(
+                fail!(
+                    Data,
                     "{what}: row {row} has label {label}, but there are {} classes {:?}",
                     classes.len(),
                     classes
@@ -136,7 +161,8 @@ impl DesignMatrix {
             }
             labels.push(label as usize);
         }
-        let x = Array2::from_shape_vec((data.len(), input.dim()), values)?;
+        let x = Array2::from_shape_vec((data.len(), input.dim()), values)
+            .expect("one row of input.dim() values per label");
         Ok(Self { input, classes, x, labels })
     }
 }
@@ -144,7 +170,9 @@ impl DesignMatrix {
 /// A fitted baseline: linfa's model plus its weights over every class, ready for ONNX.
 #[derive(Debug, Clone)]
 pub struct LogisticBaseline {
+    /// What the model reads.
     pub input: InputKind,
+    /// Class names, in label order (the output's columns).
     pub classes: Vec<String>,
     /// Row-major `[D, C]` (Keras Dense layout), f32 as exported.
     pub kernel: Vec<f32>,
@@ -164,7 +192,7 @@ impl LogisticBaseline {
             seen.iter().filter(|&&s| s).count()
         };
         if distinct < 2 {
-            bail!("the training set holds only {distinct} distinct class(es); a classifier needs at least 2");
+            fail!(Data, "the training set holds only {distinct} distinct class(es); a classifier needs at least 2");
         }
         let dataset = linfa::Dataset::new(data.x.clone(), Array1::from(data.labels.clone()));
         let fitted = MultiLogisticRegression::default()
@@ -172,7 +200,9 @@ impl LogisticBaseline {
             .alpha(config.alpha)
             .gradient_tolerance(config.gradient_tolerance)
             .fit(&dataset)
-            .map_err(|e| anyhow::anyhow!("linfa's logistic regression failed: {e}"))?;
+            .map_err(|e| {
+                Error::new(ErrorKind::Baseline, format!("linfa's logistic regression failed: {e}"))
+            })?;
 
         let (dim, n_classes) = (data.input.dim(), data.classes.len());
         let present = fitted.classes().to_vec();
@@ -216,7 +246,7 @@ impl LogisticBaseline {
         };
         graph.dense(&self.kernel, &self.bias, dim, n_classes);
         graph.activation(Activation::Softmax);
-        Ok(graph.finish(&self.classes, extra_metadata)?)
+        graph.finish(&self.classes, extra_metadata).map_err(|e| Error::passed(ErrorKind::Model, e))
     }
 }
 
@@ -241,18 +271,24 @@ pub fn run_baseline(
     train: &std::path::Path,
     val: Option<&std::path::Path>,
     out_dir: &std::path::Path,
-) -> anyhow::Result<()> {
+) -> Result<()> {
     run_baseline_with(train, val, out_dir, &BaselineConfig::default()).map(|_| ())
 }
 
 /// Train and validation figures of one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BaselineFigures {
+    /// Mean log-loss on the training set.
     pub loss: f64,
+    /// Accuracy on the training set.
     pub accuracy: f64,
+    /// Mean log-loss on the validation set, when there is one.
     pub val_loss: Option<f64>,
+    /// Accuracy on the validation set, when there is one.
     pub val_accuracy: Option<f64>,
+    /// Seconds the fit took.
     pub seconds: f64,
+    /// Weight count: D·C + C.
     pub params: usize,
 }
 
@@ -265,23 +301,25 @@ pub fn run_baseline_with(
 ) -> Result<BaselineFigures> {
     let train_what = format!("training set {}", train.display());
     let train_data = formats::read_any_dataset(train)
-        .with_context(|| format!("cannot read the {train_what}"))?;
+        .context(ErrorKind::Data, || format!("cannot read the {train_what}"))?;
     let train_data = DesignMatrix::from_dataset(&train_data, &train_what)?;
     let val_data = match val {
         Some(path) => {
             let what = format!("validation set {}", path.display());
             let data = formats::read_any_dataset(path)
-                .with_context(|| format!("cannot read the {what}"))?;
+                .context(ErrorKind::Data, || format!("cannot read the {what}"))?;
             let data = DesignMatrix::from_dataset(&data, &what)?;
             if data.input != train_data.input {
-                bail!(
+                fail!(
+                    Data,
                     "the {what} holds {} but the training set holds {}",
                     data.input.describe(),
                     train_data.input.describe()
                 );
             }
             if data.classes != train_data.classes {
-                bail!(
+                fail!(
+                    Data,
                     "the {what} has classes {:?} but the training set has {:?}",
                     data.classes,
                     train_data.classes
@@ -317,16 +355,16 @@ pub fn run_baseline_with(
         "val": val.map(|p| p.display().to_string()),
     });
     // The same metadata keys as a network's model (export.rs), so tools read both alike.
-    let input_kind = match model.input {
-        InputKind::Image { .. } => "image",
-        InputKind::Features { .. } => "features",
+    let input_kind = match model.input.kind() {
+        DatasetKind::Image => "image",
+        DatasetKind::Features => "features",
     };
     let onnx = model.to_onnx(&[
         ("spec".into(), spec.to_string()),
         ("name".into(), "logistic_baseline".into()),
         ("input_kind".into(), input_kind.into()),
     ])?;
-    let summary = summary_json(&model, config, &figures);
+    let summary = summary(&model, config, &figures);
     let text = summary_text(&model, config, &figures);
     let history = formats::History {
         epochs: vec![formats::EpochRecord {
@@ -356,42 +394,50 @@ fn formula(model: &LogisticBaseline) -> String {
 
 const LOSS_EQUATION: &str = "L = −(1/N) Σᵢ Σₖ yᵢₖ log pᵢₖ, pᵢ = softmax(xᵢ·W + b); linfa minimises N·L + (α/2)‖W‖² (reported losses omit the penalty)";
 
-fn summary_json(
-    model: &LogisticBaseline,
-    config: &BaselineConfig,
-    f: &BaselineFigures,
-) -> serde_json::Value {
-    json!({
-        "name": "logistic_baseline",
-        "input": model.input.json(),
-        "classes": model.classes,
-        "layers": [{
-            "name": "logistic_regression",
-            "type": "LogisticRegression",
-            "output_shape": [null, model.classes.len()],
-            "params": model.params(),
-            "formula": formula(model),
-            "activation": "softmax",
+fn summary(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineFigures) -> Summary {
+    let optimizer = json!({
+        "name": "L-BFGS",
+        "library": "linfa-logistic 0.8 (argmin LBFGS)",
+        "history_size": LBFGS_HISTORY,
+        "line_search": "More-Thuente",
+        "max_iterations": config.max_iterations,
+        "gradient_tolerance": config.gradient_tolerance,
+        "alpha": config.alpha,
+        "initial_params": "zeros",
+    });
+    Summary {
+        name: "logistic_baseline".into(),
+        input: Input { kind: model.input.kind(), shape: model.input.shape(), scaling: None },
+        classes: model.classes.clone(),
+        layers: vec![LayerRow {
+            name: "logistic_regression".into(),
+            type_name: "LogisticRegression".into(),
+            output_shape: vec![None, Some(model.classes.len())],
+            params: model.params(),
+            formula: formula(model),
+            config: None,
+            activation: Some("softmax".into()),
         }],
-        "total_params": model.params(),
-        "optimizer": {
-            "name": "L-BFGS",
-            "library": "linfa-logistic 0.8 (argmin LBFGS)",
-            "history_size": LBFGS_HISTORY,
-            "line_search": "More-Thuente",
-            "max_iterations": config.max_iterations,
-            "gradient_tolerance": config.gradient_tolerance,
-            "alpha": config.alpha,
-            "initial_params": "zeros",
+        total_params: model.params(),
+        optimizer: match optimizer {
+            serde_json::Value::Object(o) => o,
+            _ => unreachable!("json! of an object"),
         },
-        "loss": {"name": "multinomial_log_loss", "equation": LOSS_EQUATION},
-        "epochs": 1,
-        "batch_size": null,
-        "seed": null,
-        "best_epoch": 1,
-        "final": {"loss": f.loss, "accuracy": f.accuracy, "val_loss": f.val_loss, "val_accuracy": f.val_accuracy},
-        "seconds": f.seconds,
-    })
+        loss: LossSummary { name: "multinomial_log_loss".into(), equation: LOSS_EQUATION.into() },
+        epochs: 1,
+        batch_size: None,
+        seed: None,
+        best_epoch: Some(1),
+        final_epoch: Some(FinalEpoch {
+            epoch: None,
+            loss: f.loss,
+            accuracy: f.accuracy,
+            val_loss: f.val_loss,
+            val_accuracy: f.val_accuracy,
+        }),
+        seconds: f.seconds,
+        network: None,
+    }
 }
 
 fn summary_text(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineFigures) -> String {

@@ -18,9 +18,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use formats::{EpochRecord, History};
 
-use crate::fit::{EpochRecord, History, Stopping};
+use crate::early_stopping::{StopperState, Stopping};
+use crate::error::{Context, ErrorKind, Result};
 
 const MAGIC: &[u8; 8] = b"LABCKPT1";
 
@@ -44,15 +45,6 @@ pub(crate) struct TrainingState {
     pub stopping: Stopping,
     /// Seconds the fit has taken so far, in the runs before this one.
     pub fit_seconds: f64,
-}
-
-/// Early stopping's running state.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct StopperState {
-    pub best: f64,
-    pub best_epoch: Option<usize>,
-    pub best_weights: Option<Vec<Vec<f32>>>,
-    pub wait: usize,
 }
 
 /// Where a run's checkpoint lives and which inputs it belongs to.
@@ -90,57 +82,14 @@ impl Checkpoint {
         w.0.extend_from_slice(MAGIC);
         w.u64(self.fingerprint);
         w.state(state);
-        formats::atomic::write_bytes(&self.path, &w.0)
-            .with_context(|| format!("cannot write the checkpoint {}", self.path.display()))
+        formats::atomic::write_bytes(&self.path, &w.0).context(ErrorKind::Output, || {
+            format!("cannot write the checkpoint {}", self.path.display())
+        })
     }
 
     /// Removes it once the outputs are committed.
     pub fn remove(&self) {
         let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-/// FNV-1a over 64-bit words: a hash that is the same in every build (std's is not
-/// promised), for telling one run's inputs from another's.
-#[derive(Debug, Clone)]
-pub(crate) struct Fingerprint(u64);
-
-impl Default for Fingerprint {
-    fn default() -> Self {
-        Fingerprint(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Fingerprint {
-    pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
-        self.word(bytes.len() as u64);
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            self.word(u64::from_le_bytes(c.try_into().expect("8 bytes")));
-        }
-        for &b in chunks.remainder() {
-            self.word(b as u64);
-        }
-        self
-    }
-
-    pub fn floats(&mut self, values: &[f32]) -> &mut Self {
-        self.word(values.len() as u64);
-        for pair in values.chunks(2) {
-            let lo = pair[0].to_bits() as u64;
-            let hi = pair.get(1).map_or(0, |v| v.to_bits() as u64);
-            self.word(lo | hi << 32);
-        }
-        self
-    }
-
-    pub fn word(&mut self, w: u64) -> &mut Self {
-        self.0 = (self.0 ^ w).wrapping_mul(0x100_0000_01b3);
-        self
-    }
-
-    pub fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -379,16 +328,5 @@ mod tests {
         }
         ours.remove();
         assert!(!ours.path().exists());
-    }
-
-    #[test]
-    fn fingerprints_tell_inputs_apart() {
-        let a = Fingerprint::default().floats(&[1.0, 2.0]).finish();
-        assert_ne!(a, Fingerprint::default().floats(&[2.0, 1.0]).finish());
-        assert_ne!(a, Fingerprint::default().floats(&[1.0, 2.0, 0.0]).finish());
-        assert_ne!(
-            Fingerprint::default().bytes(b"ab").bytes(b"c").finish(),
-            Fingerprint::default().bytes(b"a").bytes(b"bc").finish()
-        );
     }
 }

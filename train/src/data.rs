@@ -1,11 +1,10 @@
 //! Training data in memory: images stay uint8 (scaled to [0,1] per batch, as the
 //! exported graph does), features stay float32.
 
-use anyhow::{bail, Result};
-use formats::AnyDataset;
+use formats::{AnyDataset, DatasetKind};
 
 use crate::engine::tensor::{batch_shape, Tensor};
-use crate::model::InputKind;
+use crate::error::{fail, Result};
 
 enum Values {
     Bytes(Vec<u8>),
@@ -13,7 +12,7 @@ enum Values {
 }
 
 pub struct Samples {
-    pub kind: InputKind,
+    pub kind: DatasetKind,
     /// One sample's shape: `[H, W, C]` or `[D]`.
     pub shape: Vec<usize>,
     pub classes: Vec<String>,
@@ -38,14 +37,14 @@ impl Samples {
     pub fn from_dataset(data: AnyDataset, what: &str) -> Result<Self> {
         let (kind, shape, classes, labels, values) = match data {
             AnyDataset::Image(d) => (
-                InputKind::Image,
+                DatasetKind::Image,
                 vec![d.meta.height, d.meta.width, d.meta.channels],
                 d.meta.classes,
                 d.labels,
                 Values::Bytes(d.images),
             ),
             AnyDataset::Features(d) => (
-                InputKind::Features,
+                DatasetKind::Features,
                 vec![d.meta.dim],
                 d.meta.classes,
                 d.labels,
@@ -53,7 +52,7 @@ impl Samples {
             ),
         };
         if labels.is_empty() {
-            bail!("{what} has no rows");
+            fail!(Data, "{what} has no rows");
         }
         let n_classes = if classes.is_empty() {
             labels.iter().copied().max().unwrap_or(0).max(0) as usize + 1
@@ -63,7 +62,8 @@ impl Samples {
         if let Some((row, bad)) =
             labels.iter().enumerate().find(|(_, l)| **l < 0 || **l as usize >= n_classes)
         {
-            bail!(
+            fail!(
+                Data,
                 "{what}: row {row} has label {bad}, outside the {n_classes} classes 0..{}",
                 n_classes - 1
             );
@@ -71,7 +71,8 @@ impl Samples {
         if let Values::Floats(f) = &values {
             let dim = shape.iter().product::<usize>().max(1);
             if let Some(at) = f.iter().position(|v| !v.is_finite()) {
-                bail!(
+                fail!(
+                    Data,
                     "{what}: row {} has {} in feature {}; NaN and infinite features cannot be trained on",
                     at / dim,
                     f[at],
@@ -89,7 +90,7 @@ impl Samples {
     }
 
     /// Feeds everything that makes these samples what they are to `h`.
-    pub(crate) fn fingerprint(&self, h: &mut crate::checkpoint::Fingerprint) {
+    pub(crate) fn fingerprint(&self, h: &mut crate::fingerprint::Fingerprint) {
         h.word(self.kind as u64);
         self.shape.iter().for_each(|&d| {
             h.word(d as u64);

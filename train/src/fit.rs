@@ -6,14 +6,15 @@
 
 use std::time::Instant;
 
-use anyhow::{bail, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::checkpoint::{Checkpoint, StopperState, TrainingState};
+use crate::checkpoint::{Checkpoint, TrainingState};
 use crate::data::Samples;
+use crate::early_stopping::{Stopper, Stopping};
 use crate::engine::tensor::Tensor;
+use crate::error::{fail, Result};
 use crate::layers::Ctx;
 use crate::loss::{Loss, LossFn};
 use crate::model::Model;
@@ -21,17 +22,6 @@ use crate::optim::{Optimizer, OptimizerSpec};
 use crate::spec::EarlyStopping;
 
 pub use formats::{EpochRecord, History};
-
-/// What early stopping decided; all empty without `early_stopping`.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Stopping {
-    /// 1-based epoch with the best monitored value.
-    pub best_epoch: Option<usize>,
-    /// The epoch after which training stopped early.
-    pub stopped_epoch: Option<usize>,
-    /// Whether the best epoch's weights were put back.
-    pub restored_best: bool,
-}
 
 pub struct FitOptions {
     pub epochs: usize,
@@ -147,7 +137,8 @@ pub fn fit(
             model.loop_clock.loss_s += t.elapsed().as_secs_f64();
             if !b.weighted_sum.is_finite() {
                 // Keras's TerminateOnNaN, as an error: the previous outputs stay.
-                bail!(
+                fail!(
+                    Diverged,
                     "the training loss became {} at epoch {epoch}, batch {} of {}; try a lower learning rate (nothing was written)",
                     b.weighted_sum,
                     batch + 1,
@@ -169,13 +160,16 @@ pub fn fit(
             ));
         }
         if let Some((layer, tensor, value)) = model.first_non_finite_weight() {
-            bail!("weight tensor {tensor} of layer {layer} became {value} at epoch {epoch}; try a lower learning rate (nothing was written)");
+            fail!(Diverged, "weight tensor {tensor} of layer {layer} became {value} at epoch {epoch}; try a lower learning rate (nothing was written)");
         }
         let (val_loss, val_accuracy) = match val {
             Some(v) => {
                 let (l, a) = evaluate(model, v, opts.loss, opts.batch_size);
                 if !l.is_finite() {
-                    bail!("the validation loss is {l} after epoch {epoch} (nothing was written)");
+                    fail!(
+                        Diverged,
+                        "the validation loss is {l} after epoch {epoch} (nothing was written)"
+                    );
                 }
                 (Some(l), Some(a))
             }
@@ -206,7 +200,7 @@ pub fn fit(
         history.epochs.push(record.clone());
         if let Some(s) = &mut stopper {
             let stop = s.update(&record, model, epoch);
-            stopping.best_epoch = s.best_epoch;
+            stopping.best_epoch = s.best_epoch();
             if stop {
                 stopping.stopped_epoch = Some(epoch);
                 if opts.verbose {
@@ -235,85 +229,16 @@ pub fn fit(
     // Keras 3 (`EarlyStopping.on_train_end`) restores the best weights at the end of
     // training whether or not it stopped early.
     if let Some(s) = &stopper {
-        if let (true, Some(w)) = (s.spec.restore_best_weights, &s.best_weights) {
+        if let Some(w) = s.weights_to_restore() {
             model.set_weights(w);
             stopping.restored_best = true;
             if opts.verbose {
                 eprintln!(
                     "Restoring model weights from the end of the best epoch: {}.",
-                    s.best_epoch.unwrap_or(0)
+                    s.best_epoch().unwrap_or(0)
                 );
             }
         }
     }
     Ok(Fitted { history, stopping })
-}
-
-/// Keras's `EarlyStopping` callback (mode `auto`: maximise accuracies, minimise losses).
-struct Stopper {
-    spec: EarlyStopping,
-    best: f64,
-    best_epoch: Option<usize>,
-    best_weights: Option<Vec<Vec<f32>>>,
-    wait: usize,
-}
-
-impl Stopper {
-    fn new(spec: &EarlyStopping) -> Self {
-        let maximise = spec.monitor.contains("acc");
-        Stopper {
-            spec: spec.clone(),
-            best: if maximise { f64::NEG_INFINITY } else { f64::INFINITY },
-            best_epoch: None,
-            best_weights: None,
-            wait: 0,
-        }
-    }
-
-    fn state(&self) -> StopperState {
-        StopperState {
-            best: self.best,
-            best_epoch: self.best_epoch,
-            best_weights: self.best_weights.clone(),
-            wait: self.wait,
-        }
-    }
-
-    fn restore(&mut self, s: StopperState) {
-        (self.best, self.best_epoch, self.best_weights, self.wait) =
-            (s.best, s.best_epoch, s.best_weights, s.wait);
-    }
-
-    /// Returns true when training should stop after this epoch.
-    fn update(&mut self, r: &EpochRecord, model: &Model, epoch: usize) -> bool {
-        let current = match self.spec.monitor.as_str() {
-            "loss" => Some(r.loss),
-            "accuracy" => Some(r.accuracy),
-            "val_loss" => r.val_loss,
-            _ => r.val_accuracy,
-        };
-        let Some(current) = current else { return false };
-        let maximise = self.spec.monitor.contains("acc");
-        if self.spec.restore_best_weights && self.best_weights.is_none() {
-            // As Keras: until something improves, the first epoch's weights are the best.
-            self.best_weights = Some(model.weights());
-            self.best_epoch = Some(epoch);
-        }
-        self.wait += 1;
-        let better = if maximise {
-            current - self.spec.min_delta > self.best
-        } else {
-            current + self.spec.min_delta < self.best
-        };
-        if better {
-            self.best = current;
-            self.best_epoch = Some(epoch);
-            if self.spec.restore_best_weights {
-                self.best_weights = Some(model.weights());
-            }
-            self.wait = 0;
-            return false;
-        }
-        self.wait >= self.spec.patience && epoch > 1
-    }
 }

@@ -4,10 +4,11 @@
 //!
 //! Layout: `engine/` (the batch tensor and the matrix products), `layers/` (one file per
 //! layer: config, forward, backward, ONNX nodes, gradient check), `loss.rs`, `optim.rs`,
-//! `model.rs` (a model from the spec's layer list), `fit.rs` (the training loop),
+//! `model/` (a model from the spec's layer list), `fit.rs` (the training loop),
+//! `early_stopping.rs`, `checkpoint.rs` and `fingerprint.rs` (resuming a killed run),
 //! `spec.rs`, `data.rs`, `export.rs` (ONNX through `onnx`), `output.rs`,
 //! `run.rs` (the CLI's work), `baseline.rs` (`--baseline logistic`), `profile.rs` (where
-//! a run's time goes, `--profile`).
+//! a run's time goes, `--profile`), `error.rs` (the one error type).
 //!
 //! Public: what the `train` binary and the tests (this crate's and `evaluate`'s) use —
 //! the run entry points and what they return, the spec, and the baseline.
@@ -28,7 +29,7 @@
 //! let mut trained = train_with_spec(&spec, &dir.path().join("train.parquet"), None, &out, false).unwrap();
 //! assert_eq!(trained.history.epochs.len(), 3);
 //! assert!(trained.history.epochs.iter().all(|r| r.val_loss.is_some())); // 3 of the 12 rows
-//! assert_eq!(trained.summary["total_params"], 4 * 3 + 3);
+//! assert_eq!(trained.summary.total_params, 4 * 3 + 3);
 //!
 //! // The exported model.onnx computes what the engine computes.
 //! let row = &data.features[..4];
@@ -39,11 +40,16 @@
 //! assert!(p.iter().zip(&q).all(|(a, b)| (a - b).abs() < 1e-6), "{p:?} vs {q:?}");
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod baseline;
 mod checkpoint;
 mod data;
+mod early_stopping;
 mod engine;
+mod error;
 mod export;
+mod fingerprint;
 mod fit;
 mod layers;
 mod loss;
@@ -59,8 +65,9 @@ pub use engine::tensor::Tensor;
 pub mod kernels {
     pub use crate::engine::isa::{cpu_features, cpu_model, Isa, KernelsError, ENV};
 }
+pub use error::{Error, ErrorKind, Result};
 pub use fit::{EpochRecord, History};
-pub use model::{InputKind, Model};
+pub use model::Model;
 pub use output::summary_text;
 pub use run::{run, train_from, train_with_spec, RunOptions, Trained};
 // The spec and its parts are the `params` crate's (shared with the pipeline manifest).

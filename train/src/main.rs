@@ -119,7 +119,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         if json {
-            println!("{}", t.summary);
+            println!("{}", t.summary.to_json_line());
         } else if verbose {
             print!("{}", train::summary_text(&t.summary));
         }
@@ -128,12 +128,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     let (train, out) = (cli.train, cli.out);
     match (cli.baseline, &cli.spec) {
         (Some(Baseline::Logistic), _) => {
-            train::baseline::run_baseline(&train, cli.val.as_deref(), &out)
+            Ok(train::baseline::run_baseline(&train, cli.val.as_deref(), &out)?)
         }
         (None, Some(spec)) => {
             let spec = train::spec::from_file(spec)?;
-            train::train_from(&spec, &train, cli.val.as_deref(), &out, &options)
-                .and_then(print_summary)
+            print_summary(train::train_from(&spec, &train, cli.val.as_deref(), &out, &options)?)
         }
         (None, None) => unreachable!("clap requires --spec or --baseline"),
     }

@@ -1,12 +1,14 @@
 //! What `train` leaves in its output directory (docs/formats.md): `history.parquet`
-//! (and the same as `history.csv`), `summary.json`, `summary.txt` (and `model.onnx`, see `export.rs`). Every file is
-//! written atomically.
+//! (and the same as `history.csv`), `summary.json`, `summary.txt` (and `model.onnx`, see
+//! `export.rs`). Every file is written atomically, as one set.
 
-use serde_json::{json, Value};
+use formats::summary::{FinalEpoch, Input, LayerRow, LossSummary, NetworkRun};
+use formats::{DatasetKind, History, Summary};
 
-use crate::fit::{History, Stopping};
+use crate::early_stopping::Stopping;
+use crate::error::{Context, ErrorKind, Result};
 use crate::layers::thousands;
-use crate::model::{InputKind, Model};
+use crate::model::Model;
 use crate::spec::ModelSpec;
 
 /// Every file a training run writes: the set that replaces the previous one.
@@ -20,70 +22,55 @@ pub fn write_run(
     out_dir: &std::path::Path,
     onnx: &[u8],
     history: &History,
-    summary: &Value,
+    summary: &Summary,
     summary_text: &str,
-) -> anyhow::Result<()> {
-    use anyhow::Context;
+) -> Result<()> {
     let set = formats::OutputSet::new(out_dir, OUTPUTS)?;
     let write = |name: &str, bytes: &[u8]| {
         std::fs::write(set.path(name), bytes)
-            .with_context(|| format!("cannot write {}", set.path(name).display()))
+            .context(ErrorKind::Output, || format!("cannot write {}", set.path(name).display()))
     };
     write("model.onnx", onnx)?;
     history.write(&set.path("history.parquet"))?;
     write("history.csv", history.to_csv().as_bytes())?;
-    write("summary.json", serde_json::to_string_pretty(summary)?.as_bytes())?;
+    write("summary.json", summary.to_json_pretty().as_bytes())?;
     write("summary.txt", summary_text.as_bytes())?;
     set.commit()?;
     Ok(())
 }
 
-/// Keras-style layer names: the type's prefix and its count so far (`dense_1`, `dense_2`).
-pub fn layer_names(model: &Model) -> Vec<String> {
-    let mut counters: std::collections::HashMap<&str, usize> = Default::default();
-    (model.layers.iter())
-        .map(|l| {
-            let n = counters.entry(l.name_prefix()).or_insert(0);
-            *n += 1;
-            format!("{}_{}", l.name_prefix(), n)
+/// Per-layer rows of the summary: Keras-style names (`dense_1`, ...), output shapes with a
+/// `null` batch axis, weight counts and their formulas.
+fn layer_rows(model: &Model) -> Vec<LayerRow> {
+    (model.layers.iter().zip(&model.names))
+        .map(|(l, name)| LayerRow {
+            name: name.clone(),
+            type_name: l.type_name().to_string(),
+            output_shape: [None]
+                .into_iter()
+                .chain(l.output_shape().into_iter().map(Some))
+                .collect(),
+            params: l.param_count(),
+            formula: l.formula(),
+            config: Some(l.config()),
+            activation: l.activation().map(|a| a.name().to_string()),
         })
         .collect()
 }
 
-/// Per-layer rows of the summary: Keras-style names (`dense_1`, ...), output shapes with a
-/// `null` batch axis, weight counts and their formulas.
-pub fn layer_rows(model: &Model) -> Vec<Value> {
-    model
-        .layers
-        .iter()
-        .zip(layer_names(model))
-        .map(|(l, name)| {
-            let mut shape: Vec<Value> = vec![Value::Null];
-            shape.extend(l.output_shape().into_iter().map(Value::from));
-            let mut row = json!({
-                "name": name,
-                "type": l.type_name(),
-                "output_shape": shape,
-                "params": l.param_count(),
-                "formula": l.formula(),
-                "config": l.config(),
-            });
-            if let Some(a) = l.activation() {
-                row["activation"] = json!(a.name());
-            }
-            row
-        })
-        .collect()
+/// A part of the spec as the spec serializes it.
+fn spec_value(v: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(v).expect("spec values serialize: plain data")
 }
 
 /// The content of `summary.json`.
-pub fn summary_json(
+pub fn summary(
     spec: &ModelSpec,
     model: &Model,
     classes: &[String],
     (history, stopping): (&History, &Stopping),
     seconds: f64,
-) -> Value {
+) -> Summary {
     let last = history.epochs.last();
     // After restore-best-weights the model is the best epoch's; report that epoch as final.
     let final_record = if stopping.restored_best {
@@ -91,77 +78,87 @@ pub fn summary_json(
     } else {
         last
     };
-    json!({
-        "name": spec.name.clone().unwrap_or_else(|| "model".into()),
-        "input": {
-            "kind": match model.input_kind { InputKind::Image => "image", InputKind::Features => "features" },
-            "shape": model.input_shape,
-            "scaling": match model.input_kind { InputKind::Image => "uint8 / 255 inside the model", InputKind::Features => "none" },
+    Summary {
+        name: spec.name.clone().unwrap_or_else(|| "model".into()),
+        input: Input {
+            kind: model.input_kind,
+            shape: model.input_shape.clone(),
+            scaling: Some(
+                match model.input_kind {
+                    DatasetKind::Image => "uint8 / 255 inside the model",
+                    DatasetKind::Features => "none",
+                }
+                .into(),
+            ),
         },
-        "classes": classes,
-        "layers": layer_rows(model),
-        "total_params": model.param_count(),
-        "optimizer": spec.optimizer.describe(),
-        "loss": { "name": spec.loss.name(), "equation": spec.loss.equation() },
-        "epochs": spec.epochs,
-        "epochs_run": history.epochs.len(),
-        "batch_size": spec.batch_size,
-        "seed": spec.seed,
-        "class_weight": spec.class_weight,
-        "early_stopping": spec.early_stopping,
-        "shuffle": spec.shuffle,
-        // The one best-epoch rule (formats::History::best_epoch): lowest validation
-        // loss, or lowest training loss without validation; always filled.
-        "best_epoch": history.best_epoch().map(|r| r.epoch),
-        "stopped_epoch": stopping.stopped_epoch,
-        "restored_best_weights": stopping.restored_best,
-        // The epoch whose weights early stopping put back (its monitor's best).
-        "restored_epoch": stopping.restored_best.then_some(stopping.best_epoch).flatten(),
-        "final": final_record.map(|r| json!({
-            "epoch": r.epoch, "loss": r.loss, "accuracy": r.accuracy,
-            "val_loss": r.val_loss, "val_accuracy": r.val_accuracy,
-        })),
-        "seconds": seconds,
-        // The instruction set the kernels ran on: speed only, the bits are the same on every one.
-        "kernels": crate::engine::isa::Isa::current().name(),
-    })
+        classes: classes.to_vec(),
+        layers: layer_rows(model),
+        total_params: model.param_count(),
+        optimizer: match spec.optimizer.describe() {
+            serde_json::Value::Object(o) => o,
+            _ => unreachable!("an optimizer describes itself as an object"),
+        },
+        loss: LossSummary { name: spec.loss.name().into(), equation: spec.loss.equation().into() },
+        epochs: spec.epochs,
+        batch_size: Some(spec.batch_size),
+        seed: Some(spec.seed),
+        best_epoch: history.best_epoch().map(|r| r.epoch),
+        final_epoch: final_record.map(|r| FinalEpoch {
+            epoch: Some(r.epoch),
+            loss: r.loss,
+            accuracy: r.accuracy,
+            val_loss: r.val_loss,
+            val_accuracy: r.val_accuracy,
+        }),
+        seconds,
+        network: Some(NetworkRun {
+            epochs_run: history.epochs.len(),
+            class_weight: spec_value(&spec.class_weight),
+            early_stopping: spec_value(&spec.early_stopping),
+            shuffle: spec.shuffle,
+            stopped_epoch: stopping.stopped_epoch,
+            restored_best_weights: stopping.restored_best,
+            restored_epoch: stopping.restored_best.then_some(stopping.best_epoch).flatten(),
+            kernels: crate::engine::isa::Isa::current().name().into(),
+        }),
+    }
 }
 
-fn shape_text(v: &Value) -> String {
-    let dims: Vec<String> = v
-        .as_array()
-        .map(|a| {
-            a.iter().map(|d| if d.is_null() { "None".into() } else { d.to_string() }).collect()
-        })
-        .unwrap_or_default();
+/// A Keras shape, `None` for the batch axis: `(None, 28, 28, 1)`.
+fn shape_text(dims: &[Option<usize>]) -> String {
+    let dims: Vec<String> =
+        dims.iter().map(|d| d.map_or_else(|| "None".into(), |d| d.to_string())).collect();
     format!("({})", dims.join(", "))
+}
+
+/// A value as `summary.json` holds it: a number, or `null`.
+fn or_null(v: Option<impl std::fmt::Display>) -> String {
+    v.map_or_else(|| "null".into(), |v| v.to_string())
 }
 
 /// `summary.txt`: Keras's `model.summary()` table plus how each count comes about,
 /// the optimizer and the loss.
-pub fn summary_text(summary: &Value) -> String {
-    let mut s = format!("Model: \"{}\"\n", summary["name"].as_str().unwrap_or("model"));
-    let input = &summary["input"];
+pub fn summary_text(summary: &Summary) -> String {
+    let mut s = format!("Model: \"{}\"\n", summary.name);
+    let input = &summary.input;
+    let input_shape: Vec<Option<usize>> =
+        [None].into_iter().chain(input.shape.iter().copied().map(Some)).collect();
     s += &format!(
         "Input: {} {} ({})\n\n",
-        input["kind"].as_str().unwrap_or(""),
-        shape_text(&{
-            let mut v = vec![Value::Null];
-            v.extend(input["shape"].as_array().cloned().unwrap_or_default());
-            Value::from(v)
-        }),
-        input["scaling"].as_str().unwrap_or("")
+        match input.kind {
+            DatasetKind::Image => "image",
+            DatasetKind::Features => "features",
+        },
+        shape_text(&input_shape),
+        input.scaling.as_deref().unwrap_or("")
     );
-    let rows: Vec<[String; 4]> = summary["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let rows: Vec<[String; 4]> = (summary.layers.iter())
         .map(|l| {
             [
-                format!("{} ({})", l["name"].as_str().unwrap(), l["type"].as_str().unwrap()),
-                shape_text(&l["output_shape"]),
-                thousands(l["params"].as_u64().unwrap() as usize),
-                l["formula"].as_str().unwrap().to_string(),
+                format!("{} ({})", l.name, l.type_name),
+                shape_text(&l.output_shape),
+                thousands(l.params),
+                l.formula.clone(),
             ]
         })
         .collect();
@@ -189,57 +186,45 @@ pub fn summary_text(summary: &Value) -> String {
         s += &line(r);
     }
     s += &rule;
-    let total = summary["total_params"].as_u64().unwrap() as usize;
-    let parts: Vec<String> = summary["layers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|l| l["params"].as_u64().unwrap() > 0)
-        .map(|l| thousands(l["params"].as_u64().unwrap() as usize))
-        .collect();
-    s += &format!("Total params: {} = {}\n\n", thousands(total), parts.join(" + "));
-    let opt = &summary["optimizer"];
-    let params: Vec<String> = opt
-        .as_object()
-        .unwrap()
-        .iter()
+    let parts: Vec<String> =
+        summary.layers.iter().filter(|l| l.params > 0).map(|l| thousands(l.params)).collect();
+    s += &format!("Total params: {} = {}\n\n", thousands(summary.total_params), parts.join(" + "));
+    let opt = &summary.optimizer;
+    let settings: Vec<String> = (opt.iter())
         .filter(|(k, _)| *k != "name" && *k != "update")
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     s += &format!(
         "Optimizer: {} ({})\n  update: {}\n",
-        opt["name"].as_str().unwrap(),
-        params.join(", "),
-        opt["update"].as_str().unwrap_or("")
+        opt["name"].as_str().unwrap_or(""),
+        settings.join(", "),
+        opt.get("update").and_then(|u| u.as_str()).unwrap_or("")
     );
-    s += &format!(
-        "Loss: {}\n  {}\n\n",
-        summary["loss"]["name"].as_str().unwrap(),
-        summary["loss"]["equation"].as_str().unwrap()
-    );
+    s += &format!("Loss: {}\n  {}\n\n", summary.loss.name, summary.loss.equation);
+    let network = summary.network.as_ref();
     s += &format!(
         "Training: {} epochs run of {}, batch size {}, seed {}\n",
-        summary["epochs_run"], summary["epochs"], summary["batch_size"], summary["seed"]
+        or_null(network.map(|n| n.epochs_run)),
+        summary.epochs,
+        or_null(summary.batch_size),
+        or_null(summary.seed)
     );
-    if !summary["best_epoch"].is_null() {
+    if let Some(best) = summary.best_epoch {
         s += &format!(
-            "Best epoch: {} (restored: {})\n",
-            summary["best_epoch"], summary["restored_best_weights"]
+            "Best epoch: {best} (restored: {})\n",
+            or_null(network.map(|n| n.restored_best_weights))
         );
     }
-    if let Some(f) = summary["final"].as_object() {
-        let mut parts = vec![
-            format!("loss {:.4}", f["loss"].as_f64().unwrap_or(f64::NAN)),
-            format!("accuracy {:.4}", f["accuracy"].as_f64().unwrap_or(f64::NAN)),
-        ];
-        if let Some(v) = f["val_loss"].as_f64() {
+    if let Some(f) = &summary.final_epoch {
+        let mut parts = vec![format!("loss {:.4}", f.loss), format!("accuracy {:.4}", f.accuracy)];
+        if let Some(v) = f.val_loss {
             parts.push(format!("val_loss {v:.4}"));
         }
-        if let Some(v) = f["val_accuracy"].as_f64() {
+        if let Some(v) = f.val_accuracy {
             parts.push(format!("val_accuracy {v:.4}"));
         }
-        s += &format!("Final (epoch {}): {}\n", f["epoch"], parts.join(", "));
+        s += &format!("Final (epoch {}): {}\n", or_null(f.epoch), parts.join(", "));
     }
-    s += &format!("Wall time: {:.2} s\n", summary["seconds"].as_f64().unwrap_or(0.0));
+    s += &format!("Wall time: {:.2} s\n", summary.seconds);
     s
 }

@@ -33,6 +33,7 @@ use serde::Serialize;
 /// work the engine does on top is not counted, so the GFLOP/s are the model's).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct MultiplyAdds {
+    /// The forward pass.
     pub forward: u64,
     /// dL/dx: zero when the layer has no weights or only forwards data.
     pub backward_data: u64,
@@ -44,8 +45,11 @@ pub struct MultiplyAdds {
 /// product, in the weight-gradient product, and in all of the layer's work.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct BackwardSplit {
+    /// In the input-gradient product (dL/dx).
     pub data: Duration,
+    /// In the weight-gradient product (dL/dW).
     pub weights: Duration,
+    /// In all of the backward's work.
     pub total: Duration,
 }
 
@@ -57,6 +61,17 @@ impl std::ops::AddAssign for BackwardSplit {
     }
 }
 
+/// A layer that runs matrix products (`Conv2D`, `Dense`): what the profile asks of it
+/// beside the time the model measures. Layers that only move or compare values do
+/// none and are not asked.
+pub trait Products {
+    /// Multiply-adds per sample of each pass.
+    fn multiply_adds(&self) -> MultiplyAdds;
+    /// How the last backward's thread-time divided between its products (taken: the
+    /// next call gives `None` until another backward).
+    fn take_backward_split(&mut self) -> Option<BackwardSplit>;
+}
+
 /// What the model measured for one layer over a run.
 #[derive(Debug, Default, Clone)]
 pub struct LayerClock {
@@ -64,11 +79,15 @@ pub struct LayerClock {
     pub forward_train: Duration,
     /// Forward passes for validation (inference).
     pub forward_infer: Duration,
+    /// Backward passes.
     pub backward: Duration,
+    /// Samples of the training forward passes.
     pub train_samples: u64,
+    /// Samples of the validation forward passes.
     pub infer_samples: u64,
     /// Samples whose dL/dx the backward computed (none for the first layer).
     pub input_grad_samples: u64,
+    /// The backward's thread-time by product, summed over the run (layers with products).
     pub split: Option<BackwardSplit>,
 }
 
@@ -79,13 +98,16 @@ pub struct LoopClock {
     pub batches_s: f64,
     /// Loss, its gradient and accuracy.
     pub loss_s: f64,
+    /// The optimizer's weight updates.
     pub optimizer_s: f64,
 }
 
 /// Seconds and the rate they give.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
 pub struct Pass {
+    /// Wall-clock seconds over the run.
     pub seconds: f64,
+    /// Billions of floating-point operations per second (a multiply-add is two).
     pub gflops: f64,
 }
 
@@ -97,18 +119,25 @@ impl Pass {
     }
 }
 
+/// Where one layer's time went.
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerProfile {
+    /// Keras-style name (`conv2d_1`).
     pub name: String,
+    /// Keras class name (`Conv2D`).
     #[serde(rename = "type")]
     pub type_name: String,
+    /// Per sample and pass.
     pub multiply_adds: MultiplyAdds,
+    /// Training forward passes.
     pub forward: Pass,
     /// Validation passes.
     pub inference: Pass,
     /// The whole backward wall time; the three below divide it.
     pub backward_s: f64,
+    /// The input-gradient product's share.
     pub backward_data: Pass,
+    /// The weight-gradient product's share.
     pub backward_weights: Pass,
     /// The rest of the backward: activation derivative, bias sums, copies, reductions.
     pub backward_other_s: f64,
@@ -117,10 +146,13 @@ pub struct LayerProfile {
 /// A run's profile, as `train --profile FILE` writes it (JSON).
 #[derive(Debug, Clone, Serialize)]
 pub struct Profile {
+    /// Worker threads of the run.
     pub threads: usize,
     /// The kernel path that ran (`avx512`, `avx2`, `neon`, `portable`).
     pub kernels: &'static str,
+    /// One entry per layer, in model order.
     pub layers: Vec<LayerProfile>,
+    /// What lay between the layers.
     #[serde(rename = "loop")]
     pub loop_clock: LoopClock,
     /// The whole of `fit`.

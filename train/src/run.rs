@@ -5,15 +5,18 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::checkpoint::{Checkpoint, Fingerprint};
+use formats::{DatasetKind, Summary};
+
+use crate::checkpoint::Checkpoint;
 use crate::data::Samples;
+use crate::error::{fail, Context, Error, ErrorKind, Result};
+use crate::fingerprint::Fingerprint;
 use crate::fit::{fit, seconds_since, FitOptions, History};
-use crate::model::{InputKind, Model};
+use crate::model::Model;
 use crate::spec::{ClassWeight, ModelSpec};
 
 /// Seed stream of `validation_split` (independent of the weight and shuffle streams).
@@ -21,16 +24,19 @@ const SPLIT_STREAM: u64 = 0x5350_4c54;
 
 /// A finished run: the model (for tests and tools), its history and summary.
 pub struct Trained {
+    /// The trained model, with the weights `model.onnx` holds.
     pub model: Model,
+    /// One record per epoch, as `history.parquet` holds them.
     pub history: History,
-    pub summary: serde_json::Value,
+    /// What `summary.json` holds.
+    pub summary: Summary,
     /// Where the fit's time went, layer by layer.
     pub profile: crate::profile::Profile,
 }
 
 fn load(path: &Path, what: &str) -> Result<Samples> {
     let data = formats::read_any_dataset(path)
-        .with_context(|| format!("cannot read the {what} data {}", path.display()))?;
+        .context(ErrorKind::Data, || format!("cannot read the {what} data {}", path.display()))?;
     Samples::from_dataset(data, &format!("{what} data {}", path.display()))
 }
 
@@ -60,7 +66,7 @@ pub fn class_weights(spec: Option<&ClassWeight>, train: &Samples) -> Result<Vec<
             let mut w = vec![1.0; k];
             for (name, v) in t {
                 let Some(i) = train.classes.iter().position(|c| c == name) else {
-                    bail!("class_weight names class {name:?}, which the training data does not have (classes: {})", train.classes.join(", "));
+                    fail!(Data, "class_weight names class {name:?}, which the training data does not have (classes: {})", train.classes.join(", "));
                 };
                 w[i] = *v as f32;
             }
@@ -81,7 +87,10 @@ pub fn split_rows(
 ) -> Result<(Vec<usize>, Vec<usize>)> {
     let n_train = (n as f64 * (1.0 - fraction)).floor() as usize;
     if n_train == 0 || n_train == n {
-        bail!("validation_split = {fraction} leaves no training or no validation rows out of {n}");
+        fail!(
+            Data,
+            "validation_split = {fraction} leaves no training or no validation rows out of {n}"
+        );
     }
     let mut idx: Vec<usize> = (0..n).collect();
     if mode == params::SplitMode::Random {
@@ -146,7 +155,9 @@ pub fn train_from(
     // Read first: a missing or foreign model is refused before any data is loaded.
     let init_bytes = match &options.init_from {
         Some(p) => Some((
-            std::fs::read(p).with_context(|| format!("cannot read --init-from {}", p.display()))?,
+            std::fs::read(p).context(ErrorKind::Weights, || {
+                format!("cannot read --init-from {}", p.display())
+            })?,
             format!("--init-from {}", p.display()),
         )),
         None => None,
@@ -156,7 +167,8 @@ pub fn train_from(
         Some(p) => {
             let v = load(p, "validation")?;
             if v.kind != train.kind || v.shape != train.shape {
-                bail!(
+                fail!(
+                    Data,
                     "validation data {} holds {:?} {:?} but the training data holds {:?} {:?}",
                     p.display(),
                     v.kind,
@@ -166,7 +178,8 @@ pub fn train_from(
                 );
             }
             if v.classes != train.classes {
-                bail!(
+                fail!(
+                    Data,
                     "validation data {} has classes [{}] but the training data has [{}]",
                     p.display(),
                     v.classes.join(", "),
@@ -188,7 +201,8 @@ pub fn train_from(
     };
     if let Some(want) = &spec.input_shape {
         if *want != train.shape {
-            bail!(
+            fail!(
+                Data,
                 "the spec says input_shape = {want:?} but the training data {} has samples of shape {:?}",
                 train_path.display(),
                 train.shape
@@ -197,7 +211,7 @@ pub fn train_from(
     }
     if let Some(es) = &spec.early_stopping {
         if es.monitor.starts_with("val_") && val.is_none() {
-            bail!("early_stopping monitors {} but there is no validation data (give --val or validation_split)", es.monitor);
+            fail!(Data, "early_stopping monitors {} but there is no validation data (give --val or validation_split)", es.monitor);
         }
     }
     let (limit, limit_name) = match options.max_memory {
@@ -206,8 +220,8 @@ pub fn train_from(
     };
     params::memory::estimate(spec, Some(&train.shape)).check(spec, limit, limit_name).map_err(
         |e| match options.max_memory {
-            None => anyhow::anyhow!("{e} (--max-memory sets another limit)"),
-            Some(_) => e.into(),
+            None => Error::new(ErrorKind::Memory, format!("{e} (--max-memory sets another limit)")),
+            Some(_) => Error::passed(ErrorKind::Memory, e),
         },
     )?;
     let mut model = Model::build(&spec.layers, train.kind, &train.shape, spec.seed)?;
@@ -227,7 +241,8 @@ pub fn train_from(
         verbose,
     };
     let mut inputs = Fingerprint::default();
-    inputs.bytes(serde_json::to_string(spec)?.as_bytes());
+    let spec_json = serde_json::to_string(spec).expect("a spec serializes: plain values");
+    inputs.bytes(spec_json.as_bytes());
     train.fingerprint(&mut inputs);
     if let Some(v) = &val {
         v.fingerprint(&mut inputs);
@@ -255,15 +270,15 @@ pub fn train_from(
     let seconds = seconds_before + seconds_since(started);
 
     let summary =
-        crate::output::summary_json(spec, &model, &train.classes, (&history, &stopping), seconds);
+        crate::output::summary(spec, &model, &train.classes, (&history, &stopping), seconds);
     let extra = vec![
-        ("spec".to_string(), serde_json::to_string(spec)?),
+        ("spec".to_string(), spec_json),
         ("name".to_string(), spec.name.clone().unwrap_or_else(|| "model".into())),
         (
             "input_kind".to_string(),
             match model.input_kind {
-                InputKind::Image => "image",
-                InputKind::Features => "features",
+                DatasetKind::Image => "image",
+                DatasetKind::Features => "features",
             }
             .to_string(),
         ),

@@ -241,9 +241,9 @@ fn feature_model_with_split_class_weights_and_early_stopping() {
         train::run(&s.p("mlp.toml"), &s.p("feat_train.parquet"), None, &out, false).unwrap();
     // 96 rows, split 0.25 → 72 train / 24 validation.
     assert!(t.history.epochs.iter().all(|r| r.val_loss.is_some()));
-    assert_eq!(t.summary["total_params"], 6 * 5 + 5 + 5 + 1);
-    assert_eq!(t.summary["layers"][0]["formula"], "6 inputs × 5 units + 5 biases = 35");
-    assert_eq!(t.summary["optimizer"]["beta_2"], 0.999);
+    assert_eq!(t.summary.total_params, 6 * 5 + 5 + 5 + 1);
+    assert_eq!(t.summary.layers[0].formula, "6 inputs × 5 units + 5 biases = 35");
+    assert_eq!(t.summary.optimizer["beta_2"], 0.999);
     let bytes = std::fs::read(out.join("model.onnx")).unwrap();
     let data = feature_dataset(16, 9);
     let (shape, probs) =

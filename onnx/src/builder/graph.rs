@@ -41,17 +41,7 @@ impl GraphBuilder {
     }
 
     pub(crate) fn layer_name(&mut self, kind: &str) -> String {
-        let n = match self.counts.iter_mut().find(|(k, _)| k == kind) {
-            Some((_, n)) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                self.counts.push((kind.to_string(), 1));
-                1
-            }
-        };
-        format!("{kind}_{n}")
+        self.names.next(kind)
     }
 
     pub(crate) fn tensor_name(&self, layer: &str, what: &str) -> String {

@@ -273,16 +273,10 @@ pub(super) fn set_in(
 /// dense layer), as `train`'s summary names it.
 fn layer_name(model: &Table, index: usize) -> Option<String> {
     let layers = model.get("layers")?.as_array()?;
-    let kind = layers.get(index)?.get("type")?.as_str()?;
-    let prefix = match kind {
-        "max_pool2d" => "max_pooling2d",
-        other => other,
-    };
-    let nth = layers[..=index]
-        .iter()
-        .filter(|l| l.get("type").and_then(Value::as_str) == Some(kind))
-        .count();
-    Some(format!("{prefix}_{nth}"))
+    layers.get(index)?.get("type")?.as_str()?;
+    let types = layers[..=index].iter().map(|l| l.get("type").and_then(Value::as_str));
+    let mut names = params::keras_names::LayerNames::default();
+    types.map(|t| names.next(params::keras_names::keras_prefix(t.unwrap_or("")))).last()
 }
 
 /// `key = value` for the report; a layer list as `flatten → dense 30 relu → …`; a

@@ -13,11 +13,14 @@ use std::mem::MaybeUninit;
 /// (`[C, H, W]` for images, `[D]` for vectors). `data` is row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tensor {
+    /// The batch size, then one sample's shape.
     pub shape: Vec<usize>,
+    /// The values, row-major.
     pub data: Vec<f32>,
 }
 
 impl Tensor {
+    /// A tensor of `shape` holding `data` (panics when the lengths differ).
     pub fn new(shape: Vec<usize>, data: Vec<f32>) -> Self {
         assert_eq!(
             shape.iter().product::<usize>(),

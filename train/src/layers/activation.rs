@@ -110,9 +110,6 @@ impl Layer for ActivationLayer {
     fn type_name(&self) -> &'static str {
         "Activation"
     }
-    fn name_prefix(&self) -> &'static str {
-        "activation"
-    }
     fn output_shape(&self) -> Vec<usize> {
         self.shape.clone()
     }

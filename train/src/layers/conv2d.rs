@@ -21,11 +21,8 @@
 //! per fixed group of samples, then the groups in order, so a run is bit-identical for
 //! any thread count.
 //!
-//! Fused max-pool (`Layer::fuse_pool`, set by `Model::build`): when the next layer is a
-//! max-pool with disjoint windows inside the output and the activation is ReLU or linear,
-//! forward pools each sample's z in the thread's scratch and applies ReLU to the maxima,
-//! keeping the winners' q-space positions instead of z; backward scatters the pooled
-//! gradient onto them. The same bits as the two layers.
+//! The max-pool after the layer can run inside it (`conv2d/fused_pool.rs`); where the
+//! tap rows come from is `conv2d/taps.rs`.
 //!
 //! Init: K Glorot-uniform with fan_in = kh·kw·C, fan_out = kh·kw·F; b = 0 (Keras).
 //!
@@ -34,6 +31,7 @@
 use std::mem::MaybeUninit;
 use std::time::Instant;
 
+use params::Size2;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
@@ -44,42 +42,18 @@ use super::{
     PoolWindows,
 };
 use crate::engine::offset_gemm::{
-    offset_dot, offset_dot_filters, offset_gemm, round_up, PackedRows, Start, LANES,
+    offset_dot, offset_dot_filters, offset_gemm, PackedRows, Start, LANES,
 };
 use crate::engine::tensor::{assume_init_mut, lane_sum, zeroed, Tensor, Unwritten};
-use crate::profile::{BackwardSplit, MultiplyAdds};
+use crate::profile::{BackwardSplit, MultiplyAdds, Products};
+
+mod fused_pool;
+mod taps;
+
+use taps::Plan;
 
 /// Samples per kernel-gradient partial sum in backward (fixed, for determinism).
 const GRAD_GROUP: usize = 4;
-
-/// Marks a fused pool's winner whose gradient the activation stops (ReLU's max was ≤ 0):
-/// the position stays in the low bits, so backward adds +0 there without a branch.
-const BLOCKED: u32 = 1 << 31;
-
-/// Where the tap rows live for one sample, and how positions are counted.
-struct Plan {
-    /// Stride 1 (shifted views of padded planes) or gathered rows.
-    shifted: bool,
-    /// Positions per output row in q-space: Wp (shifted) or Wo (gathered).
-    q_width: usize,
-    /// Ho·q_width rounded up to the vector width.
-    q_len: usize,
-    /// Values of one sample's tap-row source: C padded planes, or T gathered rows.
-    src_len: usize,
-    /// Padded plane length (shifted).
-    plane: usize,
-    wp: usize,
-    /// Start of tap row t = (c, ky, kx) in the sample's source.
-    tap_offsets: Vec<usize>,
-    /// Zeros before dz in its backward buffer (shifted: room for the largest kernel shift).
-    margin: usize,
-    /// Length of one filter's row of dz in the backward buffer.
-    dz_row: usize,
-    /// Rows read by the input-gradient product: (f, ky, kx) shifts of dz (shifted) or f rows.
-    back_offsets: Vec<usize>,
-    /// Positions of the input-gradient product.
-    dx_q_len: usize,
-}
 
 pub struct Conv2d {
     pub in_shape: [usize; 3],
@@ -104,10 +78,10 @@ pub struct Conv2d {
     applied: bool,
     /// Thread-time of the last backward's products, for the profile.
     split: Option<BackwardSplit>,
-    /// The max-pool after this layer, when it runs here (`Layer::fuse_pool`).
+    /// The max-pool after this layer, when it runs here ([`Conv2d::fuse_pool`]).
     pool: Option<PoolWindows>,
     /// With the fused pool, per pooled value of the last batch: the q-space position of
-    /// its window's winner in its filter's row, with [`BLOCKED`] set where ReLU stops the
+    /// its window's winner in its filter's row, with `fused_pool::BLOCKED` set where ReLU stops the
     /// gradient. Replaces `z`.
     winners: Vec<u32>,
 }
@@ -117,12 +91,13 @@ impl Conv2d {
     pub fn new(
         in_shape: [usize; 3],
         filters: usize,
-        kernel_size: (usize, usize),
-        strides: (usize, usize),
+        kernel_size: Size2,
+        strides: Size2,
         padding: Padding,
         activation: Activation,
         rng: &mut ChaCha8Rng,
     ) -> Option<Self> {
+        let (kernel_size, strides) = (kernel_size.pair(), strides.pair());
         let [h, w, c] = in_shape;
         let (ho, pt) = output_len(h, kernel_size.0, strides.0, padding)?;
         let (wo, pl) = output_len(w, kernel_size.1, strides.1, padding)?;
@@ -152,151 +127,6 @@ impl Conv2d {
         })
     }
 
-    fn plan(
-        in_shape: [usize; 3],
-        filters: usize,
-        (kh, kw): (usize, usize),
-        strides: (usize, usize),
-        (ho, wo): (usize, usize),
-        pt: usize,
-    ) -> Plan {
-        let [h, _, c] = in_shape;
-        let taps = c * kh * kw;
-        if strides == (1, 1) {
-            let (hp, wp) = (ho + kh - 1, wo + kw - 1);
-            let q_len = round_up(ho * wp);
-            // The last tap row reads up to (kh−1)·Wp + kw−1 + q_len − 1 ≤ Hp·Wp + kw + 6.
-            let plane = round_up(hp * wp + kw + 7);
-            let tap_offsets =
-                (0..taps).map(|t| (t / (kh * kw)) * plane + (t / kw % kh) * wp + t % kw).collect();
-            let margin = (kh - 1) * wp + kw - 1;
-            let dz_row = round_up(margin + hp * wp + 8);
-            // dx over the unpadded rows pt..pt+H of the padded frame: dz shifted back by (ky, kx).
-            let back_offsets = (0..filters * kh * kw)
-                .map(|j| (j / (kh * kw)) * dz_row + margin + pt * wp - (j / kw % kh) * wp - j % kw)
-                .collect();
-            Plan {
-                shifted: true,
-                q_width: wp,
-                q_len,
-                src_len: c * plane,
-                plane,
-                wp,
-                tap_offsets,
-                margin,
-                dz_row,
-                back_offsets,
-                dx_q_len: round_up(h * wp),
-            }
-        } else {
-            let q_len = round_up(ho * wo);
-            Plan {
-                shifted: false,
-                q_width: wo,
-                q_len,
-                src_len: taps * q_len,
-                plane: 0,
-                wp: 0,
-                tap_offsets: (0..taps).map(|t| t * q_len).collect(),
-                margin: 0,
-                dz_row: q_len,
-                back_offsets: (0..filters).map(|f| f * q_len).collect(),
-                dx_q_len: q_len,
-            }
-        }
-    }
-
-    /// Keras kernel index of tap t = (c, ky, kx) and filter f.
-    fn kernel_index(&self, t: usize, f: usize) -> usize {
-        let (kh, kw) = self.kernel_size;
-        let (c, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
-        ((ky * kw + kx) * self.in_shape[2] + c) * self.filters + f
-    }
-
-    fn taps(&self) -> usize {
-        self.kernel_size.0 * self.kernel_size.1 * self.in_shape[2]
-    }
-
-    /// Writes one sample's tap-row source from its planar image `[C, H, W]`. Only in-range
-    /// positions are written: `src` holds zeros (or this layout's earlier values) elsewhere.
-    fn fill_source(&self, image: &[f32], src: &mut [f32]) {
-        let [h, w, c] = self.in_shape;
-        let (pt, pl) = self.pad_top_left;
-        let p = &self.plan;
-        if p.shifted {
-            for ch in 0..c {
-                for y in 0..h {
-                    let dst = ch * p.plane + (y + pt) * p.wp + pl;
-                    src[dst..dst + w].copy_from_slice(&image[(ch * h + y) * w..][..w]);
-                }
-            }
-            return;
-        }
-        self.for_each_gathered(|row, input| src[row] = image[input]);
-    }
-
-    /// Visits every (gathered-row position, planar input index) pair whose tap falls inside
-    /// the input: position `t·q_len + oy·Wo + ox` of tap row t = (c, ky, kx). Padding
-    /// positions are skipped (they stay zero). Shared by the gather and by col2im.
-    fn for_each_gathered(&self, mut visit: impl FnMut(usize, usize)) {
-        let [h, w, _] = self.in_shape;
-        let (kh, kw) = self.kernel_size;
-        let (ho, wo) = self.out_hw;
-        let (pt, pl) = self.pad_top_left;
-        let (sh, sw) = self.strides;
-        for t in 0..self.taps() {
-            let (ch, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
-            for oy in 0..ho {
-                let iy = (oy * sh + ky) as isize - pt as isize;
-                if iy < 0 || iy >= h as isize {
-                    continue;
-                }
-                for ox in 0..wo {
-                    let ix = (ox * sw + kx) as isize - pl as isize;
-                    if ix >= 0 && ix < w as isize {
-                        visit(
-                            t * self.plan.q_len + oy * wo + ox,
-                            (ch * h + iy as usize) * w + ix as usize,
-                        );
-                    }
-                }
-            }
-        }
-    }
-
-    /// The kernel as `[F, T]` for the forward product.
-    fn forward_matrix(&self) -> Vec<f32> {
-        let taps = self.taps();
-        let mut a = vec![0.0; self.filters * taps];
-        for f in 0..self.filters {
-            for t in 0..taps {
-                a[f * taps + t] = self.kernel[self.kernel_index(t, f)];
-            }
-        }
-        a
-    }
-
-    /// The kernel for the input-gradient product: `[C, F·kh·kw]` (shifted) or `[T, F]`.
-    fn backward_matrix(&self) -> Vec<f32> {
-        let (kh, kw) = self.kernel_size;
-        let (c, f_len, area) = (self.in_shape[2], self.filters, kh * kw);
-        let mut a = vec![0.0; c * f_len * area];
-        for ch in 0..c {
-            for f in 0..f_len {
-                for s in 0..area {
-                    let t = ch * area + s;
-                    let v = self.kernel[self.kernel_index(t, f)];
-                    if self.plan.shifted {
-                        a[ch * f_len * area + f * area + s] = v;
-                    } else {
-                        a[t * f_len + f] = v;
-                    }
-                }
-            }
-        }
-        a
-    }
-
     /// The packed kernel and the batch's tap-row sources (taken from the layer, to be put
     /// back). Only valid input positions are ever written, so the padding stays zero from
     /// batch to batch (the buffer grows with zeros when a batch is larger).
@@ -305,74 +135,6 @@ impl Conv2d {
         let mut src = std::mem::take(&mut self.src);
         src.resize(n * self.plan.src_len, 0.0);
         (a, src)
-    }
-
-    /// Forward with the fused max-pool (`[N, C, H, W]` → pooled `[N, F, Ho', Wo']`): per
-    /// sample, z goes to the thread's scratch, is pooled, and the activation is applied to
-    /// the maxima; only the pooled values and the winners leave the task, so the full-size
-    /// output is never written to memory and read back.
-    fn forward_pooled(&mut self, x: Tensor, pool: PoolWindows, apply_activation: bool) -> Tensor {
-        let n = x.batch();
-        let in_len: usize = self.in_shape.iter().product();
-        assert_eq!(x.sample_len(), in_len, "Conv2D expects {:?} inputs", self.in_shape);
-        let f_len = self.filters;
-        let plane = pool.out_hw.0 * pool.out_hw.1;
-        let pooled_len = f_len * plane;
-        let (a, mut src) = self.forward_operands(n);
-        let mut winners = std::mem::take(&mut self.winners);
-        winners.resize(n * pooled_len, 0);
-        let mut out = Unwritten::new(n * pooled_len);
-        let this = &*self;
-        let p = &this.plan;
-        let activation = apply_activation.then_some(this.activation);
-        out.par_chunks_mut(pooled_len)
-            .zip(winners.par_chunks_mut(pooled_len))
-            .zip(src.par_chunks_mut(p.src_len))
-            .zip(x.data.par_chunks(in_len))
-            .for_each_init(
-                || vec![0.0f32; f_len * p.q_len],
-                |z, (((out, winners), src), image)| {
-                    this.fill_source(image, src);
-                    offset_gemm(
-                        &a,
-                        &p.tap_offsets,
-                        src,
-                        p.q_len,
-                        Start::RowBias(&this.bias),
-                        z,
-                        p.q_len,
-                    );
-                    let out = zeroed(out);
-                    for f in 0..f_len {
-                        let (o, w) = (&mut out[f * plane..][..plane], &mut winners[f * plane..]);
-                        pool.pool_plane(
-                            &z[f * p.q_len..][..p.q_len],
-                            p.q_width,
-                            0,
-                            o,
-                            &mut w[..plane],
-                        );
-                    }
-                    if let Some(act @ Activation::Relu) = activation {
-                        // Max and ReLU commute, so z is pooled first and ReLU applied to the
-                        // maxima only (a quarter of the values for 2×2); ReLU′ at the winner
-                        // is [max > 0]. On ties the winner is the one pooling ReLU's output
-                        // would pick, except among windows whose gradient is zero anyway.
-                        for (o, w) in out.iter().zip(winners.iter_mut()) {
-                            let passes = *o > 0.0;
-                            *w |= BLOCKED * u32::from(!passes);
-                        }
-                        act.apply(out, plane);
-                    }
-                },
-            );
-        self.applied = apply_activation;
-        self.src = src;
-        self.winners = winners;
-        self.z.clear();
-        self.batch = n;
-        // SAFETY: every sample's chunk was zeroed (then pooled into) above.
-        Tensor::new(vec![n, f_len, pool.out_hw.0, pool.out_hw.1], unsafe { out.assume_init() })
     }
 
     /// One sample's dz in q-space from the gradient `g` `[F, Ho, Wo]` of the output and
@@ -412,39 +174,11 @@ impl Conv2d {
             }
         }
     }
-
-    /// One sample's dz in q-space from the pooled gradient `g` `[F, Ho', Wo']`: each
-    /// value onto its winner (nothing where ReLU stopped it), and the bias gradient as
-    /// the unfused path sums it (per output row, in 8 lanes), so both give the same bits.
-    fn scatter_pooled(&self, g: &[f32], winners: &[u32], dzq: &mut [f32], db: &mut [f32]) {
-        let p = &self.plan;
-        let (ho, wo) = self.out_hw;
-        let plane = g.len() / self.filters;
-        for (f, (g, w)) in g.chunks(plane).zip(winners.chunks(plane)).enumerate() {
-            let row = &mut dzq[f * p.dz_row + p.margin..];
-            // Branch-free (ReLU's cut is unpredictable): a blocked winner gets 0 + 0, as the
-            // unfused ReLU′ gives it; windows are disjoint, so each position is hit once.
-            for (g, &w) in g.iter().zip(w) {
-                row[(w & !BLOCKED) as usize] += if w & BLOCKED == 0 { *g } else { 0.0 };
-            }
-            for oy in 0..ho {
-                db[f] += lane_sum(&row[oy * p.q_width..][..wo]);
-            }
-        }
-    }
-
-    /// Adds one sample's gathered-row gradient `dcols` `[T, q_len]` onto its planar `dimage`.
-    fn col2im(&self, dcols: &[f32], dimage: &mut [f32]) {
-        self.for_each_gathered(|row, input| dimage[input] += dcols[row]);
-    }
 }
 
 impl Layer for Conv2d {
     fn type_name(&self) -> &'static str {
         "Conv2D"
-    }
-    fn name_prefix(&self) -> &'static str {
-        "conv2d"
     }
     fn output_shape(&self) -> Vec<usize> {
         vec![self.out_hw.0, self.out_hw.1, self.filters]
@@ -597,12 +331,7 @@ impl Layer for Conv2d {
                 split.data += t.elapsed();
             }
             if let Some(winners) = winners {
-                // Back to all zeros for the next sample: only the winners were written.
-                for (f, w) in winners.chunks(gh * gw).enumerate() {
-                    for &w in w {
-                        dzq[f * p.dz_row + p.margin + (w & !BLOCKED) as usize] = 0.0;
-                    }
-                }
+                this.clear_winners(winners, dzq);
             }
         };
         // Samples in fixed groups (never by thread): each group sums its kernel gradient in
@@ -661,27 +390,6 @@ impl Layer for Conv2d {
     fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
         vec![(&mut self.kernel, &self.grad_kernel), (&mut self.bias, &self.grad_bias)]
     }
-    /// Useful multiply-adds (the q-space's extra columns are not counted): Ho·Wo·T·F for
-    /// each of the three products.
-    fn multiply_adds(&self) -> MultiplyAdds {
-        let m = (self.out_hw.0 * self.out_hw.1 * self.taps() * self.filters) as u64;
-        MultiplyAdds { forward: m, backward_data: m, backward_weights: m }
-    }
-    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
-        self.split.take()
-    }
-    /// Takes a pool whose windows are disjoint and inside this layer's output, after ReLU
-    /// or no activation: max and ReLU commute on the winner, so its gradient is the
-    /// pooled value's gradient where ReLU passes it and nothing elsewhere.
-    fn fuse_pool(&mut self, pool: PoolWindows) -> bool {
-        let fits = pool.in_hw == self.out_hw
-            && pool.disjoint_unpadded()
-            && matches!(self.activation, Activation::Relu | Activation::Linear);
-        if fits {
-            self.pool = Some(pool);
-        }
-        fits
-    }
     fn params(&self) -> Vec<&[f32]> {
         vec![&self.kernel, &self.bias]
     }
@@ -728,7 +436,7 @@ impl Layer for Conv2d {
         }
         let hwio = onnx::hwio_from_oihw(&kernel.values, kh, kw, c_in, c_out);
         self.kernel.copy_from_slice(&hwio);
-        super::copy_weights(&mut self.bias, bias)
+        crate::layers::copy_weights(&mut self.bias, bias)
     }
 
     /// `Conv` (the builder transposes to NCHW first if needed, and the kernel to OIHW), then
@@ -746,6 +454,18 @@ impl Layer for Conv2d {
             self.padding,
         );
         g.activation(self.activation);
+    }
+}
+
+impl Products for Conv2d {
+    /// Useful multiply-adds (the q-space's extra columns are not counted): Ho·Wo·T·F for
+    /// each of the three products.
+    fn multiply_adds(&self) -> MultiplyAdds {
+        let m = (self.out_hw.0 * self.out_hw.1 * self.taps() * self.filters) as u64;
+        MultiplyAdds { forward: m, backward_data: m, backward_weights: m }
+    }
+    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
+        self.split.take()
     }
 }
 

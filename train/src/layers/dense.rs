@@ -19,7 +19,7 @@ use onnx::GraphBuilder;
 use super::{glorot_uniform, thousands, Activation, ActivationFn, Ctx, Layer};
 use crate::engine::gemm::{column_sums, gemm, gemm_at_b, Mat};
 use crate::engine::tensor::Tensor;
-use crate::profile::{BackwardSplit, MultiplyAdds};
+use crate::profile::{BackwardSplit, MultiplyAdds, Products};
 
 pub struct Dense {
     pub in_dim: usize,
@@ -58,9 +58,6 @@ impl Dense {
 impl Layer for Dense {
     fn type_name(&self) -> &'static str {
         "Dense"
-    }
-    fn name_prefix(&self) -> &'static str {
-        "dense"
     }
     fn output_shape(&self) -> Vec<usize> {
         vec![self.units]
@@ -114,13 +111,6 @@ impl Layer for Dense {
         self.split = Some(BackwardSplit { data: t.elapsed(), weights, total: start.elapsed() });
         dx
     }
-    fn multiply_adds(&self) -> MultiplyAdds {
-        let m = (self.in_dim * self.units) as u64;
-        MultiplyAdds { forward: m, backward_data: m, backward_weights: m }
-    }
-    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
-        self.split.take()
-    }
 
     fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
         vec![(&mut self.kernel, &self.grad_kernel), (&mut self.bias, &self.grad_bias)]
@@ -147,6 +137,16 @@ impl Layer for Dense {
     fn export(&self, g: &mut GraphBuilder) {
         g.dense(&self.kernel, &self.bias, self.in_dim, self.units);
         g.activation(self.activation);
+    }
+}
+
+impl Products for Dense {
+    fn multiply_adds(&self) -> MultiplyAdds {
+        let m = (self.in_dim * self.units) as u64;
+        MultiplyAdds { forward: m, backward_data: m, backward_weights: m }
+    }
+    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
+        self.split.take()
     }
 }
 

@@ -33,9 +33,6 @@ impl Layer for Dropout {
     fn type_name(&self) -> &'static str {
         "Dropout"
     }
-    fn name_prefix(&self) -> &'static str {
-        "dropout"
-    }
     fn output_shape(&self) -> Vec<usize> {
         self.shape.clone()
     }

@@ -39,9 +39,6 @@ impl Layer for Flatten {
     fn type_name(&self) -> &'static str {
         "Flatten"
     }
-    fn name_prefix(&self) -> &'static str {
-        "flatten"
-    }
     fn output_shape(&self) -> Vec<usize> {
         vec![self.in_shape.iter().product()]
     }

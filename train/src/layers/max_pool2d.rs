@@ -12,6 +12,7 @@
 //! Backward: each output gradient goes to the input position that won its window
 //! (added, in case windows overlap); every other input gets 0.
 
+use params::Size2;
 use rayon::prelude::*;
 
 use onnx::GraphBuilder;
@@ -145,7 +146,7 @@ pub struct MaxPool2d {
     windows: PoolWindows,
     /// For each output value of the last training batch: the index of the winning input in its sample.
     argmax: Vec<u32>,
-    /// The convolution before this layer runs the pool (`Layer::fuse_pool`): this layer's
+    /// The convolution before this layer runs the pool ([`MaxPool2d::set_fused`]): this layer's
     /// forward and backward pass their tensors through.
     fused: bool,
 }
@@ -154,10 +155,11 @@ impl MaxPool2d {
     /// `None` when a `valid` window is larger than the input.
     pub fn new(
         in_shape: [usize; 3],
-        pool: (usize, usize),
-        strides: (usize, usize),
+        pool: Size2,
+        strides: Size2,
         padding: Padding,
     ) -> Option<Self> {
+        let (pool, strides) = (pool.pair(), strides.pair());
         let windows = PoolWindows::new((in_shape[0], in_shape[1]), pool, strides, padding)?;
         Some(MaxPool2d {
             in_shape,
@@ -168,6 +170,18 @@ impl MaxPool2d {
             argmax: Vec::new(),
             fused: false,
         })
+    }
+
+    /// Its windows, when they are disjoint and inside the input, so that the
+    /// convolution before it can run it ([`super::Conv2d::fuse_pool`]).
+    pub fn pool_to_fuse(&self) -> Option<PoolWindows> {
+        self.windows.disjoint_unpadded().then_some(self.windows)
+    }
+
+    /// The convolution before this layer runs its pool: forward and backward pass
+    /// their tensors through.
+    pub fn set_fused(&mut self) {
+        self.fused = true;
     }
 
     /// Pools one planar sample `[C, H, W]` into `out` `[C, Ho, Wo]`.
@@ -190,17 +204,8 @@ impl Layer for MaxPool2d {
     fn type_name(&self) -> &'static str {
         "MaxPooling2D"
     }
-    fn name_prefix(&self) -> &'static str {
-        "max_pooling2d"
-    }
     fn output_shape(&self) -> Vec<usize> {
         vec![self.windows.out_hw.0, self.windows.out_hw.1, self.in_shape[2]]
-    }
-    fn pool_to_fuse(&self) -> Option<PoolWindows> {
-        self.windows.disjoint_unpadded().then_some(self.windows)
-    }
-    fn set_fused(&mut self) {
-        self.fused = true;
     }
 
     fn forward(&mut self, x: Tensor, _ctx: &mut Ctx, _apply_activation: bool) -> Tensor {
@@ -271,18 +276,24 @@ mod tests {
 
     #[test]
     fn floor_rule_seven_pooled_by_two_is_three() {
-        let p = MaxPool2d::new([7, 7, 10], (2, 2), (2, 2), Padding::Valid).unwrap();
+        let p =
+            MaxPool2d::new([7, 7, 10], Size2::new(2, 2), Size2::new(2, 2), Padding::Valid).unwrap();
         assert_eq!(p.output_shape(), [3, 3, 10]);
-        let p = MaxPool2d::new([28, 28, 10], (2, 2), (2, 2), Padding::Valid).unwrap();
+        let p = MaxPool2d::new([28, 28, 10], Size2::new(2, 2), Size2::new(2, 2), Padding::Valid)
+            .unwrap();
         assert_eq!(p.output_shape(), [14, 14, 10]);
-        let p = MaxPool2d::new([7, 7, 1], (2, 2), (2, 2), Padding::Same).unwrap();
+        let p =
+            MaxPool2d::new([7, 7, 1], Size2::new(2, 2), Size2::new(2, 2), Padding::Same).unwrap();
         assert_eq!(p.output_shape(), [4, 4, 1]);
-        assert!(MaxPool2d::new([1, 1, 1], (2, 2), (2, 2), Padding::Valid).is_none());
+        assert!(
+            MaxPool2d::new([1, 1, 1], Size2::new(2, 2), Size2::new(2, 2), Padding::Valid).is_none()
+        );
     }
 
     #[test]
     fn forward_picks_window_maxima() {
-        let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Valid).unwrap();
+        let mut p =
+            MaxPool2d::new([3, 3, 1], Size2::new(2, 2), Size2::new(2, 2), Padding::Valid).unwrap();
         let x: Vec<f32> = vec![1.0, 5.0, 9.0, 3.0, 2.0, 9.0, 9.0, 9.0, 9.0];
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let y = p.forward(
@@ -294,7 +305,8 @@ mod tests {
         let dx = p.backward(Tensor::new(vec![1, 1, 1, 1], vec![2.0]), true).unwrap();
         assert_eq!(dx.data, [0.0, 2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         // same padding: the padded border never wins, even over negative values.
-        let mut p = MaxPool2d::new([3, 3, 1], (2, 2), (2, 2), Padding::Same).unwrap();
+        let mut p =
+            MaxPool2d::new([3, 3, 1], Size2::new(2, 2), Size2::new(2, 2), Padding::Same).unwrap();
         let y = p.forward(
             Tensor::new(vec![1, 1, 3, 3], vec![-1.0; 9]),
             &mut Ctx { training: true, rng: &mut rng },
@@ -302,7 +314,8 @@ mod tests {
         );
         assert_eq!(y.data, [-1.0; 4]);
         // Two planar channels pool independently.
-        let mut p = MaxPool2d::new([2, 2, 2], (2, 2), (2, 2), Padding::Valid).unwrap();
+        let mut p =
+            MaxPool2d::new([2, 2, 2], Size2::new(2, 2), Size2::new(2, 2), Padding::Valid).unwrap();
         let y = p.forward(
             Tensor::new(vec![1, 2, 2, 2], vec![1.0, 4.0, 2.0, 3.0, -5.0, -6.0, -7.0, -8.0]),
             &mut Ctx { training: true, rng: &mut rng },
@@ -321,7 +334,8 @@ mod tests {
         for padding in [Padding::Valid, Padding::Same] {
             // Same on an even input has no padding either: both take the unrolled path; the
             // general path is checked against it on the same tiles with a 3-row input below.
-            let mut p = MaxPool2d::new([2, 6, 1], (2, 2), (2, 2), padding).unwrap();
+            let mut p =
+                MaxPool2d::new([2, 6, 1], Size2::new(2, 2), Size2::new(2, 2), padding).unwrap();
             let y = p.forward(
                 Tensor::new(vec![1, 1, 2, 6], x.clone()),
                 &mut Ctx { training: true, rng: &mut rng },
@@ -334,7 +348,8 @@ mod tests {
         // 3×6 with same padding: the general path (padded last row), same first-row tiles.
         let mut x3 = x.clone();
         x3.extend([0.0; 6]);
-        let mut p = MaxPool2d::new([3, 6, 1], (2, 2), (2, 2), Padding::Same).unwrap();
+        let mut p =
+            MaxPool2d::new([3, 6, 1], Size2::new(2, 2), Size2::new(2, 2), Padding::Same).unwrap();
         let y = p.forward(
             Tensor::new(vec![1, 1, 3, 6], x3),
             &mut Ctx { training: true, rng: &mut rng },
@@ -357,10 +372,10 @@ mod tests {
         // 2×2/2 valid on 5×5 is the unrolled path (dropping the odd row and column); 2×2/2
         // same on 5×5 pads, so it takes the general path like the overlapping windows.
         for (pool, strides, padding) in [
-            ((2, 2), (2, 2), Padding::Valid),
-            ((3, 3), (2, 2), Padding::Same),
-            ((2, 2), (1, 1), Padding::Valid),
-            ((2, 2), (2, 2), Padding::Same),
+            (Size2::square(2), Size2::square(2), Padding::Valid),
+            (Size2::square(3), Size2::square(2), Padding::Same),
+            (Size2::square(2), Size2::square(1), Padding::Valid),
+            (Size2::square(2), Size2::square(2), Padding::Same),
         ] {
             let mut p = MaxPool2d::new([5, 5, 2], pool, strides, padding).unwrap();
             check(&mut p, Tensor::new(vec![2, 2, 5, 5], x.clone()), true);

@@ -33,7 +33,6 @@ use onnx::GraphBuilder;
 use rand_chacha::ChaCha8Rng;
 
 use crate::engine::tensor::Tensor;
-use crate::profile::{BackwardSplit, MultiplyAdds};
 
 pub use params::Padding;
 
@@ -61,8 +60,6 @@ pub struct Ctx<'a> {
 pub trait Layer: Send {
     /// Keras class name, e.g. `Dense`, `Conv2D`, `MaxPooling2D`.
     fn type_name(&self) -> &'static str;
-    /// Keras's default name prefix, e.g. `dense`, `conv2d`, `max_pooling2d`.
-    fn name_prefix(&self) -> &'static str;
     /// One sample's output shape (without the batch axis).
     fn output_shape(&self) -> Vec<usize>;
     /// The activation the layer applies last, if it has one.
@@ -91,27 +88,6 @@ pub trait Layer: Send {
     fn config(&self) -> serde_json::Value;
     /// Appends the ONNX nodes this layer becomes (none for dropout) to `g`.
     fn export(&self, g: &mut GraphBuilder);
-    /// A max-pool whose windows let it run inside the layer before it: those windows.
-    fn pool_to_fuse(&self) -> Option<PoolWindows> {
-        None
-    }
-    /// Takes over the max-pool that follows this layer, when it can: its forward then
-    /// returns the pooled values and its backward takes their gradient.
-    fn fuse_pool(&mut self, _pool: PoolWindows) -> bool {
-        false
-    }
-    /// The layer before this one does this layer's work: forward and backward pass through.
-    fn set_fused(&mut self) {}
-    /// Multiply-adds per sample of each pass, for the profile (none for layers that only
-    /// move or compare values).
-    fn multiply_adds(&self) -> MultiplyAdds {
-        MultiplyAdds::default()
-    }
-    /// How the last backward's thread-time divided between its products, for the profile
-    /// (taken: the next call gives `None` until another backward).
-    fn take_backward_split(&mut self) -> Option<BackwardSplit> {
-        None
-    }
     /// Takes the weights [`Layer::export`] wrote (one initializer per parameter, in
     /// [`Layer::params`] order) back, for a warm start. The default copies each as
     /// stored; a layer whose export changes the layout undoes it.

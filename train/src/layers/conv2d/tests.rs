@@ -4,6 +4,7 @@
 use super::*;
 use crate::layers::gradcheck::{check, random};
 use crate::layers::MaxPool2d;
+use params::Size2;
 use rand::SeedableRng;
 
 fn conv(
@@ -15,7 +16,7 @@ fn conv(
     a: Activation,
 ) -> Conv2d {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    Conv2d::new(in_shape, f, k, s, p, a, &mut rng).unwrap()
+    Conv2d::new(in_shape, f, Size2::new(k.0, k.1), Size2::new(s.0, s.1), p, a, &mut rng).unwrap()
 }
 
 fn planar_shape(n: usize, [h, w, c]: [usize; 3]) -> Vec<usize> {
@@ -40,8 +41,8 @@ fn weight_counts_and_shapes_of_the_seed_cnn() {
     assert!(Conv2d::new(
         [2, 2, 1],
         1,
-        (3, 3),
-        (1, 1),
+        Size2::square(3),
+        Size2::square(1),
         Padding::Valid,
         Activation::Linear,
         &mut rng
@@ -220,7 +221,9 @@ fn conv_and_pool(
     let mut c = conv(shape, f, (k, k), (s, s), Padding::Same, a);
     c.bias = random(f, -0.3, 0.3, 14);
     let [h, w, _] = c.output_shape()[..] else { unreachable!() };
-    let p = MaxPool2d::new([h, w, f], (pool, pool), (pool, pool), Padding::Valid).unwrap();
+    let p =
+        MaxPool2d::new([h, w, f], Size2::new(pool, pool), Size2::new(pool, pool), Padding::Valid)
+            .unwrap();
     let mut fused = conv(shape, f, (k, k), (s, s), Padding::Same, a);
     fused.bias = c.bias.clone();
     assert!(fused.fuse_pool(p.pool_to_fuse().unwrap()), "a disjoint pool after {a:?} fuses");
@@ -294,11 +297,14 @@ fn gradient_check_with_the_fused_pool() {
 #[test]
 fn only_disjoint_unpadded_pools_after_relu_or_linear_fuse() {
     let mut c = conv([8, 8, 1], 2, (3, 3), (1, 1), Padding::Same, Activation::Relu);
-    let overlapping = MaxPool2d::new([8, 8, 2], (3, 3), (2, 2), Padding::Valid).unwrap();
+    let overlapping =
+        MaxPool2d::new([8, 8, 2], Size2::new(3, 3), Size2::new(2, 2), Padding::Valid).unwrap();
     assert_eq!(overlapping.pool_to_fuse(), None);
-    let padded = MaxPool2d::new([7, 7, 2], (2, 2), (2, 2), Padding::Same).unwrap();
+    let padded =
+        MaxPool2d::new([7, 7, 2], Size2::new(2, 2), Size2::new(2, 2), Padding::Same).unwrap();
     assert_eq!(padded.pool_to_fuse(), None, "the last window runs past the plane");
-    let same_even = MaxPool2d::new([8, 8, 2], (2, 2), (2, 2), Padding::Same).unwrap();
+    let same_even =
+        MaxPool2d::new([8, 8, 2], Size2::new(2, 2), Size2::new(2, 2), Padding::Same).unwrap();
     let windows = same_even.pool_to_fuse().expect("`same` on an even plane pads nothing");
     let mut tanh = conv([8, 8, 1], 2, (3, 3), (1, 1), Padding::Same, Activation::Tanh);
     assert!(!tanh.fuse_pool(windows), "tanh′ needs the output, which the pool drops");

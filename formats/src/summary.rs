@@ -1,0 +1,169 @@
+//! `summary.json`, what `train` says about a model it trained: the input, the layers
+//! with their weight counts and formulas, the optimizer, the loss, and how training
+//! went. A network's summary and the logistic baseline's share this type; the fields
+//! only a network has are [`NetworkRun`], absent from a baseline's file.
+//!
+//! The file's keys are in alphabetical order at every level (how `train` has always
+//! written it): [`Summary::to_json_pretty`] writes through a `serde_json::Value`,
+//! whose objects keep their keys sorted.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::DatasetKind;
+
+/// The content of `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The spec's name (its file's stem by default), or `logistic_baseline`.
+    pub name: String,
+    /// What the model reads.
+    pub input: Input,
+    /// Class names, in label order.
+    pub classes: Vec<String>,
+    /// The layer table, input to output.
+    pub layers: Vec<LayerRow>,
+    /// Trainable weights of the whole model.
+    pub total_params: usize,
+    /// The optimizer's name, settings and update rule (each optimizer has its own
+    /// settings, so they stay a JSON object).
+    pub optimizer: Map<String, Value>,
+    /// The loss and its equation.
+    pub loss: LossSummary,
+    /// Epochs asked for (1 for the baseline's single fit).
+    pub epochs: usize,
+    /// `null` for the baseline, which fits on all rows at once.
+    pub batch_size: Option<usize>,
+    /// `null` for the baseline, which starts from zeros.
+    pub seed: Option<u64>,
+    /// The one best-epoch rule (`History::best_epoch`): lowest validation loss, or
+    /// lowest training loss without validation.
+    pub best_epoch: Option<usize>,
+    /// The figures of the epoch whose weights the model holds.
+    #[serde(rename = "final")]
+    pub final_epoch: Option<FinalEpoch>,
+    /// Wall-clock seconds of the run.
+    pub seconds: f64,
+    /// What only a network's run has.
+    #[serde(flatten)]
+    pub network: Option<NetworkRun>,
+}
+
+/// What the model reads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// Images or feature vectors (`image`, `features`).
+    #[serde(with = "kind_name")]
+    pub kind: DatasetKind,
+    /// One sample: `[H, W, C]` or `[D]`.
+    pub shape: Vec<usize>,
+    /// How the model scales its input (a network's summary only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<String>,
+}
+
+/// One row of the layer table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayerRow {
+    /// Keras-style name (`dense_1`).
+    pub name: String,
+    /// Keras class name (`Dense`).
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// Keras's output shape, the batch axis first as `null`.
+    pub output_shape: Vec<Option<usize>>,
+    /// The layer's weight count.
+    pub params: usize,
+    /// How the weight count comes about, ending with `= count`.
+    pub formula: String,
+    /// The layer's settings (a network's layers only; each type has its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<Value>,
+    /// The activation the layer ends with, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation: Option<String>,
+}
+
+/// The loss and its equation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LossSummary {
+    /// Keras's name (`categorical_crossentropy`).
+    pub name: String,
+    /// The formula, in plain text.
+    pub equation: String,
+}
+
+/// Loss and accuracy of the final weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinalEpoch {
+    /// The epoch (a network's summary only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epoch: Option<usize>,
+    /// Training loss.
+    pub loss: f64,
+    /// Training accuracy.
+    pub accuracy: f64,
+    /// Validation loss, when there is validation data.
+    pub val_loss: Option<f64>,
+    /// Validation accuracy, when there is validation data.
+    pub val_accuracy: Option<f64>,
+}
+
+/// The fields of a network's summary that the baseline's does not have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NetworkRun {
+    /// Epochs trained (fewer than asked when early stopping stopped the run).
+    pub epochs_run: usize,
+    /// The spec's `class_weight`, as the spec writes it.
+    pub class_weight: Value,
+    /// The spec's `early_stopping`, as the spec writes it.
+    pub early_stopping: Value,
+    /// Whether the rows were shuffled every epoch.
+    pub shuffle: bool,
+    /// The epoch after which early stopping stopped the run.
+    pub stopped_epoch: Option<usize>,
+    /// Whether early stopping put back the best epoch's weights.
+    pub restored_best_weights: bool,
+    /// The epoch whose weights early stopping put back.
+    pub restored_epoch: Option<usize>,
+    /// The instruction set the kernels ran on: speed only, the bits are the same on every one.
+    pub kernels: String,
+}
+
+impl Summary {
+    /// The file's text: pretty JSON with every object's keys in alphabetical order.
+    pub fn to_json_pretty(&self) -> String {
+        serde_json::to_string_pretty(&self.to_value()).expect("a summary serializes")
+    }
+
+    /// One line of JSON, keys in the same order (`train --json`).
+    pub fn to_json_line(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    fn to_value(&self) -> Value {
+        serde_json::to_value(self).expect("a summary serializes: string keys, plain values")
+    }
+}
+
+/// `image` or `features`, as the datasets' metadata names the kinds.
+mod kind_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::DatasetKind;
+
+    pub fn serialize<S: Serializer>(kind: &DatasetKind, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match kind {
+            DatasetKind::Image => "image",
+            DatasetKind::Features => "features",
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DatasetKind, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "image" => Ok(DatasetKind::Image),
+            "features" => Ok(DatasetKind::Features),
+            other => Err(serde::de::Error::unknown_variant(other, &["image", "features"])),
+        }
+    }
+}
