@@ -8,8 +8,7 @@ use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use evaluate::model::ModelOptions;
 use evaluate::EvalOptions;
-use formats::Shard;
-use params::EvalParams;
+use params::{EvaluateArgs, MergeArgs};
 
 /// Evaluates an ONNX classifier on a dataset: metrics, tables and pictures.
 #[derive(Parser, Debug)]
@@ -46,12 +45,8 @@ enum Command {
     /// Combines the shard directories of `evaluate --shard K/N` (all N of them) into
     /// the metrics, tables and pictures of one unsharded evaluation.
     Merge {
-        /// The shard directories (each with shard.json and predictions.parquet).
-        #[arg(required = true)]
-        dirs: Vec<PathBuf>,
-        /// Output directory, as `evaluate --out`.
-        #[arg(long)]
-        out: PathBuf,
+        #[command(flatten)]
+        args: MergeArgs,
         /// Print metrics.json on stdout instead of the summary.
         #[arg(long)]
         json: bool,
@@ -60,44 +55,14 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct EvalArgs {
-    /// The ONNX model (any classifier: one input, float32 [N, C] class scores).
-    #[arg(long, required = true)]
-    model: Option<PathBuf>,
-    /// The dataset (image or feature Parquet, file or directory of parts) with labels.
-    #[arg(long, required = true)]
-    data: Option<PathBuf>,
-    /// Output directory for metrics.json, predictions.parquet, tables and PNGs.
-    #[arg(long, required = true)]
-    out: Option<PathBuf>,
-    /// Training history for curves.png [default: history.parquet beside the model, if present].
-    #[arg(long)]
-    history: Option<PathBuf>,
     #[command(flatten)]
-    params: EvalParams,
-    /// Multiplier for image bytes fed to a float32 model input, more than 0 and at
-    /// most 1000 [default: 1/255].
-    #[arg(long)]
-    scale: Option<f32>,
-    /// The model output holding class scores [default: `probabilities`, else the first float32 [N, C] output].
-    #[arg(long)]
-    output: Option<String>,
-    /// ONNX Runtime threads, 1..=1024 [default: RAYON_NUM_THREADS if set, else all
-    /// cores; at most 1024 either way].
-    #[arg(long)]
-    threads: Option<usize>,
+    run: EvaluateArgs,
     /// Print metrics.json on stdout instead of the summary.
     #[arg(long)]
     json: bool,
     /// No progress bar and no summary.
     #[arg(long)]
     quiet: bool,
-    /// Use the model's `classes` metadata as class names and match the dataset's labels to them by name.
-    #[arg(long)]
-    labels_from_model: bool,
-    /// Score only shard K of N (0-based) of the rows, a contiguous slice, and write
-    /// OUT/shard.json and OUT/predictions.parquet; `evaluate merge` makes the figures.
-    #[arg(long, value_name = "K/N", default_value_t = Shard::WHOLE)]
-    shard: Shard,
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -110,15 +75,15 @@ fn run(cli: Cli) -> Result<()> {
             }
             return Ok(());
         }
-        Some(Command::Merge { dirs, out, json }) => {
+        Some(Command::Merge { args: MergeArgs { dirs, out }, json }) => {
             let ev = evaluate::shard::merge(&dirs)?;
             let written = evaluate::write_outputs(&ev, &out)?;
             return report(&ev, &out, &written, json);
         }
         None => {}
     }
-    let a = cli.eval;
-    cli::progress::set_quiet(a.quiet);
+    let EvalArgs { run: a, json, quiet } = cli.eval;
+    cli::progress::set_quiet(quiet);
     let (model, data, out) = (a.model.unwrap(), a.data.unwrap(), a.out.unwrap());
     let mut opts = EvalOptions::new(&model, &data);
     opts.history = a.history;
@@ -130,7 +95,7 @@ fn run(cli: Cli) -> Result<()> {
         let scored = evaluate::score(&opts)?;
         evaluate::shard::write_shard(&scored, &out)?;
         let i = &scored.info;
-        if a.quiet {
+        if quiet {
             return Ok(());
         }
         println!(
@@ -146,10 +111,10 @@ fn run(cli: Cli) -> Result<()> {
     }
     let ev = evaluate::evaluate(&opts)?;
     let written = evaluate::write_outputs(&ev, &out)?;
-    if a.quiet && !a.json {
+    if quiet && !json {
         return Ok(());
     }
-    report(&ev, &out, &written, a.json)
+    report(&ev, &out, &written, json)
 }
 
 /// The summary (or metrics.json with `--json`) and the files written, on stdout.

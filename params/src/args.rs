@@ -8,7 +8,9 @@
 //! * `true` writes the bare flag (`--skip-bad`);
 //! * numbers, strings and paths their text (`0.1`, `L2-Hys`); a list its items
 //!   joined by commas (`--classes a,b`); a [`Size2`](crate::Size2) `RxC` (`4x4`);
-//! * a `#[serde(flatten)]`ed struct its own fields, in place.
+//! * a `#[serde(flatten)]`ed struct its own fields, in place;
+//! * a field renamed to `""` is positional: its value without a flag, a list's items
+//!   as separate words (`evaluate merge A B`).
 //!
 //! ```
 //! use serde::Serialize;
@@ -83,10 +85,14 @@ struct Flags<'a> {
 impl Flags<'_> {
     fn field<T: Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<(), NotFlags> {
         let flag = format!("--{}", name.replace('_', "-"));
-        match value.serialize(Word)? {
-            Value::Absent => {}
-            Value::Switch => self.out.push(flag),
-            Value::Word(w) => self.out.extend([flag, w]),
+        match (name.is_empty(), value.serialize(Word)?) {
+            (_, Value::Absent) => {}
+            (false, Value::Switch) => self.out.push(flag),
+            (false, Value::Word(w)) => self.out.extend([flag, w]),
+            (false, Value::Words(w)) => self.out.extend([flag, w.join(",")]),
+            (true, Value::Word(w)) => self.out.push(w),
+            (true, Value::Words(w)) => self.out.extend(w),
+            (true, Value::Switch) => return not_flags("a positional switch"),
         }
         Ok(())
     }
@@ -97,6 +103,8 @@ enum Value {
     Absent,
     Switch,
     Word(String),
+    /// A list: joined by commas after a flag, separate words when positional.
+    Words(Vec<String>),
 }
 
 macro_rules! unsupported {
@@ -328,8 +336,8 @@ impl ser::Serializer for Word {
         let inner = v.serialize(Word)?;
         match (name, inner) {
             // A square size serializes as its side: on a command line it is `NxN`.
-            (SIZE2_NAME, Value::Word(w)) if !w.contains(',') => Ok(Value::Word(format!("{w}x{w}"))),
-            (SIZE2_NAME, Value::Word(w)) => Ok(Value::Word(w.replace(',', "x"))),
+            (SIZE2_NAME, Value::Word(w)) => Ok(Value::Word(format!("{w}x{w}"))),
+            (SIZE2_NAME, Value::Words(w)) => Ok(Value::Word(w.join("x"))),
             (_, inner) => Ok(inner),
         }
     }
@@ -401,6 +409,6 @@ impl ser::SerializeSeq for List {
         }
     }
     fn end(self) -> Result<Value, NotFlags> {
-        Ok(Value::Word(self.0.join(",")))
+        Ok(Value::Words(self.0))
     }
 }

@@ -16,9 +16,11 @@
 //! assert_eq!((e.key.as_str(), e.to_string().as_str()), ("threshold", "--threshold 1.5 is not a probability between 0 and 1"));
 //! ```
 
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
-use crate::{ParamError, MAX_EVALUATION_BATCH_SIZE};
+use crate::{ParamError, Shard, MAX_EVALUATION_BATCH_SIZE};
 
 /// How `evaluate` turns a model's probabilities into figures.
 ///
@@ -100,18 +102,77 @@ impl EvalParams {
     /// The `evaluate` flags that give these parameters: only those set, in the order
     /// `--threshold`, `--min-recall`, `--batch-size`.
     pub fn to_args(&self) -> Vec<String> {
-        let mut a: Vec<String> = Vec::new();
-        let mut flag = |name: &str, value: String| a.extend([name.to_string(), value]);
-        if let Some(t) = self.threshold {
-            flag("--threshold", t.to_string());
-        }
-        if let Some(r) = self.min_recall {
-            flag("--min-recall", r.to_string());
-        }
-        if let Some(n) = self.batch_size {
-            flag("--batch-size", n.to_string());
-        }
-        a
+        crate::to_args(self)
+    }
+}
+
+/// `evaluate`'s flags for one evaluation (`evaluate --model M --data D --out DIR`).
+/// The three files are `Option`s because `evaluate compare` and `evaluate merge`
+/// share the command line; clap requires them when no subcommand is given.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct EvaluateArgs {
+    /// The ONNX model (any classifier: one input, float32 [N, C] class scores).
+    #[cfg_attr(feature = "clap", arg(long, required = true))]
+    pub model: Option<PathBuf>,
+    /// The dataset (image or feature Parquet, file or directory of parts) with labels.
+    #[cfg_attr(feature = "clap", arg(long, required = true))]
+    pub data: Option<PathBuf>,
+    /// Output directory for metrics.json, predictions.parquet, tables and PNGs.
+    #[cfg_attr(feature = "clap", arg(long, required = true))]
+    pub out: Option<PathBuf>,
+    /// Training history for curves.png [default: history.parquet beside the model, if present].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub history: Option<PathBuf>,
+    #[cfg_attr(feature = "clap", command(flatten))]
+    #[serde(flatten)]
+    pub params: EvalParams,
+    /// Multiplier for image bytes fed to a float32 model input, more than 0 and at
+    /// most 1000 [default: 1/255].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub scale: Option<f32>,
+    /// The model output holding class scores [default: `probabilities`, else the first float32 [N, C] output].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub output: Option<String>,
+    /// ONNX Runtime threads, 1..=1024 [default: RAYON_NUM_THREADS if set, else all
+    /// cores; at most 1024 either way].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub threads: Option<usize>,
+    /// Use the model's `classes` metadata as class names and match the dataset's labels to them by name.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub labels_from_model: bool,
+    /// Score only shard K of N (0-based) of the rows, a contiguous slice, and write
+    /// OUT/shard.json and OUT/predictions.parquet; `evaluate merge` makes the figures.
+    #[cfg_attr(feature = "clap", arg(long, value_name = "K/N", default_value_t = Shard::WHOLE))]
+    #[serde(skip_serializing_if = "Shard::is_whole")]
+    pub shard: Shard,
+}
+
+impl EvaluateArgs {
+    /// The flags, as `evaluate` takes them.
+    pub fn to_args(&self) -> Vec<String> {
+        crate::to_args(self)
+    }
+}
+
+/// `evaluate merge DIR… --out DIR`: the shard directories of `evaluate --shard K/N`
+/// (all N of them) → the metrics, tables and pictures of one unsharded evaluation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "clap", derive(clap::Args))]
+pub struct MergeArgs {
+    /// The shard directories (each with shard.json and predictions.parquet).
+    #[cfg_attr(feature = "clap", arg(required = true))]
+    #[serde(rename = "")]
+    pub dirs: Vec<PathBuf>,
+    /// Output directory, as `evaluate --out`.
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub out: PathBuf,
+}
+
+impl MergeArgs {
+    /// The words after `evaluate merge`.
+    pub fn to_args(&self) -> Vec<String> {
+        crate::to_args(self)
     }
 }
 

@@ -51,11 +51,12 @@ mod optimizer;
 mod padding;
 pub mod shard;
 mod size;
+mod train;
 
 pub use activation::Activation;
 pub use args::to_args;
 pub use error::{from_table, join_key, ParamError};
-pub use evaluate::EvalParams;
+pub use evaluate::{EvalParams, EvaluateArgs, MergeArgs};
 pub use hog::{BlockNorm, HogArgs, HogParams, PixelsArgs};
 pub use loss::Loss;
 pub use model::{
@@ -66,3 +67,4 @@ pub use optimizer::OptimizerSpec;
 pub use padding::Padding;
 pub use shard::Shard;
 pub use size::Size2;
+pub use train::{Baseline, TrainArgs};

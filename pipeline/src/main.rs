@@ -83,14 +83,7 @@ enum Command {
     },
     /// Write REPORT/index.md and REPORT/index.html (with its pictures) from the
     /// stage outputs of every run of the manifest.
-    Report {
-        /// The manifest.
-        #[arg(long, default_value = "pipeline.toml")]
-        manifest: PathBuf,
-        /// The report directory (replaced as a whole).
-        #[arg(long, default_value = "report")]
-        out: PathBuf,
-    },
+    Report(pipeline::report::ReportArgs),
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -127,7 +120,7 @@ fn run(cli: Cli) -> Result<()> {
             let plan = pipeline::plan_for(&file, 1, outputs_anywhere)?;
             pipeline::run_node::run_node(&plan, &node, Path::new("."), &bin)?;
         }
-        Command::Report { manifest, out } => {
+        Command::Report(pipeline::report::ReportArgs { manifest, out }) => {
             let m = pipeline::manifest::Manifest::load(&manifest)?;
             let summary = pipeline::report::write_report(&m, &out)?;
             println!("{summary}");

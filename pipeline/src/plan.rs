@@ -10,7 +10,7 @@
 //! (`evaluate merge`). Training, the synthetic data and the report stay one node.
 
 use std::collections::{HashMap, HashSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 use formats::Shard;
@@ -24,7 +24,11 @@ use crate::manifest::{
     spec_toml, DatasetSource, FeatureMethod, FolderRoot, Manifest, Run, Trainer, HOG_PICTURES,
 };
 use params::ingest::{FoldersParams, IdxParams, SynthParams};
-use params::{HogArgs, PixelsArgs, Size2};
+use params::{
+    Baseline, EvalParams, EvaluateArgs, HogArgs, MergeArgs, PixelsArgs, Size2, TrainArgs,
+};
+
+use crate::report::ReportArgs;
 
 /// The `format` field of the JSON plan.
 pub const PLAN_FORMAT: &str = "lab-plan/1";
@@ -161,13 +165,6 @@ impl Builder<'_> {
         }
     }
 
-    fn with_shard(&self, mut args: Vec<String>, k: usize) -> Vec<String> {
-        if let Some(shard) = self.shard(k) {
-            args.extend(["--shard".into(), shard.to_string()]);
-        }
-        args
-    }
-
     #[allow(clippy::too_many_arguments)]
     fn push(
         &mut self,
@@ -214,16 +211,8 @@ pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
 
     let index = m.settings.report.join("index.md");
     report_inputs.push(path_of(&m.file)?);
-    let report = argv(
-        "pipeline",
-        vec![
-            "report".into(),
-            "--manifest".into(),
-            s(&m.file),
-            "--out".into(),
-            s(&m.settings.report),
-        ],
-    );
+    let report = ReportArgs { manifest: m.file.clone(), out: m.settings.report.clone() };
+    let report = stage("pipeline", "report", report.to_args());
     b.push(
         "report".into(),
         "the report: every experiment, variant and run (pipeline report)".into(),
@@ -504,24 +493,20 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
     let train = m.run_input_path(run, "train");
     let val = ds.splits().iter().any(|s| s == "val").then(|| m.run_input_path(run, "val"));
 
-    let mut args = Vec::new();
+    let mut args = TrainArgs::new(train.clone(), model_dir.clone());
+    args.val = val.clone();
     let stamp = match &run.trainer {
         Trainer::Network { .. } => {
             let spec_path = specs.join(format!("{}.toml", run.name));
-            args.extend(["--spec".into(), s(&spec_path)]);
+            args.spec = Some(spec_path.clone());
             spec_path
         }
         Trainer::Baseline { method } => {
-            args.extend(["--baseline".into(), method.clone()]);
+            args.baseline = Some(Baseline::from_name(method).expect("checked at parse"));
             specs.join(format!("{}.cmd", run.name))
         }
     };
-    args.extend(["--train".into(), s(&train)]);
-    if let Some(v) = &val {
-        args.extend(["--val".into(), s(v)]);
-    }
-    args.extend(["--out".into(), s(&model_dir)]);
-    let cmds = vec![argv("train", args)];
+    let cmds = vec![argv("train", args.to_args())];
     match &run.trainer {
         Trainer::Network { table, .. } => {
             // The command goes in as a comment: a changed input path re-runs the run too.
@@ -556,29 +541,24 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
     );
 
     let data = m.run_input_path(run, &run.evaluation.split);
-    let mut options = Vec::new();
-    if let Some(t) = run.evaluation.threshold {
-        options.extend(["--threshold".into(), t.to_string()]);
-    }
-    if let Some(r) = run.evaluation.min_recall {
-        options.extend(["--min-recall".into(), r.to_string()]);
-    }
-    if let Some(batch) = run.evaluation.batch_size {
-        options.extend(["--batch-size".into(), batch.to_string()]);
-    }
+    let e = &run.evaluation;
+    let eval_args = |out: &Path, shard: Shard| EvaluateArgs {
+        model: Some(model.clone()),
+        data: Some(data.clone()),
+        out: Some(out.to_path_buf()),
+        params: EvalParams {
+            threshold: e.threshold,
+            min_recall: e.min_recall,
+            batch_size: e.batch_size.map(|b| b as usize),
+        },
+        shard,
+        ..EvaluateArgs::default()
+    };
     let metrics = path_of(&eval_dir.join("metrics.json"))?;
     let data_parts = b.parts(&data, from_plan)?;
     let eval_comment = format!("run {}: evaluate on the {} split", run.name, run.evaluation.split);
     if b.shards == 1 {
-        let mut eargs = vec![
-            "--model".into(),
-            s(&model),
-            "--data".into(),
-            s(&data),
-            "--out".into(),
-            s(&eval_dir),
-        ];
-        eargs.extend(options);
+        let eargs = eval_args(&eval_dir, Shard::WHOLE).to_args();
         let cmds = vec![argv("evaluate", eargs)];
         let stamp = b.cmd_file(&format!("{}.eval", run.name), &cmds)?;
         let mut inputs = vec![path_of(&model)?];
@@ -593,10 +573,8 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
     let mut shard_files = Vec::new();
     for k in 0..b.shards {
         let dir = shards_dir.join(k.to_string());
-        let mut eargs =
-            vec!["--model".into(), s(&model), "--data".into(), s(&data), "--out".into(), s(&dir)];
-        eargs.extend(options.clone());
-        let cmds = vec![argv("evaluate", b.with_shard(eargs, k))];
+        let eargs = eval_args(&dir, b.stage_shard(k)).to_args();
+        let cmds = vec![argv("evaluate", eargs)];
         let stamp = b.cmd_file(&b.stamp_name(format!("{}.eval", run.name), k), &cmds)?;
         let mut inputs = vec![path_of(&model)?];
         inputs.extend(data_parts.clone());
@@ -607,10 +585,8 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
         shard_dirs.push(s(&dir));
         shard_files.push(out);
     }
-    let mut margs = vec!["merge".to_string()];
-    margs.extend(shard_dirs);
-    margs.extend(["--out".into(), s(&eval_dir)]);
-    let cmds = vec![argv("evaluate", margs)];
+    let merge = MergeArgs { dirs: shard_dirs.iter().map(PathBuf::from).collect(), out: eval_dir };
+    let cmds = vec![stage("evaluate", "merge", merge.to_args())];
     let stamp = b.cmd_file(&format!("{}.eval-merge", run.name), &cmds)?;
     b.push(
         format!("eval:{}:merge", run.name),

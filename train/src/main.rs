@@ -1,10 +1,10 @@
 //! `train`: fits a model spec on a dataset and writes model.onnx, history.parquet,
 //! summary.json and summary.txt. See docs/train.md.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, ValueEnum};
+use clap::Parser;
+use params::{Baseline, TrainArgs};
 
 /// Trains a Keras-style network (or the logistic baseline) and exports it to ONNX.
 #[derive(Parser)]
@@ -29,40 +29,8 @@ Environment:
                fastest this CPU runs). Every path trains to the same bits; only speed differs."
 )]
 struct Cli {
-    /// Model spec (TOML: layers, loss, optimizer, epochs, ...; see docs/train.md).
-    #[arg(long, required_unless_present = "baseline", conflicts_with = "baseline")]
-    spec: Option<PathBuf>,
-    /// Fit a classical baseline instead of a network: `logistic` (linfa multinomial logistic regression).
-    #[arg(long, value_enum)]
-    baseline: Option<Baseline>,
-    /// Training dataset (image or feature dataset: a .parquet file or a directory of parts).
-    #[arg(long)]
-    train: PathBuf,
-    /// Validation dataset, evaluated after every epoch (overrides the spec's validation_split).
-    #[arg(long)]
-    val: Option<PathBuf>,
-    /// Output directory: model.onnx, history.parquet, summary.json, summary.txt.
-    #[arg(long)]
-    out: PathBuf,
-    /// Start from the weights of this model.onnx (exported by `train` for the same
-    /// layers) instead of fresh ones: fine-tuning, resuming, or a run from given
-    /// initial weights. The optimizer's state starts fresh.
-    #[arg(long, value_name = "MODEL", conflicts_with = "baseline")]
-    init_from: Option<PathBuf>,
-    /// Write where the time went, layer by layer (forward, backward-data,
-    /// backward-weights, validation: seconds and GFLOP/s), to FILE as JSON, and print it
-    /// as a table on stderr (not with --quiet). See docs/benchmarks.md.
-    #[arg(long, value_name = "FILE", conflicts_with = "baseline")]
-    profile: Option<PathBuf>,
-    /// Refuse a model that needs more memory than SIZE to train (weights, gradients,
-    /// optimizer state and a batch of layer outputs), e.g. `8G`, `512Mi`. Default: the
-    /// memory available when the run starts.
-    #[arg(long, value_name = "SIZE", value_parser = params::memory::parse_size)]
-    max_memory: Option<u64>,
-    /// Start from epoch 1 even when a checkpoint of an interrupted run with the same
-    /// inputs is there (by default the run continues after its last complete epoch).
-    #[arg(long, conflicts_with = "baseline")]
-    fresh: bool,
+    #[command(flatten)]
+    args: TrainArgs,
     /// No progress bar, no per-epoch lines, no summary.
     #[arg(long)]
     quiet: bool,
@@ -71,18 +39,14 @@ struct Cli {
     json: bool,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Baseline {
-    Logistic,
-}
-
 fn run(cli: Cli) -> anyhow::Result<()> {
+    let a = cli.args;
     // A bad LAB_KERNELS is one sentence before any work, not a panic inside it.
     train::kernels::Isa::select()?;
     // Per-epoch lines and the bar go to stderr; the summary (the result) to stdout.
     let verbose = !cli.quiet && !cli.json;
     let json = cli.json;
-    let (profile, quiet) = (cli.profile.clone(), cli.quiet);
+    let (profile, quiet) = (a.profile.clone(), cli.quiet);
     // The profile is written after the run's outputs: a path that cannot take it is
     // refused now, before training, not after the commit.
     if let Some(path) = &profile {
@@ -104,9 +68,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let options = train::RunOptions {
         verbose,
-        init_from: cli.init_from.clone(),
-        max_memory: cli.max_memory,
-        fresh: cli.fresh,
+        init_from: a.init_from.clone(),
+        max_memory: a.max_memory,
+        fresh: a.fresh,
     };
     let print_summary = |t: train::Trained| -> anyhow::Result<()> {
         if let Some(path) = &profile {
@@ -125,14 +89,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Ok(())
     };
-    let (train, out) = (cli.train, cli.out);
-    match (cli.baseline, &cli.spec) {
+    let (train, out) = (a.train, a.out);
+    match (a.baseline, &a.spec) {
         (Some(Baseline::Logistic), _) => {
-            Ok(train::baseline::run_baseline(&train, cli.val.as_deref(), &out)?)
+            Ok(train::baseline::run_baseline(&train, a.val.as_deref(), &out)?)
         }
         (None, Some(spec)) => {
             let spec = train::spec::from_file(spec)?;
-            print_summary(train::train_from(&spec, &train, cli.val.as_deref(), &out, &options)?)
+            print_summary(train::train_from(&spec, &train, a.val.as_deref(), &out, &options)?)
         }
         (None, None) => unreachable!("clap requires --spec or --baseline"),
     }

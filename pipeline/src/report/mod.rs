@@ -34,6 +34,24 @@ pub use format::thousands;
 pub use reading::{read_curves, CurveReading};
 pub use sections::confused_pairs_in_words;
 
+/// `pipeline report`'s flags: the manifest whose runs it reports, and where.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, clap::Args)]
+pub struct ReportArgs {
+    /// The manifest.
+    #[arg(long, default_value = "pipeline.toml")]
+    pub manifest: PathBuf,
+    /// The report directory (replaced as a whole).
+    #[arg(long, default_value = "report")]
+    pub out: PathBuf,
+}
+
+impl ReportArgs {
+    /// The words after `pipeline report`.
+    pub fn to_args(&self) -> Vec<String> {
+        params::to_args(self)
+    }
+}
+
 /// `markdown` as the report's standalone HTML page titled `title`: raw HTML in it is
 /// shown as text, and only links to the page's anchors and pictures under `img/` stay.
 pub fn markdown_page(title: &str, markdown: &str) -> String {
