@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use pipeline::manifest::Manifest;
+use manifest::Manifest;
 
 /// (flag, flag value, manifest key, manifest TOML value).
 const BAD: &[(&str, &str, &str, &str)] = &[

@@ -20,6 +20,16 @@ pub const SYNTH_SIDES: (usize, usize) = (32, 8000);
 /// `ingest synth-xray`'s default `--min-size` and `--max-size`.
 pub const SYNTH_DEFAULT_SIDES: (usize, usize) = (300, 1500);
 
+/// A number as a message shows it: huge or tiny ones in exponent form, not as
+/// hundreds of digits.
+fn shown(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-6..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        x.to_string()
+    }
+}
+
 /// `--val-fraction` / `val_fraction`: strictly between 0 and 1.
 pub fn check_val_fraction(f: f64) -> Result<(), ParamError> {
     if f > 0.0 && f < 1.0 {
@@ -27,7 +37,7 @@ pub fn check_val_fraction(f: f64) -> Result<(), ParamError> {
     } else {
         Err(ParamError::new(
             "val_fraction",
-            format!("--val-fraction must be between 0 and 1 (exclusive), got {f}"),
+            format!("--val-fraction must be between 0 and 1 (exclusive), got {}", shown(f)),
         ))
     }
 }
@@ -50,8 +60,10 @@ pub fn check_synth_sides(min: usize, max: usize) -> Result<(), ParamError> {
     if lo <= min && min <= max && max <= hi {
         Ok(())
     } else {
+        // The key of the side that is out of place: the maximum when it is too large.
+        let key = if max > hi { "max_size" } else { "min_size" };
         Err(ParamError::new(
-            "min_size",
+            key,
             format!(
                 "--min-size/--max-size must satisfy {lo} ≤ min ≤ max ≤ {hi}, got {min} and {max}"
             ),
@@ -66,7 +78,7 @@ pub fn check_pneumonia_ratio(r: f64) -> Result<(), ParamError> {
     } else {
         Err(ParamError::new(
             "pneumonia_ratio",
-            format!("--pneumonia-ratio must be a finite number > 0, got {r}"),
+            format!("--pneumonia-ratio must be a finite number > 0, got {}", shown(r)),
         ))
     }
 }

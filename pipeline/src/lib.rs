@@ -33,9 +33,11 @@
 //! assert_eq!(format!("{err:#}"), "pipeline.toml line 13: models.mlp.layers.1.units: layer 2 (dense): units must be at least 1");
 //! ```
 
+/// The manifest's schema (its own crate), as `pipeline::manifest`.
+pub use ::manifest;
+
 pub mod confine;
 pub mod make;
-pub mod manifest;
 pub mod plan;
 pub mod report;
 pub mod run_node;

@@ -21,12 +21,11 @@ pub use crate::spec_files::{write_spec_files, SpecFile};
 pub use crate::shell::{command_line, STAGE_BINARIES};
 
 use crate::manifest::{
-    spec_toml, DatasetSource, FeatureMethod, FolderRoot, Manifest, Run, Trainer, HOG_PICTURES,
+    spec_toml, DatasetSource, FeatureMethod, FolderRoot, IdxTable, Manifest, Run, Trainer,
+    HOG_PICTURES,
 };
 use params::ingest::{FoldersParams, IdxParams, SynthParams};
-use params::{
-    Baseline, EvalParams, EvaluateArgs, HogArgs, MergeArgs, PixelsArgs, Size2, TrainArgs,
-};
+use params::{Baseline, EvaluateArgs, HogArgs, MergeArgs, PixelsArgs, TrainArgs};
 
 use crate::report::ReportArgs;
 
@@ -262,7 +261,7 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
     for d in &m.datasets {
         let mut outputs = Vec::new();
         match &d.source {
-            DatasetSource::Idx {
+            DatasetSource::Idx(IdxTable {
                 train_images,
                 train_labels,
                 test_images,
@@ -270,7 +269,7 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                 val_fraction,
                 seed,
                 classes,
-            } => {
+            }) => {
                 let train = m.dataset_split_path(&d.name, "train");
                 let val = val_fraction.map(|_| m.dataset_split_path(&d.name, "val"));
                 for k in 0..b.shards {
@@ -280,7 +279,7 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                         out: train.clone(),
                         val_fraction: *val_fraction,
                         val_out: val.clone(),
-                        seed: seed.map(|s| s as u64),
+                        seed: *seed,
                         rows_per_file: None,
                         classes: classes.clone(),
                         shard: b.stage_shard(k),
@@ -334,24 +333,16 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                     }
                 }
             }
-            DatasetSource::SynthXray {
-                train,
-                val,
-                test,
-                seed,
-                min_size,
-                max_size,
-                pneumonia_ratio,
-            } => {
+            DatasetSource::SynthXray(synth) => {
                 let dir = m.synthetic_dir(&d.name);
                 let params = SynthParams {
-                    train: *train as usize,
-                    val: *val as usize,
-                    test: *test as usize,
-                    seed: seed.map(|s| s as u64),
-                    min_size: min_size.map(|s| s as usize),
-                    max_size: max_size.map(|s| s as usize),
-                    pneumonia_ratio: *pneumonia_ratio,
+                    train: synth.train,
+                    val: synth.val,
+                    test: synth.test,
+                    seed: synth.seed,
+                    min_size: synth.min_size,
+                    max_size: synth.max_size,
+                    pneumonia_ratio: synth.pneumonia_ratio,
                     ..SynthParams::new(dir.clone())
                 };
                 // The directory is the target; touch it so its date is the run's.
@@ -372,7 +363,7 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                     false,
                 );
             }
-            DatasetSource::Folders { root, splits, height, width, channels, skip_bad } => {
+            DatasetSource::Folders { root, splits, size, channels, skip_bad } => {
                 let (root_dir, root_prereq) = match root {
                     FolderRoot::Path(p) => (p.clone(), None),
                     FolderRoot::Synthetic(src) => {
@@ -385,8 +376,8 @@ fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<(
                         let params = FoldersParams {
                             root: root_dir.join(split),
                             out: out.clone(),
-                            size: Size2::new(*height as usize, *width as usize),
-                            channels: *channels as u8,
+                            size: *size,
+                            channels: *channels,
                             skip_bad: *skip_bad,
                             rows_per_file: None,
                             max_megapixels: None,
@@ -546,11 +537,7 @@ fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
         model: Some(model.clone()),
         data: Some(data.clone()),
         out: Some(out.to_path_buf()),
-        params: EvalParams {
-            threshold: e.threshold,
-            min_recall: e.min_recall,
-            batch_size: e.batch_size.map(|b| b as usize),
-        },
+        params: e.params,
         shard,
         ..EvaluateArgs::default()
     };

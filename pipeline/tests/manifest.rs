@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use params::{HogParams, Size2};
-use pipeline::manifest::{DatasetSource, FeatureMethod, FolderRoot, Manifest, RunInput, Trainer};
+use pipeline::manifest::{
+    DatasetSource, FeatureMethod, FolderRoot, Manifest, RunInput, SynthTable, Trainer,
+};
 
 fn parse(text: &str) -> Result<Manifest, pipeline::manifest::ManifestError> {
     Manifest::parse(text, Path::new("pipeline.toml"))
@@ -228,7 +230,7 @@ fn default_manifest_expands_the_lab() {
     assert!(
         matches!(&m.dataset("xray").unwrap().source, DatasetSource::Folders { root: FolderRoot::Synthetic(s), .. } if s == "xray-synth")
     );
-    assert_eq!(m.run("pneumonia").unwrap().evaluation.min_recall, Some(0.95));
+    assert_eq!(m.run("pneumonia").unwrap().evaluation.params.min_recall, Some(0.95));
     assert_eq!(m.run("mlp").unwrap().evaluation.split, "test");
 }
 
@@ -241,23 +243,26 @@ fn synth_xray_pneumonia_ratio_is_read_and_checked() {
     };
     let m = parse(&synth("2.5")).unwrap();
     assert!(
-        matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { train: 4, pneumonia_ratio: Some(r), .. } if r == 2.5)
+        matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray(SynthTable { train: 4, pneumonia_ratio: Some(r), .. }) if r == 2.5)
     );
     let m = parse(&synth("3")).unwrap();
     assert!(
-        matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 3.0)
+        matches!(m.dataset("xs").unwrap().source, DatasetSource::SynthXray(SynthTable { pneumonia_ratio: Some(r), .. }) if r == 3.0)
     );
     for bad in ["0", "-1.5", "nan", "inf"] {
         let e = err(&synth(bad));
         assert!(e.contains("line 28") && e.contains("datasets.xs.pneumonia_ratio"), "{bad}: {e}");
     }
     let e = err(&synth("\"high\""));
-    assert!(e.contains("expected a number"), "{e}");
+    assert!(
+        e.contains("datasets.xs.pneumonia_ratio: invalid type: string \"high\", expected f64"),
+        "{e}"
+    );
     // The root manifest mimics the Kaggle imbalance.
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
     let m = parse(&std::fs::read_to_string(path).unwrap()).unwrap();
     assert!(
-        matches!(m.dataset("xray-synth").unwrap().source, DatasetSource::SynthXray { pneumonia_ratio: Some(r), .. } if r == 2.9)
+        matches!(m.dataset("xray-synth").unwrap().source, DatasetSource::SynthXray(SynthTable { pneumonia_ratio: Some(r), .. }) if r == 2.9)
     );
 }
 
@@ -297,14 +302,14 @@ fn every_number_has_a_bound_refused_at_its_line() {
         (model("epochs = 100001"), "line 17: models.m.epochs: epochs = 100001 must be between 1 and 100000"),
         (model("batch_size = 2000000"), "line 17: models.m.batch_size: batch_size = 2000000 must be between 1 and 1048576"),
         (format!("{BASE}\n[models.m.sweep]\nepochs = [5, 9999999]\n"), "epochs = 9999999 must be between 1 and 100000"),
-        (model("evaluation = { batch_size = 0 }"), "line 17: models.m.evaluation.batch_size: expected a whole number from 1 to 65536, found 0"),
-        (format!("[evaluation]\nbatch_size = 9223372036854775807\n{BASE}"), "line 2: evaluation.batch_size: expected a whole number from 1 to 65536"),
-        (BASE.replace("val_fraction = 0.1", "val_fraction = 1e308"), "datasets.mnist.val_fraction: 1e308 is outside [0, 1]"),
-        (BASE.replace("val_fraction = 0.1", "val_fraction = nan"), "datasets.mnist.val_fraction: NaN is outside [0, 1]"),
-        (BASE.replace("val_fraction = 0.1", "val_fraction = 0.1\nseed = -1"), "datasets.mnist.seed: expected a whole number from 0 to 9223372036854775807, found -1"),
+        (model("evaluation = { batch_size = 0 }"), "line 17: models.m.evaluation.batch_size: --batch-size must be 1..=65536, got 0"),
+        (format!("[evaluation]\nbatch_size = 9223372036854775807\n{BASE}"), "line 2: evaluation.batch_size: --batch-size must be 1..=65536, got 9223372036854775807"),
+        (BASE.replace("val_fraction = 0.1", "val_fraction = 1e308"), "datasets.mnist.val_fraction: --val-fraction must be between 0 and 1 (exclusive), got 1e308"),
+        (BASE.replace("val_fraction = 0.1", "val_fraction = nan"), "datasets.mnist.val_fraction: --val-fraction must be between 0 and 1 (exclusive), got NaN"),
+        (BASE.replace("val_fraction = 0.1", "val_fraction = 0.1\nseed = -1"), "datasets.mnist.seed: invalid value: integer `-1`, expected u64"),
         (format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\ntrain = 1000001\n"), "datasets.xs.train: expected a whole number from 1 to 1000000, found 1000001"),
-        (format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\nmax_size = 100000\n"), "datasets.xs.max_size: expected a whole number from 1 to 8000"),
-        (format!("{BASE}\n[datasets.f]\nkind = \"folders\"\nroot = \"r\"\nsize = 64\nchannels = 4\n"), "datasets.f.channels: expected a whole number from 1 to 3, found 4"),
+        (format!("{BASE}\n[datasets.xs]\nkind = \"synth-xray\"\nmax_size = 100000\n"), "datasets.xs.max_size: --min-size/--max-size must satisfy 32 ≤ min ≤ max ≤ 8000, got 300 and 100000"),
+        (format!("{BASE}\n[datasets.f]\nkind = \"folders\"\nroot = \"r\"\nsize = 64\nchannels = 4\n"), "datasets.f.channels: expected 1 or 3"),
     ] {
         let e = err(&text);
         assert!(e.contains(says), "{says:?} not in {e}");

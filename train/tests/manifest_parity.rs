@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use pipeline::manifest::Manifest;
+use manifest::Manifest;
 
 const BASE: &str = r#"
 loss = "categorical_crossentropy"

@@ -21,12 +21,14 @@ use super::reading::{feature_metadata, has_curves, read_curves, RunOutputs};
 pub(super) fn describe_input(m: &Manifest, run: &Run) -> String {
     let ds = m.run_dataset(run);
     let data = match &ds.source {
-        DatasetSource::Idx { train_images, .. } => format!(
+        DatasetSource::Idx(idx) => format!(
             "dataset `{}` (IDX files, {})",
             ds.name,
-            md_text(&train_images.parent().map(|p| p.display().to_string()).unwrap_or_default())
+            md_text(
+                &idx.train_images.parent().map(|p| p.display().to_string()).unwrap_or_default()
+            )
         ),
-        DatasetSource::Folders { root, height, width, channels, .. } => {
+        DatasetSource::Folders { root, size, channels, .. } => {
             let root = match root {
                 FolderRoot::Path(p) => md_text(&p.display().to_string()),
                 FolderRoot::Synthetic(s) => {
@@ -34,12 +36,12 @@ pub(super) fn describe_input(m: &Manifest, run: &Run) -> String {
                 }
             };
             format!(
-                "dataset `{}` (image folders: {root}; resized to {height}×{width}×{channels})",
-                ds.name
+                "dataset `{}` (image folders: {root}; resized to {}×{}×{channels})",
+                ds.name, size.rows, size.cols
             )
         }
         DatasetSource::Parquet { .. } => format!("dataset `{}` (Parquet files)", ds.name),
-        DatasetSource::SynthXray { .. } => format!("dataset `{}`", ds.name),
+        DatasetSource::SynthXray(_) => format!("dataset `{}`", ds.name),
     };
     match &run.input {
         RunInput::Dataset(_) => format!("raw images of {data}"),

@@ -10,6 +10,7 @@
 //! (`pipeline.toml line 12: models.mlp.optimzer: unknown key …`): lines come from
 //! the spans of `toml::de::DeTable`, values from an ordinary `toml::Table`.
 
+mod datasets;
 mod declarations;
 mod error;
 mod layout;
@@ -18,8 +19,9 @@ mod variants;
 
 use std::path::PathBuf;
 
+pub use datasets::{FoldersTable, IdxTable, SynthTable};
 pub use error::ManifestError;
-use params::{HogParams, ModelSpec};
+use params::{EvalParams, HogParams, ModelSpec, Size2};
 
 /// What the manifest's functions return.
 pub type Result<T, E = ManifestError> = std::result::Result<T, E>;
@@ -35,19 +37,12 @@ pub const RESERVED_NAMES: &[&str] =
 /// The longest name (dataset, feature set, split, model, variant, run), in bytes.
 /// Files are named after names: the longest, `OUT/specs/RUN.eval.K-of-N.cmd` with
 /// N = 99,999 shards, adds 24 bytes, and its temporary name 30 more, which must fit
-/// the file system's 255 ([`crate::spec_files::MAX_FILE_NAME`]).
+/// the file system's 255 (`pipeline::spec_files::MAX_FILE_NAME`).
 pub const MAX_NAME_BYTES: usize = 200;
-
-/// The most NORMAL images a `synth-xray` split may ask for (`train`, `val`, `test`).
-pub const MAX_SYNTH_IMAGES: i64 = 1_000_000;
-
-/// The largest batch of an evaluation (`batch_size`), as `evaluate --batch-size`.
-pub const MAX_BATCH_SIZE: i64 = params::MAX_EVALUATION_BATCH_SIZE as i64;
 
 /// Keys of a model table that belong to the pipeline, not to `train`'s spec.
 const MODEL_PIPELINE_KEYS: &[&str] =
     &["title", "data", "features", "evaluation", "variants", "sweep"];
-const EVALUATION_KEYS: &[&str] = &["split", "batch_size", "threshold", "min_recall"];
 
 /// The whole manifest, with variants already expanded into runs.
 #[derive(Debug, Clone)]
@@ -86,34 +81,20 @@ pub struct Dataset {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DatasetSource {
     /// `ingest idx` on IDX files; splits `train`, `val` (with `val_fraction`), `test`.
-    Idx {
-        train_images: PathBuf,
-        train_labels: PathBuf,
-        test_images: Option<PathBuf>,
-        test_labels: Option<PathBuf>,
-        val_fraction: Option<f64>,
-        seed: Option<i64>,
-        classes: Option<Vec<String>>,
-    },
+    Idx(IdxTable),
     /// `ingest synth-xray`: a directory of JPEGs in the Kaggle layout (no splits of its own).
-    /// `train`/`val`/`test` count NORMAL images; PNEUMONIA = round(count × `pneumonia_ratio`).
-    SynthXray {
-        train: i64,
-        val: i64,
-        test: i64,
-        seed: Option<i64>,
-        min_size: Option<i64>,
-        max_size: Option<i64>,
-        /// `--pneumonia-ratio` (> 0; ingest's default 1.0 = balanced when absent).
-        pneumonia_ratio: Option<f64>,
-    },
+    SynthXray(SynthTable),
     /// `ingest folders`, once per split: `ROOT/SPLIT/CLASS/*.jpeg`.
     Folders {
+        /// Where the split folders are.
         root: FolderRoot,
+        /// The split folders read, in order.
         splits: Vec<String>,
-        height: i64,
-        width: i64,
-        channels: i64,
+        /// Every image is resized to this.
+        size: Size2,
+        /// 1 (grayscale) or 3 (RGB).
+        channels: u8,
+        /// Skip undecodable files instead of failing.
         skip_bad: bool,
     },
     /// Ready-made dataset files (any program that writes docs/formats.md); no stage runs.
@@ -132,17 +113,17 @@ impl Dataset {
     /// The splits this dataset provides, in order (empty for `synth-xray`).
     pub fn splits(&self) -> Vec<String> {
         match &self.source {
-            DatasetSource::Idx { val_fraction, test_images, .. } => {
+            DatasetSource::Idx(idx) => {
                 let mut s = vec!["train".to_string()];
-                if val_fraction.is_some() {
+                if idx.val_fraction.is_some() {
                     s.push("val".into());
                 }
-                if test_images.is_some() {
+                if idx.test_images.is_some() {
                     s.push("test".into());
                 }
                 s
             }
-            DatasetSource::SynthXray { .. } => vec![],
+            DatasetSource::SynthXray(_) => vec![],
             DatasetSource::Folders { splits, .. } => splits.clone(),
             DatasetSource::Parquet { splits } => splits.iter().map(|(s, _)| s.clone()).collect(),
         }
@@ -208,9 +189,14 @@ pub enum Trainer {
 pub struct Evaluation {
     /// The split evaluated (default `test`).
     pub split: String,
-    pub batch_size: Option<i64>,
-    pub threshold: Option<f64>,
-    pub min_recall: Option<f64>,
+    /// `evaluate`'s own parameters (threshold, recall target, batch), those set.
+    pub params: EvalParams,
+}
+
+impl Default for Evaluation {
+    fn default() -> Self {
+        Evaluation { split: "test".into(), params: EvalParams::default() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -3,17 +3,15 @@
 //! `FILE line N: key.path: problem`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use params::{ParamError, Size2};
-use serde::Deserialize;
+use params::{EvalParams, ParamError};
 use toml::{Table, Value};
 
 use super::error::toml_syntax;
 use super::{
     Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest,
-    ManifestError, Result, Run, RunInput, Settings, Trainer, EVALUATION_KEYS, MAX_BATCH_SIZE,
-    MAX_NAME_BYTES, RESERVED_NAMES,
+    ManifestError, Result, Run, RunInput, Settings, Trainer, MAX_NAME_BYTES, RESERVED_NAMES,
 };
 
 impl Manifest {
@@ -55,24 +53,10 @@ impl Manifest {
             }
         };
         let eval_defaults = match root.get("evaluation") {
-            None => Evaluation {
-                split: "test".into(),
-                batch_size: None,
-                threshold: None,
-                min_recall: None,
-            },
+            None => Evaluation::default(),
             Some(v) => {
                 let t = cx.table("evaluation", v)?;
-                cx.evaluation(
-                    "evaluation",
-                    t,
-                    &Evaluation {
-                        split: "test".into(),
-                        batch_size: None,
-                        threshold: None,
-                        min_recall: None,
-                    },
-                )?
+                cx.evaluation("evaluation", t, &Evaluation::default())?
             }
         };
 
@@ -90,7 +74,7 @@ impl Manifest {
             if let DatasetSource::Folders { root: FolderRoot::Synthetic(src), .. } = &d.source {
                 let path = format!("datasets.{}.from", d.name);
                 match dataset_list.iter().find(|x| &x.name == src) {
-                    Some(Dataset { source: DatasetSource::SynthXray { .. }, .. }) => {
+                    Some(Dataset { source: DatasetSource::SynthXray(_), .. }) => {
                         dataset_list[i].synthetic = true
                     }
                     Some(_) => {
@@ -394,93 +378,27 @@ impl Cx {
     pub(super) fn req_str(&self, path: &str, t: &Table, key: &str) -> Result<String> {
         self.opt_str(path, t, key)?.ok_or_else(|| self.err(path, &format!("missing key `{key}`")))
     }
-    /// A whole number in `min..=max`.
-    pub(super) fn opt_int(
-        &self,
-        path: &str,
-        t: &Table,
-        key: &str,
-        min: i64,
-        max: i64,
-    ) -> Result<Option<i64>> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(Value::Integer(i)) if (min..=max).contains(i) => Ok(Some(*i)),
-            Some(v) => Err(self.err(
-                &join_path(path, key),
-                &format!("expected a whole number from {min} to {max}, found {v}"),
-            )),
-        }
-    }
-    pub(super) fn opt_float(
-        &self,
-        path: &str,
-        t: &Table,
-        key: &str,
-        lo: f64,
-        hi: f64,
-    ) -> Result<Option<f64>> {
-        let x = match t.get(key) {
-            None => return Ok(None),
-            Some(Value::Integer(i)) => *i as f64,
-            Some(Value::Float(f)) => *f,
-            Some(v) => {
-                return Err(self.err(
-                    &join_path(path, key),
-                    &format!("expected a number, found {}", v.type_str()),
-                ))
-            }
-        };
-        if !(lo..=hi).contains(&x) {
-            // Huge or tiny numbers in exponent form, not as hundreds of digits.
-            let shown = if x != 0.0 && !(1e-6..1e15).contains(&x.abs()) {
-                format!("{x:e}")
-            } else {
-                x.to_string()
-            };
-            return Err(
-                self.err(&join_path(path, key), &format!("{shown} is outside [{lo}, {hi}]"))
-            );
-        }
-        Ok(Some(x))
-    }
-    pub(super) fn opt_bool(&self, path: &str, t: &Table, key: &str) -> Result<Option<bool>> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(Value::Boolean(b)) => Ok(Some(*b)),
-            Some(v) => Err(self.err(
-                &join_path(path, key),
-                &format!("expected true or false, found {}", v.type_str()),
-            )),
-        }
-    }
-    /// An `n` (→ n×n), `[h, w]` or `"HxW"` pair of positive whole numbers.
-    pub(super) fn opt_size(&self, path: &str, t: &Table, key: &str) -> Result<Option<Size2>> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(v) => Size2::deserialize(v.clone())
-                .map(Some)
-                .map_err(|e| self.err(&join_path(path, key), &e.to_string())),
-        }
-    }
-    pub(super) fn opt_path(&self, path: &str, t: &Table, key: &str) -> Result<Option<PathBuf>> {
-        Ok(self.opt_str(path, t, key)?.map(PathBuf::from))
-    }
 
+    /// An `evaluation` table: `split`, and `evaluate`'s own parameters read by their
+    /// type ([`EvalParams`]); what it leaves unset comes from `defaults`.
     pub(super) fn evaluation(
         &self,
         path: &str,
         t: &Table,
         defaults: &Evaluation,
     ) -> Result<Evaluation> {
-        self.check_keys(path, t, EVALUATION_KEYS)?;
+        let mut table = t.clone();
+        let split = self.opt_str(path, t, "split")?.unwrap_or_else(|| defaults.split.clone());
+        table.remove("split");
+        let p = EvalParams::from_table(table).map_err(|e| self.param_err(path, e))?;
+        let d = &defaults.params;
         Ok(Evaluation {
-            split: self.opt_str(path, t, "split")?.unwrap_or_else(|| defaults.split.clone()),
-            batch_size: self
-                .opt_int(path, t, "batch_size", 1, MAX_BATCH_SIZE)?
-                .or(defaults.batch_size),
-            threshold: self.opt_float(path, t, "threshold", 0.0, 1.0)?.or(defaults.threshold),
-            min_recall: self.opt_float(path, t, "min_recall", 0.0, 1.0)?.or(defaults.min_recall),
+            split,
+            params: EvalParams {
+                threshold: p.threshold.or(d.threshold),
+                min_recall: p.min_recall.or(d.min_recall),
+                batch_size: p.batch_size.or(d.batch_size),
+            },
         })
     }
 }
