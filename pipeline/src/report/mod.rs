@@ -14,6 +14,8 @@
 
 mod document;
 mod format;
+mod inputs;
+mod pictures;
 mod reading;
 mod sections;
 
@@ -24,11 +26,9 @@ use anyhow::{Context, Result};
 
 use document::{md_text, to_html, to_markdown, Block};
 use format::{f4, show, show_opt};
+use inputs::{describe_input, hog_pictures_blocks};
 use reading::{has_curves, read_run, RunOutputs};
-use sections::{
-    describe_input, hog_pictures_blocks, layer_table, params_of, run_detail, topology_line,
-    training_blocks,
-};
+use sections::{layer_table, params_of, run_detail, topology_line, training_blocks};
 
 pub use format::thousands;
 pub use reading::{read_curves, CurveReading};
