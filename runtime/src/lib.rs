@@ -24,7 +24,7 @@
 //!     // The library is the first existing candidate (after set-up: the `.venv` one).
 //!     Ok(path) => assert_eq!(Some(&path), found.iter().find(|p| p.is_file())),
 //!     // Before set-up: one sentence that says how to install it.
-//!     Err(e) => assert!(e.to_string().contains("scripts/setup.sh"), "{e}"),
+//!     Err(e) => assert!(e.to_string().contains("scripts/setup/setup.sh"), "{e}"),
 //! }
 //! ```
 //!
