@@ -3,7 +3,7 @@
 //! ([`report`]). See `docs/pipeline.md`.
 //!
 //! ```
-//! use std::path::Path;
+//! use std::path::{Path, PathBuf};
 //! use pipeline::manifest::{Manifest, Trainer};
 //!
 //! let text = r#"
@@ -44,45 +44,51 @@ pub mod run_node;
 pub mod shell;
 pub mod spec_files;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 pub use crate::confine::check_output_roots;
 use crate::manifest::Manifest;
 use anyhow::Result;
 
+/// `pipeline make`'s flags.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, clap::Args)]
+pub struct MakeArgs {
+    /// The manifest.
+    #[arg(long, default_value = "pipeline.toml")]
+    pub manifest: PathBuf,
+    /// Allow `settings.out` and `settings.report` outside the manifest's
+    /// directory (e.g. on another disk). Without it, such a manifest is refused.
+    #[arg(long)]
+    pub outputs_anywhere: bool,
+    /// Write the fragment to this file (atomically) instead of printing it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
 /// `pipeline make`: checks the manifest, writes the changed parameter files and
-/// returns the make fragment. `fragment_out` is where the caller will put it
-/// (it goes into the rule that rewrites missing parameter files).
-/// `outputs_anywhere` (the `--outputs-anywhere` flag) lifts [`check_output_roots`]
-/// for a user who wants `out/` on another disk.
-pub fn make_fragment(
-    manifest_path: &Path,
-    fragment_out: Option<&Path>,
-    outputs_anywhere: bool,
-) -> Result<String> {
+/// returns the make fragment. `args.out` is where the caller will put it (it goes
+/// into the rule that rewrites missing parameter files); `args.outputs_anywhere`
+/// lifts [`check_output_roots`] for a user who wants `out/` on another disk.
+pub fn make_fragment(args: &MakeArgs) -> Result<String> {
+    let manifest_path = args.manifest.as_path();
     let m = Manifest::load(manifest_path)?;
-    if !outputs_anywhere {
+    if !args.outputs_anywhere {
         check_output_roots(&m, manifest_path)?;
     }
-    if let Some(f) = fragment_out {
+    if let Some(f) = &args.out {
         spec_files::check_file_name(f)
             .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
     }
     let plan = make::plan(&m)?;
     make::write_spec_files(&plan)
         .map_err(|e| anyhow::anyhow!("{}: {e:#}", manifest_path.display()))?;
-    let flag = if outputs_anywhere { " --outputs-anywhere" } else { "" };
-    let regenerate = match fragment_out {
-        Some(f) => format!(
-            "$(BIN)/pipeline make --manifest {}{flag} --out {}",
-            shell::shell_word(&manifest_path.display().to_string()),
-            shell::shell_word(&f.display().to_string())
-        ),
-        None => format!(
-            "$(BIN)/pipeline make --manifest {}{flag} > /dev/null",
-            shell::shell_word(&manifest_path.display().to_string())
-        ),
-    };
+    // The rule that remakes this fragment runs this same command.
+    let argv: Vec<String> =
+        ["pipeline", "make"].into_iter().map(String::from).chain(params::to_args(args)).collect();
+    let mut regenerate = shell::command_line(&argv);
+    if args.out.is_none() {
+        regenerate.push_str(" > /dev/null");
+    }
     Ok(make::render(&m, &plan, &regenerate))
 }
 

@@ -27,18 +27,7 @@ struct Cli {
 enum Command {
     /// Check the manifest, write the changed parameter files under OUT/specs and
     /// print the make fragment (one rule per stage output).
-    Make {
-        /// The manifest.
-        #[arg(long, default_value = "pipeline.toml")]
-        manifest: PathBuf,
-        /// Write the fragment to this file (atomically) instead of printing it.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Allow `settings.out` and `settings.report` outside the manifest's
-        /// directory (e.g. on another disk). Without it, such a manifest is refused.
-        #[arg(long)]
-        outputs_anywhere: bool,
-    },
+    Make(pipeline::MakeArgs),
     /// Print the pipeline's DAG: one node per stage command with its inputs, outputs,
     /// dependencies and CPUs; per-row stages split into N shards (docs/scale-out.md).
     /// Writes the changed parameter files, as `make` does.
@@ -88,9 +77,9 @@ enum Command {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Make { manifest, out, outputs_anywhere } => {
-            let fragment = pipeline::make_fragment(&manifest, out.as_deref(), outputs_anywhere)?;
-            match out {
+        Command::Make(args) => {
+            let fragment = pipeline::make_fragment(&args)?;
+            match args.out {
                 Some(path) => formats::atomic::write_bytes(&path, fragment.as_bytes())?,
                 None => print!("{fragment}"),
             }

@@ -8,6 +8,19 @@ use std::process::Command;
 use pipeline::make;
 use pipeline::manifest::Manifest;
 
+/// `pipeline make --manifest PATH [--out OUT] [--outputs-anywhere]`.
+fn make_fragment(
+    manifest: &std::path::Path,
+    out: Option<&std::path::Path>,
+    outputs_anywhere: bool,
+) -> anyhow::Result<String> {
+    pipeline::make_fragment(&pipeline::MakeArgs {
+        manifest: manifest.to_path_buf(),
+        outputs_anywhere,
+        out: out.map(|p| p.to_path_buf()),
+    })
+}
+
 const SMALL: &str = r#"
 [datasets.mnist]
 kind = "idx"
@@ -261,7 +274,7 @@ fn make_runs_everything_once_then_only_what_a_parameter_change_touches() {
     let manifest = manifest_in(dir, 8);
     let fragment = dir.join("pipeline.mk");
     let write_fragment = || {
-        let text = pipeline::make_fragment(&manifest, Some(&fragment), false).unwrap();
+        let text = make_fragment(&manifest, Some(&fragment), false).unwrap();
         std::fs::write(&fragment, text).unwrap();
     };
     write_fragment();
@@ -349,12 +362,12 @@ fn manifest_strings_cannot_inject_make_lines_or_shell_commands() {
     for at in ["seed = 42", "[datasets.xs]"] {
         let bad = text.replacen(at, &format!("classes = [\"a\", {injected:?}]\n{at}"), 1);
         std::fs::write(&path, &bad).unwrap();
-        let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
+        let e = make_fragment(&path, None, false).unwrap_err().to_string();
         assert!(e.contains("control character"), "{e}");
     }
     let bad = text.replace("[datasets.xs]", "[datasets.xs]\n\"a\\tb\" = 1");
     std::fs::write(&path, bad).unwrap();
-    assert!(pipeline::make_fragment(&path, None, false)
+    assert!(make_fragment(&path, None, false)
         .unwrap_err()
         .to_string()
         .contains("control character"));
@@ -368,8 +381,7 @@ fn manifest_strings_cannot_inject_make_lines_or_shell_commands() {
     );
     std::fs::write(&path, text.replacen("seed = 42", &format!("{classes}seed = 42"), 1)).unwrap();
     let fragment = dir.join("pipeline.mk");
-    std::fs::write(&fragment, pipeline::make_fragment(&path, Some(&fragment), false).unwrap())
-        .unwrap();
+    std::fs::write(&fragment, make_fragment(&path, Some(&fragment), false).unwrap()).unwrap();
     let bin = fake_binaries(dir);
     let log = dir.join("calls.log");
     let (_, calls) = run_make(dir, &bin, &fragment, &log, &[]);
@@ -396,20 +408,20 @@ fn outputs_cannot_be_pointed_outside_the_manifest_directory() {
             .replacen(&format!("out = \"{d}/out\""), &format!("out = {out:?}"), 1)
             .replacen(&format!("report = \"{d}/report\""), &format!("report = {report:?}"), 1);
         std::fs::write(&path, bad).unwrap();
-        let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
+        let e = make_fragment(&path, None, false).unwrap_err().to_string();
         assert!(e.contains("leads outside the manifest's directory"), "{out} {report}: {e}");
     }
     // Inside is fine, absolute or relative.
     let good = text.replacen(&format!("report = \"{d}/report\""), "report = \"reports/latest\"", 1);
     std::fs::write(&path, good).unwrap();
-    assert!(pipeline::make_fragment(&path, None, false).is_ok());
+    assert!(make_fragment(&path, None, false).is_ok());
     // Outside, only when the user says so; the flag then rides along in the rule
     // that regenerates the fragment.
     let elsewhere = tmp.path().join("big-disk/out");
     let far = text.replacen(&format!("out = \"{d}/out\""), &format!("out = {elsewhere:?}"), 1);
     std::fs::write(&path, far).unwrap();
-    assert!(pipeline::make_fragment(&path, None, false).is_err());
-    let fragment = pipeline::make_fragment(&path, None, true).unwrap();
+    assert!(make_fragment(&path, None, false).is_err());
+    let fragment = make_fragment(&path, None, true).unwrap();
     assert!(fragment.contains("--outputs-anywhere"), "{fragment}");
     assert!(fragment.contains(&elsewhere.display().to_string()));
 }
@@ -435,7 +447,7 @@ fn a_symlink_cannot_lead_the_outputs_out_of_the_manifest_directory() {
             .replacen(&format!("out = \"{d}/out\""), &format!("out = {out:?}"), 1)
             .replacen(&format!("report = \"{d}/report\""), &format!("report = {report:?}"), 1);
         std::fs::write(&path, bad).unwrap();
-        let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
+        let e = make_fragment(&path, None, false).unwrap_err().to_string();
         assert!(e.contains("through a symbolic link"), "{out} {report}: {e}");
         assert!(e.contains("outside the manifest's directory"), "{e}");
         assert_eq!(e.lines().count(), 1, "{e}");
@@ -474,7 +486,7 @@ fn names_too_long_for_a_file_are_refused_before_anything_is_written() {
         text.replace("[models.h.variants.o4]", &format!("[models.h.variants.{long}]")),
     )
     .unwrap();
-    let e = pipeline::make_fragment(&path, None, false).unwrap_err().to_string();
+    let e = make_fragment(&path, None, false).unwrap_err().to_string();
     assert!(e.contains("line 38: models.h.variants.vvvv"), "{e}");
     assert!(e.contains("is 300 bytes long; names are at most 200 bytes"), "{e}");
     assert!(!dir.join("out").exists(), "nothing written");
@@ -488,7 +500,7 @@ fn names_too_long_for_a_file_are_refused_before_anything_is_written() {
         ),
     )
     .unwrap();
-    pipeline::make_fragment(&path, None, false).unwrap();
+    make_fragment(&path, None, false).unwrap();
     pipeline::plan_for(&path, 3, false).unwrap();
     let run = format!("h-{longest}");
     let most = formats::shard::MAX_SHARDS;
@@ -512,7 +524,7 @@ fn names_too_long_for_a_file_are_refused_before_anything_is_written() {
             &format!("size = [64, 64]\nsplits = [\"train\", \"test\", \"{split}\"]"),
         );
     std::fs::write(&path, two).unwrap();
-    let e = format!("{:#}", pipeline::make_fragment(&path, None, false).unwrap_err());
+    let e = format!("{:#}", make_fragment(&path, None, false).unwrap_err());
     assert!(e.contains("longer than the 225 a written file may have"), "{e}");
     assert!(!out.exists(), "nothing written: {e}");
 }
