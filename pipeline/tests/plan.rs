@@ -106,7 +106,12 @@ fn ten_thousand_variants_make_every_rule_and_spec_file() {
     let text =
         format!("[settings]\nout = {:?}\n{}", out.display().to_string(), many_variants(10_000));
     std::fs::write(&manifest, text).unwrap();
-    let fragment = pipeline::make_fragment(&manifest, None, false).unwrap();
+    let fragment = pipeline::make_fragment(&pipeline::MakeArgs {
+        manifest: manifest.clone(),
+        outputs_anywhere: false,
+        out: None,
+    })
+    .unwrap();
     // The base run and 10,000 variants: a train and an eval rule each.
     assert_eq!(fragment.matches("\t$(BIN)/train --spec ").count(), 10_001);
     assert_eq!(fragment.matches("\t$(BIN)/evaluate --model ").count(), 10_001);
