@@ -107,6 +107,50 @@ enum Value {
     Words(Vec<String>),
 }
 
+/// The compound shapes neither serializer writes (tuples, enum variants with data):
+/// each method refuses with one sentence.
+macro_rules! refuse_compounds {
+    () => {
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, NotFlags> {
+            not_flags("an enum variant with data")
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotFlags> {
+            not_flags("a tuple")
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, NotFlags> {
+            not_flags("a tuple struct")
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, NotFlags> {
+            not_flags("a tuple variant")
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, NotFlags> {
+            not_flags("a struct variant")
+        }
+    };
+}
+
 macro_rules! unsupported {
     ($($method:ident($($arg:ty),*)),* $(,)?) => {$(
         fn $method(self, $(_: $arg),*) -> Result<Self::Ok, NotFlags> {
@@ -125,6 +169,8 @@ impl<'a> ser::Serializer for Flags<'a> {
     type SerializeMap = FlagMap<'a>;
     type SerializeStruct = Self;
     type SerializeStructVariant = Impossible<(), NotFlags>;
+
+    refuse_compounds!();
 
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotFlags> {
         Ok(self)
@@ -164,45 +210,8 @@ impl<'a> ser::Serializer for Flags<'a> {
     ) -> Result<(), NotFlags> {
         v.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotFlags> {
-        not_flags("an enum variant with data")
-    }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotFlags> {
         not_flags("a list")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotFlags> {
-        not_flags("a tuple")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotFlags> {
-        not_flags("a tuple struct")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotFlags> {
-        not_flags("a tuple variant")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotFlags> {
-        not_flags("a struct variant")
     }
 }
 
@@ -265,6 +274,8 @@ impl ser::Serializer for Word {
     type SerializeMap = Impossible<Value, NotFlags>;
     type SerializeStruct = Impossible<Value, NotFlags>;
     type SerializeStructVariant = Impossible<Value, NotFlags>;
+
+    refuse_compounds!();
 
     fn serialize_bool(self, v: bool) -> Result<Value, NotFlags> {
         Ok(if v { Value::Switch } else { Value::Absent })
@@ -341,36 +352,8 @@ impl ser::Serializer for Word {
             (_, inner) => Ok(inner),
         }
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Value, NotFlags> {
-        not_flags("an enum variant with data")
-    }
     fn serialize_seq(self, _: Option<usize>) -> Result<List, NotFlags> {
         Ok(List(Vec::new()))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotFlags> {
-        not_flags("a tuple")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotFlags> {
-        not_flags("a tuple struct")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotFlags> {
-        not_flags("a tuple variant")
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotFlags> {
         not_flags("a table inside a flag")
@@ -381,15 +364,6 @@ impl ser::Serializer for Word {
         _: usize,
     ) -> Result<Self::SerializeStruct, NotFlags> {
         not_flags("a struct inside a flag")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotFlags> {
-        not_flags("a struct variant")
     }
 }
 
