@@ -22,7 +22,7 @@ mod rows;
 
 use crate::error::{fail, Context, Error, ErrorKind, Result};
 
-use rows::row_dims;
+use rows::{describe as describe_rows, row_dims};
 pub use rows::{Feed, RowShape};
 
 /// The most ONNX Runtime threads (`--threads`): far more than any machine's cores,
@@ -215,7 +215,7 @@ impl Classifier {
             (TensorElementType::Uint8, RowShape::Features { .. }) => fail!(Mismatch,
                 "model {model} input `{input_name}` is uint8 {} (image bytes) but dataset {dataset} holds {}",
                 dims(&input_shape),
-                rows.describe()
+                describe_rows(rows)
             ),
             (TensorElementType::Float32, RowShape::Image { .. }) => {
                 Feed::ImageScaled { scale: opts.scale.unwrap_or(1.0 / 255.0) }
@@ -238,7 +238,7 @@ impl Classifier {
                 "model {model} expects input `{input_name}` of {} {} but dataset {dataset} holds {}",
                 type_name(in_ty),
                 dims(&input_shape),
-                rows.describe()
+                describe_rows(rows)
             )
         })?;
 

@@ -60,6 +60,51 @@ pub enum DatasetKind {
     Features,
 }
 
+/// What one row of a dataset holds: an image of H×W×C bytes or D feature values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowShape {
+    /// Image rows.
+    Image {
+        /// Pixel rows.
+        height: usize,
+        /// Pixel columns.
+        width: usize,
+        /// Channels per pixel.
+        channels: usize,
+    },
+    /// Feature rows.
+    Features {
+        /// Values per row.
+        dim: usize,
+    },
+}
+
+impl RowShape {
+    /// The dataset kind, without the dimensions.
+    pub fn kind(&self) -> DatasetKind {
+        match self {
+            RowShape::Image { .. } => DatasetKind::Image,
+            RowShape::Features { .. } => DatasetKind::Features,
+        }
+    }
+
+    /// Values per row: H·W·C, or D.
+    pub fn values(&self) -> usize {
+        match *self {
+            RowShape::Image { height, width, channels } => height * width * channels,
+            RowShape::Features { dim } => dim,
+        }
+    }
+
+    /// One row's shape: `[H, W, C]` or `[D]`.
+    pub fn shape(&self) -> Vec<usize> {
+        match *self {
+            RowShape::Image { height, width, channels } => vec![height, width, channels],
+            RowShape::Features { dim } => vec![dim],
+        }
+    }
+}
+
 /// Schema metadata of an image dataset.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageMeta {

@@ -51,57 +51,13 @@ const LOG_LOSS_EPSILON: f64 = 1e-7;
 /// Bias of a class absent from the training set: its probability is exactly 0 after softmax.
 const ABSENT_CLASS_BIAS: f32 = -1e30;
 
-/// What the model reads: the dataset kind ([`DatasetKind`]) with its per-row shape, in
-/// one value so that a shape always goes with its kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InputKind {
-    /// uint8 `[H, W, C]`, scaled to [0,1].
-    Image {
-        /// Rows of pixels.
-        height: usize,
-        /// Columns of pixels.
-        width: usize,
-        /// Values per pixel.
-        channels: usize,
-    },
-    /// float32 `[D]`.
-    Features {
-        /// Values per row.
-        dim: usize,
-    },
-}
+pub use formats::RowShape;
 
-impl InputKind {
-    /// The dataset kind, without the dimensions.
-    pub fn kind(&self) -> DatasetKind {
-        match self {
-            InputKind::Image { .. } => DatasetKind::Image,
-            InputKind::Features { .. } => DatasetKind::Features,
-        }
-    }
-
-    /// Values per row: H·W·C or D.
-    pub fn dim(&self) -> usize {
-        match *self {
-            InputKind::Image { height, width, channels } => height * width * channels,
-            InputKind::Features { dim } => dim,
-        }
-    }
-
-    fn describe(&self) -> String {
-        match *self {
-            InputKind::Image { height, width, channels } => {
-                format!("image {height}×{width}×{channels}")
-            }
-            InputKind::Features { dim } => format!("features [{dim}]"),
-        }
-    }
-
-    fn shape(&self) -> Vec<usize> {
-        match *self {
-            InputKind::Image { height, width, channels } => vec![height, width, channels],
-            InputKind::Features { dim } => vec![dim],
-        }
+/// The input as the summary table's first line names it: `image 28×28×1`, `features [392]`.
+fn describe(input: &RowShape) -> String {
+    match *input {
+        RowShape::Image { height, width, channels } => format!("image {height}×{width}×{channels}"),
+        RowShape::Features { dim } => format!("features [{dim}]"),
     }
 }
 
@@ -109,7 +65,7 @@ impl InputKind {
 #[derive(Debug, Clone)]
 pub struct DesignMatrix {
     /// What each row is.
-    pub input: InputKind,
+    pub input: RowShape,
     /// Class names, in label order.
     pub classes: Vec<String>,
     /// One row per sample.
@@ -125,9 +81,9 @@ impl DesignMatrix {
             fail!(Data, "{what} has no rows");
         }
         let classes = data.classes().to_vec();
-        let (input, values): (InputKind, Vec<f64>) = match data {
+        let (input, values): (RowShape, Vec<f64>) = match data {
             AnyDataset::Image(d) => (
-                InputKind::Image {
+                RowShape::Image {
                     height: d.meta.height,
                     width: d.meta.width,
                     channels: d.meta.channels,
@@ -144,7 +100,7 @@ impl DesignMatrix {
                     );
                 }
                 (
-                    InputKind::Features { dim: d.meta.dim },
+                    RowShape::Features { dim: d.meta.dim },
                     d.features.iter().map(|&v| v as f64).collect(),
                 )
             }
@@ -161,8 +117,8 @@ impl DesignMatrix {
             }
             labels.push(label as usize);
         }
-        let x = Array2::from_shape_vec((data.len(), input.dim()), values)
-            .expect("one row of input.dim() values per label");
+        let x = Array2::from_shape_vec((data.len(), input.values()), values)
+            .expect("one row of input.values() values per label");
         Ok(Self { input, classes, x, labels })
     }
 }
@@ -171,7 +127,7 @@ impl DesignMatrix {
 #[derive(Debug, Clone)]
 pub struct LogisticBaseline {
     /// What the model reads.
-    pub input: InputKind,
+    pub input: RowShape,
     /// Class names, in label order (the output's columns).
     pub classes: Vec<String>,
     /// Row-major `[D, C]` (Keras Dense layout), f32 as exported.
@@ -204,7 +160,7 @@ impl LogisticBaseline {
                 Error::new(ErrorKind::Baseline, format!("linfa's logistic regression failed: {e}"))
             })?;
 
-        let (dim, n_classes) = (data.input.dim(), data.classes.len());
+        let (dim, n_classes) = (data.input.values(), data.classes.len());
         let present = fitted.classes().to_vec();
         let mut kernel = vec![0f32; dim * n_classes];
         let mut bias = vec![ABSENT_CLASS_BIAS; n_classes];
@@ -235,14 +191,14 @@ impl LogisticBaseline {
 
     /// The ONNX model (see the module docs); `extra_metadata` goes into `metadata_props`.
     pub fn to_onnx(&self, extra_metadata: &[(String, String)]) -> Result<Vec<u8>> {
-        let (dim, n_classes) = (self.input.dim(), self.classes.len());
+        let (dim, n_classes) = (self.input.values(), self.classes.len());
         let mut graph = match self.input {
-            InputKind::Image { height, width, channels } => {
+            RowShape::Image { height, width, channels } => {
                 let mut g = GraphBuilder::image_input(height, width, channels);
                 g.flatten();
                 g
             }
-            InputKind::Features { dim } => GraphBuilder::feature_input(dim),
+            RowShape::Features { dim } => GraphBuilder::feature_input(dim),
         };
         graph.dense(&self.kernel, &self.bias, dim, n_classes);
         graph.activation(Activation::Softmax);
@@ -313,8 +269,8 @@ pub fn run_baseline_with(
                 fail!(
                     Data,
                     "the {what} holds {} but the training set holds {}",
-                    data.input.describe(),
-                    train_data.input.describe()
+                    describe(&data.input),
+                    describe(&train_data.input)
                 );
             }
             if data.classes != train_data.classes {
@@ -382,7 +338,7 @@ pub fn run_baseline_with(
 }
 
 fn formula(model: &LogisticBaseline) -> String {
-    let (d, c) = (model.input.dim(), model.classes.len());
+    let (d, c) = (model.input.values(), model.classes.len());
     format!(
         "{} inputs × {} classes + {} biases = {}",
         thousands(d),
@@ -443,7 +399,7 @@ fn summary(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineFigure
 fn summary_text(model: &LogisticBaseline, config: &BaselineConfig, f: &BaselineFigures) -> String {
     let mut s = String::new();
     s.push_str("Model: logistic_baseline (linfa multinomial logistic regression)\n");
-    s.push_str(&format!("Input: {}\n", model.input.describe()));
+    s.push_str(&format!("Input: {}\n", describe(&model.input)));
     s.push_str(&format!("Classes: {}\n\n", model.classes.join(", ")));
     s.push_str(&format!(
         "{:<42} {:<14} {:>10}   {}\n",

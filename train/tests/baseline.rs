@@ -11,8 +11,8 @@ use onnx::read_metadata;
 use runtime::{run_model, InputTensor};
 use testkit::Rng;
 use train::baseline::{
-    loss_and_accuracy, run_baseline, run_baseline_with, BaselineConfig, DesignMatrix, InputKind,
-    LogisticBaseline,
+    loss_and_accuracy, run_baseline, run_baseline_with, BaselineConfig, DesignMatrix,
+    LogisticBaseline, RowShape,
 };
 
 fn names(n: usize) -> Vec<String> {
@@ -97,7 +97,7 @@ fn image_baseline_onnx_takes_raw_pixels_and_matches_linfa() {
     let train = images(40, 3);
     let test = images(12, 4);
     let data = DesignMatrix::from_dataset(&formats::AnyDataset::Image(train), "train").unwrap();
-    assert_eq!(data.input, InputKind::Image { height: 4, width: 4, channels: 1 });
+    assert_eq!(data.input, RowShape::Image { height: 4, width: 4, channels: 1 });
     assert!(data.x.iter().all(|&v| (0.0..=1.0).contains(&v)));
     let model = LogisticBaseline::fit(&data, &BaselineConfig::default()).unwrap();
 

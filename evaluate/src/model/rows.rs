@@ -3,42 +3,15 @@
 
 use crate::error::{fail, Result};
 
-/// What the dataset's rows look like.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RowShape {
-    /// Image rows: height, width, channels (bytes per row = H·W·C).
-    Image {
-        /// Pixel rows.
-        height: usize,
-        /// Pixel columns.
-        width: usize,
-        /// Channels per pixel.
-        channels: usize,
-    },
-    /// Feature rows of `dim` float32 values.
-    Features {
-        /// Values per row.
-        dim: usize,
-    },
-}
+pub use formats::RowShape;
 
-impl RowShape {
-    /// Values per row: H·W·C, or D.
-    pub fn values(&self) -> usize {
-        match self {
-            RowShape::Image { height, width, channels } => height * width * channels,
-            RowShape::Features { dim } => *dim,
+/// The rows as one phrase, for messages: `28x28x1 images (784 values per row)`.
+pub fn describe(rows: &RowShape) -> String {
+    match *rows {
+        RowShape::Image { height, width, channels } => {
+            format!("{height}x{width}x{channels} images ({} values per row)", rows.values())
         }
-    }
-
-    /// The rows as one phrase, for messages: `28x28x1 images (784 values per row)`.
-    pub fn describe(&self) -> String {
-        match self {
-            RowShape::Image { height, width, channels } => {
-                format!("{height}x{width}x{channels} images ({} values per row)", self.values())
-            }
-            RowShape::Features { dim } => format!("features of {dim} values per row"),
-        }
+        RowShape::Features { dim } => format!("features of {dim} values per row"),
     }
 }
 
