@@ -37,6 +37,7 @@
 pub use ::manifest;
 
 pub mod confine;
+pub mod error;
 pub mod make;
 pub mod plan;
 pub mod report;
@@ -47,8 +48,8 @@ pub mod spec_files;
 use std::path::{Path, PathBuf};
 
 pub use crate::confine::check_output_roots;
+pub use crate::error::{Error, ErrorKind, Result};
 use crate::manifest::Manifest;
-use anyhow::Result;
 
 /// `pipeline make`'s flags.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, clap::Args)]
@@ -76,12 +77,10 @@ pub fn make_fragment(args: &MakeArgs) -> Result<String> {
         check_output_roots(&m, manifest_path)?;
     }
     if let Some(f) = &args.out {
-        spec_files::check_file_name(f)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
+        spec_files::check_file_name(f).map_err(|e| Error::spec_file(manifest_path, e))?;
     }
     let plan = make::plan(&m)?;
-    make::write_spec_files(&plan)
-        .map_err(|e| anyhow::anyhow!("{}: {e:#}", manifest_path.display()))?;
+    make::write_spec_files(&plan).map_err(|e| Error::spec_file(manifest_path, e))?;
     // The rule that remakes this fragment runs this same command.
     let argv: Vec<String> =
         ["pipeline", "make"].into_iter().map(String::from).chain(params::to_args(args)).collect();
@@ -100,7 +99,6 @@ pub fn plan_for(manifest_path: &Path, shards: usize, outputs_anywhere: bool) -> 
         check_output_roots(&m, manifest_path)?;
     }
     let p = plan::plan(&m, shards)?;
-    plan::write_spec_files(&p.spec_files)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", manifest_path.display()))?;
+    plan::write_spec_files(&p.spec_files).map_err(|e| Error::spec_file(manifest_path, e))?;
     Ok(p)
 }

@@ -12,10 +12,10 @@ pub use render::{render, write_spec_files};
 
 use std::fmt::Write as _;
 
+use crate::error::Result;
 use crate::manifest::Manifest;
 pub use crate::plan::SpecFile;
 pub use crate::shell::{command_line, make_path, shell_word, STAGE_BINARIES};
-use anyhow::Result;
 
 /// One make rule.
 #[derive(Debug, Clone, PartialEq)]

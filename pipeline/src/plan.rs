@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use crate::error::{fail, Result};
 use formats::Shard;
 use serde::Serialize;
 
@@ -189,7 +189,7 @@ impl Builder<'_> {
 /// `pipeline make` runs).
 pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
     if !(1..=formats::shard::MAX_SHARDS).contains(&shards) {
-        bail!("--shards {shards} is not between 1 and {}", formats::shard::MAX_SHARDS);
+        fail!(Plan, "--shards {shards} is not between 1 and {}", formats::shard::MAX_SHARDS);
     }
     let mut b = Builder { m, shards, nodes: Vec::new(), spec_files: Vec::new() };
     let mut phony = Vec::new();

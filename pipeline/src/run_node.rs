@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
+use crate::error::{fail, Context, ErrorKind, Result};
 
 use crate::plan::{Plan, STAGE_BINARIES};
 
@@ -14,11 +14,11 @@ use crate::plan::{Plan, STAGE_BINARIES};
 pub fn run_node(plan: &Plan, id: &str, dir: &Path, bin: &Path) -> Result<()> {
     let Some(node) = plan.nodes.iter().find(|n| n.id == id) else {
         let ids: Vec<&str> = plan.nodes.iter().map(|n| n.id.as_str()).collect();
-        bail!("{} has no node `{id}`; its nodes are: {}", plan.manifest, ids.join(", "));
+        fail!(Plan, "{} has no node `{id}`; its nodes are: {}", plan.manifest, ids.join(", "));
     };
     for input in &node.inputs {
         if !dir.join(input).exists() {
-            bail!("node `{id}` needs {input}, which is missing: run `make {input}` first");
+            fail!(Plan, "node `{id}` needs {input}, which is missing: run `make {input}` first");
         }
     }
     for argv in &node.commands {
@@ -30,9 +30,9 @@ pub fn run_node(plan: &Plan, id: &str, dir: &Path, bin: &Path) -> Result<()> {
             .args(&argv[1..])
             .current_dir(dir)
             .status()
-            .with_context(|| format!("cannot start {}", program.display()))?;
+            .or_fail(ErrorKind::Stage, || format!("cannot start {}", program.display()))?;
         if !status.success() {
-            bail!("node `{id}`: {} failed ({status})", argv[0]);
+            fail!(Stage, "node `{id}`: {} failed ({status})", argv[0]);
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::{bail, Result};
+use crate::error::{fail, Result};
 
 /// The stage binaries the nodes call (`BIN/NAME`; make's `$(BIN)/NAME`).
 pub const STAGE_BINARIES: &[&str] = &["ingest", "features", "train", "evaluate", "pipeline"];
@@ -35,7 +35,7 @@ pub fn command_line(argv: &[String]) -> String {
 pub fn make_path(p: &Path) -> Result<String> {
     let s = p.to_string_lossy().into_owned();
     if s.is_empty() || s.chars().any(|c| c.is_whitespace() || "#$:;%\\*?[]|=".contains(c)) {
-        bail!("path `{s}` cannot be a make target or prerequisite (no spaces or # $ : ; % \\ * ? [ ] | =)");
+        fail!(Plan, "path `{s}` cannot be a make target or prerequisite (no spaces or # $ : ; % \\ * ? [ ] | =)");
     }
     Ok(s)
 }

@@ -19,6 +19,7 @@ fn make_fragment(
         outputs_anywhere,
         out: out.map(|p| p.to_path_buf()),
     })
+    .map_err(anyhow::Error::from)
 }
 
 const SMALL: &str = r#"

@@ -68,6 +68,6 @@ pub fn render(m: &Manifest, plan: &MakePlan, regenerate: &str) -> String {
 
 /// Writes each spec file whose content differs from what is on disk; returns
 /// how many were (re)written. Unchanged files keep their date.
-pub fn write_spec_files(plan: &MakePlan) -> Result<usize> {
-    Ok(crate::plan::write_spec_files(&plan.spec_files)?)
+pub fn write_spec_files(plan: &MakePlan) -> Result<usize, crate::spec_files::SpecFileError> {
+    crate::plan::write_spec_files(&plan.spec_files)
 }

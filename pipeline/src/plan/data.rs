@@ -1,6 +1,6 @@
 //! The nodes that make datasets (`ingest`) and feature sets (`features`).
 
-use anyhow::Result;
+use crate::error::Result;
 use params::ingest::{FoldersParams, IdxParams, SynthParams};
 use params::{HogArgs, PixelsArgs};
 

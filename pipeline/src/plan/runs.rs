@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use crate::error::Result;
 use formats::Shard;
 use params::{Baseline, EvaluateArgs, MergeArgs, TrainArgs};
 

@@ -15,6 +15,13 @@ pub enum PictureError {
     Io { path: PathBuf, error: std::io::Error },
 }
 
+impl From<PictureError> for crate::Error {
+    /// A picture that cannot be copied says so in its own sentence.
+    fn from(e: PictureError) -> Self {
+        crate::Error::new(crate::ErrorKind::Input, e.to_string())
+    }
+}
+
 /// Copies `src` to the new file `dst` if `src` is a regular file, never through a
 /// symbolic link: the file opened must be the one `symlink_metadata` saw (same
 /// device and inode), so a link swapped in between is caught too. `Ok(false)` when

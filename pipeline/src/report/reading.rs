@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
+use crate::error::{fail, Context, ErrorKind, Result};
 use crate::manifest::{Manifest, Run, Trainer};
-use anyhow::{Context, Result};
 use formats::{History, Metrics};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -94,8 +94,8 @@ pub(super) fn read_run(m: &Manifest, run: &Run) -> RunOutputs {
         match History::read(&hpath) {
             Ok(h) => Some(h),
             Err(e) => {
-                // `{:#}` of an anyhow error is the sentence and its cause, as the stages print it.
-                missing.push(format!("{:#}", anyhow::Error::new(e)));
+                // The sentence and its causes, as the stages print an error.
+                missing.push(with_causes(&e));
                 None
             }
         }
@@ -113,15 +113,31 @@ pub(super) fn read_run(m: &Manifest, run: &Run) -> RunOutputs {
 /// the dataset is one file or a directory of parts (a sharded run's).
 pub(super) fn feature_metadata(path: &Path) -> Result<Value> {
     if !path.exists() {
-        anyhow::bail!("{} is missing", path.display());
+        fail!(Input, "{} is missing", path.display());
     }
-    let reader = formats::DatasetReader::open(path)
-        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?;
-    let text = reader
-        .schema()
-        .metadata()
-        .get("features")
-        .with_context(|| format!("{} has no `features` metadata", path.display()))?;
-    serde_json::from_str(text)
-        .with_context(|| format!("{}: the `features` metadata is not valid JSON", path.display()))
+    let reader = formats::DatasetReader::open(path).or_fail(ErrorKind::Input, || {
+        format!("{} is not a readable Parquet file", path.display())
+    })?;
+    let text = reader.schema().metadata().get("features").ok_or_else(|| {
+        crate::Error::new(
+            ErrorKind::Input,
+            format!("{} has no `features` metadata", path.display()),
+        )
+    })?;
+    serde_json::from_str(text).or_fail(ErrorKind::Input, || {
+        format!("{}: the `features` metadata is not valid JSON", path.display())
+    })
+}
+
+/// An error's sentence followed by each cause after `: ` (what `{:#}` of an `anyhow`
+/// error prints, as the stages' `main` do).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
 }
