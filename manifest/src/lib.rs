@@ -162,7 +162,7 @@ pub struct FeatureSet {
 /// A feature set's `method`: which `features` subcommand computes it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeatureMethod {
-    /// `features pixels`: each image's pixels × 1/255, row-major, as D = H·W·C features (no parameters).
+    /// `features pixels`: each image as float32 `v / 255`, row-major, D = H·W·C features (no parameters).
     Pixels,
     /// `features hog` with these parameters (the stage's own type).
     Hog(HogParams),
