@@ -135,7 +135,7 @@ fn size_two() -> Size2 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerSpec {
-    /// `flatten`: Keras `Flatten`, each row to one vector (no weights).
+    /// `flatten`: Keras `Flatten`, each sample's H×W×C values to one vector, row-major (no weights).
     Flatten {},
     /// `dense`: Keras `Dense`, a fully connected layer (in·units + units weights).
     Dense {
