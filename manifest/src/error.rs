@@ -6,14 +6,37 @@ use std::path::PathBuf;
 /// Why `pipeline.toml` was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
+    /// The file could not be read.
     #[error("cannot read manifest {}: {error}", path.display())]
-    Read { path: PathBuf, error: std::io::Error },
+    Read {
+        /// The manifest file, as given.
+        path: PathBuf,
+        /// Why reading failed.
+        error: std::io::Error,
+    },
     /// Not TOML at all; `line` is where the parser stopped.
     #[error("{file}: invalid TOML at line {line}: {message}")]
-    Toml { file: String, line: usize, message: String },
+    Toml {
+        /// The manifest file, as shown in messages.
+        file: String,
+        /// 1-based line of the syntax error.
+        line: usize,
+        /// The parser's message, on one line.
+        message: String,
+    },
     /// A refused key or value: `FILE line N: key.path: problem`.
     #[error("{file} line {line}: {key}: {message}")]
-    Key { file: String, line: usize, key: String, message: String },
+    Key {
+        /// The manifest file, as shown in messages.
+        file: String,
+        /// 1-based line of the key, or of its nearest enclosing table when the key is absent.
+        line: usize,
+        /// The full dotted key path (`models.mlp.layers.1.units`).
+        key: String,
+        /// One sentence: what is wrong with the value.
+        message: String,
+    },
+    /// A run's model spec table could not be serialized back to TOML.
     #[error("cannot write the model spec as TOML: {0}")]
     WriteSpec(#[from] toml::ser::Error),
 }

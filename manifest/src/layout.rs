@@ -6,15 +6,19 @@ use std::path::PathBuf;
 use super::{Dataset, DatasetSource, Experiment, FeatureSet, Manifest, Run, RunInput};
 
 impl Manifest {
+    /// The dataset named `name`, if declared.
     pub fn dataset(&self, name: &str) -> Option<&Dataset> {
         self.datasets.iter().find(|d| d.name == name)
     }
+    /// The feature set named `name` (declared or derived), if any.
     pub fn feature_set(&self, name: &str) -> Option<&FeatureSet> {
         self.feature_sets.iter().find(|f| f.name == name)
     }
+    /// The run named `name`, if any.
     pub fn run(&self, name: &str) -> Option<&Run> {
         self.runs.iter().find(|r| r.name == name)
     }
+    /// The experiment (model or baseline) named `name`, if any.
     pub fn experiment(&self, name: &str) -> Option<&Experiment> {
         self.experiments.iter().find(|e| e.name == name)
     }

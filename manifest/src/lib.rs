@@ -10,6 +10,8 @@
 //! (`pipeline.toml line 12: models.mlp.optimzer: unknown key …`): lines come from
 //! the spans of `toml::de::DeTable`, values from an ordinary `toml::Table`.
 
+#![warn(missing_docs)]
+
 mod datasets;
 mod declarations;
 mod error;
@@ -49,6 +51,7 @@ const MODEL_PIPELINE_KEYS: &[&str] =
 pub struct Manifest {
     /// The manifest file, as given (used in error messages and make rules).
     pub file: PathBuf,
+    /// The `[settings]` table: where outputs and the report go.
     pub settings: Settings,
     /// Declaration order.
     pub datasets: Vec<Dataset>,
@@ -69,15 +72,20 @@ pub struct Settings {
     pub report: PathBuf,
 }
 
+/// A `[datasets.NAME]` table: where a dataset's images come from, and its splits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Dataset {
+    /// `NAME`, which names its output directory `OUT/data/NAME`.
     pub name: String,
+    /// The manifest line of its table (1-based), for messages.
     pub line: usize,
+    /// Its `kind` and that kind's keys.
     pub source: DatasetSource,
     /// True when the images are generated (`synth-xray`), directly or through `from`.
     pub synthetic: bool,
 }
 
+/// A dataset's `kind` (`idx`, `synth-xray`, `folders`, `parquet`) with its checked keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DatasetSource {
     /// `ingest idx` on IDX files; splits `train`, `val` (with `val_fraction`), `test`.
@@ -98,9 +106,13 @@ pub enum DatasetSource {
         skip_bad: bool,
     },
     /// Ready-made dataset files (any program that writes docs/formats.md); no stage runs.
-    Parquet { splits: Vec<(String, PathBuf)> },
+    Parquet {
+        /// (split name, file or part directory), in the manifest's order.
+        splits: Vec<(String, PathBuf)>,
+    },
 }
 
+/// Where a `folders` dataset's split folders are: its `root` or its `from`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FolderRoot {
     /// A directory on disk, e.g. the real Kaggle `chest_xray/`.
@@ -130,26 +142,34 @@ impl Dataset {
     }
 }
 
+/// A `[features.NAME]` table, or a set derived from one by a model variant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureSet {
+    /// `NAME` (`SET-VNAME` when derived), which names its output directory `OUT/features/NAME`.
     pub name: String,
+    /// The manifest line of its table (of the variant, when derived), for messages.
     pub line: usize,
     /// The dataset whose splits it transforms, one by one.
     pub from: String,
+    /// The `method` and its parameters.
     pub method: FeatureMethod,
     /// For a set derived by a model variant: the declared set it started from.
     pub derived_from: Option<String>,
+    /// True when its dataset is synthetic (the report marks its runs SYNTHETIC).
     pub synthetic: bool,
 }
 
+/// A feature set's `method`: which `features` subcommand computes it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeatureMethod {
+    /// `features pixels`: each image as float32 `v / 255`, row-major, D = H·W·C features (no parameters).
     Pixels,
     /// `features hog` with these parameters (the stage's own type).
     Hog(HogParams),
 }
 
 impl FeatureMethod {
+    /// Its `method` value and `features` subcommand: `"pixels"` or `"hog"`.
     pub fn name(&self) -> &'static str {
         match self {
             FeatureMethod::Pixels => "pixels",
@@ -175,13 +195,22 @@ pub enum RunInput {
     Features(String),
 }
 
+/// How a run trains: a network from its model spec, or a baseline.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trainer {
     /// `train --spec`: the model spec table as written (it becomes the spec file), and
     /// the same table read as `train` reads it.
-    Network { table: Table, spec: Box<ModelSpec> },
+    Network {
+        /// The spec keys of the model table, variant changes applied, as written to `OUT/specs/RUN.toml`.
+        table: Table,
+        /// `table` read and checked as `train --spec` reads it.
+        spec: Box<ModelSpec>,
+    },
     /// `train --baseline METHOD` (e.g. `logistic`).
-    Baseline { method: String },
+    Baseline {
+        /// The baseline's `method`; only `logistic` is accepted.
+        method: String,
+    },
 }
 
 /// `[evaluation]` defaults, overridden per model by its `evaluation` table.
@@ -199,28 +228,41 @@ impl Default for Evaluation {
     }
 }
 
+/// One `[models.NAME]` or `[baselines.NAME]`: a report section, with its runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Experiment {
+    /// `NAME`, also its base run's name.
     pub name: String,
+    /// The report heading: its `title`, else `NAME` (a model) or `NAME baseline`.
     pub title: String,
+    /// The manifest line of its table, for messages.
     pub line: usize,
+    /// True for a `[baselines.NAME]`, false for a `[models.NAME]`.
     pub is_baseline: bool,
     /// Run names: the base run first, then the variants in declaration order.
     pub runs: Vec<String>,
 }
 
+/// One model trained and evaluated: an experiment's base run or one of its variants.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
+    /// `NAME` for a base run, `NAME-VNAME` for a variant; names `OUT/runs/RUN`.
     pub name: String,
+    /// The name of the experiment it belongs to.
     pub experiment: String,
     /// The variant's own name (`hidden3`, `epochs40`), `None` for the base run.
     pub variant: Option<String>,
     /// What the variant changes, as `key = value` lines.
     pub changes: Vec<String>,
+    /// What it trains on (its `train` split) and is evaluated on.
     pub input: RunInput,
+    /// A network from its spec, or a baseline.
     pub trainer: Trainer,
+    /// The split evaluated and `evaluate`'s parameters, `[evaluation]` with the model's overrides.
     pub evaluation: Evaluation,
+    /// True when its data are synthetic (`synth-xray`); the report marks it SYNTHETIC.
     pub synthetic: bool,
+    /// The manifest line of its table (of the variant, for a variant's run), for messages.
     pub line: usize,
 }
 

@@ -10,11 +10,14 @@ use std::fmt;
 /// the table's own path and looks up the line; a stage CLI prints `message` alone.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct ParamError {
+    /// Dotted path of the refused value within the checked table (`layers.1.units`); empty for the whole table.
     pub key: String,
+    /// One sentence saying why the value is refused (the error's `Display`).
     pub message: String,
 }
 
 impl ParamError {
+    /// An error at `key` (dotted path, or empty) with the sentence `message`.
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
         Self { key: key.into(), message: message.into() }
     }

@@ -124,6 +124,7 @@ pub struct EvaluateArgs {
     /// Training history for curves.png [default: history.parquet beside the model, if present].
     #[cfg_attr(feature = "clap", arg(long))]
     pub history: Option<PathBuf>,
+    /// Threshold, minimum recall and batch size: what a manifest's `[evaluation]` also sets, as flags of their own.
     #[cfg_attr(feature = "clap", command(flatten))]
     #[serde(flatten)]
     pub params: EvalParams,

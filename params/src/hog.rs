@@ -14,9 +14,13 @@ use crate::{ParamError, Shard, Size2};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum BlockNorm {
+    /// `L1`: b / (Σ|b| + ε), with ε = 1e-5.
     L1,
+    /// `L1-sqrt`: √(b / (Σ|b| + ε)).
     L1Sqrt,
+    /// `L2`: b / √(Σb² + ε²).
     L2,
+    /// `L2-Hys` (the default): L2, then min(·, 0.2), then L2 again.
     L2Hys,
 }
 
@@ -34,8 +38,10 @@ impl From<BlockNorm> for String {
 }
 
 impl BlockNorm {
+    /// The accepted spellings, listed in the message that refuses any other.
     pub const NAMES: &'static str = "L1, L1-sqrt, L2 or L2-Hys";
 
+    /// Its scikit-image spelling (`"L2-Hys"`), as `--block-norm` and TOML take it.
     pub fn name(self) -> &'static str {
         match self {
             BlockNorm::L1 => "L1",
@@ -114,6 +120,7 @@ pub struct HogArgs {
     #[cfg_attr(feature = "clap", arg(long = "out", value_name = "P"))]
     #[serde(rename = "out")]
     pub output: PathBuf,
+    /// The HOG parameters proper (orientations, cell and block sizes, norm, `transform_sqrt`), as flags of their own.
     #[cfg_attr(feature = "clap", command(flatten))]
     #[serde(flatten)]
     pub params: HogParams,

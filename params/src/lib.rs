@@ -37,6 +37,8 @@
 //! assert_eq!(ModelSpec::from_table(table).unwrap_err().key, "validation_split");
 //! ```
 
+#![warn(missing_docs)]
+
 mod activation;
 mod args;
 mod error;

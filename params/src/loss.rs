@@ -8,11 +8,14 @@ use crate::Activation;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
+    /// `categorical_crossentropy`: one-hot classes over a softmax output of one unit per class.
     CategoricalCrossentropy,
+    /// `binary_crossentropy`: two classes (label 0 or 1) over one sigmoid output unit.
     BinaryCrossentropy,
 }
 
 impl Loss {
+    /// Its Keras name (`"categorical_crossentropy"`), as written in a spec and in `summary.json`.
     pub fn name(self) -> &'static str {
         match self {
             Loss::CategoricalCrossentropy => "categorical_crossentropy",

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Activation, Loss, OptimizerSpec, Padding, ParamError, Size2};
 
+/// A model spec: the layers, loss, optimizer and fit settings of one model (`docs/train.md`),
+/// Keras's `compile` and `fit` arguments with their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
@@ -19,6 +21,7 @@ pub struct ModelSpec {
     /// Optional check against the dataset: `[H, W, C]` for images, `[D]` for features.
     #[serde(default)]
     pub input_shape: Option<Vec<usize>>,
+    /// The loss (Keras `compile(loss=…)`); required, and it fixes the last layer's activation.
     pub loss: Loss,
     /// Keras `fit` default: 1.
     #[serde(default = "one")]
@@ -41,13 +44,16 @@ pub struct ModelSpec {
     /// the default); `false` keeps the data's order, as `fit(shuffle=False)`.
     #[serde(default = "yes")]
     pub shuffle: bool,
+    /// Per-class weights of the training loss (Keras `fit(class_weight=…)`); none: every class 1.
     #[serde(default)]
     pub class_weight: Option<ClassWeight>,
     /// Keras `compile` default: RMSprop with its defaults.
     #[serde(default)]
     pub optimizer: OptimizerSpec,
+    /// The `[early_stopping]` table (Keras's `EarlyStopping` callback); none: train every epoch.
     #[serde(default)]
     pub early_stopping: Option<EarlyStopping>,
+    /// The `[[layers]]`, input to output (at least one; Keras's `Sequential`).
     pub layers: Vec<LayerSpec>,
 }
 
@@ -90,10 +96,13 @@ fn forty_two() -> u64 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ClassWeight {
+    /// A named mode; only `"balanced"` is accepted.
     Mode(String),
+    /// A weight (finite, ≥ 0) per class name of the dataset; classes not named get 1.
     Table(BTreeMap<String, f64>),
 }
 
+/// The `[early_stopping]` table: Keras's `EarlyStopping` callback (mode auto) with its defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EarlyStopping {
@@ -126,35 +135,52 @@ fn size_two() -> Size2 {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum LayerSpec {
+    /// `flatten`: Keras `Flatten`, each sample's H×W×C values to one vector, row-major (no weights).
     Flatten {},
+    /// `dense`: Keras `Dense`, a fully connected layer (in·units + units weights).
     Dense {
+        /// Output units (≥ 1).
         units: usize,
+        /// Applied to the output (default `linear`).
         #[serde(default)]
         activation: Activation,
     },
+    /// `conv2d`: Keras `Conv2D` over H×W×C images (kh·kw·c_in·filters + filters weights).
     Conv2d {
+        /// Output channels (≥ 1).
         filters: usize,
+        /// Kernel rows × columns (`3` or `[3, 3]`); required.
         kernel_size: Size2,
+        /// Step in rows × columns (default 1).
         #[serde(default = "size_one")]
         strides: Size2,
+        /// `valid` (the default) or `same`.
         #[serde(default)]
         padding: Padding,
+        /// Applied to the output (default `linear`).
         #[serde(default)]
         activation: Activation,
     },
+    /// `max_pool2d`: Keras `MaxPooling2D`, the maximum of each window (no weights).
     MaxPool2d {
+        /// Window rows × columns (default 2).
         #[serde(default = "size_two")]
         pool_size: Size2,
         /// Defaults to `pool_size`.
         #[serde(default)]
         strides: Option<Size2>,
+        /// `valid` (the default) or `same`.
         #[serde(default)]
         padding: Padding,
     },
+    /// `dropout`: Keras `Dropout`, zeroing inputs at random while training (left out of the ONNX model).
     Dropout {
+        /// Fraction of the inputs dropped, in [0, 1).
         rate: f64,
     },
+    /// `activation`: Keras `Activation`, a function applied on its own.
     Activation {
+        /// The function applied.
         activation: Activation,
     },
 }
@@ -275,6 +301,7 @@ impl ModelSpec {
 }
 
 impl LayerSpec {
+    /// Its `type` in a spec (`"max_pool2d"`), as the refusal messages name it.
     pub fn type_str(&self) -> &'static str {
         match self {
             LayerSpec::Flatten {} => "flatten",

@@ -9,33 +9,48 @@ use crate::ParamError;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "name", rename_all = "lowercase", deny_unknown_fields)]
 pub enum OptimizerSpec {
+    /// `name = "rmsprop"`: Keras `RMSprop` (the default optimizer).
     Rmsprop {
+        /// Step size η, > 0 (Keras default 0.001).
         #[serde(default = "lr_001")]
         learning_rate: f64,
+        /// Decay ρ of the running mean of g², in [0, 1) (Keras default 0.9).
         #[serde(default = "rho_default")]
         rho: f64,
+        /// Momentum, in [0, 1) (Keras default 0); not with `centered`.
         #[serde(default)]
         momentum: f64,
+        /// ε added under the square root, ≥ 0 (Keras default 1e-7).
         #[serde(default = "eps_default")]
         epsilon: f64,
+        /// Divide by the variance of g (v − m²) instead of its mean square (Keras default false).
         #[serde(default)]
         centered: bool,
     },
+    /// `name = "adam"`: Keras `Adam` (without amsgrad).
     Adam {
+        /// Step size η, > 0 (Keras default 0.001).
         #[serde(default = "lr_001")]
         learning_rate: f64,
+        /// Decay β₁ of the first moment, in [0, 1) (Keras default 0.9).
         #[serde(default = "beta1_default")]
         beta_1: f64,
+        /// Decay β₂ of the second moment, in [0, 1) (Keras default 0.999).
         #[serde(default = "beta2_default")]
         beta_2: f64,
+        /// ε added to √v, ≥ 0 (Keras default 1e-7).
         #[serde(default = "eps_default")]
         epsilon: f64,
     },
+    /// `name = "sgd"`: Keras `SGD`, with optional (Nesterov) momentum.
     Sgd {
+        /// Step size η, > 0 (Keras default 0.01).
         #[serde(default = "lr_01")]
         learning_rate: f64,
+        /// Momentum μ, in [0, 1) (Keras default 0: plain gradient descent).
         #[serde(default)]
         momentum: f64,
+        /// Use Nesterov momentum (Keras default false).
         #[serde(default)]
         nesterov: bool,
     },

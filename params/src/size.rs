@@ -24,15 +24,19 @@ use crate::ParamError;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Size2 {
+    /// Rows: the height, first of `RxC` and of `[R, C]`.
     pub rows: usize,
+    /// Columns: the width, second of `RxC` and of `[R, C]`.
     pub cols: usize,
 }
 
 impl Size2 {
+    /// `rows` × `cols`, unchecked (`FromStr` and serde refuse zeros; this does not).
     pub const fn new(rows: usize, cols: usize) -> Self {
         Self { rows, cols }
     }
 
+    /// `n` × `n`, what a bare `N` means (`kernel_size = 3`).
     pub const fn square(n: usize) -> Self {
         Self { rows: n, cols: n }
     }

@@ -9,18 +9,52 @@ use crate::manifest::Manifest;
 /// Why an output root was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfinementError {
+    /// The manifest's own directory could not be made canonical.
     #[error("cannot resolve the manifest's directory {}: {error}", dir.display())]
-    ManifestDir { dir: PathBuf, error: std::io::Error },
+    ManifestDir {
+        /// The manifest's directory, as given (`.` for a bare file name).
+        dir: PathBuf,
+        /// Why `canonicalize` failed.
+        error: std::io::Error,
+    },
+    /// The root, as written, is not strictly below the manifest's directory (`..`, `/`, the directory itself).
     #[error("{}: {key} = {value:?} leads outside the manifest's directory {}; outputs stay under it unless `pipeline make --outputs-anywhere`", manifest.display(), base.display())]
-    Outside { manifest: PathBuf, key: &'static str, value: String, base: PathBuf },
+    Outside {
+        /// The manifest file, as given.
+        manifest: PathBuf,
+        /// `settings.out` or `settings.report`.
+        key: &'static str,
+        /// The refused path, as written in the manifest.
+        value: String,
+        /// The manifest's directory, canonical.
+        base: PathBuf,
+    },
+    /// The root is written inside, but a symbolic link on its way leads outside.
     #[error("{}: {key} = {value:?} resolves through a symbolic link to {}, outside the manifest's directory {}; outputs stay under it unless `pipeline make --outputs-anywhere`", manifest.display(), real.display(), base.display())]
-    Symlinked { manifest: PathBuf, key: &'static str, value: String, real: PathBuf, base: PathBuf },
+    Symlinked {
+        /// The manifest file, as given.
+        manifest: PathBuf,
+        /// `settings.out` or `settings.report`.
+        key: &'static str,
+        /// The refused path, as written in the manifest.
+        value: String,
+        /// Where the path really leads, every link resolved.
+        real: PathBuf,
+        /// The manifest's directory, canonical.
+        base: PathBuf,
+    },
+    /// An entry on the root's way exists but cannot be resolved (a dangling link, a loop).
     #[error("{}: {key} = {value:?} cannot be resolved ({}: {error})", manifest.display(), at.display())]
     Unresolvable {
+        /// The manifest file, as given.
         manifest: PathBuf,
+        /// `settings.out` or `settings.report`.
         key: &'static str,
+        /// The path, as written in the manifest.
         value: String,
+        /// The entry that could not be resolved.
         at: PathBuf,
+        /// Why resolving it failed.
         error: std::io::Error,
     },
 }

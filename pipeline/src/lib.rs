@@ -33,6 +33,8 @@
 //! assert_eq!(format!("{err:#}"), "pipeline.toml line 13: models.mlp.layers.1.units: layer 2 (dense): units must be at least 1");
 //! ```
 
+#![warn(missing_docs)]
+
 /// The manifest's schema (its own crate), as `pipeline::manifest`.
 pub use ::manifest;
 

@@ -24,6 +24,7 @@ pub struct Rule {
     pub comment: String,
     /// Outputs; several are written as a grouped target (`a b &: …`, GNU make ≥ 4.3).
     pub targets: Vec<String>,
+    /// Inputs: the files whose newer dates re-run the rule (the node's inputs).
     pub prerequisites: Vec<String>,
     /// Things that must exist but whose date does not matter (binaries, the runtime).
     pub order_only: Vec<String>,
@@ -34,7 +35,9 @@ pub struct Rule {
 /// Everything `pipeline make` produces for a manifest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MakePlan {
+    /// One rule per node of the one-shard plan, in the plan's order.
     pub rules: Vec<Rule>,
+    /// The parameter files under `OUT/specs` the rules' commands read.
     pub spec_files: Vec<SpecFile>,
     /// Phony names (`mlp`, `hog`, `report`, …) → the outputs they stand for.
     pub phony: Vec<(String, Vec<String>)>,

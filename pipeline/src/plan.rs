@@ -51,6 +51,7 @@ pub struct Node {
     pub outputs: Vec<String>,
     /// Ids of the nodes whose outputs are among the inputs.
     pub after: Vec<String>,
+    /// CPUs it asks for: [`TRAIN_CPUS`] for training, 1 for every other node.
     pub cpus: usize,
     /// Loads ONNX Runtime (make waits for the runtime's set-up first).
     #[serde(skip)]
@@ -60,8 +61,11 @@ pub struct Node {
 /// The DAG of a manifest at a shard count.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
+    /// Always [`PLAN_FORMAT`], so a reader can refuse a plan it does not know.
     pub format: &'static str,
+    /// The manifest file it was made from, as given.
     pub manifest: String,
+    /// N: how many shards each per-row stage is split into (1 for make).
     pub shards: usize,
     /// In an order where every node comes after the nodes it waits for.
     pub nodes: Vec<Node>,

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 /// A parameter file and the content it must have.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecFile {
+    /// Where it goes, under `OUT/specs`.
     pub path: PathBuf,
+    /// Its whole text; the file is rewritten only when this differs.
     pub content: String,
 }
 
@@ -26,14 +28,36 @@ pub const MAX_FILE_NAME: usize = NAME_MAX - TEMP_NAME_EXTRA;
 /// Why the parameter files could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum SpecFileError {
+    /// A file name longer than [`MAX_FILE_NAME`] bytes.
     #[error("the file name of {} is {len} bytes, longer than the {MAX_FILE_NAME} a written file may have (255 with its temporary name); shorten the names in the manifest", path.display())]
-    NameTooLong { path: PathBuf, len: usize },
+    NameTooLong {
+        /// The file refused.
+        path: PathBuf,
+        /// Its file name's length, in bytes.
+        len: usize,
+    },
+    /// A path that ends without a file name (`..`, `/`).
     #[error("{} has no file name", path.display())]
-    NoFileName { path: PathBuf },
+    NoFileName {
+        /// The path refused.
+        path: PathBuf,
+    },
+    /// Writing a file failed (what had changed was put back).
     #[error("cannot write the parameter file {}: {error}", path.display())]
-    Write { path: PathBuf, error: std::io::Error },
+    Write {
+        /// The file being written.
+        path: PathBuf,
+        /// Why writing failed.
+        error: std::io::Error,
+    },
+    /// Creating a file's directory failed.
     #[error("cannot create the directory {}: {error}", path.display())]
-    CreateDir { path: PathBuf, error: std::io::Error },
+    CreateDir {
+        /// The directory being created.
+        path: PathBuf,
+        /// Why creating it failed.
+        error: std::io::Error,
+    },
 }
 
 /// Refuses a path whose file name, with a temporary name's prefix and suffix, would

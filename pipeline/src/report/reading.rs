@@ -13,15 +13,20 @@ use serde_json::Value;
 /// What the curves say: the best epoch and where validation loss starts rising.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurveReading {
-    /// Epoch of the lowest validation loss, and that loss.
+    /// Epoch (1-based) of the lowest validation loss.
     pub best_epoch: usize,
+    /// That lowest validation loss.
     pub best_val_loss: f64,
     /// Set when validation loss overfits by [`History::overfitting`]'s rule (a
     /// sustained rise after its minimum): the first epoch after the best one.
     pub overfitting_from: Option<usize>,
+    /// The last epoch (1-based) with a validation loss.
     pub last_epoch: usize,
+    /// The validation loss of `last_epoch`.
     pub last_val_loss: f64,
+    /// The training loss (the epoch's running average) of `best_epoch`.
     pub train_loss_at_best: f64,
+    /// The training loss (the epoch's running average) of `last_epoch`.
     pub last_train_loss: f64,
 }
 
