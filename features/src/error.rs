@@ -139,7 +139,7 @@ impl Error {
 
 impl From<formats::Error> for Error {
     /// An output of `docs/formats.md` that could not be created or written: its own
-    /// sentence names the file. (Reading the input goes through [`Error::input`].)
+    /// sentence names the file. (Reading the input goes through `Error::input`.)
     fn from(e: formats::Error) -> Self {
         Error::passed(ErrorKind::Output, e)
     }
