@@ -62,6 +62,12 @@ impl Error {
         Error { kind, repr: Repr::Passed(error.into()) }
     }
 
+    /// The input dataset refused by `formats` (unreadable, not Parquet, a bad column),
+    /// as it says it.
+    pub(crate) fn input(e: formats::Error) -> Self {
+        Error::passed(ErrorKind::Input, e)
+    }
+
     /// What kind of problem it is.
     pub fn kind(&self) -> ErrorKind {
         self.kind
@@ -126,14 +132,6 @@ impl From<params::ParamError> for Error {
     /// A refused flag value says its stage sentence alone (the key is for manifests).
     fn from(e: params::ParamError) -> Self {
         Error::new(ErrorKind::Parameter, e.message)
-    }
-}
-
-impl Error {
-    /// The input dataset refused by `formats` (unreadable, not Parquet, a bad column),
-    /// as it says it.
-    pub(crate) fn input(e: formats::Error) -> Self {
-        Error::passed(ErrorKind::Input, e)
     }
 }
 
