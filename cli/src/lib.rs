@@ -64,10 +64,11 @@ pub fn parse_args<T: clap::Parser>() -> T {
 /// How every stage's `main` ends: `Ok` is exit status 0; an error is one line on stderr,
 /// `error: ` and the error printed with `{:#}`, and exit status 1.
 ///
-/// The stages pass an `anyhow::Result<()>`, whose `{:#}` is the whole context chain
-/// (file, then problem, then cause). Generic over the error so this crate needs no
-/// `anyhow`; an error type whose `{:#}` prints only its own message (such as
-/// `formats::Error`) should be converted to `anyhow::Error` first.
+/// The stages pass an `anyhow::Result<()>` or their library's own `Result` (`ingest`,
+/// `features`), whose `{:#}` is the whole context chain (file, then problem, then
+/// cause). Generic over the error so this crate needs no `anyhow`; an error type whose
+/// `{:#}` prints only its own message (such as `formats::Error`) should be converted to
+/// `anyhow::Error` first.
 pub fn exit_status<E: std::fmt::Display>(
     result: std::result::Result<(), E>,
 ) -> std::process::ExitCode {

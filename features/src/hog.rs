@@ -37,8 +37,9 @@
 
 use std::sync::Arc;
 
-use anyhow::{bail, Result};
 pub use params::{BlockNorm, HogParams, Size2};
+
+use crate::error::{fail, Result};
 
 /// scikit-image's block normalisation epsilon.
 const EPS: f64 = 1e-5;
@@ -46,10 +47,15 @@ const EPS: f64 = 1e-5;
 /// Where every number of a descriptor comes from, for one image size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HogLayout {
+    /// Image rows.
     pub height: usize,
+    /// Image columns.
     pub width: usize,
+    /// Values per pixel (1 gray, 3 RGB).
     pub channels: usize,
+    /// Whole cells that fit the image (remainder pixels are ignored).
     pub cells: Size2,
+    /// Block positions, sliding by one cell.
     pub blocks: Size2,
     /// Descriptor length: blocks.rows·blocks.cols·cells_per_block.rows·cells_per_block.cols·orientations.
     pub dim: usize,
@@ -66,14 +72,15 @@ impl HogLayout {
         let (ppc, cpb) = (params.pixels_per_cell, params.cells_per_block);
         params.validate()?;
         if channels == 0 || height == 0 || width == 0 {
-            bail!("images of {height}x{width}x{channels} pixels hold nothing to describe");
+            fail!(Layout, "images of {height}x{width}x{channels} pixels hold nothing to describe");
         }
         if ppc.rows > height || ppc.cols > width {
-            bail!("a cell of {ppc} pixels is larger than the {height}x{width} images");
+            fail!(Layout, "a cell of {ppc} pixels is larger than the {height}x{width} images");
         }
         let cells = Size2::new(height / ppc.rows, width / ppc.cols);
         if cpb.rows > cells.rows || cpb.cols > cells.cols {
-            bail!(
+            fail!(
+                Layout,
                 "a block of {cpb} cells is larger than the {} grid of {ppc}-pixel cells that fits in the {height}x{width} images",
                 cells
             );
@@ -187,7 +194,9 @@ pub struct HogScratch {
 /// A HOG extractor for one image size and parameter set.
 #[derive(Debug, Clone)]
 pub struct Hog {
+    /// The parameters it computes with.
     pub params: HogParams,
+    /// The descriptor layout for its image size.
     pub layout: HogLayout,
     edges: Vec<f64>,
     table: Option<Arc<GradientTable>>,
@@ -196,6 +205,7 @@ pub struct Hog {
 }
 
 impl Hog {
+    /// Checks `params` against the image size (see [`HogLayout::new`]) and builds the tables.
     pub fn new(params: HogParams, height: usize, width: usize, channels: usize) -> Result<Self> {
         let layout = HogLayout::new(&params, height, width, channels)?;
         let edges = bin_edges(params.orientations);
@@ -207,6 +217,7 @@ impl Hog {
         Ok(Self { params, layout, edges, table, value_of })
     }
 
+    /// Descriptor length D.
     pub fn dim(&self) -> usize {
         self.layout.dim
     }

@@ -8,6 +8,9 @@
 //! Memory stays bounded: one record batch is read, turned into features and
 //! handed to a writer thread while the next batch is computed.
 //!
+//! Every failure is an [`Error`]: its [`ErrorKind`], the sentence the user reads, and
+//! the cause as [`std::error::Error::source`].
+//!
 //! ```
 //! use features::{BlockNorm, Hog, HogParams, Size2};
 //!
@@ -34,6 +37,9 @@
 //! assert_eq!(descriptor[..36].iter().filter(|&&v| (v - 0.5f32.sqrt()).abs() < 1e-6).count(), 2);
 //! ```
 
+#![warn(missing_docs)]
+
+pub mod error;
 pub mod hog;
 pub mod visualize;
 
@@ -41,12 +47,14 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use arrow::array::RecordBatch;
 use formats::dataset::{batch_images, batch_labels, feature_batch, feature_schema, IMAGE};
 use formats::{DatasetReader, DatasetWriter, FeatureMeta, ImageMeta};
 use rayon::prelude::*;
 use serde_json::json;
+
+use crate::error::{fail, Context};
+pub use error::{Error, ErrorKind, Result};
 
 pub use hog::{BlockNorm, Hog, HogLayout, HogParams, HogScratch, Size2};
 
@@ -69,6 +77,7 @@ fn picture_name(i: usize) -> String {
 /// Options of `features hog` beyond scikit-image's parameters.
 #[derive(Debug, Clone, Default)]
 pub struct HogOptions {
+    /// scikit-image's parameters (orientations, cells, blocks, norm, sqrt).
     pub params: HogParams,
     /// Write pictures of the first N images (0: none; at most [`MAX_PICTURES`]).
     pub visualize: usize,
@@ -81,8 +90,11 @@ pub struct HogOptions {
 /// What a run produced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSummary {
+    /// Rows written (the shard's, with `--shard`).
     pub rows: usize,
+    /// Features per row.
     pub dim: usize,
+    /// Wall time of the run.
     pub seconds: f64,
     /// Pictures written (HOG only).
     pub pictures: Vec<PathBuf>,
@@ -127,17 +139,18 @@ pub fn hog_batch(hog: &Hog, images: &[u8], out: &mut [f32]) {
 
 /// Opens an image dataset, failing with one sentence when it is not one.
 fn open_images(input: &Path) -> Result<(DatasetReader, ImageMeta)> {
-    let reader = DatasetReader::open(input)?;
+    let reader = DatasetReader::open(input).map_err(Error::input)?;
     let what = reader.describe();
     if reader.schema().field_with_name(IMAGE).is_err() {
         let columns: Vec<&str> =
             reader.schema().fields().iter().map(|f| f.name().as_str()).collect();
-        bail!(
+        fail!(
+            Input,
             "{what} has no `{IMAGE}` column (columns: {}); `features` needs an image dataset as written by `ingest`",
             columns.join(", ")
         );
     }
-    let meta = reader.image_meta()?;
+    let meta = reader.image_meta().map_err(Error::input)?;
     Ok((reader, meta))
 }
 
@@ -148,7 +161,8 @@ fn check_labels(labels: &[i32], first_row: usize, classes: usize, dataset: &Path
         return Ok(()); // no `classes` metadata: nothing to check against
     }
     if let Some(i) = labels.iter().position(|&l| l < 0 || l as usize >= classes) {
-        bail!(
+        fail!(
+            Input,
             "dataset {} row {} has label {}, but the dataset names {classes} classes (labels 0..={})",
             dataset.display(),
             first_row + i,
@@ -191,11 +205,11 @@ fn stream_features(
         let mut failure = None;
         for batch in reader {
             let step = (|| -> Result<RecordBatch> {
-                let batch = batch?;
-                let labels = batch_labels(&batch, &dataset)?;
+                let batch = batch.map_err(Error::input)?;
+                let labels = batch_labels(&batch, &dataset).map_err(Error::input)?;
                 check_labels(&labels, next_row, meta.classes.len(), &dataset)?;
                 next_row += labels.len();
-                let images = batch_images(&batch, &dataset)?;
+                let images = batch_images(&batch, &dataset).map_err(Error::input)?;
                 make(&labels, images, &mut values)?;
                 Ok(feature_batch(meta, &labels, &values)?)
             })();
@@ -244,20 +258,28 @@ impl Output {
 pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSummary> {
     let start = Instant::now();
     if opts.visualize > MAX_PICTURES {
-        bail!("--visualize must be at most {MAX_PICTURES} pictures, got {}", opts.visualize);
+        fail!(
+            Parameter,
+            "--visualize must be at most {MAX_PICTURES} pictures, got {}",
+            opts.visualize
+        );
     }
     // The pictures' directory is checked and staged before anything is computed, so a
     // bad one leaves no feature dataset behind.
     let pictures_out = match (&opts.visualize_out, opts.visualize) {
         (None, 0) => None,
         (None, n) => {
-            bail!("--visualize {n} needs --visualize-out DIR to know where to write the pictures")
+            fail!(
+                Parameter,
+                "--visualize {n} needs --visualize-out DIR to know where to write the pictures"
+            )
         }
         (Some(dir), _) if dir.exists() && !dir.is_dir() => {
-            bail!("--visualize-out {} exists and is not a directory", dir.display())
+            fail!(Output, "--visualize-out {} exists and is not a directory", dir.display())
         }
         (Some(dir), _) if same_path(dir, output) => {
-            bail!(
+            fail!(
+                Parameter,
                 "--visualize-out {} is the feature dataset's path (--out): give the pictures their own directory",
                 dir.display()
             )
@@ -268,7 +290,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
     let (reader, meta) = open_images(input)?;
     let what = reader.describe();
     let hog = Hog::new(opts.params, meta.height, meta.width, meta.channels)
-        .with_context(|| format!("cannot compute HOG on {what}"))?;
+        .map_err(|e| Error::because(e.kind(), format!("cannot compute HOG on {what}"), e))?;
     let fmeta = FeatureMeta {
         dim: hog.dim(),
         classes: meta.classes.clone(),
@@ -305,7 +327,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
         for (i, png) in pictures.iter().enumerate() {
             let path = set.path(&picture_name(i));
             std::fs::write(&path, png)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+                .context(ErrorKind::Output, || format!("cannot write {}", path.display()))?;
         }
     }
     dataset_out.finish()?;

@@ -1,8 +1,7 @@
 //! `features`: turn an image dataset into a feature dataset (see docs/features.md).
 
-use anyhow::Result;
 use clap::{Parser, Subcommand};
-use features::HogOptions;
+use features::{HogOptions, Result};
 use params::{HogArgs, PixelsArgs};
 
 #[derive(Parser)]

@@ -11,9 +11,9 @@
 
 use std::io::Cursor;
 
-use anyhow::{Context, Result};
 use image::{ImageFormat, Rgb, RgbImage};
 
+use crate::error::{Context, ErrorKind, Result};
 use crate::hog::HogLayout;
 
 /// Enlargement so the longer side is about 256 pixels (never below 1).
@@ -127,6 +127,6 @@ pub fn picture_png(
     }
     let mut bytes = Vec::new();
     out.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-        .context("cannot encode the HOG picture as PNG")?;
+        .context(ErrorKind::Output, || "cannot encode the HOG picture as PNG".into())?;
     Ok(bytes)
 }

@@ -2,7 +2,7 @@
 //! pictures' directory that cannot be one, too many pictures, a shard directory that
 //! holds a user's file or parts of another set.
 
-use features::{run_hog, run_pixels, HogOptions};
+use features::{run_hog, run_pixels, ErrorKind, HogOptions};
 use formats::{ImageDataset, ImageMeta, Shard};
 
 /// `n` 16×16 images of classes a, b, c with the given labels.
@@ -39,7 +39,9 @@ fn a_label_outside_the_classes_is_refused() {
     labels[4] = 15;
     dataset(labels).write(&input, None).unwrap();
     let out = dir.path().join("hog.parquet");
-    let e = format!("{:#}", run_hog(&input, &out, &small_cells()).unwrap_err());
+    let e = run_hog(&input, &out, &small_cells()).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Input);
+    let e = format!("{e:#}");
     let want = format!(
         "dataset {} row 4 has label 15, but the dataset names 3 classes (labels 0..=2)",
         input.display()
@@ -65,10 +67,12 @@ fn a_bad_pictures_directory_leaves_no_dataset() {
         (
             HogOptions { visualize: 2, visualize_out: Some(file.clone()), ..small_cells() },
             "exists and is not a directory",
+            ErrorKind::Output,
         ),
         (
             HogOptions { visualize: 2, visualize_out: Some(out.clone()), ..small_cells() },
             "is the feature dataset's path",
+            ErrorKind::Parameter,
         ),
         (
             HogOptions {
@@ -77,10 +81,13 @@ fn a_bad_pictures_directory_leaves_no_dataset() {
                 ..small_cells()
             },
             "--visualize must be at most 1000 pictures, got 1001",
+            ErrorKind::Parameter,
         ),
     ];
-    for (opts, want) in cases {
-        let e = format!("{:#}", run_hog(&input, &out, &opts).unwrap_err());
+    for (opts, want, kind) in cases {
+        let e = run_hog(&input, &out, &opts).unwrap_err();
+        assert_eq!(e.kind(), kind, "{e:#}");
+        let e = format!("{e:#}");
         assert!(e.contains(want), "{want}: {e}");
         assert_eq!(testkit::entries(dir.path()), ["in.parquet", "pictures.png"]);
     }
@@ -109,7 +116,9 @@ fn a_shard_never_writes_beside_a_users_file_or_another_set() {
     std::fs::create_dir(&user).unwrap();
     std::fs::write(user.join("notes.txt"), "keep").unwrap();
     let shard = |s: &str| HogOptions { shard: s.parse::<Shard>().unwrap(), ..small_cells() };
-    let e = format!("{:#}", run_hog(&input, &user, &shard("0/2")).unwrap_err());
+    let e = run_hog(&input, &user, &shard("0/2")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Output);
+    let e = format!("{e:#}");
     assert!(e.contains("holds notes.txt, which is not a part file of a sharded dataset"), "{e}");
     assert_eq!(testkit::entries(&user), ["notes.txt"]);
 

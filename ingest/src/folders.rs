@@ -17,12 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use arrow::array::{ArrayRef, FixedSizeBinaryArray, Int32Array, RecordBatch, StringArray};
 use arrow::buffer::Buffer;
 use formats::{image_schema, DatasetWriter, ImageMeta};
 use rayon::prelude::*;
 
+use crate::error::{fail, Context, Error, ErrorKind, Result};
 use crate::resize::{luma601, resize};
 
 /// The marker file that `ingest synth-xray` writes at the top of its tree.
@@ -41,7 +41,8 @@ const SPLIT_NAMES: &[&str] =
 fn check_not_split_root(root: &Path, classes: &[String]) -> Result<()> {
     let is_split = |c: &String| SPLIT_NAMES.contains(&c.to_lowercase().as_str());
     if classes.len() >= 2 && classes.iter().all(is_split) {
-        bail!(
+        fail!(
+Tree,
             "--root {} holds the folders {}, which look like a dataset's splits, not its classes: give one split as --root (e.g. {}), or --allow-split-names if they are classes",
             root.display(),
             classes.join(", "),
@@ -54,20 +55,27 @@ fn check_not_split_root(root: &Path, classes: &[String]) -> Result<()> {
 /// What `ingest folders` wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FolderSummary {
+    /// Images written (the shard's, with `--shard`).
     pub rows: usize,
+    /// Class names (the folders, sorted), index = label.
     pub classes: Vec<String>,
     /// Files that could not be decoded (only with `skip_bad`), with the reason.
     pub skipped: Vec<(PathBuf, String)>,
     /// Hidden files and folders that were ignored.
     pub hidden_ignored: usize,
+    /// The tree is one `ingest synth-xray` made (its README says SYNTHETIC).
     pub synthetic: bool,
+    /// Wall time of the run.
     pub seconds: f64,
 }
 
 /// The files of the tree: (label, path), in row order.
 pub struct Listing {
+    /// Class names (the folders, sorted), index = label.
     pub classes: Vec<String>,
+    /// Every file with its label, classes in order, files sorted by path.
     pub files: Vec<(i32, PathBuf)>,
+    /// Hidden files and folders that were ignored.
     pub hidden_ignored: usize,
 }
 
@@ -78,16 +86,17 @@ fn is_hidden(path: &Path) -> bool {
 /// Lists `root`: classes = sorted subfolders; every class must hold at least one file.
 pub fn list_tree(root: &Path) -> Result<Listing> {
     let meta = std::fs::metadata(root)
-        .with_context(|| format!("cannot read --root {}", root.display()))?;
+        .context(ErrorKind::Read, || format!("cannot read --root {}", root.display()))?;
     if !meta.is_dir() {
-        bail!("--root {} is not a directory", root.display());
+        fail!(Tree, "--root {} is not a directory", root.display());
     }
     let mut hidden_ignored = 0;
     let mut class_dirs = Vec::new();
-    for entry in
-        std::fs::read_dir(root).with_context(|| format!("cannot list {}", root.display()))?
+    for entry in std::fs::read_dir(root)
+        .context(ErrorKind::Read, || format!("cannot list {}", root.display()))?
     {
-        let path = entry.with_context(|| format!("cannot list {}", root.display()))?.path();
+        let path =
+            entry.context(ErrorKind::Read, || format!("cannot list {}", root.display()))?.path();
         if is_hidden(&path) {
             hidden_ignored += 1;
         } else if path.is_dir() {
@@ -96,7 +105,7 @@ pub fn list_tree(root: &Path) -> Result<Listing> {
     }
     class_dirs.sort();
     if class_dirs.is_empty() {
-        bail!("{} holds no class folders (expected ROOT/CLASS/image files)", root.display());
+        fail!(Tree, "{} holds no class folders (expected ROOT/CLASS/image files)", root.display());
     }
     let mut classes = Vec::new();
     let mut files = Vec::new();
@@ -105,7 +114,7 @@ pub fn list_tree(root: &Path) -> Result<Listing> {
         let mut found = Vec::new();
         walk(dir, &mut found, &mut hidden_ignored, &mut visited)?;
         if found.is_empty() {
-            bail!("class folder {} is empty (no image files)", dir.display());
+            fail!(Tree, "class folder {} is empty (no image files)", dir.display());
         }
         found.sort();
         classes.push(dir.file_name().unwrap().to_string_lossy().into_owned());
@@ -123,24 +132,27 @@ fn walk(
     hidden: &mut usize,
     visited: &mut std::collections::HashSet<PathBuf>,
 ) -> Result<()> {
-    let real =
-        std::fs::canonicalize(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+    let real = std::fs::canonicalize(dir)
+        .context(ErrorKind::Read, || format!("cannot read {}", dir.display()))?;
     if !visited.insert(real.clone()) {
-        bail!(
+        fail!(
+            Tree,
             "{} leads to {}, which is already listed (a symlink loop or a second link)",
             dir.display(),
             real.display()
         );
     }
-    for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list {}", dir.display()))? {
-        let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+    let list = || format!("cannot list {}", dir.display());
+    for entry in std::fs::read_dir(dir).context(ErrorKind::Read, list)? {
+        let path = entry.context(ErrorKind::Read, list)?.path();
         if is_hidden(&path) {
             *hidden += 1;
             continue;
         }
         match std::fs::metadata(&path) {
             Ok(m) if m.is_dir() => walk(&path, found, hidden, visited)?,
-            Ok(m) if !m.is_file() => bail!(
+            Ok(m) if !m.is_file() => fail!(
+Tree,
                 "{} is not a regular file (a FIFO, socket or device); ingest folders reads only files",
                 path.display()
             ),
@@ -185,7 +197,7 @@ pub fn load_image(
     max_pixels: usize,
 ) -> Result<Vec<u8>> {
     if bytes.is_empty() {
-        bail!("empty file (0 bytes)");
+        fail!(Image, "empty file (0 bytes)");
     }
     let decoded = if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
         decode_jpeg(bytes, height, width, channels, max_pixels)?
@@ -193,7 +205,7 @@ pub fn load_image(
         decode_png(bytes, channels, max_pixels)?
     } else {
         let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02X}")).collect();
-        bail!("not a JPEG or PNG image (starts with bytes {})", head.join(" "));
+        fail!(Image, "not a JPEG or PNG image (starts with bytes {})", head.join(" "));
     };
     debug_assert_eq!(decoded.channels, channels);
     Ok(resize(&decoded.pixels, decoded.height, decoded.width, channels, height, width))
@@ -217,12 +229,19 @@ pub const MAX_PIXELS_LIMIT: usize = 4_295_000_000;
 
 fn check_pixels(kind: &str, w: usize, h: usize, max_pixels: usize) -> Result<()> {
     if w.saturating_mul(h) > max_pixels {
-        bail!(
+        fail!(
+Image,
             "{kind} header declares {w}x{h} pixels, more than the {} megapixels accepted (--max-megapixels)",
             max_pixels as f64 / 1e6
         );
     }
     Ok(())
+}
+
+/// A file that does not decode, said with the decoder's reason in the sentence (the
+/// caller puts the file's name in front of it).
+fn image_error(reason: String) -> Error {
+    Error::new(ErrorKind::Image, reason)
 }
 
 /// Gray pixels as `channels` values each: as they are, or replicated to R = G = B.
@@ -243,8 +262,10 @@ fn decode_jpeg(
 ) -> Result<Decoded> {
     use jpeg_decoder::PixelFormat;
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
-    decoder.read_info().map_err(|e| anyhow::anyhow!("not a decodable JPEG: {e}"))?;
-    let info = decoder.info().context("not a decodable JPEG: no frame header")?;
+    decoder.read_info().map_err(|e| image_error(format!("not a decodable JPEG: {e}")))?;
+    let info = decoder
+        .info()
+        .context(ErrorKind::Image, || "not a decodable JPEG: no frame header".into())?;
     let (src_w, src_h) = (info.width as usize, info.height as usize);
     check_pixels("JPEG", src_w, src_h, max_pixels)?;
     let reduction = dct_reduction(src_w, src_h, width, height);
@@ -258,15 +279,16 @@ fn decode_jpeg(
         // jpeg-decoder picks the smallest of 1/8, 1/4, 1/2, 1 giving ≥ the request.
         decoder
             .scale(src_w.div_ceil(reduction) as u16, src_h.div_ceil(reduction) as u16)
-            .map_err(|e| anyhow::anyhow!("cannot scale JPEG: {e}"))?;
+            .map_err(|e| image_error(format!("cannot scale JPEG: {e}")))?;
     }
-    let raw = decoder.decode().map_err(|e| anyhow::anyhow!("corrupt JPEG: {e}"))?;
-    let info = decoder.info().context("corrupt JPEG: no frame header")?;
+    let raw = decoder.decode().map_err(|e| image_error(format!("corrupt JPEG: {e}")))?;
+    let info =
+        decoder.info().context(ErrorKind::Image, || "corrupt JPEG: no frame header".into())?;
     let (w, h) = (info.width as usize, info.height as usize);
     let px = w * h;
     let expect = px * info.pixel_format.pixel_bytes();
     if raw.len() < expect {
-        bail!("corrupt JPEG: {} bytes decoded for {w}x{h} pixels", raw.len());
+        fail!(Image, "corrupt JPEG: {} bytes decoded for {w}x{h} pixels", raw.len());
     }
     let gray_or_rgb = |rgb_of: &dyn Fn(usize) -> (u8, u8, u8)| -> Vec<u8> {
         if channels == 1 {
@@ -316,10 +338,10 @@ fn decode_jpeg(
 fn decode_png(bytes: &[u8], channels: usize, max_pixels: usize) -> Result<Decoded> {
     let reader =
         image::ImageReader::with_format(std::io::Cursor::new(bytes), image::ImageFormat::Png);
-    let (w, h) = reader.into_dimensions().map_err(|e| anyhow::anyhow!("corrupt PNG: {e}"))?;
+    let (w, h) = reader.into_dimensions().map_err(|e| image_error(format!("corrupt PNG: {e}")))?;
     check_pixels("PNG", w as usize, h as usize, max_pixels)?;
     let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
-        .map_err(|e| anyhow::anyhow!("corrupt PNG: {e}"))?;
+        .map_err(|e| image_error(format!("corrupt PNG: {e}")))?;
     let (w, h) = (img.width() as usize, img.height() as usize);
     let has_colour = img.color().has_color();
     // Alpha is dropped; gray PNGs keep their values, colour ones use BT.601 luma.
@@ -335,14 +357,15 @@ fn decode_png(bytes: &[u8], channels: usize, max_pixels: usize) -> Result<Decode
 pub fn run_folders(opts: &FoldersParams) -> Result<FolderSummary> {
     let start = Instant::now();
     if !matches!(opts.channels, 1 | 3) {
-        bail!("--channels must be 1 or 3, got {}", opts.channels);
+        fail!(Parameter, "--channels must be 1 or 3, got {}", opts.channels);
     }
     if opts.size.rows == 0 || opts.size.cols == 0 {
-        bail!("--size must be at least 1x1");
+        fail!(Parameter, "--size must be at least 1x1");
     }
     crate::check_rows_per_file(opts.rows_per_file)?;
     if opts.max_pixels() == 0 || opts.max_pixels() > MAX_PIXELS_LIMIT {
-        bail!(
+        fail!(
+            Parameter,
             "--max-megapixels must be more than 0 and at most {}, got {}",
             MAX_PIXELS_LIMIT / 1_000_000,
             opts.max_pixels() as f64 / 1e6
@@ -392,7 +415,8 @@ pub fn run_folders(opts: &FoldersParams) -> Result<FolderSummary> {
     if !bad.is_empty() && !opts.skip_bad {
         let shown: Vec<String> =
             bad.iter().take(5).map(|(p, e)| format!("{}: {e}", p.display())).collect();
-        bail!(
+        fail!(
+            Image,
             "{} of {} files could not be decoded (use --skip-bad to skip them): {}{}",
             bad.len(),
             files.len(),
@@ -403,7 +427,12 @@ pub fn run_folders(opts: &FoldersParams) -> Result<FolderSummary> {
     let good = files.len() - bad.len();
     // (A shard may be given no files at all: it writes an empty part.)
     if good == 0 && !files.is_empty() {
-        bail!("none of the {} files under {} could be decoded", files.len(), opts.root.display());
+        fail!(
+            Image,
+            "none of the {} files under {} could be decoded",
+            files.len(),
+            opts.root.display()
+        );
     }
     let meta = ImageMeta {
         height: opts.size.rows,

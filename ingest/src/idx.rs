@@ -16,12 +16,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use arrow::array::{ArrayRef, FixedSizeBinaryArray, Int32Array, RecordBatch};
 use arrow::buffer::Buffer;
 use formats::{image_schema, DatasetWriter, ImageMeta};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+
+use crate::error::{fail, Context, Error, ErrorKind, Result};
 
 /// IDX dtype byte for unsigned 8-bit values.
 const DTYPE_U8: u8 = 0x08;
@@ -31,7 +32,9 @@ const BATCH_ROWS: usize = 8192;
 /// A decoded IDX file: its dimensions and payload bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdxArray {
+    /// The header's dimensions (N, then rows and columns for images).
     pub dims: Vec<usize>,
+    /// ∏dims unsigned bytes, row-major.
     pub data: Vec<u8>,
 }
 
@@ -54,7 +57,9 @@ fn dtype_name(code: u8) -> &'static str {
 
 /// An open IDX file whose header has been checked; the reader is at the payload.
 pub struct IdxStream {
+    /// The file, for messages.
     pub path: PathBuf,
+    /// The header's dimensions.
     pub dims: Vec<usize>,
     /// Payload bytes the header announces (∏dims, overflow-checked).
     pub claimed: u64,
@@ -67,10 +72,12 @@ impl IdxStream {
     /// dimensions; for a raw file also that the payload length matches the header.
     pub fn open(path: &Path, expected_dims: u8, what: &str) -> Result<Self> {
         let file = File::open(path)
-            .with_context(|| format!("cannot open {what} file {}", path.display()))?;
-        let meta = file.metadata().with_context(|| format!("cannot stat {}", path.display()))?;
+            .context(ErrorKind::Read, || format!("cannot open {what} file {}", path.display()))?;
+        let meta = file
+            .metadata()
+            .context(ErrorKind::Read, || format!("cannot stat {}", path.display()))?;
         if meta.is_dir() {
-            bail!("{what} file {} is a directory, not an IDX file", path.display());
+            fail!(Idx, "{what} file {} is a directory, not an IDX file", path.display());
         }
         // Only a regular file's length is its content's; a pipe or device (/dev/stdin)
         // is read as a stream and checked as it ends, as gzip data is.
@@ -78,7 +85,7 @@ impl IdxStream {
         let mut reader = BufReader::with_capacity(1 << 16, file);
         let mut first = [0u8; 2];
         let got = read_up_to(&mut reader, &mut first)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+            .context(ErrorKind::Read, || format!("cannot read {}", path.display()))?;
         let gzip = is_gzip(&first[..got]);
         // Put the sniffed bytes back in front of the stream.
         let chained = std::io::Cursor::new(first[..got].to_vec()).chain(reader);
@@ -97,11 +104,13 @@ impl IdxStream {
     }
 
     /// Turns a read error into a sentence naming the file.
-    fn io_error(&self, e: std::io::Error) -> anyhow::Error {
+    fn io_error(&self, e: std::io::Error) -> Error {
         if self.gzip {
-            anyhow::anyhow!("{} is a truncated or corrupt gzip file ({e})", self.path.display())
+            let message =
+                format!("{} is a truncated or corrupt gzip file ({e})", self.path.display());
+            Error::new(ErrorKind::Idx, message)
         } else {
-            anyhow::anyhow!("cannot read {}: {e}", self.path.display())
+            Error::new(ErrorKind::Read, format!("cannot read {}: {e}", self.path.display()))
         }
     }
 
@@ -110,24 +119,27 @@ impl IdxStream {
         let mut magic = [0u8; 4];
         let got = read_up_to(&mut self.reader, &mut magic).map_err(|e| self.io_error(e))?;
         if got < 4 {
-            bail!("{name} is too short to be an IDX {what} file ({got} bytes, the header alone needs 4)");
+            fail!(Idx, "{name} is too short to be an IDX {what} file ({got} bytes, the header alone needs 4)");
         }
         let expected_magic = 0x0800u32 | expected_dims as u32;
         let magic_value = u32::from_be_bytes(magic);
         if magic[0] != 0 || magic[1] != 0 {
-            bail!(
+            fail!(
+Idx,
                 "{name} is not an IDX file: wrong magic number 0x{magic_value:08X} (IDX {what} start with 0x{expected_magic:08X})"
             );
         }
         if magic[2] != DTYPE_U8 {
-            bail!(
+            fail!(
+                Idx,
                 "{name}: IDX dtype byte is 0x{:02X} ({}), only 0x08 (unsigned byte) is supported",
                 magic[2],
                 dtype_name(magic[2])
             );
         }
         if magic[3] != expected_dims {
-            bail!(
+            fail!(
+Idx,
                 "{name}: wrong magic number 0x{magic_value:08X}: {} dimensions, but IDX {what} have {expected_dims} (magic 0x{expected_magic:08X})",
                 magic[3]
             );
@@ -135,7 +147,8 @@ impl IdxStream {
         let mut dim_bytes = vec![0u8; 4 * expected_dims as usize];
         let got = read_up_to(&mut self.reader, &mut dim_bytes).map_err(|e| self.io_error(e))?;
         if got < dim_bytes.len() {
-            bail!(
+            fail!(
+                Idx,
                 "{name}: header is truncated ({} of {} dimension bytes present)",
                 got,
                 dim_bytes.len()
@@ -146,15 +159,18 @@ impl IdxStream {
             .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as usize)
             .collect();
         let header_len = 4 + dim_bytes.len() as u64;
-        let claimed =
-            dims.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d as u64)).with_context(|| {
+        let claimed = dims
+            .iter()
+            .try_fold(1u64, |acc, &d| acc.checked_mul(d as u64))
+            .context(ErrorKind::Idx, || {
                 format!("{name}: header dimensions {dims:?} overflow a 64-bit size")
             })?;
         if let Some(raw_len) = raw_len {
             // Raw file: the exact size is known, so check before reading anything.
             let present = raw_len.saturating_sub(header_len);
             if present != claimed {
-                bail!(
+                fail!(
+Idx,
                     "{name}: header {dims:?} claims {claimed} payload bytes but the file holds {present} ({})",
                     if present < claimed { "truncated payload" } else { "extra bytes after the payload" }
                 );
@@ -173,7 +189,8 @@ impl IdxStream {
         let read = (&mut self.reader).take(len).read_to_end(&mut data);
         read.map_err(|e| self.io_error(e))?;
         if (data.len() as u64) < len {
-            bail!(
+            fail!(
+Idx,
                 "{}: header {:?} claims {} payload bytes but only {} are present (truncated payload)",
                 self.path.display(),
                 self.dims,
@@ -190,7 +207,8 @@ impl IdxStream {
         let mut extra = [0u8; 1];
         let got = read_up_to(&mut self.reader, &mut extra).map_err(|e| self.io_error(e))?;
         if got > 0 {
-            bail!(
+            fail!(
+                Idx,
                 "{}: extra bytes after the {}-byte payload that the header {:?} announces",
                 self.path.display(),
                 self.claimed,
@@ -230,11 +248,17 @@ pub use params::ingest::IdxParams;
 /// What `ingest idx` wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IdxSummary {
+    /// Rows written to `--out` (the shard's, with `--shard`).
     pub rows: usize,
+    /// Rows written to `--val-out` (0 without a split).
     pub val_rows: usize,
+    /// Class names, index = label.
     pub classes: Vec<String>,
+    /// Image rows.
     pub height: usize,
+    /// Image columns.
     pub width: usize,
+    /// Wall time of the run.
     pub seconds: f64,
 }
 
@@ -271,16 +295,17 @@ pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
     }
     match (&opts.val_fraction, &opts.val_out) {
         (Some(_), Some(v)) if v == &opts.out => {
-            bail!(
+            fail!(
+                Parameter,
                 "--val-out {} is the same path as --out: the two splits need two files",
                 v.display()
             )
         }
         (Some(f), Some(_)) => params::ingest::check_val_fraction(*f)?,
         (Some(_), None) => {
-            bail!("--val-fraction needs --val-out (where to write the validation rows)")
+            fail!(Parameter, "--val-fraction needs --val-out (where to write the validation rows)")
         }
-        (None, Some(_)) => bail!("--val-out needs --val-fraction"),
+        (None, Some(_)) => fail!(Parameter, "--val-out needs --val-fraction"),
         _ => {}
     }
     let (images, labels) = rayon::join(
@@ -290,7 +315,8 @@ pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
     let (images, labels) = (images?, labels?.data);
     let (n, height, width) = (images.dims[0], images.dims[1], images.dims[2]);
     if n != labels.len() {
-        bail!(
+        fail!(
+            Idx,
             "count mismatch: {} holds {n} images but {} holds {} labels",
             opts.images.display(),
             opts.labels.display(),
@@ -298,10 +324,11 @@ pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
         );
     }
     if n > 0 && (height == 0 || width == 0) {
-        bail!("{}: images of {height}x{width} pixels are empty", opts.images.display());
+        fail!(Idx, "{}: images of {height}x{width} pixels are empty", opts.images.display());
     }
     if height.saturating_mul(width) > i32::MAX as usize {
-        bail!(
+        fail!(
+            Idx,
             "{}: images of {height}x{width} pixels are too large for one Parquet value",
             opts.images.display()
         );
@@ -310,10 +337,11 @@ pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
     let classes = match &opts.classes {
         Some(c) => {
             if c.is_empty() {
-                bail!("--classes is empty");
+                fail!(Classes, "--classes is empty");
             }
             if max_label >= c.len() {
-                bail!(
+                fail!(
+                    Classes,
                     "{} holds label {max_label} but --classes names only {} classes",
                     opts.labels.display(),
                     c.len()
@@ -329,7 +357,8 @@ pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
                 labels.iter().for_each(|&l| present[l as usize] = true);
                 let present = present.iter().filter(|&&p| p).count();
                 if present * 2 < max_label + 1 {
-                    bail!(
+                    fail!(
+Classes,
                         "{} holds label {max_label}, which makes {} classes, but only {present} of them have rows; name the classes with --classes if that is meant",
                         opts.labels.display(),
                         max_label + 1

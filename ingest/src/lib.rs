@@ -6,7 +6,9 @@
 //!   X-ray layout) → Parquet, decoded in parallel, DCT-scaled, resized.
 //! * [`synth::run_synth`]: a SYNTHETIC X-ray-like JPEG tree for tests and the demo.
 //!
-//! `main.rs` only parses flags; tests call these functions directly.
+//! `main.rs` only parses flags; tests call these functions directly. Every failure is
+//! an [`Error`]: its [`ErrorKind`], the sentence the user reads, and the cause as
+//! [`std::error::Error::source`].
 //!
 //! ```
 //! use ingest::{run_idx, IdxParams};
@@ -35,12 +37,16 @@
 //! assert_eq!(summary.classes, ["even", "odd"]);
 //! ```
 
+#![warn(missing_docs)]
+
+pub mod error;
 mod fast_jpeg;
 pub mod folders;
 pub mod idx;
 pub mod resize;
 pub mod synth;
 
+pub use error::{Error, ErrorKind, Result};
 pub use folders::{run_folders, FolderSummary, FoldersParams};
 pub use idx::{run_idx, IdxParams, IdxSummary};
 pub use synth::{run_synth, SynthParams, SynthSummary};
@@ -48,7 +54,7 @@ pub use synth::{run_synth, SynthParams, SynthSummary};
 pub use params::ingest::MAX_ROWS_PER_FILE;
 
 /// Checks `--rows-per-file`: 1..=[`MAX_ROWS_PER_FILE`] when given.
-pub fn check_rows_per_file(rows_per_file: Option<usize>) -> anyhow::Result<()> {
+pub fn check_rows_per_file(rows_per_file: Option<usize>) -> Result<()> {
     Ok(params::ingest::check_rows_per_file(rows_per_file)?)
 }
 
@@ -56,6 +62,6 @@ pub fn check_rows_per_file(rows_per_file: Option<usize>) -> anyhow::Result<()> {
 /// non-empty, without control characters (a newline would split a line of a table or
 /// a log), and no name twice (two labels the report could not tell apart).
 /// `what` says where the names come from, for the message.
-pub fn check_class_names(names: &[String], what: &str) -> anyhow::Result<()> {
-    params::ingest::check_class_names(names, what).map_err(anyhow::Error::msg)
+pub fn check_class_names(names: &[String], what: &str) -> Result<()> {
+    params::ingest::check_class_names(names, what).map_err(|e| Error::new(ErrorKind::Classes, e))
 }

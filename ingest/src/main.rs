@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     cli::exit_status(run(cli::parse_args::<Cli>()))
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+fn run(cli: Cli) -> ingest::Result<()> {
     let progress = !cli.quiet;
     // Each subcommand gives its summary twice: as JSON (--json) and as a line.
     let (json, line) = match cli.command {

@@ -18,15 +18,17 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::error::{fail, Context, Error, ErrorKind, Result};
 use crate::folders::{SYNTHETIC_MARK, SYNTHETIC_README};
 use crate::resize::resize;
 
+/// The class folders, label order.
 pub const CLASSES: [&str; 2] = ["NORMAL", "PNEUMONIA"];
+/// The split folders.
 pub const SPLITS: [&str; 3] = ["train", "val", "test"];
 
 /// The most NORMAL images of one split (`--train`, `--val`, `--test`).
@@ -42,10 +44,15 @@ pub use params::ingest::SynthParams;
 /// What `ingest synth-xray` wrote.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SynthSummary {
+    /// JPEG files written.
     pub files: usize,
+    /// Their total size.
     pub bytes: u64,
+    /// How many are RGB (the rest gray).
     pub rgb: usize,
+    /// How many are progressive JPEGs (the rest baseline).
     pub progressive: usize,
+    /// Wall time of the run.
     pub seconds: f64,
 }
 
@@ -85,11 +92,12 @@ pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
     let (min_size, max_size) = opts.sides();
     params::ingest::check_synth_sides(min_size, max_size)?;
     if !(1..=100).contains(&opts.quality()) {
-        bail!("--quality (JPEG quality) must be 1..=100, got {}", opts.quality());
+        fail!(Parameter, "--quality (JPEG quality) must be 1..=100, got {}", opts.quality());
     }
     params::ingest::check_pneumonia_ratio(opts.pneumonia_ratio())?;
     if opts.pneumonia_ratio() > MAX_PNEUMONIA_RATIO {
-        bail!(
+        fail!(
+            Parameter,
             "--pneumonia-ratio must be at most {MAX_PNEUMONIA_RATIO}, got {}",
             opts.pneumonia_ratio()
         );
@@ -97,19 +105,21 @@ pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
     let counts = [opts.train, opts.val, opts.test];
     for (flag, count) in ["--train", "--val", "--test"].iter().zip(counts) {
         if count > MAX_SPLIT_IMAGES {
-            bail!(
+            fail!(
+                Parameter,
                 "{flag} must be at most {} NORMAL images, got {count}",
                 formats::thousands(MAX_SPLIT_IMAGES as i64)
             );
         }
     }
     if counts.iter().all(|&c| c == 0) {
-        bail!("--train, --val and --test are all 0: nothing to generate");
+        fail!(Parameter, "--train, --val and --test are all 0: nothing to generate");
     }
     let total: usize =
         counts.iter().map(|&c| class_counts(c, opts.pneumonia_ratio()).iter().sum::<usize>()).sum();
     if total > MAX_IMAGES {
-        bail!(
+        fail!(
+Parameter,
             "--train {}, --val {}, --test {} with --pneumonia-ratio {} make {} images, more than the {} of one run",
             opts.train,
             opts.val,
@@ -135,7 +145,7 @@ pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
         {
             let dir = tmp.join(SPLITS[split]).join(CLASSES[class]);
             std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+                .context(ErrorKind::Output, || format!("cannot create {}", dir.display()))?;
             jobs.extend((0..class_count).map(|index| Job { split, class, index }));
         }
     }
@@ -150,7 +160,7 @@ pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
                 job.index,
             ));
             std::fs::write(&path, &bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
+                .context(ErrorKind::Output, || format!("cannot write {}", path.display()))?;
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -168,7 +178,9 @@ pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
         seconds: 0.0,
     };
     std::fs::write(tmp.join(SYNTHETIC_README), readme(opts, &summary))
-        .with_context(|| format!("cannot write {}", tmp.join(SYNTHETIC_README).display()))?;
+        .context(ErrorKind::Output, || {
+            format!("cannot write {}", tmp.join(SYNTHETIC_README).display())
+        })?;
     out.commit()?;
     Ok(SynthSummary { seconds: start.elapsed().as_secs_f64(), ..summary })
 }
@@ -202,16 +214,17 @@ fn refuse_foreign_directory(dir: &Path) -> Result<()> {
         return Ok(());
     }
     if !dir.is_dir() {
-        bail!("--out {} exists and is not a directory", dir.display());
+        fail!(Output, "--out {} exists and is not a directory", dir.display());
     }
     let empty = std::fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
+        .context(ErrorKind::Output, || format!("cannot list {}", dir.display()))?
         .next()
         .is_none();
     let ours = std::fs::read_to_string(dir.join(SYNTHETIC_README))
         .is_ok_and(|t| t.contains(SYNTHETIC_MARK));
     if !empty && !ours {
-        bail!(
+        fail!(
+Output,
             "--out {} exists and is not an earlier synth-xray tree (no {SYNTHETIC_README} saying {SYNTHETIC_MARK}); refusing to replace it",
             dir.display()
         );
@@ -263,14 +276,15 @@ fn make_jpeg(opts: &SynthParams, job: Job) -> Result<(Vec<u8>, bool, bool)> {
     let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, opts.quality());
     encoder.set_progressive(progressive);
     let (w, h) = (width as u16, height as u16);
-    if rgb {
+    let encoded = if rgb {
         // A faint warm tint, so the file is genuinely colour.
         let data: Vec<u8> =
             gray.iter().flat_map(|&g| [g.saturating_add(6), g, g.saturating_sub(6)]).collect();
-        encoder.encode(&data, w, h, jpeg_encoder::ColorType::Rgb)?;
+        encoder.encode(&data, w, h, jpeg_encoder::ColorType::Rgb)
     } else {
-        encoder.encode(&gray, w, h, jpeg_encoder::ColorType::Luma)?;
-    }
+        encoder.encode(&gray, w, h, jpeg_encoder::ColorType::Luma)
+    };
+    encoded.map_err(|e| Error::passed(ErrorKind::Output, e))?;
     Ok((bytes, rgb, progressive))
 }
 

@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use formats::read_image_dataset;
-use ingest::{run_idx, IdxParams};
+use ingest::{run_idx, ErrorKind, IdxParams};
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
@@ -110,7 +110,9 @@ fn class_names_and_rows_per_file_directory() {
     // A label beyond the named classes is an error.
     o.classes = Some(vec!["a".into(), "b".into()]);
     o.out = dir.path().join("two.parquet");
-    let err = format!("{:#}", run_idx(&o).unwrap_err());
+    let err = run_idx(&o).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Classes);
+    let err = format!("{err:#}");
     assert!(
         err.contains("l.idx") && err.contains("label 2") && err.contains("only 2 classes"),
         "{err}"
@@ -162,14 +164,16 @@ fn validation_split_is_stratified_seeded_and_complete() {
     assert!(err.contains("--val-fraction"), "{err}");
 }
 
-/// Runs `ingest idx` expecting an error; checks it names `names_file` and says `what`,
-/// and that no output appeared.
-fn expect_error(images: &[u8], labels: &[u8], names_file: &str, what: &[&str]) {
+/// Runs `ingest idx` expecting an error of `kind`; checks it names `names_file` and says
+/// `what`, and that no output appeared.
+fn expect_error(kind: ErrorKind, images: &[u8], labels: &[u8], names_file: &str, what: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let i = write(dir.path(), "images.idx.gz", images);
     let l = write(dir.path(), "labels.idx.gz", labels);
     let o = opts(dir.path(), &i, &l);
-    let err = format!("{:#}", run_idx(&o).unwrap_err());
+    let err = run_idx(&o).unwrap_err();
+    assert_eq!(err.kind(), kind, "{err:#}");
+    let err = format!("{err:#}");
     assert!(err.contains(names_file), "error does not name {names_file}: {err}");
     for w in what {
         assert!(err.contains(w), "error does not say {w:?}: {err}");
@@ -182,13 +186,20 @@ fn truncated_gzip_is_a_clear_error() {
     let (pixels, labels) = sample(50, 8, 8, 10);
     let gz = gzip(&idx_images(50, 8, 8, &pixels));
     expect_error(
+        ErrorKind::Idx,
         &gz[..gz.len() / 2],
         &idx_labels(&labels),
         "images.idx.gz",
         &["truncated or corrupt gzip"],
     );
     // Cut inside the gzip trailer (CRC/length) only.
-    expect_error(&gz[..gz.len() - 3], &idx_labels(&labels), "images.idx.gz", &["gzip"]);
+    expect_error(
+        ErrorKind::Idx,
+        &gz[..gz.len() - 3],
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["gzip"],
+    );
 }
 
 #[test]
@@ -197,6 +208,7 @@ fn truncated_payload_is_a_clear_error() {
     let full = idx_images(10, 5, 5, &pixels);
     // Raw: detected from the file size before reading.
     expect_error(
+        ErrorKind::Idx,
         &full[..full.len() - 7],
         &idx_labels(&labels),
         "images.idx.gz",
@@ -204,17 +216,24 @@ fn truncated_payload_is_a_clear_error() {
     );
     // Gzip of a short payload.
     expect_error(
+        ErrorKind::Idx,
         &gzip(&full[..full.len() - 7]),
         &idx_labels(&labels),
         "images.idx.gz",
         &["truncated payload", "243"],
     );
     // Labels short by one.
-    expect_error(&full, &idx_labels(&labels[..9])[..], "labels.idx.gz", &["10 images", "9 labels"]);
+    expect_error(
+        ErrorKind::Idx,
+        &full,
+        &idx_labels(&labels[..9])[..],
+        "labels.idx.gz",
+        &["10 images", "9 labels"],
+    );
     // Extra bytes after the payload.
     let mut long = full.clone();
     long.push(0);
-    expect_error(&long, &idx_labels(&labels), "images.idx.gz", &["extra bytes"]);
+    expect_error(ErrorKind::Idx, &long, &idx_labels(&labels), "images.idx.gz", &["extra bytes"]);
 }
 
 #[test]
@@ -222,9 +241,16 @@ fn wrong_magic_and_dtype_are_clear_errors() {
     let (pixels, labels) = sample(4, 2, 2, 10);
     let mut bad = idx_images(4, 2, 2, &pixels);
     bad[0] = 0x12;
-    expect_error(&bad, &idx_labels(&labels), "images.idx.gz", &["wrong magic number 0x12000803"]);
+    expect_error(
+        ErrorKind::Idx,
+        &bad,
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["wrong magic number 0x12000803"],
+    );
     // Labels file given as images: 1 dimension instead of 3.
     expect_error(
+        ErrorKind::Idx,
         &idx_labels(&labels),
         &idx_labels(&labels),
         "images.idx.gz",
@@ -233,22 +259,36 @@ fn wrong_magic_and_dtype_are_clear_errors() {
     // Float32 data.
     let mut float = idx_images(4, 2, 2, &pixels);
     float[2] = 0x0D;
-    expect_error(&float, &idx_labels(&labels), "images.idx.gz", &["dtype", "float32"]);
+    expect_error(
+        ErrorKind::Idx,
+        &float,
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["dtype", "float32"],
+    );
     // Not IDX at all, and too short for a header.
     expect_error(
+        ErrorKind::Idx,
         b"hello world, this is text",
         &idx_labels(&labels),
         "images.idx.gz",
         &["not an IDX file"],
     );
-    expect_error(&[0, 0], &idx_labels(&labels), "images.idx.gz", &["too short"]);
-    expect_error(&gzip(&[0, 0, 8]), &idx_labels(&labels), "images.idx.gz", &["too short"]);
+    expect_error(ErrorKind::Idx, &[0, 0], &idx_labels(&labels), "images.idx.gz", &["too short"]);
+    expect_error(
+        ErrorKind::Idx,
+        &gzip(&[0, 0, 8]),
+        &idx_labels(&labels),
+        "images.idx.gz",
+        &["too short"],
+    );
 }
 
 #[test]
 fn count_mismatch_is_a_clear_error() {
     let (pixels, labels) = sample(6, 2, 2, 10);
     expect_error(
+        ErrorKind::Idx,
         &gzip(&idx_images(6, 2, 2, &pixels)),
         &gzip(&idx_labels(&labels[..5])),
         "labels.idx.gz",
@@ -261,9 +301,10 @@ fn header_claiming_terabytes_fails_before_allocating() {
     let (_, labels) = sample(4, 2, 2, 10);
     // 4e9 × 4e9 × 4e9 bytes overflows; 100000³ = 10^15 bytes = 1 PB does not.
     let huge = idx_images(u32::MAX, u32::MAX, u32::MAX, &[1, 2, 3]);
-    expect_error(&huge, &idx_labels(&labels), "images.idx.gz", &["overflow"]);
+    expect_error(ErrorKind::Idx, &huge, &idx_labels(&labels), "images.idx.gz", &["overflow"]);
     let peta = idx_images(100_000, 100_000, 100_000, &[1, 2, 3, 4]);
     expect_error(
+        ErrorKind::Idx,
         &peta,
         &idx_labels(&labels),
         "images.idx.gz",
@@ -274,6 +315,7 @@ fn header_claiming_terabytes_fails_before_allocating() {
     // data (this test would abort on a terabyte allocation).
     let tera = idx_images(1000, 1_000_000, 1000, &[1, 2, 3, 4]);
     expect_error(
+        ErrorKind::Idx,
         &gzip(&tera),
         &gzip(&idx_labels(&[0; 1000])),
         "images.idx.gz",
@@ -286,6 +328,7 @@ fn header_claiming_terabytes_fails_before_allocating() {
     };
     let (pixels, _) = sample(4, 2, 2, 10);
     expect_error(
+        ErrorKind::Idx,
         &idx_images(4, 2, 2, &pixels),
         &gzip(&labels_peta),
         "labels.idx.gz",
@@ -382,6 +425,7 @@ fn a_stray_large_label_without_class_names_is_refused() {
     let (pixels, mut labels) = sample(12, 2, 2, 10);
     labels[11] = 255;
     expect_error(
+        ErrorKind::Classes,
         &gzip(&idx_images(12, 2, 2, &pixels)),
         &gzip(&idx_labels(&labels)),
         "labels.idx.gz",

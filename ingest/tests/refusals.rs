@@ -9,7 +9,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use ingest::{run_idx, run_synth, IdxParams, SynthParams};
+use ingest::{run_idx, run_synth, ErrorKind, IdxParams, SynthParams};
 
 fn tiny_synth(out: &Path) -> SynthParams {
     SynthParams {
@@ -123,11 +123,13 @@ fn class_names_duplicated_empty_or_with_control_characters_are_refused() {
     for (classes, want) in cases {
         let e = run_idx(&IdxParams { classes, ..idx_opts(&images, &labels, &out) }).unwrap_err();
         assert!(format!("{e:#}").contains(want), "{want}: {e:#}");
+        assert_eq!(e.kind(), ErrorKind::Classes, "{e:#}");
     }
     let e =
         run_idx(&IdxParams { rows_per_file: Some(usize::MAX), ..idx_opts(&images, &labels, &out) })
             .unwrap_err();
     assert!(format!("{e:#}").contains("--rows-per-file must be 1..=100,000,000"), "{e:#}");
+    assert_eq!(e.kind(), ErrorKind::Parameter);
     assert!(!out.exists());
     // Printable names of any kind are kept (the report escapes them).
     let ok = names(&["<script>", "a b", "ü"]);
@@ -145,6 +147,7 @@ fn class_folders_with_control_characters_are_refused_printable_ones_kept() {
     let out = dir.path().join("out.parquet");
     let e = ingest::run_folders(&common::opts(&root, &out)).unwrap_err();
     assert!(format!("{e:#}").contains("(\"B\\nC\") holds a control character"), "{e:#}");
+    assert_eq!(e.kind(), ErrorKind::Classes);
     assert!(!out.exists());
     std::fs::rename(root.join("B\nC"), root.join("<script>")).unwrap();
     let s = ingest::run_folders(&common::opts(&root, &out)).unwrap();

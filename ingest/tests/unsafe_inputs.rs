@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{jpeg, opts, put, small_tree};
-use ingest::{run_folders, FoldersParams};
+use ingest::{run_folders, ErrorKind, FoldersParams};
 use jpeg_encoder::ColorType;
 
 /// `run_folders` in a thread, so a hang fails the test instead of blocking it.
@@ -66,6 +66,9 @@ fn a_header_claiming_too_many_pixels_is_refused_before_decoding() {
     let small = dir.path().join("small");
     small_tree(&small);
     let o = FoldersParams { max_megapixels: Some(0.004), ..opts(&small, &out) };
-    let e = format!("{:#}", run_folders(&o).unwrap_err());
+    let e = run_folders(&o).unwrap_err();
+    // Refused as images (over the limit), not as a tree.
+    assert_eq!(e.kind(), ErrorKind::Image);
+    let e = format!("{e:#}");
     assert!(e.contains("64x64 pixels, more than the 0.004 megapixels"), "{e}");
 }

@@ -18,19 +18,21 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use features::{hog_batch, BlockNorm, Hog, HogParams, Size2};
 use formats::{ImageDataset, ImageMeta};
 
+/// Any error of a benchmark run, printed as one `error: …` line.
+type Result<T, E = Box<dyn std::error::Error + Send + Sync>> = std::result::Result<T, E>;
+
 fn read_idx_images(path: &PathBuf) -> Result<(usize, usize, Vec<u8>)> {
     let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     let mut raw = Vec::new();
     flate2::read::GzDecoder::new(file)
         .read_to_end(&mut raw)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if raw.len() < 16 || raw[..4] != [0, 0, 8, 3] {
-        bail!("{} is not an IDX image file", path.display());
+        return Err(format!("{} is not an IDX image file", path.display()).into());
     }
     let dims: Vec<usize> = (0..3)
         .map(|i| u32::from_be_bytes(raw[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
@@ -38,7 +40,11 @@ fn read_idx_images(path: &PathBuf) -> Result<(usize, usize, Vec<u8>)> {
     Ok((dims[1], dims[2], raw[16..16 + dims[0] * dims[1] * dims[2]].to_vec()))
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    cli::exit_status(run())
+}
+
+fn run() -> Result<()> {
     let mut files = Vec::new();
     let mut params = HogParams {
         orientations: 8,
@@ -51,7 +57,7 @@ fn main() -> Result<()> {
         (5usize, None::<PathBuf>, 2000usize, None::<PathBuf>);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{a} needs a value"));
+        let mut value = || args.next().ok_or_else(|| format!("{a} needs a value"));
         match a.as_str() {
             "--orientations" => params.orientations = value()?.parse()?,
             "--pixels-per-cell" => params.pixels_per_cell = value()?.parse::<Size2>()?,
@@ -70,12 +76,16 @@ fn main() -> Result<()> {
     for f in &files {
         let (h, w, px) = read_idx_images(f)?;
         if size.is_some_and(|s| s != (h, w)) {
-            bail!("{} holds {h}x{w} images, unlike the files before it", f.display());
+            return Err(format!(
+                "{} holds {h}x{w} images, unlike the files before it",
+                f.display()
+            )
+            .into());
         }
         size = Some((h, w));
         images.extend_from_slice(&px);
     }
-    let (h, w) = size.context("give at least one IDX image file")?;
+    let (h, w) = size.ok_or("give at least one IDX image file")?;
     let n = images.len() / (h * w);
     let hog = Hog::new(params, h, w, 1)?;
     let dim = hog.dim();
@@ -112,7 +122,7 @@ fn main() -> Result<()> {
             images: images.clone(),
             paths: None,
         };
-        ds.write(&path, None)?;
+        ds.write(&path, None).map_err(features::Error::from)?;
     }
     println!(
         "{{\"images\":{n},\"dim\":{dim},\"seconds\":{best:.6},\"images_per_s\":{:.1},\"threads\":{}}}",
