@@ -12,6 +12,9 @@
 //! Anything else (progressive above 1/8, 12-bit, colour, CMYK, arithmetic coding, odd
 //! sampling, restart markers out of place, data that ends early) returns `None`, and
 //! the caller decodes the file with jpeg-decoder, which also words the errors.
+//!
+//! One file over 500 lines: a decoder kernel whose bit reader, Huffman tables and scan
+//! loops share one state.
 
 use std::num::Wrapping;
 

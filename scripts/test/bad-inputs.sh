@@ -37,14 +37,15 @@ EOF
 mkdir -p "$T/in/fifo/A" "$T/in/fifo/B" && cp "$T/in/tree/A/1.png" "$T/in/fifo/A/" && cp "$T/in/tree/B/1.png" "$T/in/fifo/B/"
 mkfifo "$T/in/fifo/B/pipe.png"
 spec() { # a valid MLP spec with a sed edit applied; prints its path
-  local f="$T/in/spec-$RANDOM.toml"
+  local f
+  f=$(mktemp "$T/in/spec-XXXXXX.toml")
   sed "$1" train/examples/mlp.toml > "$f"
   echo "$f"
 }
 GOOD_SPEC=train/examples/mlp.toml
 manifest() { # a one-model manifest in its own directory, with an extra line
-  local dir="$T/in/m$RANDOM"
-  mkdir -p "$dir"
+  local dir
+  dir=$(mktemp -d "$T/in/m-XXXXXX")
   cat > "$dir/pipeline.toml" <<EOF
 $1
 [datasets.d]
