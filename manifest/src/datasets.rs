@@ -146,7 +146,7 @@ impl FoldersTable {
         }
         check_image_size(self.size)?;
         if !matches!(self.channels, 1 | 3) {
-            return Err(ParamError::new("channels", "expected 1 or 3"));
+            return Err(ParamError::new("channels", params::ingest::CHANNELS_REFUSED));
         }
         Ok(())
     }

@@ -5,8 +5,6 @@
 
 use std::path::PathBuf;
 
-#[cfg(feature = "clap")]
-use clap::builder::TypedValueParser;
 use serde::{Deserialize, Serialize};
 
 use crate::{ParamError, Shard, Size2};
@@ -184,7 +182,7 @@ pub struct FoldersParams {
     #[cfg_attr(feature = "clap", arg(long, value_name = "HxW", value_parser = parse_image_size))]
     pub size: Size2,
     /// 1 = grayscale (ITU-R BT.601 luma, as PIL convert("L")), 3 = RGB.
-    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1, value_parser = clap::builder::PossibleValuesParser::new(["1", "3"]).map(|s| s.parse::<u8>().unwrap())))]
+    #[cfg_attr(feature = "clap", arg(long, default_value_t = 1, value_parser = parse_channels))]
     pub channels: u8,
     /// Skip files that cannot be decoded (they are listed on stderr) instead of failing.
     #[cfg_attr(feature = "clap", arg(long))]
@@ -229,7 +227,7 @@ impl FoldersParams {
     pub fn validate(&self) -> Result<(), ParamError> {
         check_image_size(self.size)?;
         if !matches!(self.channels, 1 | 3) {
-            return Err(ParamError::new("channels", "expected 1 or 3"));
+            return Err(ParamError::new("channels", CHANNELS_REFUSED));
         }
         check_rows_per_file(self.rows_per_file)?;
         if let Some(mp) = self.max_megapixels {
@@ -241,6 +239,18 @@ impl FoldersParams {
             }
         }
         Ok(())
+    }
+}
+
+/// Why a channel count is refused, on the command line and in a manifest alike.
+pub const CHANNELS_REFUSED: &str = "expected 1 or 3";
+
+/// `--channels` of `ingest folders`: 1 or 3.
+pub fn parse_channels(s: &str) -> Result<u8, String> {
+    match s.trim() {
+        "1" => Ok(1),
+        "3" => Ok(3),
+        _ => Err(CHANNELS_REFUSED.to_string()),
     }
 }
 

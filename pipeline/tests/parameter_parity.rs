@@ -94,6 +94,24 @@ fn cases() -> Vec<(Vec<&'static str>, String, &'static str)> {
             "size 20000x5 is not HxW with sides 1..=16384 (e.g. 128x128)",
         ),
         (
+            vec![
+                "ingest",
+                "folders",
+                "--root",
+                "r",
+                "--out",
+                "o.parquet",
+                "--size",
+                "8",
+                "--channels",
+                "4",
+            ],
+            format!(
+                "{BASE}\n[datasets.f]\nkind = \"folders\"\nroot = \"r\"\nsize = 8\nchannels = 4\n"
+            ),
+            "expected 1 or 3",
+        ),
+        (
             eval_with(&["--threshold", "1.5"]),
             eval_table("threshold = 1.5"),
             "--threshold 1.5 is not a probability between 0 and 1",
