@@ -257,6 +257,8 @@ impl Output {
 /// `features hog`: HOG descriptors of every image of `input` into `output`.
 pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSummary> {
     let start = Instant::now();
+    // Refused before the input is opened, so a bad flag is named before a bad file.
+    opts.params.validate()?;
     if opts.visualize > MAX_PICTURES {
         fail!(
             Parameter,

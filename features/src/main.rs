@@ -38,7 +38,6 @@ fn run(cli: Cli) -> Result<()> {
     cli::progress::set_quiet(cli.quiet);
     let (method, output, s) = match cli.command {
         Command::Hog(HogArgs { input, output, params, visualize, visualize_out, shard }) => {
-            params.validate()?;
             let opts = HogOptions { params, visualize, visualize_out, shard };
             ("hog", output.clone(), features::run_hog(&input, &output, &opts)?)
         }

@@ -129,9 +129,11 @@ macro_rules! fail {
 pub(crate) use fail;
 
 impl From<params::ParamError> for Error {
-    /// A refused flag value says its stage sentence alone (the key is for manifests).
+    /// A refused flag value says its stage sentence alone (the key is for manifests);
+    /// a refused class name is a [`ErrorKind::Classes`] problem, as from a class folder.
     fn from(e: params::ParamError) -> Self {
-        Error::new(ErrorKind::Parameter, e.message)
+        let kind = if e.key == "classes" { ErrorKind::Classes } else { ErrorKind::Parameter };
+        Error::new(kind, e.message)
     }
 }
 

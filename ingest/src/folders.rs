@@ -219,14 +219,6 @@ fn dct_reduction(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> usiz
         .unwrap_or(1)
 }
 
-/// The default most pixels an input image may declare (100 megapixels,
-/// `--max-megapixels`): a header is checked against it before anything is decoded, so
-/// a tiny file cannot claim 65500×65500.
-pub const MAX_PIXELS: usize = 100_000_000;
-
-/// The largest `--max-megapixels` (as pixels): 65535 × 65535 is the largest JPEG.
-pub const MAX_PIXELS_LIMIT: usize = 4_295_000_000;
-
 fn check_pixels(kind: &str, w: usize, h: usize, max_pixels: usize) -> Result<()> {
     if w.saturating_mul(h) > max_pixels {
         fail!(
@@ -356,21 +348,7 @@ fn decode_png(bytes: &[u8], channels: usize, max_pixels: usize) -> Result<Decode
 /// `ingest folders`: decode, resize and write every image of the tree.
 pub fn run_folders(opts: &FoldersParams) -> Result<FolderSummary> {
     let start = Instant::now();
-    if !matches!(opts.channels, 1 | 3) {
-        fail!(Parameter, "--channels must be 1 or 3, got {}", opts.channels);
-    }
-    if opts.size.rows == 0 || opts.size.cols == 0 {
-        fail!(Parameter, "--size must be at least 1x1");
-    }
-    crate::check_rows_per_file(opts.rows_per_file)?;
-    if opts.max_pixels() == 0 || opts.max_pixels() > MAX_PIXELS_LIMIT {
-        fail!(
-            Parameter,
-            "--max-megapixels must be more than 0 and at most {}, got {}",
-            MAX_PIXELS_LIMIT / 1_000_000,
-            opts.max_pixels() as f64 / 1e6
-        );
-    }
+    opts.validate()?;
     let listing = list_tree(&opts.root)?;
     crate::check_class_names(
         &listing.classes,

@@ -74,10 +74,7 @@ pub fn stratified_split(labels: &[u8], fraction: f64, seed: u64) -> Vec<bool> {
 /// and memory stays at a few chunks.
 pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
     let start = Instant::now();
-    crate::check_rows_per_file(opts.rows_per_file)?;
-    if let Some(classes) = &opts.classes {
-        crate::check_class_names(classes, "--classes")?;
-    }
+    opts.validate()?;
     match (&opts.val_fraction, &opts.val_out) {
         (Some(_), Some(v)) if v == &opts.out => {
             fail!(
@@ -86,7 +83,6 @@ pub fn run_idx(opts: &IdxParams) -> Result<IdxSummary> {
                 v.display()
             )
         }
-        (Some(f), Some(_)) => params::ingest::check_val_fraction(*f)?,
         (Some(_), None) => {
             fail!(Parameter, "--val-fraction needs --val-out (where to write the validation rows)")
         }

@@ -51,7 +51,6 @@ fn run(cli: Cli) -> ingest::Result<()> {
     let (json, line) = match cli.command {
         Command::Idx(opts) => {
             let opts = IdxParams { progress, ..opts };
-            opts.validate()?;
             let (out, val_out) = (opts.out.clone(), opts.val_out.clone());
             let s = ingest::run_idx(&opts)?;
             let json = serde_json::json!({
@@ -77,7 +76,6 @@ fn run(cli: Cli) -> ingest::Result<()> {
         }
         Command::Folders(opts) => {
             let opts = FoldersParams { progress, ..opts };
-            opts.validate()?;
             let (out, size, channels) = (opts.out.clone(), opts.size, opts.channels);
             let s = ingest::run_folders(&opts)?;
             for (path, reason) in &s.skipped {
@@ -123,7 +121,6 @@ fn run(cli: Cli) -> ingest::Result<()> {
         }
         Command::SynthXray(opts) => {
             let opts = SynthParams { progress, ..opts };
-            opts.validate()?;
             let s = ingest::run_synth(&opts)?;
             let json = serde_json::json!({
                 "files": s.files, "rgb": s.rgb, "progressive": s.progressive,

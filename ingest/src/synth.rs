@@ -89,12 +89,10 @@ pub fn class_counts(normal: usize, pneumonia_ratio: f64) -> [usize; 2] {
 /// `ingest synth-xray`: writes `out/{train,val,test}/{NORMAL,PNEUMONIA}/*.jpeg` and `out/README.txt`.
 pub fn run_synth(opts: &SynthParams) -> Result<SynthSummary> {
     let start = Instant::now();
-    let (min_size, max_size) = opts.sides();
-    params::ingest::check_synth_sides(min_size, max_size)?;
+    opts.validate()?;
     if !(1..=100).contains(&opts.quality()) {
         fail!(Parameter, "--quality (JPEG quality) must be 1..=100, got {}", opts.quality());
     }
-    params::ingest::check_pneumonia_ratio(opts.pneumonia_ratio())?;
     if opts.pneumonia_ratio() > MAX_PNEUMONIA_RATIO {
         fail!(
             Parameter,

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use params::ingest::{
-    check_class_names, check_image_size, check_pneumonia_ratio, check_synth_sides,
+    check_channels, check_class_names, check_image_size, check_pneumonia_ratio, check_synth_sides,
     check_val_fraction, MAX_SPLIT_IMAGES, SYNTH_DEFAULT_SIDES,
 };
 use params::{ParamError, Size2};
@@ -145,9 +145,6 @@ impl FoldersTable {
             ));
         }
         check_image_size(self.size)?;
-        if !matches!(self.channels, 1 | 3) {
-            return Err(ParamError::new("channels", params::ingest::CHANNELS_REFUSED));
-        }
-        Ok(())
+        check_channels(self.channels)
     }
 }

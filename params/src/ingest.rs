@@ -42,7 +42,8 @@ pub fn check_val_fraction(f: f64) -> Result<(), ParamError> {
 
 /// `--size` / `size` of `ingest folders`: sides 1..=[`MAX_SIDE`].
 pub fn check_image_size(size: Size2) -> Result<(), ParamError> {
-    if size.rows <= MAX_SIDE && size.cols <= MAX_SIDE {
+    let side = 1..=MAX_SIDE;
+    if side.contains(&size.rows) && side.contains(&size.cols) {
         Ok(())
     } else {
         Err(ParamError::new(
@@ -90,7 +91,8 @@ pub const MAX_SPLIT_IMAGES: usize = 1_000_000;
 /// `ingest idx`'s seed of the validation split when none is given.
 pub const DEFAULT_SEED: u64 = 42;
 
-/// `ingest folders --max-megapixels` when none is given (100 MP).
+/// `ingest folders --max-megapixels` when none is given (100 MP): a header is checked
+/// against it before anything is decoded, so a tiny file cannot claim 65500×65500.
 pub const DEFAULT_MEGAPIXELS: f64 = 100.0;
 
 /// The largest `--max-megapixels`: 65535², the largest JPEG, rounded up.
@@ -226,9 +228,7 @@ impl FoldersParams {
     /// The checks that need no file: size, channels, rows per file, megapixels.
     pub fn validate(&self) -> Result<(), ParamError> {
         check_image_size(self.size)?;
-        if !matches!(self.channels, 1 | 3) {
-            return Err(ParamError::new("channels", CHANNELS_REFUSED));
-        }
+        check_channels(self.channels)?;
         check_rows_per_file(self.rows_per_file)?;
         if let Some(mp) = self.max_megapixels {
             if !(mp.is_finite() && mp > 0.0 && mp <= MAX_MEGAPIXELS) {
@@ -245,7 +245,15 @@ impl FoldersParams {
 /// Why a channel count is refused, on the command line and in a manifest alike.
 pub const CHANNELS_REFUSED: &str = "expected 1 or 3";
 
-/// `--channels` of `ingest folders`: 1 or 3.
+/// `--channels` / `channels` of `ingest folders`: 1 (grayscale) or 3 (RGB).
+pub fn check_channels(channels: u8) -> Result<(), ParamError> {
+    match channels {
+        1 | 3 => Ok(()),
+        _ => Err(ParamError::new("channels", CHANNELS_REFUSED)),
+    }
+}
+
+/// `--channels` of `ingest folders` on a command line: 1 or 3.
 pub fn parse_channels(s: &str) -> Result<u8, String> {
     match s.trim() {
         "1" => Ok(1),
