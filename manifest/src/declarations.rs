@@ -6,35 +6,34 @@ use std::path::PathBuf;
 use params::{HogParams, ParamError};
 use toml::Table;
 
-use super::parse::{check_name_chars, join_path, Cx};
+use super::parse::{check_name_chars, join_path, Locator};
+use super::schema::{DatasetKind, DatasetTable, FeatureMethodName, FeatureTable};
 use super::{
     Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, FoldersTable, IdxTable, Result,
     Run, RunInput, SynthTable,
 };
 
-impl Cx {
-    pub(super) fn dataset(&self, path: &str, name: &str, t: &Table) -> Result<Dataset> {
-        let kind = self.req_str(path, t, "kind")?;
-        let mut table = t.clone();
-        table.remove("kind");
-        // Serde reads the table; the stage's checks follow; both name the key.
+impl Locator {
+    /// `[datasets.NAME]`: the kind's keys read by the kind's table type, then checked
+    /// with the `ingest` stage's own checks.
+    pub(super) fn dataset(&self, path: &str, name: &str, t: DatasetTable) -> Result<Dataset> {
+        let refused = |e: ParamError| self.refused(path, e);
         fn read<T: serde::de::DeserializeOwned>(table: Table) -> Result<T, ParamError> {
             params::from_table(table)
         }
-        let refused = |e: ParamError| self.param_err(path, e);
-        let source = match kind.as_str() {
-            "idx" => {
-                let idx: IdxTable = read(table).map_err(refused)?;
+        let source = match t.kind {
+            DatasetKind::Idx => {
+                let idx: IdxTable = read(t.keys).map_err(refused)?;
                 idx.check().map_err(refused)?;
                 DatasetSource::Idx(idx)
             }
-            "synth-xray" => {
-                let synth: SynthTable = read(table).map_err(refused)?;
+            DatasetKind::SynthXray => {
+                let synth: SynthTable = read(t.keys).map_err(refused)?;
                 synth.check().map_err(refused)?;
                 DatasetSource::SynthXray(synth)
             }
-            "folders" => {
-                let f: FoldersTable = read(table).map_err(refused)?;
+            DatasetKind::Folders => {
+                let f: FoldersTable = read(t.keys).map_err(refused)?;
                 f.check().map_err(refused)?;
                 for s in &f.splits {
                     check_name_chars(s).map_err(|m| self.err(&format!("{path}.splits"), &m))?;
@@ -52,71 +51,51 @@ impl Cx {
                     skip_bad: f.skip_bad,
                 }
             }
-            "parquet" => {
-                let mut splits = Vec::new();
-                for (k, v) in t {
-                    if k == "kind" {
-                        continue;
-                    }
-                    check_name_chars(k).map_err(|m| self.err(&join_path(path, k), &m))?;
-                    let p = v.as_str().ok_or_else(|| {
-                        self.err(
-                            &join_path(path, k),
-                            "expected the path of a dataset file or directory",
-                        )
+            DatasetKind::Parquet => {
+                // Every key is a split, naming its file or part directory.
+                let files: std::collections::BTreeMap<String, PathBuf> =
+                    read(t.keys).map_err(|e| {
+                        let at = join_path(path, &e.key);
+                        self.err(&at, "expected the path of a dataset file or directory")
                     })?;
-                    splits.push((k.clone(), PathBuf::from(p)));
+                for split in files.keys() {
+                    check_name_chars(split).map_err(|m| self.err(&join_path(path, split), &m))?;
                 }
-                splits.sort_by_key(|(k, _)| self.line(&join_path(path, k)));
-                DatasetSource::Parquet { splits }
-            }
-            other => {
-                return Err(self.err(
-                    &format!("{path}.kind"),
-                    &format!(
-                    "unknown dataset kind `{other}` (expected idx, synth-xray, folders or parquet)"
-                ),
-                ))
+                DatasetSource::Parquet { splits: self.in_file_order(path, files) }
             }
         };
         Ok(Dataset {
             name: name.to_string(),
             line: self.line(path),
             source,
-            synthetic: matches!(kind.as_str(), "synth-xray"),
+            synthetic: t.kind == DatasetKind::SynthXray,
         })
     }
 
+    /// `[features.NAME]` (or a set derived by a variant): the method's parameters read by
+    /// the method's type, and its dataset, which must have splits.
     pub(super) fn feature_set(
         &self,
         path: &str,
         name: &str,
-        t: &Table,
+        t: FeatureTable,
         datasets: &[Dataset],
     ) -> Result<FeatureSet> {
-        let method = self.req_str(path, t, "method")?;
-        let method = match method.as_str() {
-            "pixels" => {
-                self.check_keys(path, t, &["method", "from"])?;
+        let method = match t.method {
+            FeatureMethodName::Pixels => {
+                if let Some(key) = t.params.keys().min_by_key(|k| self.line(&join_path(path, k))) {
+                    return Err(self.err(
+                        &join_path(path, key),
+                        &format!("unknown field `{key}`, expected `method` or `from`"),
+                    ));
+                }
                 FeatureMethod::Pixels
             }
-            "hog" => {
-                // Everything but `method` and `from` is `features hog`'s, checked by its type.
-                let mut params = t.clone();
-                params.remove("method");
-                params.remove("from");
-                FeatureMethod::Hog(
-                    HogParams::from_table(params).map_err(|e| self.param_err(path, e))?,
-                )
-            }
-            other => {
-                return Err(self.err(
-                    &format!("{path}.method"),
-                    &format!("unknown feature method `{other}` (expected hog or pixels)"),
-                ))
-            }
+            FeatureMethodName::Hog => FeatureMethod::Hog(
+                HogParams::from_table(t.params).map_err(|e| self.refused(path, e))?,
+            ),
         };
-        let from = self.req_str(path, t, "from")?;
+        let from = t.from;
         let ds = datasets.iter().find(|d| d.name == from).ok_or_else(|| {
             self.dangling(
                 &format!("{path}.from"),
@@ -142,11 +121,12 @@ impl Cx {
     pub(super) fn run_input(
         &self,
         path: &str,
-        t: &Table,
+        data: Option<String>,
+        features: Option<String>,
         datasets: &[Dataset],
-        features: &[FeatureSet],
+        feature_sets: &[FeatureSet],
     ) -> Result<RunInput> {
-        match (self.opt_str(path, t, "data")?, self.opt_str(path, t, "features")?) {
+        match (data, features) {
             (Some(d), None) => {
                 let ds = datasets.iter().find(|x| x.name == d).ok_or_else(|| {
                     self.dangling(
@@ -162,12 +142,12 @@ impl Cx {
                 Ok(RunInput::Dataset(d))
             }
             (None, Some(f)) => {
-                if !features.iter().any(|x| x.name == f) {
+                if !feature_sets.iter().any(|x| x.name == f) {
                     return Err(self.dangling(
                         &format!("{path}.features"),
                         &f,
                         "feature set",
-                        features.iter().map(|x| x.name.as_str()),
+                        feature_sets.iter().map(|x| x.name.as_str()),
                     ));
                 }
                 Ok(RunInput::Features(f))

@@ -6,9 +6,12 @@
 //! types from the `params` crate, so the manifest accepts exactly what the stage
 //! accepts. The format is documented in `docs/pipeline.md`.
 //!
+//! The file's own structure (its top-level tables, `kind`, `method`, `data`, `features`,
+//! `title`, variants and sweeps) is a serde schema too (`schema.rs`).
+//!
 //! Every error names the manifest file, the line and the full key path
-//! (`pipeline.toml line 12: models.mlp.optimzer: unknown key …`): lines come from
-//! the spans of `toml::de::DeTable`, values from an ordinary `toml::Table`.
+//! (`pipeline.toml line 12: models.mlp.optimzer: unknown field …`): the key path comes
+//! from serde (`serde_path_to_error`), its line from the spans of `toml::de::DeTable`.
 
 #![warn(missing_docs)]
 
@@ -17,6 +20,7 @@ mod declarations;
 mod error;
 mod layout;
 mod parse;
+mod schema;
 mod variants;
 
 use std::path::PathBuf;
@@ -42,10 +46,6 @@ pub const RESERVED_NAMES: &[&str] =
 /// the file system's 255 (`pipeline::spec_files::MAX_FILE_NAME`).
 pub const MAX_NAME_BYTES: usize = 200;
 
-/// Keys of a model table that belong to the pipeline, not to `train`'s spec.
-const MODEL_PIPELINE_KEYS: &[&str] =
-    &["title", "data", "features", "evaluation", "variants", "sweep"];
-
 /// The whole manifest, with variants already expanded into runs.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -64,12 +64,19 @@ pub struct Manifest {
 }
 
 /// `[settings]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Root of every stage output (default `out`).
     pub out: PathBuf,
     /// Where `pipeline report` writes `index.md` / `index.html` (default `report`).
     pub report: PathBuf,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings { out: "out".into(), report: "report".into() }
+    }
 }
 
 /// A `[datasets.NAME]` table: where a dataset's images come from, and its splits.

@@ -1,6 +1,5 @@
-//! Reading `pipeline.toml`: the TOML with the line of every key, the `[settings]` and
-//! `[evaluation]` tables, and the parse context [`Cx`] whose messages say
-//! `FILE line N: key.path: problem`.
+//! Reading `pipeline.toml`: the TOML with the line of every key, the [`Document`] that
+//! serde reads from it, and the [`Locator`] whose messages say `FILE line N: key.path: problem`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,9 +8,10 @@ use params::{EvalParams, ParamError};
 use toml::{Table, Value};
 
 use super::error::toml_syntax;
+use super::schema::{BaselineTable, Document, EvaluationTable};
 use super::{
     Dataset, DatasetSource, Evaluation, Experiment, FeatureSet, FolderRoot, Manifest,
-    ManifestError, Result, Run, RunInput, Settings, Trainer, MAX_NAME_BYTES, RESERVED_NAMES,
+    ManifestError, Result, Run, RunInput, Trainer, MAX_NAME_BYTES, RESERVED_NAMES,
 };
 
 impl Manifest {
@@ -26,144 +26,62 @@ impl Manifest {
     pub fn parse(text: &str, file: &Path) -> Result<Self> {
         let fname = file.display().to_string();
         let root: Table = toml::from_str(text).map_err(|e| {
-            let (line, message) = toml_syntax(text, &e);
-            ManifestError::Toml { file: fname.clone(), line, message }
+            let (line, message, snippet) = toml_syntax(text, &e);
+            ManifestError::Toml { file: fname.clone(), line, message, snippet }
         })?;
-        let lines = key_lines(text);
-        let cx = Cx { file: fname, lines };
-        cx.refuse_control_characters("", &Value::Table(root.clone()))?;
-        cx.check_keys(
-            "",
-            &root,
-            &["settings", "datasets", "features", "models", "baselines", "evaluation"],
-        )?;
+        let at = Locator { file: fname, lines: key_lines(text) };
+        at.refuse_control_characters("", &Value::Table(root.clone()))?;
+        let doc: Document = params::from_table(root).map_err(|e| at.refused("", e))?;
 
-        let settings = match root.get("settings") {
-            None => Settings { out: "out".into(), report: "report".into() },
-            Some(v) => {
-                let t = cx.table("settings", v)?;
-                cx.check_keys("settings", t, &["out", "report"])?;
-                Settings {
-                    out: cx.opt_str("settings", t, "out")?.unwrap_or_else(|| "out".into()).into(),
-                    report: cx
-                        .opt_str("settings", t, "report")?
-                        .unwrap_or_else(|| "report".into())
-                        .into(),
-                }
-            }
-        };
-        let eval_defaults = match root.get("evaluation") {
+        let eval_defaults = match &doc.evaluation {
             None => Evaluation::default(),
-            Some(v) => {
-                let t = cx.table("evaluation", v)?;
-                cx.evaluation("evaluation", t, &Evaluation::default())?
-            }
+            Some(t) => at.evaluation("evaluation", t, &Evaluation::default())?,
         };
+        let mut names = Names::default();
 
-        let mut names: HashMap<String, String> = HashMap::new();
-        let datasets = cx.sections(&root, "datasets")?;
-        let mut dataset_list = Vec::new();
-        for (name, t) in &datasets {
+        let mut datasets = Vec::new();
+        for (name, table) in at.in_file_order("datasets", doc.datasets) {
             let path = format!("datasets.{name}");
-            cx.check_name(&path, name, &mut names)?;
-            dataset_list.push(cx.dataset(&path, name, t)?);
+            at.check_name(&path, &name, &mut names)?;
+            datasets.push(at.dataset(&path, &name, table)?);
         }
-        // References between datasets (folders → synth-xray).
-        for i in 0..dataset_list.len() {
-            let d = dataset_list[i].clone();
-            if let DatasetSource::Folders { root: FolderRoot::Synthetic(src), .. } = &d.source {
-                let path = format!("datasets.{}.from", d.name);
-                match dataset_list.iter().find(|x| &x.name == src) {
-                    Some(Dataset { source: DatasetSource::SynthXray(_), .. }) => {
-                        dataset_list[i].synthetic = true
-                    }
-                    Some(_) => {
-                        return Err(cx.err(&path, &format!("`{src}` is not a synth-xray dataset")))
-                    }
-                    None => {
-                        return Err(cx.dangling(
-                            &path,
-                            src,
-                            "dataset",
-                            dataset_list.iter().map(|d| d.name.as_str()),
-                        ))
-                    }
-                }
-            }
-        }
+        at.resolve_synthetic_roots(&mut datasets)?;
 
         let mut feature_sets = Vec::new();
-        for (name, t) in &cx.sections(&root, "features")? {
+        for (name, table) in at.in_file_order("features", doc.features) {
             let path = format!("features.{name}");
-            cx.check_name(&path, name, &mut names)?;
-            let fs = cx.feature_set(&path, name, t, &dataset_list)?;
-            feature_sets.push(fs);
+            at.check_name(&path, &name, &mut names)?;
+            feature_sets.push(at.feature_set(&path, &name, table, &datasets)?);
         }
 
         let mut experiments = Vec::new();
         let mut runs = Vec::new();
-        for (name, t) in &cx.sections(&root, "models")? {
+        for (name, table) in at.in_file_order("models", doc.models) {
             let path = format!("models.{name}");
-            cx.check_name(&path, name, &mut names)?;
-            cx.model(
-                &path,
-                name,
-                t,
-                &dataset_list,
-                &mut feature_sets,
-                &eval_defaults,
-                &mut experiments,
-                &mut runs,
-                &mut names,
-            )?;
+            at.check_name(&path, &name, &mut names)?;
+            let model = params::from_table(table).map_err(|e| at.refused(&path, e))?;
+            let mut declared = super::variants::Declared {
+                datasets: &datasets,
+                feature_sets: &mut feature_sets,
+                eval_defaults: &eval_defaults,
+                names: &mut names,
+            };
+            let (experiment, model_runs) = at.model(&path, &name, model, &mut declared)?;
+            experiments.push(experiment);
+            runs.extend(model_runs);
         }
-        for (name, t) in &cx.sections(&root, "baselines")? {
+        for (name, table) in at.in_file_order("baselines", doc.baselines) {
             let path = format!("baselines.{name}");
-            cx.check_name(&path, name, &mut names)?;
-            cx.check_keys(&path, t, &["title", "method", "data", "features", "evaluation"])?;
-            let method = cx.req_str(&path, t, "method")?;
-            if method != "logistic" {
-                return Err(cx.err(
-                    &format!("{path}.method"),
-                    &format!("unknown baseline `{method}` (expected logistic)"),
-                ));
-            }
-            let input = cx.run_input(&path, t, &dataset_list, &feature_sets)?;
-            let evaluation = match t.get("evaluation") {
-                Some(v) => cx.evaluation(
-                    &format!("{path}.evaluation"),
-                    cx.table(&format!("{path}.evaluation"), v)?,
-                    &eval_defaults,
-                )?,
-                None => eval_defaults.clone(),
-            };
-            let run = Run {
-                name: name.clone(),
-                experiment: name.clone(),
-                variant: None,
-                changes: vec![],
-                synthetic: input_synthetic(&input, &dataset_list, &feature_sets),
-                input,
-                trainer: Trainer::Baseline { method },
-                evaluation,
-                line: cx.line(&path),
-            };
-            cx.check_run_splits(&path, &run, &dataset_list, &feature_sets)?;
-            experiments.push(Experiment {
-                name: name.clone(),
-                title: cx
-                    .opt_str(&path, t, "title")?
-                    .unwrap_or_else(|| format!("{} baseline", name)),
-                line: run.line,
-                is_baseline: true,
-                runs: vec![name.clone()],
-            });
+            at.check_name(&path, &name, &mut names)?;
+            let (experiment, run) =
+                at.baseline(&path, &name, table, &datasets, &feature_sets, &eval_defaults)?;
+            experiments.push(experiment);
             runs.push(run);
         }
         Ok(Manifest {
             file: file.to_path_buf(),
-            settings,
-            datasets: dataset_list,
+            settings: doc.settings,
+            datasets,
             feature_sets,
             experiments,
             runs,
@@ -232,13 +150,19 @@ pub(super) fn join_path(prefix: &str, key: &str) -> String {
     }
 }
 
-/// Parse context: the file name and the line of every key, for messages.
-pub(super) struct Cx {
+/// Where each key of the manifest is, for messages: the file name and the line of every
+/// key path.
+pub(super) struct Locator {
     pub(super) file: String,
     pub(super) lines: HashMap<String, usize>,
 }
 
-impl Cx {
+/// The names declared so far (datasets, feature sets, models, runs, baselines) and where:
+/// one namespace, because each names files and make targets.
+#[derive(Default)]
+pub(super) struct Names(HashMap<String, String>);
+
+impl Locator {
     /// The line of `path`, or of its nearest ancestor that has one.
     pub(super) fn line(&self, path: &str) -> usize {
         let mut p = path;
@@ -253,6 +177,7 @@ impl Cx {
         }
     }
 
+    /// `FILE line N: path: msg`.
     pub(super) fn err(&self, path: &str, msg: &str) -> ManifestError {
         ManifestError::Key {
             file: self.file.clone(),
@@ -262,7 +187,11 @@ impl Cx {
         }
     }
 
-    /// A stage's refusal of the table at `path`, at the line of the refused key.
+    /// A refusal of the table at `path` (serde's or a stage's), at the line of the refused key.
+    pub(super) fn refused(&self, path: &str, e: ParamError) -> ManifestError {
+        self.err(&join_path(path, &e.key), &e.message)
+    }
+
     /// Every key and string of the manifest may end up in a make rule or a file name;
     /// a newline there would start a make line of its own (make injection), so no
     /// control character is accepted anywhere.
@@ -288,10 +217,7 @@ impl Cx {
         }
     }
 
-    pub(super) fn param_err(&self, path: &str, e: ParamError) -> ManifestError {
-        self.err(&join_path(path, &e.key), &e.message)
-    }
-
+    /// A reference to a name that is not declared, with those that are.
     pub(super) fn dangling<'a>(
         &self,
         path: &str,
@@ -309,29 +235,8 @@ impl Cx {
         )
     }
 
-    pub(super) fn check_keys(&self, path: &str, t: &Table, allowed: &[&str]) -> Result<()> {
-        // Report the first unknown key in file order, so the message points at the top-most one.
-        let mut unknown: Vec<(usize, &String)> = t
-            .keys()
-            .filter(|k| !allowed.contains(&k.as_str()))
-            .map(|k| (self.line(&join_path(path, k)), k))
-            .collect();
-        unknown.sort();
-        if let Some((_, k)) = unknown.first() {
-            return Err(self.err(
-                &join_path(path, k),
-                &format!("unknown key `{k}` (expected one of: {})", allowed.join(", ")),
-            ));
-        }
-        Ok(())
-    }
-
-    pub(super) fn check_name(
-        &self,
-        path: &str,
-        name: &str,
-        names: &mut HashMap<String, String>,
-    ) -> Result<()> {
+    /// `name` is usable as a file name and make target, not reserved, and not taken.
+    pub(super) fn check_name(&self, path: &str, name: &str, names: &mut Names) -> Result<()> {
         check_name_chars(name).map_err(|m| self.err(path, &m))?;
         if RESERVED_NAMES.contains(&name) {
             return Err(self.err(
@@ -339,44 +244,22 @@ impl Cx {
                 &format!("`{name}` is reserved for a Makefile target; choose another name"),
             ));
         }
-        if let Some(other) = names.get(name) {
+        if let Some(other) = names.0.get(name) {
             return Err(self.err(path, &format!("name `{name}` is already used by {other}")));
         }
-        names.insert(name.to_string(), path.to_string());
+        names.0.insert(name.to_string(), path.to_string());
         Ok(())
     }
 
-    pub(super) fn table<'a>(&self, path: &str, v: &'a Value) -> Result<&'a Table> {
-        v.as_table()
-            .ok_or_else(|| self.err(path, &format!("expected a table, found {}", v.type_str())))
-    }
-
-    /// The entries of `[SECTION.NAME]` tables, in file order.
-    pub(super) fn sections<'a>(
+    /// The `[SECTION.NAME]` entries in the order the file declares them.
+    pub(super) fn in_file_order<T>(
         &self,
-        root: &'a Table,
         section: &str,
-    ) -> Result<Vec<(String, &'a Table)>> {
-        let Some(v) = root.get(section) else { return Ok(vec![]) };
-        let t = self.table(section, v)?;
-        let mut out = Vec::new();
-        for (k, v) in t {
-            out.push((k.clone(), self.table(&join_path(section, k), v)?));
-        }
-        out.sort_by_key(|(k, _)| self.line(&join_path(section, k)));
-        Ok(out)
-    }
-
-    pub(super) fn opt_str(&self, path: &str, t: &Table, key: &str) -> Result<Option<String>> {
-        match t.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(v) => Err(self
-                .err(&join_path(path, key), &format!("expected a string, found {}", v.type_str()))),
-        }
-    }
-    pub(super) fn req_str(&self, path: &str, t: &Table, key: &str) -> Result<String> {
-        self.opt_str(path, t, key)?.ok_or_else(|| self.err(path, &format!("missing key `{key}`")))
+        entries: impl IntoIterator<Item = (String, T)>,
+    ) -> Vec<(String, T)> {
+        let mut entries: Vec<_> = entries.into_iter().collect();
+        entries.sort_by_key(|(name, _)| self.line(&join_path(section, name)));
+        entries
     }
 
     /// An `evaluation` table: `split`, and `evaluate`'s own parameters read by their
@@ -384,22 +267,84 @@ impl Cx {
     pub(super) fn evaluation(
         &self,
         path: &str,
-        t: &Table,
+        t: &EvaluationTable,
         defaults: &Evaluation,
     ) -> Result<Evaluation> {
-        let mut table = t.clone();
-        let split = self.opt_str(path, t, "split")?.unwrap_or_else(|| defaults.split.clone());
-        table.remove("split");
-        let p = EvalParams::from_table(table).map_err(|e| self.param_err(path, e))?;
+        let p = EvalParams::from_table(t.params.clone()).map_err(|e| self.refused(path, e))?;
         let d = &defaults.params;
         Ok(Evaluation {
-            split,
+            split: t.split.clone().unwrap_or_else(|| defaults.split.clone()),
             params: EvalParams {
                 threshold: p.threshold.or(d.threshold),
                 min_recall: p.min_recall.or(d.min_recall),
                 batch_size: p.batch_size.or(d.batch_size),
             },
         })
+    }
+
+    /// `[baselines.NAME]`: its experiment and its one run.
+    pub(super) fn baseline(
+        &self,
+        path: &str,
+        name: &str,
+        t: BaselineTable,
+        datasets: &[Dataset],
+        feature_sets: &[FeatureSet],
+        eval_defaults: &Evaluation,
+    ) -> Result<(Experiment, Run)> {
+        let input = self.run_input(path, t.data, t.features, datasets, feature_sets)?;
+        let evaluation = match &t.evaluation {
+            Some(e) => self.evaluation(&format!("{path}.evaluation"), e, eval_defaults)?,
+            None => eval_defaults.clone(),
+        };
+        let run = Run {
+            name: name.to_string(),
+            experiment: name.to_string(),
+            variant: None,
+            changes: vec![],
+            synthetic: input_synthetic(&input, datasets, feature_sets),
+            input,
+            trainer: Trainer::Baseline { method: t.method.name().to_string() },
+            evaluation,
+            line: self.line(path),
+        };
+        self.check_run_splits(path, &run, datasets, feature_sets)?;
+        let experiment = Experiment {
+            name: name.to_string(),
+            title: t.title.unwrap_or_else(|| format!("{name} baseline")),
+            line: run.line,
+            is_baseline: true,
+            runs: vec![name.to_string()],
+        };
+        Ok((experiment, run))
+    }
+
+    /// A `folders` dataset's `from` names a `synth-xray` dataset, whose images it reads.
+    pub(super) fn resolve_synthetic_roots(&self, datasets: &mut [Dataset]) -> Result<()> {
+        for i in 0..datasets.len() {
+            let DatasetSource::Folders { root: FolderRoot::Synthetic(src), .. } =
+                &datasets[i].source
+            else {
+                continue;
+            };
+            let path = format!("datasets.{}.from", datasets[i].name);
+            match datasets.iter().find(|x| &x.name == src) {
+                Some(Dataset { source: DatasetSource::SynthXray(_), .. }) => {}
+                Some(_) => {
+                    return Err(self.err(&path, &format!("`{src}` is not a synth-xray dataset")))
+                }
+                None => {
+                    return Err(self.dangling(
+                        &path,
+                        src,
+                        "dataset",
+                        datasets.iter().map(|d| d.name.as_str()),
+                    ))
+                }
+            }
+            datasets[i].synthetic = true;
+        }
+        Ok(())
     }
 }
 

@@ -1,135 +1,124 @@
 //! `[models.X]` with its variants and sweeps: each becomes a run whose spec is the
 //! model table with the variant's overrides applied, read as `train` reads it.
 
-use std::collections::HashMap;
-
 use params::ModelSpec;
 use toml::{Table, Value};
 
-use super::parse::{check_name_chars, input_synthetic, join_path, Cx};
+use super::parse::{check_name_chars, input_synthetic, join_path, Locator, Names};
+use super::schema::{FeatureMethodName, FeatureTable, ModelTable, RunTable};
 use super::{
     Dataset, Evaluation, Experiment, FeatureMethod, FeatureSet, Result, Run, RunInput, Trainer,
-    MODEL_PIPELINE_KEYS,
 };
 
-/// A variant before it is a run: its name, the key path it was declared at, and its
-/// overrides (dotted key path → value).
-type Variant = (String, String, Vec<(String, Value)>);
+/// What a model's runs refer to and add to: the declarations read before the models,
+/// the feature sets that variants derive, and the names taken.
+pub(super) struct Declared<'a> {
+    pub datasets: &'a [Dataset],
+    pub feature_sets: &'a mut Vec<FeatureSet>,
+    pub eval_defaults: &'a Evaluation,
+    pub names: &'a mut Names,
+}
 
-impl Cx {
-    #[allow(clippy::too_many_arguments)]
+/// A variant before it is a run.
+struct Variant {
+    /// `hidden3`, `epochs40`.
+    name: String,
+    /// The table its override keys are relative to: `models.M.variants.NAME`, or
+    /// `models.M.sweep` for a sweep value.
+    path: String,
+    /// Where messages about the variant itself point: its table, or the swept key.
+    at: String,
+    /// The line of its declaration (of the swept key, for a sweep).
+    line: usize,
+    /// Its overrides: dotted key path → value.
+    overrides: Vec<(String, Value)>,
+}
+
+impl Locator {
+    /// `[models.NAME]`: its experiment and runs, the base run first, then its variants
+    /// (named ones in file order, then the sweep's values).
     pub(super) fn model(
         &self,
         path: &str,
         name: &str,
-        t: &Table,
-        datasets: &[Dataset],
-        feature_sets: &mut Vec<FeatureSet>,
-        eval_defaults: &Evaluation,
-        experiments: &mut Vec<Experiment>,
-        runs: &mut Vec<Run>,
-        names: &mut HashMap<String, String>,
-    ) -> Result<()> {
-        // Keys other than the pipeline's own are `train`'s spec, checked by its type.
-        let title = self.opt_str(path, t, "title")?.unwrap_or_else(|| name.to_string());
+        model: ModelTable,
+        declared: &mut Declared<'_>,
+    ) -> Result<(Experiment, Vec<Run>)> {
         let line = self.line(path);
-
-        // The variants: named ones (`[models.X.variants.NAME]`, overrides) and sweeps
-        // (`[models.X.sweep]`, key path → list of values, one run per value).
-        let mut variants: Vec<Variant> = Vec::new();
-        if let Some(v) = t.get("variants") {
-            let vt = self.table(&format!("{path}.variants"), v)?;
-            let mut entries: Vec<_> = vt.iter().collect();
-            entries.sort_by_key(|(k, _)| self.line(&format!("{path}.variants.{k}")));
-            for (vname, body) in entries {
-                let vpath = format!("{path}.variants.{vname}");
-                let body = self.table(&vpath, body)?;
-                let mut overrides = Vec::new();
-                flatten_overrides("", body, &mut overrides);
-                if overrides.is_empty() {
-                    return Err(self.err(&vpath, "a variant must change at least one key"));
-                }
-                variants.push((vname.clone(), vpath, overrides));
+        let mut variants = Vec::new();
+        for (vname, body) in self.in_file_order(&format!("{path}.variants"), model.variants) {
+            let vpath = format!("{path}.variants.{vname}");
+            let mut overrides = Vec::new();
+            flatten_overrides("", &body, &mut overrides);
+            if overrides.is_empty() {
+                return Err(self.err(&vpath, "a variant must change at least one key"));
             }
+            variants.push(Variant {
+                name: vname,
+                line: self.line(&vpath),
+                at: vpath.clone(),
+                path: vpath,
+                overrides,
+            });
         }
-        if let Some(v) = t.get("sweep") {
-            let spath = format!("{path}.sweep");
-            let st = self.table(&spath, v)?;
-            let mut leaves = Vec::new();
-            flatten_overrides("", st, &mut leaves);
-            leaves.sort_by_key(|(k, _)| self.line(&format!("{spath}.{k}")));
-            for (key, values) in leaves {
-                let kpath = format!("{spath}.{key}");
-                let Value::Array(values) = values else {
-                    return Err(self.err(
-                        &kpath,
-                        "a sweep maps a key path to a list of values, e.g. epochs = [20, 40]",
-                    ));
-                };
-                let label = key
-                    .split('.')
-                    .rev()
-                    .find(|s| s.parse::<usize>().is_err())
-                    .unwrap_or(&key)
-                    .to_string();
-                for value in values {
-                    let vname = format!("{label}{}", value_label(&value));
-                    variants.push((vname, kpath.clone(), vec![(key.clone(), value)]));
-                }
+        let spath = format!("{path}.sweep");
+        let mut leaves = Vec::new();
+        flatten_overrides("", &model.sweep, &mut leaves);
+        for (key, values) in self.in_file_order(&spath, leaves) {
+            let kpath = format!("{spath}.{key}");
+            let Value::Array(values) = values else {
+                return Err(self.err(
+                    &kpath,
+                    "a sweep maps a key path to a list of values, e.g. epochs = [20, 40]",
+                ));
+            };
+            let label = key.split('.').rev().find(|s| s.parse::<usize>().is_err()).unwrap_or(&key);
+            for value in values {
+                variants.push(Variant {
+                    name: format!("{label}{}", value_label(&value)),
+                    path: spath.clone(),
+                    at: kpath.clone(),
+                    line: self.line(&kpath),
+                    overrides: vec![(key.clone(), value)],
+                });
             }
         }
 
-        // Every run starts from the model table without its variants: cloning those
-        // once per variant would make a model with n variants cost n².
-        let model_table: Table = t
-            .iter()
-            .filter(|(k, _)| !matches!(k.as_str(), "variants" | "sweep"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
-        let mut experiment =
-            Experiment { name: name.to_string(), title, line, is_baseline: false, runs: vec![] };
-        let base = self.network_run(
-            path,
-            name,
-            name,
-            None,
-            &model_table,
-            &[],
-            datasets,
-            feature_sets,
-            eval_defaults,
-            line,
-        )?;
-        experiment.runs.push(base.name.clone());
-        runs.push(base);
-        for (vname, vpath, overrides) in variants {
-            check_name_chars(&vname)
-                .map_err(|m| self.err(&vpath, &format!("variant name: {m}")))?;
-            let run_name = format!("{name}-{vname}");
-            self.check_name(&vpath, &run_name, names)
-                .map_err(|e| e.with_note(&format!("variant `{vname}` of model `{name}`")))?;
-            let run = self.network_run(
-                &vpath,
+        let base = self.network_run(path, name, name, None, &model.run, &[], declared, line)?;
+        let title = base.1.unwrap_or_else(|| name.to_string());
+        let mut runs = vec![base.0];
+        for v in variants {
+            let refused_name = |m: String| self.err(&v.at, &format!("variant name: {m}"));
+            check_name_chars(&v.name).map_err(refused_name)?;
+            let run_name = format!("{name}-{}", v.name);
+            self.check_name(&v.at, &run_name, declared.names)
+                .map_err(|e| e.with_note(&format!("variant `{}` of model `{name}`", v.name)))?;
+            let (run, _) = self.network_run(
+                &v.path,
                 name,
                 &run_name,
-                Some(&vname),
-                &model_table,
-                &overrides,
-                datasets,
-                feature_sets,
-                eval_defaults,
-                self.line(&vpath),
+                Some(&v.name),
+                &model.run,
+                &v.overrides,
+                declared,
+                v.line,
             )?;
-            experiment.runs.push(run.name.clone());
             runs.push(run);
         }
-        experiments.push(experiment);
-        Ok(())
+        let experiment = Experiment {
+            name: name.to_string(),
+            title,
+            line,
+            is_baseline: false,
+            runs: runs.iter().map(|r| r.name.clone()).collect(),
+        };
+        Ok((experiment, runs))
     }
 
-    /// One run of a model: its table with `overrides` applied, checked.
+    /// One run of a model: its table with `overrides` applied, read as a [`RunTable`] and
+    /// checked; with the run's `title`, if set.
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn network_run(
+    fn network_run(
         &self,
         path: &str,
         experiment: &str,
@@ -137,12 +126,9 @@ impl Cx {
         variant: Option<&str>,
         model: &Table,
         overrides: &[(String, Value)],
-        datasets: &[Dataset],
-        feature_sets: &mut Vec<FeatureSet>,
-        eval_defaults: &Evaluation,
+        declared: &mut Declared<'_>,
         line: usize,
-    ) -> Result<Run> {
-        // `model` comes without `variants` and `sweep`.
+    ) -> Result<(Run, Option<String>)> {
         let mut t = model.clone();
         let mut feature_overrides = Table::new();
         let mut changes = Vec::new();
@@ -155,60 +141,54 @@ impl Cx {
             }
             set_path(&mut t, key, value.clone()).map_err(|m| self.err(&kpath, &m))?;
         }
-        let mut input = self.run_input(path, &t, datasets, feature_sets)?;
+        // Checked at the model, or at the variant that changed it (`path`).
+        let run: RunTable = params::from_table(t).map_err(|e| self.refused(path, e))?;
+        let datasets = declared.datasets;
+        let mut input =
+            self.run_input(path, run.data, run.features, datasets, declared.feature_sets)?;
         if !feature_overrides.is_empty() {
             let RunInput::Features(base_fs) = &input else {
                 return Err(self.err(path, "`features.KEY` overrides need a model that reads a feature set (`features = ...`)"));
             };
             // A derived feature set: the declared one with the overridden parameters.
-            let base = feature_sets.iter().find(|f| &f.name == base_fs).unwrap().clone();
+            let base = declared.feature_sets.iter().find(|f| &f.name == base_fs).unwrap().clone();
             let mut ft = feature_table(&base);
-            for (k, v) in &feature_overrides {
-                ft.insert(k.clone(), v.clone());
-            }
+            ft.params.extend(feature_overrides);
             let derived_name = format!(
                 "{}-{}",
                 base.derived_from.as_deref().unwrap_or(&base.name),
                 variant.unwrap_or("variant")
             );
             // Lines of the override keys are those of the variant.
-            let mut fs = self.feature_set(path, &derived_name, &ft, datasets)?;
+            let mut fs = self.feature_set(path, &derived_name, ft, datasets)?;
             fs.derived_from = Some(base.name.clone());
             fs.line = line;
-            match feature_sets.iter().find(|f| f.name == derived_name) {
+            match declared.feature_sets.iter().find(|f| f.name == derived_name) {
                 Some(existing) if existing.method == fs.method && existing.from == fs.from => {}
                 Some(_) => return Err(self.err(path, &format!("derived feature set `{derived_name}` already exists with other parameters; rename the variant"))),
-                None => feature_sets.push(fs),
+                None => declared.feature_sets.push(fs),
             }
             input = RunInput::Features(derived_name);
         }
-        let evaluation = match t.get("evaluation") {
-            Some(v) => self.evaluation(
-                &format!("{path}.evaluation"),
-                self.table(&format!("{path}.evaluation"), v)?,
-                eval_defaults,
-            )?,
-            None => eval_defaults.clone(),
+        let evaluation = match &run.evaluation {
+            Some(e) => self.evaluation(&format!("{path}.evaluation"), e, declared.eval_defaults)?,
+            None => declared.eval_defaults.clone(),
         };
-        let mut spec = t.clone();
-        for k in MODEL_PIPELINE_KEYS {
-            spec.remove(*k);
-        }
-        // Checked at the model, or at the variant that changed it (`path`).
-        let typed = ModelSpec::from_table(spec.clone()).map_err(|e| self.param_err(path, e))?;
-        let run = Run {
+        let typed = ModelSpec::from_table(run.spec.clone()).map_err(|e| self.refused(path, e))?;
+        let feature_sets = &*declared.feature_sets;
+        let result = Run {
             name: run_name.to_string(),
             experiment: experiment.to_string(),
             variant: variant.map(str::to_string),
             changes,
             synthetic: input_synthetic(&input, datasets, feature_sets),
             input,
-            trainer: Trainer::Network { table: spec, spec: Box::new(typed) },
+            trainer: Trainer::Network { table: run.spec, spec: Box::new(typed) },
             evaluation,
             line,
         };
-        self.check_run_splits(path, &run, datasets, feature_sets)?;
-        Ok(run)
+        self.check_run_splits(path, &result, datasets, feature_sets)?;
+        Ok((result, run.title))
     }
 }
 
@@ -318,14 +298,13 @@ pub(super) fn value_label(v: &Value) -> String {
 }
 
 /// A feature set back as its manifest table (to apply variant overrides to).
-pub(super) fn feature_table(fs: &FeatureSet) -> Table {
-    let mut t = match &fs.method {
-        FeatureMethod::Pixels => Table::new(),
-        FeatureMethod::Hog(params) => {
-            Table::try_from(params).expect("HOG parameters serialize to a table")
-        }
+fn feature_table(fs: &FeatureSet) -> FeatureTable {
+    let (method, params) = match &fs.method {
+        FeatureMethod::Pixels => (FeatureMethodName::Pixels, Table::new()),
+        FeatureMethod::Hog(params) => (
+            FeatureMethodName::Hog,
+            Table::try_from(params).expect("HOG parameters serialize to a table"),
+        ),
     };
-    t.insert("method".into(), Value::String(fs.method.name().into()));
-    t.insert("from".into(), Value::String(fs.from.clone()));
-    t
+    FeatureTable { method, from: fs.from.clone(), params }
 }

@@ -64,7 +64,7 @@ fn unknown_key_names_key_and_line() {
 #[test]
 fn unknown_top_level_and_section_keys() {
     let e = err(&format!("{BASE}\n[modles.x]\nloss = 1\n"));
-    assert!(e.contains("line 25") && e.contains("unknown key `modles`"), "{e}");
+    assert!(e.contains("line 25") && e.contains("modles: unknown field `modles`"), "{e}");
     let e = err(&BASE.replace("val_fraction = 0.1", "val_fraction = 0.1\nval_out = \"x\""));
     assert!(e.contains("line 9") && e.contains("datasets.mnist.val_out"), "{e}");
     let e = err(&BASE.replace(

@@ -75,8 +75,9 @@ M_LR=$(manifest '' 'optimizer = { name = "sgd", learning_rate = 0 }')
 mkdir -p "$T/in/badfile/A" "$T/in/badfile/B"
 cp "$T/in/tree/A/1.png" "$T/in/badfile/A/" && cp "$T/in/text.parquet" "$T/in/badfile/B/2.png"
 
-declare -a NAMES CMDS
-case_() { NAMES+=("$1"); CMDS+=("$2"); }
+declare -a NAMES CMDS LINES
+# case_ NAME COMMAND [STDERR_LINES]: one line unless a case says otherwise.
+case_() { NAMES+=("$1"); CMDS+=("$2"); LINES+=("${3:-1}"); }
 I="$BIN/ingest"; F="$BIN/features"; TR="$BIN/train"; E="$BIN/evaluate"; P="$BIN/pipeline"
 IMG=$MNIST/train-images-idx3-ubyte.gz; LBL=$MNIST/train-labels-idx1-ubyte.gz
 TLBL=$MNIST/t10k-labels-idx1-ubyte.gz
@@ -131,7 +132,8 @@ case_ "evaluate: NaN scores"                   "$E --model $FIX/nan-scores.onnx 
 case_ "evaluate: model/data class mismatch"    "$E --model $FIX/binary/model.onnx --data $FIX/mnist-200.parquet --out \"$OUT/e\""
 case_ "evaluate compare: not an evaluation"    "$E compare \"$T/in\" --out \"$OUT/c\""
 case_ "pipeline make: manifest missing"        "$P make --manifest \"$T/in/none.toml\""
-case_ "pipeline make: invalid TOML"            "$P make --manifest $M_TOML"
+# A TOML syntax error also shows the line, with a caret under the column.
+case_ "pipeline make: invalid TOML"            "$P make --manifest $M_TOML" 4
 case_ "pipeline make: unknown model key"       "$P make --manifest $M_KEY"
 case_ "pipeline make: newline in a value"      "$P make --manifest $M_NL"
 case_ "pipeline make: out outside"             "$P make --manifest $M_OUT"
@@ -155,7 +157,7 @@ for i in "${!NAMES[@]}"; do
   lines=$(printf '%s' "$stderr" | grep -c '')
   left=$(find "$OUT" -mindepth 1 | head -3)
   [ -n "${BAD_INPUTS_VERBOSE:-}" ] && printf "%s\n    %s\n" "${NAMES[$i]}" "$stderr"
-  if [ "$rc" = 1 ] && [ "$lines" = 1 ] && [ -z "$left" ]; then
+  if [ "$rc" = 1 ] && [ "$lines" = "${LINES[$i]}" ] && [ -z "$left" ]; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))

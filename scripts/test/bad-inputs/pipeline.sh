@@ -94,7 +94,8 @@ case_ "pipeline make: batch_size 2^20 + 1"                       "$P make --mani
 case_ "pipeline make: swept epochs 999999999"                    "$P make --manifest $PM_SWEEP_EPOCHS"
 case_ "pipeline make: evaluation batch_size 0"                   "$P make --manifest $PM_EVAL_BATCH"
 case_ "pipeline make: evaluation batch_size 2^63 - 1"            "$P make --manifest $PM_EVAL_HUGE"
-case_ "pipeline make: integer beyond 64 bits"                    "$P make --manifest $PM_TOO_BIG"
+# Refused by the TOML parser, so shown with its line and a caret.
+case_ "pipeline make: integer beyond 64 bits"                    "$P make --manifest $PM_TOO_BIG" 4
 case_ "pipeline make: val_fraction 1e308"                        "$P make --manifest $PM_VAL_HUGE"
 case_ "pipeline make: val_fraction nan"                          "$P make --manifest $PM_VAL_NAN"
 case_ "pipeline make: seed -1"                                   "$P make --manifest $PM_SEED"

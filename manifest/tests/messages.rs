@@ -1,0 +1,108 @@
+//! The manifest's refusals: each names the file, the line and the whole key path once.
+
+use std::path::Path;
+
+use manifest::Manifest;
+
+const BASE: &str = r#"[datasets.mnist]
+kind = "idx"
+train_images = "a.gz"
+train_labels = "b.gz"
+test_images = "c.gz"
+test_labels = "d.gz"
+
+[features.hog]
+method = "hog"
+from = "mnist"
+
+[models.cnn]
+features = "hog"
+loss = "categorical_crossentropy"
+optimizer = { name = "rmsprop" }
+layers = [
+  { type = "dense", units = 100, activation = "relu" },
+  { type = "dense", units = 10, activation = "softmax" },
+]
+"#;
+
+fn refusal(text: &str) -> String {
+    format!("{:#}", Manifest::parse(text, Path::new("pipeline.toml")).expect_err("refused"))
+}
+
+#[test]
+fn the_base_manifest_reads() {
+    let m = Manifest::parse(BASE, Path::new("pipeline.toml")).unwrap();
+    assert_eq!(m.runs.len(), 1);
+    assert_eq!(m.settings.out, Path::new("out"));
+    assert_eq!(m.experiments[0].title, "cnn");
+}
+
+#[test]
+fn an_unknown_top_level_table_is_named_with_its_line() {
+    let e = refusal(&format!("{BASE}\n[modles.x]\nloss = 1\n"));
+    assert!(
+        e.starts_with("pipeline.toml line 21: modles: unknown field `modles`, expected one of"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_swept_value_the_spec_refuses_names_its_key_once() {
+    let e = refusal(&format!("{BASE}\n[models.cnn.sweep]\n\"layers.0.units\" = [0]\n"));
+    assert_eq!(
+        e.split(": ").take(2).collect::<Vec<_>>(),
+        ["pipeline.toml line 22", "models.cnn.sweep.layers.0.units"],
+        "{e}"
+    );
+}
+
+#[test]
+fn a_sweep_index_past_the_end_names_its_key_once() {
+    let e = refusal(&format!("{BASE}\n[models.cnn.sweep]\n\"layers.5.units\" = [20]\n"));
+    assert!(
+        e.starts_with(
+            "pipeline.toml line 22: models.cnn.sweep.layers.5.units: index 5 is past the end"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn kinds_and_methods_are_checked_at_their_key() {
+    let e = refusal(&BASE.replace("kind = \"idx\"", "kind = \"csv\""));
+    assert!(e.starts_with("pipeline.toml line 2: datasets.mnist.kind: unknown variant `csv`, expected one of `idx`, `synth-xray`, `folders`, `parquet`"), "{e}");
+    let e = refusal(&format!("{BASE}\n[baselines.b]\nmethod = \"svm\"\nfeatures = \"hog\"\n"));
+    assert!(
+        e.starts_with(
+            "pipeline.toml line 22: baselines.b.method: unknown variant `svm`, expected `logistic`"
+        ),
+        "{e}"
+    );
+    let e = refusal(&BASE.replace("method = \"hog\"", "method = \"pixels\"\norientations = 9"));
+    assert!(
+        e.starts_with(
+            "pipeline.toml line 10: features.hog.orientations: unknown field `orientations`"
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn settings_are_typed() {
+    let e = refusal(&format!("[settings]\nout = 3\n{BASE}"));
+    assert!(e.starts_with("pipeline.toml line 2: settings.out: invalid type: integer `3`"), "{e}");
+    let m =
+        Manifest::parse(&format!("[settings]\nreport = \"r\"\n{BASE}"), Path::new("p")).unwrap();
+    assert_eq!((m.settings.out.to_str(), m.settings.report.to_str()), (Some("out"), Some("r")));
+}
+
+#[test]
+fn an_unclosed_list_says_where_it_opened_and_shows_the_line() {
+    let text = BASE.replace("{ type = \"dense\", units = 10, activation = \"softmax\" },\n]", "");
+    let e = refusal(&format!("{text}\n[models.b]\nloss = 1\n"));
+    let lines: Vec<&str> = e.lines().collect();
+    assert!(lines[0].starts_with("pipeline.toml: invalid TOML at line "), "{e}");
+    assert!(lines[0].ends_with("(the list opened on line 16 is not closed)"), "{e}");
+    assert_eq!(lines.len(), 4, "{e}");
+    assert!(lines[3].trim_start_matches([' ', '|']).starts_with('^'), "{e}");
+}
