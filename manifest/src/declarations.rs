@@ -9,8 +9,8 @@ use toml::Table;
 use super::parse::{check_name_chars, join_path, Locator};
 use super::schema::{DatasetKind, DatasetTable, FeatureMethodName, FeatureTable};
 use super::{
-    Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, FoldersTable, IdxTable, Result,
-    Run, RunInput, SynthTable,
+    CommandFeatures, Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, FoldersTable,
+    IdxTable, Result, Run, RunInput, SynthTable,
 };
 
 impl Locator {
@@ -94,6 +94,12 @@ impl Locator {
             FeatureMethodName::Hog => FeatureMethod::Hog(
                 HogParams::from_table(t.params).map_err(|e| self.refused(path, e))?,
             ),
+            FeatureMethodName::Command => {
+                let c: CommandFeatures =
+                    params::from_table(t.params).map_err(|e| self.refused(path, e))?;
+                c.check().map_err(|e| self.refused(path, e))?;
+                FeatureMethod::Command(c)
+            }
         };
         let from = t.from;
         let ds = datasets.iter().find(|d| d.name == from).ok_or_else(|| {

@@ -15,6 +15,7 @@
 
 #![warn(missing_docs)]
 
+mod command;
 mod datasets;
 mod declarations;
 mod error;
@@ -25,6 +26,7 @@ mod variants;
 
 use std::path::PathBuf;
 
+pub use command::CommandFeatures;
 pub use datasets::{FoldersTable, IdxTable, SynthTable};
 pub use error::ManifestError;
 use params::{EvalParams, HogParams, ModelSpec, Size2};
@@ -166,29 +168,35 @@ pub struct FeatureSet {
     pub synthetic: bool,
 }
 
-/// A feature set's `method`: which `features` subcommand computes it.
+/// A feature set's `method`: which `features` subcommand computes it, or which
+/// program of the user's.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeatureMethod {
     /// `features pixels`: each image as float32 `v / 255`, row-major, D = H·W·C features (no parameters).
     Pixels,
     /// `features hog` with these parameters (the stage's own type).
     Hog(HogParams),
+    /// A program of the user's, run once per split in place of `features`.
+    Command(CommandFeatures),
 }
 
 impl FeatureMethod {
-    /// Its `method` value and `features` subcommand: `"pixels"` or `"hog"`.
+    /// Its `method` value: `"pixels"`, `"hog"` (also the `features` subcommand) or `"command"`.
     pub fn name(&self) -> &'static str {
         match self {
             FeatureMethod::Pixels => "pixels",
             FeatureMethod::Hog { .. } => "hog",
+            FeatureMethod::Command(_) => "command",
         }
     }
 
-    /// The method's parameter flags (e.g. `--orientations 8`), as the report shows them.
+    /// The method's parameter flags (e.g. `--orientations 8`), as the report shows them;
+    /// for a command, its words with the placeholders.
     pub fn args(&self) -> Vec<String> {
         match self {
             FeatureMethod::Pixels => vec![],
             FeatureMethod::Hog(params) => params.to_args(),
+            FeatureMethod::Command(c) => c.command.clone(),
         }
     }
 }

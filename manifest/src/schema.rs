@@ -84,6 +84,8 @@ pub(super) enum FeatureMethodName {
     Pixels,
     /// `features hog` (`params::HogParams`).
     Hog,
+    /// A program of the user's ([`crate::CommandFeatures`]).
+    Command,
 }
 
 /// `[baselines.NAME]`.

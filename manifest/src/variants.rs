@@ -305,6 +305,10 @@ fn feature_table(fs: &FeatureSet) -> FeatureTable {
             FeatureMethodName::Hog,
             Table::try_from(params).expect("HOG parameters serialize to a table"),
         ),
+        FeatureMethod::Command(c) => (
+            FeatureMethodName::Command,
+            Table::try_from(c).expect("a command serializes to a table"),
+        ),
     };
     FeatureTable { method, from: fs.from.clone(), params }
 }

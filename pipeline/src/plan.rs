@@ -43,7 +43,8 @@ pub struct Node {
     pub id: String,
     /// What the node is for, one line.
     pub comment: String,
-    /// Run in order, each an argv; `argv[0]` is a stage binary or `touch`.
+    /// Run in order, each an argv; `argv[0]` is a stage binary, `touch`, `mkdir`, or the
+    /// program of a feature set's `command`.
     pub commands: Vec<Vec<String>>,
     /// Files read, the node's parameter file included.
     pub inputs: Vec<String>,

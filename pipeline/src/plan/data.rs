@@ -5,7 +5,10 @@ use params::ingest::{FoldersParams, IdxParams, SynthParams};
 use params::{HogArgs, PixelsArgs};
 
 use super::{s, stage, Builder};
-use crate::manifest::{DatasetSource, FeatureMethod, FolderRoot, IdxTable, Manifest, HOG_PICTURES};
+use crate::manifest::{
+    DatasetSource, FeatureMethod, FeatureSet, FolderRoot, IdxTable, Manifest, RunInput,
+    HOG_PICTURES,
+};
 
 pub(super) fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<()> {
     let m = b.m;
@@ -171,11 +174,27 @@ pub(super) fn produced(m: &Manifest, dataset: &str) -> bool {
     !matches!(m.dataset(dataset).map(|d| &d.source), Some(DatasetSource::Parquet { .. }))
 }
 
+/// Whether a run's input is written in N parts by sharded nodes: a produced dataset,
+/// or a feature set that the `features` stage makes (a user's command writes one file).
+pub(super) fn in_parts(m: &Manifest, input: &RunInput) -> bool {
+    match input {
+        RunInput::Dataset(d) => produced(m, d),
+        RunInput::Features(f) => {
+            !matches!(m.feature_set(f).map(|f| &f.method), Some(FeatureMethod::Command(_)))
+        }
+    }
+}
+
 pub(super) fn features(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) -> Result<()> {
     let m = b.m;
     for f in &m.feature_sets {
         let ds = m.dataset(&f.from).expect("checked at parse");
         let mut outputs = Vec::new();
+        if let FeatureMethod::Command(_) = &f.method {
+            command_features(b, f, &ds.splits(), &mut outputs);
+            phony.push((f.name.clone(), outputs));
+            continue;
+        }
         for split in ds.splits() {
             let input = m.dataset_split_path(&f.from, &split);
             let out = m.feature_split_path(&f.name, &split);
@@ -186,6 +205,7 @@ pub(super) fn features(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) 
                     FeatureMethod::Pixels => {
                         stage("features", "pixels", PixelsArgs { input, output, shard }.to_args())
                     }
+                    FeatureMethod::Command(_) => unreachable!("planned by command_features"),
                     FeatureMethod::Hog(params) => {
                         // The report shows what HOG captured: pictures of a few images of
                         // one split (the first the dataset lists, `train` for an IDX
@@ -220,4 +240,25 @@ pub(super) fn features(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) 
         phony.push((f.name.clone(), outputs));
     }
     Ok(())
+}
+
+/// A feature set made by the user's command: one node per split, whatever the shard
+/// count (the command knows nothing of shards), reading the split's whole dataset.
+fn command_features(b: &mut Builder, f: &FeatureSet, splits: &[String], outputs: &mut Vec<String>) {
+    let m = b.m;
+    let FeatureMethod::Command(command) = &f.method else { return };
+    for split in splits {
+        let input = m.dataset_split_path(&f.from, split);
+        let out = m.feature_split_path(&f.name, split);
+        let dir = out.parent().expect("a feature file lies in its set's directory");
+        let cmds =
+            vec![vec!["mkdir".into(), "-p".into(), s(dir)], command.argv(&input, &out, split)];
+        let stamp = b.cmd_file(&format!("features-{}-{split}", f.name), &cmds);
+        let mut inputs = b.parts(&input, produced(m, &f.from));
+        inputs.extend(command.inputs.iter().map(|p| s(p)));
+        outputs.push(s(&out));
+        let comment = format!("feature set {}: {split} split (the manifest's command)", f.name);
+        let id = format!("features:{}:{split}", f.name);
+        b.push(id, comment, cmds, inputs, vec![s(&out)], Some(stamp), 1, false);
+    }
 }

@@ -6,7 +6,7 @@ use crate::error::Result;
 use formats::Shard;
 use params::{Baseline, EvaluateArgs, MergeArgs, TrainArgs};
 
-use super::data::produced;
+use super::data::in_parts;
 use super::{argv, command_line, s, stage, Builder, SpecFile, TRAIN_CPUS};
 use crate::manifest::{spec_toml, Run, Trainer};
 
@@ -19,7 +19,7 @@ pub(super) fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
     let eval_dir = m.run_eval_dir(&run.name);
     let model = model_dir.join("model.onnx");
     let ds = m.run_dataset(run);
-    let from_plan = produced(m, &ds.name);
+    let from_plan = in_parts(m, &run.input);
     let train = m.run_input_path(run, "train");
     let val = ds.splits().iter().any(|s| s == "val").then(|| m.run_input_path(run, "val"));
 

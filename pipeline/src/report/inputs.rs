@@ -35,10 +35,24 @@ pub(super) fn describe_input(m: &Manifest, run: &Run) -> String {
                 ds.name, size.rows, size.cols
             )
         }
-        DatasetSource::Parquet { .. } => format!("dataset `{}` (Parquet files)", ds.name),
+        DatasetSource::Parquet { splits } => format!(
+            "dataset `{}` (Parquet files given by the manifest: {})",
+            ds.name,
+            md_text(
+                &splits
+                    .iter()
+                    .map(|(split, p)| format!("{split} = {}", p.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        ),
         DatasetSource::SynthXray(_) => format!("dataset `{}`", ds.name),
     };
     match &run.input {
+        // Ready-made files may hold images or features; the rows are what they are.
+        RunInput::Dataset(_) if matches!(ds.source, DatasetSource::Parquet { .. }) => {
+            format!("the rows of {data}")
+        }
         RunInput::Dataset(_) => format!("raw images of {data}"),
         RunInput::Features(f) => {
             let fs = m.feature_set(f).expect("checked at parse");
@@ -54,6 +68,12 @@ pub(super) fn describe_input(m: &Manifest, run: &Run) -> String {
                             .join(", ")
                             .replace("--", "")
                     ))
+                }
+                FeatureMethod::Command(_) => {
+                    format!(
+                        "made by the manifest's command: {}",
+                        md_text(&fs.method.args().join(" "))
+                    )
                 }
             };
             format!("feature set `{f}` ({params}) of {data}")

@@ -1,0 +1,104 @@
+//! A stage swapped by configuration: `method = "command"` runs the user's program in
+//! place of `features`, once per split, and the runs train on what it wrote.
+
+use std::path::Path;
+use std::process::Command;
+
+/// One feature set made by `features pixels`, one by the numpy script of `examples/`.
+const MANIFEST: &str = r#"
+[settings]
+out = "pipe"
+
+[datasets.tiny]
+kind = "parquet"
+train = "img_train.parquet"
+test = "img_test.parquet"
+
+[features.rust]
+method = "pixels"
+from = "tiny"
+
+[features.numpy]
+method = "command"
+from = "tiny"
+command = ["PYTHON", "SCRIPT", "{in}", "{out}"]
+inputs = ["SCRIPT"]
+
+[baselines.lr]
+method = "logistic"
+features = "numpy"
+"#;
+
+#[test]
+fn a_command_replaces_the_features_stage_value_for_value() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = root.join(".venv/bin/python");
+    assert!(python.exists(), "{} missing: run scripts/setup/setup.sh", python.display());
+    let script = root.join("examples/pixels_numpy.py").canonicalize().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let classes = ["a", "b", "c"];
+    testkit::image_dataset(90, [6, 5, 1], &classes, 1)
+        .write(&dir.path().join("img_train.parquet"), None)
+        .unwrap();
+    testkit::image_dataset(30, [6, 5, 1], &classes, 2)
+        .write(&dir.path().join("img_test.parquet"), None)
+        .unwrap();
+    let manifest = MANIFEST
+        .replace("PYTHON", &python.to_string_lossy())
+        .replace("SCRIPT", &script.to_string_lossy());
+    std::fs::write(dir.path().join("pipeline.toml"), manifest).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_pipeline")).parent().unwrap();
+    let run = |node: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+            .args(["run", node, "--manifest"])
+            .arg(dir.path().join("pipeline.toml"))
+            .arg("--bin")
+            .arg(bin)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{node}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    for node in ["features:rust:train", "features:numpy:train", "features:numpy:test"] {
+        run(node);
+    }
+    let read = |set: &str| {
+        formats::read_feature_dataset(
+            &dir.path().join(format!("pipe/features/{set}/train.parquet")),
+        )
+        .unwrap()
+    };
+    let (rust, numpy) = (read("rust"), read("numpy"));
+    assert_eq!(numpy.meta.dim, 30);
+    assert_eq!(numpy.meta.classes, classes);
+    assert_eq!(numpy.labels, rust.labels);
+    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(&numpy.features), bits(&rust.features));
+
+    // The run reads the command's files.
+    run("train:lr");
+    assert!(dir.path().join("pipe/runs/lr/model/model.onnx").is_file());
+}
+
+#[test]
+fn a_command_node_reads_whole_files_in_a_sharded_plan() {
+    let text = MANIFEST.replace("PYTHON", "python3").replace("SCRIPT", "tools/f.py");
+    let m = pipeline::manifest::Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    let plan = pipeline::plan::plan(&m, 3).unwrap();
+    let node = |id: &str| plan.nodes.iter().find(|n| n.id == id).unwrap_or_else(|| panic!("{id}"));
+    let cmd = node("features:numpy:test");
+    assert_eq!(
+        cmd.commands,
+        [
+            vec!["mkdir", "-p", "pipe/features/numpy"],
+            vec!["python3", "tools/f.py", "img_test.parquet", "pipe/features/numpy/test.parquet"],
+        ]
+    );
+    assert_eq!(cmd.outputs, ["pipe/features/numpy/test.parquet"]);
+    assert!(cmd.inputs.contains(&"tools/f.py".to_string()), "{:?}", cmd.inputs);
+    assert!(plan.nodes.iter().all(|n| n.id != "features:numpy:test:1"));
+    // Training waits for the command's file; `features pixels` is still sharded.
+    let train = node("train:lr");
+    assert_eq!(train.inputs[0], "pipe/features/numpy/train.parquet");
+    assert!(train.after.contains(&"features:numpy:train".to_string()), "{:?}", train.after);
+    node("features:rust:train:2");
+}
