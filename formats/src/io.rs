@@ -8,6 +8,7 @@
 //! [`reader`] streams and loads datasets; [`writer`] writes them. Neither imports
 //! the other's types: the writer only borrows the reader's batch size.
 
+mod feature_cast;
 pub mod reader;
 pub mod writer;
 

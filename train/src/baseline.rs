@@ -80,7 +80,12 @@ impl DesignMatrix {
         if data.is_empty() {
             fail!(Data, "{what} has no rows");
         }
-        let classes = data.classes().to_vec();
+        let mut classes = data.classes().to_vec();
+        if classes.is_empty() {
+            // No `classes` metadata: classes are named by their index, as for a network.
+            let top = data.labels().iter().copied().max().unwrap_or(0).max(0) as usize;
+            classes = (0..=top).map(|c| c.to_string()).collect();
+        }
         let (input, values): (RowShape, Vec<f64>) = match data {
             AnyDataset::Image(d) => (
                 RowShape::Image {

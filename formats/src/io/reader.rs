@@ -15,6 +15,8 @@ use crate::error::{Error, IoAction, Result};
 use crate::parquet_bounds::{open_checked, open_footer};
 use crate::shard::Shard;
 
+use super::feature_cast::FeatureCast;
+
 /// Rows per record batch when reading.
 pub const READ_BATCH_ROWS: usize = 8192;
 
@@ -54,6 +56,8 @@ pub struct DatasetReader {
     next_part: usize,
     current: Option<ParquetRecordBatchReader>,
     batch_rows: usize,
+    /// How a feature column written as another list of floats is read as the format's.
+    cast: Option<FeatureCast>,
 }
 
 impl DatasetReader {
@@ -101,11 +105,14 @@ impl DatasetReader {
                 Some(_) => {}
             }
         }
+        let schema = schema.unwrap();
+        let cast = FeatureCast::of(&schema, path, &parts[0])?;
         Ok(Self {
             path: path.to_path_buf(),
+            schema: cast.as_ref().map_or(schema, |c| c.schema().clone()),
+            cast,
             parts,
             part_rows,
-            schema: schema.unwrap(),
             rows,
             window: 0..rows,
             next_part: 0,
@@ -175,7 +182,12 @@ impl Iterator for DatasetReader {
         loop {
             if let Some(reader) = &mut self.current {
                 match crate::guard::catch(|| reader.next()) {
-                    Ok(Some(Ok(batch))) => return Some(Ok(batch)),
+                    Ok(Some(Ok(batch))) => {
+                        return Some(match &self.cast {
+                            None => Ok(batch),
+                            Some(cast) => cast.apply(batch, &self.parts[self.next_part - 1]),
+                        })
+                    }
                     Ok(Some(Err(source))) => {
                         let path = self.parts[self.next_part - 1].clone();
                         return Some(Err(Error::CorruptParquet { path, source }));

@@ -245,3 +245,92 @@ fn shard_writers_make_one_dataset_and_drop_the_parts_of_a_larger_count() {
     let e = DatasetWriter::create_shard(&out, schema, Some(5), shard).err().unwrap();
     assert!(matches!(e, Error::ShardWithRowsPerFile), "{e}");
 }
+
+/// A feature file as pandas or polars writes it: `label` and a `features` column of
+/// the given list type, metadata `metadata`.
+fn foreign_features(
+    path: &std::path::Path,
+    features: arrow::array::ArrayRef,
+    metadata: &[(&str, &str)],
+) {
+    use arrow::array::Int64Array;
+    use arrow::datatypes::{Field, Schema};
+    let md: std::collections::HashMap<String, String> =
+        metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let schema = std::sync::Arc::new(Schema::new_with_metadata(
+        vec![
+            Field::new("label", arrow::datatypes::DataType::Int64, true),
+            Field::new("features", features.data_type().clone(), true),
+        ],
+        md,
+    ));
+    let labels = std::sync::Arc::new(Int64Array::from(vec![0, 1, 0]));
+    let batch = RecordBatch::try_new(schema.clone(), vec![labels, features]).unwrap();
+    let mut w =
+        parquet::arrow::ArrowWriter::try_new(File::create(path).unwrap(), schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+#[test]
+fn lists_of_float_or_double_are_read_as_float32_vectors() {
+    use arrow::array::{FixedSizeListArray, Float64Array, LargeListArray, ListArray};
+    use arrow::datatypes::{DataType, Field, Float32Type, Float64Type};
+    use std::sync::Arc;
+    let dir = tempfile::tempdir().unwrap();
+    let rows = [[0.1f64, 0.2], [1.0 / 3.0, 4.0], [5.0, -6.5]];
+    let want: Vec<f32> = rows.iter().flatten().map(|&v| v as f32).collect();
+    let doubles = || rows.iter().map(|r| Some(r.iter().map(|&v| Some(v)).collect::<Vec<_>>()));
+    let floats =
+        || rows.iter().map(|r| Some(r.iter().map(|&v| Some(v as f32)).collect::<Vec<_>>()));
+    let item64 = Arc::new(Field::new("item", DataType::Float64, true));
+    let cases: Vec<(&str, arrow::array::ArrayRef, &[(&str, &str)])> = vec![
+        (
+            "list<float>",
+            Arc::new(ListArray::from_iter_primitive::<Float32Type, _, _>(floats())),
+            &[],
+        ),
+        (
+            "list<double>, dim",
+            Arc::new(ListArray::from_iter_primitive::<Float64Type, _, _>(doubles())),
+            &[("dim", "2")],
+        ),
+        (
+            "large_list<double>",
+            Arc::new(LargeListArray::from_iter_primitive::<Float64Type, _, _>(doubles())),
+            &[],
+        ),
+        (
+            "fixed_size_list<double>[2]",
+            Arc::new(FixedSizeListArray::new(
+                item64,
+                2,
+                Arc::new(Float64Array::from(rows.iter().flatten().copied().collect::<Vec<_>>())),
+                None,
+            )),
+            &[("classes", "[\"a\",\"b\"]")],
+        ),
+    ];
+    for (name, column, metadata) in cases {
+        let path = dir
+            .path()
+            .join(format!("{}.parquet", name.replace(['<', '>', '[', ']', ',', ' '], "_")));
+        foreign_features(&path, column, metadata);
+        let ds = read_feature_dataset(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!((ds.meta.dim, ds.labels.as_slice()), (2, &[0, 1, 0][..]), "{name}");
+        assert_eq!(ds.features, want, "{name}");
+    }
+    // A row of another length is refused, naming the file.
+    let ragged = ListArray::from_iter_primitive::<Float32Type, _, _>(vec![
+        Some(vec![Some(1.0f32), Some(2.0)]),
+        Some(vec![Some(3.0)]),
+        Some(vec![Some(4.0), Some(5.0)]),
+    ]);
+    let path = dir.path().join("ragged.parquet");
+    foreign_features(&path, Arc::new(ragged), &[]);
+    let e = read_feature_dataset(&path).unwrap_err().to_string();
+    assert!(
+        e.contains("ragged.parquet") && e.contains("cannot be read as 2 values of float32 per row"),
+        "{e}"
+    );
+}
