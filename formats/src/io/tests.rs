@@ -246,6 +246,10 @@ fn shard_writers_make_one_dataset_and_drop_the_parts_of_a_larger_count() {
     assert!(matches!(e, Error::ShardWithRowsPerFile), "{e}");
 }
 
+/// A case of [`lists_of_float_or_double_are_read_as_float32_vectors`]: its name, the
+/// feature column, and the schema metadata.
+type ForeignCase<'a> = (&'a str, arrow::array::ArrayRef, &'a [(&'a str, &'a str)]);
+
 /// A feature file as pandas or polars writes it: `label` and a `features` column of
 /// the given list type, metadata `metadata`.
 fn foreign_features(
@@ -284,7 +288,7 @@ fn lists_of_float_or_double_are_read_as_float32_vectors() {
     let floats =
         || rows.iter().map(|r| Some(r.iter().map(|&v| Some(v as f32)).collect::<Vec<_>>()));
     let item64 = Arc::new(Field::new("item", DataType::Float64, true));
-    let cases: Vec<(&str, arrow::array::ArrayRef, &[(&str, &str)])> = vec![
+    let cases: Vec<ForeignCase> = vec![
         (
             "list<float>",
             Arc::new(ListArray::from_iter_primitive::<Float32Type, _, _>(floats())),
