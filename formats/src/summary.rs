@@ -7,9 +7,12 @@
 //! written it): [`Summary::to_json_pretty`] writes through a `serde_json::Value`,
 //! whose objects keep their keys sorted.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::{Error, IoAction, Result};
 use crate::DatasetKind;
 
 /// The content of `summary.json`.
@@ -131,6 +134,16 @@ pub struct NetworkRun {
 }
 
 impl Summary {
+    /// Reads a `summary.json` written by `train`.
+    pub fn read(path: &Path) -> Result<Summary> {
+        let text = std::fs::read_to_string(path).map_err(Error::io(IoAction::Read, path))?;
+        serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            message: format!("{} is not a summary.json written by train", path.display()),
+            source,
+        })
+    }
+
     /// The file's text: pretty JSON with every object's keys in alphabetical order.
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(&self.to_value()).expect("a summary serializes")
