@@ -133,8 +133,8 @@ fn mlp_summary() -> Summary {
         seconds: 12.3,
         network: Some(NetworkRun {
             epochs_run: 5,
-            class_weight: serde_json::Value::Null,
-            early_stopping: serde_json::Value::Null,
+            class_weight: None,
+            early_stopping: None,
             shuffle: true,
             stopped_epoch: None,
             restored_best_weights: false,
