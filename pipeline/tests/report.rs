@@ -603,6 +603,20 @@ layers.0.units = 3
         "{section}"
     );
     assert_eq!(section.matches("Feature set `hog`").count(), 1, "{section}");
+
+    // Metadata another program wrote (a `hog` object without what `features hog` writes):
+    // its parameters are said to be unknown, not guessed.
+    let mut ds = testkit::feature_dataset(2, 392, &["a", "b"], 1);
+    let foreign = serde_json::json!({"method": "hog", "orientations": 8});
+    ds.meta.params = Some(FeatureParams::Other(foreign.as_object().unwrap().clone()));
+    ds.write(&feats.join("hog/train.parquet"), None).unwrap();
+    report::write_report(&m, &report_dir).unwrap();
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    assert!(
+        md.contains("Feature set `hog`: --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 (parameters unknown: ")
+            && md.contains("hog/train.parquet's \\`features\\` metadata is not what \\`features hog\\` writes (method \"hog\"); run `make hog`)."),
+        "{md}"
+    );
 }
 
 /// A baseline (linfa logistic regression) has a one-point history: no curves section,
