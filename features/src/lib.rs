@@ -49,9 +49,10 @@ use std::time::Instant;
 
 use arrow::array::RecordBatch;
 use formats::dataset::{batch_images, batch_labels, feature_batch, feature_schema, IMAGE};
-use formats::{DatasetReader, DatasetWriter, FeatureMeta, ImageMeta};
+use formats::{
+    DatasetReader, DatasetWriter, FeatureMeta, FeatureParams, HogFeatures, ImageMeta, PixelFeatures,
+};
 use rayon::prelude::*;
-use serde_json::json;
 
 use crate::error::{fail, Context};
 pub use error::{Error, ErrorKind, Result};
@@ -100,22 +101,20 @@ pub struct RunSummary {
     pub pictures: Vec<PathBuf>,
 }
 
-/// The `features` metadata object of a HOG feature dataset.
-pub fn hog_params_json(hog: &Hog) -> serde_json::Value {
-    let p = &hog.params;
+/// What a HOG feature dataset's values are checked against, as its metadata says.
+pub const HOG_REFERENCE: &str =
+    "skimage.feature.hog 0.26 (feature_vector=True, uint8 input as float64)";
+
+/// The `features` metadata of a HOG feature dataset.
+pub fn hog_feature_params(hog: &Hog) -> FeatureParams {
     let l = &hog.layout;
-    json!({
-        "method": "hog",
-        "orientations": p.orientations,
-        "pixels_per_cell": [p.pixels_per_cell.rows, p.pixels_per_cell.cols],
-        "cells_per_block": [p.cells_per_block.rows, p.cells_per_block.cols],
-        "block_norm": p.block_norm.name(),
-        "transform_sqrt": p.transform_sqrt,
-        "height": l.height,
-        "width": l.width,
-        "channels": l.channels,
-        "dim": l.dim,
-        "reference": "skimage.feature.hog 0.26 (feature_vector=True, uint8 input as float64)",
+    FeatureParams::Hog(HogFeatures {
+        params: hog.params,
+        height: l.height,
+        width: l.width,
+        channels: l.channels,
+        dim: l.dim,
+        reference: HOG_REFERENCE.into(),
     })
 }
 
@@ -297,10 +296,9 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
         dim: hog.dim(),
         classes: meta.classes.clone(),
         source: meta.source.clone(),
-        params: hog_params_json(&hog),
+        params: Some(hog_feature_params(&hog)),
     };
     let image_len = meta.image_len();
-    let ppc = (opts.params.pixels_per_cell.rows, opts.params.pixels_per_cell.cols);
     // Pictures are rendered while streaming and written just before the dataset is put in place.
     let mut pictures: Vec<Vec<u8>> = Vec::new();
     let mut scratch = hog.scratch();
@@ -316,7 +314,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
                 pictures.push(visualize::picture_png(
                     img,
                     &hog.layout,
-                    ppc,
+                    hog.params.pixels_per_cell,
                     hog.params.orientations,
                     hist,
                 )?);
@@ -359,15 +357,14 @@ pub fn run_pixels(input: &Path, output: &Path, shard: formats::Shard) -> Result<
         dim,
         classes: meta.classes.clone(),
         source: meta.source.clone(),
-        params: json!({
-            "method": "pixels",
-            "scale": "1/255",
-            "height": meta.height,
-            "width": meta.width,
-            "channels": meta.channels,
-            "order": "row-major HxWxC",
-            "dim": dim,
-        }),
+        params: Some(FeatureParams::Pixels(PixelFeatures {
+            scale: "1/255".into(),
+            height: meta.height,
+            width: meta.width,
+            channels: meta.channels,
+            order: "row-major HxWxC".into(),
+            dim,
+        })),
     };
     let (dataset_out, rows) =
         stream_features(reader, output, shard, &fmeta, |_, images, values| {

@@ -15,6 +15,7 @@ use image::{ImageFormat, Rgb, RgbImage};
 
 use crate::error::{Context, ErrorKind, Result};
 use crate::hog::HogLayout;
+use crate::Size2;
 
 /// Enlargement so the longer side is about 256 pixels (never below 1).
 pub fn scale_for(layout: &HogLayout) -> usize {
@@ -25,14 +26,14 @@ pub fn scale_for(layout: &HogLayout) -> usize {
 /// `cells.rows × cells.cols × orientations`, cells of `ppc` pixels.
 pub fn glyphs(
     layout: &HogLayout,
-    ppc: (usize, usize),
+    ppc: Size2,
     orientations: usize,
     histogram: &[f64],
     scale: usize,
 ) -> Vec<f64> {
     let (h, w) = (layout.height * scale, layout.width * scale);
     let mut canvas = vec![0.0f64; h * w];
-    let (cell_h, cell_w) = ((ppc.0 * scale) as f64, (ppc.1 * scale) as f64);
+    let (cell_h, cell_w) = ((ppc.rows * scale) as f64, (ppc.cols * scale) as f64);
     let radius = 0.45 * cell_h.min(cell_w);
     // Lines a quarter of the enlargement wide (2 px at ×9) so they stay visible.
     let thickness = (scale / 4).max(1);
@@ -99,7 +100,7 @@ fn draw_line(
 pub fn picture_png(
     image: &[u8],
     layout: &HogLayout,
-    ppc: (usize, usize),
+    ppc: Size2,
     orientations: usize,
     histogram: &[f64],
 ) -> Result<Vec<u8>> {

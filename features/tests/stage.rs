@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use features::{run_hog, run_pixels, Hog, HogOptions, HogParams, Size2};
-use formats::{read_feature_dataset, FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
+use formats::{
+    read_feature_dataset, FeatureDataset, FeatureMeta, FeatureParams, ImageDataset, ImageMeta,
+    PixelFeatures,
+};
 
 /// A small image dataset with deterministic, varied pixels.
 fn images(n: usize, h: usize, w: usize, c: usize) -> ImageDataset {
@@ -62,16 +65,17 @@ fn hog_writes_features_labels_and_metadata() {
     assert_eq!(back.meta.dim, 392);
     assert_eq!(back.meta.classes, ds.meta.classes);
     assert_eq!(back.meta.source, "unit test");
-    let p = &back.meta.params;
-    assert_eq!(p["method"], "hog");
-    assert_eq!(p["orientations"], 8);
-    assert_eq!(p["pixels_per_cell"], serde_json::json!([4, 4]));
-    assert_eq!(p["cells_per_block"], serde_json::json!([1, 1]));
-    assert_eq!(p["block_norm"], "L2-Hys");
-    assert_eq!(p["transform_sqrt"], false);
-    assert_eq!(
-        (p["height"].as_u64(), p["width"].as_u64(), p["channels"].as_u64(), p["dim"].as_u64()),
-        (Some(28), Some(28), Some(1), Some(392))
+    let Some(FeatureParams::Hog(p)) = &back.meta.params else {
+        panic!("HOG metadata expected: {:?}", back.meta.params)
+    };
+    assert_eq!(p.params, seed_params());
+    assert_eq!((p.height, p.width, p.channels, p.dim), (28, 28, 1, 392));
+    assert!(p.reference.starts_with("skimage.feature.hog 0.26"), "{}", p.reference);
+    // The metadata's text, as docs/features.md shows it.
+    let text = back.meta.params.as_ref().unwrap().to_json();
+    assert!(
+        text.starts_with(r#"{"block_norm":"L2-Hys","cells_per_block":[1,1],"channels":1,"dim":392,"height":28,"method":"hog","orientations":8,"pixels_per_cell":[4,4],"#),
+        "{text}"
     );
     // Row by row equal to the extractor itself (streaming and ordering intact).
     let hog = Hog::new(seed_params(), 28, 28, 1).unwrap();
@@ -99,7 +103,9 @@ fn hog_handles_color_and_uneven_sizes() {
     let s = run_hog(&input, &out, &HogOptions { params, ..Default::default() }).unwrap();
     // 30x22 → 6x5 cells → 5x4 blocks of 2x2 cells × 6 bins.
     assert_eq!(s.dim, 5 * 4 * 2 * 2 * 6);
-    assert_eq!(read_feature_dataset(&out).unwrap().meta.params["channels"], 3);
+    let meta = read_feature_dataset(&out).unwrap().meta;
+    let Some(FeatureParams::Hog(p)) = meta.params else { panic!("{:?}", meta.params) };
+    assert_eq!((p.params, p.height, p.width, p.channels), (params, 30, 22, 3));
 }
 
 #[test]
@@ -148,8 +154,17 @@ fn pixels_are_scaled_to_unit_float32() {
     assert_eq!(back.labels, ds.labels);
     let expected: Vec<f32> = ds.images.iter().map(|&v| v as f32 / 255.0).collect();
     assert_eq!(back.features, expected);
-    assert_eq!(back.meta.params["method"], "pixels");
-    assert_eq!(back.meta.params["scale"], "1/255");
+    assert_eq!(
+        back.meta.params,
+        Some(FeatureParams::Pixels(PixelFeatures {
+            scale: "1/255".into(),
+            height: 4,
+            width: 3,
+            channels: 2,
+            order: "row-major HxWxC".into(),
+            dim: 24,
+        }))
+    );
     assert!(back.features.iter().all(|&v| (0.0..=1.0).contains(&v)));
 }
 
@@ -186,12 +201,7 @@ fn dataset_without_image_column_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("features.parquet");
     FeatureDataset {
-        meta: FeatureMeta {
-            dim: 2,
-            classes: vec![],
-            source: String::new(),
-            params: serde_json::Value::Null,
-        },
+        meta: FeatureMeta { dim: 2, classes: vec![], source: String::new(), params: None },
         labels: vec![0, 1],
         features: vec![0.0; 4],
     }

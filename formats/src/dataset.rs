@@ -5,7 +5,8 @@
 //!   `width`, `channels`, `classes` (JSON list, index = label), `source`.
 //! * **feature dataset**: `label: int32`, `features: fixed_size_list<float32>[D]`;
 //!   schema metadata `dim`, `classes`, `source`, and `features` (JSON object
-//!   describing how the features were made, e.g. `{"method":"hog",...}`).
+//!   describing how the features were made, e.g. `{"method":"hog",...}`; read and
+//!   written as [`FeatureParams`]).
 //!
 //! Both carry `kind` = `image` / `features` in the metadata so a reader can
 //! tell them apart without guessing from columns.
@@ -21,8 +22,10 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::{Error, Result};
 
+mod feature_params;
 mod in_memory;
 
+pub use feature_params::{FeatureParams, HogFeatures, PixelFeatures};
 pub use in_memory::{AnyDataset, FeatureDataset, ImageDataset};
 
 /// Column names, fixed by the format.
@@ -193,20 +196,24 @@ pub struct FeatureMeta {
     pub classes: Vec<String>,
     /// Free text: the image dataset the features were made from.
     pub source: String,
-    /// How the features were made, e.g. `{"method":"hog","orientations":8,...}`.
-    pub params: serde_json::Value,
+    /// How the features were made (the `features` metadata); `None` when the file
+    /// does not say.
+    pub params: Option<FeatureParams>,
 }
 
 impl FeatureMeta {
     /// The schema metadata that records this.
     pub fn to_metadata(&self) -> HashMap<String, String> {
-        HashMap::from([
+        let mut metadata = HashMap::from([
             (KIND_KEY.into(), "features".into()),
             (DIM_KEY.into(), self.dim.to_string()),
             (CLASSES_KEY.into(), serde_json::to_string(&self.classes).unwrap()),
             (SOURCE_KEY.into(), self.source.clone()),
-            (FEATURES_KEY.into(), self.params.to_string()),
-        ])
+        ]);
+        if let Some(params) = &self.params {
+            metadata.insert(FEATURES_KEY.into(), params.to_json());
+        }
+        metadata
     }
 
     /// Reads the metadata of a feature dataset's schema; `dataset` is its path, for errors.
@@ -245,12 +252,12 @@ impl FeatureMeta {
         let classes = parse_classes(md, dataset)?;
         let source = md.get(SOURCE_KEY).cloned().unwrap_or_default();
         let params = match md.get(FEATURES_KEY) {
-            Some(s) => serde_json::from_str(s).map_err(|source| Error::Json {
+            Some(s) => Some(FeatureParams::from_json(s).map_err(|source| Error::Json {
                 path: dataset.to_path_buf(),
-                message: format!("{what}: metadata `{FEATURES_KEY}` is not JSON"),
+                message: format!("{what}: metadata `{FEATURES_KEY}` is not a JSON object"),
                 source,
-            })?,
-            None => serde_json::Value::Null,
+            })?),
+            None => None,
         };
         Ok(Self { dim, classes, source, params })
     }

@@ -119,8 +119,9 @@ pub enum Error {
         #[source]
         source: Option<Cause>,
     },
-    /// JSON that does not parse or does not hold what is expected: `metrics.json`, or
-    /// the `classes` / `features` metadata of a dataset. `message` names `path`.
+    /// JSON that does not parse or does not hold what is expected: `metrics.json`,
+    /// `summary.json`, or the `classes` / `features` metadata of a dataset. `message`
+    /// names `path`.
     #[error("{message}")]
     Json {
         /// The file.

@@ -56,7 +56,7 @@ pub mod summary;
 pub use atomic::{AtomicPath, OutputSet};
 pub use dataset::{
     feature_schema, image_schema, AnyDataset, DatasetKind, FeatureDataset, FeatureMeta,
-    ImageDataset, ImageMeta, RowShape,
+    FeatureParams, HogFeatures, ImageDataset, ImageMeta, PixelFeatures, RowShape,
 };
 pub use error::{Error, IoAction, Result};
 pub use history::{EpochRecord, History};

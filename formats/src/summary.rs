@@ -7,9 +7,12 @@
 //! written it): [`Summary::to_json_pretty`] writes through a `serde_json::Value`,
 //! whose objects keep their keys sorted.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::error::{Error, IoAction, Result};
 use crate::DatasetKind;
 
 /// The content of `summary.json`.
@@ -114,10 +117,10 @@ pub struct FinalEpoch {
 pub struct NetworkRun {
     /// Epochs trained (fewer than asked when early stopping stopped the run).
     pub epochs_run: usize,
-    /// The spec's `class_weight`, as the spec writes it.
-    pub class_weight: Value,
-    /// The spec's `early_stopping`, as the spec writes it.
-    pub early_stopping: Value,
+    /// The spec's `class_weight` (`null` without one).
+    pub class_weight: Option<params::ClassWeight>,
+    /// The spec's `early_stopping` (`null` without one).
+    pub early_stopping: Option<params::EarlyStopping>,
     /// Whether the rows were shuffled every epoch.
     pub shuffle: bool,
     /// The epoch after which early stopping stopped the run.
@@ -131,6 +134,16 @@ pub struct NetworkRun {
 }
 
 impl Summary {
+    /// Reads a `summary.json` written by `train`.
+    pub fn read(path: &Path) -> Result<Summary> {
+        let text = std::fs::read_to_string(path).map_err(Error::io(IoAction::Read, path))?;
+        serde_json::from_str(&text).map_err(|source| Error::Json {
+            path: path.to_path_buf(),
+            message: format!("{} is not a summary.json written by train", path.display()),
+            source,
+        })
+    }
+
     /// The file's text: pretty JSON with every object's keys in alphabetical order.
     pub fn to_json_pretty(&self) -> String {
         serde_json::to_string_pretty(&self.to_value()).expect("a summary serializes")
@@ -165,5 +178,99 @@ mod kind_name {
             "features" => Ok(DatasetKind::Features),
             other => Err(serde::de::Error::unknown_variant(other, &["image", "features"])),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn network_summary() -> Summary {
+        let optimizer = serde_json::json!({"name": "Adam", "learning_rate": 0.001});
+        Summary {
+            name: "cnn".into(),
+            input: Input {
+                kind: DatasetKind::Image,
+                shape: vec![4, 4, 1],
+                scaling: Some("uint8 / 255 inside the model".into()),
+            },
+            classes: vec!["NORMAL".into(), "PNEUMONIA".into()],
+            layers: vec![LayerRow {
+                name: "dense_1".into(),
+                type_name: "Dense".into(),
+                output_shape: vec![None, Some(2)],
+                params: 34,
+                formula: "16 inputs × 2 units + 2 biases = 34".into(),
+                config: Some(serde_json::json!({"units": 2})),
+                activation: Some("softmax".into()),
+            }],
+            total_params: 34,
+            optimizer: optimizer.as_object().unwrap().clone(),
+            loss: LossSummary { name: "categorical_crossentropy".into(), equation: "L".into() },
+            epochs: 3,
+            batch_size: Some(8),
+            seed: Some(1),
+            best_epoch: Some(2),
+            final_epoch: Some(FinalEpoch {
+                epoch: Some(2),
+                loss: 0.5,
+                accuracy: 0.75,
+                val_loss: Some(0.625),
+                val_accuracy: None,
+            }),
+            seconds: 1.5,
+            network: Some(NetworkRun {
+                epochs_run: 3,
+                class_weight: Some(params::ClassWeight::Table(
+                    [("NORMAL".to_string(), 2.0)].into_iter().collect(),
+                )),
+                early_stopping: Some(params::EarlyStopping {
+                    monitor: "val_loss".into(),
+                    patience: 1,
+                    min_delta: 0.0,
+                    restore_best_weights: true,
+                }),
+                shuffle: true,
+                stopped_epoch: Some(3),
+                restored_best_weights: true,
+                restored_epoch: Some(2),
+                kernels: "avx2".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_network_summary_reads_back_as_written() {
+        let s = network_summary();
+        let text = s.to_json_pretty();
+        assert!(text.contains("\"class_weight\": {\n    \"NORMAL\": 2.0\n  },"), "{text}");
+        assert!(text.contains("\"min_delta\": 0.0,\n    \"monitor\": \"val_loss\","), "{text}");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        std::fs::write(&path, &text).unwrap();
+        assert_eq!(Summary::read(&path).unwrap(), s);
+    }
+
+    #[test]
+    fn a_baseline_summary_has_no_network_fields() {
+        let s = Summary { network: None, batch_size: None, seed: None, ..network_summary() };
+        let text = s.to_json_line();
+        assert!(!text.contains("kernels") && !text.contains("class_weight"), "{text}");
+        assert!(text.contains(r#""batch_size":null"#), "{text}");
+        assert_eq!(serde_json::from_str::<Summary>(&text).unwrap(), s);
+    }
+
+    #[test]
+    fn a_file_without_what_train_writes_is_refused_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        std::fs::write(&path, r#"{"baseline": "logistic"}"#).unwrap();
+        let e = Summary::read(&path).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!("{} is not a summary.json written by train", path.display())
+        );
+        let cause = std::error::Error::source(&e).unwrap().to_string();
+        assert!(cause.contains("missing field `name`"), "{cause}");
     }
 }

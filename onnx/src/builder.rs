@@ -11,8 +11,8 @@ use crate::proto::{
     OperatorSetIdProto, StringStringEntryProto, TensorProto, ValueInfoProto,
 };
 use crate::{
-    Activation, OnnxError, Padding, Result, INPUT_NAME, IR_VERSION, OPSET_VERSION, OUTPUT_NAME,
-    PRODUCER,
+    Activation, OnnxError, Padding, Result, Size2, INPUT_NAME, IR_VERSION, OPSET_VERSION,
+    OUTPUT_NAME, PRODUCER,
 };
 
 /// Output size and (begin, end) padding of one spatial axis under Keras's rules
@@ -159,17 +159,17 @@ impl GraphBuilder {
         self.current = out;
     }
 
-    /// Keras Conv2D; kernel row-major `[kh, kw, c_in, c_out]` (Keras layout), bias `[c_out]`; input NHWC.
+    /// Keras Conv2D of a `kernel_size` (rows × columns) kernel; kernel row-major
+    /// `[kh, kw, c_in, c_out]` (Keras layout), bias `[c_out]`; input NHWC.
     #[allow(clippy::too_many_arguments)]
     pub fn conv2d(
         &mut self,
         kernel: &[f32],
         bias: &[f32],
-        kh: usize,
-        kw: usize,
+        kernel_size: Size2,
         c_in: usize,
         c_out: usize,
-        strides: (usize, usize),
+        strides: Size2,
         padding: Padding,
     ) {
         if self.error.is_some() {
@@ -177,8 +177,9 @@ impl GraphBuilder {
         }
         let layer = self.layer_name("conv2d");
         let Some((h, w, c)) = self.image_dims(&layer) else { return };
-        if kh == 0 || kw == 0 || c_out == 0 || strides.0 == 0 || strides.1 == 0 {
-            return self.fail(format!("{layer}: kernel {kh}×{kw}, {c_out} filters and strides {strides:?} must all be at least 1"));
+        let Size2 { rows: kh, cols: kw } = kernel_size;
+        if kh == 0 || kw == 0 || c_out == 0 || strides.rows == 0 || strides.cols == 0 {
+            return self.fail(format!("{layer}: kernel {kh}×{kw}, {c_out} filters and strides {strides} must all be at least 1"));
         }
         if c != c_in {
             return self.fail(format!(
@@ -193,9 +194,10 @@ impl GraphBuilder {
                 kh * kw * c_in * c_out
             ));
         }
-        let (Some((oh, top, bottom)), Some((ow, left, right))) =
-            (window_output(h, kh, strides.0, padding), window_output(w, kw, strides.1, padding))
-        else {
+        let (Some((oh, top, bottom)), Some((ow, left, right))) = (
+            window_output(h, kh, strides.rows, padding),
+            window_output(w, kw, strides.cols, padding),
+        ) else {
             return self.fail(format!(
                 "{layer}: a {kh}×{kw} kernel with valid padding does not fit a {h}×{w} input"
             ));
@@ -211,7 +213,7 @@ impl GraphBuilder {
         let out = self.tensor_name(&layer, "output");
         let attrs = vec![
             attr_ints("kernel_shape", &[kh, kw]),
-            attr_ints("strides", &[strides.0, strides.1]),
+            attr_ints("strides", &[strides.rows, strides.cols]),
             attr_ints("pads", &[top, left, bottom, right]),
             attr_ints("dilations", &[1, 1]),
             attr_int("group", 1),
@@ -222,31 +224,30 @@ impl GraphBuilder {
     }
 
     /// Keras MaxPooling2D (floor rule for Valid; for Same the padded cells never win).
-    pub fn max_pool2d(&mut self, pool: (usize, usize), strides: (usize, usize), padding: Padding) {
+    pub fn max_pool2d(&mut self, pool: Size2, strides: Size2, padding: Padding) {
         if self.error.is_some() {
             return;
         }
         let layer = self.layer_name("max_pooling2d");
         let Some((h, w, c)) = self.image_dims(&layer) else { return };
-        if pool.0 == 0 || pool.1 == 0 || strides.0 == 0 || strides.1 == 0 {
-            return self.fail(format!(
-                "{layer}: pool {pool:?} and strides {strides:?} must be at least 1"
-            ));
+        if pool.rows == 0 || pool.cols == 0 || strides.rows == 0 || strides.cols == 0 {
+            return self
+                .fail(format!("{layer}: pool {pool} and strides {strides} must be at least 1"));
         }
         let (Some((oh, top, bottom)), Some((ow, left, right))) = (
-            window_output(h, pool.0, strides.0, padding),
-            window_output(w, pool.1, strides.1, padding),
+            window_output(h, pool.rows, strides.rows, padding),
+            window_output(w, pool.cols, strides.cols, padding),
         ) else {
             return self.fail(format!(
                 "{layer}: a {}×{} pool with valid padding does not fit a {h}×{w} input",
-                pool.0, pool.1
+                pool.rows, pool.cols
             ));
         };
         self.make_nchw();
         let out = self.tensor_name(&layer, "output");
         let attrs = vec![
-            attr_ints("kernel_shape", &[pool.0, pool.1]),
-            attr_ints("strides", &[strides.0, strides.1]),
+            attr_ints("kernel_shape", &[pool.rows, pool.cols]),
+            attr_ints("strides", &[strides.rows, strides.cols]),
             attr_ints("pads", &[top, left, bottom, right]),
         ];
         self.node("MaxPool", &format!("{layer}/MaxPool"), &[&self.current.clone()], &out, attrs);

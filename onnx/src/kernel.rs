@@ -1,10 +1,12 @@
 //! Conv kernels between Keras's `[H, W, I, O]` and ONNX's `[O, I, H, W]` layouts.
 
-/// A Conv kernel from ONNX's `[O, I, H, W]` back to Keras's `[H, W, I, O]` (the
-/// inverse of what [`GraphBuilder::conv2d`] writes).
-pub fn hwio_from_oihw(oihw: &[f32], kh: usize, kw: usize, c_in: usize, c_out: usize) -> Vec<f32> {
+use crate::Size2;
+
+/// A Conv kernel of `kernel_size` from ONNX's `[O, I, H, W]` back to Keras's
+/// `[H, W, I, O]` (the inverse of what [`GraphBuilder::conv2d`] writes).
+pub fn hwio_from_oihw(oihw: &[f32], kernel_size: Size2, c_in: usize, c_out: usize) -> Vec<f32> {
     let mut hwio = vec![0f32; oihw.len()];
-    for (hwio_at, oihw_at) in kernel_positions(kh, kw, c_in, c_out) {
+    for (hwio_at, oihw_at) in kernel_positions(kernel_size.rows, kernel_size.cols, c_in, c_out) {
         hwio[hwio_at] = oihw[oihw_at];
     }
     hwio

@@ -57,7 +57,7 @@ mod readers;
 
 pub use builder::{window_output, GraphBuilder};
 pub use kernel::hwio_from_oihw;
-pub use params::{Activation, Padding};
+pub use params::{Activation, Padding, Size2};
 pub use readers::{read_initializers, read_metadata, Initializer};
 
 /// Why a graph could not be built or a model not read: one sentence.

@@ -2,7 +2,7 @@
 //! model without layers, and every misuse the builder must report at `finish`.
 
 use onnx::proto::{data_type, DimensionValue, ModelProto};
-use onnx::{read_metadata, Activation, GraphBuilder, Padding};
+use onnx::{read_metadata, Activation, GraphBuilder, Padding, Size2};
 use prost::Message;
 use runtime::{run_model, InputTensor};
 
@@ -94,44 +94,44 @@ fn misuse_is_reported_by_finish() {
     assert!(e.contains("declared 3 inputs but the previous layer gives 4"), "{e}");
 
     let mut b = GraphBuilder::feature_input(4);
-    b.conv2d(&[0.0; 9], &[0.0], 3, 3, 1, 1, (1, 1), Padding::Same);
+    b.conv2d(&[0.0; 9], &[0.0], Size2::new(3, 3), 1, 1, Size2::new(1, 1), Padding::Same);
     let e = error_of(b, 1, &[]);
     assert!(e.contains("conv2d_1 needs an image tensor"), "{e}");
 
     let mut b = GraphBuilder::feature_input(4);
-    b.max_pool2d((2, 2), (2, 2), Padding::Valid);
+    b.max_pool2d(Size2::new(2, 2), Size2::new(2, 2), Padding::Valid);
     let e = error_of(b, 4, &[]);
     assert!(e.contains("max_pooling2d_1 needs an image tensor"), "{e}");
 
     let mut b = GraphBuilder::image_input(5, 5, 3);
-    b.conv2d(&[0.0; 9], &[0.0], 3, 3, 1, 1, (1, 1), Padding::Same);
+    b.conv2d(&[0.0; 9], &[0.0], Size2::new(3, 3), 1, 1, Size2::new(1, 1), Padding::Same);
     let e = error_of(b, 1, &[]);
     assert!(e.contains("declared 1 input channels but the previous layer gives 3"), "{e}");
 
     let mut b = GraphBuilder::image_input(5, 5, 1);
-    b.conv2d(&[0.0; 8], &[0.0], 3, 3, 1, 1, (1, 1), Padding::Same);
+    b.conv2d(&[0.0; 8], &[0.0], Size2::new(3, 3), 1, 1, Size2::new(1, 1), Padding::Same);
     let e = error_of(b, 1, &[]);
     assert!(e.contains("kernel has 8 values") && e.contains("expected 9"), "{e}");
 
     let mut b = GraphBuilder::image_input(2, 5, 1);
-    b.conv2d(&[0.0; 9], &[0.0], 3, 3, 1, 1, (1, 1), Padding::Valid);
+    b.conv2d(&[0.0; 9], &[0.0], Size2::new(3, 3), 1, 1, Size2::new(1, 1), Padding::Valid);
     let e = error_of(b, 1, &[]);
     assert!(e.contains("3×3 kernel with valid padding does not fit a 2×5 input"), "{e}");
 
     let mut b = GraphBuilder::image_input(5, 5, 1);
-    b.conv2d(&[0.0; 9], &[0.0], 3, 3, 1, 1, (0, 1), Padding::Same);
+    b.conv2d(&[0.0; 9], &[0.0], Size2::new(3, 3), 1, 1, Size2::new(0, 1), Padding::Same);
     let e = error_of(b, 1, &[]);
-    assert!(e.contains("must all be at least 1"), "{e}");
+    assert!(e.contains("strides 0x1 must all be at least 1"), "{e}");
 
     let mut b = GraphBuilder::image_input(3, 3, 1);
-    b.max_pool2d((4, 4), (4, 4), Padding::Valid);
+    b.max_pool2d(Size2::new(4, 4), Size2::new(4, 4), Padding::Valid);
     let e = error_of(b, 1, &[]);
     assert!(e.contains("4×4 pool with valid padding does not fit a 3×3 input"), "{e}");
 
     // The first error wins; later calls do not overwrite it.
     let mut b = GraphBuilder::feature_input(4);
     b.dense(&[0.0; 1], &[0.0; 2], 4, 2);
-    b.conv2d(&[0.0; 9], &[0.0], 3, 3, 1, 1, (1, 1), Padding::Same);
+    b.conv2d(&[0.0; 9], &[0.0], Size2::new(3, 3), 1, 1, Size2::new(1, 1), Padding::Same);
     let e = error_of(b, 2, &[]);
     assert!(e.contains("dense_1") && !e.contains("conv2d"), "{e}");
 

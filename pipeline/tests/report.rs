@@ -1,13 +1,9 @@
 //! The report, from fixture stage outputs written here.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use arrow::array::Int32Array;
-use arrow::datatypes::{DataType, Field, Schema};
-use arrow::record_batch::RecordBatch;
-use formats::{EpochRecord, History, Metrics};
-use parquet::arrow::ArrowWriter;
+use formats::summary::{FinalEpoch, Input, LayerRow, LossSummary, NetworkRun};
+use formats::{DatasetKind, EpochRecord, FeatureParams, History, HogFeatures, Metrics, Summary};
 use pipeline::manifest::Manifest;
 use pipeline::report;
 
@@ -81,20 +77,107 @@ fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
 }
 
-const MLP_SUMMARY: &str = r#"{
-  "name": "mlp", "input": {"kind": "image", "shape": [28, 28, 1]},
-  "classes": ["0","1","2","3","4","5","6","7","8","9"],
-  "layers": [
-    {"name": "flatten_1", "type": "Flatten", "output_shape": [null, 784], "params": 0, "formula": "no weights"},
-    {"name": "dense_1", "type": "Dense", "output_shape": [null, 30], "params": 23550, "formula": "784 inputs × 30 units + 30 biases = 23,550", "activation": "relu"},
-    {"name": "dense_2", "type": "Dense", "output_shape": [null, 30], "params": 930, "formula": "30 inputs × 30 units + 30 biases = 930", "activation": "relu"},
-    {"name": "dense_3", "type": "Dense", "output_shape": [null, 10], "params": 310, "formula": "30 inputs × 10 units + 10 biases = 310", "activation": "softmax"}
-  ],
-  "total_params": 24790,
-  "optimizer": {"name": "RMSprop", "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": false},
-  "loss": {"name": "categorical_crossentropy", "equation": "L = −(1/N) Σᵢ Σₖ yᵢₖ log pᵢₖ"},
-  "epochs": 5, "batch_size": 32, "seed": 42, "best_epoch": 3, "seconds": 12.3
-}"#;
+/// A layer row of the MLP's summary.
+fn dense_row(name: &str, inputs: usize, units: usize, activation: &str) -> LayerRow {
+    let params = inputs * units + units;
+    LayerRow {
+        name: name.into(),
+        type_name: "Dense".into(),
+        output_shape: vec![None, Some(units)],
+        params,
+        formula: format!(
+            "{inputs} inputs × {units} units + {units} biases = {}",
+            report::thousands(params as i64)
+        ),
+        config: None,
+        activation: Some(activation.into()),
+    }
+}
+
+/// The summary `train` writes for the raw-pixel MLP (784 → 30 → 30 → 10), 5 epochs.
+fn mlp_summary() -> Summary {
+    let optimizer = serde_json::json!({"name": "RMSprop", "learning_rate": 0.001, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": false});
+    Summary {
+        name: "mlp".into(),
+        input: Input {
+            kind: DatasetKind::Image,
+            shape: vec![28, 28, 1],
+            scaling: Some("uint8 / 255 inside the model".into()),
+        },
+        classes: (0..10).map(|c| c.to_string()).collect(),
+        layers: vec![
+            LayerRow {
+                name: "flatten_1".into(),
+                type_name: "Flatten".into(),
+                output_shape: vec![None, Some(784)],
+                params: 0,
+                formula: "no weights".into(),
+                config: None,
+                activation: None,
+            },
+            dense_row("dense_1", 784, 30, "relu"),
+            dense_row("dense_2", 30, 30, "relu"),
+            dense_row("dense_3", 30, 10, "softmax"),
+        ],
+        total_params: 24790,
+        optimizer: optimizer.as_object().unwrap().clone(),
+        loss: LossSummary {
+            name: "categorical_crossentropy".into(),
+            equation: "L = −(1/N) Σᵢ Σₖ yᵢₖ log pᵢₖ".into(),
+        },
+        epochs: 5,
+        batch_size: Some(32),
+        seed: Some(42),
+        best_epoch: Some(3),
+        final_epoch: None,
+        seconds: 12.3,
+        network: Some(NetworkRun {
+            epochs_run: 5,
+            class_weight: None,
+            early_stopping: None,
+            shuffle: true,
+            stopped_epoch: None,
+            restored_best_weights: false,
+            restored_epoch: None,
+            kernels: "avx2".into(),
+        }),
+    }
+}
+
+/// The summary `train --baseline logistic` writes for 784 inputs and 10 classes.
+fn baseline_summary() -> Summary {
+    let optimizer = serde_json::json!({"name": "L-BFGS", "max_iterations": 100, "alpha": 1e-4});
+    Summary {
+        name: "logistic_baseline".into(),
+        input: Input { kind: DatasetKind::Image, shape: vec![28, 28, 1], scaling: None },
+        classes: (0..10).map(|c| c.to_string()).collect(),
+        layers: vec![LayerRow {
+            name: "logistic_regression".into(),
+            type_name: "LogisticRegression".into(),
+            output_shape: vec![None, Some(10)],
+            params: 7850,
+            formula: "784 inputs × 10 classes + 10 biases = 7,850".into(),
+            config: None,
+            activation: Some("softmax".into()),
+        }],
+        total_params: 7850,
+        optimizer: optimizer.as_object().unwrap().clone(),
+        loss: LossSummary { name: "multinomial_log_loss".into(), equation: "L = …".into() },
+        epochs: 1,
+        batch_size: None,
+        seed: None,
+        best_epoch: Some(1),
+        final_epoch: Some(FinalEpoch {
+            epoch: None,
+            loss: 0.3,
+            accuracy: 0.9,
+            val_loss: Some(0.35),
+            val_accuracy: Some(0.88),
+        }),
+        seconds: 2.0,
+        network: None,
+    }
+}
 
 fn metrics(accuracy: f64, log_loss: f64) -> String {
     // 10 classes; 4→9 is the most confused pair (12 of 200 true 4s), then 5→3 (7), then 7→2 (5).
@@ -206,7 +289,7 @@ fn report_from_fixture_outputs() {
     let m = manifest(dir);
     let out = dir.join("out/runs");
     // mlp: full outputs with pictures; val loss bottoms out at epoch 3.
-    write(&out.join("mlp/model/summary.json"), MLP_SUMMARY);
+    write(&out.join("mlp/model/summary.json"), &mlp_summary().to_json_pretty());
     write_history(
         &out.join("mlp/model/history.parquet"),
         &[0.9, 0.5, 0.3, 0.2, 0.15, 0.1],
@@ -216,10 +299,8 @@ fn report_from_fixture_outputs() {
     write(&out.join("mlp/eval/confusion.png"), "PNG-confusion");
     write(&out.join("mlp/eval/curves.png"), "PNG-curves");
     // mlp-epochs40: better accuracy, other weight count, no pictures.
-    write(
-        &out.join("mlp-epochs40/model/summary.json"),
-        &MLP_SUMMARY.replace("\"total_params\": 24790", "\"total_params\": 24791"),
-    );
+    let epochs40 = Summary { total_params: 24791, epochs: 40, ..mlp_summary() };
+    write(&out.join("mlp-epochs40/model/summary.json"), &epochs40.to_json_pretty());
     // Its validation loss ticks up at the last epoch only: not overfitting.
     write_history(
         &out.join("mlp-epochs40/model/history.parquet"),
@@ -264,6 +345,10 @@ fn report_from_fixture_outputs() {
     assert!(md.contains("## 1. Raw-pixel MLP\n"), "{md}");
     assert!(md.contains("- Optimizer: RMSprop (learning_rate = 0.001, centered = false, epsilon = 1e-7, momentum = 0.0, rho = 0.9)"), "{md}");
     assert!(md.contains("- Loss: categorical_crossentropy: L = −(1/N) Σᵢ Σₖ yᵢₖ log pᵢₖ"), "{md}");
+    assert!(
+        md.contains("- Training: epochs = 5, batch_size = 32, seed = 42, training time 12.3 s"),
+        "{md}"
+    );
     assert!(md.contains("Topology: input image [28, 28, 1] → Flatten [N, 784] → Dense [N, 30] → Dense [N, 30] → Dense [N, 10] → output: 10 classes"), "{md}");
     assert!(md.contains("| dense_1 | Dense | [N, 30] | relu | 23,550 | 784 inputs × 30 units + 30 biases = 23,550 |"), "{md}");
     assert!(md.contains("| total |  |  |  | 24,790 |  |"), "{md}");
@@ -396,6 +481,9 @@ fn unreadable_outputs_are_said_to_be_unreadable_naming_the_file() {
     write(&out.join("mlp/eval/metrics.json"), "{not json");
     // Valid JSON without the figures: not an evaluation either.
     write(&out.join("mlp-epochs40/eval/metrics.json"), r#"{"accuracy": 0.5}"#);
+    // A summary without what `train` writes is not one either: said, not shown in part.
+    write(&out.join("mlp/model/summary.json"), r#"{"baseline": "logistic"}"#);
+    write(&out.join("mlp-epochs40/model/summary.json"), "{");
     let report_dir = tmp.path().join("report");
     let line = report::write_report(&m, &report_dir).unwrap();
     assert!(line.contains("0 of 3 runs evaluated"), "{line}");
@@ -403,21 +491,29 @@ fn unreadable_outputs_are_said_to_be_unreadable_naming_the_file() {
     assert!(md.contains("mlp/model/history.parquet is not a readable Parquet file"), "{md}");
     assert!(md.contains("mlp/eval/metrics.json is not valid JSON ("), "{md}");
     assert!(md.contains("mlp-epochs40/eval/metrics.json does not hold what the report reads (missing field \\`rows\\`"), "{md}");
+    assert!(
+        md.contains(
+            "mlp/model/summary.json does not hold what the report reads (missing field \\`name\\`"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("mlp-epochs40/model/summary.json is not valid JSON ("), "{md}");
+    assert!(!md.contains("Topology:") && !md.contains("#### Weights"), "{md}");
 }
 
-/// A feature dataset with only what the report reads: the `features` schema metadata.
-fn write_feature_metadata(path: &Path, features: &serde_json::Value) {
-    let meta = std::collections::HashMap::from([("features".to_string(), features.to_string())]);
-    let schema = Arc::new(Schema::new_with_metadata(
-        vec![Field::new("label", DataType::Int32, false)],
-        meta,
-    ));
-    let batch =
-        RecordBatch::try_new(schema.clone(), vec![Arc::new(Int32Array::from(vec![0, 1]))]).unwrap();
+/// A HOG feature dataset of two rows, with the metadata `features hog` writes.
+fn write_hog_features(path: &Path, params: params::HogParams, dim: usize) {
+    let mut ds = testkit::feature_dataset(2, dim, &["a", "b"], 1);
+    ds.meta.params = Some(FeatureParams::Hog(HogFeatures {
+        params,
+        height: 28,
+        width: 28,
+        channels: 1,
+        dim,
+        reference: "skimage.feature.hog 0.26".into(),
+    }));
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    let mut w = ArrowWriter::try_new(std::fs::File::create(path).unwrap(), schema, None).unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
+    ds.write(path, None).unwrap();
 }
 
 #[test]
@@ -461,10 +557,13 @@ layers.0.units = 3
     let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
     let feats = dir.join("out/features");
     // `hog`: metadata and two pictures; `hog-o4` (derived by the variant): nothing yet.
-    write_feature_metadata(
-        &feats.join("hog/train.parquet"),
-        &serde_json::json!({"method": "hog", "orientations": 8, "pixels_per_cell": [4, 4], "cells_per_block": [1, 1], "dim": 392}),
-    );
+    let hog = params::HogParams {
+        orientations: 8,
+        pixels_per_cell: params::Size2::square(4),
+        cells_per_block: params::Size2::square(1),
+        ..params::HogParams::DEFAULT
+    };
+    write_hog_features(&feats.join("hog/train.parquet"), hog, 392);
     write(&feats.join("hog/pictures/hog-00000.png"), "PNG-hog-0");
     write(&feats.join("hog/pictures/hog-00001.png"), "PNG-hog-1");
     write(&feats.join("hog/pictures/notes.txt"), "not a picture");
@@ -504,6 +603,20 @@ layers.0.units = 3
         "{section}"
     );
     assert_eq!(section.matches("Feature set `hog`").count(), 1, "{section}");
+
+    // Metadata another program wrote (a `hog` object without what `features hog` writes):
+    // its parameters are said to be unknown, not guessed.
+    let mut ds = testkit::feature_dataset(2, 392, &["a", "b"], 1);
+    let foreign = serde_json::json!({"method": "hog", "orientations": 8});
+    ds.meta.params = Some(FeatureParams::Other(foreign.as_object().unwrap().clone()));
+    ds.write(&feats.join("hog/train.parquet"), None).unwrap();
+    report::write_report(&m, &report_dir).unwrap();
+    let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
+    assert!(
+        md.contains("Feature set `hog`: --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 (parameters unknown: ")
+            && md.contains("hog/train.parquet's \\`features\\` metadata is not what \\`features hog\\` writes (method \"hog\"); run `make hog`)."),
+        "{md}"
+    );
 }
 
 /// A baseline (linfa logistic regression) has a one-point history: no curves section,
@@ -516,7 +629,7 @@ fn a_baseline_has_no_curves_section() {
         + "\n[baselines.logistic]\ntitle = \"Logistic regression\"\ndata = \"mnist\"\nmethod = \"logistic\"\n";
     let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
     let out = dir.join("out/runs");
-    write(&out.join("logistic/model/summary.json"), r#"{"baseline": "logistic"}"#);
+    write(&out.join("logistic/model/summary.json"), &baseline_summary().to_json_pretty());
     write_history(&out.join("logistic/model/history.parquet"), &[0.3], &[0.35]);
     write(&out.join("logistic/eval/metrics.json"), &metrics(0.9, 0.3));
     write(&out.join("logistic/eval/curves.png"), "PNG-one-point-curves");
@@ -534,7 +647,18 @@ fn a_baseline_has_no_curves_section() {
     assert!(!run.contains("curves.png") && !run.contains("Best epoch"), "{run}");
     assert!(!report_dir.join("img/logistic-curves.png").exists());
     assert!(run.contains("![logistic: confusion matrix](img/logistic-confusion.png)"), "{run}");
-    assert!(md.contains("| logistic | (base) | – | – | – | – | 0.3000 | 0.9000 |"), "{md}");
+    assert!(md.contains("| logistic | (base) | 7,850 | – | – | – | 0.3000 | 0.9000 |"), "{md}");
+    // No batch size or seed: the baseline fits on all rows at once, from zeros.
+    assert!(
+        md.contains("- Training: epochs = 1, batch_size = none, seed = none, training time 2.0 s"),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "Topology: input image [28, 28, 1] → LogisticRegression [N, 10] → output: 10 classes"
+        ),
+        "{md}"
+    );
 }
 
 /// Markup a hostile manifest or dataset could carry: none of it may be live in the page.

@@ -56,10 +56,9 @@ fn runs_one_training_node_of_a_manifest() {
     let o = run("train:net-wide");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = dir.path().join("pipe/runs/net-wide/model");
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    let summary = formats::Summary::read(&out.join("summary.json")).unwrap();
     // 144·16 + 16 + 16·3 + 3: the variant's 16 units, not the base model's 8.
-    assert_eq!(summary["total_params"], 2_371, "{summary}");
+    assert_eq!(summary.total_params, 2_371, "{summary:?}");
     assert!(out.join("model.onnx").is_file() && out.join("history.parquet").is_file());
 
     let o = run("nope");

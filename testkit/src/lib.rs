@@ -134,12 +134,7 @@ pub fn image_dataset(
 /// `rows` random feature vectors of `dim` values in [-1, 1), labels cycling through the classes.
 pub fn feature_dataset(rows: usize, dim: usize, classes: &[&str], seed: u64) -> FeatureDataset {
     let mut rng = Rng::new(seed);
-    let meta = FeatureMeta {
-        dim,
-        classes: names(classes),
-        source: "testkit".into(),
-        params: serde_json::json!({ "method": "test" }),
-    };
+    let meta = FeatureMeta { dim, classes: names(classes), source: "testkit".into(), params: None };
     let labels = (0..rows).map(|i| (i % classes.len()) as i32).collect();
     FeatureDataset { meta, labels, features: rng.vec(rows * dim, 1.0) }
 }

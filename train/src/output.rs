@@ -58,11 +58,6 @@ fn layer_rows(model: &Model) -> Vec<LayerRow> {
         .collect()
 }
 
-/// A part of the spec as the spec serializes it.
-fn spec_value(v: &impl serde::Serialize) -> serde_json::Value {
-    serde_json::to_value(v).expect("spec values serialize: plain data")
-}
-
 /// The content of `summary.json`.
 pub fn summary(
     spec: &ModelSpec,
@@ -113,8 +108,8 @@ pub fn summary(
         seconds,
         network: Some(NetworkRun {
             epochs_run: history.epochs.len(),
-            class_weight: spec_value(&spec.class_weight),
-            early_stopping: spec_value(&spec.early_stopping),
+            class_weight: spec.class_weight.clone(),
+            early_stopping: spec.early_stopping.clone(),
             shuffle: spec.shuffle,
             stopped_epoch: stopping.stopped_epoch,
             restored_best_weights: stopping.restored_best,

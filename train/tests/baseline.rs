@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use arrow::array::{Array, Float64Array, Int32Array};
-use formats::{FeatureDataset, FeatureMeta, ImageDataset, ImageMeta};
+use formats::summary::Input;
+use formats::{DatasetKind, FeatureDataset, FeatureMeta, ImageDataset, ImageMeta, Summary};
 use ndarray::Array2;
 use onnx::read_metadata;
 use runtime::{run_model, InputTensor};
@@ -30,12 +31,8 @@ fn blobs(rows_per_class: usize, seed: u64, classes: usize, present: &[i32]) -> F
         labels.push(class);
         features.extend([cx + 0.8 * rng.uniform(), cy + 0.8 * rng.uniform()]);
     }
-    let meta = FeatureMeta {
-        dim: 2,
-        classes: names(classes),
-        source: "test blobs".into(),
-        params: serde_json::json!({"method": "test"}),
-    };
+    let meta =
+        FeatureMeta { dim: 2, classes: names(classes), source: "test blobs".into(), params: None };
     FeatureDataset { meta, labels, features }
 }
 
@@ -163,20 +160,21 @@ fn run_baseline_writes_the_four_outputs() {
     blobs(10, 7, 3, &[0, 1, 2]).write(&val, None).unwrap();
     run_baseline(&train, Some(&val), &out).unwrap();
 
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["total_params"], 9);
-    assert_eq!(summary["layers"][0]["type"], "LogisticRegression");
-    assert_eq!(summary["layers"][0]["formula"], "2 inputs × 3 classes + 3 biases = 9");
-    assert_eq!(summary["layers"][0]["output_shape"], serde_json::json!([null, 3]));
-    assert_eq!(summary["input"], serde_json::json!({"kind": "features", "shape": [2]}));
-    assert_eq!(summary["classes"], serde_json::json!(["cat", "dog", "owl"]));
-    assert_eq!(summary["optimizer"]["name"], "L-BFGS");
-    assert_eq!(summary["optimizer"]["max_iterations"], 100);
-    assert_eq!(summary["optimizer"]["alpha"], 1.0);
-    assert_eq!(summary["loss"]["name"], "multinomial_log_loss");
-    assert_eq!(summary["final"]["accuracy"], 1.0);
-    assert_eq!(summary["final"]["val_accuracy"], 1.0);
+    let summary = Summary::read(&out.join("summary.json")).unwrap();
+    assert_eq!(summary.total_params, 9);
+    let layer = &summary.layers[0];
+    assert_eq!(layer.type_name, "LogisticRegression");
+    assert_eq!(layer.formula, "2 inputs × 3 classes + 3 biases = 9");
+    assert_eq!(layer.output_shape, [None, Some(3)]);
+    assert_eq!(summary.input, Input { kind: DatasetKind::Features, shape: vec![2], scaling: None });
+    assert_eq!(summary.classes, ["cat", "dog", "owl"]);
+    assert_eq!(summary.optimizer["name"], "L-BFGS");
+    assert_eq!(summary.optimizer["max_iterations"], 100);
+    assert_eq!(summary.optimizer["alpha"], 1.0);
+    assert_eq!(summary.loss.name, "multinomial_log_loss");
+    let last = summary.final_epoch.as_ref().unwrap();
+    assert_eq!((last.accuracy, last.val_accuracy), (1.0, Some(1.0)));
+    assert_eq!((summary.batch_size, summary.seed, &summary.network), (None, None, &None));
 
     let text = std::fs::read_to_string(out.join("summary.txt")).unwrap();
     assert!(
@@ -192,7 +190,7 @@ fn run_baseline_writes_the_four_outputs() {
     assert_eq!(val_accuracy, Some(1.0));
     assert!(loss > 0.0 && loss < 0.1, "loss {loss}");
     assert!(val_loss.unwrap() > 0.0 && val_loss.unwrap() < 0.1);
-    assert_eq!(summary["final"]["loss"].as_f64().unwrap(), loss);
+    assert_eq!(last.loss, loss);
 
     let bytes = std::fs::read(out.join("model.onnx")).unwrap();
     let metadata = read_metadata(&bytes).unwrap();
@@ -229,12 +227,14 @@ fn run_baseline_on_images_without_validation() {
     assert_eq!(figures.accuracy, 1.0);
     let (_, _, _, val_loss, val_accuracy, _) = read_history(&out.join("history.parquet"));
     assert_eq!((val_loss, val_accuracy), (None, None));
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["input"], serde_json::json!({"kind": "image", "shape": [4, 4, 1]}));
-    assert_eq!(summary["layers"][0]["formula"], "16 inputs × 2 classes + 2 biases = 34");
-    assert_eq!(summary["optimizer"]["max_iterations"], 20);
-    assert!(summary["final"]["val_loss"].is_null());
+    let summary = Summary::read(&out.join("summary.json")).unwrap();
+    assert_eq!(
+        summary.input,
+        Input { kind: DatasetKind::Image, shape: vec![4, 4, 1], scaling: None }
+    );
+    assert_eq!(summary.layers[0].formula, "16 inputs × 2 classes + 2 biases = 34");
+    assert_eq!(summary.optimizer["max_iterations"], 20);
+    assert_eq!(summary.final_epoch.unwrap().val_loss, None);
 }
 
 fn error_of(train: &Path, val: Option<&Path>, out: &Path) -> String {

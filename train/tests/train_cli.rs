@@ -54,7 +54,7 @@ fn feature_dataset(rows: usize, seed: u64) -> FeatureDataset {
         dim: 6,
         classes: vec!["NORMAL".into(), "PNEUMONIA".into()],
         source: "test".into(),
-        params: serde_json::json!({"method": "test"}),
+        params: None,
     };
     FeatureDataset { meta, labels, features }
 }
@@ -193,23 +193,22 @@ fn cnn_trains_exports_and_matches_onnx_runtime() {
 
     // Summary: counts and formulas. conv 3·3·1·4+4 = 40; conv 2·2·4·4+4 = 68; flatten 3·3·4 = 36;
     // dense 36·8+8 = 296; dense 8·3+3 = 27.
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["total_params"], 40 + 68 + 296 + 27);
+    let summary = formats::Summary::read(&out.join("summary.json")).unwrap();
+    assert_eq!(summary.total_params, 40 + 68 + 296 + 27);
     assert_eq!(
-        summary["layers"][0]["formula"],
+        summary.layers[0].formula,
         "4 filters × 3×3 kernel × 1 input channel + 4 biases = 40"
     );
     assert_eq!(
-        summary["layers"][2]["formula"],
+        summary.layers[2].formula,
         "4 filters × 2×2 kernel × 4 input channels + 4 biases = 68"
     );
-    assert_eq!(summary["layers"][3]["output_shape"], serde_json::json!([null, 3, 3, 4]));
-    assert_eq!(summary["layers"][5]["name"], "dense_1");
-    assert_eq!(summary["optimizer"]["name"], "RMSprop");
-    assert_eq!(summary["optimizer"]["learning_rate"], 0.003);
-    assert_eq!(summary["optimizer"]["epsilon"], 1e-7);
-    assert!(summary["loss"]["equation"].as_str().unwrap().contains("log"));
+    assert_eq!(summary.layers[3].output_shape, [None, Some(3), Some(3), Some(4)]);
+    assert_eq!(summary.layers[5].name, "dense_1");
+    assert_eq!(summary.optimizer["name"], "RMSprop");
+    assert_eq!(summary.optimizer["learning_rate"], 0.003);
+    assert_eq!(summary.optimizer["epsilon"], 1e-7);
+    assert!(summary.loss.equation.contains("log"));
     let text = std::fs::read_to_string(out.join("summary.txt")).unwrap();
     assert!(text.contains("Total params: 431 = 40 + 68 + 296 + 27"), "{text}");
 

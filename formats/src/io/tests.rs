@@ -141,7 +141,14 @@ fn feature_dataset_round_trips_with_metadata() {
         dim: 4,
         classes: vec!["x".into(), "y".into(), "z".into()],
         source: "unit".into(),
-        params: serde_json::json!({"method": "hog", "orientations": 8}),
+        params: Some(FeatureParams::Pixels(PixelFeatures {
+            scale: "1/255".into(),
+            height: 2,
+            width: 2,
+            channels: 1,
+            order: "row-major HxWxC".into(),
+            dim: 4,
+        })),
     };
     let ds = FeatureDataset {
         labels: vec![0, 2, 1],

@@ -3,7 +3,7 @@
 //! through [`GraphBuilder`] ([`Model::build`]) and run by a naive forward pass written
 //! here independently of the library (loops, NHWC, f64 sums; [`Model::reference`]).
 
-use onnx::{Activation, GraphBuilder, Padding};
+use onnx::{Activation, GraphBuilder, Padding, Size2};
 use testkit::Rng;
 
 /// One layer of a test model, with its weights.
@@ -162,9 +162,14 @@ impl Model {
                 }
                 Layer::Conv { kernel, bias, k, filters, strides, padding } => {
                     let Shape::Image(_, _, c) = shape else { unreachable!() };
-                    b.conv2d(kernel, bias, k.0, k.1, c, *filters, *strides, *padding)
+                    let size = |(rows, cols): (usize, usize)| Size2::new(rows, cols);
+                    b.conv2d(kernel, bias, size(*k), c, *filters, size(*strides), *padding)
                 }
-                Layer::Pool { pool, strides, padding } => b.max_pool2d(*pool, *strides, *padding),
+                Layer::Pool { pool, strides, padding } => b.max_pool2d(
+                    Size2::new(pool.0, pool.1),
+                    Size2::new(strides.0, strides.1),
+                    *padding,
+                ),
                 Layer::Flatten => b.flatten(),
                 Layer::Act(a) => b.activation(*a),
             }

@@ -6,10 +6,11 @@ use crate::manifest::{
     DatasetSource, FeatureMethod, FeatureSet, FolderRoot, Manifest, Run, RunInput,
 };
 
+use formats::FeatureParams;
+
 use super::document::{md_text, Block};
-use super::format::plain;
 use super::pictures::{copy_regular_file, PictureError};
-use super::reading::feature_metadata;
+use super::reading::feature_params;
 
 /// What a run reads, in words: its dataset (and how it is stored) and, for a
 /// feature set, the features' parameters.
@@ -111,21 +112,36 @@ pub(super) fn hog_pictures_blocks(
     for fs in sets {
         let split = m.hog_pictures_split(fs).unwrap_or_else(|| "train".into());
         let data = m.feature_split_path(&fs.name, &split);
-        let line = match feature_metadata(&data) {
-            Ok(meta) => {
-                let g = |k: &str| meta.get(k).map(plain).unwrap_or_else(|| "–".into());
-                format!(
-                    "Feature set `{}`: orientations {}, pixels_per_cell {}, cells_per_block {}, D = {} (from {}).",
-                    fs.name, g("orientations"), g("pixels_per_cell"), g("cells_per_block"), g("dim"), md_text(&data.display().to_string())
-                )
-            }
-            Err(e) => format!(
+        let unknown = |why: String| {
+            format!(
                 "Feature set `{}`: {} (parameters unknown: {}; run `make {}`).",
                 fs.name,
                 md_text(&fs.method.args().join(" ")),
-                md_text(&format!("{e:#}")),
+                md_text(&why),
                 fs.name
-            ),
+            )
+        };
+        let line = match feature_params(&data) {
+            Ok(Some(FeatureParams::Hog(hog))) => {
+                let size = |s: params::Size2| format!("[{}, {}]", s.rows, s.cols);
+                format!(
+                    "Feature set `{}`: orientations {}, pixels_per_cell {}, cells_per_block {}, D = {} (from {}).",
+                    fs.name,
+                    hog.params.orientations,
+                    size(hog.params.pixels_per_cell),
+                    size(hog.params.cells_per_block),
+                    hog.dim,
+                    md_text(&data.display().to_string())
+                )
+            }
+            // A file another program wrote, or not made by `features hog`.
+            Ok(Some(other)) => unknown(format!(
+                "{}'s `features` metadata is not what `features hog` writes (method {:?})",
+                data.display(),
+                other.method()
+            )),
+            Ok(None) => unknown(format!("{} has no `features` metadata", data.display())),
+            Err(e) => unknown(format!("{e:#}")),
         };
         doc.push(Block::Para(line));
         let dir = m.hog_pictures_dir(&fs.name);

@@ -112,7 +112,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                 (i + 1).to_string(),
                 md_text(&r.name),
                 md_text(&r.experiment),
-                o.summary.as_ref().and_then(params_of).map(thousands).unwrap_or_else(|| "–".into()),
+                o.summary.as_ref().map(params_of).map(thousands).unwrap_or_else(|| "–".into()),
                 f4(*acc),
                 show(mt.log_loss),
                 show(mt.macro_avg.f1),
@@ -149,13 +149,9 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
         hog_pictures_blocks(m, &exp.runs, tmp.temp(), &mut doc)?;
         if let Some(s) = &base_out.summary {
             training_blocks(s, &mut doc);
-            if let Some(t) = topology_line(s) {
-                doc.push(Block::Para(t));
-            }
-            if let Some(t) = layer_table(s) {
-                doc.push(Block::Heading(3, "Weights".into()));
-                doc.push(t);
-            }
+            doc.push(Block::Para(topology_line(s)));
+            doc.push(Block::Heading(3, "Weights".into()));
+            doc.push(layer_table(s));
         }
         // Variants side by side.
         doc.push(Block::Heading(
@@ -175,11 +171,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
                     } else {
                         md_text(&r.changes.join("; "))
                     },
-                    o.summary
-                        .as_ref()
-                        .and_then(params_of)
-                        .map(thousands)
-                        .unwrap_or_else(|| "–".into()),
+                    o.summary.as_ref().map(params_of).map(thousands).unwrap_or_else(|| "–".into()),
                     // A baseline fitted in one go has no epochs to count.
                     o.history
                         .as_ref()
@@ -215,17 +207,15 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
             .to_vec(),
             rows,
         ));
-        let base_params = base_out.summary.as_ref().and_then(params_of);
+        let base_params = base_out.summary.as_ref().map(params_of);
         for name in &exp.runs {
             let (r, o) = find(name);
             // A variant with another topology gets its own weight table.
             if r.variant.is_some() {
                 if let Some(s) = &o.summary {
-                    if params_of(s) != base_params {
+                    if Some(params_of(s)) != base_params {
                         doc.push(Block::Heading(4, format!("Weights of `{}`", r.name)));
-                        if let Some(t) = layer_table(s) {
-                            doc.push(t);
-                        }
+                        doc.push(layer_table(s));
                     }
                 }
             }

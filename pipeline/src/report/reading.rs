@@ -6,9 +6,8 @@ use std::path::Path;
 
 use crate::error::{fail, Context, ErrorKind, Result};
 use crate::manifest::{Manifest, Run, Trainer};
-use formats::{History, Metrics};
+use formats::{FeatureParams, History, Metrics, Summary};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 /// What the curves say: the best epoch and where validation loss starts rising.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,15 +56,15 @@ pub(super) fn has_curves(h: &History) -> bool {
 
 /// One run's outputs, as far as they could be read.
 pub(super) struct RunOutputs {
-    pub(super) summary: Option<Value>,
+    pub(super) summary: Option<Summary>,
     pub(super) history: Option<History>,
     pub(super) metrics: Option<Metrics>,
     /// Problems reading the outputs (missing files, unreadable content), said in the report.
     pub(super) missing: Vec<String>,
 }
 
-/// Reads a JSON file as `T` (`Value` for any JSON); a missing file, invalid JSON or
-/// JSON without what `T` needs is recorded in `missing`.
+/// Reads a JSON file as `T`; a missing file, invalid JSON or JSON without what `T`
+/// needs is recorded in `missing`.
 fn read_json<T: DeserializeOwned>(path: &Path, missing: &mut Vec<String>) -> Option<T> {
     match std::fs::read_to_string(path) {
         Err(_) => {
@@ -114,24 +113,19 @@ pub(super) fn read_run(m: &Manifest, run: &Run) -> RunOutputs {
     RunOutputs { summary, history, metrics, missing }
 }
 
-/// The `features` JSON of a feature dataset's schema metadata (docs/features.md);
-/// the dataset is one file or a directory of parts (a sharded run's).
-pub(super) fn feature_metadata(path: &Path) -> Result<Value> {
+/// The `features` metadata of a feature dataset (docs/features.md), `None` when it
+/// has none; the dataset is one file or a directory of parts (a sharded run's).
+pub(super) fn feature_params(path: &Path) -> Result<Option<FeatureParams>> {
     if !path.exists() {
         fail!(Input, "{} is missing", path.display());
     }
     let reader = formats::DatasetReader::open(path).or_fail(ErrorKind::Input, || {
         format!("{} is not a readable Parquet file", path.display())
     })?;
-    let text = reader.schema().metadata().get("features").ok_or_else(|| {
-        crate::Error::new(
-            ErrorKind::Input,
-            format!("{} has no `features` metadata", path.display()),
-        )
-    })?;
-    serde_json::from_str(text).or_fail(ErrorKind::Input, || {
-        format!("{}: the `features` metadata is not valid JSON", path.display())
-    })
+    let meta = reader
+        .feature_meta()
+        .or_fail(ErrorKind::Input, || format!("{} is not a feature dataset", path.display()))?;
+    Ok(meta.params)
 }
 
 /// An error's sentence followed by each cause after `: ` (what `{:#}` of an `anyhow`

@@ -7,8 +7,7 @@ use std::path::Path;
 
 use crate::manifest::{Manifest, Run, Trainer};
 use formats::history::OVERFITTING_RULE;
-use formats::Metrics;
-use serde_json::Value;
+use formats::{DatasetKind, Metrics, Summary};
 
 use super::document::{md_text, Block};
 use super::format::{f4, plain, show, show_opt, thousands};
@@ -17,99 +16,81 @@ use super::reading::{has_curves, read_curves, RunOutputs};
 
 /// The optimizer with its parameters, the loss with its equation and the
 /// training settings, as one list.
-pub(super) fn training_blocks(summary: &Value, doc: &mut Vec<Block>) {
-    let mut items = Vec::new();
-    if let Some(o) = summary.get("optimizer").and_then(Value::as_object) {
-        let name = o.get("name").map(plain).unwrap_or_else(|| "?".into());
-        // learning_rate first, then the others by name (JSON object order is not kept).
-        let mut keys: Vec<&String> = o.keys().filter(|k| k.as_str() != "name").collect();
-        keys.sort_by_key(|k| (k.as_str() != "learning_rate", k.as_str()));
-        // Numbers and switches are parameters; text (e.g. the update rule) is shown after them.
-        let (params, texts): (Vec<&&String>, Vec<&&String>) =
-            keys.iter().partition(|k| !o[k.as_str()].is_string());
-        let params: Vec<String> =
-            params.iter().map(|k| format!("{} = {}", md_text(k), plain(&o[k.as_str()]))).collect();
-        let mut line = format!("Optimizer: {name} ({})", params.join(", "));
-        for k in texts {
-            line.push_str(&format!("; {}: {}", md_text(k), plain(&o[k.as_str()])));
-        }
-        items.push(line);
+pub(super) fn training_blocks(summary: &Summary, doc: &mut Vec<Block>) {
+    let o = &summary.optimizer;
+    let name = o.get("name").map(plain).unwrap_or_else(|| "?".into());
+    // learning_rate first, then the others by name (each optimizer has its own settings).
+    let mut keys: Vec<&String> = o.keys().filter(|k| k.as_str() != "name").collect();
+    keys.sort_by_key(|k| (k.as_str() != "learning_rate", k.as_str()));
+    // Numbers and switches are parameters; text (e.g. the update rule) is shown after them.
+    let (params, texts): (Vec<&&String>, Vec<&&String>) =
+        keys.iter().partition(|k| !o[k.as_str()].is_string());
+    let params: Vec<String> =
+        params.iter().map(|k| format!("{} = {}", md_text(k), plain(&o[k.as_str()]))).collect();
+    let mut optimizer = format!("Optimizer: {name} ({})", params.join(", "));
+    for k in texts {
+        optimizer.push_str(&format!("; {}: {}", md_text(k), plain(&o[k.as_str()])));
     }
-    if let Some(l) = summary.get("loss") {
-        match l {
-            Value::Object(o) => items.push(format!(
-                "Loss: {}: {}",
-                o.get("name").map(plain).unwrap_or_default(),
-                o.get("equation")
-                    .map(plain)
-                    .unwrap_or_else(|| "(no equation in summary.json)".into())
-            )),
-            other => items.push(format!("Loss: {}", plain(other))),
-        }
-    }
-    let mut t = Vec::new();
-    for k in ["epochs", "batch_size", "seed"] {
-        if let Some(v) = summary.get(k) {
-            t.push(format!("{k} = {}", plain(v)));
-        }
-    }
-    if let Some(s) = summary.get("seconds").and_then(Value::as_f64) {
-        t.push(format!("training time {s:.1} s"));
-    }
-    if !t.is_empty() {
-        items.push(format!("Training: {}", t.join(", ")));
-    }
-    if !items.is_empty() {
-        doc.push(Block::List(items));
-    }
+    let loss =
+        format!("Loss: {}: {}", md_text(&summary.loss.name), md_text(&summary.loss.equation));
+    // A baseline fits on all rows at once from zeros: no batch size, no seed.
+    let or_none = |v: Option<u64>| v.map_or_else(|| "none".to_string(), |v| v.to_string());
+    let training = format!(
+        "Training: epochs = {}, batch_size = {}, seed = {}, training time {:.1} s",
+        summary.epochs,
+        or_none(summary.batch_size.map(|b| b as u64)),
+        or_none(summary.seed),
+        summary.seconds
+    );
+    doc.push(Block::List(vec![optimizer, loss, training]));
+}
+
+/// A Keras output shape as the report writes it, the batch axis as `N`: `[N, 28, 28, 32]`.
+fn shape_text(shape: &[Option<usize>]) -> String {
+    let dims: Vec<String> =
+        shape.iter().map(|d| d.map_or_else(|| "N".to_string(), |d| d.to_string())).collect();
+    format!("[{}]", dims.join(", "))
 }
 
 /// `Topology: input … → LAYER SHAPE → … → output: N classes`.
-pub(super) fn topology_line(summary: &Value) -> Option<String> {
-    let input = summary.get("input")?;
-    let kind = input.get("kind").map(plain).unwrap_or_default();
-    let shape = input.get("shape").map(plain).unwrap_or_default();
+pub(super) fn topology_line(summary: &Summary) -> String {
+    let input = &summary.input;
+    let kind = match input.kind {
+        DatasetKind::Image => "image",
+        DatasetKind::Features => "features",
+    };
+    let shape = shape_text(&input.shape.iter().copied().map(Some).collect::<Vec<_>>());
     let layers: Vec<String> = summary
-        .get("layers")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|l| {
-                    let ty = l.get("type").map(plain).unwrap_or_default();
-                    let shape =
-                        l.get("output_shape").map(plain).unwrap_or_default().replace("none", "N");
-                    format!("{ty} {shape}")
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let classes = summary.get("classes").and_then(Value::as_array).map(|c| c.len()).unwrap_or(0);
-    Some(format!(
+        .layers
+        .iter()
+        .map(|l| format!("{} {}", md_text(&l.type_name), shape_text(&l.output_shape)))
+        .collect();
+    let classes = summary.classes.len();
+    format!(
         "Topology: input {kind} {shape} → {} → output: {classes} class{}",
         layers.join(" → "),
         if classes == 1 { "" } else { "es" }
-    ))
+    )
 }
 
 /// The total weight count (`total_params`).
-pub(super) fn params_of(summary: &Value) -> Option<i64> {
-    summary.get("total_params").and_then(Value::as_i64)
+pub(super) fn params_of(summary: &Summary) -> i64 {
+    summary.total_params as i64
 }
 
 /// One row per layer (output shape, activation, weights, formula), then the total.
-pub(super) fn layer_table(summary: &Value) -> Option<Block> {
-    let layers = summary.get("layers")?.as_array()?;
-    let mut rows: Vec<Vec<String>> = layers
+pub(super) fn layer_table(summary: &Summary) -> Block {
+    let mut rows: Vec<Vec<String>> = summary
+        .layers
         .iter()
         .map(|l| {
-            let g = |k: &str| l.get(k).map(plain).unwrap_or_default();
             vec![
-                g("name"),
-                g("type"),
-                l.get("output_shape").map(plain).unwrap_or_default().replace("none", "N"),
-                g("activation"),
-                l.get("params").and_then(Value::as_i64).map(thousands).unwrap_or_default(),
-                g("formula"),
+                md_text(&l.name),
+                md_text(&l.type_name),
+                shape_text(&l.output_shape),
+                l.activation.as_deref().map(md_text).unwrap_or_default(),
+                thousands(l.params as i64),
+                md_text(&l.formula),
             ]
         })
         .collect();
@@ -118,15 +99,15 @@ pub(super) fn layer_table(summary: &Value) -> Option<Block> {
         String::new(),
         String::new(),
         String::new(),
-        params_of(summary).map(thousands).unwrap_or_else(|| "–".into()),
+        thousands(params_of(summary)),
         String::new(),
     ]);
-    Some(Block::Table(
+    Block::Table(
         ["layer", "type", "output shape", "activation", "weights", "how"]
             .map(String::from)
             .to_vec(),
         rows,
-    ))
+    )
 }
 
 /// One run: its change, what is missing, the curves reading, the pictures, the

@@ -58,8 +58,8 @@ const GRAD_GROUP: usize = 4;
 pub struct Conv2d {
     pub in_shape: [usize; 3],
     pub filters: usize,
-    pub kernel_size: (usize, usize),
-    pub strides: (usize, usize),
+    pub kernel_size: Size2,
+    pub strides: Size2,
     pub padding: Padding,
     pub activation: Activation,
     /// `[kh, kw, c_in, filters]`, row-major.
@@ -97,11 +97,10 @@ impl Conv2d {
         activation: Activation,
         rng: &mut ChaCha8Rng,
     ) -> Option<Self> {
-        let (kernel_size, strides) = (kernel_size.pair(), strides.pair());
         let [h, w, c] = in_shape;
-        let (ho, pt) = output_len(h, kernel_size.0, strides.0, padding)?;
-        let (wo, pl) = output_len(w, kernel_size.1, strides.1, padding)?;
-        let area = kernel_size.0 * kernel_size.1;
+        let (ho, pt) = output_len(h, kernel_size.rows, strides.rows, padding)?;
+        let (wo, pl) = output_len(w, kernel_size.cols, strides.cols, padding)?;
+        let area = kernel_size.rows * kernel_size.cols;
         let n = area * c * filters;
         Some(Conv2d {
             in_shape,
@@ -114,7 +113,7 @@ impl Conv2d {
             bias: vec![0.0; filters],
             out_hw: (ho, wo),
             pad_top_left: (pt, pl),
-            plan: Self::plan(in_shape, filters, kernel_size, strides, (ho, wo), pt),
+            plan: Self::plan(in_shape, filters, kernel_size.pair(), strides.pair(), (ho, wo), pt),
             grad_kernel: vec![0.0; n],
             grad_bias: vec![0.0; filters],
             src: Vec::new(),
@@ -399,8 +398,8 @@ impl Layer for Conv2d {
         format!(
             "{} filters × {}×{} kernel × {} input channel{} + {} biases = {}",
             thousands(self.filters),
-            self.kernel_size.0,
-            self.kernel_size.1,
+            self.kernel_size.rows,
+            self.kernel_size.cols,
             thousands(c),
             if c == 1 { "" } else { "s" },
             thousands(self.filters),
@@ -411,8 +410,8 @@ impl Layer for Conv2d {
     fn config(&self) -> serde_json::Value {
         serde_json::json!({
             "filters": self.filters,
-            "kernel_size": [self.kernel_size.0, self.kernel_size.1],
-            "strides": [self.strides.0, self.strides.1],
+            "kernel_size": [self.kernel_size.rows, self.kernel_size.cols],
+            "strides": [self.strides.rows, self.strides.cols],
             "padding": self.padding,
             "activation": self.activation.name(),
         })
@@ -420,7 +419,7 @@ impl Layer for Conv2d {
 
     /// The kernel comes back from ONNX's `[O, I, H, W]` to Keras's `[H, W, I, O]`.
     fn import(&mut self, tensors: &[onnx::Initializer]) -> Result<(), String> {
-        let (kh, kw) = self.kernel_size;
+        let (kh, kw) = self.kernel_size.pair();
         let (c_in, c_out) = (self.in_shape[2], self.filters);
         let [kernel, bias] = tensors else {
             return Err(format!(
@@ -434,7 +433,7 @@ impl Layer for Conv2d {
                 kernel.name, kernel.dims
             ));
         }
-        let hwio = onnx::hwio_from_oihw(&kernel.values, kh, kw, c_in, c_out);
+        let hwio = onnx::hwio_from_oihw(&kernel.values, self.kernel_size, c_in, c_out);
         self.kernel.copy_from_slice(&hwio);
         crate::layers::copy_weights(&mut self.bias, bias)
     }
@@ -442,12 +441,10 @@ impl Layer for Conv2d {
     /// `Conv` (the builder transposes to NCHW first if needed, and the kernel to OIHW), then
     /// the activation's node (none for linear).
     fn export(&self, g: &mut GraphBuilder) {
-        let (kh, kw) = self.kernel_size;
         g.conv2d(
             &self.kernel,
             &self.bias,
-            kh,
-            kw,
+            self.kernel_size,
             self.in_shape[2],
             self.filters,
             self.strides,

@@ -140,8 +140,8 @@ fn pool_2x2(
 
 pub struct MaxPool2d {
     pub in_shape: [usize; 3],
-    pub pool: (usize, usize),
-    pub strides: (usize, usize),
+    pub pool: Size2,
+    pub strides: Size2,
     pub padding: Padding,
     windows: PoolWindows,
     /// For each output value of the last training batch: the index of the winning input in its sample.
@@ -159,8 +159,8 @@ impl MaxPool2d {
         strides: Size2,
         padding: Padding,
     ) -> Option<Self> {
-        let (pool, strides) = (pool.pair(), strides.pair());
-        let windows = PoolWindows::new((in_shape[0], in_shape[1]), pool, strides, padding)?;
+        let windows =
+            PoolWindows::new((in_shape[0], in_shape[1]), pool.pair(), strides.pair(), padding)?;
         Some(MaxPool2d {
             in_shape,
             pool,
@@ -255,8 +255,8 @@ impl Layer for MaxPool2d {
 
     fn config(&self) -> serde_json::Value {
         serde_json::json!({
-            "pool_size": [self.pool.0, self.pool.1],
-            "strides": [self.strides.0, self.strides.1],
+            "pool_size": [self.pool.rows, self.pool.cols],
+            "strides": [self.strides.rows, self.strides.cols],
             "padding": self.padding,
         })
     }

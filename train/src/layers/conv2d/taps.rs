@@ -87,13 +87,13 @@ impl Conv2d {
 
     /// Keras kernel index of tap t = (c, ky, kx) and filter f.
     pub(super) fn kernel_index(&self, t: usize, f: usize) -> usize {
-        let (kh, kw) = self.kernel_size;
+        let (kh, kw) = self.kernel_size.pair();
         let (c, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
         ((ky * kw + kx) * self.in_shape[2] + c) * self.filters + f
     }
 
     pub(super) fn taps(&self) -> usize {
-        self.kernel_size.0 * self.kernel_size.1 * self.in_shape[2]
+        self.kernel_size.rows * self.kernel_size.cols * self.in_shape[2]
     }
 
     /// Writes one sample's tap-row source from its planar image `[C, H, W]`. Only in-range
@@ -119,10 +119,10 @@ impl Conv2d {
     /// positions are skipped (they stay zero). Shared by the gather and by col2im.
     pub(super) fn for_each_gathered(&self, mut visit: impl FnMut(usize, usize)) {
         let [h, w, _] = self.in_shape;
-        let (kh, kw) = self.kernel_size;
+        let (kh, kw) = self.kernel_size.pair();
         let (ho, wo) = self.out_hw;
         let (pt, pl) = self.pad_top_left;
-        let (sh, sw) = self.strides;
+        let (sh, sw) = self.strides.pair();
         for t in 0..self.taps() {
             let (ch, ky, kx) = (t / (kh * kw), t / kw % kh, t % kw);
             for oy in 0..ho {
@@ -157,7 +157,7 @@ impl Conv2d {
 
     /// The kernel for the input-gradient product: `[C, F·kh·kw]` (shifted) or `[T, F]`.
     pub(super) fn backward_matrix(&self) -> Vec<f32> {
-        let (kh, kw) = self.kernel_size;
+        let (kh, kw) = self.kernel_size.pair();
         let (c, f_len, area) = (self.in_shape[2], self.filters, kh * kw);
         let mut a = vec![0.0; c * f_len * area];
         for ch in 0..c {

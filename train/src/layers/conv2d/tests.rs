@@ -54,7 +54,7 @@ fn weight_counts_and_shapes_of_the_seed_cnn() {
 /// returns NHWC.
 fn naive(c: &Conv2d, x: &[f32]) -> Vec<f32> {
     let [h, w, cin] = c.in_shape;
-    let (kh, kw) = c.kernel_size;
+    let (kh, kw) = c.kernel_size.pair();
     let (ho, wo) = c.out_hw;
     let (pt, pl) = c.pad_top_left;
     let mut out = vec![0.0; ho * wo * c.filters];
@@ -64,8 +64,8 @@ fn naive(c: &Conv2d, x: &[f32]) -> Vec<f32> {
                 let mut s = c.bias[f];
                 for ky in 0..kh {
                     for kx in 0..kw {
-                        let iy = (oy * c.strides.0 + ky) as isize - pt as isize;
-                        let ix = (ox * c.strides.1 + kx) as isize - pl as isize;
+                        let iy = (oy * c.strides.rows + ky) as isize - pt as isize;
+                        let ix = (ox * c.strides.cols + kx) as isize - pl as isize;
                         if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
                             continue;
                         }
