@@ -103,7 +103,7 @@ pub(super) fn hog_pictures_blocks(
                 "Feature set `{}`: {} (parameters unknown: {}; run `make {}`).",
                 fs.name,
                 md_text(&fs.method.args().join(" ")),
-                md_text(&format!("{e:#}")),
+                md_text(&e.to_string()),
                 fs.name
             ),
         };

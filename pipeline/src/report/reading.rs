@@ -120,7 +120,7 @@ pub(super) fn feature_metadata(path: &Path) -> Result<Value> {
     if !path.exists() {
         fail!(Input, "{} is missing", path.display());
     }
-    let reader = formats::DatasetReader::open(path).or_fail(ErrorKind::Input, || {
+    let reader = formats::DatasetReader::open(path).context(ErrorKind::Input, || {
         format!("{} is not a readable Parquet file", path.display())
     })?;
     let text = reader.schema().metadata().get("features").ok_or_else(|| {
@@ -129,7 +129,7 @@ pub(super) fn feature_metadata(path: &Path) -> Result<Value> {
             format!("{} has no `features` metadata", path.display()),
         )
     })?;
-    serde_json::from_str(text).or_fail(ErrorKind::Input, || {
+    serde_json::from_str(text).context(ErrorKind::Input, || {
         format!("{}: the `features` metadata is not valid JSON", path.display())
     })
 }
