@@ -33,7 +33,7 @@ pub(crate) fn class_names(
         let map = dataset_classes
             .iter()
             .map(|name| {
-                mc.iter().position(|m| m == name).map(|i| i as i32).or_fail(ErrorKind::Mismatch, || {
+                mc.iter().position(|m| m == name).map(|i| i as i32).context(ErrorKind::Mismatch, || {
                     format!("dataset {dataset} class `{name}` is not among model {model}'s classes ({})", mc.join(", "))
                 })
             })

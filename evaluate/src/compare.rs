@@ -38,10 +38,10 @@ pub fn read_run(dir: &Path) -> Result<Run> {
         dir.to_path_buf()
     };
     let path = dir.join("metrics.json");
-    let text = std::fs::read_to_string(&path).or_fail(ErrorKind::Input, || {
+    let text = std::fs::read_to_string(&path).context(ErrorKind::Input, || {
         format!("{} is not an evaluation directory: cannot read {}", dir.display(), path.display())
     })?;
-    let metrics: Metrics = serde_json::from_str(&text).or_fail(ErrorKind::Input, || {
+    let metrics: Metrics = serde_json::from_str(&text).context(ErrorKind::Input, || {
         format!("{} is not a metrics.json written by evaluate", path.display())
     })?;
     let history_path = metrics

@@ -233,7 +233,7 @@ impl Classifier {
                 "model {model} input `{input_name}` is a scalar; expected a batch of rows [N, …]"
             );
         }
-        let feed_dims = row_dims(&input_shape[1..], rows).or_fail(ErrorKind::Mismatch, || {
+        let feed_dims = row_dims(&input_shape[1..], rows).context(ErrorKind::Mismatch, || {
             format!(
                 "model {model} expects input `{input_name}` of {} {} but dataset {dataset} holds {}",
                 type_name(in_ty),
@@ -246,7 +246,7 @@ impl Classifier {
         let outputs = session.outputs();
         let is_scores = |t: &ValueType| matches!(t, ValueType::Tensor { ty: TensorElementType::Float32, shape, .. } if shape.len() == 2);
         let chosen = match &opts.output {
-            Some(name) => outputs.iter().find(|o| o.name() == name).or_fail(ErrorKind::Mismatch, || {
+            Some(name) => outputs.iter().find(|o| o.name() == name).context(ErrorKind::Mismatch, || {
                 let names: Vec<&str> = outputs.iter().map(|o| o.name()).collect();
                 format!("model {model} has no output `{name}` (--output); its outputs are {}", names.join(", "))
             })?,
@@ -254,7 +254,7 @@ impl Classifier {
                 .iter()
                 .find(|o| o.name() == "probabilities" && is_scores(o.dtype()))
                 .or_else(|| outputs.iter().find(|o| is_scores(o.dtype())))
-                .or_fail(ErrorKind::Mismatch, || {
+                .context(ErrorKind::Mismatch, || {
                     let list: Vec<String> =
                         outputs.iter().map(|o| format!("`{}` {}", o.name(), describe_type(o.dtype()))).collect();
                     format!(
@@ -275,7 +275,7 @@ impl Classifier {
         let output_shape = chosen.dtype().tensor_shape().unwrap().to_vec();
 
         let model_classes = match session.metadata().ok().and_then(|m| m.custom("classes")) {
-            Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).or_fail(
+            Some(json) => Some(serde_json::from_str::<Vec<String>>(&json).context(
                 ErrorKind::Model,
                 || {
                     format!(
@@ -371,7 +371,7 @@ impl Classifier {
                     format!("model {} failed on {what}: {}", self.path.display(), one_line(&e)),
                 )
             })?;
-            let value = outputs.get(&self.output_name).or_fail(ErrorKind::Model, || {
+            let value = outputs.get(&self.output_name).context(ErrorKind::Model, || {
                 format!("model {} gave no output `{}`", self.path.display(), self.output_name)
             })?;
             let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(|e| {

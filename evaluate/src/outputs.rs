@@ -29,7 +29,7 @@ pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
     let m = &ev.metrics;
     let json = serde_json::to_string_pretty(m)? + "\n";
     std::fs::write(stage.path("metrics.json"), json)
-        .or_fail(ErrorKind::Output, || "cannot write metrics.json")?;
+        .context(ErrorKind::Output, || "cannot write metrics.json")?;
     let (classes, path) = (&ev.metrics.classes, stage.path("predictions.parquet"));
     write_predictions(classes, 0, &ev.labels, &ev.predicted, &ev.scores, &path)?;
     tables::write_parquet(&mut tables::per_class_frame(m)?, &stage.path("per_class.parquet"))?;

@@ -27,7 +27,7 @@ pub fn write_shard(scored: &Scored, out: &Path) -> Result<Vec<PathBuf>> {
     let info = &scored.info;
     let json = serde_json::to_string_pretty(info)? + "\n";
     std::fs::write(stage.path("shard.json"), json)
-        .or_fail(ErrorKind::Output, || "cannot write shard.json")?;
+        .context(ErrorKind::Output, || "cannot write shard.json")?;
     let predicted = predict_classes(&scored.scores, info.classes.len(), info.threshold);
     write_predictions(
         &info.classes,
@@ -43,10 +43,10 @@ pub fn write_shard(scored: &Scored, out: &Path) -> Result<Vec<PathBuf>> {
 /// Reads one shard directory back.
 pub fn read_shard(dir: &Path) -> Result<Scored> {
     let path = dir.join("shard.json");
-    let text = std::fs::read_to_string(&path).or_fail(ErrorKind::Input, || {
+    let text = std::fs::read_to_string(&path).context(ErrorKind::Input, || {
         format!("{} is not an evaluate shard: cannot read {}", dir.display(), path.display())
     })?;
-    let info: RunInfo = serde_json::from_str(&text).or_fail(ErrorKind::Input, || {
+    let info: RunInfo = serde_json::from_str(&text).context(ErrorKind::Input, || {
         format!("{} is not a shard.json written by evaluate", path.display())
     })?;
     let predictions = dir.join("predictions.parquet");
@@ -55,7 +55,7 @@ pub fn read_shard(dir: &Path) -> Result<Scored> {
     for batch in DatasetReader::open(&predictions)? {
         let batch = batch?;
         let column = |name: &str| {
-            batch.column_by_name(name).or_fail(ErrorKind::Input, || {
+            batch.column_by_name(name).context(ErrorKind::Input, || {
                 format!("{} has no `{name}` column", predictions.display())
             })
         };

@@ -109,6 +109,6 @@ pub fn to_record_batch(df: &DataFrame) -> Result<RecordBatch> {
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<()> {
     let batch = to_record_batch(df)?;
     formats::io::write_batches(path, batch.schema(), &[batch], None)
-        .or_fail(ErrorKind::Output, || format!("cannot write {}", path.display()))?;
+        .context(ErrorKind::Output, || format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -128,6 +128,6 @@ pub fn picture_png(
     }
     let mut bytes = Vec::new();
     out.write_to(&mut Cursor::new(&mut bytes), ImageFormat::Png)
-        .context(ErrorKind::Output, || "cannot encode the HOG picture as PNG".into())?;
+        .context(ErrorKind::Output, || "cannot encode the HOG picture as PNG")?;
     Ok(bytes)
 }

@@ -255,9 +255,8 @@ fn decode_jpeg(
     use jpeg_decoder::PixelFormat;
     let mut decoder = jpeg_decoder::Decoder::new(bytes);
     decoder.read_info().map_err(|e| image_error(format!("not a decodable JPEG: {e}")))?;
-    let info = decoder
-        .info()
-        .context(ErrorKind::Image, || "not a decodable JPEG: no frame header".into())?;
+    let info =
+        decoder.info().context(ErrorKind::Image, || "not a decodable JPEG: no frame header")?;
     let (src_w, src_h) = (info.width as usize, info.height as usize);
     check_pixels("JPEG", src_w, src_h, max_pixels)?;
     let reduction = dct_reduction(src_w, src_h, width, height);
@@ -274,8 +273,7 @@ fn decode_jpeg(
             .map_err(|e| image_error(format!("cannot scale JPEG: {e}")))?;
     }
     let raw = decoder.decode().map_err(|e| image_error(format!("corrupt JPEG: {e}")))?;
-    let info =
-        decoder.info().context(ErrorKind::Image, || "corrupt JPEG: no frame header".into())?;
+    let info = decoder.info().context(ErrorKind::Image, || "corrupt JPEG: no frame header")?;
     let (w, h) = (info.width as usize, info.height as usize);
     let px = w * h;
     let expect = px * info.pixel_format.pixel_bytes();

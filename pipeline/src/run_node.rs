@@ -30,7 +30,7 @@ pub fn run_node(plan: &Plan, id: &str, dir: &Path, bin: &Path) -> Result<()> {
             .args(&argv[1..])
             .current_dir(dir)
             .status()
-            .or_fail(ErrorKind::Stage, || format!("cannot start {}", program.display()))?;
+            .context(ErrorKind::Stage, || format!("cannot start {}", program.display()))?;
         if !status.success() {
             fail!(Stage, "node `{id}`: {} failed ({status})", argv[0]);
         }

@@ -67,7 +67,7 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     let tmp = formats::AtomicPath::new(out_dir)?;
     tmp.create_dir()?;
     std::fs::create_dir_all(tmp.temp().join("img"))
-        .or_fail(ErrorKind::Output, || format!("cannot create {}", tmp.temp().display()))?;
+        .context(ErrorKind::Output, || format!("cannot create {}", tmp.temp().display()))?;
     let outputs: Vec<(Run, RunOutputs)> =
         m.runs.iter().map(|r| (r.clone(), read_run(m, r))).collect();
     let find =
@@ -228,14 +228,14 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
     let write = |name: &str, text: &str| -> Result<()> {
         let p: PathBuf = tmp.temp().join(name);
         std::fs::write(&p, text)
-            .or_fail(ErrorKind::Output, || format!("cannot write {}", p.display()))
+            .context(ErrorKind::Output, || format!("cannot write {}", p.display()))
     };
     write("index.html", &html)?;
     write("index.md", &md)?;
     // A report directory replaces only a report directory (its marker, or what a report
     // of an earlier version holds), never a folder of someone's files.
     std::fs::write(tmp.temp().join(REPORT_MARKER), "written by `pipeline report`\n")
-        .or_fail(ErrorKind::Output, || format!("cannot write {}", tmp.temp().display()))?;
+        .context(ErrorKind::Output, || format!("cannot write {}", tmp.temp().display()))?;
     tmp.commit_replacing(&|dir| {
         dir.join(REPORT_MARKER).is_file()
             || formats::atomic::only_names(dir, |n| ["index.md", "index.html", "img"].contains(&n))

@@ -119,12 +119,12 @@ pub(super) fn feature_params(path: &Path) -> Result<Option<FeatureParams>> {
     if !path.exists() {
         fail!(Input, "{} is missing", path.display());
     }
-    let reader = formats::DatasetReader::open(path).or_fail(ErrorKind::Input, || {
+    let reader = formats::DatasetReader::open(path).context(ErrorKind::Input, || {
         format!("{} is not a readable Parquet file", path.display())
     })?;
     let meta = reader
         .feature_meta()
-        .or_fail(ErrorKind::Input, || format!("{} is not a feature dataset", path.display()))?;
+        .context(ErrorKind::Input, || format!("{} is not a feature dataset", path.display()))?;
     Ok(meta.params)
 }
 
