@@ -98,7 +98,10 @@ fn load() -> Result<(ort::environment::Environment, PathBuf)> {
         return Err(Error::new(
             ErrorKind::NotFound,
             None,
-            format!("ONNX Runtime was not found (looked in {looked}); {hint}"),
+            format!(
+                "ONNX Runtime ({}) was not found (looked in {looked}); {hint}",
+                Os::CURRENT.library_pattern()
+            ),
         ));
     };
     let builder = ort::init_from(&path).map_err(|e| match e {

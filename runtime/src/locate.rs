@@ -148,7 +148,7 @@ pub fn candidates_from(
         Os::Linux | Os::MacOs => "/onnxruntime/capi/",
     };
     looked.push(format!("{site}{capi} in {}", starts.join(", and in ")));
-    (found, format!("{} for {}", looked.join(" and "), os.library_pattern()))
+    (found, looked.join(" and "))
 }
 
 #[cfg(test)]
@@ -234,8 +234,7 @@ mod tests {
             looked,
             format!(
                 "ORT_DYLIB_PATH (not set) and .venv/lib/python3*/site-packages/onnxruntime/capi/ \
-                 in {} and each directory above it, and in {} and each directory above it \
-                 for libonnxruntime.so*",
+                 in {} and each directory above it, and in {} and each directory above it",
                 release.display(),
                 copy.display()
             )
