@@ -15,12 +15,18 @@ use params::{EvaluateArgs, MergeArgs};
 #[command(
     name = "evaluate",
     version,
+    // Example lines stay within 78 columns: clap wraps wider ones at the terminal's
+    // width, and a wrapped example pastes as two commands.
     after_help = "Examples:
-  evaluate --model out/runs/mlp/model/model.onnx --data out/data/mnist/test.parquet --out out/runs/mlp/eval
+  evaluate --model out/runs/mlp/model/model.onnx \\
+      --data out/data/mnist/test.parquet --out out/runs/mlp/eval
   evaluate --model m.onnx --data test.parquet --out eval --json > metrics.json
-  evaluate --model pneumonia.onnx --data xray-test.parquet --out eval --min-recall 0.95
+  evaluate --model pneumonia.onnx --data xray-test.parquet --out eval \\
+      --min-recall 0.95
   evaluate compare out/runs/mlp out/runs/mlp-hidden3 out/runs/cnn --out board
-  evaluate --model m.onnx --data big.parquet --out shards/0 --shard 0/4     # then: evaluate merge shards/* --out eval",
+  # one shard of four, then the four merged:
+  evaluate --model m.onnx --data big.parquet --out shards/0 --shard 0/4
+  evaluate merge shards/* --out eval",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
 )]

@@ -9,20 +9,25 @@ use params::{HogArgs, PixelsArgs};
     name = "features",
     version,
     about = "Image dataset → feature dataset (HOG as scikit-image, or raw pixels)",
+    // Example lines stay within 78 columns: clap wraps wider ones at the terminal's
+    // width, and a wrapped example pastes as two commands.
     after_help = "Examples:
-  features hog --in out/data/mnist/train.parquet --out hog-train.parquet --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1
-  features hog --in train.parquet --out hog.parquet --visualize 3 --visualize-out pictures/
+  features hog --in out/data/mnist/train.parquet --out hog-train.parquet \\
+      --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1
+  features hog --in train.parquet --out hog.parquet \\
+      --visualize 3 --visualize-out pictures/
   features pixels --in out/data/mnist/test.parquet --out pixels-test.parquet
-  features hog --in big.parquet --out hog/ --shard 0/4      # one quarter of the rows, as hog/part-00000.parquet"
+  # one quarter of the rows, as hog/part-00000.parquet:
+  features hog --in big.parquet --out hog/ --shard 0/4"
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
     /// No progress bar and no summary.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     quiet: bool,
     /// Print the summary as JSON on stdout (rows, dim, seconds, output, pictures).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     json: bool,
 }
 

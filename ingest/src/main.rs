@@ -12,19 +12,22 @@ use ingest::{FoldersParams, IdxParams, SynthParams};
     version,
     about,
     long_about = None,
+    // Example lines stay within 78 columns: clap wraps wider ones at the terminal's
+    // width, and a wrapped example pastes as two commands.
     after_help = "Examples:
-  ingest idx --images train-images-idx3-ubyte.gz --labels train-labels-idx1-ubyte.gz \\
-      --out train.parquet --val-fraction 0.1 --val-out val.parquet
-  ingest folders --root chest_xray/train --out xray-train.parquet --size 128x128
-  ingest synth-xray --out xs --train 100 --val 10 --test 30     # SYNTHETIC X-ray-like JPEGs
-  ingest folders --root big/train --out big-train/ --size 128x128 --shard 2/8"
+  ingest idx --images train-images-idx3-ubyte.gz \\
+      --labels train-labels-idx1-ubyte.gz --out train.parquet \\
+      --val-fraction 0.1 --val-out val.parquet
+  ingest folders --root chest_xray/train --out xray.parquet --size 128x128
+  ingest synth-xray --out xs --train 100 --val 10 --test 30  # SYNTHETIC JPEGs
+  ingest folders --root big/train --out big/ --size 128x128 --shard 2/8"
 )]
 struct Cli {
     /// No progress bar and no summary (the bar is drawn only on a terminal anyway).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     quiet: bool,
     /// Print the summary as JSON on stdout.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Global options")]
     json: bool,
     #[command(subcommand)]
     command: Command,

@@ -348,6 +348,16 @@ fn missing_input_names_the_file() {
 
 const FASHION: &str = "/usr/share/datasets/fashion-mnist";
 
+/// Whether `scripts/setup/setup.sh --with fashion` installs Fashion-MNIST here: as root
+/// (the owner of `/proc/self` is this process's user; Linux) where `apt-get` is.
+fn setup_could_install_fashion() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+    let apt = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join("apt-get").is_file()));
+    root && apt
+}
+
 fn gunzip(path: &Path) -> Vec<u8> {
     let mut v = Vec::new();
     flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut v).unwrap();
@@ -358,11 +368,21 @@ fn gunzip(path: &Path) -> Vec<u8> {
 fn fashion_mnist_train_set_is_exact_and_pyarrow_reads_it() {
     let images = Path::new(FASHION).join("train-images-idx3-ubyte.gz");
     let labels = Path::new(FASHION).join("train-labels-idx1-ubyte.gz");
-    assert!(
-        images.exists(),
-        "{} missing: run scripts/setup/setup.sh (apt-get install dataset-fashion-mnist)",
-        images.display()
-    );
+    if !images.exists() {
+        // `make test` installs it where it can (`scripts/setup/setup.sh --with fashion`:
+        // root on Debian, as CI runs); there it must be, elsewhere the test is skipped.
+        let missing =
+            format!("{} missing (Debian: apt-get install dataset-fashion-mnist)", images.display());
+        assert!(
+            !setup_could_install_fashion(),
+            "{missing}: run scripts/setup/setup.sh --with fashion"
+        );
+        // Straight to stderr: cargo test keeps what `println!` says of a passing test.
+        let line =
+            format!("skipped: fashion_mnist_train_set_is_exact_and_pyarrow_reads_it: {missing}\n");
+        std::io::stderr().write_all(line.as_bytes()).unwrap();
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let mut o = opts(dir.path(), &images, &labels);
     o.out = dir.path().join("fashion-train.parquet");

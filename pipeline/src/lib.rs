@@ -45,6 +45,7 @@ pub mod plan;
 pub mod report;
 pub mod run_node;
 pub mod shell;
+pub mod show;
 pub mod spec_files;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
-//! Words for `sh` inside make: the one place that quotes. A plan's nodes hold plain
-//! argv and paths; the make fragment and the parameter files (`OUT/specs/*.cmd`) hold
-//! them as one shell line each, stage binaries as `$(BIN)/NAME`.
+//! Words for `sh`, inside make or not: the one place that quotes. A plan's nodes hold
+//! plain argv and paths; the make fragment and the parameter files (`OUT/specs/*.cmd`)
+//! hold them as one shell line each, stage binaries as `$(BIN)/NAME`; `pipeline show`
+//! prints them for a shell, stage binaries as `BIN/NAME`.
 
 use std::path::Path;
 
@@ -9,12 +10,35 @@ use crate::error::{fail, Result};
 /// The stage binaries the nodes call (`BIN/NAME`; make's `$(BIN)/NAME`).
 pub const STAGE_BINARIES: &[&str] = &["ingest", "features", "train", "evaluate", "pipeline"];
 
-/// Quotes a word for `sh` (only when needed) and escapes `$` for make.
-pub fn shell_word(w: &str) -> String {
+/// Quotes a word for `sh`, only when needed (no make escaping: this is for a shell).
+pub fn shell_quote(w: &str) -> String {
     let plain =
         !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric() || "_./:=,+-@%".contains(c));
-    let quoted = if plain { w.to_string() } else { format!("'{}'", w.replace('\'', r"'\''")) };
-    quoted.replace('$', "$$")
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', r"'\''"))
+    }
+}
+
+/// An argv as one line for `sh`, stage binaries as `BIN/NAME`.
+pub fn shell_line(argv: &[String], bin: &str) -> String {
+    argv.iter()
+        .enumerate()
+        .map(|(i, a)| {
+            if i == 0 && STAGE_BINARIES.contains(&a.as_str()) {
+                shell_quote(&format!("{bin}/{a}"))
+            } else {
+                shell_quote(a)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Quotes a word for `sh` (only when needed) and escapes `$` for make.
+pub fn shell_word(w: &str) -> String {
+    shell_quote(w).replace('$', "$$")
 }
 
 /// An argv as one shell line, stage binaries as `$(BIN)/NAME` (make's form; also the

@@ -529,3 +529,75 @@ fn names_too_long_for_a_file_are_refused_before_anything_is_written() {
     assert!(e.contains("longer than the 225 a written file may have"), "{e}");
     assert!(!out.exists(), "nothing written: {e}");
 }
+
+/// The repository's Makefile, run on a project in `dir` (a copy of the Makefile beside
+/// the manifest), with the stage binaries of `bin` and `CARGO` a program that must not
+/// run.
+fn run_root_makefile(dir: &Path, bin: &Path, args: &[&str]) -> std::process::Output {
+    let makefile = Path::new(env!("CARGO_MANIFEST_DIR")).join("../Makefile");
+    std::fs::copy(makefile, dir.join("Makefile")).unwrap();
+    Command::new("make")
+        .current_dir(dir)
+        .env("FAKE_LOG", dir.join("calls.log"))
+        .arg(format!("BIN={}", bin.display()))
+        .arg("CARGO=cargo-must-not-run")
+        .arg("PIPELINE_RUNTIME=")
+        .args(args)
+        .output()
+        .expect("make runs")
+}
+
+#[test]
+fn a_dry_run_of_one_run_builds_nothing_and_runs_no_stage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    manifest_in(dir, 8);
+    let bin = fake_binaries(dir);
+    // The real `pipeline`, which writes the fragment the Makefile includes.
+    std::fs::remove_file(bin.join("pipeline")).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_pipeline"), bin.join("pipeline")).unwrap();
+
+    let o = run_root_makefile(dir, &bin, &["-n", "-B", "x"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stdout}\n{stderr}");
+    assert!(dir.join("build/pipeline.mk").exists(), "the fragment is made, as make must");
+    let train = format!("{}/train --spec {}/out/specs/x.toml", bin.display(), dir.display());
+    assert!(stdout.contains(&train), "{stdout}");
+    assert!(!stdout.contains("cargo-must-not-run"), "a dry run builds nothing:\n{stdout}");
+    assert!(!stdout.contains("setup.sh"), "{stdout}");
+    assert!(!dir.join("calls.log").exists(), "no stage ran");
+
+    // A missing binary is built, with one build for all of them.
+    std::fs::remove_file(bin.join("train")).unwrap();
+    std::fs::remove_file(bin.join("evaluate")).unwrap();
+    let o = run_root_makefile(dir, &bin, &["-n", "x"]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        stdout.matches("cargo-must-not-run build --release --workspace").count(),
+        1,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_makefile_refuses_make_before_4_3_in_one_sentence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = fake_binaries(tmp.path());
+    for old in ["3.81", "4.0", "4.1", "4.2.1"] {
+        let o =
+            run_root_makefile(tmp.path(), &bin, &["-n", &format!("MAKE_VERSION={old}"), "build"]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{old}");
+        assert!(
+            stderr.contains(&format!("GNU make 4.3 or newer is needed and this is {old}, which would run some stages twice; on macOS: `brew install make`, then use `gmake`")),
+            "{old}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    }
+    for new in ["4.3", "4.4.1", "5.0"] {
+        let o =
+            run_root_makefile(tmp.path(), &bin, &["-n", &format!("MAKE_VERSION={new}"), "build"]);
+        assert!(o.status.success(), "{new}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}

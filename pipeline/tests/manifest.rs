@@ -7,6 +7,15 @@ use pipeline::manifest::{
     DatasetSource, FeatureMethod, FolderRoot, Manifest, RunInput, SynthTable, Trainer,
 };
 
+/// The lab's manifest as committed with these tests (a copy of `pipeline.toml`), so that
+/// editing the live one (a student's variant, another parameter) does not fail them.
+const LAB: &str = include_str!("fixtures/pipeline.toml");
+
+/// The live manifest at the repository root.
+fn live_manifest_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml")
+}
+
 fn parse(text: &str) -> Result<Manifest, pipeline::manifest::ManifestError> {
     Manifest::parse(text, Path::new("pipeline.toml"))
 }
@@ -139,9 +148,32 @@ fn bad_values_and_variants_are_errors() {
 }
 
 #[test]
+fn the_live_manifest_is_valid_and_plans() {
+    let path = live_manifest_path();
+    let m = Manifest::load(&path).unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(!m.runs.is_empty(), "{} declares no run", path.display());
+    pipeline::make::plan(&m).unwrap_or_else(|e| panic!("{}: {e:#}", path.display()));
+}
+
+#[test]
+fn a_variant_added_to_the_live_manifest_becomes_a_run() {
+    // What a student does after the demo: one more variant of a declared model.
+    let live = Manifest::load(&live_manifest_path()).unwrap();
+    let network = live.runs.iter().find(|r| matches!(r.trainer, Trainer::Network { .. }));
+    let model = &network.expect("the live manifest declares a model").experiment;
+    let text = std::fs::read_to_string(live_manifest_path()).unwrap()
+        + &format!("\n[models.{model}.variants.student7]\nepochs = 7\n");
+    let m = parse(&text).unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(m.runs.len(), live.runs.len() + 1);
+    let run = m.run(&format!("{model}-student7")).expect("the variant's run");
+    assert_eq!(run.changes, ["epochs = 7"]);
+    let rules = pipeline::make::plan(&m).unwrap().rules;
+    assert_eq!(rules.len(), pipeline::make::plan(&live).unwrap().rules.len() + 2, "train, eval");
+}
+
+#[test]
 fn default_manifest_expands_the_lab() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
-    let m = Manifest::load(&path).unwrap();
+    let m = parse(LAB).unwrap();
     let names: Vec<&str> = m.runs.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,
@@ -258,9 +290,8 @@ fn synth_xray_pneumonia_ratio_is_read_and_checked() {
         e.contains("datasets.xs.pneumonia_ratio: invalid type: string \"high\", expected f64"),
         "{e}"
     );
-    // The root manifest mimics the Kaggle imbalance.
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
-    let m = parse(&std::fs::read_to_string(path).unwrap()).unwrap();
+    // The lab's manifest mimics the Kaggle imbalance.
+    let m = parse(LAB).unwrap();
     assert!(
         matches!(m.dataset("xray-synth").unwrap().source, DatasetSource::SynthXray(SynthTable { pneumonia_ratio: Some(r), .. }) if r == 2.9)
     );
@@ -268,10 +299,7 @@ fn synth_xray_pneumonia_ratio_is_read_and_checked() {
 
 #[test]
 fn pointing_root_at_real_data_drops_synthetic() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml");
-    let text = std::fs::read_to_string(path)
-        .unwrap()
-        .replace("from = \"xray-synth\"", "root = \"/data/chest_xray\"");
+    let text = LAB.replace("from = \"xray-synth\"", "root = \"/data/chest_xray\"");
     let m = parse(&text).unwrap();
     assert!(!m.run("pneumonia").unwrap().synthetic);
 }

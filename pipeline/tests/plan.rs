@@ -6,8 +6,10 @@ use std::path::Path;
 use pipeline::manifest::Manifest;
 use pipeline::plan::plan;
 
+/// The lab's manifest as committed with the tests (tests/fixtures/pipeline.toml, a copy
+/// of `pipeline.toml`): its names are asserted below, whatever the live one says.
 fn demo_manifest() -> Manifest {
-    Manifest::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../pipeline.toml")).unwrap()
+    Manifest::parse(include_str!("fixtures/pipeline.toml"), Path::new("pipeline.toml")).unwrap()
 }
 
 #[test]
@@ -125,4 +127,85 @@ fn ten_thousand_variants_make_every_rule_and_spec_file() {
     assert_eq!(report.after.len(), 2 * 10_001, "waits for every train and merge node once");
     let m = Manifest::load(&manifest).unwrap();
     assert_eq!(m.run("mlp-v10000").unwrap().line, 10_000 * 3 + 13);
+}
+
+#[test]
+fn show_prints_a_runs_commands_in_order_ready_for_a_shell() {
+    let p = plan(&demo_manifest(), 1).unwrap();
+    let script = pipeline::show::show(&p, "hog-mlp-ppc7", "target/release", None).unwrap();
+    let lines: Vec<&str> = script.lines().collect();
+    let ids: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("# "))
+        .map(|l| l.split(": ").next().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "data:mnist:train",
+            "data:mnist:test",
+            "features:hog-ppc7:train",
+            "features:hog-ppc7:val",
+            "features:hog-ppc7:test",
+            "train:hog-mlp-ppc7",
+            "eval:hog-mlp-ppc7",
+        ]
+    );
+    let commands: Vec<&str> = lines.iter().copied().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(commands.len(), 7);
+    assert_eq!(
+        commands[5],
+        "target/release/train --spec out/specs/hog-mlp-ppc7.toml \
+         --train out/features/hog-ppc7/train.parquet --val out/features/hog-ppc7/val.parquet \
+         --out out/runs/hog-mlp-ppc7/model"
+    );
+    assert!(commands.iter().all(|c| c.starts_with("target/release/") && !c.contains("$(")));
+
+    // Each command is the node's argv, word for word, once `sh` has read it.
+    let eval = p.nodes.iter().find(|n| n.id == "eval:hog-mlp-ppc7").unwrap();
+    let words = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf '%s\\n' {}", commands[6]))
+        .output()
+        .unwrap();
+    let words: Vec<String> =
+        String::from_utf8(words.stdout).unwrap().lines().map(String::from).collect();
+    assert_eq!(words[0], "target/release/evaluate");
+    assert_eq!(words[1..], eval.commands[0][1..]);
+
+    // A node id and an output file name the same nodes as their run or set does.
+    // Training reads the train and val splits only.
+    let by_id = pipeline::show::nodes_for(&p, "train:hog-mlp-ppc7").unwrap();
+    let ids: Vec<&str> = by_id.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "data:mnist:train",
+            "features:hog-ppc7:train",
+            "features:hog-ppc7:val",
+            "train:hog-mlp-ppc7"
+        ]
+    );
+    let by_file = pipeline::show::nodes_for(&p, "out/features/hog-ppc7/test.parquet").unwrap();
+    let ids: Vec<&str> = by_file.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["data:mnist:test", "features:hog-ppc7:test"]);
+    let report = pipeline::show::nodes_for(&p, "pipeline").unwrap();
+    assert_eq!(report.len(), p.nodes.len(), "the whole pipeline");
+
+    let e = pipeline::show::show(&p, "hog-mpl", "bin", None).unwrap_err().to_string();
+    assert!(e.starts_with("pipeline.toml has no target `hog-mpl`: give a run"), "{e}");
+    assert!(e.contains("hog-mlp-ppc7, hog-mlp-units300"), "{e}");
+}
+
+#[test]
+fn shell_words_with_quotes_and_dollars_survive_sh() {
+    for word in ["plain", "with space", "it's", "$HOME", "a\"b", "", "semi;colon"] {
+        let quoted = pipeline::shell::shell_quote(word);
+        let o = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s' {quoted}"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(o.stdout).unwrap(), word, "{quoted}");
+    }
 }

@@ -1,11 +1,12 @@
-//! Finding and loading ONNX Runtime (`libonnxruntime.so`) for `ort`'s `load-dynamic`.
+//! Finding and loading ONNX Runtime for `ort`'s `load-dynamic`.
 //!
-//! Looked for, in order:
+//! Looked for, in order ([`locate`]):
 //! 1. `ORT_DYLIB_PATH` (a file);
-//! 2. the project's own install, `.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so*`
-//!    (made by `scripts/setup/setup.sh`, i.e. `pip install onnxruntime==1.31.1`), searched upwards
-//!    from the running executable, from the current directory, and in the workspace
-//!    this binary was built from.
+//! 2. the project's own install, `.venv/lib/python3*/site-packages/onnxruntime/capi/`
+//!    (made by `scripts/setup/setup.sh`, i.e. `pip install onnxruntime==1.31.1`), in the
+//!    running executable's directory or above it, then in the current directory or above
+//!    it. The file is the wheel's: `libonnxruntime.so*` on Linux, `libonnxruntime*.dylib`
+//!    on macOS, `onnxruntime.dll` (under `.venv\Lib\site-packages`) on Windows.
 //!
 //! A missing or too old library is one sentence saying what was looked for and how to
 //! install it; `ort` itself is only initialised after its version was checked, so it
@@ -50,66 +51,27 @@
 #![warn(missing_docs)]
 
 mod error;
+pub mod locate;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use onnx::{INPUT_NAME, OUTPUT_NAME};
 
 pub use error::{Error, ErrorKind, Result};
+pub use locate::Os;
 
 /// The oldest minor version `ort` 2.0.0-rc.15 (API 31) accepts.
 pub const ORT_MIN_MINOR: u32 = 31;
 
-const INSTALL_HINT: &str = "run `scripts/setup/setup.sh` (it does `pip install onnxruntime==1.31.1` into .venv) or set ORT_DYLIB_PATH to a libonnxruntime.so of version 1.31 or newer";
-
-/// Candidate library paths, best first, and a description of where we looked.
+/// Candidate library paths, best first, and a description of where they were looked
+/// for ([`locate`]: `ORT_DYLIB_PATH`, then a `.venv` at or above the executable's
+/// directory, then at or above the current directory).
 pub fn candidates() -> (Vec<PathBuf>, String) {
-    let mut found = Vec::new();
-    let mut looked = Vec::new();
-    if let Some(p) = std::env::var_os("ORT_DYLIB_PATH") {
-        looked.push(format!("ORT_DYLIB_PATH={}", Path::new(&p).display()));
-        found.push(PathBuf::from(p));
-    }
-    let mut roots: Vec<PathBuf> = Vec::new();
-    if let Ok(exe) = std::env::current_exe() {
-        roots.extend(exe.ancestors().skip(1).map(Path::to_path_buf));
-    }
-    if let Ok(cwd) = std::env::current_dir() {
-        roots.extend(cwd.ancestors().map(Path::to_path_buf));
-    }
-    roots.push(Path::new(env!("CARGO_MANIFEST_DIR")).join(".."));
-    for root in roots {
-        let venv = root.join(".venv");
-        if let Some(lib) = venv_library(&venv) {
-            if !found.contains(&lib) {
-                found.push(lib);
-            }
-        }
-    }
-    looked.push(".venv/lib/python3*/site-packages/onnxruntime/capi/ above the executable and the current directory".into());
-    (found, looked.join(" and "))
-}
-
-/// The newest `libonnxruntime.so*` of the onnxruntime wheel in `venv`, if installed.
-fn venv_library(venv: &Path) -> Option<PathBuf> {
-    let lib = std::fs::read_dir(venv.join("lib")).ok()?;
-    for py in lib.flatten() {
-        let capi = py.path().join("site-packages/onnxruntime/capi");
-        let Ok(entries) = std::fs::read_dir(&capi) else { continue };
-        let mut libs: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libonnxruntime.so"))
-            })
-            .collect();
-        libs.sort();
-        if let Some(l) = libs.pop() {
-            return Some(l);
-        }
-    }
-    None
+    let env_path = std::env::var_os("ORT_DYLIB_PATH").map(PathBuf::from);
+    let exe = std::env::current_exe().ok();
+    let cwd = std::env::current_dir().ok();
+    locate::candidates_from(Os::CURRENT, env_path.as_deref(), exe.as_deref(), cwd.as_deref())
 }
 
 /// The library loaded once per process, or why it could not be.
@@ -131,11 +93,15 @@ fn loaded() -> Result<(ort::environment::Environment, PathBuf)> {
 
 fn load() -> Result<(ort::environment::Environment, PathBuf)> {
     let (candidates, looked) = candidates();
+    let hint = Os::CURRENT.install_hint();
     let Some(path) = candidates.into_iter().find(|p| p.is_file()) else {
         return Err(Error::new(
             ErrorKind::NotFound,
             None,
-            format!("ONNX Runtime was not found (looked in {looked}); {INSTALL_HINT}"),
+            format!(
+                "ONNX Runtime ({}) was not found (looked in {looked}); {hint}",
+                Os::CURRENT.library_pattern()
+            ),
         ));
     };
     let builder = ort::init_from(&path).map_err(|e| match e {
@@ -143,14 +109,14 @@ fn load() -> Result<(ort::environment::Environment, PathBuf)> {
             ErrorKind::TooOld,
             Some(&path),
             format!(
-                "ONNX Runtime at {} is version {version_str}, older than the 1.{ORT_MIN_MINOR} this build needs; {INSTALL_HINT}",
+                "ONNX Runtime at {} is version {version_str}, older than the 1.{ORT_MIN_MINOR} this build needs; {hint}",
                 path.display()
             ),
         ),
         other => Error::new(
             ErrorKind::Load,
             Some(&path),
-            format!("cannot load ONNX Runtime from {}: {other}; {INSTALL_HINT}", path.display()),
+            format!("cannot load ONNX Runtime from {}: {other}; {hint}", path.display()),
         ),
     })?;
     let env = builder.with_name("lab-pipeline").build().map_err(|e| {

@@ -4,7 +4,8 @@
 # rows/s of both and their ratios, and ONNX Runtime alone on the same model (the floor);
 # the goal: the whole command ≥ 1.5× Keras at batch 512.
 # Needs: .venv-bench (scripts/setup/setup-bench.sh), .venv (scripts/setup/setup.sh, ONNX
-# Runtime), Fashion-MNIST (scripts/setup/setup.sh installs it; scripts/bench/prelude.sh).
+# Runtime), Fashion-MNIST (`scripts/setup/setup.sh --with fashion` installs it;
+# scripts/bench/prelude.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/bench/prelude.sh

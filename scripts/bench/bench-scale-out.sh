@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 . scripts/bench/prelude.sh
 need_fashion bench-scale-out
 if [ "${1-}" != --inside ]; then
-  bench_runtime >&2
+  bench_runtime --with ray >&2
   bench_build
   bench_machine
   exec bash scripts/test/ray-local.sh --nodes 2 --cpus 1 -- bash scripts/bench/bench-scale-out.sh --inside

@@ -3,7 +3,8 @@
 # defines; nothing runs until a function is called.
 #
 #   FASHION, MNIST10K   the data: full Fashion-MNIST (Debian package dataset-fashion-mnist,
-#                       which scripts/setup/setup.sh installs; FASHION_DIR overrides) and
+#                       which `scripts/setup/setup.sh --with fashion` installs; FASHION_DIR
+#                       overrides) and
 #                       the embedded MNIST-10k
 #   BIN                 the stage binaries (CARGO_TARGET_DIR/release, default target/release)
 #   BENCH_PY            the Python of the peers (.venv-bench: TensorFlow, PyTorch, …)
@@ -13,7 +14,8 @@
 #                       binary), runs what this builds: `-p X` or `--example` would resolve
 #                       features anew and rebuild arrow and parquet.
 #   bench_machine       prints the machine line, "== machine: N cores, CPU MODEL", once
-#   bench_venv, bench_runtime   install .venv-bench / .venv if they are not there yet
+#   bench_venv, bench_runtime [--with ray]   install .venv-bench / .venv (with ray) if they
+#                       are not there yet
 #   need_fashion NAME   stops with the package to install when Fashion-MNIST is missing
 #   bench_data WORK MODEL...    the training benchmarks' data, in WORK
 #   bench_manifest FILE EPOCHS SEEDS MODEL:BATCH...   their manifest
@@ -41,7 +43,7 @@ bench_venv() {
 }
 
 bench_runtime() {
-  bash scripts/setup/setup.sh
+  bash scripts/setup/setup.sh "$@"
 }
 
 need_fashion() {

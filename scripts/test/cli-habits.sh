@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The five binaries keep the same habits (docs/architecture.md, "Output habits"):
-#   --version and --help with examples;
+#   --version and --help with examples, none wrapped at 80 or 100 columns;
 #   the summary (the result) on stdout, progress and warnings on stderr;
 #   --json prints the summary as one JSON document on stdout;
 #   --quiet prints nothing at all on success.
@@ -22,6 +22,29 @@ is_json() { "$PY" -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>/dev
 for b in ingest features train evaluate pipeline; do
   check "$b --version" grep -q "^$b [0-9]" <("$BIN/$b" --version)
   check "$b --help has examples" grep -q "^Examples:" <("$BIN/$b" --help)
+done
+
+# Examples paste as they read: clap wraps help text at the terminal's width (at most
+# 100 columns), keeping a line's indentation, so each line of the Examples block must
+# still start a command of BINARY (after VAR=value words), start a `#` comment, or
+# continue a line that ends in `\`, at 80 columns and at 100.
+# examples_unwrapped BINARY < HELP
+examples_unwrapped() {
+  awk -v bin="$1" '/^Examples:/ { e = 1; next }
+       e && /^$/ { e = 0 }
+       e && !cont && !($0 ~ "^  ([A-Z_]+=[^ ]* )*" bin " ") && !/^  # / { bad = 1; print "    | " $0 }
+       { cont = /\\$/ }
+       END { exit bad }'
+}
+for cmd in "ingest" "ingest idx" "ingest folders" "ingest synth-xray" "features" \
+    "features hog" "features pixels" "train" "evaluate" "evaluate compare" \
+    "evaluate merge" "pipeline" "pipeline make" "pipeline plan" "pipeline run" \
+    "pipeline show" "pipeline report"; do
+  for cols in 80 100; do
+    # shellcheck disable=SC2086 # $cmd is a binary and its subcommand
+    check "$cmd --help at $cols columns: examples unwrapped" \
+      examples_unwrapped "${cmd%% *}" < <(COLUMNS=$cols "$BIN"/$cmd --help)
+  done
 done
 
 cat >"$T/spec.toml" <<'EOF'

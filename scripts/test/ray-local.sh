@@ -10,10 +10,31 @@
 # has no network at all), and a PID namespace, so `ray stop --force` sees only this
 # cluster's processes and whatever is left is killed when the command ends. The
 # head listens on 127.0.0.1:6390; COMMAND gets RAY_ADDRESS=127.0.0.1:6390. Each
-# node gets C CPUs (default: Ray's count of this machine's). Needs root (unshare) and
-# .venv/bin/ray (scripts/setup/setup.sh, which must run outside: the namespace has no network).
+# node gets C CPUs (default: Ray's count of this machine's). Needs Linux, root (unshare),
+# `unshare` and `ip`, and .venv/bin/ray (`scripts/setup/setup.sh --with ray`, which must
+# run outside: the namespace has no network).
+#
+#   scripts/test/ray-local.sh --check   # exit 0 if this machine can; else prints why not, exit 1
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)   # COMMAND runs in the current directory
+# Why this machine cannot run the cluster, or nothing.
+cannot_run() {
+  if [ "$(uname -s)" != Linux ]; then
+    echo "needs Linux for a private network namespace (this is $(uname -s))"
+  elif [ "$(id -u)" != 0 ]; then
+    echo "needs root for unshare (a private network namespace)"
+  elif ! command -v unshare >/dev/null; then
+    echo "needs unshare (util-linux)"
+  elif ! command -v ip >/dev/null; then
+    echo "needs ip (iproute2)"
+  fi
+}
+if [ "${1-}" = --check ]; then
+  why=$(cannot_run)
+  [ -z "$why" ] || { echo "$why"; exit 1; }
+  exit 0
+fi
+
 nodes=1 cpus=
 while [ $# -gt 0 ]; do
   case $1 in
@@ -26,7 +47,9 @@ done
 [ $# -gt 0 ] || { echo "ray-local: no command given" >&2; exit 2; }
 
 if [ -z "${RAY_LOCAL_INSIDE-}" ]; then
-  [ -x "$repo/.venv/bin/ray" ] || { echo "ray-local: .venv/bin/ray is missing: run scripts/setup/setup.sh" >&2; exit 2; }
+  why=$(cannot_run)
+  [ -z "$why" ] || { echo "ray-local: $why; elsewhere, run pipeline/ray/ray_run.py against a Ray cluster of your own (docs/scale-out.md)" >&2; exit 2; }
+  [ -x "$repo/.venv/bin/ray" ] || { echo "ray-local: .venv/bin/ray is missing: run scripts/setup/setup.sh --with ray" >&2; exit 2; }
   RAY_LOCAL_INSIDE=1 exec unshare --net --pid --fork --mount-proc \
     bash "$0" --nodes "$nodes" ${cpus:+--cpus "$cpus"} -- "$@"
 fi

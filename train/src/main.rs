@@ -13,20 +13,30 @@ use params::{Baseline, TrainArgs};
     version,
     about,
     long_about = None,
+    // Example lines stay within 78 columns: clap wraps wider ones at the terminal's
+    // width, and a wrapped example pastes as two commands.
     after_help = "Examples:
-  train --spec mlp.toml --train out/data/mnist/train.parquet --val out/data/mnist/val.parquet --out runs/mlp
-  train --spec mlp.toml --train T --out runs/mlp-more --init-from runs/mlp/model.onnx   # warm start
-  train --baseline logistic --train out/features/hog/train.parquet --out runs/logistic
-  train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json   # time per layer
-  LAB_KERNELS=avx2 train --spec cnn.toml --train T --out runs/c2   # force a kernel path
-  train --spec cnn.toml --train T --out runs/cnn --max-memory 4G   # refuse bigger models
+  train --spec mlp.toml --train out/data/mnist/train.parquet \\
+      --val out/data/mnist/val.parquet --out runs/mlp
+  # warm start from a trained model:
+  train --spec mlp.toml --train T --out runs/mlp-more \\
+      --init-from runs/mlp/model.onnx
+  train --baseline logistic --train out/features/hog/train.parquet \\
+      --out runs/logistic
+  # time per layer:
+  train --spec cnn.toml --train T --val V --out runs/cnn --profile prof.json
+  LAB_KERNELS=avx2 train --spec cnn.toml --train T --out runs/c2  # kernels
+  # refuse bigger models:
+  train --spec cnn.toml --train T --out runs/cnn --max-memory 4G
 
-A run killed part-way continues after its last complete epoch when run again with the
-same inputs (a checkpoint beside the output directory); --fresh starts over.
+A run killed part-way continues after its last complete epoch when run
+again with the same inputs (a checkpoint beside the output directory);
+--fresh starts over.
 
 Environment:
-  LAB_KERNELS  avx512, avx2, neon or portable: the kernels' instruction set (default: the
-               fastest this CPU runs). Every path trains to the same bits; only speed differs."
+  LAB_KERNELS  avx512, avx2, neon or portable: the kernels' instruction set
+               (default: the fastest this CPU runs). Every path trains to the
+               same bits; only speed differs."
 )]
 struct Cli {
     #[command(flatten)]

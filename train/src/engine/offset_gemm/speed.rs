@@ -1,6 +1,6 @@
 //! Throughput of the products on the lab's convolution shapes, in multiply-adds per
 //! nanosecond (one thread), on every instruction set this CPU runs:
-//! `cargo test --release -p train offset_gemm_speed -- --ignored --nocapture`.
+//! `cargo test --release --workspace offset_gemm_speed -- --ignored --nocapture`.
 
 use super::*;
 
