@@ -131,6 +131,10 @@ pub struct NetworkRun {
     pub restored_epoch: Option<usize>,
     /// The instruction set the kernels ran on: speed only, the bits are the same on every one.
     pub kernels: String,
+    /// The `model.onnx` whose weights the run started from (`train --init-from`); absent
+    /// for a run that started from the seed's initial weights.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_from: Option<String>,
 }
 
 impl Summary {
@@ -235,6 +239,7 @@ mod tests {
                 restored_best_weights: true,
                 restored_epoch: Some(2),
                 kernels: "avx2".into(),
+                init_from: None,
             }),
         }
     }

@@ -279,6 +279,8 @@ pub struct Run {
     pub synthetic: bool,
     /// The manifest line of its table (of the variant, for a variant's run), for messages.
     pub line: usize,
+    /// `init_from`: the run whose trained model this run starts from (`train --init-from`).
+    pub init_from: Option<String>,
 }
 
 /// The spec file `train --spec` reads: the run's spec as TOML, preceded by comments.

@@ -78,6 +78,7 @@ impl Manifest {
             experiments.push(experiment);
             runs.push(run);
         }
+        at.check_warm_starts(&runs)?;
         Ok(Manifest {
             file: file.to_path_buf(),
             settings: doc.settings,
@@ -307,6 +308,7 @@ impl Locator {
             trainer: Trainer::Baseline { method: t.method.name().to_string() },
             evaluation,
             line: self.line(path),
+            init_from: None,
         };
         self.check_run_splits(path, &run, datasets, feature_sets)?;
         let experiment = Experiment {
@@ -317,6 +319,57 @@ impl Locator {
             runs: vec![name.to_string()],
         };
         Ok((experiment, run))
+    }
+
+    /// Every `init_from` names another run that is a network, and no run waits on itself
+    /// through a chain of them.
+    pub(super) fn check_warm_starts(&self, runs: &[Run]) -> Result<()> {
+        for run in runs {
+            let Some(first) = &run.init_from else { continue };
+            let path = format!("{}.init_from", self.run_path(run));
+            let mut seen = vec![run.name.as_str()];
+            let mut next = Some(first);
+            while let Some(name) = next {
+                let Some(from) = runs.iter().find(|r| &r.name == name) else {
+                    return Err(self.dangling(
+                        &path,
+                        name,
+                        "run",
+                        runs.iter().map(|r| r.name.as_str()),
+                    ));
+                };
+                if !matches!(from.trainer, Trainer::Network { .. }) {
+                    return Err(self.err(&path, &format!("run `{name}` is a baseline; a network starts only from a network's weights")));
+                }
+                if seen.contains(&name.as_str()) {
+                    seen.push(name);
+                    return Err(self.err(
+                        &path,
+                        &format!(
+                            "the runs start from each other in a circle: {}",
+                            seen.join(" ← ")
+                        ),
+                    ));
+                }
+                seen.push(name);
+                next = from.init_from.as_ref();
+            }
+        }
+        Ok(())
+    }
+
+    /// The key path of a run's table: `models.M` or `models.M.variants.V` (a sweep's
+    /// runs, `models.M.sweep`).
+    fn run_path(&self, run: &Run) -> String {
+        match &run.variant {
+            None => format!("models.{}", run.experiment),
+            Some(v)
+                if self.lines.contains_key(&format!("models.{}.variants.{v}", run.experiment)) =>
+            {
+                format!("models.{}.variants.{v}", run.experiment)
+            }
+            Some(_) => format!("models.{}.sweep", run.experiment),
+        }
     }
 
     /// A `folders` dataset's `from` names a `synth-xray` dataset, whose images it reads.

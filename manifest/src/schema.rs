@@ -157,6 +157,8 @@ pub(super) struct RunTable {
     pub features: Option<String>,
     /// Overrides of `[evaluation]`.
     pub evaluation: Option<EvaluationTable>,
+    /// A run of this manifest whose trained weights this run starts from.
+    pub init_from: Option<String>,
     /// `train`'s spec keys, as written (read by `params::ModelSpec`).
     #[serde(flatten)]
     pub spec: Table,

@@ -186,6 +186,7 @@ impl Locator {
             trainer: Trainer::Network { table: run.spec, spec: Box::new(typed) },
             evaluation,
             line,
+            init_from: run.init_from,
         };
         self.check_run_splits(path, &result, datasets, feature_sets)?;
         Ok((result, run.title))

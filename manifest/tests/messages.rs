@@ -106,3 +106,28 @@ fn an_unclosed_list_says_where_it_opened_and_shows_the_line() {
     assert_eq!(lines.len(), 4, "{e}");
     assert!(lines[3].trim_start_matches([' ', '|']).starts_with('^'), "{e}");
 }
+
+#[test]
+fn a_fine_tune_variant_starts_from_another_run() {
+    let text = format!("{BASE}\n[models.cnn.variants.tuned]\ninit_from = \"cnn\"\nepochs = 3\n");
+    let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    let tuned = m.run("cnn-tuned").unwrap();
+    assert_eq!(tuned.init_from.as_deref(), Some("cnn"));
+    assert_eq!(m.run("cnn").unwrap().init_from, None);
+    assert!(tuned.changes.contains(&"init_from = \"cnn\"".to_string()), "{:?}", tuned.changes);
+}
+
+#[test]
+fn a_warm_start_names_a_network_run_and_no_circle() {
+    let e = refusal(&format!("{BASE}\n[models.cnn.variants.tuned]\ninit_from = \"cnx\"\n"));
+    assert!(e.starts_with("pipeline.toml line 22: models.cnn.variants.tuned.init_from: no run named `cnx` (declared: cnn, cnn-tuned)"), "{e}");
+    let e = refusal(&BASE.replace("[models.cnn]", "[models.cnn]\ninit_from = \"cnn\""));
+    assert!(
+        e.contains("models.cnn.init_from: the runs start from each other in a circle: cnn ← cnn"),
+        "{e}"
+    );
+    let e = refusal(&format!(
+        "{BASE}\n[baselines.lr]\nmethod = \"logistic\"\nfeatures = \"hog\"\n[models.cnn.variants.t]\ninit_from = \"lr\"\n"
+    ));
+    assert!(e.contains("run `lr` is a baseline"), "{e}");
+}

@@ -80,27 +80,23 @@ impl FromStr for BlockNorm {
 
 /// The parameters of `skimage.feature.hog`, with its defaults ([`HogParams::DEFAULT`]).
 /// A `[features.X]` table with `method = "hog"` and the `features hog` flags both
-/// become this. As flags ([`HogParams::to_args`]) only the values that differ from the
-/// defaults are written.
+/// become this. As flags ([`HogParams::to_args`]) every value is written, defaults
+/// too, so a command and the report say every parameter in effect.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::Args))]
 #[serde(default, deny_unknown_fields)]
 pub struct HogParams {
     /// Number of orientation bins over 0–180° (1..=254).
     #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.orientations))]
-    #[serde(skip_serializing_if = "HogParams::default_orientations")]
     pub orientations: usize,
     /// Cell size in pixels, ROWSxCOLS (or N for NxN); each ≥ 1 and at most the image's side.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.pixels_per_cell, value_name = "RxC"))]
-    #[serde(skip_serializing_if = "HogParams::default_pixels_per_cell")]
     pub pixels_per_cell: Size2,
     /// Block size in cells, ROWSxCOLS (or N for NxN); each ≥ 1 and at most the cell grid's side.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.cells_per_block, value_name = "RxC"))]
-    #[serde(skip_serializing_if = "HogParams::default_cells_per_block")]
     pub cells_per_block: Size2,
     /// Block normalisation: L1, L1-sqrt, L2 or L2-Hys.
     #[cfg_attr(feature = "clap", arg(long, default_value_t = HogParams::DEFAULT.block_norm, value_name = "NORM"))]
-    #[serde(skip_serializing_if = "HogParams::default_block_norm")]
     pub block_norm: BlockNorm,
     /// Take the square root of every pixel value first (power-law compression).
     #[cfg_attr(feature = "clap", arg(long))]
@@ -194,23 +190,11 @@ impl HogParams {
         }
     }
 
-    /// The `features hog` flags that give these parameters: those that differ from
-    /// the defaults, in scikit-image's order (`--orientations 8 --pixels-per-cell 4x4`).
+    /// The `features hog` flags that give these parameters, every one (defaults too),
+    /// in scikit-image's order (`--orientations 9 --pixels-per-cell 8x8 …`);
+    /// `--transform-sqrt` only when set.
     pub fn to_args(&self) -> Vec<String> {
         crate::to_args(self)
-    }
-
-    fn default_orientations(v: &usize) -> bool {
-        *v == Self::DEFAULT.orientations
-    }
-    fn default_pixels_per_cell(v: &Size2) -> bool {
-        *v == Self::DEFAULT.pixels_per_cell
-    }
-    fn default_cells_per_block(v: &Size2) -> bool {
-        *v == Self::DEFAULT.cells_per_block
-    }
-    fn default_block_norm(v: &BlockNorm) -> bool {
-        *v == Self::DEFAULT.block_norm
     }
 }
 
@@ -280,9 +264,14 @@ mod tests {
         };
         assert_eq!(
             p.to_args().join(" "),
-            "--orientations 6 --cells-per-block 2x3 --transform-sqrt"
+            "--orientations 6 --pixels-per-cell 8x8 --cells-per-block 2x3 --block-norm L2-Hys --transform-sqrt"
         );
         assert_eq!("2x3".parse::<Size2>().unwrap(), p.cells_per_block);
+        // A value equal to its default is still said: the command shows every parameter.
+        assert_eq!(
+            HogParams::DEFAULT.to_args().join(" "),
+            "--orientations 9 --pixels-per-cell 8x8 --cells-per-block 3x3 --block-norm L2-Hys"
+        );
         assert_eq!("L2-Hys".parse::<BlockNorm>().unwrap(), p.block_norm);
     }
 }

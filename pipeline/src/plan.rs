@@ -20,7 +20,7 @@ pub use crate::spec_files::{write_spec_files, SpecFile};
 
 pub use crate::shell::{command_line, STAGE_BINARIES};
 
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, Run};
 
 use crate::report::ReportArgs;
 
@@ -89,6 +89,27 @@ fn stage(binary: &str, subcommand: &str, args: Vec<String>) -> Vec<String> {
 
 fn argv(binary: &str, args: Vec<String>) -> Vec<String> {
     std::iter::once(binary.to_string()).chain(args).collect()
+}
+
+/// The runs in manifest order, except that a run that starts from another run's
+/// weights comes after it (the manifest has refused circles).
+fn warm_starts_after_their_sources(runs: &[Run]) -> Vec<&Run> {
+    let mut placed: HashSet<&str> = HashSet::new();
+    let mut order = Vec::with_capacity(runs.len());
+    let mut waiting: Vec<&Run> = runs.iter().collect();
+    while !waiting.is_empty() {
+        let before = waiting.len();
+        waiting.retain(|run| match &run.init_from {
+            Some(from) if !placed.contains(from.as_str()) => true,
+            _ => {
+                placed.insert(&run.name);
+                order.push(*run);
+                false
+            }
+        });
+        assert!(waiting.len() < before, "the manifest refuses runs that start from each other");
+    }
+    order
 }
 
 /// Builds nodes in order; knows the shard count and collects the parameter files.
@@ -201,7 +222,7 @@ pub fn plan(m: &Manifest, shards: usize) -> Result<Plan> {
     datasets(&mut b, &mut phony)?;
     features(&mut b, &mut phony)?;
     let mut report_inputs = Vec::new();
-    for run in &m.runs {
+    for run in warm_starts_after_their_sources(&m.runs) {
         let metrics = run_nodes(&mut b, run)?;
         report_inputs.push(s(&m.run_model_dir(&run.name).join("model.onnx")));
         report_inputs.push(metrics.clone());

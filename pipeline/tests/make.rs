@@ -103,12 +103,12 @@ fn fragment_has_one_rule_per_stage_output() {
     has_line(&f, "\t$(BIN)/ingest folders --root out/data/xs/val --out out/data/xray/val.parquet --size 64x64 --channels 1");
     has_line(&f, "out/features/hog/train.parquet : out/data/mnist/train.parquet out/specs/features-hog-train.cmd | $(BIN)/features");
     // Only the first split (train) draws the pictures the report shows, beside the set's splits.
-    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/train.parquet --out out/features/hog/train.parquet --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --visualize 3 --visualize-out out/features/hog/pictures");
-    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/val.parquet --out out/features/hog/val.parquet --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1");
-    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/train.parquet --out out/features/hog-o4/train.parquet --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 --visualize 3 --visualize-out out/features/hog-o4/pictures");
+    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/train.parquet --out out/features/hog/train.parquet --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys --visualize 3 --visualize-out out/features/hog/pictures");
+    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/val.parquet --out out/features/hog/val.parquet --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys");
+    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/train.parquet --out out/features/hog-o4/train.parquet --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys --visualize 3 --visualize-out out/features/hog-o4/pictures");
     assert_eq!(f.matches("--visualize 3").count(), 2, "{f}");
     // The variant's derived feature set.
-    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/test.parquet --out out/features/hog-o4/test.parquet --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1");
+    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/test.parquet --out out/features/hog-o4/test.parquet --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys");
     // Training: inputs + the spec file; evaluation: model + test split + its parameters.
     has_line(&f, "out/runs/h-o4/model/model.onnx : out/features/hog-o4/train.parquet out/features/hog-o4/val.parquet out/specs/h-o4.toml | $(BIN)/train $(PIPELINE_RUNTIME)");
     has_line(&f, "\t$(BIN)/train --spec out/specs/h-o4.toml --train out/features/hog-o4/train.parquet --val out/features/hog-o4/val.parquet --out out/runs/h-o4/model");

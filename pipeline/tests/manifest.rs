@@ -251,7 +251,16 @@ fn default_manifest_expands_the_lab() {
     );
     assert_eq!(
         fs.method.args(),
-        ["--orientations", "8", "--pixels-per-cell", "7x7", "--cells-per-block", "1x1"]
+        [
+            "--orientations",
+            "8",
+            "--pixels-per-cell",
+            "7x7",
+            "--cells-per-block",
+            "1x1",
+            "--block-norm",
+            "L2-Hys"
+        ]
     );
 
     // The X-rays are synthetic, through the folders dataset; MNIST is not.

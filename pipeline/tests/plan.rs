@@ -209,3 +209,22 @@ fn shell_words_with_quotes_and_dollars_survive_sh() {
         assert_eq!(String::from_utf8(o.stdout).unwrap(), word, "{quoted}");
     }
 }
+
+#[test]
+fn a_warm_start_reads_its_source_model_and_trains_after_it() {
+    // The fine-tune variant is declared before the model it starts from.
+    let text = include_str!("fixtures/pipeline.toml").replacen(
+        "[models.mlp]",
+        "[models.tuned]\ninit_from = \"mlp\"\ndata = \"mnist\"\ninput_shape = [28, 28, 1]\nloss = \"categorical_crossentropy\"\nepochs = 1\noptimizer = { name = \"sgd\" }\nlayers = [{ type = \"flatten\" }, { type = \"dense\", units = 10, activation = \"softmax\" }]\n\n[models.mlp]",
+        1,
+    );
+    let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    let p = plan(&m, 1).unwrap();
+    let position = |id: &str| p.nodes.iter().position(|n| n.id == id).unwrap();
+    let tuned = &p.nodes[position("train:tuned")];
+    let source = "out/runs/mlp/model/model.onnx".to_string();
+    let command = tuned.commands[0].join(" ");
+    assert!(command.contains(&format!("--init-from {source}")), "{command}");
+    assert!(tuned.inputs.contains(&source) && tuned.after.contains(&"train:mlp".to_string()));
+    assert!(position("train:mlp") < position("train:tuned"));
+}

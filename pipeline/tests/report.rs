@@ -140,6 +140,7 @@ fn mlp_summary() -> Summary {
             restored_best_weights: false,
             restored_epoch: None,
             kernels: "avx2".into(),
+            init_from: None,
         }),
     }
 }
@@ -595,7 +596,7 @@ layers.0.units = 3
     assert!(html.contains("<img src=\"img/hog-hog-00000.png\""), "{html}");
     assert!(html.contains("D = 392"), "{html}");
     // The derived set, listed once though two runs could name it, says what is missing.
-    assert!(section.contains("Feature set `hog-o4`: --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 (parameters unknown: "), "{section}");
+    assert!(section.contains("Feature set `hog-o4`: --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys (parameters unknown: "), "{section}");
     assert!(section.contains("hog-o4/train.parquet is missing"), "{section}");
     assert!(
         section.contains("Not available: the HOG pictures of `hog-o4` (")
@@ -613,7 +614,7 @@ layers.0.units = 3
     report::write_report(&m, &report_dir).unwrap();
     let md = std::fs::read_to_string(report_dir.join("index.md")).unwrap();
     assert!(
-        md.contains("Feature set `hog`: --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 (parameters unknown: ")
+        md.contains("Feature set `hog`: --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys (parameters unknown: ")
             && md.contains("hog/train.parquet's \\`features\\` metadata is not what \\`features hog\\` writes (method \"hog\"); run `make hog`)."),
         "{md}"
     );

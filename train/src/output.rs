@@ -2,6 +2,8 @@
 //! (and the same as `history.csv`), `summary.json`, `summary.txt` (and `model.onnx`, see
 //! `export.rs`). Every file is written atomically, as one set.
 
+use std::path::Path;
+
 use formats::summary::{FinalEpoch, Input, LayerRow, LossSummary, NetworkRun};
 use formats::{DatasetKind, History, Summary};
 
@@ -65,6 +67,7 @@ pub fn summary(
     classes: &[String],
     (history, stopping): (&History, &Stopping),
     seconds: f64,
+    init_from: Option<&Path>,
 ) -> Summary {
     let last = history.epochs.last();
     // After restore-best-weights the model is the best epoch's; report that epoch as final.
@@ -115,6 +118,7 @@ pub fn summary(
             restored_best_weights: stopping.restored_best,
             restored_epoch: stopping.restored_best.then_some(stopping.best_epoch).flatten(),
             kernels: crate::engine::isa::Isa::current().name().into(),
+            init_from: init_from.map(|p| p.display().to_string()),
         }),
     }
 }
@@ -204,6 +208,9 @@ pub fn summary_text(summary: &Summary) -> String {
         or_null(summary.batch_size),
         or_null(summary.seed)
     );
+    if let Some(init) = network.and_then(|n| n.init_from.as_ref()) {
+        s += &format!("Warm start: from the weights of {init}\n");
+    }
     if let Some(best) = summary.best_epoch {
         s += &format!(
             "Best epoch: {best} (restored: {})\n",

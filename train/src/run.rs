@@ -269,9 +269,16 @@ pub fn train_from(
     let profile = model.profile(fit_started.elapsed().as_secs_f64());
     let seconds = seconds_before + seconds_since(started);
 
-    let summary =
-        crate::output::summary(spec, &model, &train.classes, (&history, &stopping), seconds);
-    let extra = vec![
+    let init_from = options.init_from.as_deref();
+    let summary = crate::output::summary(
+        spec,
+        &model,
+        &train.classes,
+        (&history, &stopping),
+        seconds,
+        init_from,
+    );
+    let mut extra = vec![
         ("spec".to_string(), spec_json),
         ("name".to_string(), spec.name.clone().unwrap_or_else(|| "model".into())),
         (
@@ -283,6 +290,9 @@ pub fn train_from(
             .to_string(),
         ),
     ];
+    if let Some(init) = init_from {
+        extra.push(("init_from".to_string(), init.display().to_string()));
+    }
     let onnx = crate::export::to_onnx(&model, &train.classes, &extra)?;
     let text = crate::output::summary_text(&summary);
     crate::output::write_run(out_dir, &onnx, &history, &summary, &text)?;

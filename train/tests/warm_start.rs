@@ -98,6 +98,21 @@ fn init_from_continues_where_the_earlier_run_stopped() {
     let (a, b) = (first.epochs[2].val_loss.unwrap(), frozen.epochs[0].val_loss.unwrap());
     assert!((a - b).abs() < 1e-6, "val loss {a} after 3 epochs, {b} warm-started");
     assert_eq!(d.weights("frozen"), d.weights("first"));
+    // The warm start is on record: summary.json, summary.txt and the model's metadata.
+    let summary = formats::Summary::read(&d.p("frozen/summary.json")).unwrap();
+    let recorded = summary.network.and_then(|n| n.init_from);
+    assert_eq!(recorded.as_deref(), Some(model.to_str().unwrap()));
+    let text = std::fs::read_to_string(d.p("frozen/summary.txt")).unwrap();
+    assert!(
+        text.contains(&format!("Warm start: from the weights of {}\n", model.display())),
+        "{text}"
+    );
+    let onnx = std::fs::read(d.p("frozen/model.onnx")).unwrap();
+    let metadata = onnx::read_metadata(&onnx).unwrap();
+    let init = metadata.iter().find(|(k, _)| k == "init_from").map(|(_, v)| v.as_str());
+    assert_eq!(init, model.to_str());
+    let first_summary = formats::Summary::read(&d.p("first/summary.json")).unwrap();
+    assert_eq!(first_summary.network.and_then(|n| n.init_from), None);
     // Learning on: epoch 1 of the warm start picks up at the first run's last level,
     // not at a fresh epoch 1's.
     let more = d.train(&spec(&format!("epochs = 1\n{learning}")), "more", Some(&model));

@@ -25,6 +25,9 @@ pub(super) fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
 
     let mut args = TrainArgs::new(train.clone(), model_dir.clone());
     args.val = val.clone();
+    // A warm start reads the other run's model, so it waits for that run's training.
+    let init_model = run.init_from.as_ref().map(|from| m.run_model_dir(from).join("model.onnx"));
+    args.init_from = init_model.clone();
     let stamp = match &run.trainer {
         Trainer::Network { .. } => {
             let spec_path = specs.join(format!("{}.toml", run.name));
@@ -55,6 +58,7 @@ pub(super) fn run_nodes(b: &mut Builder, run: &Run) -> Result<String> {
     if let Some(v) = &val {
         inputs.extend(b.parts(v, from_plan));
     }
+    inputs.extend(init_model.as_deref().map(s));
     let kind = match &run.trainer {
         Trainer::Network { .. } => "train".to_string(),
         Trainer::Baseline { method } => format!("train --baseline {method}"),
