@@ -141,6 +141,14 @@ impl Locator {
             }
             set_path(&mut t, key, value.clone()).map_err(|m| self.err(&kpath, &m))?;
         }
+        // A variant's model is named after its run (its summary says `Model: "mlp-hidden3"`),
+        // unless the variant names it.
+        if variant.is_some()
+            && t.contains_key("name")
+            && !overrides.iter().any(|(k, _)| k == "name")
+        {
+            t.insert("name".into(), Value::String(run_name.to_string()));
+        }
         // Checked at the model, or at the variant that changed it (`path`).
         let run: RunTable = params::from_table(t).map_err(|e| self.refused(path, e))?;
         let datasets = declared.datasets;

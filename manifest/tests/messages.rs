@@ -131,3 +131,17 @@ fn a_warm_start_names_a_network_run_and_no_circle() {
     ));
     assert!(e.contains("run `lr` is a baseline"), "{e}");
 }
+
+#[test]
+fn a_variant_model_is_named_after_its_run() {
+    let named = BASE.replace("[models.cnn]", "[models.cnn]\nname = \"cnn\"");
+    let text = format!("{named}\n[models.cnn.sweep]\nepochs = [4]\n[models.cnn.variants.own]\nname = \"mine\"\nepochs = 2\n");
+    let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    let name = |run: &str| match &m.run(run).unwrap().trainer {
+        manifest::Trainer::Network { spec, .. } => spec.name.clone(),
+        manifest::Trainer::Baseline { .. } => None,
+    };
+    assert_eq!(name("cnn").as_deref(), Some("cnn"));
+    assert_eq!(name("cnn-epochs4").as_deref(), Some("cnn-epochs4"));
+    assert_eq!(name("cnn-own").as_deref(), Some("mine"));
+}
