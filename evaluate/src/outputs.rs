@@ -13,6 +13,7 @@ use crate::{plots, tables};
 /// Every file an evaluation directory can hold: the set that replaces the previous one.
 pub const OUTPUTS: &[&str] = &[
     "metrics.json",
+    "scores.json",
     "predictions.parquet",
     "per_class.parquet",
     "confusion.parquet",
@@ -21,7 +22,7 @@ pub const OUTPUTS: &[&str] = &[
     "roc.png",
 ];
 
-/// Writes metrics.json, predictions.parquet, per_class.parquet, confusion.parquet,
+/// Writes metrics.json, scores.json (the figures alone), predictions.parquet, per_class.parquet, confusion.parquet,
 /// confusion.png, curves.png (with a history) and roc.png (binary) into `out`, as one
 /// set ([`formats::OutputSet`]: the old set or the new one, never a mix).
 pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
@@ -30,6 +31,9 @@ pub fn write_outputs(ev: &Evaluation, out: &Path) -> Result<Vec<PathBuf>> {
     let json = serde_json::to_string_pretty(m)? + "\n";
     std::fs::write(stage.path("metrics.json"), json)
         .context(ErrorKind::Output, || "cannot write metrics.json")?;
+    let scores = serde_json::to_string_pretty(&m.scores())? + "\n";
+    std::fs::write(stage.path("scores.json"), scores)
+        .context(ErrorKind::Output, || "cannot write scores.json")?;
     let (classes, path) = (&ev.metrics.classes, stage.path("predictions.parquet"));
     write_predictions(classes, 0, &ev.labels, &ev.predicted, &ev.scores, &path)?;
     tables::write_parquet(&mut tables::per_class_frame(m)?, &stage.path("per_class.parquet"))?;

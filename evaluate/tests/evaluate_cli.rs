@@ -103,6 +103,25 @@ fn sklearn_model_needs_only_model_and_data() {
     for f in ["predictions.parquet", "per_class.parquet", "confusion.parquet", "confusion.png"] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
+    // scores.json: the figures of metrics.json alone, flat.
+    let scores = read_json(&out.join("scores.json"));
+    let keys: Vec<&str> = scores.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        keys,
+        [
+            "accuracy",
+            "log_loss",
+            "macro_f1",
+            "macro_precision",
+            "macro_recall",
+            "weighted_f1",
+            "weighted_precision",
+            "weighted_recall"
+        ]
+    );
+    assert_eq!(scores["accuracy"], m["accuracy"]);
+    assert_eq!(scores["macro_f1"], m["macro"]["f1"]);
+    assert_eq!(scores["weighted_recall"], m["weighted"]["recall"]);
     assert!(!out.join("curves.png").exists(), "no history beside the sklearn model");
     assert!(!out.join("roc.png").exists(), "not binary");
     assert_eq!(&std::fs::read(out.join("confusion.png")).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
@@ -152,6 +171,10 @@ fn binary_sigmoid_model_thresholds_roc_and_curves() {
     let b = &m["binary"];
     assert_eq!(b["positive_class"], "zero");
     close(&b["roc_auc"], &e["roc_auc"], 1e-12, "roc_auc");
+    let scores = read_json(&out.join("scores.json"));
+    for (key, value) in [("roc_auc", &b["roc_auc"]), ("f1", &b["f1"]), ("best_f1", &b["best_f1"])] {
+        assert_eq!(&scores[key], value, "scores.json {key}");
+    }
     for k in [
         "threshold",
         "precision",

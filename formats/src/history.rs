@@ -119,21 +119,22 @@ impl History {
     }
 
     /// The history as CSV (`history.csv`, for `dvc plots` and spreadsheets): a header
-    /// `epoch,loss,accuracy,val_loss,val_accuracy,seconds`, then one line per epoch
-    /// (1-based), an empty field where a value is missing. Numbers are written in
-    /// full (Rust's shortest round-trip form).
+    /// `epoch,seconds,loss,accuracy,val_loss,val_accuracy`, then one line per epoch
+    /// (1-based), an empty field where a value is missing. The timing comes second so
+    /// that a tool that plots the last column by default (`dvc plots show`) plots a
+    /// figure of the model. Numbers are written in full (Rust's shortest round-trip form).
     pub fn to_csv(&self) -> String {
         let field = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-        let mut out = String::from("epoch,loss,accuracy,val_loss,val_accuracy,seconds\n");
+        let mut out = String::from("epoch,seconds,loss,accuracy,val_loss,val_accuracy\n");
         for r in &self.epochs {
             out.push_str(&format!(
                 "{},{},{},{},{},{}\n",
                 r.epoch,
+                field(r.seconds),
                 r.loss,
                 r.accuracy,
                 field(r.val_loss),
-                field(r.val_accuracy),
-                field(r.seconds)
+                field(r.val_accuracy)
             ));
         }
         out
@@ -275,7 +276,7 @@ mod tests {
         };
         assert_eq!(
             h.to_csv(),
-            "epoch,loss,accuracy,val_loss,val_accuracy,seconds\n1,0.5,0.75,,,1.25\n2,0.25,0.875,0.3,0.9,\n"
+            "epoch,seconds,loss,accuracy,val_loss,val_accuracy\n1,1.25,0.5,0.75,,\n2,,0.25,0.875,0.3,0.9\n"
         );
     }
 

@@ -83,6 +83,31 @@ impl Metrics {
             source,
         })
     }
+
+    /// `scores.json`: the figures alone, one flat level of numbers (no timings, paths or
+    /// settings), as `dvc metrics diff`, MLflow's `log_metrics` and spreadsheets want them:
+    /// `accuracy`, `log_loss`, `macro_precision` … `weighted_f1`, and for a binary model
+    /// `roc_auc`, `precision`, `recall`, `f1` (at the threshold) and `best_f1`. A figure
+    /// that is not finite (the ROC AUC of a one-class set) is left out.
+    pub fn scores(&self) -> std::collections::BTreeMap<String, f64> {
+        let mut out = std::collections::BTreeMap::new();
+        out.insert("accuracy".to_string(), self.accuracy);
+        out.insert("log_loss".to_string(), self.log_loss);
+        for (prefix, s) in [("macro", &self.macro_avg), ("weighted", &self.weighted)] {
+            out.insert(format!("{prefix}_precision"), s.precision);
+            out.insert(format!("{prefix}_recall"), s.recall);
+            out.insert(format!("{prefix}_f1"), s.f1);
+        }
+        if let Some(b) = &self.binary {
+            out.insert("roc_auc".to_string(), b.roc_auc);
+            out.insert("precision".to_string(), b.at_threshold.precision);
+            out.insert("recall".to_string(), b.at_threshold.recall);
+            out.insert("f1".to_string(), b.at_threshold.f1);
+            out.insert("best_f1".to_string(), b.best_f1);
+        }
+        out.retain(|_, v| v.is_finite());
+        out
+    }
 }
 
 /// An `f64` that serde_json wrote as `null` because it was not finite, read back as NaN.
