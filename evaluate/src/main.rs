@@ -95,7 +95,8 @@ fn run(cli: Cli) -> Result<()> {
     opts.history = a.history;
     opts.params = a.params;
     opts.labels_from_model = a.labels_from_model;
-    opts.model_options = ModelOptions { scale: a.scale, output: a.output, threads: a.threads };
+    opts.model_options =
+        ModelOptions { scale: a.scale, output: a.output, threads: a.threads, sessions: a.sessions };
     opts.shard = a.shard;
     if !a.shard.is_whole() {
         let scored = evaluate::score(&opts)?;

@@ -11,13 +11,11 @@
 //! P(class 1) and becomes the two scores `[1 − p, p]`.
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
-use formats::dataset::{batch_features, batch_images, batch_labels};
-use formats::{DatasetKind, DatasetReader};
 use ort::session::Session;
-use ort::value::{TensorElementType, TensorRef, ValueType};
+use ort::value::{TensorElementType, ValueType};
 
+mod batches;
 mod rows;
 
 use crate::error::{fail, Context, Error, ErrorKind, Result};
@@ -33,6 +31,14 @@ pub const MAX_THREADS: usize = 1024;
 pub fn check_threads(threads: usize) -> Result<()> {
     if !(1..=MAX_THREADS).contains(&threads) {
         fail!(Parameter, "--threads must be 1..={MAX_THREADS}, got {threads}");
+    }
+    Ok(())
+}
+
+/// Checks `--sessions`: 1..=[`MAX_SESSIONS`].
+pub fn check_sessions(sessions: usize) -> Result<()> {
+    if !(1..=MAX_SESSIONS).contains(&sessions) {
+        fail!(Parameter, "--sessions must be 1..={MAX_SESSIONS}, got {sessions}");
     }
     Ok(())
 }
@@ -58,16 +64,24 @@ pub struct ModelOptions {
     pub scale: Option<f32>,
     /// The class-score output to use, overriding the default choice.
     pub output: Option<String>,
-    /// ONNX Runtime intra-op threads, 1..=[`MAX_THREADS`] (default: `RAYON_NUM_THREADS`
+    /// ONNX Runtime threads in all, 1..=[`MAX_THREADS`] (default: `RAYON_NUM_THREADS`
     /// if set, else all cores, at most [`MAX_THREADS`]).
     pub threads: Option<usize>,
+    /// ONNX Runtime sessions scoring different batches at once, 1..=[`MAX_SESSIONS`],
+    /// sharing the threads (default 1; never more than the threads).
+    pub sessions: Option<usize>,
 }
+
+/// The most sessions (`--sessions`): each holds a copy of the model.
+pub const MAX_SESSIONS: usize = 64;
 
 /// An ONNX classifier matched to a dataset.
 pub struct Classifier {
     /// The model file.
     pub path: PathBuf,
-    session: Session,
+    /// One or more sessions of the model, each scoring its own batches
+    /// (`ModelOptions::sessions`).
+    sessions: Vec<Session>,
     /// The name of the model's one input.
     pub input_name: String,
     /// The model's declared input shape, `-1` for dynamic dimensions.
@@ -85,7 +99,7 @@ pub struct Classifier {
     pub output_shape: Vec<i64>,
     /// Class names from the model's `metadata_props` `classes`, if any.
     pub model_classes: Option<Vec<String>>,
-    /// ONNX Runtime intra-op threads in use.
+    /// ONNX Runtime threads in use, over all sessions.
     pub threads: usize,
 }
 
@@ -144,6 +158,39 @@ fn describe_type(t: &ValueType) -> String {
     }
 }
 
+/// A session of the model at `path` with `threads` intra-op threads.
+fn new_session(
+    env: &ort::environment::Environment,
+    path: &Path,
+    threads: usize,
+) -> Result<Session> {
+    Session::builder(env)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Runtime,
+                format!("cannot start an ONNX Runtime session: {}", one_line(&e)),
+            )
+        })?
+        .with_intra_threads(threads)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Runtime,
+                format!("cannot set ONNX Runtime threads: {}", one_line(&e)),
+            )
+        })?
+        .commit_from_file(path)
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Model,
+                format!(
+                    "model {} cannot be loaded by ONNX Runtime: {}",
+                    path.display(),
+                    one_line(&e)
+                ),
+            )
+        })
+}
+
 impl Classifier {
     /// Loads the model and matches its input to `rows` and its output to class scores.
     pub fn open(path: &Path, rows: &RowShape, dataset: &str, opts: &ModelOptions) -> Result<Self> {
@@ -163,31 +210,14 @@ impl Classifier {
             .or(from_env.filter(|&n: &usize| n > 0))
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .min(MAX_THREADS);
-        let session = Session::builder(&env)
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Runtime,
-                    format!("cannot start an ONNX Runtime session: {}", one_line(&e)),
-                )
-            })?
-            .with_intra_threads(threads)
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Runtime,
-                    format!("cannot set ONNX Runtime threads: {}", one_line(&e)),
-                )
-            })?
-            .commit_from_file(path)
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Model,
-                    format!(
-                        "model {} cannot be loaded by ONNX Runtime: {}",
-                        path.display(),
-                        one_line(&e)
-                    ),
-                )
-            })?;
+        if let Some(n) = opts.sessions {
+            check_sessions(n)?;
+        }
+        let count = opts.sessions.unwrap_or(1).min(threads);
+        let sessions = (0..count)
+            .map(|k| new_session(&env, path, threads / count + usize::from(k < threads % count)))
+            .collect::<Result<Vec<_>>>()?;
+        let session = &sessions[0];
         let model = path.display().to_string();
 
         // ---- input ----
@@ -288,7 +318,7 @@ impl Classifier {
         };
         Ok(Self {
             path: path.to_path_buf(),
-            session,
+            sessions,
             input_name,
             input_type: type_name(in_ty),
             input_shape,
@@ -315,109 +345,6 @@ impl Classifier {
     /// The output as one phrase: "`probabilities` float32 [N,10]".
     pub fn describe_output(&self) -> String {
         format!("`{}` float32 {}", self.output_name, dims(&self.output_shape))
-    }
-
-    /// Runs every row of `reader` through the model, one reader batch per call
-    /// (open the reader with the wanted batch size).
-    pub fn predict(&mut self, reader: DatasetReader) -> Result<Scores> {
-        let what = reader.describe();
-        let dataset = reader.path().to_path_buf();
-        let kind = reader.kind()?;
-        let bar = cli::progress::bar(reader.rows() as u64, "rows");
-        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-        }
-        let row_values = self.feed_dims.iter().product::<i64>() as usize;
-        let mut labels = Vec::with_capacity(reader.rows());
-        let mut scores: Vec<f32> = Vec::new();
-        let mut classes: Option<usize> = None;
-        let mut scaled: Vec<f32> = Vec::new();
-        let mut seconds = 0.0;
-        for batch in reader {
-            let batch = batch?;
-            labels.extend(batch_labels(&batch, &dataset)?);
-            // The reader yields batches of at most `batch_size` rows.
-            let n = batch.num_rows();
-            if n == 0 {
-                continue;
-            }
-            let mut shape = vec![n as i64];
-            shape.extend(&self.feed_dims);
-            let start = Instant::now();
-            let outputs = match (&self.feed, kind) {
-                (Feed::ImageBytes, DatasetKind::Image) => {
-                    let bytes = batch_images(&batch, &dataset)?;
-                    debug_assert_eq!(bytes.len(), n * row_values);
-                    let t = TensorRef::from_array_view((shape, bytes))?;
-                    self.session.run(ort::inputs![t])
-                }
-                (Feed::ImageScaled { scale }, DatasetKind::Image) => {
-                    let bytes = batch_images(&batch, &dataset)?;
-                    scaled.clear();
-                    scaled.extend(bytes.iter().map(|&b| b as f32 * scale));
-                    let t = TensorRef::from_array_view((shape, scaled.as_slice()))?;
-                    self.session.run(ort::inputs![t])
-                }
-                (Feed::Features, DatasetKind::Features) => {
-                    let values = batch_features(&batch, &dataset)?;
-                    let t = TensorRef::from_array_view((shape, values))?;
-                    self.session.run(ort::inputs![t])
-                }
-                _ => unreachable!("feed chosen from the dataset kind"),
-            }
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::Model,
-                    format!("model {} failed on {what}: {}", self.path.display(), one_line(&e)),
-                )
-            })?;
-            let value = outputs.get(&self.output_name).context(ErrorKind::Model, || {
-                format!("model {} gave no output `{}`", self.path.display(), self.output_name)
-            })?;
-            let (out_shape, data) = value.try_extract_tensor::<f32>().map_err(|e| {
-                Error::new(
-                    ErrorKind::Model,
-                    format!(
-                        "model {} output `{}`: {}",
-                        self.path.display(),
-                        self.output_name,
-                        one_line(&e)
-                    ),
-                )
-            })?;
-            if out_shape.len() != 2 || out_shape[0] as usize != n {
-                fail!(Model,
-                    "model {} output `{}` has shape {:?} for a batch of {n} rows; expected [{n}, C]",
-                    self.path.display(),
-                    self.output_name,
-                    &out_shape[..]
-                );
-            }
-            let c = out_shape[1] as usize;
-            match classes {
-                None => classes = Some(c),
-                Some(prev) if prev != c => fail!(
-                    Model,
-                    "model {} output `{}` changed from {prev} to {c} columns between batches",
-                    self.path.display(),
-                    self.output_name
-                ),
-                _ => {}
-            }
-            if c == 1 {
-                scores.extend(data.iter().flat_map(|&p| [1.0 - p, p]));
-            } else {
-                scores.extend_from_slice(data);
-            }
-            seconds += start.elapsed().as_secs_f64();
-            bar.inc(n as u64);
-        }
-        bar.finish_and_clear();
-        let c = classes.unwrap_or(match self.output_shape.get(1) {
-            Some(&d) if d > 0 => d as usize,
-            _ => 1,
-        });
-        Ok(Scores { labels, scores, classes: if c == 1 { 2 } else { c }, sigmoid: c == 1, seconds })
     }
 }
 

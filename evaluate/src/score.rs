@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::classes::class_names;
 use crate::error::{fail, Error, ErrorKind, Result};
-use crate::model::{check_threads, Classifier, ModelOptions, RowShape};
+use crate::model::{check_sessions, check_threads, Classifier, ModelOptions, RowShape};
 use crate::probabilities::check_probabilities;
 
 /// The largest `--scale`: pixels are at most 255, so larger multipliers only make
@@ -108,6 +108,9 @@ pub fn score(opts: &EvalOptions) -> Result<Scored> {
     opts.params.validate()?;
     if let Some(n) = opts.model_options.threads {
         check_threads(n)?;
+    }
+    if let Some(n) = opts.model_options.sessions {
+        check_sessions(n)?;
     }
     let (threshold, min_recall) = (opts.params.threshold(), opts.params.min_recall);
     let batch_size = opts.params.batch_size();

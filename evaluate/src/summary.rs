@@ -31,7 +31,7 @@ pub fn summary(m: &Metrics) -> String {
     );
     let _ = writeln!(
         s,
-        "  speed: {:.3} s of inference, {:.0} rows/s (batch {}, {} threads)",
+        "  speed: {:.3} s scoring, {:.0} rows/s (batch {}, {} threads)",
         m.seconds, m.rows_per_second, m.batch_size, m.threads
     );
     let width = m.classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).clamp(8, 24);

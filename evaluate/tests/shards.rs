@@ -101,3 +101,34 @@ fn a_missing_duplicated_or_foreign_shard_is_refused() {
     refuse(&[&three[0], &two[1]], "are not of one evaluation");
     refuse(&[&data], "is not an evaluate shard");
 }
+
+#[test]
+fn predictions_do_not_depend_on_sessions_and_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    for (model, data) in [
+        (fixture("sklearn/model.onnx"), fixture("mnist-200.parquet")),
+        (fixture("binary/model.onnx"), fixture("binary-200.parquet")),
+    ] {
+        let run = |threads: &str, sessions: &str| {
+            let out = dir.path().join(format!("t{threads}-s{sessions}"));
+            let mut args =
+                vec!["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap()];
+            args.extend(["--out", out.to_str().unwrap(), "--batch-size", "16"]);
+            args.extend(["--threads", threads, "--sessions", sessions]);
+            ok(evaluate(&args));
+            (std::fs::read(out.join("predictions.parquet")).unwrap(), figures(&out))
+        };
+        // 13 batches, scored by one session, or by two or three at once (taking
+        // turns in any order), with 1, 2 or 3 threads between them.
+        let one = run("2", "1");
+        for (threads, sessions) in [("1", "1"), ("2", "2"), ("3", "2"), ("3", "3"), ("1", "4")] {
+            let other = run(threads, sessions);
+            assert!(other == one, "{}: {threads} threads, {sessions} sessions", model.display());
+        }
+    }
+    let (model, data, out) =
+        (fixture("sklearn/model.onnx"), fixture("mnist-200.parquet"), dir.path().join("zero"));
+    let mut args = vec!["--model", model.to_str().unwrap(), "--data", data.to_str().unwrap()];
+    args.extend(["--out", out.to_str().unwrap(), "--sessions", "0"]);
+    assert_one_sentence_error(&evaluate(&args), &out, &["--sessions must be 1..=64, got 0"]);
+}

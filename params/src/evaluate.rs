@@ -139,6 +139,10 @@ pub struct EvaluateArgs {
     /// cores; at most 1024 either way].
     #[cfg_attr(feature = "clap", arg(long))]
     pub threads: Option<usize>,
+    /// ONNX Runtime sessions scoring different batches at once, 1..=64, sharing the
+    /// threads; the scores are the same for any number [default: 1].
+    #[cfg_attr(feature = "clap", arg(long))]
+    pub sessions: Option<usize>,
     /// Use the model's `classes` metadata as class names and match the dataset's labels to them by name.
     #[cfg_attr(feature = "clap", arg(long))]
     pub labels_from_model: bool,
