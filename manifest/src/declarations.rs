@@ -9,8 +9,8 @@ use toml::Table;
 use super::parse::{check_name_chars, join_path, Locator};
 use super::schema::{DatasetKind, DatasetTable, FeatureMethodName, FeatureTable};
 use super::{
-    CommandFeatures, Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot, FoldersTable,
-    IdxTable, Result, Run, RunInput, SynthTable,
+    CommandDatasetTable, Dataset, DatasetSource, FeatureMethod, FeatureSet, FolderRoot,
+    FoldersTable, IdxTable, Result, Run, RunInput, StageCommand, SynthTable,
 };
 
 impl Locator {
@@ -50,6 +50,21 @@ impl Locator {
                     channels: f.channels,
                     skip_bad: f.skip_bad,
                 }
+            }
+            DatasetKind::Command => {
+                let t: CommandDatasetTable = read(t.keys).map_err(refused)?;
+                let command = StageCommand { command: t.command, inputs: t.inputs };
+                command.check(false).map_err(refused)?;
+                if t.splits.is_empty() {
+                    return Err(self.err(
+                        &format!("{path}.splits"),
+                        "expected a non-empty list of split names",
+                    ));
+                }
+                for s in &t.splits {
+                    check_name_chars(s).map_err(|m| self.err(&format!("{path}.splits"), &m))?;
+                }
+                DatasetSource::Command { command, splits: t.splits }
             }
             DatasetKind::Parquet => {
                 // Every key is a split, naming its file or part directory.
@@ -95,9 +110,9 @@ impl Locator {
                 HogParams::from_table(t.params).map_err(|e| self.refused(path, e))?,
             ),
             FeatureMethodName::Command => {
-                let c: CommandFeatures =
+                let c: StageCommand =
                     params::from_table(t.params).map_err(|e| self.refused(path, e))?;
-                c.check().map_err(|e| self.refused(path, e))?;
+                c.check(true).map_err(|e| self.refused(path, e))?;
                 FeatureMethod::Command(c)
             }
         };

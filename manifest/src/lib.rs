@@ -26,7 +26,7 @@ mod variants;
 
 use std::path::PathBuf;
 
-pub use command::CommandFeatures;
+pub use command::{CommandDatasetTable, StageCommand};
 pub use datasets::{FoldersTable, IdxTable, SynthTable};
 pub use error::ManifestError;
 use params::{EvalParams, HogParams, ModelSpec, Size2};
@@ -94,7 +94,7 @@ pub struct Dataset {
     pub synthetic: bool,
 }
 
-/// A dataset's `kind` (`idx`, `synth-xray`, `folders`, `parquet`) with its checked keys.
+/// A dataset's `kind` (`idx`, `synth-xray`, `folders`, `command`, `parquet`) with its checked keys.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DatasetSource {
     /// `ingest idx` on IDX files; splits `train`, `val` (with `val_fraction`), `test`.
@@ -113,6 +113,13 @@ pub enum DatasetSource {
         channels: u8,
         /// Skip undecodable files instead of failing.
         skip_bad: bool,
+    },
+    /// Made by a program of the user's, once per split (`{split}`, `{out}`).
+    Command {
+        /// The program, its arguments and the files it reads.
+        command: StageCommand,
+        /// The splits it writes, in order.
+        splits: Vec<String>,
     },
     /// Ready-made dataset files (any program that writes docs/formats.md); no stage runs.
     Parquet {
@@ -145,7 +152,9 @@ impl Dataset {
                 s
             }
             DatasetSource::SynthXray(_) => vec![],
-            DatasetSource::Folders { splits, .. } => splits.clone(),
+            DatasetSource::Folders { splits, .. } | DatasetSource::Command { splits, .. } => {
+                splits.clone()
+            }
             DatasetSource::Parquet { splits } => splits.iter().map(|(s, _)| s.clone()).collect(),
         }
     }
@@ -177,7 +186,7 @@ pub enum FeatureMethod {
     /// `features hog` with these parameters (the stage's own type).
     Hog(HogParams),
     /// A program of the user's, run once per split in place of `features`.
-    Command(CommandFeatures),
+    Command(StageCommand),
 }
 
 impl FeatureMethod {

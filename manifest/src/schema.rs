@@ -60,6 +60,8 @@ pub(super) enum DatasetKind {
     SynthXray,
     /// `ingest folders`.
     Folders,
+    /// A program of the user's ([`crate::CommandDatasetTable`]).
+    Command,
     /// Ready-made dataset files, one key per split.
     Parquet,
 }
@@ -84,7 +86,7 @@ pub(super) enum FeatureMethodName {
     Pixels,
     /// `features hog` (`params::HogParams`).
     Hog,
-    /// A program of the user's ([`crate::CommandFeatures`]).
+    /// A program of the user's ([`crate::StageCommand`]).
     Command,
 }
 

@@ -70,7 +70,7 @@ fn a_sweep_index_past_the_end_names_its_key_once() {
 #[test]
 fn kinds_and_methods_are_checked_at_their_key() {
     let e = refusal(&BASE.replace("kind = \"idx\"", "kind = \"csv\""));
-    assert!(e.starts_with("pipeline.toml line 2: datasets.mnist.kind: unknown variant `csv`, expected one of `idx`, `synth-xray`, `folders`, `parquet`"), "{e}");
+    assert!(e.starts_with("pipeline.toml line 2: datasets.mnist.kind: unknown variant `csv`, expected one of `idx`, `synth-xray`, `folders`, `command`, `parquet`"), "{e}");
     let e = refusal(&format!("{BASE}\n[baselines.b]\nmethod = \"svm\"\nfeatures = \"hog\"\n"));
     assert!(
         e.starts_with(
@@ -144,4 +144,17 @@ fn a_variant_model_is_named_after_its_run() {
     assert_eq!(name("cnn").as_deref(), Some("cnn"));
     assert_eq!(name("cnn-epochs4").as_deref(), Some("cnn-epochs4"));
     assert_eq!(name("cnn-own").as_deref(), Some("mine"));
+}
+
+#[test]
+fn a_dataset_made_by_a_command_writes_each_split() {
+    let text = format!(
+        "{BASE}\n[datasets.mine]\nkind = \"command\"\ncommand = [\"python3\", \"get.py\", \"{{split}}\", \"{{out}}\"]\ninputs = [\"get.py\"]\nsplits = [\"train\", \"test\"]\n"
+    );
+    let m = Manifest::parse(&text, Path::new("pipeline.toml")).unwrap();
+    assert_eq!(m.dataset("mine").unwrap().splits(), ["train", "test"]);
+    let e = refusal(&text.replace("\"{{out}}\"", "\"x\"").replace("\"{out}\"", "\"x\""));
+    assert!(e.contains("datasets.mine.command: the command must name the file it writes with {out}; it has no {out}"), "{e}");
+    let e = refusal(&text.replace("\"{split}\"", "\"{in}\""));
+    assert!(e.contains("{in} is for a feature set's command"), "{e}");
 }

@@ -102,3 +102,54 @@ fn a_command_node_reads_whole_files_in_a_sharded_plan() {
     assert!(train.after.contains(&"features:numpy:train".to_string()), "{:?}", train.after);
     node("features:rust:train:2");
 }
+
+#[test]
+fn a_command_makes_a_dataset_split_by_split() {
+    let dir = tempfile::tempdir().unwrap();
+    let classes = ["a", "b"];
+    for (split, seed) in [("train", 3), ("test", 4)] {
+        testkit::image_dataset(40, [4, 4, 1], &classes, seed)
+            .write(&dir.path().join(format!("given-{split}.parquet")), None)
+            .unwrap();
+    }
+    let manifest = r#"
+[settings]
+out = "pipe"
+
+[datasets.copied]
+kind = "command"
+command = ["cp", "given-{split}.parquet", "{out}"]
+splits = ["train", "test"]
+
+[baselines.lr]
+method = "logistic"
+data = "copied"
+"#;
+    std::fs::write(dir.path().join("pipeline.toml"), manifest).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_pipeline")).parent().unwrap();
+    for node in ["data:copied:train", "data:copied:test", "train:lr"] {
+        let o = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+            .args(["run", node, "--manifest"])
+            .arg(dir.path().join("pipeline.toml"))
+            .arg("--bin")
+            .arg(bin)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{node}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    let made = std::fs::read(dir.path().join("pipe/data/copied/test.parquet")).unwrap();
+    assert_eq!(made, std::fs::read(dir.path().join("given-test.parquet")).unwrap());
+    assert!(dir.path().join("pipe/runs/lr/model/model.onnx").is_file());
+    // Sharded, it stays one node per split; its readers read the whole file.
+    let m = pipeline::manifest::Manifest::parse(manifest, Path::new("pipeline.toml")).unwrap();
+    let plan = pipeline::plan::plan(&m, 2).unwrap();
+    let ids: Vec<&str> = plan.nodes.iter().map(|n| n.id.as_str()).collect();
+    assert!(ids.contains(&"data:copied:train") && !ids.contains(&"data:copied:train:1"), "{ids:?}");
+    let train = plan.nodes.iter().find(|n| n.id == "train:lr").unwrap();
+    assert!(
+        train.inputs.contains(&"pipe/data/copied/train.parquet".to_string()),
+        "{:?}",
+        train.inputs
+    );
+    assert_eq!(train.after, ["data:copied:train"]);
+}

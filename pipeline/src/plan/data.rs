@@ -158,6 +158,30 @@ pub(super) fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) 
                     }
                 }
             }
+            DatasetSource::Command { command, splits } => {
+                // One run of the user's program per split, writing the whole file.
+                for split in splits {
+                    let out = m.dataset_split_path(&d.name, split);
+                    let dir = out.parent().expect("a split's file lies in its dataset's directory");
+                    let cmds = vec![
+                        vec!["mkdir".into(), "-p".into(), s(dir)],
+                        command.argv(None, &out, split),
+                    ];
+                    let stamp = b.cmd_file(&format!("data-{}-{split}", d.name), &cmds);
+                    let inputs = command.inputs.iter().map(|p| s(p)).collect();
+                    outputs.push(s(&out));
+                    b.push(
+                        format!("data:{}:{split}", d.name),
+                        format!("dataset {}: {split} split (the manifest's command)", d.name),
+                        cmds,
+                        inputs,
+                        vec![s(&out)],
+                        Some(stamp),
+                        1,
+                        false,
+                    );
+                }
+            }
             DatasetSource::Parquet { splits } => {
                 for (_, p) in splits {
                     outputs.push(s(p));
@@ -169,9 +193,13 @@ pub(super) fn datasets(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) 
     Ok(())
 }
 
-/// Whether a dataset's files are written by the plan (and so split into parts).
+/// Whether a dataset's files are written by the plan's sharded nodes (and so split into
+/// parts): not a `parquet` dataset's, nor a `command` dataset's (one file per split).
 pub(super) fn produced(m: &Manifest, dataset: &str) -> bool {
-    !matches!(m.dataset(dataset).map(|d| &d.source), Some(DatasetSource::Parquet { .. }))
+    !matches!(
+        m.dataset(dataset).map(|d| &d.source),
+        Some(DatasetSource::Parquet { .. } | DatasetSource::Command { .. })
+    )
 }
 
 /// Whether a run's input is written in N parts by sharded nodes: a produced dataset,
@@ -251,8 +279,10 @@ fn command_features(b: &mut Builder, f: &FeatureSet, splits: &[String], outputs:
         let input = m.dataset_split_path(&f.from, split);
         let out = m.feature_split_path(&f.name, split);
         let dir = out.parent().expect("a feature file lies in its set's directory");
-        let cmds =
-            vec![vec!["mkdir".into(), "-p".into(), s(dir)], command.argv(&input, &out, split)];
+        let cmds = vec![
+            vec!["mkdir".into(), "-p".into(), s(dir)],
+            command.argv(Some(&input), &out, split),
+        ];
         let stamp = b.cmd_file(&format!("features-{}-{split}", f.name), &cmds);
         let mut inputs = b.parts(&input, produced(m, &f.from));
         inputs.extend(command.inputs.iter().map(|p| s(p)));

@@ -48,10 +48,20 @@ pub(super) fn describe_input(m: &Manifest, run: &Run) -> String {
             )
         ),
         DatasetSource::SynthXray(_) => format!("dataset `{}`", ds.name),
+        DatasetSource::Command { command, .. } => format!(
+            "dataset `{}` (made by the manifest's command: {})",
+            ds.name,
+            md_text(&command.command.join(" "))
+        ),
     };
     match &run.input {
         // Ready-made files may hold images or features; the rows are what they are.
-        RunInput::Dataset(_) if matches!(ds.source, DatasetSource::Parquet { .. }) => {
+        RunInput::Dataset(_)
+            if matches!(
+                ds.source,
+                DatasetSource::Parquet { .. } | DatasetSource::Command { .. }
+            ) =>
+        {
             format!("the rows of {data}")
         }
         RunInput::Dataset(_) => format!("raw images of {data}"),
