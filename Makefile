@@ -33,7 +33,7 @@ build:
 # in a private network namespace (which installs Ray itself; as root on Linux only).
 # Checks this machine cannot run print `skipped: …` and pass.
 test:
-	@bash scripts/setup/setup.sh --with fashion
+	@bash scripts/setup/setup.sh --with fashion --with interop
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --release --workspace --all-targets -- -D warnings
 	$(CARGO) test --release --workspace

@@ -4,24 +4,28 @@
 #    (model checker) and pyarrow (format round-trip tests): all `make demo` needs;
 #  - --with ray: ray in .venv, for the scale-out executor pipeline/ray/ray_run.py
 #    (make ray, scripts/test/ray-test.sh);
+#  - --with interop: pandas and polars in .venv, for the test that runs the feature-file
+#    recipes of docs/formats.md (make test);
 #  - --with fashion: Fashion-MNIST (Debian package dataset-fashion-mnist, installed when
 #    run as root where apt-get is) at FASHION (scripts/bench/prelude.sh), for the
 #    full-scale test of `make test` and the benchmarks. Elsewhere it says how to get it
 #    and goes on.
 #
-#   scripts/setup/setup.sh [--with ray] [--with fashion]
+#   scripts/setup/setup.sh [--with ray] [--with interop] [--with fashion]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 . scripts/bench/prelude.sh
 PY=${PYTHON:-python3}
 base="onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow"
 ray="ray==2.60.0"
+interop="pandas polars"
 want=$base fashion=
 while [ $# -gt 0 ]; do
   case "$1 ${2-}" in
     "--with ray") want="$want $ray"; shift 2 ;;
+    "--with interop") want="$want $interop"; shift 2 ;;
     "--with fashion") fashion=1; shift 2 ;;
-    *) echo "usage: scripts/setup/setup.sh [--with ray] [--with fashion]" >&2; exit 2 ;;
+    *) echo "usage: scripts/setup/setup.sh [--with ray] [--with interop] [--with fashion]" >&2; exit 2 ;;
   esac
 done
 
