@@ -39,6 +39,7 @@
 pub use ::manifest;
 
 pub mod confine;
+pub mod dvc;
 pub mod error;
 pub mod make;
 pub mod plan;

@@ -92,6 +92,26 @@ enum Command {
         #[arg(long)]
         outputs_anywhere: bool,
     },
+    /// Write a dvc.yaml beside the manifest: one DVC stage per node of the plan (the
+    /// commands make runs), each run's scores.json as metrics and history.csv as plots,
+    /// so `dvc repro` runs the same DAG. Writes the changed parameter files, as `make` does.
+    #[command(after_help = "Examples:
+  pipeline dvc && dvc repro           # the whole lab through DVC
+  dvc metrics diff                    # the scores against the last commit")]
+    Dvc {
+        /// The manifest.
+        #[arg(long, default_value = "pipeline.toml")]
+        manifest: PathBuf,
+        /// Where the stage binaries are [default: beside this `pipeline`].
+        #[arg(long, value_name = "DIR")]
+        bin: Option<PathBuf>,
+        /// Where to write it [default: dvc.yaml beside the manifest].
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// As for `pipeline make`.
+        #[arg(long)]
+        outputs_anywhere: bool,
+    },
     /// Write REPORT/index.md and REPORT/index.html (with its pictures) from the
     /// stage outputs of every run of the manifest.
     Report(pipeline::report::ReportArgs),
@@ -138,6 +158,21 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
             let plan = pipeline::plan_for(&file, 1, outputs_anywhere)?;
             print_out(&pipeline::show::show(&plan, &target, &bin, cd.as_deref())?)?;
+        }
+        Command::Dvc { manifest, bin, out, outputs_anywhere } => {
+            let bin = stage_binaries(bin)?;
+            let (dir, file) = manifest_dir(&manifest);
+            let out = out.map(std::path::absolute).transpose()?;
+            std::env::set_current_dir(&dir)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
+            // DVC runs the commands from the manifest's directory, as make does.
+            let bin = bin_for_shell(&bin)?;
+            let plan = pipeline::plan_for(&file, 1, outputs_anywhere)?;
+            let m = pipeline::manifest::Manifest::load(&file)?;
+            let yaml = pipeline::dvc::dvc_yaml(&m, &plan, &bin)?;
+            let out = out.unwrap_or_else(|| PathBuf::from("dvc.yaml"));
+            formats::atomic::write_bytes(&out, yaml.as_bytes())?;
+            eprintln!("wrote {}", out.display());
         }
         Command::Report(pipeline::report::ReportArgs { manifest, out }) => {
             let m = pipeline::manifest::Manifest::load(&manifest)?;

@@ -39,7 +39,7 @@ examples_unwrapped() {
 for cmd in "ingest" "ingest idx" "ingest folders" "ingest synth-xray" "features" \
     "features hog" "features pixels" "train" "evaluate" "evaluate compare" \
     "evaluate merge" "pipeline" "pipeline make" "pipeline plan" "pipeline run" \
-    "pipeline show" "pipeline report"; do
+    "pipeline show" "pipeline dvc" "pipeline report"; do
   for cols in 80 100; do
     # shellcheck disable=SC2086 # $cmd is a binary and its subcommand
     check "$cmd --help at $cols columns: examples unwrapped" \
