@@ -97,7 +97,7 @@ enum Command {
     /// so `dvc repro` runs the same DAG. Writes the changed parameter files, as `make` does.
     #[command(after_help = "Examples:
   pipeline dvc && dvc repro           # the whole lab through DVC
-  dvc metrics diff                    # the scores against the last commit")]
+  pipeline dvc --out lab.dvc.yaml     # elsewhere than beside the manifest")]
     Dvc {
         /// The manifest.
         #[arg(long, default_value = "pipeline.toml")]
