@@ -1,9 +1,10 @@
 //! `evaluate compare DIR...`: several evaluations (and the `history.parquet` of
 //! their training runs) side by side — the lab's "three meaningful variants".
 //!
-//! Writes `leaderboard.parquet` (one row per evaluation, best accuracy first) and,
-//! when any run has a history, `histories.parquet` (every epoch of every run, with
-//! a `run` column), and returns the leaderboard for printing.
+//! Writes `leaderboard.parquet` (one row per evaluation, grouped by class set, best
+//! accuracy first within a set) and, when any run has a history, `histories.parquet`
+//! (every epoch of every run, with a `run` column), and returns the leaderboard for
+//! printing.
 
 use std::path::{Path, PathBuf};
 
@@ -70,6 +71,7 @@ fn run_row(run: &Run) -> Result<DataFrame> {
     let m = &run.metrics;
     let mut cols = vec![
         Column::new("run".into(), [run.name.as_str()]),
+        Column::new("classes".into(), [class_set(m)]),
         Column::new("accuracy".into(), [m.accuracy]),
         Column::new("log_loss".into(), [m.log_loss]),
         Column::new("macro_f1".into(), [m.macro_avg.f1]),
@@ -101,14 +103,36 @@ fn run_row(run: &Run) -> Result<DataFrame> {
     Ok(DataFrame::new(1, cols)?)
 }
 
-/// The leaderboard of `runs`, best accuracy first.
+/// A run's class set as the leaderboard names it: `NORMAL, PNEUMONIA`.
+fn class_set(m: &Metrics) -> String {
+    m.classes.join(", ")
+}
+
+/// The leaderboard of `runs`: runs with the same class set together (accuracies of
+/// different tasks do not rank against each other), the sets in the order their first
+/// run was given, best accuracy first within a set.
 pub fn leaderboard(runs: &[Run]) -> Result<DataFrame> {
+    let mut sets: Vec<String> = Vec::new();
+    for run in runs {
+        let set = class_set(&run.metrics);
+        if !sets.contains(&set) {
+            sets.push(set);
+        }
+    }
     let rows = runs.iter().map(run_row).collect::<Result<Vec<_>>>()?;
-    let df = concat_df_diagonal(&rows)?;
-    Ok(df.sort(
-        ["accuracy"],
-        SortMultipleOptions::default().with_order_descending(true).with_maintain_order(true),
-    )?)
+    let mut df = concat_df_diagonal(&rows)?;
+    let set_order: Vec<u32> = runs
+        .iter()
+        .map(|r| sets.iter().position(|s| *s == class_set(&r.metrics)).unwrap_or(0) as u32)
+        .collect();
+    df.with_column(Column::new("set_order".into(), set_order))?;
+    let sorted = df.sort(
+        ["set_order", "accuracy"],
+        SortMultipleOptions::default()
+            .with_order_descending_multi([false, true])
+            .with_maintain_order(true),
+    )?;
+    Ok(sorted.drop("set_order")?)
 }
 
 /// Every epoch of every run that has a history, with a leading `run` column.
@@ -156,9 +180,44 @@ pub fn compare(dirs: &[PathBuf], out: &Path) -> Result<(DataFrame, Vec<PathBuf>)
     Ok((board, written))
 }
 
-/// The leaderboard as a plain text table (every column and row; numbers to 4 decimals,
-/// nulls as `-`), narrower than polars' boxed display for a terminal.
+/// The leaderboard as plain text tables, one per class set under a `classes: …` line
+/// when runs of several class sets are compared (each with only the columns its runs
+/// fill); numbers to 4 decimals, nulls as `-`; narrower than polars' boxed display.
 pub fn format_table(df: &DataFrame) -> String {
+    let Ok(sets) = df.column("classes").and_then(|c| c.str().cloned()) else {
+        return format_rows(df);
+    };
+    let mut names: Vec<&str> = Vec::new();
+    for name in sets.iter().flatten() {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    if names.len() <= 1 {
+        return format_rows(&df.drop_many(["classes"]));
+    }
+    let mut out = String::new();
+    for (i, name) in names.iter().enumerate() {
+        let in_set = sets.equal(*name);
+        let Ok(rows) = df.filter(&in_set) else { continue };
+        let filled: Vec<PlSmallStr> = rows
+            .columns()
+            .iter()
+            .filter(|c| c.name() != "classes" && c.null_count() < c.len())
+            .map(|c| c.name().clone())
+            .collect();
+        let Ok(rows) = rows.select(filled) else { continue };
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&format!("classes: {name} ({} runs)\n", rows.height()));
+        out.push_str(&format_rows(&rows));
+    }
+    out
+}
+
+/// One table: every column but `model` and `dir`, every row.
+fn format_rows(df: &DataFrame) -> String {
     let shown = df.drop_many(["model", "dir"]);
     let mut columns: Vec<Vec<String>> = Vec::new();
     for col in shown.columns() {

@@ -3,8 +3,8 @@
 //! Each title names its run ([`run_name`] of the model's path).
 //!
 //! Text is drawn with DejaVu Sans embedded in the binary (`assets/`, Bitstream Vera
-//! licence), so the pictures render the same on a machine without system fonts.
-
+//! licence), so the pictures render the same on a machine without system fonts, by
+//! [`text::GlyphBackend`], which spaces glyphs as the font does.
 //!
 //! One file per picture: [`confusion_png`], [`curves_png`], [`roc_png`]; this one
 //! holds what they share (font, canvas, PNG encoding, colours, titles).
@@ -12,6 +12,7 @@
 mod confusion;
 mod curves;
 mod roc;
+mod text;
 
 use std::path::Path;
 use std::sync::Once;
@@ -24,6 +25,8 @@ use crate::error::{Error, ErrorKind, Result};
 pub use confusion::confusion_png;
 pub use curves::{curves_png, MIN_CURVE_EPOCHS};
 pub use roc::roc_png;
+
+use text::GlyphBackend;
 
 #[cfg(test)]
 use confusion::{confusion_layout, BAR_WIDTH};
@@ -125,6 +128,29 @@ fn padded_range(values: impl Iterator<Item = f64>, floor_zero: bool) -> (f64, f6
     }
     let pad = ((hi - lo) * 0.08).max(1e-3);
     (if floor_zero { lo } else { lo - pad }, hi + pad)
+}
+
+/// The least span of an accuracy axis: a run that moves a few thousandths stays flat.
+const MIN_ACCURACY_SPAN: f64 = 0.1;
+
+/// The y range of an accuracy chart: [`padded_range`] widened to at least
+/// [`MIN_ACCURACY_SPAN`] around its middle, kept within 0–1 (plus the margin a point
+/// at 0 or 1 needs to be drawn whole).
+fn accuracy_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = padded_range(values, false);
+    if hi - lo >= MIN_ACCURACY_SPAN {
+        return (lo, hi);
+    }
+    let mid = (lo + hi) / 2.0;
+    let (lo, hi) = (mid - MIN_ACCURACY_SPAN / 2.0, mid + MIN_ACCURACY_SPAN / 2.0);
+    let (bottom, top) = (-0.01, 1.01);
+    if hi > top {
+        (top - MIN_ACCURACY_SPAN, top)
+    } else if lo < bottom {
+        (bottom, bottom + MIN_ACCURACY_SPAN)
+    } else {
+        (lo, hi)
+    }
 }
 
 #[cfg(test)]

@@ -31,8 +31,10 @@ pub fn summary(m: &Metrics) -> String {
     );
     let _ = writeln!(
         s,
-        "  speed: {:.3} s scoring, {:.0} rows/s (batch {}, {} threads)",
-        m.seconds, m.rows_per_second, m.batch_size, m.threads
+        "  speed: {} (batch {}, {} threads)",
+        speed_text(m.seconds, m.rows_per_second),
+        m.batch_size,
+        m.threads
     );
     let width = m.classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).clamp(8, 24);
     let _ = writeln!(s, "\n  {:<width$}  precision  recall      f1  support", "class");
@@ -78,4 +80,38 @@ pub fn summary(m: &Metrics) -> String {
         }
     }
     s
+}
+
+/// Scoring time shorter than this is too short for a rows-per-second figure to mean much
+/// (a timer tick and thread start-up dominate it).
+const SHORTEST_RATED_SECONDS: f64 = 0.01;
+
+/// The scoring time in a unit that shows its digits (`2.41 s`, `37.2 ms`, `< 1 ms`), with
+/// the rows-per-second rate when the time is long enough to rate.
+fn speed_text(seconds: f64, rows_per_second: f64) -> String {
+    let time = if seconds >= 1.0 {
+        format!("{seconds:.2} s")
+    } else if seconds >= 0.001 {
+        format!("{:.1} ms", seconds * 1000.0)
+    } else {
+        "< 1 ms".to_string()
+    };
+    if seconds >= SHORTEST_RATED_SECONDS {
+        format!("{time} scoring, {rows_per_second:.0} rows/s")
+    } else {
+        format!("{time} scoring, too short to rate")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::speed_text;
+
+    #[test]
+    fn speed_uses_a_unit_that_shows_the_time() {
+        assert_eq!(speed_text(12.345, 8100.0), "12.35 s scoring, 8100 rows/s");
+        assert_eq!(speed_text(0.0372, 5376.3), "37.2 ms scoring, 5376 rows/s");
+        assert_eq!(speed_text(0.0041, 48780.0), "4.1 ms scoring, too short to rate");
+        assert_eq!(speed_text(0.00004, 4942372.0), "< 1 ms scoring, too short to rate");
+    }
 }

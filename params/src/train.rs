@@ -50,7 +50,7 @@ pub struct TrainArgs {
     /// Validation dataset, evaluated after every epoch (overrides the spec's validation_split).
     #[cfg_attr(feature = "clap", arg(long))]
     pub val: Option<PathBuf>,
-    /// Output directory: model.onnx, history.parquet, summary.json, summary.txt.
+    /// Output directory: model.onnx, history.parquet, history.csv, summary.json, summary.txt.
     #[cfg_attr(feature = "clap", arg(long))]
     pub out: PathBuf,
     /// Start from the weights of this model.onnx (exported by `train` for the same

@@ -36,6 +36,9 @@ pub struct FitOptions {
     pub shuffle: bool,
     /// Print a progress bar and one line per epoch on stderr, like Keras's `verbose=1`.
     pub verbose: bool,
+    /// Put before every line printed: `[RUN] ` when stderr is a log or a pipe, where
+    /// trainings run side by side (`make -j2`) interleave their lines; empty on a terminal.
+    pub line_prefix: String,
 }
 
 /// Stream seeds derived from the run seed, one per use, so e.g. adding dropout
@@ -195,7 +198,7 @@ pub fn fit(
             if let (Some(l), Some(a)) = (val_loss, val_accuracy) {
                 line += &format!(" - val_loss: {l:.4} - val_accuracy: {a:.4}");
             }
-            eprintln!("{line}");
+            eprintln!("{}{line}", opts.line_prefix);
         }
         history.epochs.push(record.clone());
         if let Some(s) = &mut stopper {
@@ -204,7 +207,7 @@ pub fn fit(
             if stop {
                 stopping.stopped_epoch = Some(epoch);
                 if opts.verbose {
-                    eprintln!("Epoch {epoch}: early stopping");
+                    eprintln!("{}Epoch {epoch}: early stopping", opts.line_prefix);
                 }
                 finished = true;
             }
@@ -234,7 +237,8 @@ pub fn fit(
             stopping.restored_best = true;
             if opts.verbose {
                 eprintln!(
-                    "Restoring model weights from the end of the best epoch: {}.",
+                    "{}Restoring model weights from the end of the best epoch: {}.",
+                    opts.line_prefix,
                     s.best_epoch().unwrap_or(0)
                 );
             }

@@ -1,5 +1,5 @@
 //! `train`: fits a model spec on a dataset and writes model.onnx, history.parquet,
-//! summary.json and summary.txt. See docs/train.md.
+//! history.csv, summary.json and summary.txt. See docs/train.md.
 
 use std::process::ExitCode;
 

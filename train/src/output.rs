@@ -130,6 +130,15 @@ fn shape_text(dims: &[Option<usize>]) -> String {
     format!("({})", dims.join(", "))
 }
 
+/// How the input is scaled, in words: `summary.json` says `"none"` (or nothing) for
+/// features that go into the network as they are.
+fn scaling_text(scaling: Option<&str>) -> &str {
+    match scaling {
+        Some(s) if !s.is_empty() && s != "none" => s,
+        _ => "no scaling",
+    }
+}
+
 /// A value as `summary.json` holds it: a number, or `null`.
 fn or_null(v: Option<impl std::fmt::Display>) -> String {
     v.map_or_else(|| "null".into(), |v| v.to_string())
@@ -149,7 +158,7 @@ pub fn summary_text(summary: &Summary) -> String {
             DatasetKind::Features => "features",
         },
         shape_text(&input_shape),
-        input.scaling.as_deref().unwrap_or("")
+        scaling_text(input.scaling.as_deref())
     );
     let rows: Vec<[String; 4]> = (summary.layers.iter())
         .map(|l| {

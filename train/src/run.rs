@@ -126,6 +126,18 @@ pub fn train_with_spec(
     train_from(spec, train_path, val_path, out_dir, &RunOptions { verbose, ..Default::default() })
 }
 
+/// The name a training's log lines carry: the run of the pipeline's layout
+/// (`out/runs/RUN/model` → `RUN`), else the output folder's name.
+pub fn output_name(out_dir: &Path) -> String {
+    let absolute = std::path::absolute(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
+    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name(&absolute) {
+        Some(n) if n == "model" => absolute.parent().and_then(name).unwrap_or(n),
+        Some(n) => n,
+        None => out_dir.display().to_string(),
+    }
+}
+
 /// How a run goes, beside its spec and files (the `train` flags of the same names).
 #[derive(Debug, Clone, Default)]
 pub struct RunOptions {
@@ -239,6 +251,11 @@ pub fn train_from(
         early_stopping: spec.early_stopping.clone(),
         shuffle: spec.shuffle,
         verbose,
+        line_prefix: if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            String::new()
+        } else {
+            format!("[{}] ", output_name(out_dir))
+        },
     };
     let mut inputs = Fingerprint::default();
     let spec_json = serde_json::to_string(spec).expect("a spec serializes: plain values");
@@ -253,7 +270,8 @@ pub fn train_from(
     let seconds_before = resume.as_ref().map_or(0.0, |s| s.fit_seconds);
     if let (Some(state), true) = (&resume, verbose) {
         eprintln!(
-            "Resuming after epoch {} of {} from {}",
+            "{}Resuming after epoch {} of {} from {}",
+            opts.line_prefix,
             state.epochs_done,
             spec.epochs,
             checkpoint.path().display()
@@ -304,6 +322,13 @@ pub fn train_from(
 mod tests {
     use super::*;
     use params::SplitMode;
+
+    #[test]
+    fn a_training_is_named_by_its_run_or_its_folder() {
+        use std::path::Path;
+        assert_eq!(super::output_name(Path::new("out/runs/hog-mlp/model")), "hog-mlp");
+        assert_eq!(super::output_name(Path::new("results/cnn-v2")), "cnn-v2");
+    }
 
     #[test]
     fn keras_mode_holds_out_the_last_rows_and_ours_a_seeded_draw() {

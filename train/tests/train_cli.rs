@@ -211,6 +211,10 @@ fn cnn_trains_exports_and_matches_onnx_runtime() {
     assert!(summary.loss.equation.contains("log"));
     let text = std::fs::read_to_string(out.join("summary.txt")).unwrap();
     assert!(text.contains("Total params: 431 = 40 + 68 + 296 + 27"), "{text}");
+    assert!(
+        text.contains("Input: image (None, 12, 12, 1) (uint8 / 255 inside the model)"),
+        "{text}"
+    );
 
     // ONNX: metadata, and the probabilities ONNX Runtime computes from raw uint8 pixels.
     let bytes = std::fs::read(out.join("model.onnx")).unwrap();
@@ -243,6 +247,8 @@ fn feature_model_with_split_class_weights_and_early_stopping() {
     assert_eq!(t.summary.total_params, 6 * 5 + 5 + 5 + 1);
     assert_eq!(t.summary.layers[0].formula, "6 inputs × 5 units + 5 biases = 35");
     assert_eq!(t.summary.optimizer["beta_2"], 0.999);
+    let text = std::fs::read_to_string(out.join("summary.txt")).unwrap();
+    assert!(text.contains("Input: features (None, 6) (no scaling)"), "{text}");
     let bytes = std::fs::read(out.join("model.onnx")).unwrap();
     let data = feature_dataset(16, 9);
     let (shape, probs) =

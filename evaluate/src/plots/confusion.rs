@@ -6,7 +6,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{FontDesc, FontTransform};
 
-use super::{canvas, err, heat, register_font, run_name, text_size, title_of, write_png, FAMILY};
+use super::{
+    canvas, err, heat, register_font, run_name, text_size, title_of, write_png, GlyphBackend,
+    FAMILY,
+};
 use crate::error::Result;
 use crate::Metrics;
 
@@ -114,7 +117,7 @@ pub fn confusion_png(m: &Metrics, path: &Path) -> Result<()> {
     let (c, cell, left, top, grid) = (m.classes.len(), l.cell, l.left, l.top, l.grid);
     let (w, h) = (l.width, l.height);
     let mut pixels = canvas(w, h);
-    let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+    let root = GlyphBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
 
     let center = Pos::new(HPos::Center, VPos::Center);

@@ -4,7 +4,10 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{canvas, err, padded_range, register_font, title_of, write_png, FAMILY};
+use super::{
+    accuracy_range, canvas, err, padded_range, register_font, title_of, write_png, GlyphBackend,
+    FAMILY,
+};
 use super::{BLUE, ORANGE, OVERFITTING_SHADE};
 use crate::error::Result;
 use formats::History;
@@ -24,7 +27,7 @@ pub fn curves_png(h: &History, run: Option<&str>, path: &Path) -> Result<()> {
     register_font();
     let (width, height) = (1100, 480);
     let mut pixels = canvas(width, height);
-    let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+    let root = GlyphBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let best = h.best_epoch();
     let overfitting = h.overfitting();
@@ -67,8 +70,9 @@ pub fn curves_png(h: &History, run: Option<&str>, path: &Path) -> Result<()> {
     for (panel, (name, train, val)) in
         panels.iter().zip([("loss", &loss, &val_loss), ("accuracy", &accuracy, &val_accuracy)])
     {
+        let values = train.iter().copied().chain(val.iter().flatten().copied());
         let (lo, hi) =
-            padded_range(train.iter().copied().chain(val.iter().flatten().copied()), false);
+            if name == "accuracy" { accuracy_range(values) } else { padded_range(values, false) };
         let mut chart = ChartBuilder::on(panel)
             .caption(name, (FAMILY, 16))
             .margin(12)

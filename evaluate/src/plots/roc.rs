@@ -4,7 +4,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::{canvas, err, register_font, title_of, write_png, FAMILY};
+use super::{canvas, err, register_font, title_of, write_png, GlyphBackend, FAMILY};
 use super::{BLUE, GREEN};
 use crate::error::Result;
 use crate::metrics::BinaryMetrics;
@@ -15,7 +15,7 @@ pub fn roc_png(b: &BinaryMetrics, run: Option<&str>, path: &Path) -> Result<()> 
     register_font();
     let (w, h) = (620, 600);
     let mut pixels = canvas(w, h);
-    let root = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+    let root = GlyphBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
     root.fill(&WHITE).map_err(err(path))?;
     let mut chart = ChartBuilder::on(&root)
         .caption(

@@ -123,3 +123,46 @@ fn curves_mark_overfitting_by_the_history_rule_and_a_single_epoch_draws_none() {
     curves_png(&History { epochs: epochs.collect() }, None, &path).unwrap();
     assert_eq!(shaded(&image::open(&path).unwrap().to_rgb8()), 0);
 }
+
+#[test]
+fn an_accuracy_axis_spans_at_least_a_tenth_within_0_to_1() {
+    let close = |(lo, hi): (f64, f64), (want_lo, want_hi): (f64, f64)| {
+        assert!((lo - want_lo).abs() < 1e-9 && (hi - want_hi).abs() < 1e-9, "{lo}..{hi}");
+    };
+    // A flat run (0.736–0.750) is drawn on 0.693–0.793, not zoomed to its wobble.
+    close(accuracy_range([0.736, 0.75, 0.74].into_iter()), (0.693, 0.793));
+    // Near the top the span ends just above 1.
+    close(accuracy_range([0.99, 1.0].into_iter()), (0.91, 1.01));
+    close(accuracy_range([0.0, 0.01].into_iter()), (-0.01, 0.09));
+    // A span wider than the least keeps its 8 % margin.
+    close(accuracy_range([0.5, 1.0].into_iter()), (0.46, 1.04));
+}
+
+#[test]
+fn glyphs_sit_at_their_bearing_so_digits_are_evenly_spaced() {
+    let ink_columns = |text: &str| -> Vec<i32> {
+        let mut xs: Vec<i32> =
+            text::text_pixels(24.0, text).iter().filter(|p| p.2 > 0.5).map(|p| p.0).collect();
+        xs.sort();
+        xs.dedup();
+        xs
+    };
+    // "1" has a left bearing of 2 px and more at 24 px in DejaVu Sans: its ink starts right of
+    // the pen, not at it.
+    assert_eq!(ink_columns("1")[0], 2, "{:?}", ink_columns("1"));
+    // In "111" every digit advances by the same width, so the two gaps between inks match.
+    let cols = ink_columns("111");
+    let gaps: Vec<i32> = cols.windows(2).map(|w| w[1] - w[0]).filter(|&g| g > 1).collect();
+    assert_eq!(gaps.len(), 2, "{cols:?}");
+    assert!((gaps[0] - gaps[1]).abs() <= 1, "{gaps:?}");
+    // The pen advances by the font's width of "1": the second "1" starts that far
+    // after the first.
+    let second = cols[cols.windows(2).position(|w| w[1] - w[0] > 1).unwrap() + 1];
+    let advance = {
+        use ab_glyph::{Font, ScaleFont};
+        let font = text::font();
+        let scaled = font.as_scaled(24.0);
+        scaled.h_advance(scaled.glyph_id('1'))
+    };
+    assert!(((second - cols[0]) as f32 - advance).abs() <= 1.0, "{cols:?} {advance}");
+}

@@ -207,6 +207,13 @@ pub fn write_report(m: &Manifest, out_dir: &Path) -> Result<String> {
             .to_vec(),
             rows,
         ));
+        // The rule behind the overfitting column and every run's verdict, said once here.
+        let any_verdict = exp.runs.iter().any(|name| {
+            find(name).1.history.as_ref().is_some_and(|h| has_curves(h) && read_curves(h).is_some())
+        });
+        if any_verdict {
+            doc.push(Block::Para(formats::history::OVERFITTING_RULE.into()));
+        }
         let base_params = base_out.summary.as_ref().map(params_of);
         for name in &exp.runs {
             let (r, o) = find(name);

@@ -6,7 +6,6 @@
 use std::path::Path;
 
 use crate::manifest::{Manifest, Run, Trainer};
-use formats::history::OVERFITTING_RULE;
 use formats::{DatasetKind, Metrics, Summary};
 
 use super::document::{md_text, Block};
@@ -220,7 +219,8 @@ pub(super) fn run_detail(
 }
 
 /// The verdict on a history of two epochs or more: the best epoch, and overfitting
-/// or not by [`formats::History::overfitting`]'s rule, stated beside the verdict.
+/// or not by [`formats::History::overfitting`]'s rule (stated once per experiment,
+/// under its variants table).
 fn curves_blocks(h: &formats::History, doc: &mut Vec<Block>) {
     let Some(c) = read_curves(h) else {
         doc.push(Block::Para(format!(
@@ -231,23 +231,23 @@ fn curves_blocks(h: &formats::History, doc: &mut Vec<Block>) {
     };
     let best =
         format!("Best epoch {} (lowest validation loss, {}).", c.best_epoch, f4(c.best_val_loss));
-    let verdict = match c.overfitting_from {
+    match c.overfitting_from {
         Some(e) => {
             doc.push(Block::Para(best));
             doc.push(Block::Note(format!(
                 "Overfitting: validation loss starts rising at epoch {e} and ends at {} at epoch {} (minimum {} at epoch {}), while training loss keeps falling from {} to {}.",
                 f4(c.last_val_loss), c.last_epoch, f4(c.best_val_loss), c.best_epoch, f4(c.train_loss_at_best), f4(c.last_train_loss)
             )));
-            String::new()
         }
-        None if c.last_val_loss > c.best_val_loss => format!(
-            "{best} No overfitting: validation loss at the last epoch ({}, epoch {}) is above its minimum, but not in a sustained rise. ",
+        None if c.last_val_loss > c.best_val_loss => doc.push(Block::Para(format!(
+            "{best} No overfitting: validation loss at the last epoch ({}, epoch {}) is above its minimum, but not in a sustained rise.",
             f4(c.last_val_loss),
             c.last_epoch
-        ),
-        None => format!("{best} No overfitting: validation loss is at its minimum at the last epoch. "),
-    };
-    doc.push(Block::Para(verdict + OVERFITTING_RULE));
+        ))),
+        None => doc.push(Block::Para(format!(
+            "{best} No overfitting: validation loss is at its minimum at the last epoch."
+        ))),
+    }
 }
 
 /// The three most confused (true, predicted) pairs, in words, from `top_confused`
