@@ -43,6 +43,7 @@ test:
 	bash scripts/test/ray-test.sh
 	bash scripts/test/dvc-test.sh $(BIN)
 	bash scripts/test/export-test.sh $(BIN)
+	CARGO=$(CARGO) bash scripts/test/cross-check.sh
 
 # The whole default pipeline from a fresh clone, timed, ending with the report's path
 # (two stages at a time: this machine has 2 cores).
