@@ -38,9 +38,6 @@ pub struct StageCommand {
 }
 
 impl StageCommand {
-    /// The placeholders a command word may hold.
-    pub const PLACEHOLDERS: [&'static str; 3] = ["{in}", "{out}", "{split}"];
-
     /// A program is named, and the command writes `{out}`; with `reads_input` (a feature
     /// set) it reads `{in}`, without (a dataset) it has no `{in}` to read.
     pub fn check(&self, reads_input: bool) -> Result<(), ParamError> {

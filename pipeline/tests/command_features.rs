@@ -29,6 +29,19 @@ method = "logistic"
 features = "numpy"
 "#;
 
+/// `pipeline run NODE` on the manifest in `dir`, which must succeed.
+fn run_node(dir: &Path, node: &str) {
+    let bin = Path::new(env!("CARGO_BIN_EXE_pipeline")).parent().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_pipeline"))
+        .args(["run", node, "--manifest"])
+        .arg(dir.join("pipeline.toml"))
+        .arg("--bin")
+        .arg(bin)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{node}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
 #[test]
 fn a_command_replaces_the_features_stage_value_for_value() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
@@ -47,17 +60,7 @@ fn a_command_replaces_the_features_stage_value_for_value() {
         .replace("PYTHON", &python.to_string_lossy())
         .replace("SCRIPT", &script.to_string_lossy());
     std::fs::write(dir.path().join("pipeline.toml"), manifest).unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_pipeline")).parent().unwrap();
-    let run = |node: &str| {
-        let o = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-            .args(["run", node, "--manifest"])
-            .arg(dir.path().join("pipeline.toml"))
-            .arg("--bin")
-            .arg(bin)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{node}: {}", String::from_utf8_lossy(&o.stderr));
-    };
+    let run = |node: &str| run_node(dir.path(), node);
     for node in ["features:rust:train", "features:numpy:train", "features:numpy:test"] {
         run(node);
     }
@@ -126,16 +129,8 @@ method = "logistic"
 data = "copied"
 "#;
     std::fs::write(dir.path().join("pipeline.toml"), manifest).unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_pipeline")).parent().unwrap();
     for node in ["data:copied:train", "data:copied:test", "train:lr"] {
-        let o = Command::new(env!("CARGO_BIN_EXE_pipeline"))
-            .args(["run", node, "--manifest"])
-            .arg(dir.path().join("pipeline.toml"))
-            .arg("--bin")
-            .arg(bin)
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{node}: {}", String::from_utf8_lossy(&o.stderr));
+        run_node(dir.path(), node);
     }
     let made = std::fs::read(dir.path().join("pipe/data/copied/test.parquet")).unwrap();
     assert_eq!(made, std::fs::read(dir.path().join("given-test.parquet")).unwrap());
