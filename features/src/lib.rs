@@ -86,6 +86,8 @@ pub struct HogOptions {
     pub visualize_out: Option<PathBuf>,
     /// `--shard K/N`: only those rows, written as `OUT/part-0000K.parquet`.
     pub shard: formats::Shard,
+    /// `--compression`: the codec of the written Parquet pages.
+    pub compression: params::Compression,
 }
 
 /// What a run produced.
@@ -172,16 +174,18 @@ fn check_labels(labels: &[i32], first_row: usize, classes: usize, dataset: &Path
     Ok(())
 }
 
-/// Reads `reader` batch by batch, turns each into a feature batch with `make`,
-/// and writes it to `output` on a second thread (so encoding overlaps computing).
+/// Reads `reader` batch by batch (decoding the next batch on a thread of its own),
+/// turns each into a feature batch with `make`, and writes it to `output` on another
+/// thread, so that decoding, computing and encoding overlap.
 /// Returns the writer, not yet finished (the caller puts the output in place with
 /// [`Output::finish`]), and the rows written.
 fn stream_features(
     reader: DatasetReader,
     output: &Path,
     shard: formats::Shard,
+    compression: params::Compression,
     meta: &FeatureMeta,
-    mut make: impl FnMut(&[i32], &[u8], &mut Vec<f32>) -> Result<()>,
+    mut make: impl FnMut(&[i32], &[u8]) -> Result<Vec<f32>>,
 ) -> Result<(Output, usize)> {
     let reader = reader.shard(shard);
     let dataset = reader.path().to_path_buf();
@@ -190,7 +194,8 @@ fn stream_features(
     formats::shard::check_part_directory(output, shard)?;
     let part_directory = formats::shard::PartDirectory::new(output, shard);
     let schema = formats::shard::part_schema(feature_schema(meta), shard);
-    let mut writer = DatasetWriter::create_shard(output, schema, None, shard)?;
+    let mut writer =
+        DatasetWriter::create_shard(output, schema, None, shard)?.with_compression(compression);
     let (send, receive) = sync_channel::<RecordBatch>(1);
     let written = std::thread::scope(|scope| -> Result<(DatasetWriter, usize)> {
         let writing = scope.spawn(move || -> Result<DatasetWriter> {
@@ -199,18 +204,19 @@ fn stream_features(
             }
             Ok(writer)
         });
-        let mut values = Vec::new();
         let mut rows = 0;
         let mut failure = None;
-        for batch in reader {
+        for batch in reader.prefetch() {
             let step = (|| -> Result<RecordBatch> {
                 let batch = batch.map_err(Error::input)?;
                 let labels = batch_labels(&batch, &dataset).map_err(Error::input)?;
                 check_labels(&labels, next_row, meta.classes.len(), &dataset)?;
                 next_row += labels.len();
                 let images = batch_images(&batch, &dataset).map_err(Error::input)?;
-                make(&labels, images, &mut values)?;
-                Ok(feature_batch(meta, &labels, &values)?)
+                // Each batch's values are a buffer of their own: it becomes the batch's
+                // column without a copy.
+                let values = make(&labels, images)?;
+                Ok(feature_batch(meta, labels, values)?)
             })();
             match step {
                 Ok(b) => {
@@ -303,10 +309,10 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
     let mut pictures: Vec<Vec<u8>> = Vec::new();
     let mut scratch = hog.scratch();
     let (dataset_out, rows) =
-        stream_features(reader, output, opts.shard, &fmeta, |_, images, values| {
+        stream_features(reader, output, opts.shard, opts.compression, &fmeta, |_, images| {
             let n = images.len() / image_len;
-            values.resize(n * hog.dim(), 0.0);
-            hog_batch(&hog, images, values);
+            let mut values = vec![0.0; n * hog.dim()];
+            hog_batch(&hog, images, &mut values);
             for img in
                 images.chunks_exact(image_len).take(opts.visualize.saturating_sub(pictures.len()))
             {
@@ -319,7 +325,7 @@ pub fn run_hog(input: &Path, output: &Path, opts: &HogOptions) -> Result<RunSumm
                     hist,
                 )?);
             }
-            Ok(())
+            Ok(values)
         })?;
     // The pictures go into their staging directory first: a failure there (a full
     // disk) removes it and the unfinished dataset, and leaves nothing.
@@ -349,7 +355,12 @@ fn same_path(a: &Path, b: &Path) -> bool {
 }
 
 /// `features pixels`: every image as float32 values `v / 255` (row-major H·W·C).
-pub fn run_pixels(input: &Path, output: &Path, shard: formats::Shard) -> Result<RunSummary> {
+pub fn run_pixels(
+    input: &Path,
+    output: &Path,
+    shard: formats::Shard,
+    compression: params::Compression,
+) -> Result<RunSummary> {
     let start = Instant::now();
     let (reader, meta) = open_images(input)?;
     let dim = meta.image_len();
@@ -367,13 +378,13 @@ pub fn run_pixels(input: &Path, output: &Path, shard: formats::Shard) -> Result<
         })),
     };
     let (dataset_out, rows) =
-        stream_features(reader, output, shard, &fmeta, |_, images, values| {
-            values.resize(images.len(), 0.0);
+        stream_features(reader, output, shard, compression, &fmeta, |_, images| {
+            let mut values = vec![0.0; images.len()];
             values.par_chunks_mut(1 << 16).zip(images.par_chunks(1 << 16)).for_each(|(o, i)| {
                 // float32 division, as `x.astype("float32") / 255` in numpy/Keras.
                 o.iter_mut().zip(i).for_each(|(o, &v)| *o = v as f32 / 255.0);
             });
-            Ok(())
+            Ok(values)
         })?;
     dataset_out.finish()?;
     Ok(RunSummary { rows, dim, seconds: start.elapsed().as_secs_f64(), pictures: Vec::new() })

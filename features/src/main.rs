@@ -42,12 +42,20 @@ enum Command {
 fn run(cli: Cli) -> Result<()> {
     cli::progress::set_quiet(cli.quiet);
     let (method, output, s) = match cli.command {
-        Command::Hog(HogArgs { input, output, params, visualize, visualize_out, shard }) => {
-            let opts = HogOptions { params, visualize, visualize_out, shard };
+        Command::Hog(HogArgs {
+            input,
+            output,
+            params,
+            visualize,
+            visualize_out,
+            shard,
+            compression,
+        }) => {
+            let opts = HogOptions { params, visualize, visualize_out, shard, compression };
             ("hog", output.clone(), features::run_hog(&input, &output, &opts)?)
         }
-        Command::Pixels(PixelsArgs { input, output, shard }) => {
-            ("pixels", output.clone(), features::run_pixels(&input, &output, shard)?)
+        Command::Pixels(PixelsArgs { input, output, shard, compression }) => {
+            ("pixels", output.clone(), features::run_pixels(&input, &output, shard, compression)?)
         }
     };
     if cli.json {

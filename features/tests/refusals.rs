@@ -48,7 +48,10 @@ fn a_label_outside_the_classes_is_refused() {
     );
     assert_eq!(e, want);
     let px = dir.path().join("px");
-    let e = format!("{:#}", run_pixels(&input, &px, "1/2".parse().unwrap()).unwrap_err());
+    let e = format!(
+        "{:#}",
+        run_pixels(&input, &px, "1/2".parse().unwrap(), Default::default()).unwrap_err()
+    );
     assert!(e.contains("row 4 has label 15"), "{e}");
     assert_eq!(testkit::entries(dir.path()), ["in.parquet"], "nothing written, no directory left");
 }

@@ -148,7 +148,7 @@ fn pixels_are_scaled_to_unit_float32() {
     let ds = images(7, 4, 3, 2);
     ds.write(&input, None).unwrap();
     let out = dir.path().join("px.parquet");
-    let s = run_pixels(&input, &out, formats::Shard::WHOLE).unwrap();
+    let s = run_pixels(&input, &out, formats::Shard::WHOLE, Default::default()).unwrap();
     assert_eq!((s.rows, s.dim), (7, 24));
     let back = read_feature_dataset(&out).unwrap();
     assert_eq!(back.labels, ds.labels);
@@ -300,7 +300,13 @@ fn shards_concatenated_equal_the_unsharded_run() {
     let whole = dir.path().join("whole.parquet");
     let opts = HogOptions { params: seed_params(), ..Default::default() };
     run_hog(&input, &whole, &opts).unwrap();
-    run_pixels(&input, &dir.path().join("whole-px.parquet"), formats::Shard::WHOLE).unwrap();
+    run_pixels(
+        &input,
+        &dir.path().join("whole-px.parquet"),
+        formats::Shard::WHOLE,
+        Default::default(),
+    )
+    .unwrap();
     for n in [1, 2, 3, 7] {
         let sharded = dir.path().join(format!("hog-{n}"));
         let px = dir.path().join(format!("px-{n}"));
@@ -308,7 +314,7 @@ fn shards_concatenated_equal_the_unsharded_run() {
         for k in 0..n {
             let shard: formats::Shard = format!("{k}/{n}").parse().unwrap();
             rows += run_hog(&input, &sharded, &HogOptions { shard, ..opts.clone() }).unwrap().rows;
-            run_pixels(&input, &px, shard).unwrap();
+            run_pixels(&input, &px, shard, Default::default()).unwrap();
         }
         assert_eq!(rows, 23);
         let (a, b) =
@@ -323,4 +329,44 @@ fn shards_concatenated_equal_the_unsharded_run() {
             "{n} shards of pixels"
         );
     }
+}
+
+/// The codecs of the column chunks of the file at `path`, as the footer names them.
+fn codecs(path: &Path) -> Vec<String> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+    let meta = reader.metadata();
+    (0..meta.num_row_groups())
+        .flat_map(|g| meta.row_group(g).columns().iter().map(|c| c.compression().to_string()))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
+#[test]
+fn compression_changes_the_pages_not_the_values() {
+    use params::Compression;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("images.parquet");
+    images(300, 28, 28, 1).write(&input, None).unwrap();
+    let hog = |codec: Compression| {
+        let out = dir.path().join(format!("hog-{codec}.parquet"));
+        let opts = HogOptions { params: seed_params(), compression: codec, ..Default::default() };
+        run_hog(&input, &out, &opts).unwrap();
+        (read_feature_dataset(&out).unwrap(), codecs(&out))
+    };
+    let (plain, plain_codecs) = hog(Compression::default());
+    assert_eq!(plain_codecs, ["UNCOMPRESSED"]);
+    for (codec, name) in [
+        (Compression::Snappy, "SNAPPY"),
+        (Compression::Lz4Raw, "LZ4_RAW"),
+        (Compression::Zstd, "ZSTD(ZstdLevel(1))"),
+    ] {
+        let (back, names) = hog(codec);
+        assert_eq!(names, [name], "{codec}");
+        assert_eq!(back, plain, "{codec}");
+    }
+    let px = dir.path().join("pixels.parquet");
+    run_pixels(&input, &px, formats::Shard::WHOLE, Compression::Lz4Raw).unwrap();
+    assert_eq!(codecs(&px), ["LZ4_RAW"]);
 }

@@ -436,7 +436,11 @@ pub fn batch_features<'a>(batch: &'a RecordBatch, dataset: &Path) -> Result<&'a 
 }
 
 /// Builds one record batch of a feature dataset from labels and row-major values.
-pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Result<RecordBatch> {
+pub fn feature_batch(
+    meta: &FeatureMeta,
+    labels: Vec<i32>,
+    values: Vec<f32>,
+) -> Result<RecordBatch> {
     if values.len() != labels.len() * meta.dim {
         return Err(Error::FeatureValues {
             values: values.len(),
@@ -447,11 +451,11 @@ pub fn feature_batch(meta: &FeatureMeta, labels: &[i32], values: &[f32]) -> Resu
     let list = FixedSizeListArray::try_new(
         item_field(),
         meta.dim as i32,
-        Arc::new(Float32Array::from(values.to_vec())),
+        Arc::new(Float32Array::from(values)),
         None,
     )?;
     Ok(RecordBatch::try_new(
         feature_schema(meta),
-        vec![Arc::new(Int32Array::from(labels.to_vec())), Arc::new(list)],
+        vec![Arc::new(Int32Array::from(labels)), Arc::new(list)],
     )?)
 }

@@ -62,7 +62,7 @@ pub use error::{Error, IoAction, Result};
 pub use history::{EpochRecord, History};
 pub use io::{
     list_parts, read_any_dataset, read_feature_dataset, read_image_dataset, DatasetReader,
-    DatasetWriter, WriteSummary,
+    DatasetWriter, Prefetch, WriteSummary,
 };
 pub use metrics::Metrics;
 pub use shard::Shard;

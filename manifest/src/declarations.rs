@@ -101,7 +101,9 @@ impl Locator {
                 if let Some(key) = t.params.keys().min_by_key(|k| self.line(&join_path(path, k))) {
                     return Err(self.err(
                         &join_path(path, key),
-                        &format!("unknown field `{key}`, expected `method` or `from`"),
+                        &format!(
+                            "unknown field `{key}`, expected `method`, `from` or `compression`"
+                        ),
                     ));
                 }
                 FeatureMethod::Pixels
@@ -110,6 +112,12 @@ impl Locator {
                 HogParams::from_table(t.params).map_err(|e| self.refused(path, e))?,
             ),
             FeatureMethodName::Command => {
+                if t.compression.is_some() {
+                    return Err(self.err(
+                        &format!("{path}.compression"),
+                        "a command feature set writes its files itself: `compression` is for `pixels` and `hog`",
+                    ));
+                }
                 let c: StageCommand =
                     params::from_table(t.params).map_err(|e| self.refused(path, e))?;
                 c.check(true).map_err(|e| self.refused(path, e))?;
@@ -133,6 +141,7 @@ impl Locator {
             line: self.line(path),
             from,
             method,
+            compression: t.compression.unwrap_or_default(),
             derived_from: None,
             synthetic: ds.synthetic,
         })

@@ -171,6 +171,8 @@ pub struct FeatureSet {
     pub from: String,
     /// The `method` and its parameters.
     pub method: FeatureMethod,
+    /// `compression`: the codec of the files `features` writes (default `none`).
+    pub compression: params::Compression,
     /// For a set derived by a model variant: the declared set it started from.
     pub derived_from: Option<String>,
     /// True when its dataset is synthetic (the report marks its runs SYNTHETIC).

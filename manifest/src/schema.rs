@@ -73,6 +73,8 @@ pub(super) struct FeatureTable {
     pub method: FeatureMethodName,
     /// The dataset whose splits it transforms.
     pub from: String,
+    /// The codec of the files `features` writes (not for `command`).
+    pub compression: Option<params::Compression>,
     /// The method's parameters, as written (read by the method's type).
     #[serde(flatten)]
     pub params: Table,

@@ -319,5 +319,9 @@ fn feature_table(fs: &FeatureSet) -> FeatureTable {
             Table::try_from(c).expect("a command serializes to a table"),
         ),
     };
-    FeatureTable { method, from: fs.from.clone(), params }
+    let compression = match fs.method {
+        FeatureMethod::Command(_) => None,
+        _ => Some(fs.compression),
+    };
+    FeatureTable { method, from: fs.from.clone(), compression, params }
 }

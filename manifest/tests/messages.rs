@@ -158,3 +158,23 @@ fn a_dataset_made_by_a_command_writes_each_split() {
     let e = refusal(&text.replace("\"{split}\"", "\"{in}\""));
     assert!(e.contains("{in} is for a feature set's command"), "{e}");
 }
+
+#[test]
+fn a_feature_set_names_its_codec() {
+    let m = Manifest::parse(
+        &BASE.replace("from = \"mnist\"", "from = \"mnist\"\ncompression = \"zstd\""),
+        Path::new("pipeline.toml"),
+    )
+    .unwrap();
+    assert_eq!(m.feature_sets[0].compression, params::Compression::Zstd);
+    let m = Manifest::parse(BASE, Path::new("pipeline.toml")).unwrap();
+    assert_eq!(m.feature_sets[0].compression, params::Compression::None);
+    let e = refusal(&BASE.replace("from = \"mnist\"", "from = \"mnist\"\ncompression = \"gzip\""));
+    assert!(e.starts_with("pipeline.toml line 11: features.hog.compression: unknown compression \"gzip\": expected none, snappy, lz4 or zstd"), "{e}");
+    let command = BASE.replace(
+        "method = \"hog\"",
+        "method = \"command\"\ncommand = [\"x\", \"{in}\", \"{out}\"]\ncompression = \"lz4\"",
+    );
+    let e = refusal(&command);
+    assert!(e.starts_with("pipeline.toml line 11: features.hog.compression: a command feature set writes its files itself"), "{e}");
+}

@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ParamError, Shard, Size2};
+use crate::{Compression, ParamError, Shard, Size2};
 
 /// How each block of cells is normalised (`block_norm` in scikit-image). Read from
 /// TOML and from `--block-norm` by the same `FromStr`, so both refuse alike.
@@ -133,6 +133,10 @@ pub struct HogArgs {
     #[cfg_attr(feature = "clap", arg(long, value_name = "K/N", default_value_t = Shard::WHOLE))]
     #[serde(skip_serializing_if = "Shard::is_whole")]
     pub shard: Shard,
+    /// Codec of the written Parquet pages: none, snappy, lz4 (LZ4_RAW) or zstd (level 1).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "CODEC", default_value_t = Compression::FEATURES_DEFAULT))]
+    #[serde(skip_serializing_if = "Compression::is_features_default")]
+    pub compression: Compression,
 }
 
 /// `features pixels`: raw pixels scaled to float32 in [0, 1] (v / 255), row-major H·W·C.
@@ -152,6 +156,10 @@ pub struct PixelsArgs {
     #[cfg_attr(feature = "clap", arg(long, value_name = "K/N", default_value_t = Shard::WHOLE))]
     #[serde(skip_serializing_if = "Shard::is_whole")]
     pub shard: Shard,
+    /// Codec of the written Parquet pages: none, snappy, lz4 (LZ4_RAW) or zstd (level 1).
+    #[cfg_attr(feature = "clap", arg(long, value_name = "CODEC", default_value_t = Compression::FEATURES_DEFAULT))]
+    #[serde(skip_serializing_if = "Compression::is_features_default")]
+    pub compression: Compression,
 }
 
 fn is_zero(n: &usize) -> bool {

@@ -8,6 +8,7 @@
 //! * [`ingest`]: the checks of `ingest`'s numeric flags;
 //! * [`memory`]: what a model spec needs in memory to train, checked before allocating;
 //! * [`keras_names`]: Keras's default layer names (`dense_1`, `max_pooling2d_2`);
+//! * [`Compression`]: `--compression`, the codec of a written Parquet file;
 //! * [`Size2`]: every rows × columns pair (`8x8`, `[3, 5]`, `4`);
 //! * [`ParamError`]: the key path of a refused value and one sentence why.
 //!
@@ -41,6 +42,7 @@
 
 mod activation;
 mod args;
+mod compression;
 mod error;
 mod evaluate;
 mod hog;
@@ -57,6 +59,7 @@ mod train;
 
 pub use activation::Activation;
 pub use args::to_args;
+pub use compression::Compression;
 pub use error::{from_table, join_key, ParamError};
 pub use evaluate::{EvalParams, EvaluateArgs, MergeArgs};
 pub use hog::{BlockNorm, HogArgs, HogParams, PixelsArgs};

@@ -601,3 +601,15 @@ fn the_makefile_refuses_make_before_4_3_in_one_sentence() {
         assert!(o.status.success(), "{new}: {}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn a_feature_sets_codec_reaches_its_commands_and_its_variants() {
+    let text = SMALL.replace(
+        "method = \"hog\"\nfrom = \"mnist\"",
+        "method = \"hog\"\nfrom = \"mnist\"\ncompression = \"zstd\"",
+    );
+    let (_, _, f) = fragment_of(&text);
+    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/val.parquet --out out/features/hog/val.parquet --orientations 8 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys --compression zstd");
+    // The variant's derived set keeps the codec of the set it came from.
+    has_line(&f, "\t$(BIN)/features hog --in out/data/mnist/test.parquet --out out/features/hog-o4/test.parquet --orientations 4 --pixels-per-cell 4x4 --cells-per-block 1x1 --block-norm L2-Hys --compression zstd");
+}

@@ -4,8 +4,8 @@
 #    (model checker) and pyarrow (format round-trip tests): all `make demo` needs;
 #  - --with ray: ray in .venv, for the scale-out executor pipeline/ray/ray_run.py
 #    (make ray, scripts/test/ray-test.sh);
-#  - --with interop: pandas and polars in .venv, for the test that runs the feature-file
-#    recipes of docs/formats.md (make test);
+#  - --with interop: pandas, polars and DuckDB in .venv, for the tests that run the feature-file
+#    recipes of docs/formats.md and read every codec back (make test);
 #  - --with fashion: Fashion-MNIST (Debian package dataset-fashion-mnist, installed when
 #    run as root where apt-get is) at FASHION (scripts/bench/prelude.sh), for the
 #    full-scale test of `make test` and the benchmarks. Elsewhere it says how to get it
@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 PY=${PYTHON:-python3}
 base="onnxruntime==1.31.1 onnx==1.23.2 numpy pyarrow"
 ray="ray==2.60.0"
-interop="pandas polars"
+interop="pandas polars duckdb"
 want=$base fashion=
 while [ $# -gt 0 ]; do
   case "$1 ${2-}" in

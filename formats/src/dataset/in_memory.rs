@@ -87,8 +87,8 @@ impl FeatureDataset {
     pub fn to_batch(&self, start: usize, end: usize) -> Result<RecordBatch> {
         feature_batch(
             &self.meta,
-            &self.labels[start..end],
-            &self.features[start * self.meta.dim..end * self.meta.dim],
+            self.labels[start..end].to_vec(),
+            self.features[start * self.meta.dim..end * self.meta.dim].to_vec(),
         )
     }
 }

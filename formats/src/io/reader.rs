@@ -149,6 +149,12 @@ impl DatasetReader {
         self
     }
 
+    /// This reader's batches, each decoded on a thread of its own while the caller
+    /// works on the one before ([`Prefetch`](super::Prefetch)).
+    pub fn prefetch(self) -> super::Prefetch {
+        super::Prefetch::start(self)
+    }
+
     /// The dataset's path (a file or a directory of parts), as given to [`DatasetReader::open`].
     pub fn path(&self) -> &Path {
         &self.path

@@ -10,7 +10,7 @@ use arrow::array::RecordBatch;
 use arrow::datatypes::SchemaRef;
 use parquet::arrow::arrow_writer::{compute_leaves, ArrowColumnChunk, ArrowRowGroupWriterFactory};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -155,6 +155,19 @@ impl DatasetWriter {
             files: 0,
             shard_of: None,
         })
+    }
+
+    /// Compresses the pages with `codec` instead of snappy (call before the first
+    /// [`DatasetWriter::write`]).
+    pub fn with_compression(mut self, codec: params::Compression) -> Self {
+        let codec = match codec {
+            params::Compression::None => Compression::UNCOMPRESSED,
+            params::Compression::Snappy => Compression::SNAPPY,
+            params::Compression::Lz4Raw => Compression::LZ4_RAW,
+            params::Compression::Zstd => Compression::ZSTD(ZstdLevel::default()),
+        };
+        self.props = self.props.into_builder().set_compression(codec).build();
+        self
     }
 
     /// The schema batches must have.

@@ -231,7 +231,8 @@ pub(super) fn features(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) 
                 let (input, output, shard) = (input.clone(), out.clone(), b.stage_shard(k));
                 let cmd = match &f.method {
                     FeatureMethod::Pixels => {
-                        stage("features", "pixels", PixelsArgs { input, output, shard }.to_args())
+                        let args = PixelsArgs { input, output, shard, compression: f.compression };
+                        stage("features", "pixels", args.to_args())
                     }
                     FeatureMethod::Command(_) => unreachable!("planned by command_features"),
                     FeatureMethod::Hog(params) => {
@@ -248,6 +249,7 @@ pub(super) fn features(b: &mut Builder, phony: &mut Vec<(String, Vec<String>)>) 
                             visualize: if draws { HOG_PICTURES } else { 0 },
                             visualize_out: draws.then(|| m.hog_pictures_dir(&f.name)),
                             shard,
+                            compression: f.compression,
                         };
                         stage("features", "hog", args.to_args())
                     }
