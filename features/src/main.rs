@@ -85,6 +85,12 @@ fn run(cli: Cli) -> Result<()> {
     Ok(())
 }
 
+/// mimalloc reuses the pages of the batches freed after writing, where glibc's malloc
+/// hands each large buffer back to the kernel and the next one is faulted in page by
+/// page (docs/features.md, Speed).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::exit_status(run(cli::parse_args::<Cli>()))
 }

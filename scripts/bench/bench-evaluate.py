@@ -10,7 +10,10 @@ Same model, same 10,000 images (Fashion-MNIST test set):
   3. times Keras `model.predict` (batch 32 = Keras's default, and batch 512) and the
      `evaluate` binary (its own inference-only rows/s, and the wall time of the whole command),
      best of --repeats runs each, and checks both give the same predictions;
-  4. times ONNX Runtime alone on the same model (the floor under `evaluate`).
+  4. times ONNX Runtime alone on the same model (the floor under `evaluate`): one session
+     with every thread, one single-threaded session per core, and one single-threaded
+     session (how well each layout scales), and profiles its operators (the share of
+     each operator type, from ONNX Runtime's own profiler).
 
 Usage: .venv-bench/bin/python scripts/bench/bench-evaluate.py --evaluate target/release/evaluate --work DIR
            --fashion /usr/share/datasets/fashion-mnist
@@ -233,12 +236,40 @@ def main():
     ort_sessions_pass()
     ort_sessions_warm, _ = best_of(args.repeats, ort_sessions_pass)
 
+    # How far a layout could go: one single-threaded session alone. When `cores` of them
+    # (above) are `cores` times as fast, and so is one session with every thread, ONNX
+    # Runtime already keeps every core busy, and no layout of sessions can beat it.
+    single = singles[0]
+    ort_pass(single, name)
+    ort_single_warm, _ = best_of(args.repeats, lambda: ort_pass(single, name))
+
+    # Where the time goes inside ONNX Runtime: its own profiler over one warm pass of the
+    # 1xT session, as each operator's share of the operators' time.
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = cores
+    opts.enable_profiling = True
+    opts.profile_file_prefix = os.path.join(args.work, "ort-profile")
+    profiled = ort.InferenceSession(onnx_path, opts, providers=["CPUExecutionProvider"])
+    ort_pass(profiled, name)
+    ort_pass(profiled, name)
+    with open(profiled.end_profiling()) as f:
+        events = json.load(f)
+    by_op = {}
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            op = e["args"].get("op_name", "?")
+            by_op[op] = by_op.get(op, 0) + e["dur"]
+    total_op = sum(by_op.values()) or 1
+    op_share = {op: round(100 * t / total_op, 1) for op, t in sorted(by_op.items(), key=lambda kv: -kv[1])}
+
     n = len(x_test)
     k32 = n / keras[32][0]
     k512 = n / keras[512][0]
     ev_inf = metrics["rows_per_second"]
     ev_wall = n / wall
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown")
     report = {
+        "cpu": f"{cpu}, {cores} cores",
         "rows": n,
         "tensorflow": tf.__version__,
         "keras_predict_rows_per_s_batch32": round(k32),
@@ -260,6 +291,10 @@ def main():
         "ratio_whole_command_vs_onnxruntime_alone_cold": round(ev_wall * ort_cold / n, 2),
         f"onnxruntime_alone_warm_rows_per_s_{cores}x1": round(n / ort_sessions_warm),
         "ratio_whole_command_vs_onnxruntime_alone_warm": round(ev_wall * ort_warm / n, 2),
+        "onnxruntime_alone_warm_rows_per_s_1x1": round(n / ort_single_warm),
+        f"onnxruntime_scaling_1x{cores}_vs_1x1": round(ort_single_warm / ort_warm, 2),
+        f"onnxruntime_scaling_{cores}x1_vs_1x1": round(ort_single_warm / ort_sessions_warm, 2),
+        "onnxruntime_operator_time_percent": op_share,
         "accuracy_keras": keras_acc,
         "accuracy_evaluate": metrics["accuracy"],
         "prediction_agreement": agree,
