@@ -324,15 +324,23 @@ impl Hog {
         }
     }
 
-    /// Fast path: one uint8 channel, no sqrt; integer gradients through the table.
-    /// Pixels are visited row by row, so within each cell and bin the float32 sums
-    /// run in scikit-image's (row-major) order.
-    fn accumulate_gray_table(&self, image: &[u8], table: &GradientTable, totals: &mut [f32]) {
+    /// The integer gradients of a one-channel uint8 image, handed to `vote` with the
+    /// histogram of the pixel's cell (`cell_len` totals). Pixels are visited row by
+    /// row, so within each cell and bin the float32 sums run in scikit-image's
+    /// (row-major) order; within a row, column offset outermost and cells innermost, so
+    /// consecutive votes go to different cells and their float32 add chains overlap
+    /// in the CPU.
+    #[inline(always)]
+    fn for_each_gray_gradient(
+        &self,
+        image: &[u8],
+        totals: &mut [f32],
+        cell_len: usize,
+        mut vote: impl FnMut(&mut [f32], i32, i32),
+    ) {
         let (h, w) = (self.layout.height, self.layout.width);
         let (pr, pc) = (self.params.pixels_per_cell.rows, self.params.pixels_per_cell.cols);
-        let n = self.params.orientations;
-        let cells_cols = self.layout.cells.cols;
-        let row_len = cells_cols * n;
+        let row_len = self.layout.cells.cols * cell_len;
         for r in 0..self.layout.cells.rows * pr {
             let row = &image[r * w..(r + 1) * w];
             // On the first and last rows g_row is 0: difference the row with itself.
@@ -342,11 +350,8 @@ impl Hog {
                 (row, row)
             };
             let cell_row = &mut totals[(r / pr) * row_len..(r / pr + 1) * row_len];
-            // Column offset outermost, cells innermost: consecutive votes go to different
-            // cells, so their float32 add chains overlap in the CPU, while each cell still
-            // sees its pixels in row-major order (the order the float32 sums need).
             for offset in 0..pc {
-                for (cc, cell) in cell_row.chunks_exact_mut(n).enumerate() {
+                for (cc, cell) in cell_row.chunks_exact_mut(cell_len).enumerate() {
                     let c = cc * pc + offset;
                     let gr = down[c] as i32 - up[c] as i32;
                     let gc = if c == 0 || c + 1 == w {
@@ -354,17 +359,25 @@ impl Hog {
                     } else {
                         row[c + 1] as i32 - row[c - 1] as i32
                     };
-                    if gr == 0 && gc == 0 {
-                        continue; // magnitude 0: adding it leaves the float32 total unchanged
-                    }
-                    let bin = table.bin(gr, gc);
-                    if bin != NO_BIN {
-                        let t = &mut cell[bin as usize];
-                        *t = (*t as f64 + table.magnitude(gr, gc)) as f32;
-                    }
+                    vote(cell, gr, gc);
                 }
             }
         }
+    }
+
+    /// Fast path: one uint8 channel, no sqrt; integer gradients through the table,
+    /// each vote added to its bin.
+    fn accumulate_gray_table(&self, image: &[u8], table: &GradientTable, totals: &mut [f32]) {
+        self.for_each_gray_gradient(image, totals, self.params.orientations, |cell, gr, gc| {
+            if gr == 0 && gc == 0 {
+                return; // magnitude 0: adding it leaves the float32 total unchanged
+            }
+            let bin = table.bin(gr, gc);
+            if bin != NO_BIN {
+                let t = &mut cell[bin as usize];
+                *t = (*t as f64 + table.magnitude(gr, gc)) as f32;
+            }
+        });
     }
 
     /// [`Hog::accumulate_gray_table`] for N orientations known at compile time, with no
@@ -378,37 +391,16 @@ impl Hog {
         table: &GradientTable,
         totals: &mut [f32],
     ) {
-        let (h, w) = (self.layout.height, self.layout.width);
-        let (pr, pc) = (self.params.pixels_per_cell.rows, self.params.pixels_per_cell.cols);
-        let cells_cols = self.layout.cells.cols;
-        for r in 0..self.layout.cells.rows * pr {
-            let row = &image[r * w..(r + 1) * w];
-            let (up, down) = if r > 0 && r + 1 < h {
-                (&image[(r - 1) * w..r * w], &image[(r + 1) * w..(r + 2) * w])
-            } else {
-                (row, row)
-            };
-            let cell_row = &mut totals[(r / pr) * cells_cols * N..(r / pr + 1) * cells_cols * N];
-            for offset in 0..pc {
-                for (cc, cell) in cell_row.chunks_exact_mut(N).enumerate() {
-                    let cell: &mut [f32; N] = cell.try_into().unwrap();
-                    let c = cc * pc + offset;
-                    let gr = down[c] as i32 - up[c] as i32;
-                    let gc = if c == 0 || c + 1 == w {
-                        0
-                    } else {
-                        row[c + 1] as i32 - row[c - 1] as i32
-                    };
-                    // NO_BIN matches no lane; a zero gradient adds 0 everywhere.
-                    let bin = table.bin(gr, gc) as usize;
-                    let magnitude = table.magnitude(gr, gc);
-                    for (b, t) in cell.iter_mut().enumerate() {
-                        let add = if b == bin { magnitude } else { 0.0 };
-                        *t = (*t as f64 + add) as f32;
-                    }
-                }
+        self.for_each_gray_gradient(image, totals, N, |cell, gr, gc| {
+            let cell: &mut [f32; N] = cell.try_into().unwrap();
+            // NO_BIN matches no lane; a zero gradient adds 0 everywhere.
+            let bin = table.bin(gr, gc) as usize;
+            let magnitude = table.magnitude(gr, gc);
+            for (b, t) in cell.iter_mut().enumerate() {
+                let add = if b == bin { magnitude } else { 0.0 };
+                *t = (*t as f64 + add) as f32;
             }
-        }
+        });
     }
 
     /// General path: any channel count, optional sqrt; float64 gradients as scikit-image.
