@@ -245,7 +245,7 @@ impl Hog {
     /// The cell histograms of one image (`cells.rows × cells.cols × orientations`,
     /// before block normalisation) — what scikit-image's `visualize` draws.
     pub fn cell_histograms<'s>(&self, image: &[u8], scratch: &'s mut HogScratch) -> &'s [f64] {
-        self.fill_histogram(false, image, scratch);
+        self.fill_histogram(image, scratch);
         &scratch.histogram
     }
 
@@ -253,47 +253,30 @@ impl Hog {
     pub fn compute(&self, image: &[u8], scratch: &mut HogScratch, out: &mut [f32]) {
         debug_assert_eq!(out.len(), self.layout.dim);
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl")
-            {
-                // SAFETY: the CPU has the features the function is compiled for.
-                return unsafe { self.compute_avx512(image, scratch, out) };
-            }
-            if std::is_x86_feature_detected!("avx2") {
-                // SAFETY: as above.
-                return unsafe { self.compute_avx2(image, scratch, out) };
-            }
+        if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") {
+            // SAFETY: the CPU has the features the function is compiled for.
+            return unsafe { self.compute_avx512(image, scratch, out) };
         }
-        self.compute_with(false, image, scratch, out)
+        self.compute_portable(image, scratch, out)
     }
 
-    /// [`Hog::compute`] compiled for AVX-512: eight float64 lanes, a whole 8-bin cell
-    /// per vote and a whole block per division. Rust never fuses or reorders float
-    /// operations, so every path gives the same values, bit for bit.
+    /// [`Hog::compute`] compiled for AVX-512, where a block's float64 divisions run
+    /// eight lanes wide. Rust never fuses or reorders float operations, so the values
+    /// are the portable code's, bit for bit.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512vl,avx2")]
     unsafe fn compute_avx512(&self, image: &[u8], scratch: &mut HogScratch, out: &mut [f32]) {
-        self.compute_with(true, image, scratch, out)
+        self.compute_portable(image, scratch, out)
     }
 
-    /// [`Hog::compute`] compiled for AVX2 (four float64 lanes).
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn compute_avx2(&self, image: &[u8], scratch: &mut HogScratch, out: &mut [f32]) {
-        self.compute_with(true, image, scratch, out)
-    }
-
-    /// `lanes`: whether votes update a whole cell at once
-    /// ([`Hog::accumulate_gray_lanes`]), which pays with 4 or more float64 lanes and
-    /// not with SSE2's or NEON's 2.
     #[inline(always)]
-    fn compute_with(&self, lanes: bool, image: &[u8], scratch: &mut HogScratch, out: &mut [f32]) {
-        self.fill_histogram(lanes, image, scratch);
+    fn compute_portable(&self, image: &[u8], scratch: &mut HogScratch, out: &mut [f32]) {
+        self.fill_histogram(image, scratch);
         self.normalize_blocks(scratch, out);
     }
 
     #[inline(always)]
-    fn fill_histogram(&self, lanes: bool, image: &[u8], s: &mut HogScratch) {
+    fn fill_histogram(&self, image: &[u8], s: &mut HogScratch) {
         let l = &self.layout;
         assert_eq!(
             image.len(),
@@ -302,11 +285,9 @@ impl Hog {
         );
         s.totals.fill(0.0);
         match &self.table {
-            Some(table) if l.channels == 1 => match self.params.orientations {
-                8 if lanes => self.accumulate_gray_lanes::<8>(image, table, &mut s.totals),
-                9 if lanes => self.accumulate_gray_lanes::<9>(image, table, &mut s.totals),
-                _ => self.accumulate_gray_table(image, table, &mut s.totals),
-            },
+            Some(table) if l.channels == 1 => {
+                self.accumulate_gray_table(image, table, &mut s.totals)
+            }
             _ => self.accumulate_general(image, &mut s.values, &mut s.totals),
         }
         let area = (self.params.pixels_per_cell.rows * self.params.pixels_per_cell.cols) as f32;
@@ -376,29 +357,6 @@ impl Hog {
             if bin != NO_BIN {
                 let t = &mut cell[bin as usize];
                 *t = (*t as f64 + table.magnitude(gr, gc)) as f32;
-            }
-        });
-    }
-
-    /// [`Hog::accumulate_gray_table`] for N orientations known at compile time, with no
-    /// data-dependent address: each vote adds its magnitude to its bin's lane and 0 to
-    /// the others, which leaves those float32 totals as they were (totals are never
-    /// −0), so every total is the same float32 sum in the same order.
-    #[inline(always)]
-    fn accumulate_gray_lanes<const N: usize>(
-        &self,
-        image: &[u8],
-        table: &GradientTable,
-        totals: &mut [f32],
-    ) {
-        self.for_each_gray_gradient(image, totals, N, |cell, gr, gc| {
-            let cell: &mut [f32; N] = cell.try_into().unwrap();
-            // NO_BIN matches no lane; a zero gradient adds 0 everywhere.
-            let bin = table.bin(gr, gc) as usize;
-            let magnitude = table.magnitude(gr, gc);
-            for (b, t) in cell.iter_mut().enumerate() {
-                let add = if b == bin { magnitude } else { 0.0 };
-                *t = (*t as f64 + add) as f32;
             }
         });
     }
@@ -495,9 +453,8 @@ pub fn normalize_block(block: &mut [f64], norm: BlockNorm) {
 mod tests {
     use super::*;
 
-    /// Every path of `compute` (AVX-512 and AVX2 where the CPU has them, whole-cell
-    /// lanes or one bin at a time) gives the same bits, for the orientation counts the
-    /// lanes are made for and one they are not.
+    /// `compute` (compiled for AVX-512 where the CPU has it) gives the portable code's
+    /// bits.
     #[test]
     fn every_path_gives_the_same_descriptor() {
         let mut state = 7u32;
@@ -512,25 +469,23 @@ mod tests {
                 }
             })
             .collect();
-        for orientations in [8, 9, 6] {
+        for (orientations, norm) in [(8, BlockNorm::L2Hys), (9, BlockNorm::L1Sqrt)] {
             let params = HogParams {
                 orientations,
                 pixels_per_cell: Size2::new(4, 4),
                 cells_per_block: Size2::new(2, 2),
+                block_norm: norm,
                 ..Default::default()
             };
             let hog = Hog::new(params, 28, 28, 1).unwrap();
             let mut s = hog.scratch();
-            let (mut dispatched, mut lanes, mut bins) =
-                (vec![0.0; hog.dim()], vec![0.0; hog.dim()], vec![0.0; hog.dim()]);
+            let (mut dispatched, mut portable) = (vec![0.0; hog.dim()], vec![0.0; hog.dim()]);
             for img in images.chunks_exact(28 * 28) {
                 hog.compute(img, &mut s, &mut dispatched);
-                hog.compute_with(true, img, &mut s, &mut lanes);
-                hog.compute_with(false, img, &mut s, &mut bins);
+                hog.compute_portable(img, &mut s, &mut portable);
                 let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                assert_eq!(bits(&lanes), bits(&bins), "{orientations} orientations");
-                assert_eq!(bits(&dispatched), bits(&bins), "{orientations} orientations");
-                assert!(bins.iter().any(|&v| v > 0.0));
+                assert_eq!(bits(&dispatched), bits(&portable), "{orientations} orientations");
+                assert!(portable.iter().any(|&v| v > 0.0));
             }
         }
     }
