@@ -58,13 +58,7 @@ pub fn read_run(dir: &Path) -> Result<Run> {
 /// A run's name: its directory's, or for the pipeline's layout (`out/runs/RUN/eval`)
 /// the run directory's, since every evaluation there is called `eval`.
 pub fn run_name(eval_dir: &Path) -> String {
-    let absolute = std::path::absolute(eval_dir).unwrap_or_else(|_| eval_dir.to_path_buf());
-    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-    match name(&absolute) {
-        Some(n) if n == "eval" => absolute.parent().and_then(name).unwrap_or(n),
-        Some(n) => n,
-        None => eval_dir.display().to_string(),
-    }
+    formats::run_name(eval_dir, "eval")
 }
 
 fn run_row(run: &Run) -> Result<DataFrame> {

@@ -68,6 +68,26 @@ pub use metrics::Metrics;
 pub use shard::Shard;
 pub use summary::Summary;
 
+/// The run an output directory belongs to: in the pipeline's layout
+/// (`out/runs/RUN/LEAF`, where LEAF is `model` or `eval`) the run's name, else the
+/// directory's own name.
+///
+/// ```
+/// use std::path::Path;
+/// assert_eq!(formats::run_name(Path::new("out/runs/hog-mlp/model"), "model"), "hog-mlp");
+/// assert_eq!(formats::run_name(Path::new("out/runs/cnn/eval"), "eval"), "cnn");
+/// assert_eq!(formats::run_name(Path::new("results/cnn-v2"), "eval"), "cnn-v2");
+/// ```
+pub fn run_name(dir: &std::path::Path, leaf: &str) -> String {
+    let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let name = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
+    match name(&absolute) {
+        Some(n) if n == leaf => absolute.parent().and_then(name).unwrap_or(n),
+        Some(n) => n,
+        None => dir.display().to_string(),
+    }
+}
+
 /// A count with thousands separators, as summaries and the report print weight
 /// counts: `24790` → `24,790`.
 ///

@@ -2,7 +2,6 @@
 //! pandas, polars and DuckDB (`.venv`, `scripts/setup/setup.sh --with interop`) with
 //! the labels and the float32 values written, bit for bit.
 
-use std::path::Path;
 use std::process::Command;
 
 use formats::dataset::{feature_batch, feature_schema};
@@ -26,12 +25,7 @@ print(json.dumps(out))
 
 #[test]
 fn every_codec_is_read_by_pyarrow_pandas_polars_and_duckdb() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run scripts/setup/setup.sh --with interop",
-        python.display()
-    );
+    let python = testkit::venv_python("--with interop");
     let meta = FeatureMeta {
         dim: 3,
         classes: vec!["a".into(), "b".into()],

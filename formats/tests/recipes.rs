@@ -1,7 +1,6 @@
 //! The feature-file recipes of docs/formats.md (pyarrow, pandas, polars), run as they are
 //! written there, make files that the readers take, with the values written.
 
-use std::path::Path;
 use std::process::Command;
 
 /// The recipes' code block: the Python block that follows "So each of these makes".
@@ -25,12 +24,7 @@ fn recipes() -> Vec<(String, String)> {
 
 #[test]
 fn each_recipe_writes_a_feature_dataset_the_readers_take() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} missing: run scripts/setup/setup.sh --with interop",
-        python.display()
-    );
+    let python = testkit::venv_python("--with interop");
     let recipes = recipes();
     let names: Vec<&str> = recipes.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["pyarrow", "pandas", "polars"]);

@@ -401,8 +401,7 @@ fn fashion_mnist_train_set_is_exact_and_pyarrow_reads_it() {
     }
 
     // pyarrow sees the documented schema and metadata.
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(python.exists(), "{} missing: run scripts/setup/setup.sh", python.display());
+    let python = testkit::venv_python("");
     let script = r#"
 import json, sys
 import pyarrow.parquet as pq

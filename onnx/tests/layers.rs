@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use common::{model, Model, Shape, Spec};
@@ -164,10 +163,6 @@ fn all_models() -> Vec<(&'static str, Model, usize)> {
     ]
 }
 
-fn venv_python() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
-}
-
 #[test]
 fn every_layer_kind_matches_the_reference_and_passes_the_checker() {
     let dir = tempfile::tempdir().unwrap();
@@ -179,8 +174,7 @@ fn every_layer_kind_matches_the_reference_and_passes_the_checker() {
         files.push(path);
     }
 
-    let python = venv_python();
-    assert!(python.exists(), "{} is missing: run scripts/setup/setup.sh", python.display());
+    let python = testkit::venv_python("");
     let script = r#"
 import sys, onnx
 for path in sys.argv[1:]:

@@ -45,8 +45,7 @@ fn run_node(dir: &Path, node: &str) {
 #[test]
 fn a_command_replaces_the_features_stage_value_for_value() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let python = root.join(".venv/bin/python");
-    assert!(python.exists(), "{} missing: run scripts/setup/setup.sh", python.display());
+    let python = testkit::venv_python("");
     let script = root.join("examples/pixels_numpy.py").canonicalize().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let classes = ["a", "b", "c"];

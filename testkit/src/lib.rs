@@ -46,6 +46,15 @@ impl Rng {
     }
 }
 
+/// The checkout's `.venv/bin/python` (made by `scripts/setup/setup.sh ARGS`); fails the
+/// test, naming that command, when it is missing.
+pub fn venv_python(setup_args: &str) -> std::path::PathBuf {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let command = format!("scripts/setup/setup.sh {setup_args}");
+    assert!(python.exists(), "{} missing: run {}", python.display(), command.trim_end());
+    python
+}
+
 /// How many fuzz cases each parser's fuzz test runs: `LAB_FUZZ_CASES`, default 300
 /// (`scripts/test/fuzz-long.sh` runs 100,000).
 pub fn fuzz_cases() -> usize {

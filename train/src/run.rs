@@ -129,13 +129,7 @@ pub fn train_with_spec(
 /// The name a training's log lines carry: the run of the pipeline's layout
 /// (`out/runs/RUN/model` → `RUN`), else the output folder's name.
 pub fn output_name(out_dir: &Path) -> String {
-    let absolute = std::path::absolute(out_dir).unwrap_or_else(|_| out_dir.to_path_buf());
-    let name = |p: &Path| p.file_name().map(|n| n.to_string_lossy().into_owned());
-    match name(&absolute) {
-        Some(n) if n == "model" => absolute.parent().and_then(name).unwrap_or(n),
-        Some(n) => n,
-        None => out_dir.display().to_string(),
-    }
+    formats::run_name(out_dir, "model")
 }
 
 /// How a run goes, beside its spec and files (the `train` flags of the same names).

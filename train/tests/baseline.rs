@@ -204,7 +204,7 @@ fn run_baseline_writes_the_four_outputs() {
     assert!(matches!(value("input_kind"), Some("image" | "features")), "{metadata:?}");
 
     // The file passes the ONNX checker.
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    let python = testkit::venv_python("");
     let status = std::process::Command::new(python)
         .args([
             "-c",

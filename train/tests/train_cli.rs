@@ -375,8 +375,7 @@ fn non_finite_values_never_pass_silently() {
 
 #[test]
 fn exported_models_pass_the_onnx_checker() {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(python.exists(), "run scripts/setup/setup.sh first: {} is missing", python.display());
+    let python = testkit::venv_python("");
     let s = Setup::new();
     train::run(&s.p("cnn.toml"), &s.p("img_train.parquet"), None, &s.p("o1"), false).unwrap();
     train::run(&s.p("mlp.toml"), &s.p("feat_train.parquet"), None, &s.p("o2"), false).unwrap();
